@@ -1,0 +1,195 @@
+/* main.c - `hyoka`: option parsing and the command table. Commands live in cmd_*.c. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct command {
+    const char *name;
+    int (*run)(const cli_opts *o);
+    unsigned options;  /* OPT_* accepted */
+    int min_args;      /* positional arguments */
+    int max_args;      /* -1: any number */
+    const char *usage; /* after "hyoka NAME " */
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"check", cmd_check, OPT_CONFIG | OPT_DB, 1, 1, "[--db] RULES",
+     "validate a rule set; every error as file:line:col"},
+    {"test", cmd_test, OPT_CONFIG, 2, 2, "RULES CASES", "run rule test cases"},
+    {"import", cmd_import, OPT_CONFIG | OPT_ENCODING | OPT_DRY_RUN, 1, -1,
+     "[--encoding utf-8|cp932] [--dry-run] FILE.csv...", "load CSV files in one transaction"},
+    {"migrate", cmd_migrate, OPT_CONFIG, 0, 0, "", "create or upgrade the database schema"},
+    {"evaluate", cmd_evaluate, OPT_CONFIG | OPT_RULES | OPT_SURVEY | OPT_DRY_RUN | OPT_FORMAT, 0,
+     0, "[--survey CODE] [--rules FILE] [--dry-run] [--format table|json|csv]",
+     "evaluate a survey and store the run"},
+    {"diff", cmd_diff, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT, 2, 2,
+     "[--survey CODE] [--format table|json] RULES_A RULES_B",
+     "what-if: initiatives whose results would change"},
+    {"report", cmd_report, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT, 0, 0,
+     "[--survey CODE] [--format md|html]", "the progress report of a survey"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+typedef struct option_spec {
+    const char *name;
+    unsigned bit;
+    int takes_value;
+    size_t offset; /* of the const char * field in cli_opts, when takes_value */
+} option_spec;
+
+static const option_spec option_specs[] = {
+    {"--config", OPT_CONFIG, 1, offsetof(cli_opts, config)},
+    {"--rules", OPT_RULES, 1, offsetof(cli_opts, rules)},
+    {"--survey", OPT_SURVEY, 1, offsetof(cli_opts, survey)},
+    {"--format", OPT_FORMAT, 1, offsetof(cli_opts, format)},
+    {"--encoding", OPT_ENCODING, 1, offsetof(cli_opts, encoding)},
+    {"--dry-run", OPT_DRY_RUN, 0, 0},
+    {"--db", OPT_DB, 0, 0},
+};
+#define NOPTIONS (sizeof option_specs / sizeof option_specs[0])
+
+const char *cli_config_path(const cli_opts *o)
+{
+    if (o->config != NULL)
+        return o->config;
+    const char *env = getenv("HYOKA_CONFIG");
+    if (env != NULL && env[0] != '\0')
+        return env;
+    return "/etc/hyoka/hyoka.cfg";
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: hyoka [--config FILE] COMMAND [OPTIONS] [ARGS]\n\ncommands:\n", out);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nOptions may stand before or after the command name. 'hyoka help COMMAND' shows one.\n"
+          "Exit status: 0 ok, 1 bad input or failed check, 2 environment (database, files).\n",
+          out);
+}
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static const option_spec *find_option(const char *arg, const char **inline_value)
+{
+    *inline_value = NULL;
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        size_t n = strlen(option_specs[i].name);
+        if (strncmp(arg, option_specs[i].name, n) != 0)
+            continue;
+        if (arg[n] == '\0')
+            return &option_specs[i];
+        if (arg[n] == '=' && option_specs[i].takes_value) {
+            *inline_value = arg + n + 1;
+            return &option_specs[i];
+        }
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    cli_opts o = {0};
+    unsigned given = 0;
+    char **positional = calloc((size_t)argc + 1, sizeof *positional);
+    int npos = 0;
+    bool only_positional = false;
+
+    if (positional == NULL)
+        abort();
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (only_positional || arg[0] != '-' || arg[1] == '\0') {
+            positional[npos++] = argv[i];
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            only_positional = true;
+            continue;
+        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            usage(stdout);
+            free(positional);
+            return CLI_OK;
+        }
+        const char *value;
+        const option_spec *spec = find_option(arg, &value);
+        if (spec == NULL) {
+            fprintf(stderr, "hyoka: unknown option '%s'\n", arg);
+            free(positional);
+            return CLI_EUSER;
+        }
+        if (given & spec->bit) {
+            fprintf(stderr, "hyoka: option %s given twice\n", spec->name);
+            free(positional);
+            return CLI_EUSER;
+        }
+        given |= spec->bit;
+        if (spec->takes_value) {
+            if (value == NULL) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "hyoka: option %s needs a value\n", spec->name);
+                    free(positional);
+                    return CLI_EUSER;
+                }
+                value = argv[++i];
+            }
+            *(const char **)((char *)&o + spec->offset) = value;
+        } else if (spec->bit == OPT_DRY_RUN) {
+            o.dry_run = true;
+        } else if (spec->bit == OPT_DB) {
+            o.db = true;
+        }
+    }
+
+    if (npos == 0) {
+        usage(stderr);
+        free(positional);
+        return CLI_EUSER;
+    }
+    if (strcmp(positional[0], "help") == 0) {
+        const command *c = npos > 1 ? find_command(positional[1]) : NULL;
+        if (c != NULL)
+            printf("usage: hyoka %s %s\n%s\n", c->name, c->usage, c->summary);
+        else
+            usage(stdout);
+        free(positional);
+        return CLI_OK;
+    }
+    const command *cmd = find_command(positional[0]);
+    if (cmd == NULL) {
+        fprintf(stderr, "hyoka: unknown command '%s'\n", positional[0]);
+        usage(stderr);
+        free(positional);
+        return CLI_EUSER;
+    }
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if ((given & option_specs[i].bit) && !(cmd->options & option_specs[i].bit)) {
+            fprintf(stderr, "hyoka %s: option %s does not apply\nusage: hyoka %s %s\n", cmd->name,
+                    option_specs[i].name, cmd->name, cmd->usage);
+            free(positional);
+            return CLI_EUSER;
+        }
+    }
+    int nargs = npos - 1;
+    if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
+        fprintf(stderr, "usage: hyoka %s %s\n", cmd->name, cmd->usage);
+        free(positional);
+        return CLI_EUSER;
+    }
+    o.command = cmd->name;
+    o.nargs = nargs;
+    o.args = positional + 1;
+    int rc = cmd->run(&o);
+    free(positional);
+    return rc;
+}

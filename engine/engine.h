@@ -1,0 +1,227 @@
+/* engine.h - public interface of hyoka's rules engine: compile a rule set once, evaluate many.
+ *
+ * Data flow:  facts schema (names + types)  ->  eng_rules_load_*()  ->  immutable eng_rules
+ *             per thread: eng_ctx_new(rules) ->  eng_evaluate(ctx, facts, &result)   (no allocation)
+ *                                            ->  eng_explain(ctx, facts, &result, explanation)
+ *
+ * Ownership: every *_new returns an object the caller frees with the matching *_free; every *_free
+ * accepts NULL. An eng_rules is immutable after loading and may be shared by any number of threads,
+ * each with its own eng_ctx. Strings returned by accessors are owned by the object they come from
+ * and live as long as it does. String fact values (eng_value.str) are borrowed from the caller for
+ * the duration of one evaluate/explain call; results never point into them, except the `inputs`
+ * of an explanation, which live until the explanation is reset or freed.
+ *
+ * Errors: functions returning int give 0 on success and -1 on failure; functions returning a
+ * pointer give NULL on failure. Bad input (a rule file with errors) is reported through eng_diags
+ * with file:line:col positions; out of memory aborts.
+ */
+#ifndef HYOKA_ENGINE_H
+#define HYOKA_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Explicit limits. A rule file beyond them is rejected with a positioned error. */
+#define ENG_MAX_FACTS 256       /* names in a fact schema */
+#define ENG_MAX_REASONS 64      /* result bit sets are uint64_t */
+#define ENG_MAX_FLAGS 64
+#define ENG_MAX_CATEGORIES 64
+#define ENG_MAX_SCORE 64
+#define ENG_MAX_DERIVED 256
+#define ENG_MAX_THRESHOLDS 256
+#define ENG_MAX_EXPR_LEN 4096   /* bytes of one expression */
+#define ENG_MAX_DEPTH 64        /* nesting of parentheses/operators in one expression */
+
+/* ---- values ------------------------------------------------------------------------------ */
+
+typedef enum eng_type {
+    ENG_NULL = 0, /* as a value: null; as a schema type: never used */
+    ENG_BOOL,
+    ENG_NUM,      /* double */
+    ENG_STR,      /* UTF-8, pointer + length, not necessarily NUL-terminated */
+    ENG_OPAQUE,   /* schema only: a column that exists but is not usable in rules (e.g. a date) */
+} eng_type;
+
+typedef struct eng_value {
+    eng_type type;
+    union {
+        bool b;
+        double num;
+        struct {
+            const char *ptr;
+            size_t len;
+        } str;
+    } as;
+} eng_value;
+
+static inline eng_value eng_null(void) { eng_value v = {ENG_NULL, {.num = 0}}; return v; }
+static inline eng_value eng_bool(bool b) { eng_value v = {ENG_BOOL, {.b = b}}; return v; }
+static inline eng_value eng_num(double d) { eng_value v = {ENG_NUM, {.num = d}}; return v; }
+eng_value eng_str(const char *nul_terminated);
+
+/* Round half away from zero on the decimal value (first to 15 significant digits, then to
+ * `decimals` places), as the SPEC fixes for scores, percents and round(). */
+double eng_round(double x, int decimals);
+
+/* ---- fact schema ------------------------------------------------------------------------- */
+
+typedef struct eng_schema eng_schema;
+
+eng_schema *eng_schema_new(void);
+/* The fact names and types of the shipped `evaluation_facts` view, plus previous_category (string)
+ * and previous_score (number). Used by `hyoka check` without --db. */
+eng_schema *eng_schema_new_builtin(void);
+void eng_schema_free(eng_schema *s);
+/* Adds a fact; returns its slot (0, 1, 2, ... in order of addition), or -1 if the name is
+ * already there, is not an identifier, or the schema is full (ENG_MAX_FACTS). `opaque_type` is a
+ * human name for ENG_OPAQUE columns ("date") used in error messages; NULL otherwise. */
+int eng_schema_add(eng_schema *s, const char *name, eng_type type, const char *opaque_type);
+int eng_schema_count(const eng_schema *s);
+const char *eng_schema_name(const eng_schema *s, int slot);
+eng_type eng_schema_type(const eng_schema *s, int slot);
+int eng_schema_find(const eng_schema *s, const char *name); /* slot or -1 */
+
+/* ---- diagnostics ------------------------------------------------------------------------- */
+
+typedef struct eng_diag {
+    const char *file;    /* never NULL: "<string>" for text without a file */
+    int line;            /* 1-based */
+    int col;             /* 1-based, in characters of the expression; 0 when no column applies */
+    int span;            /* characters to underline, >= 1 when col > 0 */
+    bool warning;        /* false: error (rule set refused); true: warning (rule set usable) */
+    const char *message; /* e.g. "unknown name 'progres_ratio' (did you mean 'progress_ratio'?)" */
+    const char *excerpt; /* the expression text the column counts in, or NULL */
+} eng_diag;
+
+typedef struct eng_diags eng_diags;
+
+eng_diags *eng_diags_new(void);
+void eng_diags_free(eng_diags *d);
+void eng_diags_clear(eng_diags *d);
+int eng_diags_count(const eng_diags *d);
+int eng_diags_errors(const eng_diags *d); /* count of non-warnings */
+const eng_diag *eng_diags_get(const eng_diags *d, int i);
+/* Prints every diagnostic as a compiler does:
+ *     file:line:col: error: message
+ *         expression
+ *         ^^^^^
+ * Returns 0, or -1 on a write error. */
+int eng_diags_print(const eng_diags *d, FILE *out);
+/* Appends a diagnostic (also for other loaders that validate like rule files, e.g. the service
+ * config); copies file, excerpt and the formatted message. `col` and `span` count characters
+ * (UTF-8 code points) of `excerpt`; col 0 = none. Never fails (aborts on OOM). */
+void eng_diags_add(eng_diags *d, const char *file, int line, int col, int span, bool warning,
+                   const char *excerpt, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+/* ---- rule sets --------------------------------------------------------------------------- */
+
+typedef struct eng_rules eng_rules;
+
+/* Compiles a rule file against a fact schema. On any error returns NULL with every error in
+ * `diags` (which may also hold warnings on success). The schema is copied; the caller keeps it. */
+eng_rules *eng_rules_load_file(const char *path, const eng_schema *schema, eng_diags *diags);
+/* The same from text; `name` stands for the file in positions. */
+eng_rules *eng_rules_load_string(const char *text, const char *name, const eng_schema *schema,
+                                 eng_diags *diags);
+void eng_rules_free(eng_rules *r);
+
+const char *eng_rules_version(const eng_rules *r);
+const char *eng_rules_source(const eng_rules *r);   /* the exact text compiled */
+const char *eng_rules_sha256(const eng_rules *r);   /* lowercase hex of the source's SHA-256 */
+const eng_schema *eng_rules_schema(const eng_rules *r);
+
+typedef enum eng_kind {
+    ENG_KIND_DERIVED,
+    ENG_KIND_REASON,
+    ENG_KIND_FLAG,
+    ENG_KIND_CATEGORY,
+    ENG_KIND_SCORE,
+} eng_kind;
+const char *eng_kind_name(eng_kind k); /* "derived", "reason", "flag", "category", "score" */
+
+/* Entries of a section in file order. label/response/severity are NULL where the file has none;
+ * severity is "info", "warning" or "critical" for flags. */
+typedef struct eng_rule_info {
+    const char *id;
+    const char *label;
+    const char *response;
+    const char *severity;
+    const char *expression; /* `when` or `value` text; NULL for the catch-all category */
+    double weight;          /* score components only */
+    const char *file;
+    int line;
+} eng_rule_info;
+
+int eng_rules_count(const eng_rules *r, eng_kind k);
+const eng_rule_info *eng_rules_get(const eng_rules *r, eng_kind k, int i);
+int eng_rules_find(const eng_rules *r, eng_kind k, const char *id); /* index or -1 */
+
+/* ---- evaluation -------------------------------------------------------------------------- */
+
+typedef struct eng_result {
+    int category;       /* index into the categories; always set */
+    int primary_reason; /* index of the first matched reason, -1 if none */
+    uint64_t reasons;   /* bit i: reason i matched */
+    uint64_t flags;     /* bit i: flag i matched */
+    bool has_score;     /* false: every score component was null */
+    double score;       /* 0.0 .. 100.0, already rounded to one decimal */
+} eng_result;
+
+typedef struct eng_ctx eng_ctx;
+
+/* Scratch space for one thread; allocated once, reused for every evaluation. */
+eng_ctx *eng_ctx_new(const eng_rules *r);
+void eng_ctx_free(eng_ctx *c);
+
+/* Evaluates one initiative. `facts` has eng_schema_count(schema) values indexed by slot; a value
+ * whose type differs from the schema's (other than null) is a caller error (assert).
+ * Does not allocate. Returns 0. */
+int eng_evaluate(eng_ctx *c, const eng_value *facts, eng_result *out);
+
+/* Recommendations in the SPEC's order (matched reasons' responses in file order, then the
+ * category's). Writes up to `max` pointers (owned by the rules) and returns how many there are. */
+int eng_recommendations(const eng_rules *r, const eng_result *res, const char **out, int max);
+
+/* ---- explanation ------------------------------------------------------------------------- */
+
+typedef struct eng_input {
+    const char *name;  /* a fact, derived, thresholds.X, reasons, reason.X, flag.X or category */
+    eng_value value;
+} eng_input;
+
+typedef struct eng_step {
+    eng_kind kind;
+    const char *id;
+    const char *file;       /* source file and line of the rule */
+    int line;
+    const char *expression; /* NULL for the catch-all category */
+    int ninputs;
+    const eng_input *inputs; /* each name once, in order of first reading */
+    eng_value result;        /* derived/score: the value; reason/flag/category: the match */
+    const char *text;        /* one plain-language line, e.g.
+        "progress_ratio 0.42 < thresholds.progressing_ratio 0.50 → not delayed (rules.cfg:31)" */
+} eng_step;
+
+typedef struct eng_explanation eng_explanation;
+
+eng_explanation *eng_explanation_new(void);
+void eng_explanation_free(eng_explanation *e);
+int eng_explanation_count(const eng_explanation *e);
+const eng_step *eng_explanation_get(const eng_explanation *e, int i);
+
+/* Evaluates like eng_evaluate and records every rule evaluated, in evaluation order (categories
+ * up to and including the match). Same result as eng_evaluate. Reuses `e`'s memory. Returns 0. */
+int eng_explain(eng_ctx *c, const eng_value *facts, eng_result *out, eng_explanation *e);
+
+/* ---- single expressions (tests, tools) --------------------------------------------------- */
+
+/* Compiles and evaluates one expression against `schema` with `facts` (thresholds, derived names
+ * and rule results are not in scope). Returns 0 with *out set, or -1 with diagnostics (file
+ * "<expr>", line 1). String results point into static storage valid until the next call. */
+int eng_eval_expression(const char *expr, const eng_schema *schema, const eng_value *facts,
+                        eng_value *out, eng_diags *diags);
+
+#endif

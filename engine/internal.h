@@ -1,0 +1,101 @@
+/* internal.h - the engine's internal interfaces between its stages (not installed, not used
+ * outside engine/ and its unit tests):
+ *
+ *   diag.c      positioned diagnostics (eng_diags), "did you mean", UTF-8 column counting
+ *   lex.c       expression text -> tokens (byte offset + length on every token)
+ *   parse.c     tokens -> typed tree, precedence climbing over a priority table, depth limit
+ *   compile.c   tree -> expr_prog: names resolved to slots, constants folded, && || ?: as jumps
+ *   vm.c        expr_run: a small stack machine over eng_value slots; never allocates
+ *   schema.c    eng_schema, including the built-in schema of the shipped evaluation_facts view
+ *   rules.c     libconfig file -> eng_rules (every key and type checked, all errors collected)
+ *   eval.c      eng_evaluate / eng_explain: derived -> reasons -> flags -> categories -> score
+ *
+ * Slots: an evaluation works on one array of eng_value, laid out by rules.c:
+ *   [0, nfacts)                 the facts, in schema order (copied in by eng_evaluate)
+ *   then derived values, then `reasons` (count), reason.ID..., flag.ID..., `category` (string).
+ * Thresholds are constants and are folded into the programs that read them.
+ */
+#ifndef HYOKA_ENGINE_INTERNAL_H
+#define HYOKA_ENGINE_INTERNAL_H
+
+#include "engine.h"
+
+#include <stdarg.h>
+
+/* ---- diagnostics (diag.c) ---------------------------------------------------------------- */
+
+/* (eng_diags_add, in engine.h, appends a diagnostic.) */
+
+/* Number of UTF-8 code points in the first `bytes` bytes of s (the column of byte offset
+ * `bytes` is this + 1). */
+int diag_chars(const char *s, size_t bytes);
+
+/* The candidate closest to `name` by edit distance, if close enough to suggest ("did you mean"),
+ * else NULL. `candidates` has n entries. */
+const char *diag_suggest(const char *name, const char *const *candidates, int n);
+
+/* ---- name resolution: how rules.c tells the compiler what a name means -------------------- */
+
+typedef enum expr_name_status {
+    EXPR_NAME_OK,      /* resolved */
+    EXPR_NAME_UNKNOWN, /* no such name anywhere: "unknown name 'x'" (+ did you mean) */
+    EXPR_NAME_LATER,   /* exists but not yet computed here: message in `later` */
+    EXPR_NAME_OPAQUE,  /* a fact whose column type cannot be used in rules: message in `later` */
+} expr_name_status;
+
+typedef struct expr_name {
+    expr_name_status status;
+    bool is_const;      /* thresholds.NAME: folded into the program */
+    eng_value constant; /* when is_const */
+    int slot;           /* when !is_const */
+    eng_type type;      /* ENG_BOOL / ENG_NUM / ENG_STR; ENG_NULL if unknown until run time */
+    char later[200];    /* for LATER/OPAQUE, e.g. "'flag.delay' is available from categories on" */
+} expr_name;
+
+typedef struct expr_scope {
+    /* Resolves the full dotted name (e.g. "thresholds.on_track_ratio", "reason.cost",
+     * "progress_ratio"); `name` is NUL-terminated. Fills *out and returns 0. */
+    int (*resolve)(void *ud, const char *name, expr_name *out);
+    /* Names visible here, for "did you mean"; *names is owned by the scope. Returns the count. */
+    int (*names)(void *ud, const char *const **names);
+    void *ud;
+} expr_scope;
+
+/* ---- compiled expressions (lex.c, parse.c, compile.c, vm.c) ------------------------------- */
+
+typedef struct expr_prog expr_prog;
+
+/* A name the expression reads, in order of first appearance, each name once. */
+typedef struct expr_ref {
+    const char *name;   /* owned by the program */
+    int offset;         /* byte offset of the first occurrence in the source */
+    int len;            /* bytes */
+    bool is_const;
+    eng_value constant; /* when is_const */
+    int slot;           /* when !is_const */
+} expr_ref;
+
+/* Compiles `src` (as libconfig delivered it) once. `want` is the type the context needs:
+ * ENG_BOOL for `when`, ENG_NUM for a score `value`, ENG_NULL for derived (any type).
+ * Errors go to `diags` at (file, line, column inside src), with src as the excerpt.
+ * Returns the program, or NULL after at least one error. */
+expr_prog *expr_compile(const char *src, const expr_scope *scope, eng_type want,
+                        const char *file, int line, eng_diags *diags);
+void expr_free(expr_prog *p);
+
+eng_type expr_type(const expr_prog *p);       /* static result type; ENG_NULL = always null */
+const char *expr_source(const expr_prog *p);  /* the source text, owned by the program */
+int expr_stack_size(const expr_prog *p);      /* eng_value cells expr_run needs in `stack` */
+int expr_refs(const expr_prog *p, const expr_ref **refs);
+
+/* Runs the program over `slots`; `stack` has at least expr_stack_size(p) cells.
+ * Does not allocate; never fails (type errors were rejected by expr_compile, and a value of the
+ * wrong type at run time is only possible through a caller bug, caught by assert). */
+eng_value expr_run(const expr_prog *p, const eng_value *slots, eng_value *stack);
+
+/* Formats a value the way explanations and messages show it: null, true/false, numbers with
+ * up to 15 significant digits and no trailing zeros ("0.42", "12", "-3.5"), strings quoted
+ * ("\"on_track\""). Writes at most `size` bytes, NUL-terminated; returns the length it needed. */
+int eng_value_format(eng_value v, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# deps.sh - installs, with apt, every Debian 12 package hyoka needs to build, test and run the demo.
+# Safe to re-run: does nothing when everything is already there. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config clang libclang-rt-14-dev
+    libconfig-dev libcmocka-dev libfcgi-dev libpq-dev libjansson-dev libcsv-dev libssl-dev
+    postgresql-15 postgresql-client-15 nginx-light spawn-fcgi wrk hyperfine
+    chromium fonts-noto-cjk nodejs npm ca-certificates curl
+)
+# node/npm may come from another source on the image; only ask apt for them when missing.
+missing=()
+for p in "${packages[@]}"; do
+    case "$p" in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# Debian's nginx and postgresql packages try to start system services; policy-rc.d stops that, so
+# the demo and the tests own every server they run.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
