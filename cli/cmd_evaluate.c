@@ -1,11 +1,325 @@
-/* cmd_evaluate.c - PLACEHOLDER until its owner writes it: `hyoka evaluate`. */
-#include "cli.h"
+/* cmd_evaluate.c - `hyoka evaluate`: evaluate a survey with a rule set, store the run, print it as
+ * a table, JSON or CSV. Also the helpers of cli/runs.h shared with `diff` and `report`. */
+#include "runs.h"
 
-#include <stdio.h>
+#include "config.h"
+#include "evaluate.h"
+#include "json_eng.h"
+#include "wareki.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- shared helpers (runs.h) ------------------------------------------------------------- */
+
+PGconn *runs_connect(const cli_opts *o, const char *cmd, bool writer, char **rules_file, int *rc)
+{
+    const char *path = cli_config_path(o);
+    const char *env = getenv("HYOKA_CONFIG");
+    bool named = o->config != NULL || (env != NULL && env[0] != '\0');
+    char *conninfo = NULL;
+    *rules_file = NULL;
+    if (!named && access(path, F_OK) != 0) {
+        conninfo = strdup("");
+    } else {
+        hy_config cfg = {0};
+        eng_diags *diags = eng_diags_new();
+        if (hy_config_load(path, &cfg, diags) != 0) {
+            eng_diags_print(diags, stderr);
+            fprintf(stderr, "hyoka %s: the service config %s has errors\n", cmd, path);
+            eng_diags_free(diags);
+            *rc = CLI_EENV;
+            return NULL;
+        }
+        const char *ci = writer && cfg.writer_conninfo != NULL ? cfg.writer_conninfo : cfg.conninfo;
+        conninfo = strdup(ci != NULL ? ci : "");
+        if (cfg.rules_file != NULL)
+            *rules_file = strdup(cfg.rules_file);
+        hy_config_cleanup(&cfg);
+        eng_diags_free(diags);
+    }
+    if (conninfo == NULL)
+        abort();
+    store_error err = {0};
+    PGconn *c = store_connect(conninfo, &err);
+    free(conninfo);
+    if (c == NULL) {
+        fprintf(stderr, "hyoka %s: %s\n", cmd, err.message);
+        free(*rules_file);
+        *rules_file = NULL;
+        *rc = store_exit_code(err.status);
+        return NULL;
+    }
+    return c;
+}
+
+eng_rules *runs_load_rules(PGconn *c, const char *path, const char *cmd, int *rc)
+{
+    FILE *probe =
+        fopen(path, "r"); /* unreadable is the environment's fault (exit 2), as in check */
+    if (probe == NULL) {
+        fprintf(stderr, "hyoka %s: cannot read %s: %s\n", cmd, path, strerror(errno));
+        *rc = CLI_EENV;
+        return NULL;
+    }
+    fclose(probe);
+    store_error err = {0};
+    eng_schema *schema = store_fact_schema(c, &err);
+    if (schema == NULL) {
+        fprintf(stderr, "hyoka %s: %s\n", cmd, err.message);
+        *rc = store_exit_code(err.status);
+        return NULL;
+    }
+    eng_diags *diags = eng_diags_new();
+    eng_rules *rules = eng_rules_load_file(path, schema, diags);
+    eng_diags_print(diags, stderr);
+    if (rules == NULL) {
+        int n = eng_diags_errors(diags);
+        if (n > 0)
+            fprintf(stderr, "hyoka %s: %s: %d error%s, rule set not used\n", cmd, path, n,
+                    n == 1 ? "" : "s");
+        else
+            fprintf(stderr, "hyoka %s: %s: cannot load the rule set\n", cmd, path);
+        *rc = CLI_EUSER;
+    }
+    eng_diags_free(diags);
+    eng_schema_free(schema);
+    return rules;
+}
+
+void runs_join_ids(const json_t *arr, char *out, size_t n)
+{
+    size_t len = 0;
+    size_t i;
+    json_t *e;
+    if (n == 0)
+        return;
+    out[0] = '\0';
+    json_array_foreach(arr, i, e)
+    {
+        const char *id = json_string_value(json_object_get(e, "id"));
+        if (id == NULL)
+            continue;
+        int w = snprintf(out + len, n - len, "%s%s", len > 0 ? ";" : "", id);
+        if (w < 0 || (size_t)w >= n - len)
+            break;
+        len += (size_t)w;
+    }
+}
+
+/* ---- output formats ---------------------------------------------------------------------- */
+
+static void print_score(FILE *out, const json_t *score, int width)
+{
+    if (json_is_number(score))
+        fprintf(out, "%*.1f", width, json_number_value(score));
+    else
+        fprintf(out, "%*s", width, "-");
+}
+
+static void print_summary_table(FILE *out, const json_t *summary)
+{
+    size_t i;
+    json_t *e;
+    fprintf(out, "%lld initiatives\n\n",
+            (long long)json_integer_value(json_object_get(summary, "total")));
+    fputs("categories      count  percent\n", out);
+    json_array_foreach(json_object_get(summary, "categories"), i, e)
+    {
+        fprintf(out, "  %-12s %6lld  %6.1f%%  %s\n", json_string_value(json_object_get(e, "id")),
+                (long long)json_integer_value(json_object_get(e, "count")),
+                json_number_value(json_object_get(e, "percent")),
+                json_string_value(json_object_get(e, "label")));
+    }
+    fputs("reasons (primary)\n", out);
+    json_array_foreach(json_object_get(summary, "reasons"), i, e)
+    {
+        fprintf(out, "  %-12s %6lld           %s\n", json_string_value(json_object_get(e, "id")),
+                (long long)json_integer_value(json_object_get(e, "count")),
+                json_string_value(json_object_get(e, "label")));
+    }
+    fputs("flags\n", out);
+    json_array_foreach(json_object_get(summary, "flags"), i, e)
+    {
+        fprintf(out, "  %-12s %6lld  %-8s %s\n", json_string_value(json_object_get(e, "id")),
+                (long long)json_integer_value(json_object_get(e, "count")),
+                json_string_value(json_object_get(e, "severity")),
+                json_string_value(json_object_get(e, "label")));
+    }
+}
+
+static void print_header(FILE *out, const json_t *doc, const eng_rules *rules)
+{
+    const json_t *s = json_object_get(doc, "survey");
+    const json_t *run = json_object_get(doc, "run");
+    const char *as_of = json_string_value(json_object_get(s, "as_of"));
+    char era[WAREKI_MAX];
+    if (wareki_as_of_iso(as_of, era, sizeof era) < 0)
+        snprintf(era, sizeof era, "-");
+    fprintf(out, "survey %s (as of %s, %s), rules %s (sha256 %.12s)\n",
+            json_string_value(json_object_get(s, "code")), as_of, era, eng_rules_version(rules),
+            eng_rules_sha256(rules));
+    if (json_is_object(run))
+        fprintf(out, "stored as run %lld at %s\n",
+                (long long)json_integer_value(json_object_get(run, "id")),
+                json_string_value(json_object_get(run, "evaluated_at")));
+    else
+        fputs("dry run: nothing stored\n", out);
+}
+
+/* Column widths of the per-initiative table: codes and category ids longer than these push the
+ * line right (lines are written as results stream in, before the longest is known). */
+#define TABLE_CODE_WIDTH 10
+#define TABLE_CATEGORY_WIDTH 10
+
+static void table_line(const json_t *item, void *arg)
+{
+    FILE *out = arg;
+    char reasons[512], flags[512];
+    runs_join_ids(json_object_get(item, "reasons"), reasons, sizeof reasons);
+    runs_join_ids(json_object_get(item, "flags"), flags, sizeof flags);
+    fprintf(out, "%-*s  %-*s  ", TABLE_CODE_WIDTH, json_string_value(json_object_get(item, "code")),
+            TABLE_CATEGORY_WIDTH,
+            json_string_value(json_object_get(json_object_get(item, "category"), "id")));
+    print_score(out, json_object_get(item, "score"), 5);
+    fprintf(out, "  %-20s %-20s %s\n", reasons[0] ? reasons : "-", flags[0] ? flags : "-",
+            json_string_value(json_object_get(item, "title")));
+}
+
+static void json_line(const json_t *item, void *arg)
+{
+    FILE *out = arg;
+    static const size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(15);
+    if (ftell(out) > 0)
+        fputs(",\n", out);
+    fputs("    ", out);
+    json_dumpf(item, out, flags);
+}
+
+/* One CSV field, quoted by libcsv (quotes doubled, newlines kept inside quotes). */
+static void csv_field(FILE *out, const char *text, bool last)
+{
+    csv_fwrite(out, text != NULL ? text : "", text != NULL ? strlen(text) : 0);
+    fputc(last ? '\n' : ',', out);
+}
+
+static void csv_line(const json_t *e, void *arg)
+{
+    FILE *out = arg;
+    char reasons[512], flags[512], score[32];
+    const json_t *sc = json_object_get(e, "score");
+    if (json_is_number(sc))
+        snprintf(score, sizeof score, "%.1f", json_number_value(sc));
+    else
+        score[0] = '\0';
+    runs_join_ids(json_object_get(e, "reasons"), reasons, sizeof reasons);
+    runs_join_ids(json_object_get(e, "flags"), flags, sizeof flags);
+    csv_field(out, json_string_value(json_object_get(e, "code")), false);
+    csv_field(out, json_string_value(json_object_get(e, "title")), false);
+    csv_field(out, json_string_value(json_object_get(json_object_get(e, "category"), "id")), false);
+    csv_field(out, score, false);
+    csv_field(out, reasons, false);
+    csv_field(out, flags, false);
+    /* recommendations joined with ';' (SPEC), quoted once as one field */
+    char *joined = NULL;
+    size_t len = 0;
+    FILE *j = open_memstream(&joined, &len);
+    if (j == NULL)
+        abort();
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(e, "recommendations"), i, r)
+    {
+        fprintf(j, "%s%s", i > 0 ? ";" : "", json_string_value(r) ? json_string_value(r) : "");
+    }
+    fclose(j);
+    csv_field(out, joined, true);
+    free(joined);
+}
+
+/* ---- the command ------------------------------------------------------------------------- */
 
 int cmd_evaluate(const cli_opts *o)
 {
-    (void)o;
-    fputs("hyoka evaluate: not built yet\n", stderr);
-    return CLI_EENV;
+    const char *format = o->format != NULL ? o->format : "table";
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
+        fprintf(stderr, "hyoka evaluate: --format '%s': expected table, json or csv\n", format);
+        return CLI_EUSER;
+    }
+    int rc = CLI_OK;
+    char *config_rules = NULL;
+    PGconn *c = runs_connect(o, "evaluate", !o->dry_run, &config_rules, &rc);
+    if (c == NULL)
+        return rc;
+    const char *rules_path = o->rules != NULL ? o->rules : config_rules;
+    eng_rules *rules = NULL;
+    json_t *doc = NULL;
+    if (rules_path == NULL) {
+        fprintf(stderr, "hyoka evaluate: no --rules given and no service config with rules.file "
+                        "(--config, $HYOKA_CONFIG or /etc/hyoka/hyoka.cfg)\n");
+        rc = CLI_EUSER;
+        goto out;
+    }
+    rules = runs_load_rules(c, rules_path, "evaluate", &rc);
+    if (rules == NULL)
+        goto out;
+    /* Results stream through a callback after the run is stored; table and JSON lines are
+     * buffered because the summary comes first. */
+    char *lines = NULL;
+    size_t lines_len = 0;
+    FILE *buffer = NULL;
+    store_item_fn each = table_line;
+    if (strcmp(format, "csv") == 0) {
+        fputs("code,title,category,score,reasons,flags,recommendations\n", stdout);
+        each = csv_line;
+    } else {
+        buffer = open_memstream(&lines, &lines_len);
+        if (buffer == NULL)
+            abort();
+        if (strcmp(format, "json") == 0)
+            each = json_line;
+    }
+    store_error err = {0};
+    doc = store_evaluate_each(c, rules, rules_path, o->survey, o->dry_run, each, each == json_line,
+                              buffer != NULL ? buffer : stdout, &err);
+    if (buffer != NULL)
+        fclose(buffer);
+    if (doc == NULL) {
+        fprintf(stderr, "hyoka evaluate: %s\n", err.message);
+        rc = store_exit_code(err.status);
+        free(lines);
+        goto out;
+    }
+    if (strcmp(format, "json") == 0) {
+        static const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15);
+        fputs("{\n  \"survey\": ", stdout);
+        json_dumpf(json_object_get(doc, "survey"), stdout, flags);
+        fputs(",\n  \"run\": ", stdout);
+        json_dumpf(json_object_get(doc, "run"), stdout, flags);
+        fputs(",\n  \"summary\": ", stdout);
+        json_dumpf(json_object_get(doc, "summary"), stdout, flags);
+        fputs(",\n  \"results\": [\n", stdout);
+        fwrite(lines, 1, lines_len, stdout);
+        fputs(lines_len > 0 ? "\n  ]\n}\n" : "  ]\n}\n", stdout);
+    } else if (strcmp(format, "table") == 0) {
+        print_header(stdout, doc, rules);
+        print_summary_table(stdout, json_object_get(doc, "summary"));
+        fprintf(stdout, "\n%-*s  %-*s  %5s  %-20s %-20s %s\n", TABLE_CODE_WIDTH, "code",
+                TABLE_CATEGORY_WIDTH, "category", "score", "reasons", "flags", "title");
+        fwrite(lines, 1, lines_len, stdout);
+    }
+    free(lines);
+    if (fflush(stdout) != 0) {
+        perror("hyoka evaluate: writing the output");
+        rc = CLI_EENV;
+    }
+out:
+    json_decref(doc);
+    eng_rules_free(rules);
+    free(config_rules);
+    PQfinish(c);
+    return rc;
 }

@@ -1,4 +1,5 @@
 /* main.c - `hyoka`: option parsing and the command table. Commands live in cmd_*.c. */
+#include <stddef.h>
 #include "cli.h"
 
 #include <stdio.h>

@@ -82,6 +82,8 @@ int eng_schema_count(const eng_schema *s);
 const char *eng_schema_name(const eng_schema *s, int slot);
 eng_type eng_schema_type(const eng_schema *s, int slot);
 int eng_schema_find(const eng_schema *s, const char *name); /* slot or -1 */
+/* The fact name closest to `name` for a "did you mean" (usable facts only), or NULL. */
+const char *eng_schema_suggest(const eng_schema *s, const char *name);
 
 /* ---- diagnostics ------------------------------------------------------------------------- */
 
@@ -223,5 +225,19 @@ int eng_explain(eng_ctx *c, const eng_value *facts, eng_result *out, eng_explana
  * "<expr>", line 1). String results point into static storage valid until the next call. */
 int eng_eval_expression(const char *expr, const eng_schema *schema, const eng_value *facts,
                         eng_value *out, eng_diags *diags);
+
+/* ---- rule and case files on disk (rules.c) ----------------------------------------------- */
+
+#define ENG_MAX_FILE_BYTES (1024 * 1024) /* a rule or case file */
+
+/* Reads a whole file (at most ENG_MAX_FILE_BYTES). Returns 0 with *text (malloc'd, NUL-terminated,
+ * the caller frees it) and *len; -1 when the file is too large (diagnostic added); -2 when it
+ * cannot be read (errno set, no diagnostic: the caller says "cannot read FILE: ..."). */
+int eng_file_read(const char *path, char **text, size_t *len, eng_diags *diags);
+/* Checks `len` bytes of libconfig text as rule files are checked before parsing: no NUL byte,
+ * valid UTF-8 (a BOM is skipped), no @include, no integer that libconfig 1.5 would wrap at 32
+ * bits. Returns a malloc'd copy ready for config_read_string (the caller frees it) with any
+ * errors added to `diags`, or NULL (after an error) when the text cannot be parsed at all. */
+char *eng_config_text_prepare(const char *text, size_t len, const char *file, eng_diags *diags);
 
 #endif

@@ -83,19 +83,41 @@ expr_prog *expr_compile(const char *src, const expr_scope *scope, eng_type want,
                         const char *file, int line, eng_diags *diags);
 void expr_free(expr_prog *p);
 
-eng_type expr_type(const expr_prog *p);       /* static result type; ENG_NULL = always null */
+/* Static result type; ENG_NULL: always null, or (a name's type unknown) not known until run time. */
+eng_type expr_type(const expr_prog *p);
 const char *expr_source(const expr_prog *p);  /* the source text, owned by the program */
 int expr_stack_size(const expr_prog *p);      /* eng_value cells expr_run needs in `stack` */
 int expr_refs(const expr_prog *p, const expr_ref **refs);
 
 /* Runs the program over `slots`; `stack` has at least expr_stack_size(p) cells.
- * Does not allocate; never fails (type errors were rejected by expr_compile, and a value of the
- * wrong type at run time is only possible through a caller bug, caught by assert). */
+ * Does not allocate; never fails. The result has type expr_type(p) or is null (any type when
+ * expr_type is ENG_NULL). Type errors were rejected by expr_compile; a value of another type at
+ * run time (a name of a type unknown until run time, or a caller bug) acts as null, and so do
+ * NaN and infinities in slots. */
 eng_value expr_run(const expr_prog *p, const eng_value *slots, eng_value *stack);
+
+/* expr_run that also sets reads[i] = true for each ref i (in expr_refs order) whose slot the run
+ * actually read; short-circuited operands and folded constants are not read. `reads` has
+ * expr_refs() entries; the caller clears it. Does not allocate. */
+eng_value expr_run_traced(const expr_prog *p, const eng_value *slots, eng_value *stack,
+                          bool *reads);
+
+/* Instructions in the program (tests check that folding shrinks it). */
+int expr_code_size(const expr_prog *p);
+/* Disassembles the program, one instruction a line with its source text. 0, or -1 on a write
+ * error. */
+int expr_dump(const expr_prog *p, FILE *out);
 
 /* Formats a value the way explanations and messages show it: null, true/false, numbers with
  * up to 15 significant digits and no trailing zeros ("0.42", "12", "-3.5"), strings quoted
  * ("\"on_track\""). Writes at most `size` bytes, NUL-terminated; returns the length it needed. */
 int eng_value_format(eng_value v, char *buf, size_t size);
+
+/* eng_round without its fast path: the decimal-digit algorithm itself (value.c; the unit tests
+ * check that both agree). */
+double eng_round_exact(double x, int decimals);
+
+/* "null", "boolean", "number", "string" or "opaque": how messages name a type. (value.c) */
+const char *eng_type_name(eng_type t);
 
 #endif

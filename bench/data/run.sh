@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# bench/data/run.sh - how long `hyoka import` takes for 100,000 initiatives (+ measures, 200,000
+# milestones, a survey and 100,000 progress rows), and then `hyoka evaluate` of that survey with
+# the default rules (targets: import < 5 s, evaluate + store < 2 s). Prints the times and the
+# commands. A benchmark, not a test: it fails only if a command fails.
+#
+#   HYOKA_BUILD=/abs/build bench/data/run.sh [N]
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+source "$root/scripts/lib.sh"
+build=${HYOKA_BUILD:-$root/build}
+hyoka=$build/cli/hyoka
+n=${1:-100000}
+[ -x "$hyoka" ] || die "no $hyoka: build first"
+
+tmp=$(mktemp -d /tmp/hyoka-bench-data.XXXXXX)
+trap 'pg_stop "$tmp"; rm -rf "$tmp"' EXIT
+pg_start "$tmp" >/dev/null 2>&1 || die "postgres did not start"
+source "$tmp/pg.env"
+printf 'database = { conninfo = ""; };\nrules = { file = "%s"; };\n' \
+    "$root/config/rules/default.cfg" >"$tmp/hyoka.cfg"
+export HYOKA_CONFIG=$tmp/hyoka.cfg
+
+python3 "$here/gen.py" "$tmp/csv" "$n"
+timeout 60 "$hyoka" migrate >/dev/null || die "migrate failed"
+log "data: $(wc -l "$tmp"/csv/*.csv | tail -1 | awk '{print $1}') CSV lines, $(du -sh "$tmp/csv" | cut -f1)"
+
+# t CMD...: runs a command, prints its wall time in seconds
+t() {
+    local start end
+    start=$(date +%s.%N)
+    timeout 300 "$@" >"$tmp/out" 2>&1 || { cat "$tmp/out" >&2; die "failed: $*"; }
+    end=$(date +%s.%N)
+    awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }'
+}
+
+files=("$tmp"/csv/{measures,initiatives,milestones,surveys,progress}.csv)
+# backend_cpu: the database session's CPU time (user + system, s) of the last logged statement,
+# from log_statement_stats (cumulative per session): wall times on a shared machine vary.
+backend_cpu() {
+    grep -oE '[0-9.]+ s user, [0-9.]+ s system' "$tmp/postgres.log" | tail -1 |
+        awk '{ printf "%.2f", $1 + $4 }'
+}
+: >"$tmp/postgres.log"
+s=$(PGOPTIONS="-c log_statement_stats=on" t "$hyoka" import --dry-run "${files[@]}")
+echo "hyoka import --dry-run (${n} initiatives): ${s} s; database CPU $(backend_cpu) s"
+: >"$tmp/postgres.log"
+s=$(PGOPTIONS="-c log_statement_stats=on" t "$hyoka" import "${files[@]}")
+echo "hyoka import (${n} initiatives, $((2 * n)) milestones, ${n} progress rows): ${s} s   (target < 5 s)"
+echo "    of which database CPU: $(backend_cpu) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
+: >"$tmp/postgres.log"
+s=$(PGOPTIONS="-c log_statement_stats=on" t "$hyoka" import "${files[@]}")
+echo "hyoka import again (the same files: every row unchanged): ${s} s; database CPU $(backend_cpu) s"
+s=$(t psql -X -q -tAc "SELECT count(*) FROM evaluation_facts WHERE survey_id = (SELECT id FROM surveys WHERE code = 'B')")
+echo "SELECT count(*) FROM evaluation_facts for the survey: ${s} s"
+s=$(t psql -X -q -o /dev/null -c "SELECT * FROM evaluation_facts WHERE survey_id = (SELECT id FROM surveys WHERE code = 'B')")
+echo "SELECT * FROM evaluation_facts for the survey (all facts): ${s} s"
+: >"$tmp/postgres.log"
+if s=$(PGOPTIONS="-c log_statement_stats=on" t "$hyoka" evaluate --survey B --rules "$root/config/rules/default.cfg" --format json); then
+    echo "hyoka evaluate --survey B (evaluate + store ${n} results): ${s} s   (target < 2 s)"
+    echo "    of which database CPU: $(backend_cpu) s"
+fi
+echo "commands: HYOKA_CONFIG=… hyoka import ${files[*]##*/}; hyoka evaluate --survey B --rules config/rules/default.cfg"

@@ -1,0 +1,29 @@
+/* runs.h - what `hyoka evaluate`, `diff` and `report` share (defined in cmd_evaluate.c): the
+ * database connection and rules named by options or the service config, and small printers. */
+#ifndef HYOKA_CLI_RUNS_H
+#define HYOKA_CLI_RUNS_H
+
+#include "cli.h"
+#include "engine.h"
+#include "store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Connects for command `cmd` (used in messages): the service config's writer_conninfo when
+ * `writer` (else its conninfo), "" (PG* environment) when no config is named and the default
+ * file does not exist. Sets *rules_file (malloc'd, caller frees; NULL if the config has none or
+ * there is no config). Returns the connection, or NULL after printing why with *rc set to the
+ * exit code. */
+PGconn *runs_connect(const cli_opts *o, const char *cmd, bool writer, char **rules_file, int *rc);
+
+/* Compiles `path` against the database's fact schema. Prints every diagnostic (warnings too) to
+ * stderr; returns the rules, or NULL with *rc = CLI_EUSER (rule errors) or CLI_EENV (the file
+ * cannot be read, or the database fails). */
+eng_rules *runs_load_rules(PGconn *c, const char *path, const char *cmd, int *rc);
+
+/* Joins the "id" members of a JSON array of objects with ';' into out (truncated to n). */
+void runs_join_ids(const json_t *arr, char *out, size_t n);
+
+#endif

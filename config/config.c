@@ -1,0 +1,404 @@
+/* config.c - loads and validates the service config (libconfig), reporting file:line for every error. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* How a key's value is checked and where it goes. The table below is the whole schema of the
+ * file: a key not in it is an error. */
+typedef enum key_kind {
+    KEY_STRING,   /* any string */
+    KEY_PATH,     /* string; a relative path is resolved against the config's folder */
+    KEY_INT,      /* integer in [min, max] */
+    KEY_MODE,     /* octal string like "0660" */
+    KEY_TOKENS,   /* array of "sha256:<64 hex>" */
+    KEY_LEVEL,    /* "error" | "warn" | "info" | "debug" */
+} key_kind;
+
+typedef struct key_spec {
+    const char *group;
+    const char *name;
+    key_kind kind;
+    long min, max;   /* KEY_INT */
+    size_t offset;   /* of the field in hy_config (char * for strings, int or long for ints) */
+    bool is_long;    /* KEY_INT: the field is a long, not an int */
+} key_spec;
+
+#define F(field) offsetof(hy_config, field)
+static const key_spec keys[] = {
+    {"database", "conninfo", KEY_STRING, 0, 0, F(conninfo), false},
+    {"database", "writer_conninfo", KEY_STRING, 0, 0, F(writer_conninfo), false},
+    {"rules", "file", KEY_PATH, 0, 0, F(rules_file), false},
+    {"server", "socket", KEY_PATH, 0, 0, F(socket), false},
+    {"server", "socket_mode", KEY_MODE, 0, 07777, F(socket_mode), false},
+    {"server", "socket_owner", KEY_STRING, 0, 0, F(socket_owner), false},
+    {"server", "socket_group", KEY_STRING, 0, 0, F(socket_group), false},
+    {"server", "workers", KEY_INT, HY_WORKERS_MIN, HY_WORKERS_MAX, F(workers), false},
+    {"server", "backlog", KEY_INT, HY_BACKLOG_MIN, HY_BACKLOG_MAX, F(backlog), false},
+    {"api", "write_tokens", KEY_TOKENS, 0, HY_MAX_TOKENS, 0, false},
+    {"limits", "max_body", KEY_INT, HY_MAX_BODY_MIN, HY_MAX_BODY_MAX, F(max_body), true},
+    {"limits", "max_query", KEY_INT, HY_MAX_QUERY_MIN, HY_MAX_QUERY_MAX, F(max_query), true},
+    {"limits", "cache_bytes", KEY_INT, HY_CACHE_BYTES_MIN, HY_CACHE_BYTES_MAX, F(cache_bytes),
+     true},
+    {"log", "level", KEY_LEVEL, 0, 0, F(log_level), false},
+};
+#undef F
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static const char *const groups[] = {"database", "rules", "server", "api", "limits", "log"};
+#define NGROUPS (sizeof groups / sizeof groups[0])
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+const char *hy_log_level_name(int level)
+{
+    if (level < 0 || level > HY_LOG_DEBUG)
+        return "?";
+    return level_names[level];
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+/* The loading state: the file name used in positions, the folder relative paths resolve to. */
+typedef struct loader {
+    const char *file;
+    char *dir;          /* absolute folder of the config file, malloc'd */
+    eng_diags *diags;
+    int errors;
+} loader;
+
+static void error_at(loader *l, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void error_at(loader *l, const config_setting_t *s, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *file = s != NULL ? config_setting_source_file(s) : NULL;
+    int line = s != NULL ? (int)config_setting_source_line(s) : 0;
+    if (file == NULL)
+        file = l->file;
+    if (line < 1)
+        line = 1;
+    eng_diags_add(l->diags, file, line, 0, 0, false, NULL, "%s", msg);
+    l->errors++;
+}
+
+static const char *type_name(int t)
+{
+    switch (t) {
+    case CONFIG_TYPE_GROUP: return "a group";
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64: return "an integer";
+    case CONFIG_TYPE_FLOAT: return "a number with a fraction";
+    case CONFIG_TYPE_STRING: return "a string";
+    case CONFIG_TYPE_BOOL: return "a boolean";
+    case CONFIG_TYPE_ARRAY: return "an array";
+    case CONFIG_TYPE_LIST: return "a list";
+    default: return "a value of unknown type";
+    }
+}
+
+/* The absolute folder holding `path`. Hand-written because dirname() may modify its argument and
+ * realpath() would fail on a folder we only need as a string prefix. */
+static char *folder_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    if (slash == NULL) {
+        dir = xstrdup(".");
+    } else if (slash == path) {
+        dir = xstrdup("/");
+    } else {
+        dir = strndup(path, (size_t)(slash - path));
+        if (dir == NULL)
+            abort();
+    }
+    if (dir[0] != '/') {
+        char cwd[PATH_MAX];
+        if (getcwd(cwd, sizeof cwd) != NULL) {
+            size_t n = strlen(cwd) + 1 + strlen(dir) + 1;
+            char *abs = malloc(n);
+            if (abs == NULL)
+                abort();
+            if (strcmp(dir, ".") == 0)
+                snprintf(abs, n, "%s", cwd);
+            else
+                snprintf(abs, n, "%s/%s", cwd, dir);
+            free(dir);
+            dir = abs;
+        }
+    }
+    return dir;
+}
+
+static char *resolve(const loader *l, const char *value)
+{
+    if (value[0] == '/')
+        return xstrdup(value);
+    size_t n = strlen(l->dir) + 1 + strlen(value) + 1;
+    char *p = malloc(n);
+    if (p == NULL)
+        abort();
+    snprintf(p, n, "%s/%s", l->dir, value);
+    return p;
+}
+
+static bool get_int(const config_setting_t *s, long long *v)
+{
+    int t = config_setting_type(s);
+    if (t == CONFIG_TYPE_INT) {
+        *v = config_setting_get_int(s);
+        return true;
+    }
+    if (t == CONFIG_TYPE_INT64) {
+        *v = config_setting_get_int64(s);
+        return true;
+    }
+    return false;
+}
+
+static bool is_hex64(const char *s)
+{
+    for (int i = 0; i < 64; i++)
+        if (!isxdigit((unsigned char)s[i]))
+            return false;
+    return s[64] == '\0';
+}
+
+static void load_tokens(loader *l, const config_setting_t *s, hy_config *c)
+{
+    int t = config_setting_type(s);
+    if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+        error_at(l, s, "api.write_tokens must be an array of strings like \"sha256:<64 hex>\", not %s",
+                 type_name(t));
+        return;
+    }
+    int n = config_setting_length(s);
+    if (n > HY_MAX_TOKENS) {
+        error_at(l, s, "api.write_tokens has more than %d entries", HY_MAX_TOKENS);
+        return;
+    }
+    c->write_tokens = calloc((size_t)n + 1, sizeof *c->write_tokens);
+    if (c->write_tokens == NULL)
+        abort();
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *v = config_setting_get_string(e);
+        if (v == NULL || strncmp(v, "sha256:", 7) != 0 || !is_hex64(v + 7)) {
+            error_at(l, e != NULL ? e : s,
+                     "api.write_tokens entries must be \"sha256:\" followed by the 64 hex digits "
+                     "of the token's SHA-256 (printf %%s TOKEN | sha256sum), not %s",
+                     v != NULL ? "this string" : type_name(config_setting_type(e)));
+            continue;
+        }
+        char *hex = xstrdup(v + 7);
+        for (char *p = hex; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        c->write_tokens[c->nwrite_tokens++] = hex;
+    }
+}
+
+static void load_key(loader *l, const key_spec *k, const config_setting_t *s, hy_config *c)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", k->group, k->name);
+    int t = config_setting_type(s);
+    switch (k->kind) {
+    case KEY_STRING:
+    case KEY_PATH:
+    case KEY_MODE:
+    case KEY_LEVEL: {
+        if (t != CONFIG_TYPE_STRING) {
+            error_at(l, s, k->kind == KEY_MODE
+                               ? "%s must be an octal string like \"0660\", not %s"
+                               : "%s must be a string, not %s",
+                     name, type_name(t));
+            return;
+        }
+        const char *v = config_setting_get_string(s);
+        if (k->kind == KEY_MODE) {
+            size_t n = strlen(v);
+            bool ok = n >= 3 && n <= 5;
+            for (size_t i = 0; ok && i < n; i++)
+                ok = v[i] >= '0' && v[i] <= '7';
+            long mode = ok ? strtol(v, NULL, 8) : -1;
+            if (!ok || mode < k->min || mode > k->max) {
+                error_at(l, s, "%s must be an octal mode like \"0660\", not \"%s\"", name, v);
+                return;
+            }
+            *(int *)((char *)c + k->offset) = (int)mode;
+        } else if (k->kind == KEY_LEVEL) {
+            for (int i = 0; i <= HY_LOG_DEBUG; i++)
+                if (strcmp(v, level_names[i]) == 0) {
+                    *(int *)((char *)c + k->offset) = i;
+                    return;
+                }
+            error_at(l, s, "%s must be one of \"error\", \"warn\", \"info\", \"debug\", not \"%s\"",
+                     name, v);
+        } else {
+            if (k->kind == KEY_PATH && v[0] == '\0') {
+                error_at(l, s, "%s must not be empty", name);
+                return;
+            }
+            char **field = (char **)((char *)c + k->offset);
+            free(*field);
+            *field = k->kind == KEY_PATH ? resolve(l, v) : xstrdup(v);
+        }
+        return;
+    }
+    case KEY_INT: {
+        long long v;
+        if (!get_int(s, &v)) {
+            error_at(l, s, "%s must be an integer, not %s", name, type_name(t));
+            return;
+        }
+        if (v < k->min || v > k->max) {
+            char range[96];
+            snprintf(range, sizeof range, "%lld is outside %ld..%ld", v, k->min, k->max);
+            error_at(l, s, "%s: %s", name, range);
+            return;
+        }
+        if (k->is_long)
+            *(long *)((char *)c + k->offset) = (long)v;
+        else
+            *(int *)((char *)c + k->offset) = (int)v;
+        return;
+    }
+    case KEY_TOKENS:
+        load_tokens(l, s, c);
+        return;
+    }
+}
+
+static const key_spec *find_key(const char *group, const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].group, group) == 0 && strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static void load_group(loader *l, const config_setting_t *g, hy_config *c)
+{
+    const char *gname = config_setting_name(g);
+    int n = config_setting_length(g);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(s);
+        const key_spec *k = find_key(gname, name);
+        if (k == NULL) {
+            error_at(l, s, "unknown key '%s' in group '%s'", name, gname);
+            continue;
+        }
+        load_key(l, k, s, c);
+    }
+}
+
+static void set_defaults(hy_config *c)
+{
+    c->socket_mode = HY_SOCKET_MODE_DEFAULT;
+    c->workers = HY_WORKERS_DEFAULT;
+    c->backlog = HY_BACKLOG_DEFAULT;
+    c->max_body = HY_MAX_BODY_DEFAULT;
+    c->max_query = HY_MAX_QUERY_DEFAULT;
+    c->cache_bytes = HY_CACHE_BYTES_DEFAULT;
+    c->log_level = HY_LOG_INFO;
+}
+
+int hy_config_load(const char *path, hy_config *out, eng_diags *diags)
+{
+    memset(out, 0, sizeof *out);
+    set_defaults(out);
+    out->path = xstrdup(path);
+    loader l = {path, folder_of(path), diags, 0};
+    config_t cfg;
+    config_init(&cfg);
+    config_set_include_dir(&cfg, l.dir);
+
+    if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+        /* config_error_file is NULL when the file could not be opened at all. */
+        const char *file = config_error_file(&cfg) != NULL ? config_error_file(&cfg) : path;
+        int line = config_error_line(&cfg);
+        if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+            eng_diags_add(diags, file, line > 0 ? line : 1, 0, 0, false, NULL,
+                          "cannot read the config file: %s",
+                          errno != 0 ? strerror(errno) : "I/O error");
+        else
+            eng_diags_add(diags, file, line > 0 ? line : 1, 0, 0, false, NULL, "%s",
+                          config_error_text(&cfg) != NULL ? config_error_text(&cfg)
+                                                          : "syntax error");
+        l.errors++;
+        goto out;
+    }
+
+    const config_setting_t *root = config_root_setting(&cfg);
+    int n = config_setting_length(root);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
+        const char *name = config_setting_name(g);
+        bool known = false;
+        for (size_t j = 0; j < NGROUPS; j++)
+            known = known || strcmp(groups[j], name) == 0;
+        if (!known) {
+            error_at(&l, g, "unknown group '%s' (expected database, rules, server, api, limits "
+                            "or log)", name);
+            continue;
+        }
+        if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+            error_at(&l, g, "'%s' must be a group { ... }, not %s", name,
+                     type_name(config_setting_type(g)));
+            continue;
+        }
+        load_group(&l, g, out);
+    }
+    if (l.errors == 0 && out->rules_file == NULL)
+        eng_diags_add(diags, path, 1, 0, 0, false, NULL,
+                      "missing rules.file (the rule set the server evaluates with)");
+    if (l.errors == 0 && out->rules_file == NULL)
+        l.errors++;
+    if (out->conninfo == NULL)
+        out->conninfo = xstrdup("");
+
+out:
+    config_destroy(&cfg);
+    free(l.dir);
+    if (l.errors > 0) {
+        hy_config_cleanup(out);
+        return -1;
+    }
+    return 0;
+}
+
+void hy_config_cleanup(hy_config *c)
+{
+    if (c == NULL)
+        return;
+    free(c->path);
+    free(c->conninfo);
+    free(c->writer_conninfo);
+    free(c->rules_file);
+    free(c->socket);
+    free(c->socket_owner);
+    free(c->socket_group);
+    for (int i = 0; i < c->nwrite_tokens; i++)
+        free(c->write_tokens[i]);
+    free(c->write_tokens);
+    memset(c, 0, sizeof *c);
+}

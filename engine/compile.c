@@ -1,0 +1,874 @@
+/* compile.c - tree -> expr_prog: names resolved to slots (thresholds to constants), types checked
+ * with every error reported, constant subtrees folded, && || ?: emitted as conditional jumps,
+ * the VM stack size computed. Each instruction keeps the byte range of the source it came from. */
+#include "expr_impl.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+#define OP(name, operands, effect) #name,
+const char *const expr_op_names[OP__COUNT] = {
+#include "opcodes.def"
+};
+#undef OP
+
+typedef struct fn_info {
+    const char *name;
+    expr_fn fn;
+    int min_args, max_args; /* max -1: unbounded */
+    const char *arity;      /* for "function 'x' takes ..." */
+} fn_info;
+
+static const fn_info functions[] = {
+    {"min", FN_MIN, 2, -1, "2 or more arguments"},
+    {"max", FN_MAX, 2, -1, "2 or more arguments"},
+    {"abs", FN_ABS, 1, 1, "1 argument"},
+    {"round", FN_ROUND, 1, 2, "1 or 2 arguments"},
+    {"clamp", FN_CLAMP, 3, 3, "3 arguments"},
+    {"coalesce", FN_COALESCE, 2, -1, "2 or more arguments"},
+    {"is_null", FN_ISNULL, 1, 1, "1 argument"},
+};
+#define NFUNCTIONS ((int)(sizeof functions / sizeof functions[0]))
+
+typedef struct compiler {
+    lexer lx; /* over prog->src: positions and the diagnostics sink */
+    const expr_scope *scope;
+    expr_prog *prog;
+    int errors;
+    int code_cap, const_cap, ref_cap, owned_cap;
+    int sp; /* stack depth while emitting */
+} compiler;
+
+static void *xrealloc(void *p, size_t size)
+{
+    p = realloc(p, size ? size : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+static char *own(compiler *cc, const char *s, size_t len)
+{
+    expr_prog *p = cc->prog;
+    if (p->nowned == cc->owned_cap) {
+        cc->owned_cap = cc->owned_cap ? cc->owned_cap * 2 : 8;
+        p->owned = xrealloc(p->owned, (size_t)cc->owned_cap * sizeof *p->owned);
+    }
+    char *c = malloc(len + 1);
+    if (!c)
+        abort();
+    memcpy(c, s, len);
+    c[len] = '\0';
+    p->owned[p->nowned++] = c;
+    return c;
+}
+
+/* Errors reported for one expression; beyond it one line says the rest is not shown (a 4096-byte
+ * expression could otherwise produce 2,000 errors, each with a copy of the text). */
+#define EXPR_MAX_ERRORS 20
+
+/* Reports an error at byte range [off, off+len) and counts it. */
+__attribute__((format(printf, 4, 5))) static void error_at(compiler *cc, int off, int len,
+                                                           const char *fmt, ...)
+{
+    if (++cc->errors > EXPR_MAX_ERRORS) {
+        if (cc->errors == EXPR_MAX_ERRORS + 1)
+            expr_error(&cc->lx, false, off, len,
+                       "too many errors in this expression (limit %d); the rest are not shown",
+                       EXPR_MAX_ERRORS);
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    expr_verror(&cc->lx, false, off, len, fmt, ap);
+    va_end(ap);
+}
+
+static const char *tname(eng_type t)
+{
+    return eng_type_name(t);
+}
+
+/* The operator as written ("&&" or "and"), for messages. */
+static const char *op_text(const compiler *cc, const node *n, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.*s", n->op_len, cc->lx.src + n->op_off);
+    return buf;
+}
+
+/* A type fits `want` (ENG_NUM / ENG_BOOL) when it is that, null/unknown, or already an error. */
+static bool fits(eng_type t, eng_type want)
+{
+    return t == want || t == ENG_NULL || t == EXPR_T_ERROR;
+}
+static bool known(eng_type t)
+{
+    return t != ENG_NULL && t != EXPR_T_ERROR;
+}
+
+static void make_const(node *n, eng_value v, eng_type type)
+{
+    n->kind = N_CONST;
+    n->value = v;
+    n->type = type;
+    n->null_literal = false;
+}
+
+/* Replaces n by its child c (folding `true && x` to x), keeping n's source range. */
+static void replace_by(node *n, const node *c)
+{
+    int off = n->off, len = n->len;
+    *n = *c;
+    n->off = off;
+    n->len = len;
+}
+
+static int add_ref(compiler *cc, const char *name, int off, int len, const expr_name *res)
+{
+    expr_prog *p = cc->prog;
+    for (int i = 0; i < p->nrefs; i++)
+        if (strcmp(p->refs[i].name, name) == 0)
+            return i;
+    if (p->nrefs == cc->ref_cap) {
+        cc->ref_cap = cc->ref_cap ? cc->ref_cap * 2 : 8;
+        p->refs = xrealloc(p->refs, (size_t)cc->ref_cap * sizeof *p->refs);
+    }
+    expr_ref *r = &p->refs[p->nrefs];
+    r->name = own(cc, name, strlen(name));
+    r->offset = off;
+    r->len = len;
+    r->is_const = res->is_const;
+    r->constant = eng_null();
+    r->slot = res->is_const ? -1 : res->slot;
+    if (res->is_const) {
+        r->constant = res->constant;
+        if (r->constant.type == ENG_STR) /* the program owns what it shows */
+            r->constant.as.str.ptr = own(cc, res->constant.as.str.ptr, res->constant.as.str.len);
+    }
+    return p->nrefs++;
+}
+
+static bool is_function_name(const char *name)
+{
+    for (int i = 0; i < NFUNCTIONS; i++)
+        if (strcmp(functions[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static eng_type check(compiler *cc, node *n);
+
+static eng_type check_name(compiler *cc, node *n)
+{
+    char name[ENG_MAX_EXPR_LEN + 1];
+    memcpy(name, cc->lx.src + n->off, (size_t)n->len);
+    name[n->len] = '\0';
+    expr_name res;
+    memset(&res, 0, sizeof res);
+    res.status = EXPR_NAME_UNKNOWN;
+    cc->scope->resolve(cc->scope->ud, name, &res);
+    switch (res.status) {
+    case EXPR_NAME_OK:
+        break;
+    case EXPR_NAME_LATER:
+    case EXPR_NAME_OPAQUE:
+        res.later[sizeof res.later - 1] = '\0';
+        error_at(cc, n->off, n->len, "%s", res.later);
+        return EXPR_T_ERROR;
+    case EXPR_NAME_UNKNOWN:
+    default: {
+        if (is_function_name(name)) {
+            error_at(cc, n->off, n->len, "'%s' is a function: call it as %s(...)", name, name);
+            return EXPR_T_ERROR;
+        }
+        const char *const *names = NULL;
+        int count = cc->scope->names ? cc->scope->names(cc->scope->ud, &names) : 0;
+        const char *close = diag_suggest(name, names, count);
+        if (close)
+            error_at(cc, n->off, n->len, "unknown name '%s' (did you mean '%s'?)", name, close);
+        else
+            error_at(cc, n->off, n->len, "unknown name '%s'", name);
+        return EXPR_T_ERROR;
+    }
+    }
+    eng_type t = res.is_const ? res.constant.type : res.type;
+    if (t != ENG_NULL && t != ENG_BOOL && t != ENG_NUM && t != ENG_STR) {
+        error_at(cc, n->off, n->len, "'%s' cannot be used in expressions", name);
+        return EXPR_T_ERROR;
+    }
+    if (res.is_const && res.constant.type == ENG_NUM && !isfinite(res.constant.as.num))
+        res.constant = eng_null(); /* as the VM treats such a fact */
+    int ref = add_ref(cc, name, n->off, n->len, &res);
+    if (res.is_const) {
+        make_const(n, cc->prog->refs[ref].constant, t);
+        return t;
+    }
+    n->slot = res.slot;
+    n->ref = ref;
+    return t;
+}
+
+static eng_type check_unary(compiler *cc, node *n)
+{
+    char op[16];
+    eng_type t = check(cc, n->a);
+    if (n->op == T_MINUS) {
+        if (!fits(t, ENG_NUM))
+            error_at(cc, n->off, n->len, "type error: '-' needs a number, got %s", tname(t));
+        if (n->a->kind == N_CONST)
+            make_const(n, val_neg(n->a->value), ENG_NUM);
+        return ENG_NUM;
+    }
+    if (!fits(t, ENG_BOOL))
+        error_at(cc, n->off, n->len, "type error: '%s' needs a boolean, got %s",
+                 op_text(cc, n, op, sizeof op), tname(t));
+    if (n->a->kind == N_CONST)
+        make_const(n, val_not(n->a->value), ENG_BOOL);
+    return ENG_BOOL;
+}
+
+static expr_op binary_op(tok_kind k)
+{
+    switch (k) {
+    case T_PLUS:
+        return OP_ADD;
+    case T_MINUS:
+        return OP_SUB;
+    case T_STAR:
+        return OP_MUL;
+    case T_SLASH:
+        return OP_DIV;
+    case T_EQ:
+        return OP_EQ;
+    case T_NE:
+        return OP_NE;
+    case T_LT:
+        return OP_LT;
+    case T_LE:
+        return OP_LE;
+    case T_GT:
+        return OP_GT;
+    case T_GE:
+        return OP_GE;
+    case T_AND:
+        return OP_AND;
+    case T_OR:
+        return OP_OR;
+    default:
+        assert(0 && "not a binary operator");
+        return OP_ADD;
+    }
+}
+
+/* Folds a && b / a || b when one side decides (Kleene: false && x is false, true && x is x). */
+static void fold_logic(node *n, bool is_and)
+{
+    node *a = n->a, *b = n->b;
+    bool dominant = !is_and; /* the value that decides the result: false for &&, true for || */
+    if (a->kind == N_CONST && b->kind == N_CONST) {
+        make_const(n, is_and ? val_and(a->value, b->value) : val_or(a->value, b->value), ENG_BOOL);
+    } else if ((a->kind == N_CONST && a->value.type == ENG_BOOL && a->value.as.b == dominant) ||
+               (b->kind == N_CONST && b->value.type == ENG_BOOL && b->value.as.b == dominant)) {
+        make_const(n, eng_bool(dominant), ENG_BOOL);
+    } else if (a->kind == N_CONST && a->value.type == ENG_BOOL) { /* the neutral value */
+        if (b->type == ENG_BOOL)
+            replace_by(n, b);
+    } else if (b->kind == N_CONST && b->value.type == ENG_BOOL) {
+        if (a->type == ENG_BOOL)
+            replace_by(n, a);
+    }
+}
+
+static eng_type check_binary(compiler *cc, node *n)
+{
+    char op[16];
+    eng_type ta = check(cc, n->a);
+    eng_type tb = check(cc, n->b);
+    expr_op o = binary_op(n->op);
+    op_text(cc, n, op, sizeof op);
+    eng_type result = ENG_BOOL;
+    switch (o) {
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MUL:
+    case OP_DIV:
+    case OP_LT:
+    case OP_LE:
+    case OP_GT:
+    case OP_GE:
+        result = o <= OP_DIV ? ENG_NUM : ENG_BOOL;
+        if (ta != EXPR_T_ERROR && tb != EXPR_T_ERROR && (!fits(ta, ENG_NUM) || !fits(tb, ENG_NUM)))
+            error_at(cc, n->off, n->len, "type error: '%s' needs numbers, got %s and %s", op,
+                     tname(ta), tname(tb));
+        if (n->a->kind == N_CONST && n->b->kind == N_CONST)
+            make_const(n,
+                       result == ENG_NUM ? val_arith(o, n->a->value, n->b->value)
+                                         : val_compare(o, n->a->value, n->b->value),
+                       result);
+        return result;
+    case OP_EQ:
+    case OP_NE:
+        if (known(ta) && known(tb) && ta != tb)
+            error_at(cc, n->off, n->len,
+                     "type error: '%s' needs two values of the same type, got %s and %s", op,
+                     tname(ta), tname(tb));
+        if (n->a->null_literal || n->b->null_literal)
+            expr_error(&cc->lx, true, n->off, n->len,
+                       "comparison with null is always null; use is_null(x)");
+        if (n->a->kind == N_CONST && n->b->kind == N_CONST)
+            make_const(n, val_equal(o == OP_NE, n->a->value, n->b->value), ENG_BOOL);
+        return ENG_BOOL;
+    case OP_AND:
+    case OP_OR:
+        if (!fits(ta, ENG_BOOL))
+            error_at(cc, n->a->off, n->a->len, "type error: '%s' needs booleans, got %s", op,
+                     tname(ta));
+        if (!fits(tb, ENG_BOOL))
+            error_at(cc, n->b->off, n->b->len, "type error: '%s' needs booleans, got %s", op,
+                     tname(tb));
+        n->type = ENG_BOOL;
+        fold_logic(n, o == OP_AND);
+        return ENG_BOOL;
+    default:
+        assert(0 && "unhandled operator");
+        return EXPR_T_ERROR;
+    }
+}
+
+static eng_type check_cond(compiler *cc, node *n)
+{
+    eng_type tc = check(cc, n->a);
+    eng_type ta = check(cc, n->b);
+    eng_type tb = check(cc, n->c);
+    if (!fits(tc, ENG_BOOL))
+        error_at(cc, n->a->off, n->a->len, "type error: condition of '?:' must be boolean, got %s",
+                 tname(tc));
+    if (known(ta) && known(tb) && ta != tb)
+        error_at(cc, n->off, n->len, "type error: branches of '?:' differ: %s and %s", tname(ta),
+                 tname(tb));
+    eng_type result = known(ta) ? ta : known(tb) ? tb : ENG_NULL;
+    if (ta == EXPR_T_ERROR || tb == EXPR_T_ERROR)
+        result = EXPR_T_ERROR;
+    const node *chosen = n->a->value.type != ENG_BOOL ? NULL : n->a->value.as.b ? n->b : n->c;
+    /* Fold a constant condition, unless the branch it picks is a name of unknown type: that one
+     * needs the EXPECT check emitted for a branch of the ?: (see gen_as). */
+    if (n->a->kind == N_CONST && !(chosen && chosen->type == ENG_NULL && chosen->kind != N_CONST)) {
+        if (!chosen)
+            make_const(n, eng_null(), result);
+        else
+            replace_by(n, chosen);
+        n->type = result;
+        n->null_literal = false; /* `(true ? null : x) == 1` is no comparison with a literal */
+    }
+    return result;
+}
+
+static eng_type check_in(compiler *cc, node *n)
+{
+    if (n->a->kind == N_UNARY && n->a->op == T_NOT) {
+        /* `not x in (...)` reads (not x) in (...), never valid: unary operators bind tightest.
+         * One clear error instead of two confusing ones. */
+        char op[16];
+        op_text(cc, n->a, op, sizeof op);
+        check(cc, n->a->a);
+        error_at(cc, n->off, n->len,
+                 "type error: '%s' binds tighter than 'in': write %s%s(x in (...))", op, op,
+                 op[0] == '!' ? "" : " ");
+        return EXPR_T_ERROR;
+    }
+    eng_type tx = check(cc, n->a);
+    if (tx != EXPR_T_ERROR && tx != ENG_NULL && tx != ENG_NUM && tx != ENG_STR) {
+        error_at(cc, n->a->off, n->a->len, "type error: 'in' needs a number or a string, got %s",
+                 tname(tx));
+        tx = EXPR_T_ERROR;
+    }
+    eng_type want = tx;
+    if (!known(want)) /* x's type unknown: the list decides, by its first literal */
+        want = n->args[0]->value.type;
+    for (int i = 0; i < n->nargs && tx != EXPR_T_ERROR; i++) {
+        node *item = n->args[i];
+        if (want != ENG_NUM && want != ENG_STR) {
+            error_at(cc, item->off, item->len,
+                     "type error: 'in' list must hold number or string literals");
+            break;
+        }
+        if (item->value.type != want) {
+            error_at(cc, item->off, item->len, "type error: 'in' list must hold %s literals",
+                     tname(want));
+            break;
+        }
+    }
+    if (n->a->kind == N_CONST) {
+        /* val_in over one item at a time: the items are nodes, not a value array. */
+        eng_value x = n->a->value;
+        eng_value v = val_in(x, NULL, 0); /* null for a null x, else false */
+        for (int i = 0; i < n->nargs && v.type == ENG_BOOL && !v.as.b; i++)
+            v = val_in(x, &n->args[i]->value, 1);
+        make_const(n, v, ENG_BOOL);
+    }
+    return ENG_BOOL;
+}
+
+static eng_type check_call(compiler *cc, node *n)
+{
+    const fn_info *f = NULL;
+    for (int i = 0; i < NFUNCTIONS; i++)
+        if ((int)strlen(functions[i].name) == n->op_len &&
+            memcmp(functions[i].name, cc->lx.src + n->op_off, (size_t)n->op_len) == 0)
+            f = &functions[i];
+    eng_type *types = xrealloc(NULL, (size_t)n->nargs * sizeof *types);
+    for (int i = 0; i < n->nargs; i++)
+        types[i] = check(cc, n->args[i]);
+    if (!f) {
+        const char *names[NFUNCTIONS];
+        for (int i = 0; i < NFUNCTIONS; i++)
+            names[i] = functions[i].name;
+        char full[ENG_MAX_EXPR_LEN + 1];
+        snprintf(full, sizeof full, "%.*s", n->op_len, cc->lx.src + n->op_off);
+        const char *close = diag_suggest(full, names, NFUNCTIONS);
+        if (close)
+            error_at(cc, n->op_off, n->op_len, "unknown function '%s' (did you mean '%s'?)", full,
+                     close);
+        else
+            error_at(cc, n->op_off, n->op_len, "unknown function '%s'", full);
+        free(types);
+        return EXPR_T_ERROR;
+    }
+    n->fn = f->fn;
+    if (n->nargs < f->min_args || (f->max_args >= 0 && n->nargs > f->max_args)) {
+        error_at(cc, n->op_off, n->op_len, "function '%s' takes %s, got %d", f->name, f->arity,
+                 n->nargs);
+        free(types);
+        return EXPR_T_ERROR;
+    }
+    eng_type result = ENG_NUM;
+    switch (f->fn) {
+    case FN_ISNULL:
+        result = ENG_BOOL;
+        break;
+    case FN_COALESCE: {
+        result = ENG_NULL;
+        for (int i = 0; i < n->nargs; i++) {
+            if (types[i] == EXPR_T_ERROR) {
+                result = EXPR_T_ERROR;
+            } else if (known(types[i]) && result != EXPR_T_ERROR) {
+                if (result == ENG_NULL) {
+                    result = types[i];
+                } else if (types[i] != result) {
+                    error_at(cc, n->args[i]->off, n->args[i]->len,
+                             "type error: 'coalesce' needs values of one type, got %s and %s",
+                             tname(result), tname(types[i]));
+                    result = EXPR_T_ERROR;
+                }
+            }
+        }
+        break;
+    }
+    default:
+        for (int i = 0; i < n->nargs; i++)
+            if (!fits(types[i], ENG_NUM))
+                error_at(cc, n->args[i]->off, n->args[i]->len,
+                         "type error: '%s' needs numbers, got %s", f->name, tname(types[i]));
+        if (f->fn == FN_ROUND && n->nargs == 2 && n->args[1]->kind == N_CONST &&
+            n->args[1]->value.type == ENG_NUM) {
+            double d = n->args[1]->value.as.num;
+            if (d != floor(d) || d < -EXPR_ROUND_MAX_DECIMALS || d > EXPR_ROUND_MAX_DECIMALS) {
+                char v[32];
+                eng_value_format(n->args[1]->value, v, sizeof v);
+                error_at(cc, n->args[1]->off, n->args[1]->len,
+                         "decimals of 'round' must be an integer from %d to %d, got %s",
+                         -EXPR_ROUND_MAX_DECIMALS, EXPR_ROUND_MAX_DECIMALS, v);
+            }
+        }
+        break;
+    }
+    free(types);
+    /* Fold a call whose arguments are all constants. */
+    for (int i = 0; i < n->nargs; i++)
+        if (n->args[i]->kind != N_CONST)
+            return result;
+    eng_value *vals = xrealloc(NULL, (size_t)n->nargs * sizeof *vals);
+    for (int i = 0; i < n->nargs; i++)
+        vals[i] = n->args[i]->value;
+    eng_value v = eng_null();
+    switch (f->fn) {
+    case FN_MIN:
+        v = val_minmax(false, vals, n->nargs);
+        break;
+    case FN_MAX:
+        v = val_minmax(true, vals, n->nargs);
+        break;
+    case FN_ABS:
+        v = val_abs(vals[0]);
+        break;
+    case FN_ROUND:
+        v = val_round(vals[0], n->nargs == 2 ? vals[1] : eng_num(0));
+        break;
+    case FN_CLAMP:
+        v = val_clamp(vals[0], vals[1], vals[2]);
+        break;
+    case FN_COALESCE:
+        v = val_coalesce(vals, n->nargs);
+        break;
+    case FN_ISNULL:
+        v = eng_bool(vals[0].type == ENG_NULL);
+        break;
+    }
+    free(vals);
+    make_const(n, v, result);
+    return result;
+}
+
+/* Resolves names, checks and records types (n->type), folds constant subtrees into N_CONST.
+ * Returns the type; EXPR_T_ERROR after an error inside (reported once, where it is). */
+static eng_type check(compiler *cc, node *n)
+{
+    eng_type t;
+    switch (n->kind) {
+    case N_CONST:
+        t = n->value.type;
+        break;
+    case N_NAME:
+        t = check_name(cc, n);
+        break;
+    case N_UNARY:
+        t = check_unary(cc, n);
+        break;
+    case N_BINARY:
+        t = check_binary(cc, n);
+        break;
+    case N_COND:
+        t = check_cond(cc, n);
+        break;
+    case N_IN:
+        t = check_in(cc, n);
+        break;
+    case N_CALL:
+        t = check_call(cc, n);
+        break;
+    default:
+        assert(0 && "bad node");
+        t = EXPR_T_ERROR;
+        break;
+    }
+    n->type = t;
+    return t;
+}
+
+/* ---- code generation --------------------------------------------------------------------- */
+
+static int emit3(compiler *cc, expr_op op, int a, int b, int c, const node *from)
+{
+    expr_prog *p = cc->prog;
+    if (p->ncode == cc->code_cap) {
+        cc->code_cap = cc->code_cap ? cc->code_cap * 2 : 16;
+        p->code = xrealloc(p->code, (size_t)cc->code_cap * sizeof *p->code);
+        p->src_off = xrealloc(p->src_off, (size_t)cc->code_cap * sizeof *p->src_off);
+        p->src_len = xrealloc(p->src_len, (size_t)cc->code_cap * sizeof *p->src_len);
+    }
+    p->code[p->ncode] = (expr_insn){op, a, b, c};
+    p->src_off[p->ncode] = from->off;
+    p->src_len[p->ncode] = from->len;
+    return p->ncode++;
+}
+
+static int emit(compiler *cc, expr_op op, int a, int b, const node *from)
+{
+    return emit3(cc, op, a, b, 0, from);
+}
+
+static int add_const(compiler *cc, eng_value v)
+{
+    expr_prog *p = cc->prog;
+    if (p->nconsts == cc->const_cap) {
+        cc->const_cap = cc->const_cap ? cc->const_cap * 2 : 8;
+        p->consts = xrealloc(p->consts, (size_t)cc->const_cap * sizeof *p->consts);
+    }
+    p->consts[p->nconsts] = v;
+    return p->nconsts++;
+}
+
+/* Stack bookkeeping: every value pushed or popped while emitting, so that the VM gets a stack
+ * exactly as deep as the program needs. */
+static void push(compiler *cc, int n)
+{
+    cc->sp += n;
+    if (cc->sp > cc->prog->stack_size)
+        cc->prog->stack_size = cc->sp;
+}
+
+static void gen(compiler *cc, const node *n);
+
+/* Emits n where a value of `type` is due: a name whose type is unknown until run time may hold
+ * anything, so its value is checked (EXPECT) and becomes null unless it has that type. This keeps
+ * the promise of expr_type(): a result is of that type or null. */
+static void gen_as(compiler *cc, const node *n, eng_type type)
+{
+    gen(cc, n);
+    if (n->type == ENG_NULL && n->kind != N_CONST &&
+        (type == ENG_BOOL || type == ENG_NUM || type == ENG_STR))
+        emit(cc, OP_EXPECT, (int)type, 0, n);
+}
+
+/* `name OP constant` (or `constant OP name`, mirrored) as one *_SK instruction. The result is
+ * what LOAD, CONST and OP would give: the same val_* functions compute it. */
+static bool gen_compare_const(compiler *cc, const node *n, expr_op o)
+{
+    if (o < OP_EQ || o > OP_GE)
+        return false;
+    const node *name = n->a, *k = n->b;
+    if (name->kind == N_CONST && k->kind == N_NAME) {
+        name = n->b;
+        k = n->a;
+        switch (o) { /* c < x  is  x > c */
+        case OP_LT:
+            o = OP_GT;
+            break;
+        case OP_LE:
+            o = OP_GE;
+            break;
+        case OP_GT:
+            o = OP_LT;
+            break;
+        case OP_GE:
+            o = OP_LE;
+            break;
+        default:
+            break;
+        }
+    }
+    if (name->kind != N_NAME || k->kind != N_CONST)
+        return false;
+    static const expr_op fused[] = {[OP_EQ] = OP_EQ_SK, [OP_NE] = OP_NE_SK, [OP_LT] = OP_LT_SK,
+                                    [OP_LE] = OP_LE_SK, [OP_GT] = OP_GT_SK, [OP_GE] = OP_GE_SK};
+    emit3(cc, fused[o], name->slot, add_const(cc, k->value), name->ref, n);
+    push(cc, 1);
+    return true;
+}
+
+static void gen(compiler *cc, const node *n)
+{
+    expr_prog *p = cc->prog;
+    switch (n->kind) {
+    case N_CONST:
+        emit(cc, OP_CONST, add_const(cc, n->value), 0, n);
+        push(cc, 1);
+        break;
+    case N_NAME:
+        emit(cc, OP_LOAD, n->slot, n->ref, n);
+        push(cc, 1);
+        break;
+    case N_UNARY:
+        gen(cc, n->a);
+        emit(cc, n->op == T_MINUS ? OP_NEG : OP_NOT, 0, 0, n);
+        break;
+    case N_BINARY: {
+        expr_op o = binary_op(n->op);
+        if (gen_compare_const(cc, n, o))
+            break;
+        gen(cc, n->a);
+        if (o == OP_AND || o == OP_OR) {
+            /* a && b:  a; JFALSE end; b; AND; end:   (false decides without b) */
+            int j = emit(cc, o == OP_AND ? OP_JFALSE : OP_JTRUE, 0, 0, n);
+            gen(cc, n->b);
+            emit(cc, o, 0, 0, n);
+            push(cc, -1);
+            p->code[j].a = p->ncode;
+        } else {
+            gen(cc, n->b);
+            emit(cc, o, 0, 0, n);
+            push(cc, -1);
+        }
+        break;
+    }
+    case N_COND: {
+        /* c; JCOND else, end; a; JUMP end; else: b; end:   (null c pushes null, jumps to end) */
+        gen(cc, n->a);
+        int jc = emit(cc, OP_JCOND, 0, 0, n);
+        push(cc, -1);
+        int base = cc->sp;
+        gen_as(cc, n->b, n->type);
+        int jend = emit(cc, OP_JUMP, 0, 0, n);
+        p->code[jc].a = p->ncode;
+        cc->sp = base;
+        gen_as(cc, n->c, n->type);
+        p->code[jend].a = p->ncode;
+        p->code[jc].b = p->ncode;
+        break;
+    }
+    case N_IN: {
+        gen(cc, n->a);
+        int first = p->nconsts;
+        for (int i = 0; i < n->nargs; i++)
+            add_const(cc, n->args[i]->value);
+        emit(cc, OP_IN, first, n->nargs, n);
+        break;
+    }
+    case N_CALL: {
+        for (int i = 0; i < n->nargs; i++)
+            gen_as(cc, n->args[i], n->fn == FN_COALESCE ? n->type : ENG_NULL);
+        static const expr_op ops[] = {
+            [FN_MIN] = OP_MIN,      [FN_MAX] = OP_MAX,     [FN_ABS] = OP_ABS,
+            [FN_ROUND] = OP_ROUND,  [FN_CLAMP] = OP_CLAMP, [FN_COALESCE] = OP_COALESCE,
+            [FN_ISNULL] = OP_ISNULL};
+        emit(cc, ops[n->fn], n->nargs, 0, n);
+        push(cc, 1 - n->nargs);
+        break;
+    }
+    }
+}
+
+/* UTF-8 check (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF): columns
+ * count code points, so the text must be made of them. Hand-written rather than iconv: iconv
+ * needs a descriptor per thread and an output buffer to answer the same question, and reports
+ * the bad offset only indirectly; the unit tests cover each rejected form. Returns the offset of
+ * the first bad byte, or -1. */
+static int utf8_invalid_at(const char *s, int len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (int i = 0; i < len;) {
+        unsigned c = u[i];
+        int n;
+        unsigned min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            n = 1, min = 0x80, c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2, min = 0x800, c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3, min = 0x10000, c &= 0x07;
+        } else {
+            return i;
+        }
+        if (i + n >= len)
+            return i; /* truncated sequence */
+        for (int k = 1; k <= n; k++) {
+            if ((u[i + k] & 0xC0) != 0x80)
+                return i;
+            c = (c << 6) | (u[i + k] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return i;
+        i += n + 1;
+    }
+    return -1;
+}
+
+expr_prog *expr_compile(const char *src, const expr_scope *scope, eng_type want, const char *file,
+                        int line, eng_diags *diags)
+{
+    size_t len = strlen(src);
+    if (!file)
+        file = "<string>";
+    if (len > ENG_MAX_EXPR_LEN) {
+        eng_diags_add(diags, file, line, 1, 1, false, NULL,
+                      "expression too long (%zu bytes, limit %d)", len, ENG_MAX_EXPR_LEN);
+        return NULL;
+    }
+    int bad = utf8_invalid_at(src, (int)len);
+    if (bad >= 0) {
+        /* The excerpt would be invalid too: show the column only. */
+        eng_diags_add(diags, file, line, diag_chars(src, (size_t)bad) + 1, 1, false, NULL,
+                      "expression holds invalid UTF-8 (byte 0x%02x)", (unsigned char)src[bad]);
+        return NULL;
+    }
+    compiler cc;
+    memset(&cc, 0, sizeof cc);
+    cc.scope = scope;
+    cc.prog = calloc(1, sizeof *cc.prog);
+    if (!cc.prog)
+        abort();
+    cc.prog->src = strdup(src);
+    if (!cc.prog->src)
+        abort();
+    lex_init(&cc.lx, cc.prog->src, (int)len, file, line, diags);
+
+    node_arena arena = {0};
+    node *root = parse_expression(&cc.lx, &arena);
+    if (!root) {
+        arena_free(&arena);
+        expr_free(cc.prog);
+        return NULL;
+    }
+    eng_type t = check(&cc, root);
+    if (cc.errors == 0 && want == ENG_BOOL && !fits(t, ENG_BOOL))
+        error_at(&cc, root->off, root->len, "type error: expected a boolean condition, got %s",
+                 tname(t));
+    if (cc.errors == 0 && want == ENG_NUM && !fits(t, ENG_NUM))
+        error_at(&cc, root->off, root->len, "type error: expected a number, got %s", tname(t));
+    if (cc.errors) {
+        arena_free(&arena);
+        expr_free(cc.prog);
+        return NULL;
+    }
+    cc.prog->type = t;
+    if (t == ENG_NULL && root->kind != N_CONST && (want == ENG_BOOL || want == ENG_NUM))
+        cc.prog->type = want; /* unknown until run time: checked by EXPECT below */
+    gen_as(&cc, root, want);
+    assert(cc.sp == 1);
+    arena_free(&arena);
+    return cc.prog;
+}
+
+void expr_free(expr_prog *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->nowned; i++)
+        free(p->owned[i]);
+    free(p->owned);
+    free(p->src);
+    free(p->code);
+    free(p->src_off);
+    free(p->src_len);
+    free(p->consts);
+    free(p->refs);
+    free(p);
+}
+
+eng_type expr_type(const expr_prog *p)
+{
+    return p->type;
+}
+const char *expr_source(const expr_prog *p)
+{
+    return p->src;
+}
+int expr_stack_size(const expr_prog *p)
+{
+    return p->stack_size;
+}
+
+int expr_refs(const expr_prog *p, const expr_ref **refs)
+{
+    *refs = p->refs;
+    return p->nrefs;
+}
+
+int expr_code_size(const expr_prog *p)
+{
+    return p->ncode;
+}
+
+int expr_dump(const expr_prog *p, FILE *out)
+{
+    for (int i = 0; i < p->ncode; i++) {
+        const expr_insn *in = &p->code[i];
+        char v[64] = "";
+        if (in->op == OP_CONST)
+            eng_value_format(p->consts[in->a], v, sizeof v);
+        else if (in->op == OP_LOAD)
+            snprintf(v, sizeof v, "%s", p->refs[in->b].name);
+        else if (in->op >= OP_LT_SK && in->op <= OP_NE_SK) {
+            char k[40];
+            eng_value_format(p->consts[in->b], k, sizeof k);
+            snprintf(v, sizeof v, "%s %s", p->refs[in->c].name, k);
+        }
+        if (fprintf(out, "%3d %-8s %d %d %d %s\t; %.*s\n", i, expr_op_names[in->op], in->a, in->b,
+                    in->c, v, p->src_len[i], p->src + p->src_off[i]) < 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,315 @@
+/* expr_impl.h - types shared by the expression compiler's stages (lex.c -> parse.c -> compile.c
+ * -> vm.c) and the value operations that both the VM and constant folding use, so a folded
+ * constant is computed by exactly the code that would compute it at run time. Not used outside
+ * engine/ and its unit tests. */
+#ifndef HYOKA_ENGINE_EXPR_IMPL_H
+#define HYOKA_ENGINE_EXPR_IMPL_H
+
+#include "internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+/* ---- tokens (lex.c) ---------------------------------------------------------------------- */
+
+typedef enum tok_kind {
+    T_EOF,
+    T_ERROR, /* the lexer already reported it */
+    T_NUM,
+    T_STR,
+    T_NAME, /* identifier, possibly dotted: thresholds.x, reason.cost */
+    T_TRUE,
+    T_FALSE,
+    T_NULL,
+    T_LPAREN,
+    T_RPAREN,
+    T_COMMA,
+    T_QUESTION,
+    T_COLON,
+    T_PLUS,
+    T_MINUS,
+    T_STAR,
+    T_SLASH,
+    T_EQ,
+    T_NE,
+    T_LT,
+    T_LE,
+    T_GT,
+    T_GE,
+    T_AND, /* && and */
+    T_OR,  /* || or */
+    T_NOT, /* ! not */
+    T_IN,
+} tok_kind;
+
+typedef struct token {
+    tok_kind kind;
+    int off;    /* byte offset in the source */
+    int len;    /* bytes */
+    double num; /* T_NUM */
+} token;
+
+typedef struct lexer {
+    const char *src;
+    int len;
+    int pos;
+    const char *file;
+    int line;
+    eng_diags *diags;
+} lexer;
+
+void lex_init(lexer *lx, const char *src, int len, const char *file, int line, eng_diags *diags);
+/* The next token; T_ERROR after reporting a lexical error, T_EOF at the end (repeatedly). */
+token lex_next(lexer *lx);
+
+/* Reports a diagnostic at byte range [off, off+len) of the source (columns in characters). */
+void expr_error(const lexer *lx, bool warning, int off, int len, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void expr_verror(const lexer *lx, bool warning, int off, int len, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+/* ---- tree (parse.c) ---------------------------------------------------------------------- */
+
+typedef enum node_kind {
+    N_CONST, /* literal, or a folded subtree */
+    N_NAME,  /* identifier: resolved by compile.c */
+    N_UNARY, /* op: T_MINUS, T_NOT */
+    N_BINARY,
+    N_COND, /* a ? b : c */
+    N_IN,   /* a in (list) */
+    N_CALL, /* fn(args) */
+} node_kind;
+
+typedef enum expr_fn { FN_MIN, FN_MAX, FN_ABS, FN_ROUND, FN_CLAMP, FN_COALESCE, FN_ISNULL } expr_fn;
+
+/* Internal type beyond eng_type: a subtree that already produced an error (no further errors
+ * about it). ENG_NULL means "null or unknown until run time": accepted anywhere. */
+#define EXPR_T_ERROR ((eng_type)99)
+
+typedef struct node node;
+struct node {
+    node_kind kind;
+    tok_kind op;        /* N_UNARY, N_BINARY: operator token (T_AND also for "and") */
+    int off, len;       /* byte range of the whole subexpression */
+    int op_off, op_len; /* byte range of the operator / function name / literal token */
+    eng_type type;      /* set by compile.c */
+    eng_value value;    /* N_CONST */
+    bool null_literal;  /* N_CONST written as `null` (for the comparison warning) */
+    int slot;           /* N_NAME after resolution */
+    int ref;            /* N_NAME: index in the program's refs */
+    expr_fn fn;         /* N_CALL */
+    node *a, *b, *c;    /* operands */
+    node **args;        /* N_CALL arguments, N_IN list (N_CONST nodes) */
+    int nargs;
+};
+
+/* Nodes live in an arena freed at once after compilation. */
+typedef struct node_arena {
+    void **blocks;
+    int count;
+    int cap;
+} node_arena;
+
+void *arena_alloc(node_arena *a, size_t size);
+void arena_free(node_arena *a);
+
+/* expr -> cond ; returns NULL after reporting a syntax error (parsing stops at the first). */
+node *parse_expression(lexer *lx, node_arena *arena);
+
+/* ---- program (compile.c, vm.c) ----------------------------------------------------------- */
+
+typedef enum expr_op {
+#define OP(name, operands, effect) OP_##name,
+#include "opcodes.def"
+#undef OP
+    OP__COUNT
+} expr_op;
+
+typedef struct expr_insn {
+    expr_op op;
+    int a, b, c; /* operands: see opcodes.def */
+} expr_insn;
+
+struct expr_prog {
+    char *src; /* owned copy; string literals point into it */
+    eng_type type;
+    int stack_size;
+    expr_insn *code;
+    int ncode;
+    int *src_off; /* per instruction: byte range of the source it came from (like jq) */
+    int *src_len;
+    eng_value *consts;
+    int nconsts;
+    expr_ref *refs;
+    int nrefs;
+    char **owned; /* names and copied threshold strings */
+    int nowned;
+};
+
+extern const char *const expr_op_names[OP__COUNT];
+
+/* ---- value operations (shared by vm.c and constant folding) ------------------------------ */
+
+/* NaN and infinities never escape an operation: they become null. */
+static inline eng_value val_num(double d)
+{
+    return isfinite(d) ? eng_num(d) : eng_null();
+}
+
+static inline eng_value val_arith(expr_op op, eng_value x, eng_value y)
+{
+    if (x.type != ENG_NUM || y.type != ENG_NUM)
+        return eng_null();
+    double a = x.as.num, b = y.as.num;
+    switch (op) {
+    case OP_ADD:
+        return val_num(a + b);
+    case OP_SUB:
+        return val_num(a - b);
+    case OP_MUL:
+        return val_num(a * b);
+    case OP_DIV:
+        return b == 0 ? eng_null() : val_num(a / b);
+    default:
+        return eng_null();
+    }
+}
+
+static inline eng_value val_compare(expr_op op, eng_value x, eng_value y)
+{
+    if (x.type != ENG_NUM || y.type != ENG_NUM)
+        return eng_null();
+    double a = x.as.num, b = y.as.num;
+    switch (op) {
+    case OP_LT:
+        return eng_bool(a < b);
+    case OP_LE:
+        return eng_bool(a <= b);
+    case OP_GT:
+        return eng_bool(a > b);
+    case OP_GE:
+        return eng_bool(a >= b);
+    default:
+        return eng_null();
+    }
+}
+
+/* Equal values of one type; false for different non-null types (only reachable through names of
+ * a type unknown until run time). The caller handles null. */
+static inline bool val_same(eng_value x, eng_value y)
+{
+    if (x.type != y.type)
+        return false;
+    switch (x.type) {
+    case ENG_BOOL:
+        return x.as.b == y.as.b;
+    case ENG_NUM:
+        return x.as.num == y.as.num;
+    case ENG_STR:
+        return x.as.str.len == y.as.str.len &&
+               (x.as.str.len == 0 || memcmp(x.as.str.ptr, y.as.str.ptr, x.as.str.len) == 0);
+    default:
+        return false;
+    }
+}
+
+static inline eng_value val_equal(bool negate, eng_value x, eng_value y)
+{
+    if (x.type == ENG_NULL || y.type == ENG_NULL)
+        return eng_null();
+    return eng_bool(val_same(x, y) != negate);
+}
+
+/* Kleene logic: anything but a boolean counts as unknown. */
+static inline eng_value val_not(eng_value x)
+{
+    return x.type == ENG_BOOL ? eng_bool(!x.as.b) : eng_null();
+}
+
+static inline eng_value val_and(eng_value x, eng_value y)
+{
+    if ((x.type == ENG_BOOL && !x.as.b) || (y.type == ENG_BOOL && !y.as.b))
+        return eng_bool(false);
+    if (x.type == ENG_BOOL && y.type == ENG_BOOL)
+        return eng_bool(true);
+    return eng_null();
+}
+
+static inline eng_value val_or(eng_value x, eng_value y)
+{
+    if ((x.type == ENG_BOOL && x.as.b) || (y.type == ENG_BOOL && y.as.b))
+        return eng_bool(true);
+    if (x.type == ENG_BOOL && y.type == ENG_BOOL)
+        return eng_bool(false);
+    return eng_null();
+}
+
+static inline eng_value val_neg(eng_value x)
+{
+    return x.type == ENG_NUM ? eng_num(-x.as.num) : eng_null();
+}
+
+static inline eng_value val_in(eng_value x, const eng_value *list, int n)
+{
+    if (x.type != ENG_NUM && x.type != ENG_STR)
+        return eng_null();
+    for (int i = 0; i < n; i++)
+        if (val_same(x, list[i]))
+            return eng_bool(true);
+    return eng_bool(false);
+}
+
+/* min/max over n values: null if any is null. */
+static inline eng_value val_minmax(bool is_max, const eng_value *v, int n)
+{
+    double m = 0;
+    for (int i = 0; i < n; i++) {
+        if (v[i].type != ENG_NUM)
+            return eng_null();
+        if (i == 0 || (is_max ? v[i].as.num > m : v[i].as.num < m))
+            m = v[i].as.num;
+    }
+    return eng_num(m);
+}
+
+static inline eng_value val_abs(eng_value x)
+{
+    return x.type == ENG_NUM ? eng_num(fabs(x.as.num)) : eng_null();
+}
+
+/* Limit of round(x, n): |n| <= 15 (a double has no more significant decimals). */
+#define EXPR_ROUND_MAX_DECIMALS 15
+
+/* round(x, n): null when n is not an integer in [-15, 15]. */
+static inline eng_value val_round(eng_value x, eng_value n)
+{
+    if (x.type != ENG_NUM || n.type != ENG_NUM)
+        return eng_null();
+    double d = n.as.num;
+    if (d != floor(d) || d < -EXPR_ROUND_MAX_DECIMALS || d > EXPR_ROUND_MAX_DECIMALS)
+        return eng_null();
+    return val_num(eng_round(x.as.num, (int)d));
+}
+
+static inline eng_value val_clamp(eng_value x, eng_value lo, eng_value hi)
+{
+    if (x.type != ENG_NUM || lo.type != ENG_NUM || hi.type != ENG_NUM)
+        return eng_null();
+    double d = x.as.num;
+    if (d < lo.as.num)
+        d = lo.as.num;
+    if (d > hi.as.num)
+        d = hi.as.num;
+    return eng_num(d);
+}
+
+static inline eng_value val_coalesce(const eng_value *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i].type != ENG_NULL)
+            return v[i];
+    return eng_null();
+}
+
+#endif

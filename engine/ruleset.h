@@ -1,0 +1,69 @@
+/* ruleset.h - the compiled rule set's layout, shared by rules.c (which builds it), eval.c and
+ * explain.c (which run it). Not used outside engine/.
+ *
+ * Slots of one evaluation (see internal.h):
+ *   [0, nfacts)              facts in schema order
+ *   [derived_base, +nderived) derived values
+ *   reasons_slot             `reasons` (number of matched reasons)
+ *   [reason_base, +nreasons)  reason.ID (boolean)
+ *   [flag_base, +nflags)      flag.ID (boolean)
+ *   category_slot            `category` (string: the matched id)
+ */
+#ifndef HYOKA_ENGINE_RULESET_H
+#define HYOKA_ENGINE_RULESET_H
+
+#include "internal.h"
+
+#define ENG_NKINDS 5
+
+/* One rule of any section: its public description and its compiled expression. */
+typedef struct rule {
+    eng_rule_info info;
+    expr_prog *prog;    /* NULL for the catch-all category */
+    double weight;      /* score components */
+    eng_value id_value; /* categories: the id as a string value, for the `category` slot */
+} rule;
+
+typedef struct threshold {
+    char *name; /* "thresholds.NAME", owned */
+    double value;
+    int line;
+} threshold;
+
+struct eng_rules {
+    char *source; /* the exact text given (with a BOM if it had one), owned */
+    char sha256[65];
+    char *version;
+    char *file;
+    eng_schema *schema; /* a copy */
+    int nthresholds;
+    threshold *thresholds;
+    rule *rules[ENG_NKINDS]; /* indexed by eng_kind, file order */
+    int count[ENG_NKINDS];
+    int nfacts, derived_base, reasons_slot, reason_base, flag_base, category_slot, nslots;
+    int stack_size;  /* the largest expr_stack_size of any program */
+    int *used_facts; /* slots of the facts some program reads: all eng_evaluate copies */
+    int nused_facts;
+    char **strings; /* every string the rules own (ids, labels, ...) */
+    int nstrings, capstrings;
+};
+
+struct eng_ctx {
+    const eng_rules *rules;
+    eng_value *slots; /* nslots */
+    eng_value *stack; /* stack_size */
+};
+
+/* explain.c: recording one evaluation (called by eval.c only when explaining) */
+void explain_reset(eng_explanation *e);
+/* Records rule i of kind k after it ran: its inputs read from `slots` and its result. For the
+ * catch-all category (no program), `result` is true. */
+void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, const eng_value *slots,
+                  eng_value result);
+
+/* schema.c */
+eng_schema *eng_schema_copy(const eng_schema *s);
+/* The human name of an opaque column's type ("date"); NULL for facts rules can use. */
+const char *eng_schema_opaque_type(const eng_schema *s, int slot);
+
+#endif

@@ -1,0 +1,1106 @@
+/* evaluate.c - evaluation runs: facts from the view, previous-survey history, the engine, and the
+ * run stored in one transaction (rule set once by sha256, run row, results by COPY). */
+#include "evaluate.h"
+#include "json_eng.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* PostgreSQL type OIDs (server/catalog/pg_type_d.h is not in libpq-dev); stable since 7.x. */
+enum {
+    OID_BOOL = 16,
+    OID_NAME = 19,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_TEXT = 25,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_BPCHAR = 1042,
+    OID_VARCHAR = 1043,
+    OID_NUMERIC = 1700,
+};
+
+#define COPY_CHUNK (1 << 20) /* bytes buffered before PQputCopyData */
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n > 0 ? n : 1);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n > 0 ? n : 1, size > 0 ? size : 1);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+static json_t *must(json_t *j)
+{
+    if (j == NULL)
+        abort();
+    return j;
+}
+
+/* ---- growable byte buffer (COPY data) ---------------------------------------------------- */
+
+typedef struct sbuf {
+    char *data;
+    size_t len, cap;
+} sbuf;
+
+static void sbuf_reserve(sbuf *b, size_t extra)
+{
+    if (b->len + extra <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (p == NULL)
+        abort();
+    b->data = p;
+    b->cap = cap;
+}
+
+static void sbuf_put(sbuf *b, const char *s, size_t n)
+{
+    sbuf_reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+static void sbuf_puts(sbuf *b, const char *s)
+{
+    sbuf_put(b, s, strlen(s));
+}
+
+/* Appends text escaped for COPY's text format (backslash, tab, newline, carriage return). */
+static void sbuf_put_copy(sbuf *b, const char *s, size_t n)
+{
+    sbuf_reserve(b, 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        switch (ch) {
+        case '\\':
+            b->data[b->len++] = '\\';
+            b->data[b->len++] = '\\';
+            break;
+        case '\t':
+            b->data[b->len++] = '\\';
+            b->data[b->len++] = 't';
+            break;
+        case '\n':
+            b->data[b->len++] = '\\';
+            b->data[b->len++] = 'n';
+            break;
+        case '\r':
+            b->data[b->len++] = '\\';
+            b->data[b->len++] = 'r';
+            break;
+        default:
+            b->data[b->len++] = ch;
+        }
+    }
+}
+
+/* Appends a text[] literal {"a","b"} (elements quoted, " and \ escaped), COPY-escaped. */
+static void sbuf_put_array(sbuf *b, const char *const *items, int n)
+{
+    sbuf tmp = {0};
+    sbuf_put(&tmp, "{", 1);
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            sbuf_put(&tmp, ",", 1);
+        sbuf_put(&tmp, "\"", 1);
+        for (const char *p = items[i] != NULL ? items[i] : ""; *p != '\0'; p++) {
+            if (*p == '"' || *p == '\\')
+                sbuf_put(&tmp, "\\", 1);
+            sbuf_put(&tmp, p, 1);
+        }
+        sbuf_put(&tmp, "\"", 1);
+    }
+    sbuf_put(&tmp, "}", 1);
+    sbuf_put_copy(b, tmp.data, tmp.len);
+    free(tmp.data);
+}
+
+/* ---- small SQL helpers ------------------------------------------------------------------- */
+
+static PGresult *query(PGconn *c, const char *sql, int nparams, const char *const *params,
+                       ExecStatusType want, const char *what, store_error *err)
+{
+    PGresult *res = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != want) {
+        store_fail_pq(err, c, res, what);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+static int command(PGconn *c, const char *sql, const char *what, store_error *err)
+{
+    PGresult *res = query(c, sql, 0, NULL, PGRES_COMMAND_OK, what, err);
+    if (res == NULL)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+/* Leaves a failed or finished transaction; errors here are secondary, ignore them. */
+static void rollback(PGconn *c)
+{
+    if (PQtransactionStatus(c) != PQTRANS_IDLE)
+        PQclear(PQexec(c, "ROLLBACK"));
+}
+
+/* ---- fact schema ------------------------------------------------------------------------- */
+
+static eng_type type_of_oid(Oid oid)
+{
+    switch (oid) {
+    case OID_NUMERIC:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+        return ENG_NUM;
+    case OID_BOOL:
+        return ENG_BOOL;
+    case OID_TEXT:
+    case OID_VARCHAR:
+    case OID_BPCHAR:
+    case OID_NAME:
+        return ENG_STR;
+    default:
+        return ENG_OPAQUE;
+    }
+}
+
+static bool is_key_column(const char *name)
+{
+    return strcmp(name, "survey_id") == 0 || strcmp(name, "initiative_id") == 0;
+}
+
+eng_schema *store_fact_schema(PGconn *c, store_error *err)
+{
+    PGresult *res = query(c, "SELECT * FROM evaluation_facts LIMIT 0", 0, NULL, PGRES_TUPLES_OK,
+                          "reading the columns of evaluation_facts", err);
+    if (res == NULL)
+        return NULL;
+    eng_schema *s = eng_schema_new();
+    int n = PQnfields(res);
+    for (int i = 0; i < n; i++) {
+        const char *name = PQfname(res, i);
+        if (is_key_column(name))
+            continue;
+        Oid oid = PQftype(res, i);
+        eng_type t = type_of_oid(oid);
+        char type_name[128] = "";
+        if (t == ENG_OPAQUE) {
+            char oid_text[16];
+            snprintf(oid_text, sizeof oid_text, "%u", (unsigned)oid);
+            const char *params[1] = {oid_text};
+            PGresult *tr = query(c, "SELECT format_type($1::oid, NULL)", 1, params, PGRES_TUPLES_OK,
+                                 "naming a column type", err);
+            if (tr == NULL) {
+                PQclear(res);
+                eng_schema_free(s);
+                return NULL;
+            }
+            snprintf(type_name, sizeof type_name, "%s", PQgetvalue(tr, 0, 0));
+            PQclear(tr);
+        }
+        if (eng_schema_add(s, name, t, t == ENG_OPAQUE ? type_name : NULL) < 0) {
+            store_fail(err, STORE_ESCHEMA,
+                       "evaluation_facts column '%s' cannot be a fact (not an identifier, a "
+                       "duplicate, or more than %d columns)",
+                       name, ENG_MAX_FACTS);
+            PQclear(res);
+            eng_schema_free(s);
+            return NULL;
+        }
+    }
+    PQclear(res);
+    if (eng_schema_add(s, "previous_category", ENG_STR, NULL) < 0 ||
+        eng_schema_add(s, "previous_score", ENG_NUM, NULL) < 0) {
+        store_fail(err, STORE_ESCHEMA,
+                   "evaluation_facts must not have a column previous_category or previous_score: "
+                   "hyoka computes them from the previous survey");
+        eng_schema_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* ---- surveys ----------------------------------------------------------------------------- */
+
+typedef struct survey {
+    char id[16];
+    char *code, *as_of, *label; /* label may be NULL */
+} survey;
+
+static void survey_cleanup(survey *s)
+{
+    free(s->code);
+    free(s->as_of);
+    free(s->label);
+    memset(s, 0, sizeof *s);
+}
+
+static char *dup_value(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    const char *v = PQgetvalue(res, row, col);
+    size_t n = strlen(v);
+    char *p = xmalloc(n + 1);
+    memcpy(p, v, n + 1);
+    return p;
+}
+
+static void survey_from_row(survey *s, const PGresult *res, int row)
+{
+    snprintf(s->id, sizeof s->id, "%s", PQgetvalue(res, row, 0));
+    s->code = dup_value(res, row, 1);
+    s->as_of = dup_value(res, row, 2);
+    s->label = dup_value(res, row, 3);
+}
+
+/* The target survey and the chain of earlier ones (oldest first, target last). */
+static int resolve_surveys(PGconn *c, const char *code, survey **chain_out, int *n_out,
+                           store_error *err)
+{
+    PGresult *res;
+    if (code != NULL) {
+        const char *params[1] = {code};
+        res = query(c, "SELECT id, code, as_of::text, label FROM surveys WHERE code = $1", 1,
+                    params, PGRES_TUPLES_OK, "looking up the survey", err);
+    } else {
+        res = query(c,
+                    "SELECT id, code, as_of::text, label FROM surveys "
+                    "ORDER BY as_of DESC, id DESC LIMIT 1",
+                    0, NULL, PGRES_TUPLES_OK, "looking up the latest survey", err);
+    }
+    if (res == NULL)
+        return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        if (code != NULL)
+            return store_fail(err, STORE_ENOTFOUND, "unknown survey '%s'", code);
+        return store_fail(err, STORE_ENOTFOUND,
+                          "the database has no survey yet: import surveys.csv first");
+    }
+    survey target = {0};
+    survey_from_row(&target, res, 0);
+    PQclear(res);
+
+    /* Earlier surveys, newest first: each one's previous is the latest strictly earlier as_of
+     * (ties between surveys of one date: the higher id). */
+    const char *params[1] = {target.as_of};
+    res = query(c,
+                "SELECT id, code, as_of::text, label FROM surveys WHERE as_of < $1::date "
+                "ORDER BY as_of DESC, id DESC",
+                1, params, PGRES_TUPLES_OK, "listing earlier surveys", err);
+    if (res == NULL) {
+        survey_cleanup(&target);
+        return -1;
+    }
+    int rows = PQntuples(res);
+    survey *chain = xcalloc((size_t)STORE_MAX_SURVEY_CHAIN + 1, sizeof *chain);
+    int n = 0;
+    const char *last_as_of = target.as_of;
+    for (int i = 0; i < rows && n < STORE_MAX_SURVEY_CHAIN; i++) {
+        const char *as_of = PQgetvalue(res, i, 2);
+        if (strcmp(as_of, last_as_of) >= 0) /* same date as the one after it: not its previous */
+            continue;
+        survey_from_row(&chain[n], res, i);
+        last_as_of = chain[n].as_of;
+        n++;
+    }
+    PQclear(res);
+    /* reverse to oldest first, then the target */
+    for (int i = 0; i < n / 2; i++) {
+        survey t = chain[i];
+        chain[i] = chain[n - 1 - i];
+        chain[n - 1 - i] = t;
+    }
+    chain[n++] = target;
+    *chain_out = chain;
+    *n_out = n;
+    return 0;
+}
+
+/* ---- facts of one survey ----------------------------------------------------------------- */
+
+/* Extra columns the target survey's query adds after the view's, for the ITEMs. */
+static const char facts_sql_items[] =
+    "SELECT f.*, i.code AS \"hyoka:code\", i.title AS \"hyoka:title\", "
+    "m.code AS \"hyoka:measure_code\", m.title AS \"hyoka:measure_title\" "
+    "FROM evaluation_facts f JOIN initiatives i ON i.id = f.initiative_id "
+    "JOIN measures m ON m.id = i.measure_id "
+    "WHERE f.survey_id = $1 ORDER BY f.initiative_id LIMIT $2";
+/* Departments of every initiative, merged with the facts rows by id in C: a per-row subquery in
+ * the facts query cost seconds for 100,000 initiatives, this costs ~0.1 s. */
+static const char departments_sql[] =
+    "SELECT idp.initiative_id, d.name FROM initiative_departments idp "
+    "JOIN departments d ON d.id = idp.department_id ORDER BY idp.initiative_id, idp.position";
+static const char facts_sql_plain[] =
+    "SELECT f.* FROM evaluation_facts f WHERE f.survey_id = $1 ORDER BY f.initiative_id LIMIT $2";
+
+typedef struct fact_rows {
+    PGresult *res;
+    int nrows;
+    int nslots;
+    int *col;   /* per schema slot: column in res, or -1 (previous_* or not in the view) */
+    int id_col; /* initiative_id */
+    int prev_category_slot, prev_score_slot;
+    int code_col, title_col, mcode_col, mtitle_col; /* -1 in the plain query */
+    PGresult *deps;                                 /* departments_sql, with_items only */
+} fact_rows;
+
+static void fact_rows_cleanup(fact_rows *f)
+{
+    PQclear(f->res);
+    PQclear(f->deps);
+    free(f->col);
+    memset(f, 0, sizeof *f);
+}
+
+static int find_column(const PGresult *res, const char *name)
+{
+    int n = PQnfields(res);
+    for (int i = 0; i < n; i++)
+        if (strcmp(PQfname(res, i), name) == 0)
+            return i;
+    return -1;
+}
+
+static int fetch_facts(PGconn *c, const eng_schema *schema, const survey *s, bool with_items,
+                       fact_rows *f, store_error *err)
+{
+    memset(f, 0, sizeof *f);
+    /* one row more than allowed, so that too many is an error and not a silent cut */
+    char limit[24];
+    snprintf(limit, sizeof limit, "%d", STORE_MAX_INITIATIVES + 1);
+    const char *params[2] = {s->id, limit};
+    f->res = query(c, with_items ? facts_sql_items : facts_sql_plain, 2, params, PGRES_TUPLES_OK,
+                   "reading evaluation_facts", err);
+    if (f->res == NULL)
+        return -1;
+    f->nrows = PQntuples(f->res);
+    if (f->nrows > STORE_MAX_INITIATIVES) {
+        fact_rows_cleanup(f);
+        return store_fail(err, STORE_EUSER, "survey '%s' covers more than %d initiatives", s->code,
+                          STORE_MAX_INITIATIVES);
+    }
+    f->nslots = eng_schema_count(schema);
+    f->col = xcalloc((size_t)f->nslots, sizeof *f->col);
+    f->id_col = find_column(f->res, "initiative_id");
+    f->prev_category_slot = eng_schema_find(schema, "previous_category");
+    f->prev_score_slot = eng_schema_find(schema, "previous_score");
+    if (f->id_col < 0) {
+        fact_rows_cleanup(f);
+        return store_fail(err, STORE_ESCHEMA, "evaluation_facts has no column initiative_id");
+    }
+    for (int slot = 0; slot < f->nslots; slot++) {
+        const char *name = eng_schema_name(schema, slot);
+        eng_type t = eng_schema_type(schema, slot);
+        f->col[slot] = -1;
+        if (slot == f->prev_category_slot || slot == f->prev_score_slot)
+            continue;
+        int col = find_column(f->res, name);
+        if (col < 0 || is_key_column(name)) {
+            fact_rows_cleanup(f);
+            return store_fail(err, STORE_ESCHEMA,
+                              "the rules use fact '%s', which evaluation_facts no longer has: "
+                              "check the rules again against the database (hyoka check --db)",
+                              name);
+        }
+        eng_type have = type_of_oid(PQftype(f->res, col));
+        if (t != ENG_OPAQUE && have != t) {
+            fact_rows_cleanup(f);
+            return store_fail(err, STORE_ESCHEMA,
+                              "fact '%s' changed type in evaluation_facts since the rules were "
+                              "compiled: check the rules again (hyoka check --db)",
+                              name);
+        }
+        f->col[slot] = col;
+    }
+    if (with_items) {
+        f->code_col = find_column(f->res, "hyoka:code");
+        f->title_col = find_column(f->res, "hyoka:title");
+        f->mcode_col = find_column(f->res, "hyoka:measure_code");
+        f->mtitle_col = find_column(f->res, "hyoka:measure_title");
+        f->deps = query(c, departments_sql, 0, NULL, PGRES_TUPLES_OK, "reading departments", err);
+        if (f->deps == NULL) {
+            fact_rows_cleanup(f);
+            return -1;
+        }
+    } else {
+        f->code_col = f->title_col = f->mcode_col = f->mtitle_col = -1;
+    }
+    return 0;
+}
+
+static long initiative_id(const fact_rows *f, int row)
+{
+    return strtol(PQgetvalue(f->res, row, f->id_col), NULL, 10);
+}
+
+/* Fills `facts` for one row (previous_* left null). String values point into the PGresult. */
+static int row_facts(const fact_rows *f, const eng_schema *schema, int row, eng_value *facts,
+                     store_error *err)
+{
+    for (int slot = 0; slot < f->nslots; slot++) {
+        int col = f->col[slot];
+        facts[slot] = eng_null();
+        if (col < 0 || PQgetisnull(f->res, row, col))
+            continue;
+        const char *text = PQgetvalue(f->res, row, col);
+        switch (eng_schema_type(schema, slot)) {
+        case ENG_NUM: {
+            char *end;
+            errno = 0;
+            double d = strtod(text, &end);
+            if (end == text || *end != '\0' || errno == ERANGE || !isfinite(d))
+                return store_fail(err, STORE_EDB,
+                                  "evaluation_facts: initiative %s, column %s: '%s' is not a "
+                                  "finite number",
+                                  PQgetvalue(f->res, row, f->id_col), eng_schema_name(schema, slot),
+                                  text);
+            facts[slot] = eng_num(d);
+            break;
+        }
+        case ENG_BOOL:
+            facts[slot] = eng_bool(text[0] == 't');
+            break;
+        case ENG_STR:
+            facts[slot].type = ENG_STR;
+            facts[slot].as.str.ptr = text;
+            facts[slot].as.str.len = (size_t)PQgetlength(f->res, row, col);
+            break;
+        case ENG_NULL:
+        case ENG_OPAQUE:
+            break; /* not usable in rules: evaluated as null, stored as text below */
+        }
+    }
+    return 0;
+}
+
+/* ---- one survey's evaluation ------------------------------------------------------------- */
+
+/* Results of an earlier survey, by initiative id (ascending), for the next one's previous_*. */
+typedef struct history {
+    int n;
+    long *ids;
+    eng_result *results;
+} history;
+
+static void history_cleanup(history *h)
+{
+    free(h->ids);
+    free(h->results);
+    memset(h, 0, sizeof *h);
+}
+
+static const eng_result *history_find(const history *h, long id)
+{
+    int lo = 0, hi = h->n - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (h->ids[mid] == id)
+            return &h->results[mid];
+        if (h->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return NULL;
+}
+
+static void set_previous(const eng_rules *rules, const fact_rows *f, const history *prev, long id,
+                         eng_value *facts)
+{
+    const eng_result *p = prev != NULL ? history_find(prev, id) : NULL;
+    if (f->prev_category_slot >= 0 && p != NULL)
+        facts[f->prev_category_slot] =
+            eng_str(eng_rules_get(rules, ENG_KIND_CATEGORY, p->category)->id);
+    if (f->prev_score_slot >= 0 && p != NULL && p->has_score)
+        facts[f->prev_score_slot] = eng_num(p->score);
+}
+
+/* Evaluates every row of `f` into `out` (ids + results, in row order = id order). */
+static int evaluate_rows(const eng_rules *rules, const fact_rows *f, const history *prev,
+                         history *out, eng_value *facts, eng_ctx *ctx, store_error *err)
+{
+    const eng_schema *schema = eng_rules_schema(rules);
+    out->n = f->nrows;
+    out->ids = xcalloc((size_t)f->nrows, sizeof *out->ids);
+    out->results = xcalloc((size_t)f->nrows, sizeof *out->results);
+    for (int row = 0; row < f->nrows; row++) {
+        if (row_facts(f, schema, row, facts, err) != 0)
+            return -1;
+        long id = initiative_id(f, row);
+        set_previous(rules, f, prev, id, facts);
+        out->ids[row] = id;
+        eng_evaluate(ctx, facts, &out->results[row]);
+    }
+    return 0;
+}
+
+/* The newest stored run of survey `s` made with these very rules (same sha256) against the same
+ * fact schema, loaded as history; 1 if found, 0 if none, -1 on error. */
+static int stored_history(PGconn *c, const eng_rules *rules, const char *schema_text,
+                          const survey *s, history *out, store_error *err)
+{
+    const char *p1[3] = {s->id, eng_rules_sha256(rules), schema_text};
+    PGresult *res =
+        query(c,
+              "SELECT r.id FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id "
+              " WHERE r.survey_id = $1 AND rs.sha256 = $2 AND r.fact_schema = $3::jsonb "
+              " ORDER BY r.id DESC LIMIT 1",
+              3, p1, PGRES_TUPLES_OK, "looking for a stored run", err);
+    if (res == NULL)
+        return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return 0;
+    }
+    char run_id[32];
+    snprintf(run_id, sizeof run_id, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    const char *p2[1] = {run_id};
+    res = query(c,
+                "SELECT initiative_id, category, score FROM evaluation_results WHERE run_id = $1 "
+                "ORDER BY initiative_id",
+                1, p2, PGRES_TUPLES_OK, "reading a stored run", err);
+    if (res == NULL)
+        return -1;
+    int n = PQntuples(res);
+    out->n = n;
+    out->ids = xcalloc((size_t)n, sizeof *out->ids);
+    out->results = xcalloc((size_t)n, sizeof *out->results);
+    for (int i = 0; i < n; i++) {
+        out->ids[i] = strtol(PQgetvalue(res, i, 0), NULL, 10);
+        int cat = eng_rules_find(rules, ENG_KIND_CATEGORY, PQgetvalue(res, i, 1));
+        if (cat < 0) { /* cannot happen with the same sha256; refuse rather than guess */
+            PQclear(res);
+            history_cleanup(out);
+            return store_fail(err, STORE_EDB,
+                              "stored run %s has category '%s' unknown to its rules", run_id,
+                              PQgetvalue(res, i, 1));
+        }
+        out->results[i].category = cat;
+        out->results[i].has_score = !PQgetisnull(res, i, 2);
+        out->results[i].score = out->results[i].has_score ? strtod(PQgetvalue(res, i, 2), NULL) : 0;
+    }
+    PQclear(res);
+    return 1;
+}
+
+/* ---- ordering by code -------------------------------------------------------------------- */
+
+/* Compares initiative codes by numeric segments: runs of digits by value, the rest bytewise. */
+static int compare_codes(const char *a, const char *b)
+{
+    while (*a != '\0' && *b != '\0') {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            size_t la = 0, lb = 0;
+            while (a[la] >= '0' && a[la] <= '9')
+                la++;
+            while (b[lb] >= '0' && b[lb] <= '9')
+                lb++;
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            int c = memcmp(a, b, la);
+            if (c != 0)
+                return c;
+            a += la;
+            b += lb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return *a == *b ? 0 : (*a == '\0' ? -1 : 1);
+}
+
+typedef struct coded_row {
+    const char *code;
+    int row;
+} coded_row;
+
+static int compare_rows(const void *x, const void *y)
+{
+    const coded_row *a = x, *b = y;
+    int c = compare_codes(a->code, b->code);
+    return c != 0 ? c : (a->row < b->row ? -1 : a->row > b->row);
+}
+
+/* ---- storing ----------------------------------------------------------------------------- */
+
+static int copy_flush(PGconn *c, sbuf *b, store_error *err)
+{
+    if (b->len == 0)
+        return 0;
+    if (PQputCopyData(c, b->data, (int)b->len) != 1)
+        return store_fail_pq(err, c, NULL, "storing results (COPY)");
+    b->len = 0;
+    return 0;
+}
+
+/* Appends one evaluation_results row in COPY text format. */
+static void copy_row(sbuf *b, const char *run_id, long id, const eng_rules *rules,
+                     const eng_result *res, const char *facts_json, size_t facts_len)
+{
+    char num[64];
+    sbuf_puts(b, run_id);
+    snprintf(num, sizeof num, "\t%ld\t", id);
+    sbuf_puts(b, num);
+    sbuf_put_copy(b, eng_rules_get(rules, ENG_KIND_CATEGORY, res->category)->id,
+                  strlen(eng_rules_get(rules, ENG_KIND_CATEGORY, res->category)->id));
+    if (res->has_score) {
+        /* already rounded to one decimal by the engine: %.1f prints that decimal exactly */
+        snprintf(num, sizeof num, "\t%.1f\t", res->score);
+        sbuf_puts(b, num);
+    } else {
+        sbuf_puts(b, "\t\\N\t");
+    }
+    if (res->primary_reason >= 0) {
+        const char *id_text = eng_rules_get(rules, ENG_KIND_REASON, res->primary_reason)->id;
+        sbuf_put_copy(b, id_text, strlen(id_text));
+    } else {
+        sbuf_puts(b, "\\N");
+    }
+    sbuf_puts(b, "\t");
+
+    const char *items[ENG_MAX_REASONS + 1];
+    int n = 0, count = eng_rules_count(rules, ENG_KIND_REASON);
+    for (int i = 0; i < count; i++)
+        if (res->reasons & (UINT64_C(1) << i))
+            items[n++] = eng_rules_get(rules, ENG_KIND_REASON, i)->id;
+    sbuf_put_array(b, items, n);
+    sbuf_puts(b, "\t");
+    n = 0;
+    count = eng_rules_count(rules, ENG_KIND_FLAG);
+    for (int i = 0; i < count; i++)
+        if (res->flags & (UINT64_C(1) << i))
+            items[n++] = eng_rules_get(rules, ENG_KIND_FLAG, i)->id;
+    sbuf_put_array(b, items, n);
+    sbuf_puts(b, "\t");
+    n = eng_recommendations(rules, res, items, ENG_MAX_REASONS + 1);
+    if (n > ENG_MAX_REASONS + 1)
+        n = ENG_MAX_REASONS + 1;
+    sbuf_put_array(b, items, n);
+    sbuf_puts(b, "\t");
+    sbuf_put_copy(b, facts_json, facts_len);
+    sbuf_puts(b, "\n");
+}
+
+static const char *rules_file_name(const eng_rules *rules, const char *rules_file)
+{
+    if (rules_file != NULL)
+        return rules_file;
+    const eng_rule_info *first = eng_rules_get(rules, ENG_KIND_CATEGORY, 0);
+    return first != NULL && first->file != NULL ? first->file : "<string>";
+}
+
+static char *dump(const json_t *j, size_t flags)
+{
+    char *s = json_dumps(j, flags);
+    if (s == NULL)
+        abort();
+    return s;
+}
+
+/* Inserts the rule set (if new) and the run; writes the run's id and evaluated_at. Returns 0,
+ * -1 on failure, -2 on a serialization failure worth one retry. */
+static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file, const survey *s,
+                      long total, const json_t *summary, char *run_id, size_t run_id_len,
+                      char **evaluated_at, store_error *err)
+{
+    json_t *catalog = jeng_catalog(rules);
+    char *catalog_text = dump(catalog, JENG_DUMP_FLAGS);
+    json_decref(catalog);
+    const char *p1[5] = {eng_rules_sha256(rules), eng_rules_version(rules), eng_rules_source(rules),
+                         rules_file_name(rules, rules_file), catalog_text};
+    /* Two first evaluations with one new rule set at once: under REPEATABLE READ the second
+     * INSERT meets a row its snapshot cannot see and fails with a serialization error (40001);
+     * the caller retries the whole evaluation once (-2). */
+    PGresult *res =
+        PQexecParams(c,
+                     "INSERT INTO rule_sets (sha256, version, source, file_name, catalog) "
+                     "VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (sha256) DO NOTHING",
+                     5, NULL, p1, NULL, NULL, 0);
+    free(catalog_text);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        int rc = state != NULL && strcmp(state, "40001") == 0 ? -2 : -1;
+        store_fail_pq(err, c, res, "storing the rule set");
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    res = query(c, "SELECT id FROM rule_sets WHERE sha256 = $1", 1, p1, PGRES_TUPLES_OK,
+                "finding the rule set", err);
+    if (res == NULL)
+        return -1;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return store_fail(err, STORE_EDB, "the rule set %s was not stored", p1[0]);
+    }
+    char rule_set_id[32];
+    snprintf(rule_set_id, sizeof rule_set_id, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+
+    json_t *schema = jeng_schema(eng_rules_schema(rules));
+    char *schema_text = dump(schema, JENG_DUMP_FLAGS);
+    json_decref(schema);
+    char *summary_text = dump(summary, JENG_DUMP_FLAGS);
+    char total_text[32];
+    snprintf(total_text, sizeof total_text, "%ld", total);
+    const char *p2[5] = {s->id, rule_set_id, schema_text, total_text, summary_text};
+    res = query(c,
+                "INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema, total, summary) "
+                "VALUES ($1, $2, $3::jsonb, $4, $5::jsonb) "
+                "RETURNING id, to_json(evaluated_at) #>> '{}'",
+                5, p2, PGRES_TUPLES_OK, "storing the run", err);
+    free(schema_text);
+    free(summary_text);
+    if (res == NULL)
+        return -1;
+    snprintf(run_id, run_id_len, "%s", PQgetvalue(res, 0, 0));
+    *evaluated_at = dup_value(res, 0, 1);
+    PQclear(res);
+    return 0;
+}
+
+/* ---- the document ------------------------------------------------------------------------ */
+
+static json_t *str_or_null(const char *s)
+{
+    if (s == NULL)
+        return must(json_null());
+    json_t *j = json_string(s);
+    return j != NULL ? j : must(json_null());
+}
+
+static json_t *survey_json(const survey *s)
+{
+    json_t *o = must(json_object());
+    json_object_set_new(o, "code", str_or_null(s->code));
+    json_object_set_new(o, "as_of", str_or_null(s->as_of));
+    json_object_set_new(o, "label", str_or_null(s->label));
+    return o;
+}
+
+/* The departments of initiative `id`, in import order (binary search: deps is sorted by id). */
+static json_t *departments_json(const fact_rows *f, long id)
+{
+    json_t *arr = must(json_array());
+    int lo = 0, hi = PQntuples(f->deps);
+    while (lo < hi) { /* first row with initiative_id >= id */
+        int mid = lo + (hi - lo) / 2;
+        if (strtol(PQgetvalue(f->deps, mid, 0), NULL, 10) < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (int i = lo; i < PQntuples(f->deps) && strtol(PQgetvalue(f->deps, i, 0), NULL, 10) == id;
+         i++)
+        json_array_append_new(arr, str_or_null(PQgetvalue(f->deps, i, 1)));
+    return arr;
+}
+
+static json_t *item_json(const fact_rows *f, int row, const eng_rules *rules, const eng_result *res,
+                         json_t *facts)
+{
+    json_t *item = must(json_object());
+    json_object_set_new(item, "code", str_or_null(PQgetvalue(f->res, row, f->code_col)));
+    json_object_set_new(item, "title", str_or_null(PQgetvalue(f->res, row, f->title_col)));
+    json_t *m = must(json_object());
+    json_object_set_new(m, "code", str_or_null(PQgetvalue(f->res, row, f->mcode_col)));
+    json_object_set_new(m, "title", str_or_null(PQgetvalue(f->res, row, f->mtitle_col)));
+    json_object_set_new(item, "measure", m);
+    json_object_set_new(item, "departments", departments_json(f, initiative_id(f, row)));
+    json_t *r = jeng_result(rules, res);
+    json_object_update(item, r);
+    json_decref(r);
+    if (facts != NULL)
+        json_object_set(item, "facts", facts);
+    return item;
+}
+
+/* Facts as stored: engine values, plus opaque columns as their text. */
+static json_t *stored_facts(const fact_rows *f, const eng_schema *schema, int row,
+                            const eng_value *facts)
+{
+    json_t *o = jeng_facts(schema, facts);
+    for (int slot = 0; slot < f->nslots; slot++) {
+        int col = f->col[slot];
+        if (eng_schema_type(schema, slot) == ENG_OPAQUE && col >= 0 &&
+            !PQgetisnull(f->res, row, col))
+            json_object_set_new(o, eng_schema_name(schema, slot),
+                                str_or_null(PQgetvalue(f->res, row, col)));
+    }
+    return o;
+}
+
+static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_file,
+                        const char *survey_code, bool dry_run, store_item_fn each, bool with_facts,
+                        void *arg, bool *retry, store_error *err)
+{
+    store_error_clear(err);
+    *retry = false;
+    const eng_schema *schema = eng_rules_schema(rules);
+    survey *chain = NULL;
+    int nchain = 0;
+    json_t *doc = NULL;
+    history prev = {0}, cur = {0};
+    fact_rows f = {0};
+    eng_ctx *ctx = eng_ctx_new(rules);
+    eng_value *facts = xcalloc((size_t)eng_schema_count(schema) + 1, sizeof *facts);
+    sbuf copy = {0};
+    jeng_buf facts_text = {0};
+    const char **opaque = xcalloc((size_t)eng_schema_count(schema) + 1, sizeof *opaque);
+    coded_row *order = NULL;
+    char *evaluated_at = NULL;
+    json_t *summary = NULL;
+    jeng_tally tally;
+    char run_id[32] = "";
+    bool in_copy = false, committed = false;
+
+    memset(&tally, 0, sizeof tally);
+    /* One snapshot for every read; the writes join it. */
+    if (command(c,
+                dry_run ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                        : "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                "starting the transaction", err) != 0)
+        goto out;
+    if (resolve_surveys(c, survey_code, &chain, &nchain, err) != 0)
+        goto out;
+
+    /* Earlier surveys, oldest first: each gives the next its previous_* facts. The chain starts
+     * after the newest earlier survey that has a stored run with these rules. */
+    int first = 0;
+    {
+        json_t *sj = jeng_schema(schema);
+        char *schema_text = dump(sj, JENG_DUMP_FLAGS);
+        json_decref(sj);
+        for (int i = nchain - 2; i >= 0; i--) {
+            int found = stored_history(c, rules, schema_text, &chain[i], &prev, err);
+            if (found < 0) {
+                free(schema_text);
+                goto out;
+            }
+            if (found > 0) {
+                first = i + 1;
+                break;
+            }
+        }
+        free(schema_text);
+    }
+    for (int i = first; i < nchain - 1; i++) {
+        if (fetch_facts(c, schema, &chain[i], false, &f, err) != 0)
+            goto out;
+        if (evaluate_rows(rules, &f, i > 0 ? &prev : NULL, &cur, facts, ctx, err) != 0)
+            goto out;
+        fact_rows_cleanup(&f);
+        history_cleanup(&prev);
+        prev = cur;
+        memset(&cur, 0, sizeof cur);
+    }
+    const history *previous = nchain > 1 ? &prev : NULL;
+
+    const survey *target = &chain[nchain - 1];
+    if (fetch_facts(c, schema, target, true, &f, err) != 0)
+        goto out;
+    if (evaluate_rows(rules, &f, previous, &cur, facts, ctx, err) != 0)
+        goto out;
+    for (int row = 0; row < f.nrows; row++)
+        jeng_tally_add(&tally, &cur.results[row]);
+    summary = jeng_summary(rules, &tally);
+
+    /* Pass 1: store (rule set, run, results by COPY), commit. */
+    if (!dry_run) {
+        int rc = insert_run(c, rules, rules_file, target, tally.total, summary, run_id,
+                            sizeof run_id, &evaluated_at, err);
+        if (rc != 0) {
+            *retry = rc == -2;
+            goto out;
+        }
+        PGresult *res = query(c,
+                              "COPY evaluation_results (run_id, initiative_id, category, score, "
+                              "primary_reason, reasons, flags, recommendations, facts) FROM STDIN",
+                              0, NULL, PGRES_COPY_IN, "storing results", err);
+        if (res == NULL)
+            goto out;
+        PQclear(res);
+        in_copy = true;
+        for (int row = 0; row < f.nrows; row++) {
+            if (row_facts(&f, schema, row, facts, err) != 0)
+                goto out;
+            set_previous(rules, &f, previous, cur.ids[row], facts);
+            for (int slot = 0; slot < f.nslots; slot++)
+                opaque[slot] = eng_schema_type(schema, slot) == ENG_OPAQUE && f.col[slot] >= 0 &&
+                                       !PQgetisnull(f.res, row, f.col[slot])
+                                   ? PQgetvalue(f.res, row, f.col[slot])
+                                   : NULL;
+            facts_text.len = 0;
+            jeng_facts_write(&facts_text, schema, facts, opaque);
+            copy_row(&copy, run_id, cur.ids[row], rules, &cur.results[row], facts_text.data,
+                     facts_text.len);
+            if (copy.len >= COPY_CHUNK && copy_flush(c, &copy, err) != 0)
+                goto out;
+        }
+        if (copy_flush(c, &copy, err) != 0)
+            goto out;
+        in_copy = false;
+        if (PQputCopyEnd(c, NULL) != 1) {
+            store_fail_pq(err, c, NULL, "storing results (COPY)");
+            goto out;
+        }
+        res = PQgetResult(c);
+        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok)
+            store_fail_pq(err, c, res, "storing results");
+        PQclear(res);
+        while ((res = PQgetResult(c)) != NULL)
+            PQclear(res);
+        if (!ok)
+            goto out;
+    }
+    if (command(c, dry_run ? "ROLLBACK" : "COMMIT", "ending the transaction", err) != 0)
+        goto out;
+    committed = true;
+
+    doc = must(json_object());
+    json_object_set_new(doc, "survey", survey_json(target));
+    if (dry_run) {
+        json_object_set_new(doc, "run", must(json_null()));
+    } else {
+        json_t *r = must(json_object());
+        json_object_set_new(r, "id", must(json_integer(strtoll(run_id, NULL, 10))));
+        json_object_set_new(r, "evaluated_at", str_or_null(evaluated_at));
+        json_t *rs = must(json_object());
+        json_object_set_new(rs, "version", str_or_null(eng_rules_version(rules)));
+        json_object_set_new(rs, "sha256", str_or_null(eng_rules_sha256(rules)));
+        json_object_set_new(r, "rules", rs);
+        json_object_set_new(doc, "run", r);
+    }
+    json_object_set_new(doc, "summary", summary);
+    summary = NULL;
+
+    /* Pass 2: one ITEM at a time, in code order, handed to the caller and released. */
+    if (each != NULL) {
+        order = xcalloc((size_t)f.nrows, sizeof *order);
+        for (int row = 0; row < f.nrows; row++) {
+            order[row].code = PQgetvalue(f.res, row, f.code_col);
+            order[row].row = row;
+        }
+        qsort(order, (size_t)f.nrows, sizeof *order, compare_rows);
+        for (int i = 0; i < f.nrows; i++) {
+            int row = order[i].row;
+            if (with_facts && row_facts(&f, schema, row, facts, err) != 0) { /* checked before */
+                json_decref(doc);
+                doc = NULL;
+                goto out;
+            }
+            json_t *fj = NULL;
+            if (with_facts) {
+                set_previous(rules, &f, previous, cur.ids[row], facts);
+                fj = stored_facts(&f, schema, row, facts);
+            }
+            json_t *item = item_json(&f, row, rules, &cur.results[row], fj);
+            json_decref(fj);
+            each(item, arg);
+            json_decref(item);
+        }
+    }
+
+out:
+    if (in_copy) {
+        PQputCopyEnd(c, "evaluation failed");
+        PGresult *res;
+        while ((res = PQgetResult(c)) != NULL)
+            PQclear(res);
+    }
+    if (!committed)
+        rollback(c);
+    json_decref(summary);
+    free(order);
+    free(evaluated_at);
+    free(copy.data);
+    jeng_buf_cleanup(&facts_text);
+    free(opaque);
+    fact_rows_cleanup(&f);
+    history_cleanup(&prev);
+    history_cleanup(&cur);
+    for (int i = 0; i < nchain; i++)
+        survey_cleanup(&chain[i]);
+    free(chain);
+    free(facts);
+    eng_ctx_free(ctx);
+    return doc;
+}
+
+/* run_once, and once more after a serialization failure (see insert_run). */
+static json_t *run(PGconn *c, const eng_rules *rules, const char *rules_file,
+                   const char *survey_code, bool dry_run, store_item_fn each, bool with_facts,
+                   void *arg, store_error *err)
+{
+    bool retry = false;
+    json_t *doc =
+        run_once(c, rules, rules_file, survey_code, dry_run, each, with_facts, arg, &retry, err);
+    if (doc == NULL && retry)
+        doc = run_once(c, rules, rules_file, survey_code, dry_run, each, with_facts, arg, &retry,
+                       err);
+    return doc;
+}
+
+static void append_item(const json_t *item, void *arg)
+{
+    json_array_append((json_t *)arg, (json_t *)item);
+}
+
+json_t *store_evaluate(PGconn *c, const eng_rules *rules, const char *rules_file,
+                       const char *survey_code, bool dry_run, store_error *err)
+{
+    json_t *results = must(json_array());
+    json_t *doc = run(c, rules, rules_file, survey_code, dry_run, append_item, true, results, err);
+    if (doc != NULL)
+        json_object_set_new(doc, "results", results);
+    else
+        json_decref(results);
+    return doc;
+}
+
+json_t *store_evaluate_summary(PGconn *c, const eng_rules *rules, const char *rules_file,
+                               const char *survey_code, bool dry_run, store_error *err)
+{
+    return run(c, rules, rules_file, survey_code, dry_run, NULL, false, NULL, err);
+}
+
+json_t *store_evaluate_each(PGconn *c, const eng_rules *rules, const char *rules_file,
+                            const char *survey_code, bool dry_run, store_item_fn each,
+                            bool with_facts, void *arg, store_error *err)
+{
+    return run(c, rules, rules_file, survey_code, dry_run, each, with_facts, arg, err);
+}

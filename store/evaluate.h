@@ -1,0 +1,85 @@
+/* evaluate.h - evaluation runs: the facts schema of the database, evaluating a survey with a rule
+ * set (and storing the run), and regenerating the explanation of a stored result.
+ *
+ * Ownership: returned eng_schema / json_t objects belong to the caller (eng_schema_free,
+ * json_decref). The PGconn stays the caller's; these functions leave it outside any transaction.
+ * On failure they return NULL with `err` set (docs/contracts.md maps its status to exit codes and
+ * HTTP statuses); nothing is stored by a failed call.
+ */
+#ifndef HYOKA_EVALUATE_H
+#define HYOKA_EVALUATE_H
+
+#include "engine.h"
+#include "store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Bounds that keep one call's memory explicit. */
+#define STORE_MAX_INITIATIVES 1000000 /* rows of one survey's facts */
+#define STORE_MAX_SURVEY_CHAIN 100    /* earlier surveys evaluated for previous_category/score */
+#define STORE_EXPLAIN_CACHE 8         /* compiled rule sets store_explain keeps (by sha256) */
+
+/* The fact names and types of the database's `evaluation_facts` view, in column order, without
+ * the keys survey_id and initiative_id, followed by previous_category (string) and previous_score
+ * (number). numeric/integer/float columns are numbers, boolean booleans, text/varchar/char
+ * strings; any other column is ENG_OPAQUE under its SQL type name (usable in no rule).
+ * Returns a new schema, or NULL with err set (STORE_EDB; STORE_ESCHEMA if the view itself has a
+ * column named previous_category or previous_score). */
+eng_schema *store_fact_schema(PGconn *c, store_error *err);
+
+/* Evaluates one survey with `rules` (compiled against store_fact_schema's schema, or one whose
+ * facts the view still provides with the same types) and, unless dry_run, stores the run in one
+ * transaction: the rule set (once per sha256, with its catalog), the run (fact schema, total,
+ * summary) and one result row per initiative with its facts.
+ *
+ * survey_code NULL means the survey with the latest as_of; an unknown code is STORE_ENOTFOUND
+ * "unknown survey 'X'". `rules_file` is the name recorded with the rule set (positions in stored
+ * explanations use it); NULL: the file the rules were loaded from.
+ *
+ * History: previous_category and previous_score of an initiative come from evaluating the
+ * previous survey (the latest as_of before this one's) with the same rules. That survey's own
+ * previous_* come from the one before it, and so on: the chain is evaluated oldest first, at most
+ * STORE_MAX_SURVEY_CHAIN surveys back (older ones count as absent), all in one snapshot. When an
+ * earlier survey has a stored run made with these very rules (same sha256) against the same fact
+ * schema, its stored categories and scores are the history and the chain starts after it: the
+ * record as it was stored, and no second pass over the facts view.
+ *
+ * Concurrency: two first evaluations with one new rule set at once make the second INSERT of the
+ * rule set fail with a serialization error (REPEATABLE READ); the evaluation is retried once.
+ *
+ * Returns the `hyoka evaluate --format json` document (SPEC "Precise semantics > Command line"):
+ * {"survey": {"code","as_of","label"}, "run": {"id","evaluated_at","rules":{"version","sha256"}}
+ * or null when dry_run, "summary": {...}, "results": [ITEM + "facts", ...]} with results in
+ * initiative code order compared by numeric segments (1-2 before 1-10), or NULL with err set. */
+json_t *store_evaluate(PGconn *c, const eng_rules *rules, const char *rules_file,
+                       const char *survey_code, bool dry_run, store_error *err);
+
+/* The same without the per-initiative "results" (just survey, run and summary): what a caller
+ * needs that does not show every initiative, at a fraction of the memory for large surveys. */
+json_t *store_evaluate_summary(PGconn *c, const eng_rules *rules, const char *rules_file,
+                               const char *survey_code, bool dry_run, store_error *err);
+
+/* Called by store_evaluate_each once per initiative, in code order, after the run is stored,
+ * with its ITEM (+ "facts"), borrowed for the duration of the call. */
+typedef void (*store_item_fn)(const json_t *item, void *arg);
+
+/* store_evaluate_summary's document, and every ITEM (with "facts" if with_facts) handed to `each`
+ * one at a time instead of being collected: what the CLI uses to print 100,000 initiatives
+ * without holding them all. */
+json_t *store_evaluate_each(PGconn *c, const eng_rules *rules, const char *rules_file,
+                            const char *survey_code, bool dry_run, store_item_fn each,
+                            bool with_facts, void *arg, store_error *err);
+
+/* {"facts": {name: value, ... in fact-schema order}, "explanation": [step, ...]} for one stored
+ * result, regenerated from the run's stored rule text, fact schema and facts (SPEC "HTTP API
+ * details"). Compiled rule sets are cached (STORE_EXPLAIN_CACHE, by sha256 and fact schema,
+ * guarded by a mutex: callable from several threads with one PGconn each).
+ * Unknown run or initiative not in the run: STORE_ENOTFOUND. A stored rule set that no longer
+ * compiles, or stored facts that do not fit their schema: STORE_EDB (the run is damaged). */
+json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, store_error *err);
+
+/* Frees every cached compiled rule set (at exit, so leak checkers stay quiet). */
+void store_explain_cache_clear(void);
+
+#endif

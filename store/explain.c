@@ -1,0 +1,207 @@
+/* explain.c - regenerates the explanation of a stored result from the run's rule text, fact schema
+ * and facts (explanations are not stored: docs/contracts.md), with a small cache of compiled rule
+ * sets shared by the server's threads. */
+#include "evaluate.h"
+#include "json_eng.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A compiled rule set, keyed by "sha256\nfact_schema" (the same text compiles differently against
+ * another schema). `refs` counts callers using it; an evicted entry is freed by its last user. */
+typedef struct cached_rules {
+    char *key;
+    eng_rules *rules;
+    int refs;
+    bool evicted;
+    unsigned long used; /* tick of last use, for least-recently-used eviction */
+} cached_rules;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static cached_rules *cache[STORE_EXPLAIN_CACHE];
+static unsigned long cache_tick;
+
+static void entry_free(cached_rules *e)
+{
+    eng_rules_free(e->rules);
+    free(e->key);
+    free(e);
+}
+
+/* Returns a held entry for key, compiling `source` on a miss (under the lock: a compile takes
+ * milliseconds and two threads compiling the same text would waste them). NULL with err set if
+ * the stored text does not compile. */
+static cached_rules *cache_acquire(const char *key, const char *source, const char *file_name,
+                                   const eng_schema *schema, store_error *err)
+{
+    pthread_mutex_lock(&cache_lock);
+    cached_rules *hit = NULL;
+    int slot = -1;
+    for (int i = 0; i < STORE_EXPLAIN_CACHE; i++) {
+        if (cache[i] != NULL && strcmp(cache[i]->key, key) == 0) {
+            hit = cache[i];
+            break;
+        }
+        if (cache[i] == NULL && slot < 0)
+            slot = i;
+    }
+    if (hit == NULL) {
+        eng_diags *diags = eng_diags_new();
+        eng_rules *rules = eng_rules_load_string(source, file_name, schema, diags);
+        if (rules == NULL) {
+            const eng_diag *d = NULL;
+            for (int i = 0; i < eng_diags_count(diags) && d == NULL; i++)
+                if (!eng_diags_get(diags, i)->warning)
+                    d = eng_diags_get(diags, i);
+            store_fail(err, STORE_EDB, "the run's stored rule set no longer compiles: %s:%d:%d: %s",
+                       d ? d->file : file_name, d ? d->line : 0, d ? d->col : 0,
+                       d ? d->message : "unknown error");
+            eng_diags_free(diags);
+            pthread_mutex_unlock(&cache_lock);
+            return NULL;
+        }
+        eng_diags_free(diags);
+        if (slot < 0) { /* full: evict the least recently used */
+            slot = 0;
+            for (int i = 1; i < STORE_EXPLAIN_CACHE; i++)
+                if (cache[i]->used < cache[slot]->used)
+                    slot = i;
+            cached_rules *old = cache[slot];
+            old->evicted = true;
+            if (old->refs == 0)
+                entry_free(old);
+        }
+        hit = calloc(1, sizeof *hit);
+        char *k = strdup(key);
+        if (hit == NULL || k == NULL)
+            abort();
+        hit->key = k;
+        hit->rules = rules;
+        cache[slot] = hit;
+    }
+    hit->refs++;
+    hit->used = ++cache_tick;
+    pthread_mutex_unlock(&cache_lock);
+    return hit;
+}
+
+static void cache_release(cached_rules *e)
+{
+    pthread_mutex_lock(&cache_lock);
+    if (--e->refs == 0 && e->evicted)
+        entry_free(e);
+    pthread_mutex_unlock(&cache_lock);
+}
+
+void store_explain_cache_clear(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    for (int i = 0; i < STORE_EXPLAIN_CACHE; i++) {
+        if (cache[i] == NULL)
+            continue;
+        cache[i]->evicted = true;
+        if (cache[i]->refs == 0)
+            entry_free(cache[i]);
+        cache[i] = NULL;
+    }
+    pthread_mutex_unlock(&cache_lock);
+}
+
+json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, store_error *err)
+{
+    store_error_clear(err);
+    char run_text[32];
+    snprintf(run_text, sizeof run_text, "%lld", run_id);
+    const char *params[2] = {run_text, initiative_code};
+    PGresult *res = PQexecParams(
+        c,
+        "SELECT rs.sha256, rs.source, coalesce(rs.file_name, '<string>'), r.fact_schema::text, "
+        "       res.facts::text "
+        "  FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id "
+        "  LEFT JOIN (evaluation_results res JOIN initiatives i "
+        "             ON i.id = res.initiative_id AND i.code = $2) ON res.run_id = r.id "
+        " WHERE r.id = $1",
+        2, NULL, params, NULL, NULL, 0);
+    json_t *doc = NULL, *schema_json = NULL, *facts_json = NULL;
+    eng_schema *schema = NULL;
+    cached_rules *entry = NULL;
+    eng_ctx *ctx = NULL;
+    eng_explanation *expl = NULL;
+    eng_value *facts = NULL;
+    char msg[256];
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        store_fail_pq(err, c, res, "reading the stored result");
+        goto out;
+    }
+    if (PQntuples(res) == 0) {
+        store_fail(err, STORE_ENOTFOUND, "unknown evaluation run %lld", run_id);
+        goto out;
+    }
+    if (PQgetisnull(res, 0, 4)) {
+        store_fail(err, STORE_ENOTFOUND, "initiative '%s' is not in evaluation run %lld",
+                   initiative_code, run_id);
+        goto out;
+    }
+    json_error_t jerr;
+    schema_json = json_loads(PQgetvalue(res, 0, 3), 0, &jerr);
+    facts_json = json_loads(PQgetvalue(res, 0, 4), 0, &jerr);
+    if (schema_json == NULL || facts_json == NULL) {
+        store_fail(err, STORE_EDB, "run %lld: stored JSON does not parse: %s", run_id, jerr.text);
+        goto out;
+    }
+    schema = jeng_schema_parse(schema_json, msg, sizeof msg);
+    if (schema == NULL) {
+        store_fail(err, STORE_EDB, "run %lld: %s", run_id, msg);
+        goto out;
+    }
+    /* key: sha256 + the schema text as stored (jsonb's canonical form, so equal schemas match) */
+    size_t klen = strlen(PQgetvalue(res, 0, 0)) + strlen(PQgetvalue(res, 0, 3)) + 2;
+    char *key = malloc(klen);
+    if (key == NULL)
+        abort();
+    snprintf(key, klen, "%s\n%s", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 3));
+    entry = cache_acquire(key, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), schema, err);
+    free(key);
+    if (entry == NULL)
+        goto out;
+
+    int n = eng_schema_count(schema);
+    facts = calloc((size_t)n + 1, sizeof *facts);
+    if (facts == NULL)
+        abort();
+    if (jeng_facts_parse(facts_json, schema, facts, msg, sizeof msg) != 0) {
+        store_fail(err, STORE_EDB, "run %lld, initiative '%s': %s", run_id, initiative_code, msg);
+        goto out;
+    }
+    ctx = eng_ctx_new(entry->rules);
+    expl = eng_explanation_new();
+    eng_result result;
+    eng_explain(ctx, facts, &result, expl);
+
+    doc = json_object();
+    json_t *fo = json_object();
+    if (doc == NULL || fo == NULL)
+        abort();
+    for (int i = 0; i < n; i++) {
+        const char *name = eng_schema_name(schema, i);
+        json_t *v = json_object_get(facts_json, name);
+        json_object_set_new(fo, name, v != NULL ? json_incref(v) : json_null());
+    }
+    json_object_set_new(doc, "facts", fo);
+    json_object_set_new(doc, "explanation", jeng_explanation(expl));
+
+out:
+    eng_explanation_free(expl);
+    eng_ctx_free(ctx);
+    free(facts);
+    if (entry != NULL)
+        cache_release(entry);
+    eng_schema_free(schema);
+    json_decref(schema_json);
+    json_decref(facts_json);
+    PQclear(res);
+    return doc;
+}

@@ -1,0 +1,1244 @@
+/* import.c - `hyoka import`: CSV (libcsv, iconv) -> positioned validation -> COPY into temporary
+ * tables -> set-based checks and upserts, all in one transaction. */
+#include "import.h"
+#include "csv_cell.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- what each file holds ------------------------------------------------------------------- */
+
+typedef enum {
+    CT_TEXT,      /* any text */
+    CT_CODE,      /* a code or key: no control characters, at most IMPORT_MAX_CODE_BYTES */
+    CT_DATE,      /* YYYY-MM-DD or YYYY/M/D */
+    CT_PROGRESS,  /* 0..1 or 0%..100% */
+    CT_AMOUNT,    /* number >= 0, thousands separators allowed */
+    CT_NUMBER,    /* any number, thousands separators allowed */
+    CT_BOOL,      /* true/false, yes/no, 1/0, はい/いいえ, ○/× */
+    CT_YEAR,      /* fiscal year 1900..2200 */
+    CT_DIRECTION, /* up / down */
+    CT_LIST,      /* items separated by '、' or ';' (stored joined by U+001F) */
+} cell_type;
+
+enum {
+    F_KEY = 1,      /* part of the upsert key: the column is required and its cells too */
+    F_REQUIRED = 2, /* required column (title), cells must not be empty */
+    F_NEW = 4,      /* may be left out, but a new row needs it; a cell given must not be empty */
+};
+
+typedef struct column_spec {
+    const char *name;
+    cell_type type;
+    unsigned flags;
+    const char *sql_type; /* of the temporary table's column */
+    const char *target;   /* column of the real table; NULL for lists (handled apart) */
+    const char *ref;      /* the cell is the code of a row of this table; `target` gets its id */
+} column_spec;
+
+#define MAX_SPEC_COLUMNS 10
+
+typedef struct table_spec {
+    const char *file;     /* base name, e.g. "measures.csv" */
+    const char *table;    /* real table */
+    const char *tmp;      /* temporary table */
+    const char *exists;   /* predicate over t: the row is already stored */
+    int ncols;
+    column_spec cols[MAX_SPEC_COLUMNS];
+} table_spec;
+
+/* In dependency order: the order files are applied in. plans.csv is an extension of the SPEC's
+ * eight files (the report names the plan; nothing else refers to it). */
+static const table_spec TABLES[] = {
+    {"plans.csv", "plans", "imp_plans",
+     "EXISTS (SELECT 1 FROM plans x WHERE x.code = t.code)", 4,
+     {{"code", CT_CODE, F_KEY, "text", "code", NULL},
+      {"title", CT_TEXT, F_REQUIRED, "text", "title", NULL},
+      {"period_start", CT_DATE, 0, "date", "period_start", NULL},
+      {"period_end", CT_DATE, 0, "date", "period_end", NULL}}},
+    {"measures.csv", "measures", "imp_measures",
+     "EXISTS (SELECT 1 FROM measures x WHERE x.code = t.code)", 3,
+     {{"code", CT_CODE, F_KEY, "text", "code", NULL},
+      {"title", CT_TEXT, F_REQUIRED, "text", "title", NULL},
+      {"area", CT_TEXT, 0, "text", "area", NULL}}},
+    {"initiatives.csv", "initiatives", "imp_initiatives",
+     "EXISTS (SELECT 1 FROM initiatives x WHERE x.code = t.code)", 6,
+     {{"code", CT_CODE, F_KEY, "text", "code", NULL},
+      {"measure_code", CT_CODE, F_NEW, "text", "measure_id",
+       "measures"},
+      {"title", CT_TEXT, F_REQUIRED, "text", "title", NULL},
+      {"departments", CT_LIST, 0, "text", NULL, NULL},
+      {"start_date", CT_DATE, 0, "date", "start_date", NULL},
+      {"due_date", CT_DATE, 0, "date", "due_date", NULL}}},
+    {"milestones.csv", "milestones", "imp_milestones",
+     "EXISTS (SELECT 1 FROM milestones x JOIN initiatives i ON i.id = x.initiative_id"
+     " WHERE i.code = t.initiative_code AND x.fiscal_year = t.fiscal_year)",
+     4,
+     {{"initiative_code", CT_CODE, F_KEY, "text", "initiative_id", "initiatives"},
+      {"fiscal_year", CT_YEAR, F_KEY, "integer", "fiscal_year", NULL},
+      {"planned_progress", CT_PROGRESS, F_NEW, "numeric", "planned_progress", NULL},
+      {"phase", CT_TEXT, 0, "text", "phase", NULL}}},
+    {"surveys.csv", "surveys", "imp_surveys",
+     "EXISTS (SELECT 1 FROM surveys x WHERE x.code = t.code)", 3,
+     {{"code", CT_CODE, F_KEY, "text", "code", NULL},
+      {"as_of", CT_DATE, F_NEW, "date", "as_of", NULL},
+      {"label", CT_TEXT, 0, "text", "label", NULL}}},
+    {"progress.csv", "progress_reports", "imp_progress",
+     "EXISTS (SELECT 1 FROM progress_reports x JOIN initiatives i ON i.id = x.initiative_id"
+     " JOIN surveys s ON s.id = x.survey_id"
+     " WHERE i.code = t.initiative_code AND s.code = t.survey_code)",
+     10,
+     {{"initiative_code", CT_CODE, F_KEY, "text", "initiative_id", "initiatives"},
+      {"survey_code", CT_CODE, F_KEY, "text", "survey_id",
+       "surveys"},
+      {"actual_progress", CT_PROGRESS, 0, "numeric", "actual_progress", NULL},
+      {"budget_planned", CT_AMOUNT, 0, "numeric", "budget_planned", NULL},
+      {"budget_spent", CT_AMOUNT, 0, "numeric", "budget_spent", NULL},
+      {"expected_benefit", CT_AMOUNT, 0, "numeric", "expected_benefit", NULL},
+      {"plan_decided", CT_BOOL, 0, "boolean", "plan_decided", NULL},
+      {"context_changed", CT_BOOL, 0, "boolean", "context_changed", NULL},
+      {"reported_reason", CT_TEXT, 0, "text", "reported_reason", NULL},
+      {"comment", CT_TEXT, 0, "text", "comment", NULL}}},
+    {"kpis.csv", "kpis", "imp_kpis", "EXISTS (SELECT 1 FROM kpis x WHERE x.code = t.code)",
+     9,
+     {{"code", CT_CODE, F_KEY, "text", "code", NULL},
+      {"title", CT_TEXT, F_REQUIRED, "text", "title", NULL},
+      {"unit", CT_TEXT, 0, "text", "unit", NULL},
+      {"direction", CT_DIRECTION, 0, "text", "direction", NULL},
+      {"baseline_value", CT_NUMBER, 0, "numeric", "baseline_value", NULL},
+      {"baseline_date", CT_DATE, 0, "date", "baseline_date", NULL},
+      {"target_value", CT_NUMBER, 0, "numeric", "target_value", NULL},
+      {"target_date", CT_DATE, 0, "date", "target_date", NULL},
+      {"initiative_codes", CT_LIST, 0, "text", NULL, NULL}}},
+    {"kpi_values.csv", "kpi_values", "imp_kpi_values",
+     "EXISTS (SELECT 1 FROM kpi_values x JOIN kpis k ON k.id = x.kpi_id"
+     " WHERE k.code = t.kpi_code AND x.date = t.date)",
+     3,
+     {{"kpi_code", CT_CODE, F_KEY, "text", "kpi_id",
+       "kpis"},
+      {"date", CT_DATE, F_KEY, "date", "date", NULL},
+      {"value", CT_NUMBER, F_NEW, "numeric", "value", NULL}}},
+    {"projects.csv", "projects", "imp_projects",
+     "EXISTS (SELECT 1 FROM projects x WHERE x.theme = t.theme)", 3,
+     {{"theme", CT_CODE, F_KEY, "text", "theme", NULL},
+      {"department", CT_TEXT, 0, "text", "department", NULL},
+      {"stage", CT_TEXT, 0, "text", "stage", NULL}}},
+};
+#define NTABLES ((int)(sizeof TABLES / sizeof TABLES[0]))
+_Static_assert(sizeof TABLES / sizeof TABLES[0] == IMPORT_MAX_FILES, "one file of each kind");
+
+enum { T_PLANS, T_MEASURES, T_INITIATIVES, T_MILESTONES, T_SURVEYS, T_PROGRESS, T_KPIS, T_KPI_VALUES };
+
+/* ---- growing byte buffers ------------------------------------------------------------------- */
+
+typedef struct buf {
+    char *data;
+    size_t len, cap;
+} buf;
+
+static void buf_reserve(buf *b, size_t more)
+{
+    if (b->len + more + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *grown = realloc(b->data, cap);
+    if (grown == NULL)
+        abort();
+    b->data = grown;
+    b->cap = cap;
+}
+
+static void buf_add(buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void buf_str(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+
+static void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_printf(buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        abort();
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+static void buf_free(buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* ---- diagnostics ------------------------------------------------------------------------------ */
+
+typedef struct diag {
+    int file;   /* index into import.files */
+    long row;   /* 0: the whole file */
+    int column; /* header position, -1: none */
+    char *message;
+} diag;
+
+typedef struct imp_file {
+    const char *path;        /* as given */
+    const table_spec *spec;
+    int header_row;          /* 0 until the header is read */
+    bool skip_rows;          /* the header is unusable: its rows would only repeat that */
+    int ncols;               /* header cells */
+    int col_spec[IMPORT_MAX_COLUMNS]; /* header position -> spec column, -1: unknown */
+    char *col_name[IMPORT_MAX_COLUMNS]; /* header cells as UTF-8 */
+    int present[MAX_SPEC_COLUMNS];  /* spec column -> header position, -1: left out */
+    buf copy;                /* COPY text data: row, then the cells in header order */
+    long nrows;              /* data rows */
+} imp_file;
+
+typedef struct import {
+    imp_file files[IMPORT_MAX_FILES];
+    int nfiles;
+    iconv_t cd;               /* source encoding -> UTF-8 */
+    bool cp932;
+    diag *diags;
+    int ndiags, capdiags;
+    long dropped;             /* errors beyond IMPORT_MAX_KEPT_ERRORS */
+} import;
+
+static void add_diag(import *im, int file, long row, int column, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void add_diag(import *im, int file, long row, int column, const char *fmt, ...)
+{
+    if (im->ndiags == IMPORT_MAX_KEPT_ERRORS) {
+        im->dropped++; /* counted, not kept: a file of bad rows must not exhaust memory */
+        return;
+    }
+    if (im->ndiags == im->capdiags) {
+        im->capdiags = im->capdiags ? im->capdiags * 2 : 32;
+        diag *grown = realloc(im->diags, (size_t)im->capdiags * sizeof *grown);
+        if (grown == NULL)
+            abort();
+        im->diags = grown;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *msg = malloc((size_t)n + 1);
+    if (msg == NULL)
+        abort();
+    va_start(ap, fmt);
+    vsnprintf(msg, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    im->diags[im->ndiags++] = (diag){file, row, column, msg};
+}
+
+static int by_position(const void *a, const void *b)
+{
+    const diag *x = a, *y = b;
+    if (x->file != y->file)
+        return x->file - y->file;
+    if (x->row != y->row)
+        return (x->row > y->row) - (x->row < y->row);
+    return x->column - y->column;
+}
+
+/* Prints the diagnostics sorted by file (dependency order), row and column. */
+static void print_diags(import *im, FILE *out)
+{
+    qsort(im->diags, (size_t)im->ndiags, sizeof *im->diags, by_position);
+    for (int i = 0; i < im->ndiags && i < IMPORT_MAX_PRINTED_ERRORS; i++) {
+        const diag *d = &im->diags[i];
+        const imp_file *f = &im->files[d->file];
+        if (d->row == 0)
+            fprintf(out, "%s: %s\n", f->path, d->message);
+        else if (d->column < 0 || d->column >= f->ncols)
+            fprintf(out, "%s:%ld: %s\n", f->path, d->row, d->message);
+        else
+            fprintf(out, "%s:%ld:%s: %s\n", f->path, d->row, f->col_name[d->column], d->message);
+    }
+    long more = im->dropped + (im->ndiags > IMPORT_MAX_PRINTED_ERRORS
+                                   ? im->ndiags - IMPORT_MAX_PRINTED_ERRORS : 0);
+    if (more > 0)
+        fprintf(out, "... and %ld more errors\n", more);
+}
+
+/* ---- cell parsing ----------------------------------------------------------------------------- */
+
+/* Converts `len` bytes of `in` to UTF-8 in *out (NUL-terminated). Returns 0, or -1 with `why`
+ * describing the first invalid byte. */
+static int to_utf8(import *im, const char *in, size_t len, buf *out, char *why, size_t whysz)
+{
+    out->len = 0;
+    buf_reserve(out, len * 3 + 4);
+    iconv(im->cd, NULL, NULL, NULL, NULL);
+    char *src = (char *)(uintptr_t)in, *dst = out->data;
+    size_t left = len, room = out->cap - 1;
+    if (memchr(in, '\0', len) != NULL) {
+        snprintf(why, whysz, "contains a NUL byte");
+        return -1;
+    }
+    if (iconv(im->cd, &src, &left, &dst, &room) == (size_t)-1) {
+        if (errno == EILSEQ || errno == EINVAL) {
+            snprintf(why, whysz, "invalid %s byte sequence at byte %zu (0x%02X)%s",
+                     im->cp932 ? "CP932" : "UTF-8", (size_t)(src - in) + 1,
+                     (unsigned)(unsigned char)*src,
+                     im->cp932 ? "" : ": is it Shift_JIS? then use --encoding cp932");
+            return -1;
+        }
+        abort(); /* E2BIG cannot happen: 3 bytes of UTF-8 per input byte is enough for CP932 */
+    }
+    out->len = (size_t)(dst - out->data);
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+static bool has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7F)
+            return true;
+    return false;
+}
+
+/* Trims ASCII blanks, line breaks and U+3000 (ideographic space) from both ends of a list item, in place. */
+static char *trim_item(char *s)
+{
+    for (;;) {
+        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+            s++;
+        else if (strncmp(s, "\xE3\x80\x80", 3) == 0)
+            s += 3;
+        else
+            break;
+    }
+    size_t n = strlen(s);
+    for (;;) {
+        if (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+            n--;
+        else if (n >= 3 && memcmp(s + n - 3, "\xE3\x80\x80", 3) == 0)
+            n -= 3;
+        else
+            break;
+    }
+    s[n] = '\0';
+    return s;
+}
+
+/* Validates one non-empty UTF-8 cell of type `type`; on success appends its COPY form to `out`
+ * and returns 0, else returns -1 with the message in `msg`. */
+static int parse_cell(const column_spec *col, char *s, buf *out, char *msg, size_t msgsz)
+{
+    char norm[128];
+    switch (col->type) {
+    case CT_TEXT:
+        if (strlen(s) > IMPORT_MAX_CELL_BYTES) {
+            snprintf(msg, msgsz, "longer than %d bytes", IMPORT_MAX_CELL_BYTES);
+            return -1;
+        }
+        buf_str(out, s);
+        return 0;
+    case CT_CODE:
+        if (strlen(s) > IMPORT_MAX_CODE_BYTES) {
+            snprintf(msg, msgsz, "longer than %d bytes", IMPORT_MAX_CODE_BYTES);
+            return -1;
+        }
+        if (has_control(s)) {
+            snprintf(msg, msgsz, "contains a line break or control character");
+            return -1;
+        }
+        buf_str(out, s);
+        return 0;
+    case CT_DATE:
+        if (csv_cell_date(s, norm, sizeof norm) != 0) {
+            snprintf(msg, msgsz, "not a date: '%.40s' (expected YYYY-MM-DD or YYYY/M/D)", s);
+            return -1;
+        }
+        buf_str(out, norm);
+        return 0;
+    case CT_PROGRESS:
+        if (csv_cell_progress(s, norm, sizeof norm, msg, msgsz) != 0)
+            return -1;
+        buf_str(out, norm);
+        return 0;
+    case CT_AMOUNT:
+    case CT_NUMBER:
+        if (csv_cell_decimal(s, true, norm, sizeof norm) != 0) {
+            snprintf(msg, msgsz, "not a number: '%.40s'", s);
+            return -1;
+        }
+        if (col->type == CT_AMOUNT && norm[0] == '-' && strspn(norm, "-0.") != strlen(norm)) {
+            snprintf(msg, msgsz, "negative amount %s (amounts are >= 0)", norm);
+            return -1;
+        }
+        buf_str(out, norm[0] == '-' && col->type == CT_AMOUNT ? norm + 1 : norm);
+        return 0;
+    case CT_BOOL: {
+        int b = csv_cell_bool(s);
+        if (b < 0) {
+            snprintf(msg, msgsz,
+                     "not a boolean: '%.40s' (expected true/false, yes/no, 1/0, はい/いいえ, ○/×)",
+                     s);
+            return -1;
+        }
+        buf_str(out, b ? "t" : "f");
+        return 0;
+    }
+    case CT_YEAR: {
+        char *end;
+        long y = strtol(s, &end, 10);
+        if (s[0] == '\0' || strspn(s, "0123456789") != strlen(s) || *end != '\0' || y < 1900 ||
+            y > 2200) {
+            snprintf(msg, msgsz, "not a fiscal year: '%.40s' (expected e.g. 2023)", s);
+            return -1;
+        }
+        buf_printf(out, "%ld", y);
+        return 0;
+    }
+    case CT_DIRECTION:
+        if (csv_cell_ieq(s, "up") || csv_cell_ieq(s, "down")) {
+            buf_str(out, csv_cell_ieq(s, "up") ? "up" : "down");
+            return 0;
+        }
+        snprintf(msg, msgsz, "direction must be 'up' or 'down', not '%.40s'", s);
+        return -1;
+    case CT_LIST: {
+        /* split on '、' and ';'; empty items (a trailing separator) are skipped */
+        char *items[IMPORT_MAX_LIST_ITEMS];
+        int n = 0;
+        char *p = s;
+        for (;;) {
+            char *sep1 = strstr(p, "\xE3\x80\x81"), *sep2 = strchr(p, ';');
+            char *sep = sep1 && (!sep2 || sep1 < sep2) ? sep1 : sep2;
+            size_t seplen = sep == sep1 && sep1 ? 3 : 1;
+            if (sep)
+                *sep = '\0';
+            char *item = trim_item(p);
+            if (*item != '\0') {
+                if (n == IMPORT_MAX_LIST_ITEMS) {
+                    snprintf(msg, msgsz, "more than %d items", IMPORT_MAX_LIST_ITEMS);
+                    return -1;
+                }
+                if (strlen(item) > IMPORT_MAX_CODE_BYTES || has_control(item)) {
+                    snprintf(msg, msgsz, "item '%.40s' is too long or has a control character",
+                             item);
+                    return -1;
+                }
+                for (int k = 0; k < n; k++) {
+                    if (strcmp(items[k], item) == 0) {
+                        snprintf(msg, msgsz, "'%s' is listed twice", item);
+                        return -1;
+                    }
+                }
+                items[n++] = item;
+            }
+            if (!sep)
+                break;
+            p = sep + seplen;
+        }
+        if (n == 0)
+            return 1; /* only separators: null */
+        for (int k = 0; k < n; k++) {
+            if (k > 0)
+                buf_str(out, "\x1f");
+            buf_str(out, items[k]);
+        }
+        return 0;
+    }
+    }
+    return -1;
+}
+
+/* ---- CSV reading ------------------------------------------------------------------------------ */
+
+typedef struct field {
+    size_t off, len;
+} field;
+
+typedef struct reader {
+    import *im;
+    int file;
+    long row;        /* spreadsheet row of the last record */
+    int last_term;   /* terminator of the previous record ('\r' of a CRLF) */
+    field fields[IMPORT_MAX_COLUMNS];
+    int nfields;     /* may exceed IMPORT_MAX_COLUMNS: the excess is counted, not kept */
+    buf raw;         /* this record's raw bytes */
+    buf utf8, cell;  /* scratch */
+} reader;
+
+static void on_field(void *s, size_t len, void *data)
+{
+    reader *r = data;
+    if (r->nfields < IMPORT_MAX_COLUMNS) {
+        r->fields[r->nfields] = (field){r->raw.len, len};
+        if (len > 0)
+            buf_add(&r->raw, s, len);
+    }
+    r->nfields++;
+}
+
+static void read_header(reader *r)
+{
+    import *im = r->im;
+    imp_file *f = &im->files[r->file];
+    const table_spec *t = f->spec;
+    char why[160];
+    f->header_row = (int)r->row;
+    if (r->nfields > IMPORT_MAX_COLUMNS) {
+        add_diag(im, r->file, r->row, -1, "more than %d columns", IMPORT_MAX_COLUMNS);
+        f->ncols = 0;
+        f->skip_rows = true;
+        return;
+    }
+    f->ncols = r->nfields;
+    for (int i = 0; i < f->ncols; i++) {
+        f->col_spec[i] = -1;
+        if (to_utf8(im, r->raw.data + r->fields[i].off, r->fields[i].len, &r->utf8, why,
+                    sizeof why) != 0) {
+            f->col_name[i] = strdup("?");
+            add_diag(im, r->file, r->row, i, "header: %s", why);
+            continue;
+        }
+        f->col_name[i] = strdup(r->utf8.data);
+        if (f->col_name[i] == NULL)
+            abort();
+    }
+    for (int i = 0; i < f->ncols; i++) {
+        if (strcmp(f->col_name[i], "?") == 0)
+            continue;
+        if (f->col_name[i][0] == '\0') {
+            add_diag(im, r->file, r->row, -1, "column %d has an empty header", i + 1);
+            continue;
+        }
+        int k = 0;
+        while (k < t->ncols && strcmp(t->cols[k].name, f->col_name[i]) != 0)
+            k++;
+        if (k == t->ncols) {
+            buf names = {0};
+            for (int j = 0; j < t->ncols; j++)
+                buf_printf(&names, "%s%s", j ? ", " : "", t->cols[j].name);
+            add_diag(im, r->file, r->row, i, "unknown column (%s has: %s)", t->file, names.data);
+            buf_free(&names);
+            continue;
+        }
+        if (f->present[k] >= 0) {
+            add_diag(im, r->file, r->row, i, "column given twice (also column %d)",
+                     f->present[k] + 1);
+            continue;
+        }
+        f->present[k] = i;
+        f->col_spec[i] = k;
+    }
+    for (int k = 0; k < t->ncols; k++)
+        if (f->present[k] < 0 && (t->cols[k].flags & (F_KEY | F_REQUIRED)))
+            add_diag(im, r->file, r->row, -1, "missing required column '%s'", t->cols[k].name);
+}
+
+/* COPY text format: backslash, tab, newline and carriage return are escaped. */
+static void copy_escape(buf *out, const char *s, size_t n)
+{
+    buf_reserve(out, n * 2);
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        switch (c) {
+        case '\\': buf_add(out, "\\\\", 2); break;
+        case '\t': buf_add(out, "\\t", 2); break;
+        case '\n': buf_add(out, "\\n", 2); break;
+        case '\r': buf_add(out, "\\r", 2); break;
+        default: out->data[out->len++] = c;
+        }
+    }
+    out->data[out->len] = '\0';
+}
+
+static void read_record(reader *r)
+{
+    import *im = r->im;
+    imp_file *f = &im->files[r->file];
+    char why[512];
+    if (f->skip_rows)
+        return;
+    if (r->nfields > f->ncols) {
+        /* trailing empty cells (a spreadsheet's export of a wider sheet) are harmless */
+        for (int i = f->ncols; i < r->nfields; i++) {
+            if (i >= IMPORT_MAX_COLUMNS || r->fields[i].len > 0) {
+                add_diag(im, r->file, r->row, -1, "%d cells, but the header has %d columns",
+                         r->nfields, f->ncols);
+                return;
+            }
+        }
+    }
+    f->nrows++;
+    buf_printf(&f->copy, "%ld", r->row);
+    for (int i = 0; i < f->ncols; i++) {
+        if (f->col_spec[i] < 0)
+            continue;
+        const column_spec *col = &f->spec->cols[f->col_spec[i]];
+        buf_add(&f->copy, "\t", 1);
+        size_t len = i < r->nfields ? r->fields[i].len : 0;
+        if (len > IMPORT_MAX_CELL_BYTES) {
+            add_diag(im, r->file, r->row, i, "longer than %d bytes", IMPORT_MAX_CELL_BYTES);
+            buf_add(&f->copy, "\\N", 2);
+            continue;
+        }
+        if (len > 0 && to_utf8(im, r->raw.data + r->fields[i].off, len, &r->utf8, why,
+                               sizeof why) != 0) {
+            add_diag(im, r->file, r->row, i, "%s", why);
+            buf_add(&f->copy, "\\N", 2);
+            continue;
+        }
+        if (len == 0) {
+            if (col->flags & (F_KEY | F_REQUIRED | F_NEW))
+                add_diag(im, r->file, r->row, i, "empty, but %s is required", col->name);
+            buf_add(&f->copy, "\\N", 2);
+            continue;
+        }
+        r->cell.len = 0;
+        buf_reserve(&r->cell, 0);
+        r->cell.data[0] = '\0';
+        int rc = parse_cell(col, r->utf8.data, &r->cell, why, sizeof why);
+        if (rc < 0) {
+            add_diag(im, r->file, r->row, i, "%s", why);
+            buf_add(&f->copy, "\\N", 2);
+        } else if (rc > 0) {
+            buf_add(&f->copy, "\\N", 2);
+        } else {
+            copy_escape(&f->copy, r->cell.data, r->cell.len);
+        }
+    }
+    buf_add(&f->copy, "\n", 1);
+}
+
+static void on_record(int c, void *data)
+{
+    reader *r = data;
+    if (r->nfields == 0 && c == '\n' && r->last_term == '\r') {
+        r->last_term = c; /* the LF of a CRLF */
+        return;
+    }
+    r->last_term = c;
+    r->row++;
+    bool blank = true;
+    for (int i = 0; i < r->nfields && i < IMPORT_MAX_COLUMNS && blank; i++)
+        blank = r->fields[i].len == 0;
+    if (!blank) {
+        if (r->im->files[r->file].header_row == 0)
+            read_header(r);
+        else
+            read_record(r);
+    }
+    r->nfields = 0;
+    r->raw.len = 0;
+}
+
+/* Reads the whole file into memory (bounded by IMPORT_MAX_FILE_BYTES). */
+static char *slurp(const char *path, size_t *len, store_error *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        store_fail(err, STORE_EDB, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    buf b = {0};
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+        if (b.len + got > (size_t)IMPORT_MAX_FILE_BYTES) {
+            store_fail(err, STORE_EUSER, "%s: larger than %ld bytes", path,
+                       IMPORT_MAX_FILE_BYTES);
+            fclose(fp);
+            buf_free(&b);
+            return NULL;
+        }
+        buf_add(&b, chunk, got);
+    }
+    bool failed = ferror(fp) != 0;
+    fclose(fp);
+    if (failed) {
+        store_fail(err, STORE_EDB, "%s: read error", path);
+        buf_free(&b);
+        return NULL;
+    }
+    if (b.data == NULL)
+        buf_reserve(&b, 0);
+    *len = b.len;
+    return b.data;
+}
+
+/* Parses and validates one file into f->copy. Returns -1 only for an unreadable file. */
+static int read_file(import *im, int fi, store_error *err)
+{
+    imp_file *f = &im->files[fi];
+    size_t len;
+    char *data = slurp(f->path, &len, err);
+    if (data == NULL)
+        return -1;
+    size_t start = 0;
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        if (im->cp932)
+            add_diag(im, fi, 1, -1,
+                     "starts with a UTF-8 byte order mark, but --encoding cp932 was given");
+        start = 3;
+    }
+    reader r = {.im = im, .file = fi};
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+        abort();
+    size_t done = csv_parse(&p, data + start, len - start, on_field, on_record, &r);
+    int rc = done == len - start ? csv_fini(&p, on_field, on_record, &r) : -1;
+    if (rc != 0) {
+        /* the record in progress starts on the next row */
+        int column = r.nfields < f->ncols ? r.nfields : -1;
+        add_diag(im, fi, r.row + 1, f->header_row ? column : -1,
+                 "malformed CSV: %s (a quote inside an unquoted cell, text after a closing "
+                 "quote, or a quote that is never closed)",
+                 csv_error(&p) == CSV_EPARSE ? "bad quoting" : csv_strerror(csv_error(&p)));
+    }
+    csv_free(&p);
+    if (f->header_row == 0 && rc == 0)
+        add_diag(im, fi, 1, -1, "no header row (the file is empty)");
+    buf_free(&r.raw);
+    buf_free(&r.utf8);
+    buf_free(&r.cell);
+    free(data);
+    return 0;
+}
+
+/* ---- database side ---------------------------------------------------------------------------- */
+
+static int exec_ok(PGconn *c, const char *sql, store_error *err)
+{
+    PGresult *res = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = 0;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        rc = store_fail_pq(err, c, res, "import");
+    PQclear(res);
+    return rc;
+}
+
+static int create_temp_tables(PGconn *c, store_error *err)
+{
+    buf sql = {0};
+    int rc = 0;
+    for (int t = 0; t < NTABLES && rc == 0; t++) {
+        sql.len = 0;
+        buf_printf(&sql, "CREATE TEMPORARY TABLE %s (row bigint NOT NULL", TABLES[t].tmp);
+        for (int k = 0; k < TABLES[t].ncols; k++)
+            buf_printf(&sql, ", %s %s", TABLES[t].cols[k].name, TABLES[t].cols[k].sql_type);
+        buf_str(&sql, ") ON COMMIT DROP");
+        rc = exec_ok(c, sql.data, err);
+    }
+    buf_free(&sql);
+    return rc;
+}
+
+static int copy_in(PGconn *c, const imp_file *f, store_error *err)
+{
+    buf sql = {0};
+    buf_printf(&sql, "COPY %s (row", f->spec->tmp);
+    for (int i = 0; i < f->ncols; i++)
+        if (f->col_spec[i] >= 0)
+            buf_printf(&sql, ", %s", f->spec->cols[f->col_spec[i]].name);
+    buf_str(&sql, ") FROM STDIN");
+    PGresult *res = PQexecParams(c, sql.data, 0, NULL, NULL, NULL, NULL, 0);
+    buf_free(&sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        store_fail_pq(err, c, res, "COPY");
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    const size_t chunk = 1 << 20;
+    for (size_t off = 0; off < f->copy.len; off += chunk) {
+        size_t n = f->copy.len - off < chunk ? f->copy.len - off : chunk;
+        if (PQputCopyData(c, f->copy.data + off, (int)n) != 1)
+            return store_fail_pq(err, c, NULL, "COPY");
+    }
+    if (PQputCopyEnd(c, NULL) != 1)
+        return store_fail_pq(err, c, NULL, "COPY");
+    int rc = 0;
+    while ((res = PQgetResult(c)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
+            rc = store_fail_pq(err, c, res, f->path);
+        PQclear(res);
+    }
+    return rc;
+}
+
+/* Runs a check query returning (row, message) and adds a diagnostic per row at `column` (a spec
+ * column index; its header position is used, -1 if the file left it out). */
+static int check(PGconn *c, import *im, int fi, int spec_col, const char *sql, store_error *err)
+{
+    PGresult *res = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        store_fail_pq(err, c, res, "import check");
+        PQclear(res);
+        return -1;
+    }
+    int column = spec_col >= 0 ? im->files[fi].present[spec_col] : -1;
+    for (int i = 0; i < PQntuples(res); i++)
+        add_diag(im, fi, strtol(PQgetvalue(res, i, 0), NULL, 10), column, "%s",
+                 PQgetvalue(res, i, 1));
+    PQclear(res);
+    return 0;
+}
+
+static const char *opt_col(const imp_file *f, int k, const char *stored)
+{
+    return f->present[k] >= 0 ? NULL : stored;
+}
+
+/* The cross-row and cross-file checks, set-based over the temporary tables. */
+static int run_checks(PGconn *c, import *im, store_error *err)
+{
+    buf q = {0};
+    int rc = 0;
+    for (int fi = 0; fi < im->nfiles && rc == 0; fi++) {
+        const imp_file *f = &im->files[fi];
+        const table_spec *t = f->spec;
+        int ti = (int)(t - TABLES);
+        /* duplicate keys: an error at the second row */
+        buf keys = {0}, notnull = {0}, shown = {0};
+        for (int k = 0; k < t->ncols; k++) {
+            if (!(t->cols[k].flags & F_KEY))
+                continue;
+            buf_printf(&keys, "%s%s", keys.len ? ", " : "", t->cols[k].name);
+            buf_printf(&notnull, " AND %s IS NOT NULL", t->cols[k].name);
+            buf_printf(&shown, "%s'%s ' || quote_literal(%s::text)", shown.len ? " || ', ' || " : "",
+                       t->cols[k].name, t->cols[k].name);
+        }
+        q.len = 0;
+        buf_printf(&q,
+                   "SELECT row, 'duplicate key (' || %s || '): first given at row ' || first "
+                   "FROM (SELECT row, %s, min(row) OVER (PARTITION BY %s) AS first FROM %s "
+                   "WHERE true%s) s WHERE row > first ORDER BY row",
+                   shown.data, keys.data, keys.data, t->tmp, notnull.data);
+        rc = check(c, im, fi, 0, q.data, err);
+        buf_free(&keys);
+        buf_free(&notnull);
+        buf_free(&shown);
+        /* a column a new row needs, left out of the file */
+        for (int k = 0; k < t->ncols && rc == 0; k++) {
+            if (!(t->cols[k].flags & F_NEW) || f->present[k] >= 0)
+                continue;
+            q.len = 0;
+            buf_printf(&q,
+                       "SELECT row, 'a new row needs column ''%s'', which this file does not "
+                       "have' FROM %s t WHERE NOT %s ORDER BY row",
+                       t->cols[k].name, t->tmp, t->exists);
+            rc = check(c, im, fi, -1, q.data, err);
+        }
+        if (rc != 0)
+            break;
+        switch (ti) {
+        case T_PLANS: {
+            const char *ps = opt_col(f, 2, "x.period_start"), *pe = opt_col(f, 3, "x.period_end");
+            ps = ps ? ps : "t.period_start";
+            pe = pe ? pe : "t.period_end";
+            q.len = 0;
+            buf_printf(&q,
+                       "SELECT t.row, 'period end ' || %s || ' is before the period start ' || %s "
+                       "FROM imp_plans t LEFT JOIN plans x ON x.code = t.code WHERE %s < %s "
+                       "ORDER BY t.row",
+                       pe, ps, pe, ps);
+            if (f->present[2] >= 0 || f->present[3] >= 0)
+                rc = check(c, im, fi, f->present[3] >= 0 ? 3 : 2, q.data, err);
+            break;
+        }
+        case T_INITIATIVES: {
+            rc = check(c, im, fi, 1,
+                       "SELECT t.row, 'unknown measure ' || quote_literal(t.measure_code) || "
+                       "' (neither in measures.csv of this import nor in the database)' "
+                       "FROM imp_initiatives t WHERE t.measure_code IS NOT NULL "
+                       "AND NOT EXISTS (SELECT 1 FROM imp_measures m WHERE m.code = "
+                       "t.measure_code) AND NOT EXISTS (SELECT 1 FROM measures m "
+                       "WHERE m.code = t.measure_code) ORDER BY t.row",
+                       err);
+            const char *s = opt_col(f, 4, "i.start_date"), *d = opt_col(f, 5, "i.due_date");
+            q.len = 0;
+            buf_printf(&q,
+                       "SELECT t.row, 'due date ' || %s || ' is before the start date ' || %s "
+                       "FROM imp_initiatives t LEFT JOIN initiatives i ON i.code = t.code "
+                       "WHERE %s < %s ORDER BY t.row",
+                       d ? d : "t.due_date", s ? s : "t.start_date", d ? d : "t.due_date",
+                       s ? s : "t.start_date");
+            if (rc == 0 && (f->present[4] >= 0 || f->present[5] >= 0))
+                rc = check(c, im, fi, f->present[5] >= 0 ? 5 : 4, q.data, err);
+            break;
+        }
+        case T_MILESTONES:
+        case T_PROGRESS:
+            rc = check(c, im, fi, 0,
+                       ti == T_MILESTONES
+                           ? "SELECT t.row, 'unknown initiative ' || "
+                             "quote_literal(t.initiative_code) || ' (neither in initiatives.csv "
+                             "of this import nor in the database)' FROM imp_milestones t "
+                             "WHERE t.initiative_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                             "imp_initiatives x WHERE x.code = t.initiative_code) AND NOT EXISTS "
+                             "(SELECT 1 FROM initiatives x WHERE x.code = t.initiative_code) "
+                             "ORDER BY t.row"
+                           : "SELECT t.row, 'unknown initiative ' || "
+                             "quote_literal(t.initiative_code) || ' (neither in initiatives.csv "
+                             "of this import nor in the database)' FROM imp_progress t "
+                             "WHERE t.initiative_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                             "imp_initiatives x WHERE x.code = t.initiative_code) AND NOT EXISTS "
+                             "(SELECT 1 FROM initiatives x WHERE x.code = t.initiative_code) "
+                             "ORDER BY t.row",
+                       err);
+            if (rc == 0 && ti == T_PROGRESS)
+                rc = check(c, im, fi, 1,
+                           "SELECT t.row, 'unknown survey ' || quote_literal(t.survey_code) || "
+                           "' (neither in surveys.csv of this import nor in the database)' "
+                           "FROM imp_progress t WHERE t.survey_code IS NOT NULL AND NOT EXISTS "
+                           "(SELECT 1 FROM imp_surveys x WHERE x.code = t.survey_code) AND NOT "
+                           "EXISTS (SELECT 1 FROM surveys x WHERE x.code = t.survey_code) "
+                           "ORDER BY t.row",
+                           err);
+            break;
+        case T_KPIS: {
+            rc = check(c, im, fi, 8,
+                       "SELECT t.row, 'unknown initiative ' || quote_literal(u.code) || "
+                       "' (neither in initiatives.csv of this import nor in the database)' "
+                       "FROM imp_kpis t CROSS JOIN LATERAL "
+                       "unnest(string_to_array(t.initiative_codes, E'\\x1f')) u(code) "
+                       "WHERE NOT EXISTS (SELECT 1 FROM imp_initiatives x WHERE x.code = u.code) "
+                       "AND NOT EXISTS (SELECT 1 FROM initiatives x WHERE x.code = u.code) "
+                       "ORDER BY t.row",
+                       err);
+            const char *dir = opt_col(f, 3, "k.direction"), *bv = opt_col(f, 4, "k.baseline_value"),
+                       *tv = opt_col(f, 6, "k.target_value");
+            dir = dir ? dir : "t.direction";
+            bv = bv ? bv : "t.baseline_value";
+            tv = tv ? tv : "t.target_value";
+            q.len = 0;
+            buf_printf(&q,
+                       "SELECT t.row, 'a KPI whose direction is ' || quote_literal(%s) || "
+                       "' needs a target_value ' || CASE WHEN %s = 'up' THEN 'above' ELSE 'below' "
+                       "END || ' its baseline_value (target ' || %s || ', baseline ' || %s || ')' "
+                       "FROM imp_kpis t LEFT JOIN kpis k ON k.code = t.code "
+                       "WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s IS NOT NULL AND "
+                       "NOT ((%s = 'up' AND %s > %s) OR (%s = 'down' AND %s < %s)) "
+                       "ORDER BY t.row",
+                       dir, dir, tv, bv, dir, tv, bv, dir, tv, bv, dir, tv, bv);
+            int col = f->present[6] >= 0 ? 6 : f->present[4] >= 0 ? 4 : 3;
+            if (rc == 0 && (f->present[3] >= 0 || f->present[4] >= 0 || f->present[6] >= 0))
+                rc = check(c, im, fi, col, q.data, err);
+            const char *bd = opt_col(f, 5, "k.baseline_date"), *td = opt_col(f, 7, "k.target_date");
+            bd = bd ? bd : "t.baseline_date";
+            td = td ? td : "t.target_date";
+            q.len = 0;
+            buf_printf(&q,
+                       "SELECT t.row, 'target date ' || %s || ' is before the baseline date ' || "
+                       "%s FROM imp_kpis t LEFT JOIN kpis k ON k.code = t.code WHERE %s < %s "
+                       "ORDER BY t.row",
+                       td, bd, td, bd);
+            if (rc == 0 && (f->present[5] >= 0 || f->present[7] >= 0))
+                rc = check(c, im, fi, f->present[7] >= 0 ? 7 : 5, q.data, err);
+            break;
+        }
+        case T_KPI_VALUES:
+            rc = check(c, im, fi, 0,
+                       "SELECT t.row, 'unknown KPI ' || quote_literal(t.kpi_code) || "
+                       "' (neither in kpis.csv of this import nor in the database)' "
+                       "FROM imp_kpi_values t WHERE t.kpi_code IS NOT NULL AND NOT EXISTS "
+                       "(SELECT 1 FROM imp_kpis x WHERE x.code = t.kpi_code) AND NOT EXISTS "
+                       "(SELECT 1 FROM kpis x WHERE x.code = t.kpi_code) ORDER BY t.row",
+                       err);
+            break;
+        default:
+            break;
+        }
+    }
+    buf_free(&q);
+    return rc;
+}
+
+/* Upserts one file's rows: only the columns the file has are written. */
+/* Runs one data-modifying statement; returns the number of rows it touched, or -1 with err set
+ * to the database's message (and its detail, which names the offending key). */
+static long exec_count(PGconn *c, const char *sql, const char *what, store_error *err)
+{
+    PGresult *res = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
+    long n = -1;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        store_fail_pq(err, c, res, what);
+        const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+        if (detail != NULL && strlen(err->message) + strlen(detail) + 4 < sizeof err->message) {
+            strcat(err->message, " (");
+            strcat(err->message, detail);
+            strcat(err->message, ")");
+        }
+    } else {
+        n = strtol(PQcmdTuples(res), NULL, 10);
+    }
+    PQclear(res);
+    return n;
+}
+
+/* Upserts one file's rows, writing only the columns the file has: an UPDATE of the stored rows
+ * whose values differ (unchanged rows are not even locked, so re-importing a file is cheap), then
+ * an INSERT of the new ones. Imports are serialised (store_import's advisory lock), so no other
+ * import can add a key between the two statements. */
+static int upsert(PGconn *c, const imp_file *f, FILE *out, store_error *err)
+{
+    const table_spec *t = f->spec;
+    buf cols = {0}, vals = {0}, joins = {0}, set = {0}, keys = {0}, cur = {0}, next = {0},
+        sql = {0};
+    for (int k = 0; k < t->ncols; k++) {
+        const column_spec *col = &t->cols[k];
+        if (f->present[k] < 0 || col->target == NULL)
+            continue;
+        const char *sep = cols.len ? ", " : "";
+        buf_printf(&cols, "%s%s", sep, col->target);
+        if (col->ref) {
+            /* a hash join, not a lookup per row: 200,000 milestones resolve in one pass */
+            buf_printf(&vals, "%sj%d.id AS %s", sep, k, col->target);
+            buf_printf(&joins, " LEFT JOIN %s j%d ON j%d.code = t.%s", col->ref, k, k, col->name);
+        } else {
+            buf_printf(&vals, "%st.%s AS %s", sep, col->name, col->target);
+        }
+        if (col->flags & F_KEY) {
+            buf_printf(&keys, " AND cur.%s = n.%s", col->target, col->target);
+        } else {
+            buf_printf(&set, "%s%s = n.%s", set.len ? ", " : "", col->target, col->target);
+            buf_printf(&cur, "%scur.%s", cur.len ? ", " : "", col->target);
+            buf_printf(&next, "%sn.%s", next.len ? ", " : "", col->target);
+        }
+    }
+    long updated = 0, inserted = -1;
+    if (set.len) {
+        /* ROW(...) so that a single column compares as a row too */
+        buf_printf(&sql,
+                   "UPDATE %s AS cur SET %s FROM (SELECT %s FROM %s t%s) n WHERE true%s "
+                   "AND ROW(%s) IS DISTINCT FROM ROW(%s)",
+                   t->table, set.data, vals.data, t->tmp, joins.len ? joins.data : "",
+                   keys.data, cur.data, next.data);
+        updated = exec_count(c, sql.data, f->path, err);
+    }
+    if (updated >= 0) {
+        sql.len = 0;
+        buf_printf(&sql, "INSERT INTO %s (%s) SELECT %s FROM %s t%s WHERE NOT %s ORDER BY t.row",
+                   t->table, cols.data, vals.data, t->tmp, joins.len ? joins.data : "",
+                   t->exists);
+        inserted = exec_count(c, sql.data, f->path, err);
+        if (inserted >= 0 && out != NULL)
+            fprintf(out, "%s: %ld row%s, %ld new, %ld updated, %ld unchanged\n", f->path,
+                    f->nrows, f->nrows == 1 ? "" : "s", inserted, updated,
+                    f->nrows - inserted - updated);
+    }
+    buf_free(&cols);
+    buf_free(&vals);
+    buf_free(&joins);
+    buf_free(&set);
+    buf_free(&keys);
+    buf_free(&cur);
+    buf_free(&next);
+    buf_free(&sql);
+    return updated < 0 || inserted < 0 ? -1 : 0;
+}
+
+/* Replaces the department lists of the imported initiatives / the initiative links of the
+ * imported KPIs, when the file has that column. */
+static int replace_lists(PGconn *c, const imp_file *f, store_error *err)
+{
+    int ti = (int)(f->spec - TABLES);
+    if (ti == T_INITIATIVES && f->present[3] >= 0) {
+        if (exec_ok(c,
+                    "INSERT INTO departments (name) SELECT DISTINCT u.name FROM imp_initiatives t "
+                    "CROSS JOIN LATERAL unnest(string_to_array(t.departments, E'\\x1f')) u(name) "
+                    "ORDER BY 1 ON CONFLICT (name) DO NOTHING",
+                    err) != 0 ||
+            /* only the lists that differ from the stored ones are replaced */
+            exec_ok(c,
+                    "CREATE TEMPORARY TABLE imp_changed_departments ON COMMIT DROP AS "
+                    "SELECT i.id AS initiative_id, t.departments FROM imp_initiatives t "
+                    "JOIN initiatives i ON i.code = t.code LEFT JOIN (SELECT x.initiative_id, "
+                    "string_agg(d.name, E'\\x1f' ORDER BY x.position) AS names FROM "
+                    "initiative_departments x JOIN departments d ON d.id = x.department_id "
+                    "GROUP BY x.initiative_id) cur ON cur.initiative_id = i.id "
+                    "WHERE cur.names IS DISTINCT FROM t.departments",
+                    err) != 0 ||
+            exec_ok(c,
+                    "DELETE FROM initiative_departments WHERE initiative_id IN "
+                    "(SELECT initiative_id FROM imp_changed_departments)",
+                    err) != 0 ||
+            exec_ok(c,
+                    "INSERT INTO initiative_departments (initiative_id, department_id, position) "
+                    "SELECT t.initiative_id, d.id, u.position FROM imp_changed_departments t "
+                    "CROSS JOIN LATERAL unnest(string_to_array(t.departments, E'\\x1f')) "
+                    "WITH ORDINALITY u(name, position) JOIN departments d ON d.name = u.name",
+                    err) != 0)
+            return -1;
+    }
+    if (ti == T_KPIS && f->present[8] >= 0) {
+        if (exec_ok(c,
+                    "DELETE FROM kpi_initiatives WHERE kpi_id IN (SELECT k.id FROM kpis k JOIN "
+                    "imp_kpis t ON t.code = k.code)",
+                    err) != 0 ||
+            exec_ok(c,
+                    "INSERT INTO kpi_initiatives (kpi_id, initiative_id) SELECT k.id, i.id FROM "
+                    "imp_kpis t JOIN kpis k ON k.code = t.code CROSS JOIN LATERAL "
+                    "unnest(string_to_array(t.initiative_codes, E'\\x1f')) u(code) JOIN "
+                    "initiatives i ON i.code = u.code",
+                    err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static int open_encoding(import *im, const char *encoding, store_error *err)
+{
+    static const char *const cp932_names[] = {"cp932", "shift_jis", "shift-jis", "sjis",
+                                              "windows-31j", "ms932"};
+    im->cp932 = false;
+    if (encoding != NULL && !csv_cell_ieq(encoding, "utf-8") && !csv_cell_ieq(encoding, "utf8")) {
+        for (size_t i = 0; i < sizeof cp932_names / sizeof cp932_names[0]; i++)
+            if (csv_cell_ieq(encoding, cp932_names[i]))
+                im->cp932 = true;
+        if (!im->cp932)
+            return store_fail(err, STORE_EUSER,
+                              "unknown encoding '%s' (expected utf-8 or cp932)", encoding);
+    }
+    /* glibc's CP932 is Microsoft's code page 932 with the NEC and IBM extensions (①, 髙). */
+    im->cd = iconv_open("UTF-8", im->cp932 ? "CP932" : "UTF-8");
+    if (im->cd == (iconv_t)-1)
+        return store_fail(err, STORE_EDB, "iconv cannot convert from %s",
+                          im->cp932 ? "CP932" : "UTF-8");
+    return 0;
+}
+
+int store_import(PGconn *c, const char *const *files, int nfiles, const char *encoding,
+                 bool dry_run, FILE *diag_out, store_error *err)
+{
+    import im = {.cd = (iconv_t)-1};
+    int rc = -1;
+    bool in_tx = false;
+    if (open_encoding(&im, encoding, err) != 0)
+        return -1;
+    if (nfiles > IMPORT_MAX_FILES) {
+        store_fail(err, STORE_EUSER, "at most %d files in one import (one of each kind)",
+                   IMPORT_MAX_FILES);
+        goto out;
+    }
+    /* Name checks first: a wrong name is reported before anything is read. */
+    const char *seen[IMPORT_MAX_FILES] = {0};
+    for (int i = 0; i < nfiles; i++) {
+        const char *name = base_name(files[i]);
+        int t = 0;
+        while (t < NTABLES && strcmp(TABLES[t].file, name) != 0)
+            t++;
+        if (t == NTABLES) {
+            store_fail(err, STORE_EUSER,
+                       "%s: unknown file name '%s' (expected measures.csv, initiatives.csv, "
+                       "milestones.csv, surveys.csv, progress.csv, kpis.csv, kpi_values.csv, "
+                       "projects.csv or plans.csv)",
+                       files[i], name);
+            goto out;
+        }
+        if (seen[t] != NULL) {
+            store_fail(err, STORE_EUSER, "%s: %s is already imported from %s", files[i],
+                       TABLES[t].file, seen[t]);
+            goto out;
+        }
+        seen[t] = files[i];
+    }
+    for (int t = 0; t < NTABLES; t++) {
+        if (seen[t] == NULL)
+            continue;
+        imp_file *f = &im.files[im.nfiles++];
+        f->path = seen[t];
+        f->spec = &TABLES[t];
+        for (int k = 0; k < MAX_SPEC_COLUMNS; k++)
+            f->present[k] = -1;
+    }
+    for (int i = 0; i < im.nfiles; i++)
+        if (read_file(&im, i, err) != 0)
+            goto out;
+
+    if (exec_ok(c, "BEGIN", err) != 0)
+        goto out;
+    in_tx = true;
+    /* One import at a time (upsert() relies on it); evaluations and readers are not blocked. */
+    if (exec_ok(c, "SELECT pg_advisory_xact_lock(448378072930)", err) != 0)
+        goto out;
+    /* JIT compiles these one-off statements for longer than they run; sorts of 100,000 rows
+     * should not spill to disk. Both end with the transaction. */
+    if (exec_ok(c, "SET LOCAL jit = off", err) != 0 ||
+        exec_ok(c, "SET LOCAL work_mem = '64MB'", err) != 0)
+        goto out;
+    if (create_temp_tables(c, err) != 0)
+        goto out;
+    for (int i = 0; i < im.nfiles; i++)
+        if (im.files[i].header_row > 0 && copy_in(c, &im.files[i], err) != 0)
+            goto out;
+    /* statistics, so that the checks below join the temporary tables by hash, not by loops */
+    for (int t = 0; t < NTABLES; t++) {
+        char analyze[64];
+        snprintf(analyze, sizeof analyze, "ANALYZE %s", TABLES[t].tmp);
+        if (exec_ok(c, analyze, err) != 0)
+            goto out;
+    }
+    if (run_checks(c, &im, err) != 0)
+        goto out;
+    if (im.ndiags > 0) {
+        print_diags(&im, diag_out);
+        long total = im.ndiags + im.dropped;
+        store_fail(err, STORE_EUSER, "%ld error%s: nothing was imported", total,
+                   total == 1 ? "" : "s");
+        goto out;
+    }
+    for (int i = 0; i < im.nfiles; i++) {
+        if (upsert(c, &im.files[i], diag_out, err) != 0 || replace_lists(c, &im.files[i], err) != 0) {
+            err->status = STORE_EUSER;
+            goto out;
+        }
+    }
+    if (dry_run) {
+        in_tx = false;
+        if (exec_ok(c, "ROLLBACK", err) != 0)
+            goto out;
+        if (diag_out != NULL)
+            fprintf(diag_out, "dry run: the files are valid; nothing was written\n");
+    } else {
+        in_tx = false;
+        if (exec_ok(c, "COMMIT", err) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (in_tx)
+        PQclear(PQexec(c, "ROLLBACK"));
+    for (int i = 0; i < im.nfiles; i++) {
+        for (int k = 0; k < im.files[i].ncols; k++)
+            free(im.files[i].col_name[k]);
+        buf_free(&im.files[i].copy);
+    }
+    for (int i = 0; i < im.ndiags; i++)
+        free(im.diags[i].message);
+    free(im.diags);
+    if (im.cd != (iconv_t)-1)
+        iconv_close(im.cd);
+    return rc;
+}

@@ -1,0 +1,513 @@
+/* json_eng.c - engine values, results, summaries and explanations as jansson JSON (API shapes). */
+#include "json_eng.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Out of memory aborts (STYLE "Errors"); jansson returns NULL for it. */
+static json_t *must(json_t *j)
+{
+    if (j == NULL)
+        abort();
+    return j;
+}
+
+/* A string or null: NULL in, or text jansson refuses (invalid UTF-8), gives null. */
+static json_t *str_or_null(const char *s)
+{
+    if (s == NULL)
+        return must(json_null());
+    json_t *j = json_string(s);
+    return j != NULL ? j : must(json_null());
+}
+
+static void put(json_t *obj, const char *key, json_t *value)
+{
+    if (json_object_set_new(obj, key, value) != 0)
+        abort();
+}
+
+static void push(json_t *arr, json_t *value)
+{
+    if (json_array_append_new(arr, value) != 0)
+        abort();
+}
+
+void jeng_tally_add(jeng_tally *t, const eng_result *res)
+{
+    t->total++;
+    if (res->category >= 0 && res->category < ENG_MAX_CATEGORIES)
+        t->categories[res->category]++;
+    if (res->primary_reason >= 0 && res->primary_reason < ENG_MAX_REASONS)
+        t->reasons[res->primary_reason]++;
+    for (int i = 0; i < ENG_MAX_FLAGS; i++)
+        if (res->flags & (UINT64_C(1) << i))
+            t->flags[i]++;
+}
+
+json_t *jeng_number(double x)
+{
+    if (!isfinite(x))
+        return must(json_null());
+    if (x == trunc(x) && fabs(x) < 9007199254740992.0)
+        return must(json_integer((json_int_t)x));
+    return must(json_real(x));
+}
+
+json_t *jeng_value(eng_value v)
+{
+    switch (v.type) {
+    case ENG_BOOL:
+        return must(json_boolean(v.as.b));
+    case ENG_NUM:
+        return jeng_number(v.as.num);
+    case ENG_STR: {
+        json_t *j = json_stringn(v.as.str.ptr, v.as.str.len);
+        return j != NULL ? j : must(json_null());
+    }
+    case ENG_NULL:
+    case ENG_OPAQUE:
+        break;
+    }
+    return must(json_null());
+}
+
+json_t *jeng_facts(const eng_schema *s, const eng_value *facts)
+{
+    json_t *obj = must(json_object());
+    int n = eng_schema_count(s);
+    for (int i = 0; i < n; i++)
+        put(obj, eng_schema_name(s, i), jeng_value(facts[i]));
+    return obj;
+}
+
+static json_t *id_label(const eng_rule_info *info)
+{
+    json_t *o = must(json_object());
+    put(o, "id", str_or_null(info->id));
+    put(o, "label", str_or_null(info->label));
+    return o;
+}
+
+json_t *jeng_result(const eng_rules *r, const eng_result *res)
+{
+    json_t *o = must(json_object());
+    put(o, "score", res->has_score ? jeng_number(res->score) : must(json_null()));
+    put(o, "category", id_label(eng_rules_get(r, ENG_KIND_CATEGORY, res->category)));
+
+    json_t *reasons = must(json_array());
+    int nreasons = eng_rules_count(r, ENG_KIND_REASON);
+    /* The primary reason first, then the others in file order (the primary is the first
+     * matched in file order, so file order is already right). */
+    for (int i = 0; i < nreasons; i++)
+        if (res->reasons & (UINT64_C(1) << i))
+            push(reasons, id_label(eng_rules_get(r, ENG_KIND_REASON, i)));
+    put(o, "reasons", reasons);
+
+    json_t *flags = must(json_array());
+    int nflags = eng_rules_count(r, ENG_KIND_FLAG);
+    for (int i = 0; i < nflags; i++) {
+        if (!(res->flags & (UINT64_C(1) << i)))
+            continue;
+        const eng_rule_info *info = eng_rules_get(r, ENG_KIND_FLAG, i);
+        json_t *f = id_label(info);
+        put(f, "severity", str_or_null(info->severity));
+        push(flags, f);
+    }
+    put(o, "flags", flags);
+
+    const char *recs[ENG_MAX_REASONS + 1];
+    int nrecs = eng_recommendations(r, res, recs, ENG_MAX_REASONS + 1);
+    if (nrecs > ENG_MAX_REASONS + 1)
+        nrecs = ENG_MAX_REASONS + 1;
+    json_t *ra = must(json_array());
+    for (int i = 0; i < nrecs; i++)
+        push(ra, str_or_null(recs[i]));
+    put(o, "recommendations", ra);
+    return o;
+}
+
+json_t *jeng_summary(const eng_rules *r, const jeng_tally *t)
+{
+    json_t *o = must(json_object());
+    put(o, "total", must(json_integer(t->total)));
+
+    json_t *cats = must(json_array());
+    int n = eng_rules_count(r, ENG_KIND_CATEGORY);
+    for (int i = 0; i < n && i < ENG_MAX_CATEGORIES; i++) {
+        json_t *c = id_label(eng_rules_get(r, ENG_KIND_CATEGORY, i));
+        long count = t->categories[i];
+        put(c, "count", must(json_integer(count)));
+        double pct = t->total > 0 ? eng_round((double)count / (double)t->total * 100.0, 1) : 0.0;
+        put(c, "percent", must(json_real(pct)));
+        push(cats, c);
+    }
+    put(o, "categories", cats);
+
+    json_t *reasons = must(json_array());
+    n = eng_rules_count(r, ENG_KIND_REASON);
+    for (int i = 0; i < n && i < ENG_MAX_REASONS; i++) {
+        const eng_rule_info *info = eng_rules_get(r, ENG_KIND_REASON, i);
+        json_t *x = id_label(info);
+        put(x, "count", must(json_integer(t->reasons[i])));
+        put(x, "response", str_or_null(info->response));
+        push(reasons, x);
+    }
+    put(o, "reasons", reasons);
+
+    json_t *flags = must(json_array());
+    n = eng_rules_count(r, ENG_KIND_FLAG);
+    for (int i = 0; i < n && i < ENG_MAX_FLAGS; i++) {
+        const eng_rule_info *info = eng_rules_get(r, ENG_KIND_FLAG, i);
+        json_t *x = id_label(info);
+        put(x, "severity", str_or_null(info->severity));
+        put(x, "count", must(json_integer(t->flags[i])));
+        push(flags, x);
+    }
+    put(o, "flags", flags);
+    return o;
+}
+
+json_t *jeng_catalog(const eng_rules *r)
+{
+    json_t *o = must(json_object());
+    put(o, "version", str_or_null(eng_rules_version(r)));
+    static const struct {
+        eng_kind kind;
+        const char *key;
+    } sections[] = {{ENG_KIND_CATEGORY, "categories"},
+                    {ENG_KIND_REASON, "reasons"},
+                    {ENG_KIND_FLAG, "flags"},
+                    {ENG_KIND_SCORE, "score"}};
+    for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
+        json_t *arr = must(json_array());
+        int n = eng_rules_count(r, sections[s].kind);
+        for (int i = 0; i < n; i++) {
+            const eng_rule_info *info = eng_rules_get(r, sections[s].kind, i);
+            json_t *e = id_label(info);
+            switch (sections[s].kind) {
+            case ENG_KIND_CATEGORY:
+            case ENG_KIND_REASON:
+                put(e, "response", str_or_null(info->response));
+                break;
+            case ENG_KIND_FLAG:
+                put(e, "severity", str_or_null(info->severity));
+                break;
+            case ENG_KIND_SCORE:
+                put(e, "weight", must(json_real(info->weight)));
+                break;
+            case ENG_KIND_DERIVED:
+                break;
+            }
+            push(arr, e);
+        }
+        put(o, sections[s].key, arr);
+    }
+    return o;
+}
+
+static const char *type_name(eng_type t)
+{
+    switch (t) {
+    case ENG_NUM:
+        return "number";
+    case ENG_BOOL:
+        return "boolean";
+    case ENG_STR:
+        return "string";
+    case ENG_NULL:
+    case ENG_OPAQUE:
+        break;
+    }
+    return "opaque";
+}
+
+json_t *jeng_schema(const eng_schema *s)
+{
+    json_t *arr = must(json_array());
+    int n = eng_schema_count(s);
+    for (int i = 0; i < n; i++) {
+        json_t *e = must(json_object());
+        eng_type t = eng_schema_type(s, i);
+        put(e, "name", str_or_null(eng_schema_name(s, i)));
+        put(e, "type", must(json_string(type_name(t))));
+        push(arr, e);
+    }
+    return arr;
+}
+
+eng_schema *jeng_schema_parse(const json_t *fact_schema, char *err, size_t errlen)
+{
+    if (!json_is_array(fact_schema)) {
+        snprintf(err, errlen, "fact schema is not a JSON array");
+        return NULL;
+    }
+    eng_schema *s = eng_schema_new();
+    size_t i;
+    json_t *e;
+    json_array_foreach(fact_schema, i, e)
+    {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        const char *type = json_string_value(json_object_get(e, "type"));
+        eng_type t;
+        if (name == NULL || type == NULL) {
+            snprintf(err, errlen, "fact schema entry %zu has no name or type", i);
+            eng_schema_free(s);
+            return NULL;
+        }
+        if (strcmp(type, "number") == 0)
+            t = ENG_NUM;
+        else if (strcmp(type, "boolean") == 0)
+            t = ENG_BOOL;
+        else if (strcmp(type, "string") == 0)
+            t = ENG_STR;
+        else if (strcmp(type, "opaque") == 0)
+            t = ENG_OPAQUE;
+        else {
+            snprintf(err, errlen, "fact schema entry '%s' has unknown type '%s'", name, type);
+            eng_schema_free(s);
+            return NULL;
+        }
+        if (eng_schema_add(s, name, t, t == ENG_OPAQUE ? "opaque" : NULL) < 0) {
+            snprintf(err, errlen,
+                     "fact schema entry '%s' is a duplicate, not a name, or one too many", name);
+            eng_schema_free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+int jeng_facts_parse(const json_t *facts, const eng_schema *s, eng_value *out, char *err,
+                     size_t errlen)
+{
+    if (!json_is_object(facts)) {
+        snprintf(err, errlen, "stored facts are not a JSON object");
+        return -1;
+    }
+    int n = eng_schema_count(s);
+    for (int i = 0; i < n; i++) {
+        const char *name = eng_schema_name(s, i);
+        json_t *v = json_object_get(facts, name);
+        eng_type t = eng_schema_type(s, i);
+        out[i] = eng_null();
+        if (v == NULL || json_is_null(v) || t == ENG_OPAQUE)
+            continue;
+        if (t == ENG_NUM && json_is_number(v)) {
+            out[i] = eng_num(json_number_value(v));
+        } else if (t == ENG_BOOL && json_is_boolean(v)) {
+            out[i] = eng_bool(json_is_true(v));
+        } else if (t == ENG_STR && json_is_string(v)) {
+            out[i].type = ENG_STR;
+            out[i].as.str.ptr = json_string_value(v);
+            out[i].as.str.len = json_string_length(v);
+        } else {
+            snprintf(err, errlen, "stored fact '%s' is not a %s", name, type_name(t));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void jeng_buf_cleanup(jeng_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+static void buf_reserve(jeng_buf *b, size_t extra)
+{
+    if (b->len + extra <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + extra)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (p == NULL)
+        abort();
+    b->data = p;
+    b->cap = cap;
+}
+
+static void buf_put(jeng_buf *b, const char *s, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+/* Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF), as jansson's
+ * json_stringn checks it, and no NUL: jsonb refuses \u0000 (PostgreSQL text never has one). */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t len;
+        unsigned cp;
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1Fu;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0Fu;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07u;
+        } else {
+            return false;
+        }
+        if (i + len > n)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3Fu);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/* A JSON string: " and \ escaped, control characters as \uXXXX (as jansson writes them). */
+static void buf_put_string(jeng_buf *b, const char *s, size_t n)
+{
+    buf_reserve(b, n * 6 + 2);
+    b->data[b->len++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            b->data[b->len++] = '\\';
+            b->data[b->len++] = (char)c;
+        } else if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            const char *esc = NULL;
+            switch (c) {
+            case '\b':
+                esc = "\\b";
+                break;
+            case '\f':
+                esc = "\\f";
+                break;
+            case '\n':
+                esc = "\\n";
+                break;
+            case '\r':
+                esc = "\\r";
+                break;
+            case '\t':
+                esc = "\\t";
+                break;
+            default:
+                break;
+            }
+            if (esc != NULL) {
+                b->data[b->len++] = esc[0];
+                b->data[b->len++] = esc[1];
+            } else {
+                memcpy(b->data + b->len, "\\u00", 4);
+                b->len += 4;
+                b->data[b->len++] = hex[c >> 4];
+                b->data[b->len++] = hex[c & 15];
+            }
+        } else {
+            b->data[b->len++] = (char)c;
+        }
+    }
+    b->data[b->len++] = '"';
+}
+
+static void buf_put_value(jeng_buf *b, eng_value v)
+{
+    char num[40];
+    switch (v.type) {
+    case ENG_BOOL:
+        if (v.as.b)
+            buf_put(b, "true", 4);
+        else
+            buf_put(b, "false", 5);
+        return;
+    case ENG_NUM:
+        if (!isfinite(v.as.num))
+            break;
+        /* integers within 2^53 as integers (jeng_number), other numbers with 17 significant
+         * digits, which parse back to the same double */
+        if (v.as.num == trunc(v.as.num) && fabs(v.as.num) < 9007199254740992.0)
+            snprintf(num, sizeof num, "%.0f", v.as.num);
+        else
+            snprintf(num, sizeof num, "%.17g", v.as.num);
+        buf_put(b, num, strlen(num));
+        return;
+    case ENG_STR:
+        if (!utf8_valid((const unsigned char *)v.as.str.ptr, v.as.str.len))
+            break;
+        buf_put_string(b, v.as.str.ptr, v.as.str.len);
+        return;
+    case ENG_NULL:
+    case ENG_OPAQUE:
+        break;
+    }
+    buf_put(b, "null", 4);
+}
+
+void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
+                      const char *const *opaque)
+{
+    int n = eng_schema_count(s);
+    buf_put(b, "{", 1);
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            buf_put(b, ",", 1);
+        const char *name = eng_schema_name(s, i);
+        buf_put_string(b, name, strlen(name));
+        buf_put(b, ":", 1);
+        if (opaque != NULL && opaque[i] != NULL) {
+            eng_value v;
+            v.type = ENG_STR;
+            v.as.str.ptr = opaque[i];
+            v.as.str.len = strlen(opaque[i]);
+            buf_put_value(b, v);
+        } else {
+            buf_put_value(b, facts[i]);
+        }
+    }
+    buf_put(b, "}", 1);
+}
+
+json_t *jeng_step(const eng_step *st)
+{
+    json_t *o = must(json_object());
+    put(o, "kind", must(json_string(eng_kind_name(st->kind))));
+    put(o, "id", str_or_null(st->id));
+    char source[512];
+    snprintf(source, sizeof source, "%s:%d", st->file != NULL ? st->file : "<string>", st->line);
+    put(o, "source", str_or_null(source));
+    put(o, "expression", str_or_null(st->expression));
+    json_t *inputs = must(json_object());
+    for (int i = 0; i < st->ninputs; i++)
+        put(inputs, st->inputs[i].name, jeng_value(st->inputs[i].value));
+    put(o, "inputs", inputs);
+    put(o, "result", jeng_value(st->result));
+    put(o, "text", str_or_null(st->text));
+    return o;
+}
+
+json_t *jeng_explanation(const eng_explanation *e)
+{
+    json_t *arr = must(json_array());
+    int n = eng_explanation_count(e);
+    for (int i = 0; i < n; i++)
+        push(arr, jeng_step(eng_explanation_get(e, i)));
+    return arr;
+}

@@ -1,0 +1,80 @@
+/* json_eng.h - the engine's values, facts, results, summaries and explanations as jansson JSON, in
+ * the shapes of the HTTP API (SPEC "HTTP API"), shared by store/ (runs, explain) and fcgi/.
+ *
+ * Ownership: every function returning json_t * returns a NEW reference the caller releases with
+ * json_decref; none of them steals a reference of its arguments. Strings are copied.
+ *
+ * Numbers: a double that is an integer within 2^53 becomes a JSON integer, other finite doubles a
+ * JSON real, NaN and infinities null. Serialise documents for people with JENG_DUMP_FLAGS (15
+ * significant digits, so 78.1 prints as 78.1, not 78.099999999999994). Stored facts are dumped
+ * with JENG_STORE_FLAGS (17 digits): parsing them back gives the very same doubles, which
+ * store_explain needs to regenerate a stored result exactly.
+ */
+#ifndef HYOKA_JSON_ENG_H
+#define HYOKA_JSON_ENG_H
+
+#include "engine.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define JENG_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+#define JENG_STORE_FLAGS (JSON_COMPACT)
+
+/* Counts of one run's results, for the summary. The caller owns it; zero it to start. */
+typedef struct jeng_tally {
+    long total;
+    long categories[ENG_MAX_CATEGORIES];
+    long reasons[ENG_MAX_REASONS]; /* primary reasons */
+    long flags[ENG_MAX_FLAGS];     /* initiatives carrying the flag */
+} jeng_tally;
+
+void jeng_tally_add(jeng_tally *t, const eng_result *res);
+
+json_t *jeng_number(double x);
+/* null, true/false, number or string (an ENG_STR of invalid UTF-8 becomes null: jansson refuses
+ * it, and the view only delivers UTF-8). */
+json_t *jeng_value(eng_value v);
+/* {"name": value, ...} in schema order; `facts` has eng_schema_count(s) values. */
+json_t *jeng_facts(const eng_schema *s, const eng_value *facts);
+/* The rule-dependent part of an ITEM: "score", "category" {id,label}, "reasons" [{id,label}],
+ * "flags" [{id,label,severity}], "recommendations" [...]. */
+json_t *jeng_result(const eng_rules *r, const eng_result *res);
+/* {"total", "categories", "reasons", "flags"} as SPEC's summary: rule-file order, zero counts
+ * included, percent = eng_round(count / total * 100, 1), 0.0 when total is 0. */
+json_t *jeng_summary(const eng_rules *r, const jeng_tally *t);
+/* The rule set's catalog as stored in rule_sets.catalog (docs/contracts.md). */
+json_t *jeng_catalog(const eng_rules *r);
+/* [{"name", "type": "number|boolean|string|opaque"}] in slot order (evaluation_runs.fact_schema).
+ * Opaque columns are not usable in rules, so their SQL type name is not needed to recompile. */
+json_t *jeng_schema(const eng_schema *s);
+/* Rebuilds a schema from jeng_schema's output; NULL with a message in err if malformed. */
+eng_schema *jeng_schema_parse(const json_t *fact_schema, char *err, size_t errlen);
+/* Fills `out` (eng_schema_count(s) values) from a facts object: missing or null names give null,
+ * opaque facts give null. String values point into `facts` and live as long as it does.
+ * Returns 0, or -1 with a message in err when a value's JSON type does not fit the schema. */
+int jeng_facts_parse(const json_t *facts, const eng_schema *s, eng_value *out, char *err,
+                     size_t errlen);
+/* A growable byte buffer for jeng_facts_write (caller-owned; zero it to start). */
+typedef struct jeng_buf {
+    char *data;
+    size_t len, cap;
+} jeng_buf;
+void jeng_buf_cleanup(jeng_buf *b);
+
+/* Appends to `b` the facts object as compact JSON text: the same JSON value as jeng_facts() (with
+ * `opaque[slot]`, if not NULL, as the string of an opaque fact) dumped with JENG_STORE_FLAGS, i.e.
+ * numbers round-trip exactly. A streaming writer because storing a run writes one object per
+ * initiative: for 100,000 of them jansson's build-and-dump cost ~0.9 s, this ~0.1 s; the unit
+ * test checks it against jansson. Strings that are not valid UTF-8 become null, as in jeng_value,
+ * and so do strings with a NUL byte (jsonb cannot store \u0000; PostgreSQL text has none). */
+void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
+                      const char *const *opaque);
+
+/* One explanation step: {"kind", "id", "source": "file:line", "expression" (null for the
+ * catch-all), "inputs": {name: value}, "result", "text"}. */
+json_t *jeng_step(const eng_step *st);
+/* Every step of an explanation, in evaluation order. */
+json_t *jeng_explanation(const eng_explanation *e);
+
+#endif

@@ -1,0 +1,70 @@
+/* store.h - hyoka's PostgreSQL connection, schema version check, migrations and error reporting.
+ *
+ * Every function here takes a caller-owned PGconn and never closes it; store_connect returns a
+ * connection the caller closes with PQfinish. Errors go into a caller-owned store_error (never
+ * allocated); its status maps to exit codes (store_exit_code) and HTTP statuses (see
+ * docs/contracts.md). All SQL that carries a value is parameterised.
+ */
+#ifndef HYOKA_STORE_H
+#define HYOKA_STORE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <libpq-fe.h>
+
+/* The schema version this program was written for: the number of the newest sql/NNN_*.sql file.
+ * store_connect refuses a database at another version; tests/db checks it matches sql/. */
+#define STORE_SCHEMA_VERSION 3
+
+/* Seconds libpq waits for a connection unless the conninfo or $PGCONNECT_TIMEOUT says otherwise. */
+#define STORE_CONNECT_TIMEOUT "5"
+
+typedef enum {
+    STORE_OK = 0,
+    STORE_EUSER,     /* bad input: exit 1, HTTP 400 */
+    STORE_ENOTFOUND, /* unknown code: exit 1, HTTP 404 */
+    STORE_EDB,       /* database unreachable or failing: exit 2, HTTP 503 */
+    STORE_ESCHEMA,   /* no schema / other schema version: exit 2, HTTP 503 */
+} store_status;
+
+typedef struct store_error {
+    store_status status;
+    char message[1024];
+} store_error;
+
+/* Sets err (if not NULL) to `status` and a printf-formatted message. Always returns -1, so that a
+ * failing function can `return store_fail(err, ...)`. */
+int store_fail(store_error *err, store_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Like store_fail with STORE_EDB and the message "WHAT: <libpq's message>", taken from `res` if it
+ * is an error result, else from the connection. Does not PQclear `res`. */
+int store_fail_pq(store_error *err, PGconn *c, const PGresult *res, const char *what);
+/* Resets err to STORE_OK with an empty message. */
+void store_error_clear(store_error *err);
+/* The process exit code for a status: 0 ok, 1 user error (EUSER, ENOTFOUND), 2 environment. */
+int store_exit_code(store_status status);
+
+/* Connects with `conninfo` ("" or NULL: the PG* environment only) and checks that the database
+ * has the schema at STORE_SCHEMA_VERSION. Adds connect_timeout=STORE_CONNECT_TIMEOUT unless the
+ * conninfo or $PGCONNECT_TIMEOUT gives one, client_encoding=UTF8 and application_name "hyoka"
+ * (unless given). Returns the connection, or NULL with err set: STORE_EDB if the database cannot
+ * be reached, STORE_ESCHEMA "database has no hyoka schema: run 'hyoka migrate'" (or an older /
+ * newer version message). */
+PGconn *store_connect(const char *conninfo, store_error *err);
+/* The same without the schema check (for `hyoka migrate`). */
+PGconn *store_connect_raw(const char *conninfo, store_error *err);
+
+/* The folder with the numbered migrations: $HYOKA_SQL_DIR, else the source tree's sql/ if it
+ * exists, else the installed share/hyoka/sql. Static storage; never NULL. */
+const char *store_sql_dir(void);
+
+/* Applies, in order, every NNN_name.sql in `sql_dir` whose version is not yet recorded in
+ * schema_migrations, each in its own transaction recorded there. Serialised by an advisory lock,
+ * so concurrent runs are safe; re-running is a no-op. Refuses (STORE_ESCHEMA) a database whose
+ * recorded version is newer than the newest file. Reports each step on `log` (may be NULL).
+ * Returns the number of files applied (>= 0), or -1 with err set (a failing file is reported as
+ * "FILE:LINE:COL: message" and its transaction rolled back). */
+int store_migrate(PGconn *c, const char *sql_dir, FILE *log, store_error *err);
+
+#endif

@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# tests/db/run.sh - black-box tier for the database: `hyoka migrate` and `hyoka import` against a
+# real PostgreSQL (started here in a temporary directory, stopped by PID on exit), the facts view's
+# semantics, roles and immutability, the bad-file corpus (tests/db/bad/*/ with expected.txt) and
+# the demo data (config/demo) with the default rules mirrored in SQL.
+#
+#   HYOKA_BUILD=/abs/build tests/db/run.sh        (default: ./build)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+source "$root/scripts/lib.sh"
+build=${HYOKA_BUILD:-$root/build}
+hyoka=$build/cli/hyoka
+[ -x "$hyoka" ] || die "no $hyoka: build first"
+
+tmp=$(mktemp -d /tmp/hyoka-db.XXXXXX)
+cleanup() { pg_stop "$tmp"; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); printf 'ok   %s\n' "$*"; }
+nok() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+# expect DESC CMD...: the command must succeed
+expect() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+# hy ARGS...: runs hyoka (bounded), stdout+stderr to $tmp/out, exit code to $rc
+hy() { timeout 120 "$hyoka" "$@" >"$tmp/out" 2>&1; rc=$?; }
+# sql DB QUERY: one value
+sql() { psql -X -q -d "$1" -tAc "$2"; }
+has() { grep -qF -- "$1" "$tmp/out"; }
+
+pg_start "$tmp" >/dev/null 2>&1 || die "postgres did not start"
+source "$tmp/pg.env"
+# A config of our own, so that neither /etc/hyoka/hyoka.cfg nor the caller's $HYOKA_CONFIG is used.
+printf 'database = { conninfo = ""; };\nrules = { file = "%s"; };\n' \
+    "$root/config/rules/default.cfg" >"$tmp/hyoka.cfg"
+export HYOKA_CONFIG=$tmp/hyoka.cfg
+unset HYOKA_SQL_DIR
+
+# A fingerprint of every table's content: "table count md5" per line.
+TABLES="schema_migrations plans measures departments initiatives initiative_departments milestones
+        surveys progress_reports kpis kpi_initiatives kpi_values projects rule_sets evaluation_runs
+        evaluation_results"
+fingerprint() {
+    local db=$1 t q=""
+    for t in $TABLES; do
+        [ "$t" = schema_migrations ] && continue
+        q="$q UNION ALL SELECT '$t', count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM $t x"
+    done
+    sql "$db" "${q# UNION ALL}"
+}
+
+echo "== migrations"
+hy import "$root/config/demo/measures.csv"
+expect "import before migrate: exit 2" [ "$rc" -eq 2 ]
+expect "import before migrate: says to run hyoka migrate" \
+    has "hyoka import: database has no hyoka schema: run 'hyoka migrate'"
+hy migrate
+expect "migrate from empty: exit 0" [ "$rc" -eq 0 ]
+nfiles=$(ls "$root"/sql/[0-9]*_*.sql | wc -l)
+expect "migrate applied every sql/NNN_*.sql ($nfiles)" \
+    [ "$(sql hyoka 'SELECT count(*) FROM schema_migrations')" -eq "$nfiles" ]
+newest=$(ls "$root"/sql/[0-9]*_*.sql | sed 's|.*/||; s|_.*||' | sort -n | tail -1)
+known=$(sed -n 's/^#define STORE_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$root/store/store.h")
+expect "STORE_SCHEMA_VERSION ($known) is the newest migration ($((10#$newest)))" \
+    [ "$known" -eq "$((10#$newest))" ]
+hy migrate
+expect "migrate again: no-op" [ "$rc" -eq 0 ]
+expect "migrate again: says up to date" has "schema is up to date"
+expect "migrate again: nothing re-recorded" \
+    [ "$(sql hyoka 'SELECT count(*) FROM schema_migrations')" -eq "$nfiles" ]
+
+sql postgres "CREATE DATABASE conc" >/dev/null
+PGDATABASE=conc timeout 60 "$hyoka" migrate >"$tmp/m1" 2>&1 &
+p1=$!
+PGDATABASE=conc timeout 60 "$hyoka" migrate >"$tmp/m2" 2>&1 &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+expect "two concurrent migrates both succeed" [ $r1 -eq 0 -a $r2 -eq 0 ]
+expect "two concurrent migrates apply each file once" \
+    [ "$(sql conc 'SELECT count(*) FROM schema_migrations')" -eq "$nfiles" ]
+
+sql postgres "CREATE DATABASE newer" >/dev/null
+PGDATABASE=newer hy migrate
+sql newer "INSERT INTO schema_migrations (version, name) VALUES (999, '999_future.sql')" >/dev/null
+PGDATABASE=newer hy migrate
+expect "migrate refuses a newer schema: exit 2" [ "$rc" -eq 2 ]
+expect "migrate refuses a newer schema: message" has "database schema version 999 is newer than the newest migration"
+PGDATABASE=newer hy import "$root/config/demo/measures.csv"
+expect "import refuses a newer schema: exit 2 with message" \
+    eval '[ "$rc" -eq 2 ] && has "is newer than this program knows"'
+
+# A migration that fails is rolled back whole and reported at its file:line:col.
+mkdir -p "$tmp/sql"
+printf 'CREATE TABLE one (x int);\n' >"$tmp/sql/001_one.sql"
+printf 'CREATE TABLE two (x int);\n\nCREATE TABEL three (x int);\n' >"$tmp/sql/002_two.sql"
+sql postgres "CREATE DATABASE broken" >/dev/null
+PGDATABASE=broken HYOKA_SQL_DIR=$tmp/sql hy migrate
+expect "failing migration: exit 2" [ "$rc" -eq 2 ]
+expect "failing migration: reported at 002_two.sql:3:8" has "002_two.sql:3:8: syntax error"
+expect "failing migration: its transaction rolled back, the earlier one kept" \
+    [ "$(sql broken "SELECT string_agg(version::text, ',') || ':' || (to_regclass('two') IS NULL) FROM schema_migrations")" = "1:true" ]
+
+echo "== roles, immutability, notifications"
+sql hyoka "ALTER ROLE hyoka_web PASSWORD NULL" >/dev/null
+expect "hyoka_web reads the facts view" \
+    [ "$(psql -X -q -U hyoka_web -d hyoka -tAc 'SELECT count(*) FROM evaluation_facts' 2>&1)" = 0 ]
+expect "hyoka_web cannot write" \
+    eval "! psql -X -q -U hyoka_web -d hyoka -c \"INSERT INTO measures (code, title) VALUES ('x', 'x')\" 2>/dev/null"
+sql hyoka "INSERT INTO surveys (code, as_of) VALUES ('rt', '2024-03-31');
+           INSERT INTO rule_sets (sha256, version, source, catalog) VALUES (repeat('a', 64), '1', 'x', '{}')" >/dev/null
+notify=$(psql -X -q -U hyoka_writer -d hyoka -c "LISTEN hyoka_runs" \
+    -c "INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema) SELECT s.id, r.id, '[]' FROM surveys s, rule_sets r WHERE s.code = 'rt'" 2>&1)
+expect "inserting a run notifies hyoka_runs with its id" \
+    eval 'grep -q "notification \"hyoka_runs\" with payload \"[0-9][0-9]*\"" <<<"$notify"'
+expect "hyoka_writer cannot update a stored run" \
+    eval "! psql -X -q -U hyoka_writer -d hyoka -c 'UPDATE evaluation_runs SET total = 1' 2>/dev/null"
+psql -X -q -d hyoka -c "UPDATE evaluation_runs SET total = 1" >"$tmp/out" 2>&1
+expect "the owner cannot update a committed run either (trigger)" has "evaluation runs are immutable"
+psql -X -q -d hyoka -c "DELETE FROM evaluation_runs" >"$tmp/out" 2>&1
+expect "nor delete it" has "evaluation runs are immutable"
+expect "a run can be completed inside the transaction that inserts it" \
+    eval "psql -X -q -v ON_ERROR_STOP=1 -d hyoka -c \"BEGIN; INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema) SELECT s.id, r.id, '[]' FROM surveys s, rule_sets r WHERE s.code = 'rt'; UPDATE evaluation_runs SET total = 7 WHERE id = (SELECT max(id) FROM evaluation_runs); COMMIT;\" >/dev/null 2>&1"
+# leave the main database clean for the rest: TRUNCATE is not a row change
+sql hyoka "SET client_min_messages = warning; TRUNCATE evaluation_results, evaluation_runs, rule_sets, surveys CASCADE" >/dev/null
+
+echo "== facts view semantics (tests/db/facts)"
+sql postgres "CREATE DATABASE facts" >/dev/null
+PGDATABASE=facts hy migrate
+(cd "$here/facts" && PGDATABASE=facts timeout 60 "$hyoka" import *.csv >"$tmp/out" 2>&1)
+expect "facts fixture imports" [ $? -eq 0 ]
+while IFS='|' read -r name result; do
+    if [ "$result" = t ]; then ok "facts: $name"; else nok "facts: $name"; fi
+done < <(psql -X -q -d facts -tA -f "$here/facts_assert.sql")
+
+echo "== CSV rules"
+w=$tmp/csv
+mkdir -p "$w"
+# BOM, CRLF, quoted comma and newline, quoted spaces kept, unquoted trimmed, blank lines, "" = null
+printf '\xef\xbb\xbfarea,code,title\r\n"",9-1,"施策, カンマ付き"\r\n\r\n   地域   ,9-2,"  空白を保つ  "\r\n' >"$w/measures.csv"
+hy import "$w/measures.csv"
+expect "BOM + CRLF file with columns in any order imports" [ "$rc" -eq 0 ]
+expect "quoted comma kept, empty quoted cell is null" \
+    [ "$(sql hyoka "SELECT title || '|' || (area IS NULL) FROM measures WHERE code = '9-1'")" = "施策, カンマ付き|true" ]
+expect "quoted spaces kept, unquoted cell trimmed" \
+    [ "$(sql hyoka "SELECT '[' || title || '][' || area || ']' FROM measures WHERE code = '9-2'")" = "[  空白を保つ  ][地域]" ]
+# dependency order whatever the command-line order; dates with slashes; a quoted multi-line title
+printf 'phase,planned_progress,fiscal_year,initiative_code\n検討,50%%,2024,9-1-01\n完了,1,2025,9-1-01\n' >"$w/milestones.csv"
+printf 'code,measure_code,title,departments,start_date,due_date\n9-1-01,9-3,"二行の\nタイトル",情報政策課、市民課,2024/4/1,2026/3/31\n' >"$w/initiatives.csv"
+mkdir -p "$w/measures2"
+printf 'code,title\n9-3,同時に届く施策\n' >"$w/measures2/measures.csv"
+hy import "$w/milestones.csv" "$w/initiatives.csv" "$w/measures2/measures.csv"
+expect "files applied in dependency order (milestones, initiatives, measures given in reverse)" [ "$rc" -eq 0 ]
+expect "dates YYYY/M/D stored as dates; multi-line title kept" \
+    [ "$(sql hyoka "SELECT start_date || ' ' || due_date || ' ' || (title = E'二行の\nタイトル') FROM initiatives WHERE code = '9-1-01'")" = "2024-04-01 2026-03-31 true" ]
+expect "50% stored as 0.5" \
+    [ "$(sql hyoka "SELECT m.planned_progress FROM milestones m JOIN initiatives i ON i.id = m.initiative_id WHERE i.code = '9-1-01' AND fiscal_year = 2024")" = "0.5" ]
+# upsert keeps unmentioned columns, and updates the mentioned ones
+printf 'code,title\n9-2,新しい名前\n' >"$w/measures.csv"
+hy import "$w/measures.csv"
+expect "upsert updates title and keeps area" \
+    [ "$(sql hyoka "SELECT title || '|' || area FROM measures WHERE code = '9-2'")" = "新しい名前|地域" ]
+expect "upsert reports new and updated rows" has "1 row, 0 new, 1 updated"
+printf 'code,measure_code,title,departments\n9-1-01,9-3,取組,"市民課; 政策企画課 ;"\n' >"$w/initiatives.csv"
+hy import "$w/initiatives.csv"
+expect "departments replaced in the given order (; separator, blanks trimmed)" \
+    [ "$(sql hyoka "SELECT departments FROM evaluation_facts f JOIN initiatives i ON i.id = f.initiative_id WHERE i.code = '9-1-01' LIMIT 1")$(sql hyoka "SELECT string_agg(d.name, '、' ORDER BY x.position) FROM initiative_departments x JOIN departments d ON d.id = x.department_id JOIN initiatives i ON i.id = x.initiative_id WHERE i.code = '9-1-01'")" = "市民課、政策企画課" ]
+# KPI links: replaced by the file's list; an empty cell removes them; a file without the column keeps them
+kpilinks() { sql hyoka "SELECT coalesce(string_agg(i.code, ',' ORDER BY i.code), '-') FROM kpi_initiatives x JOIN kpis k ON k.id = x.kpi_id JOIN initiatives i ON i.id = x.initiative_id WHERE k.code = 'k9'"; }
+printf 'code,title,direction,baseline_value,target_value,initiative_codes\nk9,指標,up,"1,000",2000,9-1-01、9-1-01x\n' >"$w/kpis.csv"
+printf 'code,measure_code,title\n9-1-01x,9-3,もう一つ\n' >"$w/initiatives.csv"
+hy import "$w/kpis.csv" "$w/initiatives.csv"
+expect "kpis.initiative_codes with 、 linked (initiative from the same import)" [ "$(kpilinks)" = "9-1-01,9-1-01x" ]
+printf 'code,title\nk9,指標（改）\n' >"$w/kpis.csv"
+hy import "$w/kpis.csv"
+expect "kpis.csv without initiative_codes keeps the links" [ "$(kpilinks)" = "9-1-01,9-1-01x" ]
+printf 'code,title,initiative_codes\nk9,指標,\n' >"$w/kpis.csv"
+hy import "$w/kpis.csv"
+expect "an empty initiative_codes cell removes the links" [ "$(kpilinks)" = "-" ]
+# booleans in every spelling, thousands separators, 0.5 and 50%
+sql hyoka "INSERT INTO surveys (code, as_of) VALUES ('t', '2025-03-31')" >/dev/null
+{
+    echo "initiative_code,survey_code,plan_decided,context_changed,budget_spent,actual_progress"
+    echo '9-1-01,t,TRUE,False,"1,234,567.5",0.5'
+} >"$w/progress.csv"
+hy import "$w/progress.csv"
+expect "thousands separators and TRUE/False" \
+    [ "$(sql hyoka "SELECT budget_spent || '|' || plan_decided || '|' || context_changed || '|' || actual_progress FROM progress_reports p JOIN surveys s ON s.id = p.survey_id WHERE s.code = 't'")" = "1234567.5|true|false|0.5" ]
+allok=1
+for pair in true:t yes:t 1:t はい:t ○:t YES:t Yes:t false:f no:f 0:f いいえ:f ×:f NO:f FALSE:f; do
+    printf 'initiative_code,survey_code,plan_decided\n9-1-01,t,%s\n' "${pair%:*}" >"$w/progress.csv"
+    hy import "$w/progress.csv"
+    got=$(sql hyoka "SELECT plan_decided FROM progress_reports p JOIN surveys s ON s.id = p.survey_id WHERE s.code = 't'")
+    [ "$rc" -eq 0 ] && [ "$got" = "${pair#*:}" ] || { allok=0; echo "  boolean ${pair%:*} gave rc=$rc value=$got"; }
+done
+expect "booleans: true/false yes/no 1/0 はい/いいえ ○/× in any case" [ $allok -eq 1 ]
+printf 'initiative_code,survey_code,actual_progress\n9-1-01,t,33.3%%\n' >"$w/progress.csv"
+hy import "$w/progress.csv"
+expect "33.3% stored exactly as 0.333" \
+    [ "$(sql hyoka "SELECT actual_progress FROM progress_reports p JOIN surveys s ON s.id = p.survey_id WHERE s.code = 't'")" = "0.333" ]
+# CP932 with NEC (①) and IBM (髙) extension characters
+printf 'code,title,area\n9-4,①髙橋さんの施策,市民サービス\n' | iconv -f UTF-8 -t CP932 >"$w/measures.csv"
+hy import --encoding cp932 "$w/measures.csv"
+expect "CP932 file with ① and 髙 imports with --encoding cp932" \
+    eval '[ "$rc" -eq 0 ] && [ "$(sql hyoka "SELECT title FROM measures WHERE code = '"'9-4'"'")" = "①髙橋さんの施策" ]'
+hy import "$w/measures.csv"
+expect "the same CP932 file without --encoding: invalid UTF-8 at its row and column" \
+    eval '[ "$rc" -eq 1 ] && has "measures.csv:2:title: invalid UTF-8"'
+# rows counted as a spreadsheet does, with CRLF, blank lines and a multi-line record
+printf 'code,title\r\n9-5,"一行目\r\n二行目"\r\n\r\n\r\n9-6,"ok"\r\n,名前なし\r\n' >"$w/measures.csv"
+hy import "$w/measures.csv"
+expect "CRLF + multi-line record + blank lines: the error is on spreadsheet row 6" \
+    has "measures.csv:6:code: empty, but code is required"
+# limits are named and enforced
+long=$(printf 'x%.0s' $(seq 1 201))
+printf 'code,title\n%s,長すぎるコード\n' "$long" >"$w/measures.csv"
+hy import "$w/measures.csv"
+expect "a code longer than IMPORT_MAX_CODE_BYTES (200) is refused" has "measures.csv:2:code: longer than 200 bytes"
+{ printf 'code'; for i in $(seq 1 64); do printf ',c%d' "$i"; done; printf '\n9-8\n9-9\n'; } >"$w/measures.csv"
+hy import "$w/measures.csv"
+expect "more than IMPORT_MAX_COLUMNS (64) columns is refused, once" \
+    eval 'has "measures.csv:1: more than 64 columns" && has "hyoka import: 1 error"'
+# a file of bad rows: the first IMPORT_MAX_PRINTED_ERRORS (1000) are printed, the rest counted
+{ echo "initiative_code,survey_code,actual_progress"; for i in $(seq 1 1500); do echo "x$i,t,2"; done; } >"$w/progress.csv"
+hy import "$w/progress.csv"
+expect "1500 rows with 2 bad cells: 1000 printed, '... and 2000 more errors', 3000 counted" \
+    eval '[ "$rc" -eq 1 ] && [ "$(grep -c "^$w/progress.csv:" "$tmp/out")" -eq 1000 ] && has "... and 2000 more errors" && has "3000 errors: nothing was imported"'
+# --dry-run validates and writes nothing
+before=$(fingerprint hyoka)
+printf 'code,title\n9-7,試しの施策\n' >"$w/measures.csv"
+hy import --dry-run "$w/measures.csv"
+expect "--dry-run: exit 0 and says so" eval '[ "$rc" -eq 0 ] && has "dry run"'
+expect "--dry-run: no table changed" [ "$(fingerprint hyoka)" = "$before" ]
+hy import --dry-run "$here/bad/bad_progress/progress.csv"
+expect "--dry-run of a bad file: exit 1" [ "$rc" -eq 1 ]
+hy import --encoding latin1 "$w/measures.csv"
+expect "unknown --encoding: exit 1 with message" eval '[ "$rc" -eq 1 ] && has "unknown encoding '"'latin1'"'"'
+port=$(free_port)
+PGPORT=$port hy import "$w/measures.csv"
+expect "database unreachable: exit 2 with libpq's reason" \
+    eval '[ "$rc" -eq 2 ] && has "hyoka import: cannot connect to the database:"'
+hy import "$w/nonexistent/measures.csv"
+expect "unreadable file: exit 2 naming it" eval '[ "$rc" -eq 2 ] && has "nonexistent/measures.csv: No such file"'
+
+echo "== demo data (config/demo)"
+sql postgres "CREATE DATABASE demo" >/dev/null
+export PGDATABASE=demo
+hy migrate
+PGUSER=hyoka_writer hy import "$root"/config/demo/*.csv
+expect "demo data imports cleanly (as hyoka_writer: its privileges suffice)" [ "$rc" -eq 0 ]
+cat "$tmp/out"
+expect "demo: 61 measures, 111 initiatives (105 + 6 roadmap additions), 2 surveys, 5 projects" \
+    [ "$(sql demo "SELECT (SELECT count(*) FROM measures) || ',' || (SELECT count(*) FROM initiatives) || ',' || (SELECT count(*) FROM surveys) || ',' || (SELECT count(*) FROM projects)")" = "61,111,2,5" ]
+expect "demo: the plan (plans.csv) FY2021-FY2025" \
+    [ "$(sql demo "SELECT title || ' ' || period_start || ' ' || period_end FROM plans")" = "出雲市デジタルファースト推進計画 2021-04-01 2026-03-31" ]
+expect "demo: the FY2023 survey covers 105 initiatives" \
+    [ "$(sql demo "SELECT count(*) FROM evaluation_facts f JOIN surveys s ON s.id = f.survey_id WHERE s.code = '2023'")" = 105 ]
+expect "demo: the 6 roadmap additions start after 2024-03-31" \
+    [ "$(sql demo "SELECT count(*) FROM initiatives WHERE start_date > '2024-03-31'")" = 6 ]
+expect "demo: projects 実用開始 x1, 実証実験中 x4" \
+    [ "$(sql demo "SELECT string_agg(stage || count, ',' ORDER BY stage) FROM (SELECT stage, count(*) FROM projects GROUP BY stage) s")" = "実用開始1,実証実験中4" ]
+psql -X -q -d demo -tA -F ' ' -f "$here/rules_crosscheck.sql" >"$tmp/cross"
+cat "$tmp/cross"
+cross() { awk -v s="$1" -v c="$2" -v r="$3" '$1 == s && $2 == c && $3 == r { print $4 }' "$tmp/cross"; }
+expect "demo FY2023 (default rules in SQL): 82 on_track" [ "$(cross 2023 on_track -)" = 82 ]
+expect "demo FY2023: 9 delayed" [ "$(cross 2023 delayed -)" = 9 ]
+expect "demo FY2023: 14 stalled = cost 5 + planning 5 + context 4" \
+    [ "$(cross 2023 stalled cost)/$(cross 2023 stalled planning)/$(cross 2023 stalled context)/$(cross 2023 stalled -)" = "5/5/4/" ]
+expect "demo FY2023: on_track ratios well clear of 0.95, delayed of 0.5 and 0.95" \
+    awk '$1 == 2023 && (($2 == "on_track" && $7 < 1) || ($2 == "delayed" && ($7 < 0.55 || $8 > 0.9))) { bad = 1 } END { exit bad }' "$tmp/cross"
+expect "demo FY2022 gives an earlier picture (fewer covered, more delayed)" \
+    [ "$(awk '$1 == 2022 { n += $4 } END { print n }' "$tmp/cross")" -lt 105 ]
+expect "demo: an initiative without a progress report is covered (not_reported) and on track" \
+    [ "$(sql demo "SELECT count(*) FROM evaluation_facts f JOIN surveys s ON s.id = f.survey_id LEFT JOIN progress_reports p ON p.initiative_id = f.initiative_id AND p.survey_id = f.survey_id WHERE s.code = '2023' AND p.initiative_id IS NULL AND f.planned_progress = 0")" -ge 1 ]
+expect "demo: at least 3 stalled initiatives have more than one reason" \
+    [ "$(sql demo "SELECT count(*) FROM evaluation_facts f JOIN surveys s ON s.id = f.survey_id WHERE s.code = '2023' AND coalesce(f.cost_benefit < 1, false)::int + coalesce(NOT f.plan_decided AND f.months_since_start > 12, false)::int + coalesce(f.context_changed, false)::int > 1")" -ge 3 ]
+fact() { sql demo "SELECT $2 FROM evaluation_facts f JOIN surveys s ON s.id = f.survey_id WHERE s.code = '2023' AND f.initiative_code = '$1'"; }
+expect "demo 1-2-01: kpi_attainment = (75.2 - 41.4) / (90 - 41.4)" \
+    [ "$(fact 1-2-01 'round(kpi_attainment, 6)')" = "$(sql demo 'SELECT round((75.2 - 41.4) / (90 - 41.4), 6)')" ]
+expect "demo 2-1-01: kpi_attainment = mean(88/100, 28/35, 6841/8000)" \
+    [ "$(fact 2-1-01 'round(kpi_attainment, 6)')" = "$(sql demo 'SELECT round((88/100.0 + 28/35.0 + 6841/8000.0) / 3, 6)')" ]
+expect "demo 2-22-01: down KPI copy-count attainment = (79.6 - 100) / (50 - 100)" \
+    [ "$(fact 2-22-01 kpi_attainment)" = "0.408" ]
+expect "demo 3-14-02: no report, planned 0, facts null" \
+    [ "$(fact 3-14-02 "planned_progress || '|' || (actual_progress IS NULL) || '|' || departments")" = "0|true|生涯学習課" ]
+expect "demo 3-11-01: two departments joined with 、" \
+    [ "$(fact 3-11-01 departments)" = "政策企画課、商工振興課" ]
+hy import "$root"/config/demo/*.csv
+expect "demo re-import: every row unchanged (none new, none updated)" \
+    eval '[ "$rc" -eq 0 ] && ! grep -v " 0 new, 0 updated" "$tmp/out"'
+
+echo "== bad files (tests/db/bad/*/expected.txt); nothing may change"
+for dir in "$here"/bad/*/; do
+    name=$(basename "$dir")
+    args=$(cat "$dir/args" 2>/dev/null || true)
+    before=$(fingerprint demo)
+    # relative paths, so that the messages are the ones in expected.txt
+    (cd "$dir" && timeout 60 "$hyoka" import $args $(ls *.csv) >"$tmp/stdout" 2>"$tmp/stderr")
+    rc=$?
+    if [ $rc -ne 1 ]; then
+        nok "bad/$name: exit $rc, expected 1"
+        cat "$tmp/stderr"
+    elif ! diff -u "$dir/expected.txt" "$tmp/stderr" >"$tmp/diff"; then
+        nok "bad/$name: messages differ"
+        cat "$tmp/diff"
+    elif [ "$(fingerprint demo)" != "$before" ]; then
+        nok "bad/$name: a table changed"
+    else
+        ok "bad/$name: $(head -1 "$dir/expected.txt")"
+    fi
+done
+
+echo
+echo "db tier: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,126 @@
+/* fuzz_expr.c - libFuzzer target for the expression compiler: compiles arbitrary bytes against a
+ * small scope (every type, a name of unknown type, constants, a "later" and an opaque name) and,
+ * when they compile, runs the program on a few fact vectors, checking the VM's promises: the
+ * result has the program's static type or is null, numbers are finite, diagnostics print. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { F_NUM, F_NUM2, F_STR, F_BOOL, F_ANY, NFACTS };
+
+static const char *const names[] = {
+    "x", "y", "s", "b", "any", "thresholds.k", "thresholds.t", "flag.later", "due"};
+
+static int resolve(void *ud, const char *name, expr_name *out)
+{
+    (void)ud;
+    memset(out, 0, sizeof *out);
+    out->status = EXPR_NAME_OK;
+    static const eng_type types[] = {ENG_NUM, ENG_NUM, ENG_STR, ENG_BOOL, ENG_NULL};
+    for (int i = 0; i < NFACTS; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            out->slot = i;
+            out->type = types[i];
+            return 0;
+        }
+    }
+    if (strcmp(name, "thresholds.k") == 0) {
+        out->is_const = true;
+        out->constant = eng_num(0.5);
+        out->type = ENG_NUM;
+    } else if (strcmp(name, "thresholds.t") == 0) {
+        out->is_const = true;
+        out->constant = eng_str("順調");
+        out->type = ENG_STR;
+    } else if (strcmp(name, "flag.later") == 0) {
+        out->status = EXPR_NAME_LATER;
+        snprintf(out->later, sizeof out->later, "'%s' is available later", name);
+    } else if (strcmp(name, "due") == 0) {
+        out->status = EXPR_NAME_OPAQUE;
+        snprintf(out->later, sizeof out->later, "'%s' is a date", name);
+    } else {
+        out->status = EXPR_NAME_UNKNOWN;
+    }
+    return 0;
+}
+
+static int scope_names(void *ud, const char *const **out)
+{
+    (void)ud;
+    *out = names;
+    return (int)(sizeof names / sizeof names[0]);
+}
+
+static void check(bool ok)
+{
+    if (!ok)
+        abort(); /* libFuzzer reports it as a crash with the input */
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static FILE *devnull;
+    if (!devnull)
+        devnull = fopen("/dev/null", "w");
+    char *src = malloc(size + 1);
+    if (!src)
+        abort();
+    memcpy(src, data, size);
+    src[size] = '\0'; /* libconfig strings end at the first NUL: so does the expression */
+
+    const eng_value vectors[][NFACTS] = {
+        {eng_num(0.42), eng_num(0), eng_str("on_track"), eng_bool(true), eng_num(7)},
+        {eng_null(), eng_null(), eng_null(), eng_null(), eng_null()},
+        {eng_num(-1e308), eng_num(1e-308), eng_str(""), eng_bool(false), eng_str("x")},
+        {eng_num(NAN), eng_num(INFINITY), eng_str("順調"), eng_bool(false), eng_bool(true)},
+    };
+    expr_scope scope = {resolve, scope_names, NULL};
+    static const eng_type wants[] = {ENG_NULL, ENG_BOOL, ENG_NUM};
+    for (size_t w = 0; w < sizeof wants / sizeof wants[0]; w++) {
+        eng_diags *d = eng_diags_new();
+        expr_prog *p = expr_compile(src, &scope, wants[w], "fuzz.cfg", 1, d);
+        check((p == NULL) == (eng_diags_errors(d) > 0));
+        for (int i = 0; i < eng_diags_count(d); i++) {
+            const eng_diag *g = eng_diags_get(d, i);
+            check(g->message[0] != '\0' && g->line == 1 && g->col >= 0);
+            check(g->col == 0 || g->span >= 1);
+        }
+        if (devnull)
+            eng_diags_print(d, devnull);
+        if (p) {
+            eng_type t = expr_type(p);
+            check(wants[w] == ENG_NULL || t == wants[w] || t == ENG_NULL);
+            int n = expr_stack_size(p);
+            check(n >= 1 && n <= ENG_MAX_EXPR_LEN);
+            eng_value *stack = calloc((size_t)n, sizeof *stack);
+            const expr_ref *refs;
+            int nrefs = expr_refs(p, &refs);
+            bool *reads = calloc((size_t)nrefs + 1, sizeof *reads);
+            if (!stack || !reads)
+                abort();
+            for (size_t v = 0; v < sizeof vectors / sizeof vectors[0]; v++) {
+                eng_value r = expr_run(p, vectors[v], stack);
+                eng_value r2 = expr_run_traced(p, vectors[v], stack, reads);
+                check(r.type == r2.type);
+                check(r.type == ENG_NULL || t == ENG_NULL || r.type == t);
+                check(r.type != ENG_NUM || isfinite(r.as.num));
+                char buf[64];
+                check(eng_value_format(r, buf, sizeof buf) > 0 && buf[0] != '\0');
+            }
+            for (int i = 0; i < nrefs; i++)
+                check(refs[i].offset >= 0 && refs[i].offset + refs[i].len <= (int)size);
+            free(reads);
+            free(stack);
+            expr_free(p);
+        }
+        eng_diags_free(d);
+    }
+    free(src);
+    return 0;
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# run.sh - the rule-file corpus, run against the built `hyoka`:
+#   bad/NAME.cfg       `hyoka check` exits 1, prints exactly bad/NAME.expected on stderr, no stdout;
+#   bad/NAME.test.cfg  `hyoka test default.cfg` exits 1 with exactly bad/NAME.expected on stderr;
+#   good/NAME.cfg      `hyoka check` exits 0 (stderr = good/NAME.expected when that file exists);
+#   the shipped config/rules/default.cfg checks, and its test cases all pass;
+#   a case file with failures prints them and "N passed, N failed", exit 1; a missing file is exit 2.
+# Usage: tests/rules/run.sh [PATH-TO-HYOKA]   (default $HYOKA_BUILD/cli/hyoka; CTest passes it).
+# Regenerate an expected file only after reading the new output: a snapshot is not a review.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+hyoka=${1:-${HYOKA_BUILD:?set HYOKA_BUILD or pass the hyoka binary}/cli/hyoka}
+[ -x "$hyoka" ] || { echo "run.sh: no hyoka binary at $hyoka" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# run CMD...: runs with a time limit; leaves rc, out, err
+run() {
+    timeout 20 "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+}
+
+cd "$here"
+echo "== bad rule files: exit 1 and the exact diagnostics"
+for f in bad/*.cfg; do
+    case "$f" in
+    *.test.cfg) run "$hyoka" test ../../config/rules/default.cfg "$f" ;;
+    *) run "$hyoka" check "$f" ;;
+    esac
+    exp="${f%.cfg}.expected"
+    if [ ! -f "$exp" ]; then
+        bad "$f: no $exp"
+    elif [ $rc -ne 1 ]; then
+        bad "$f: exit $rc, expected 1"; cat "$tmp/err"
+    elif [ -s "$tmp/out" ]; then
+        bad "$f: printed on stdout:"; cat "$tmp/out"
+    elif ! diff -u "$exp" "$tmp/err" >"$tmp/diff"; then
+        bad "$f: stderr differs from $exp"; cat "$tmp/diff"
+    else
+        ok
+    fi
+done
+
+echo "== good rule files: exit 0"
+for f in good/*.cfg; do
+    run "$hyoka" check "$f"
+    exp="${f%.cfg}.expected"
+    if [ $rc -ne 0 ]; then
+        bad "$f: exit $rc"; cat "$tmp/err"
+    elif ! grep -q "^$f: ok — version " "$tmp/out"; then
+        bad "$f: no ok line"; cat "$tmp/out"
+    elif [ -f "$exp" ] && ! diff -u "$exp" "$tmp/err" >"$tmp/diff"; then
+        bad "$f: stderr differs from $exp"; cat "$tmp/diff"
+    elif [ ! -f "$exp" ] && [ -s "$tmp/err" ]; then
+        bad "$f: unexpected stderr"; cat "$tmp/err"
+    else
+        ok
+    fi
+done
+
+cd "$root"
+echo "== the shipped rule set"
+run "$hyoka" check config/rules/default.cfg
+sha=$(sha256sum config/rules/default.cfg | cut -d' ' -f1)
+want="config/rules/default.cfg: ok — version 2024.1, 3 reasons, 2 flags, 3 categories, 3 score components (sha256 $sha)"
+if [ $rc -eq 0 ] && [ "$(cat "$tmp/out")" = "$want" ] && [ ! -s "$tmp/err" ]; then ok; else
+    bad "check default.cfg: exit $rc"; cat "$tmp/out" "$tmp/err"; fi
+
+ncases=$(grep -c '{ name = ' config/rules/default.test.cfg)
+run "$hyoka" test config/rules/default.cfg config/rules/default.test.cfg
+if [ $rc -eq 0 ] && [ "$(cat "$tmp/out")" = "$ncases passed, 0 failed" ] && [ "$ncases" -ge 15 ]; then ok
+else bad "default.test.cfg: exit $rc, expected '$ncases passed, 0 failed'"; cat "$tmp/out" "$tmp/err"; fi
+
+echo "== failing cases are shown with expected vs actual and the explanation"
+run "$hyoka" test config/rules/default.cfg tests/rules/cases/failing.test.cfg
+if [ $rc -eq 1 ] && [ "$(tail -n 1 "$tmp/out")" = "1 passed, 2 failed" ] &&
+    grep -q "^tests/rules/cases/failing.test.cfg:6: case 'wrong category and score' failed:" "$tmp/out" &&
+    grep -q "^    category: expected on_track, got stalled$" "$tmp/out" &&
+    grep -q "^    reasons: expected \[\], got \[cost\]$" "$tmp/out" &&
+    grep -q "^    score: expected 1.0, got 73.8$" "$tmp/out" &&
+    grep -q "^    score: expected null, got 100.0$" "$tmp/out" &&
+    grep -q "cost_benefit 0.5 < thresholds.cost_benefit_min 1 → reason 費用対効果に課題があるもの applies (default.cfg:" "$tmp/out" &&
+    grep -q "no earlier category matched → 課題があり、進捗していない (default.cfg:" "$tmp/out"; then ok
+else bad "failing.test.cfg: exit $rc"; cat "$tmp/out" "$tmp/err"; fi
+
+echo "== unreadable files are exit 2"
+run "$hyoka" check tests/rules/bad/no_such_file.cfg
+if [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "hyoka check: cannot read tests/rules/bad/no_such_file.cfg: No such file or directory" ]; then ok
+else bad "missing rules file: exit $rc"; cat "$tmp/err"; fi
+run "$hyoka" test config/rules/default.cfg tests/rules/no_such.test.cfg
+if [ $rc -eq 2 ] && grep -q "^hyoka test: cannot read tests/rules/no_such.test.cfg: No such file or directory$" "$tmp/err"; then ok
+else bad "missing case file: exit $rc"; cat "$tmp/err"; fi
+run "$hyoka" test tests/rules/bad/missing_label.cfg config/rules/default.test.cfg
+if [ $rc -eq 1 ] && grep -q "^tests/rules/bad/missing_label.cfg:3: error: " "$tmp/err"; then ok
+else bad "test with bad rules: exit $rc"; cat "$tmp/err"; fi
+
+# As a black-box tier (no binary given: scripts/test.sh), also `check --db` against a real
+# PostgreSQL with the schema migrated: its view must give the built-in facts.
+if [ $# -eq 0 ]; then
+    echo "== check --db against the database's evaluation_facts view"
+    source "$root/scripts/lib.sh"
+    dbdir=$(mktemp -d /tmp/hyoka-rules-db.XXXXXX)
+    trap 'pg_stop "$dbdir" >/dev/null 2>&1; rm -rf "$dbdir" "$tmp"' EXIT
+    if ! pg_start "$dbdir" >"$tmp/pg.log" 2>&1; then
+        bad "pg_start failed"; cat "$tmp/pg.log"
+    else
+        export HYOKA_CONFIG=
+        run "$hyoka" check --db config/rules/default.cfg
+        if [ $rc -eq 2 ] && grep -q "hyoka migrate" "$tmp/err"; then ok
+        else bad "check --db without schema: exit $rc"; cat "$tmp/err"; fi
+        timeout 60 "$hyoka" migrate >"$tmp/migrate.log" 2>&1 || { bad "migrate"; cat "$tmp/migrate.log"; }
+        run "$hyoka" check --db config/rules/default.cfg
+        if [ $rc -eq 0 ] && grep -q "^config/rules/default.cfg: ok — version 2024.1" "$tmp/out"; then ok
+        else bad "check --db default.cfg: exit $rc"; cat "$tmp/out" "$tmp/err"; fi
+        run "$hyoka" check --db tests/rules/bad/unknown_name.cfg
+        if [ $rc -eq 1 ] && grep -q "unknown name 'progres_ratio' (did you mean 'progress_ratio'?)" "$tmp/err"; then ok
+        else bad "check --db bad file: exit $rc"; cat "$tmp/err"; fi
+        run "$hyoka" --config "$dbdir/none.cfg" check --db config/rules/default.cfg
+        if [ $rc -eq 2 ] && grep -q "cannot read the service config" "$tmp/err"; then ok
+        else bad "check --db with a missing config: exit $rc"; cat "$tmp/err"; fi
+    fi
+fi
+
+echo "rules corpus: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# tests/runs/run.sh - black-box tier of evaluation runs, what-if and the report, against a real
+# PostgreSQL in a temporary directory: `hyoka evaluate`, `diff`, `report` and store_explain (via
+# runs_verify), with the demo data of config/demo (Izumo City FY2022 and FY2023).
+#
+# Needs HYOKA_BUILD (absolute build folder; default ./build). Bounded: every command runs under
+# `timeout`; the whole tier takes a few seconds. Exit 1 on any failed check.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/scripts/lib.sh"
+
+build=${HYOKA_BUILD:-$root/build}
+hyoka=$build/cli/hyoka
+verify=$build/tests/runs/runs_verify
+rules=$root/config/rules/default.cfg
+[ -x "$hyoka" ] || die "no $hyoka: build first (HYOKA_BUILD=$build)"
+[ -x "$verify" ] || die "no $verify: build the runs_verify target"
+
+tmp=$(mktemp -d /tmp/hyoka-runs.XXXXXX)
+cleanup() {
+    pg_stop "$tmp"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); printf 'ok   %s\n' "$1"; }
+bad() { failed=$((failed + 1)); printf 'FAIL %s\n' "$1"; [ $# -gt 1 ] && printf '     %s\n' "${@:2}"; }
+# check NAME WANT GOT
+check() { if [ "$2" == "$3" ]; then ok "$1"; else bad "$1" "want: $2" "got:  $3"; fi; }
+# contains NAME FILE TEXT
+contains() { if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "missing: $3"; fi; }
+# run EXPECTED_RC NAME CMD... : runs a bounded command, output in $tmp/out, $tmp/err
+run() {
+    local want=$1 name=$2; shift 2
+    timeout 120 "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" -eq "$want" ]; then ok "$name (exit $rc)"; else bad "$name" "exit $rc, want $want" "$(head -c 600 "$tmp/err")"; fi
+}
+sql() { psql -X -q -v ON_ERROR_STOP=1 -tA "$@"; }
+
+# A service config of our own, so that a config on this machine (/etc/hyoka) plays no part, and
+# so that `evaluate` without --rules takes rules.file from it.
+cat >"$tmp/hyoka.cfg" <<CFG
+database = { conninfo = ""; };
+rules = { file = "$rules"; };
+CFG
+export HYOKA_CONFIG=$tmp/hyoka.cfg
+
+pg_start "$tmp" >/dev/null 2>&1 || die "PostgreSQL did not start"
+
+echo "== environment errors"
+PGPORT=1 run 2 "no database: evaluate exits 2" "$hyoka" evaluate --rules "$rules"
+contains "no database: says it cannot connect" "$tmp/err" "hyoka evaluate:"
+run 2 "no schema: evaluate exits 2" "$hyoka" evaluate --rules "$rules"
+contains "no schema: tells to run 'hyoka migrate'" "$tmp/err" "run 'hyoka migrate'"
+run 2 "no schema: report exits 2" "$hyoka" report
+contains "no schema: report tells to run 'hyoka migrate'" "$tmp/err" "run 'hyoka migrate'"
+
+echo "== migrate + import the demo data"
+run 0 "migrate" "$hyoka" migrate
+run 0 "import config/demo/*.csv" "$hyoka" import "$root"/config/demo/*.csv
+[ "$failed" -eq 0 ] || { echo "cannot go on without the demo data"; exit 1; }
+
+echo "== bad input changes nothing"
+run 1 "unknown survey: exit 1" "$hyoka" evaluate --survey nope --rules "$rules"
+contains "unknown survey: message names it" "$tmp/err" "unknown survey 'nope'"
+cat >"$tmp/bad.cfg" <<'CFG'
+version = "bad";
+categories = ( { id = "a"; label = "A"; when = "progres_ratio > 1"; },
+               { id = "b"; label = "B"; } );
+score = ( { id = "s"; weight = 1; value = "1"; } );
+CFG
+run 1 "rule error: exit 1" "$hyoka" evaluate --rules "$tmp/bad.cfg"
+if grep -qE "bad\.cfg:2:[0-9]+: error: unknown name 'progres_ratio'" "$tmp/err"; then
+    ok "rule error: file:line:col diagnostic"
+else
+    bad "rule error: file:line:col diagnostic" "$(cat "$tmp/err")"
+fi
+run 2 "unreadable rules file: exit 2" "$hyoka" evaluate --rules "$tmp/no-such.cfg"
+contains "unreadable rules file: message" "$tmp/err" "cannot read $tmp/no-such.cfg"
+run 1 "bad --format: exit 1" "$hyoka" evaluate --format xml --rules "$rules"
+check "nothing stored by failed commands" "0" "$(sql -c 'SELECT count(*) FROM evaluation_runs')"
+
+echo "== evaluate 2022, then 2023 (rules from the service config)"
+start=$(date +%s%N)
+run 0 "evaluate --survey 2022" "$hyoka" evaluate --survey 2022 --rules "$rules"
+contains "table output: per-category line" "$tmp/out" "on_track"
+contains "table output: as-of in 和暦" "$tmp/out" "(as of 2023-03-31, 令和4年度末)"
+contains "table output: stored run" "$tmp/out" "stored as run "
+run 0 "evaluate --survey 2023 --format json (rules.file of the config)" \
+    "$hyoka" evaluate --survey 2023 --format json
+cp "$tmp/out" "$tmp/2023.json"
+end=$(date +%s%N)
+echo "     (two evaluations stored in $(((end - start) / 1000000)) ms)"
+run22=$(sql -c "SELECT r.id FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id WHERE s.code = '2022' ORDER BY r.id DESC LIMIT 1")
+run23=$(sql -c "SELECT r.id FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id WHERE s.code = '2023' ORDER BY r.id DESC LIMIT 1")
+check "two runs stored" "2" "$(sql -c 'SELECT count(*) FROM evaluation_runs')"
+check "one rule set stored (by sha256)" "1" "$(sql -c 'SELECT count(*) FROM rule_sets')"
+
+# JSON documents are checked with PostgreSQL's own JSON functions (no other tool needed): each is
+# loaded into hyoka_test.docs and read back with hyoka_test.doc(NAME).
+sql -c "CREATE SCHEMA hyoka_test; CREATE TABLE hyoka_test.docs (name text PRIMARY KEY, d jsonb NOT NULL);
+        CREATE FUNCTION hyoka_test.doc(text) RETURNS jsonb LANGUAGE sql STABLE
+            AS 'SELECT d FROM hyoka_test.docs WHERE name = \$1';"
+load_doc() { # load_doc NAME FILE
+    psql -X -q -v ON_ERROR_STOP=1 -v doc="$(cat "$2")" >/dev/null <<<"INSERT INTO hyoka_test.docs VALUES ('$1', :'doc') ON CONFLICT (name) DO UPDATE SET d = EXCLUDED.d" ||
+        bad "load $2 as JSON"
+}
+load_doc 2023 "$tmp/2023.json"
+jq_sql() { sql -c "SELECT $1" ; }
+check "json: run.id is the stored run" "$run23" "$(jq_sql "hyoka_test.doc('2023')->'run'->>'id'")"
+check "json: survey" "2023|2024-03-31" "$(jq_sql "(hyoka_test.doc('2023')->'survey'->>'code') || '|' || (hyoka_test.doc('2023')->'survey'->>'as_of')")"
+check "FY2023 total 105" "105" "$(jq_sql "hyoka_test.doc('2023')->'summary'->>'total'")"
+check "FY2023 categories 82 (78.1) / 9 (8.6) / 14 (13.3)" \
+    "on_track 82 78.1,delayed 9 8.6,stalled 14 13.3" \
+    "$(jq_sql "string_agg((c->>'id') || ' ' || (c->>'count') || ' ' || (c->>'percent'), ',' ORDER BY n) FROM jsonb_array_elements(hyoka_test.doc('2023')->'summary'->'categories') WITH ORDINALITY AS t(c, n)")"
+check "FY2023 primary reasons cost 5 / planning 5 / context 4" "cost 5,planning 5,context 4" \
+    "$(jq_sql "string_agg((c->>'id') || ' ' || (c->>'count'), ',' ORDER BY n) FROM jsonb_array_elements(hyoka_test.doc('2023')->'summary'->'reasons') WITH ORDINALITY AS t(c, n)")"
+check "FY2023 responses are the seed's" \
+    "取組の必要性を再確認するとともに、優良な財源確保に努める。|早期に検討を行う。|早期に再検討を行う。" \
+    "$(jq_sql "string_agg(c->>'response', '|' ORDER BY n) FROM jsonb_array_elements(hyoka_test.doc('2023')->'summary'->'reasons') WITH ORDINALITY AS t(c, n)")"
+check "json: 105 results, each with facts and a category" "105" \
+    "$(jq_sql "count(*) FROM jsonb_array_elements(hyoka_test.doc('2023')->'results') r WHERE jsonb_typeof(r->'facts') = 'object' AND r->'category'->>'label' IS NOT NULL")"
+check "json: results in code order (numeric segments)" "t" \
+    "$(jq_sql "(SELECT array_agg(r->>'code' ORDER BY n) FROM jsonb_array_elements(hyoka_test.doc('2023')->'results') WITH ORDINALITY t(r, n)) = (SELECT array_agg(r->>'code' ORDER BY string_to_array(regexp_replace(r->>'code', '[^0-9]+', '-', 'g'), '-')::int[]) FROM jsonb_array_elements(hyoka_test.doc('2023')->'results') r)")"
+check "stored summary equals the printed one" "t" \
+    "$(jq_sql "(SELECT summary FROM evaluation_runs WHERE id = $run23) = hyoka_test.doc('2023')->'summary'")"
+check "stored results: 105 rows, primary reasons 5/5/4" "105 5 5 4" \
+    "$(sql -c "SELECT count(*) || ' ' || count(*) FILTER (WHERE primary_reason = 'cost') || ' ' || count(*) FILTER (WHERE primary_reason = 'planning') || ' ' || count(*) FILTER (WHERE primary_reason = 'context') FROM evaluation_results WHERE run_id = $run23")"
+
+echo "== history: previous_category / previous_score of 2023 come from 2022"
+check "2022 (first survey) has no previous_category" "0" \
+    "$(sql -c "SELECT count(*) FROM evaluation_results WHERE run_id = $run22 AND facts->>'previous_category' IS NOT NULL")"
+both=$(sql -c "SELECT count(*) FROM evaluation_results a JOIN evaluation_results b ON b.initiative_id = a.initiative_id AND b.run_id = $run22 WHERE a.run_id = $run23")
+[ "$both" -gt 0 ] && ok "initiatives in both surveys: $both" || bad "no initiative in both surveys"
+check "previous_category set for every initiative of both surveys" "$both" \
+    "$(sql -c "SELECT count(*) FROM evaluation_results a WHERE a.run_id = $run23 AND a.facts->>'previous_category' IS NOT NULL")"
+check "previous_category / previous_score = the 2022 run's category / score" "0" \
+    "$(sql -c "SELECT count(*) FROM evaluation_results a JOIN evaluation_results b ON b.initiative_id = a.initiative_id AND b.run_id = $run22 WHERE a.run_id = $run23 AND (a.facts->>'previous_category' IS DISTINCT FROM b.category OR round((a.facts->>'previous_score')::numeric, 1) IS DISTINCT FROM b.score)")"
+
+echo "== --dry-run stores nothing"
+runs_before=$(sql -c "SELECT count(*) || ' ' || (SELECT count(*) FROM evaluation_results) FROM evaluation_runs")
+run 0 "evaluate --dry-run --format json" "$hyoka" evaluate --dry-run --format json --rules "$rules"
+if grep -q '"run": null' "$tmp/out"; then ok "dry run: \"run\" is null"; else bad "dry run: \"run\" is null"; fi
+check "dry run: no run or result stored" "$runs_before" \
+    "$(sql -c "SELECT count(*) || ' ' || (SELECT count(*) FROM evaluation_results) FROM evaluation_runs")"
+run 0 "evaluate --dry-run --format csv" "$hyoka" evaluate --dry-run --format csv --rules "$rules"
+check "csv: header" "code,title,category,score,reasons,flags,recommendations" "$(head -1 "$tmp/out")"
+check "csv: 105 rows" "106" "$(wc -l <"$tmp/out" | tr -d ' ')"
+cp "$tmp/out" "$tmp/default.csv"
+
+echo "== a run's stored rule text reproduces its results; store_explain"
+run 0 "runs_verify 2022 run" "$verify" "$run22"
+cat "$tmp/out"
+run 0 "runs_verify 2023 run (re-evaluate + explain every result)" "$verify" "$run23"
+cat "$tmp/out" "$tmp/err" | head -20
+code=$(sql -c "SELECT i.code FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND r.primary_reason IS NOT NULL ORDER BY i.code LIMIT 1")
+run 0 "store_explain($run23, $code)" "$verify" "$run23" "$code"
+load_doc explain "$tmp/out"
+ex_sql() { sql -c "SELECT $1"; }
+check "explain: keys" "explanation,facts" "$(ex_sql "string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(hyoka_test.doc('explain')) k")"
+# (numbers are printed with 15 significant digits, stored with 17: compare them within 1e-12)
+check "explain: facts are the stored ones" "0" \
+    "$(ex_sql "count(*) FROM jsonb_each((SELECT r.facts FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND i.code = '$code')) s FULL JOIN jsonb_each(hyoka_test.doc('explain')->'facts') e ON e.key = s.key WHERE e.key IS NULL OR s.key IS NULL OR CASE WHEN jsonb_typeof(s.value) = 'number' AND jsonb_typeof(e.value) = 'number' THEN abs((s.value)::text::numeric - (e.value)::text::numeric) > 1e-12 * greatest(1, abs((s.value)::text::numeric)) ELSE s.value <> e.value END")"
+check "explain: step keys" "expression,id,inputs,kind,result,source,text" \
+    "$(ex_sql "string_agg(DISTINCT k, ',' ORDER BY k) FROM jsonb_array_elements(hyoka_test.doc('explain')->'explanation') s, jsonb_object_keys(s) k")"
+check "explain: sources are default.cfg:LINE" "0" \
+    "$(ex_sql "count(*) FROM jsonb_array_elements(hyoka_test.doc('explain')->'explanation') s WHERE s->>'source' !~ 'default\.cfg:[1-9][0-9]*$'")"
+check "explain: a matched reason step" "true" \
+    "$(ex_sql "(SELECT s->>'result' FROM jsonb_array_elements(hyoka_test.doc('explain')->'explanation') s WHERE s->>'kind' = 'reason' AND s->>'id' = (SELECT primary_reason FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND i.code = '$code'))")"
+run 1 "store_explain of an unknown initiative: not found" "$verify" "$run23" "no-such-code"
+contains "store_explain unknown initiative: message" "$tmp/err" "'no-such-code' is not in evaluation run $run23"
+
+echo "== diff: default.cfg vs on_track_ratio 0.7 (the demo data has initiatives between 0.7 and 0.95)"
+sed 's/on_track_ratio *= *0\.95;/on_track_ratio = 0.7;/' "$rules" >"$tmp/ratio07.cfg"
+grep -q 'on_track_ratio = 0.7;' "$tmp/ratio07.cfg" || bad "could not make the modified rules"
+run 0 "diff --format json" "$hyoka" diff --survey 2023 --format json "$rules" "$tmp/ratio07.cfg"
+load_doc diff "$tmp/out"
+df_sql() { sql -c "SELECT $1"; }
+# Oracle, computed by SQL from the stored facts: with on_track_ratio 0.7 instead of 0.95 exactly
+# the initiatives whose progress_ratio lies in [0.7, 0.95) change (flag delay, maybe category).
+expected=$(sql -c "SELECT coalesce(string_agg(code, ',' ORDER BY code), '') FROM (SELECT i.code, CASE WHEN (r.facts->>'planned_progress')::numeric > 0 THEN (r.facts->>'actual_progress')::numeric / (r.facts->>'planned_progress')::numeric ELSE 1 END AS ratio FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23) x WHERE ratio >= 0.7 AND ratio < 0.95")
+got=$(df_sql "coalesce(string_agg(c->>'code', ',' ORDER BY c->>'code'), '') FROM jsonb_array_elements(hyoka_test.doc('diff')->'changed') c")
+check "diff: changed = initiatives with progress_ratio in [0.7, 0.95)" "$expected" "$got"
+[ -n "$got" ] && ok "diff: something changed ($(echo "$got" | tr ',' '\n' | wc -l) initiatives)" || bad "diff: nothing changed"
+check "diff: before = the stored run's summary" "t" \
+    "$(df_sql "hyoka_test.doc('diff')->'before' = (SELECT summary FROM evaluation_runs WHERE id = $run23)")"
+run 0 "evaluate --dry-run with the modified rules" "$hyoka" evaluate --dry-run --format json --rules "$tmp/ratio07.cfg"
+load_doc mod "$tmp/out"
+check "diff: after = a dry run of the modified rules" "t" \
+    "$(sql -c "SELECT hyoka_test.doc('diff')->'after' = hyoka_test.doc('mod')->'summary'")"
+check "diff: every change differs in category, reasons, flags or score" "0" \
+    "$(df_sql "count(*) FROM jsonb_array_elements(hyoka_test.doc('diff')->'changed') c WHERE c->'before' = c->'after'")"
+run 0 "diff (table)" "$hyoka" diff --survey 2023 "$rules" "$tmp/ratio07.cfg"
+contains "diff table: counts line" "$tmp/out" "on_track"
+run 0 "diff of a rule set with itself: exit 0" "$hyoka" diff --format json "$rules" "$rules"
+load_doc self "$tmp/out"
+check "diff with itself: nothing changed" "[]" "$(sql -c "SELECT hyoka_test.doc('self')->'changed'")"
+check "diff stored nothing" "$runs_before" \
+    "$(sql -c "SELECT count(*) || ' ' || (SELECT count(*) FROM evaluation_results) FROM evaluation_runs")"
+
+echo "== history without stored runs: the chain is evaluated in memory with the same rules"
+run 0 "dry run 2022 with the modified rules" "$hyoka" evaluate --dry-run --survey 2022 --format json --rules "$tmp/ratio07.cfg"
+load_doc mod22 "$tmp/out"
+check "modified rules, 2023: previous_category = 2022's category under the same rules" "0" \
+    "$(sql -c "SELECT count(*) FROM jsonb_array_elements(hyoka_test.doc('mod')->'results') a JOIN jsonb_array_elements(hyoka_test.doc('mod22')->'results') b ON b->>'code' = a->>'code' WHERE a->'facts'->>'previous_category' IS DISTINCT FROM b->'category'->>'id' OR (a->'facts'->>'previous_score')::numeric IS DISTINCT FROM (b->>'score')::numeric")"
+check "modified rules, 2023: previous_category set where 2022 has the initiative" \
+    "$(sql -c "SELECT count(*) FROM jsonb_array_elements(hyoka_test.doc('mod')->'results') a JOIN jsonb_array_elements(hyoka_test.doc('mod22')->'results') b ON b->>'code' = a->>'code'")" \
+    "$(sql -c "SELECT count(*) FROM jsonb_array_elements(hyoka_test.doc('mod')->'results') a WHERE a->'facts'->>'previous_category' IS NOT NULL")"
+
+echo "== report"
+run 0 "report --survey 2023 (md)" "$hyoka" report --survey 2023
+cp "$tmp/out" "$tmp/report.md"
+for line in "| (1) 予定どおり順調 | 82 | 78.1% |" "| (2) 遅延はしているが順調 | 9 | 8.6% |" \
+    "| (3) 課題があり、進捗していない | 14 | 13.3% |" "| 合計 | 105 | 100.0% |" "令和5年度末" \
+    "| (A) 費用対効果に課題があるもの | 5 | 取組の必要性を再確認するとともに、優良な財源確保に努める。 |" \
+    "| (B) 具体案の検討に時間を要すもの | 5 | 早期に検討を行う。 |" \
+    "| (C) 計画時との状況の変化により、施策の見直しが必要なもの | 4 | 早期に再検討を行う。 |" \
+    "| 合計 | 14 | |" "細分化した105の取組"; do
+    contains "report md: $line" "$tmp/report.md" "$line"
+done
+run 0 "report (default survey = latest as_of)" "$hyoka" report
+check "default survey report = 2023 report" "$(md5sum <"$tmp/report.md")" "$(md5sum <"$tmp/out")"
+run 1 "report --survey nope: exit 1" "$hyoka" report --survey nope
+contains "report unknown survey: message" "$tmp/err" "unknown survey 'nope'"
+run 1 "report --format pdf: exit 1" "$hyoka" report --format pdf
+# Data that must be escaped in HTML (projects are current data, not part of a run).
+sql -c "INSERT INTO projects (theme, department, stage) VALUES ('<script>alert(\"x\")</script> & co', '情報政策課', '検討中')"
+run 0 "report --format html" "$hyoka" report --survey 2023 --format html
+cp "$tmp/out" "$tmp/report.html"
+contains "html: doctype" "$tmp/report.html" "<!DOCTYPE html>"
+contains "html: A4 page" "$tmp/report.html" "@page { size: A4;"
+contains "html: rows do not break across pages" "$tmp/report.html" "break-inside: avoid"
+contains "html: category row" "$tmp/report.html" "<td>(1) 予定どおり順調</td><td class=\"num\">82</td><td class=\"num\">78.1%</td>"
+contains "html: escaped data" "$tmp/report.html" "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co"
+if grep -q "<script" "$tmp/report.html"; then bad "html: no raw <script"; else ok "html: no raw <script"; fi
+for tag in html head body table thead tbody tr td th h1 h2 p; do
+    open=$(grep -o "<$tag[ >]" "$tmp/report.html" | wc -l)
+    close=$(grep -o "</$tag>" "$tmp/report.html" | wc -l)
+    [ "$open" -eq "$close" ] || bad "html: <$tag> opened $open, closed $close"
+done
+ok "html: every tag closed"
+if command -v xmllint >/dev/null 2>&1; then
+    if xmllint --html --noout "$tmp/report.html" 2>"$tmp/xmllint.err" && [ ! -s "$tmp/xmllint.err" ]; then
+        ok "html: xmllint --html finds no error"
+    else
+        bad "html: xmllint --html" "$(head -5 "$tmp/xmllint.err")"
+    fi
+fi
+
+echo "== text that needs escaping survives COPY, arrays and CSV"
+# A response with a double quote, a backslash, braces, a comma, a tab and a semicolon, written in
+# libconfig's escapes, replacing the line of the "planning" response.
+cat >"$tmp/escape.line" <<'LINE'
+    response = "対応 \"引用\" と \\ {波括弧}, タブ\tあり; 以上"; },
+LINE
+n=$(grep -n 'response = "早期に検討を行う。"' "$rules" | head -1 | cut -d: -f1)
+{ head -n $((n - 1)) "$rules"; cat "$tmp/escape.line"; tail -n +$((n + 1)) "$rules"; } >"$tmp/escape.cfg"
+grep -qF '波括弧' "$tmp/escape.cfg" || bad "could not make the escaping rules"
+run 0 "evaluate with the escaping rules (stored)" "$hyoka" evaluate --survey 2023 --rules "$tmp/escape.cfg"
+want_response='対応 "引用" と \ {波括弧}, タブ\tあり; 以上' # \t: the tab as the SQL below shows it
+check "stored recommendation text is exact" "$want_response" \
+    "$(sql -c "SELECT replace(r.recommendations[1], E'\t', '\t') FROM evaluation_results r JOIN evaluation_runs er ON er.id = r.run_id WHERE er.id = (SELECT max(id) FROM evaluation_runs) AND r.primary_reason = 'planning' LIMIT 1")"
+check "stored catalog keeps the response" "$want_response" \
+    "$(sql -c "SELECT replace(c->>'response', E'\t', '\t') FROM rule_sets rs, jsonb_array_elements(rs.catalog->'reasons') c WHERE rs.id = (SELECT rule_set_id FROM evaluation_runs ORDER BY id DESC LIMIT 1) AND c->>'id' = 'planning'")"
+run 0 "runs_verify of the escaping run" "$verify" "$(sql -c 'SELECT max(id) FROM evaluation_runs')"
+run 0 "csv with the escaping rules" "$hyoka" evaluate --dry-run --survey 2023 --format csv --rules "$tmp/escape.cfg"
+contains "csv: quotes doubled inside a quoted field" "$tmp/out" '"対応 ""引用"" と'
+
+echo "== two evaluations at once with a new rule set: both stored, the rule set once"
+sed 's/^version = "[^"]*";/version = "concurrent";/' "$rules" >"$tmp/concurrent.cfg"
+runs_before=$(sql -c "SELECT count(*) FROM evaluation_runs")
+timeout 120 "$hyoka" evaluate --survey 2023 --rules "$tmp/concurrent.cfg" >"$tmp/c1.out" 2>&1 &
+p1=$!
+timeout 120 "$hyoka" evaluate --survey 2022 --rules "$tmp/concurrent.cfg" >"$tmp/c2.out" 2>&1 &
+p2=$!
+wait "$p1"; rc1=$?
+wait "$p2"; rc2=$?
+check "both concurrent evaluations exit 0" "0 0" "$rc1 $rc2"
+[ "$rc1$rc2" = "00" ] || cat "$tmp/c1.out" "$tmp/c2.out"
+check "two more runs" "$((runs_before + 2))" "$(sql -c "SELECT count(*) FROM evaluation_runs")"
+check "the new rule set stored once" "1" "$(sql -c "SELECT count(*) FROM rule_sets WHERE version = 'concurrent'")"
+
+echo "== more rule sets than the explain cache holds (STORE_EXPLAIN_CACHE = 8)"
+for v in 1 2 3 4 5 6 7 8 9; do
+    sed "s/^version = \"[^\"]*\";/version = \"cache-$v\";/" "$rules" >"$tmp/cache$v.cfg"
+    timeout 60 "$hyoka" evaluate --survey 2023 --rules "$tmp/cache$v.cfg" >/dev/null 2>"$tmp/err" ||
+        bad "evaluate with cache$v.cfg" "$(cat "$tmp/err")"
+done
+check "rule sets stored (default, escape, concurrent, 9 variants)" "12" "$(sql -c "SELECT count(*) FROM rule_sets")"
+run 0 "runs_verify all: every run re-evaluated and explained in one process" "$verify" all
+tail -3 "$tmp/out"
+
+echo "== a report list longer than REPORT_MAX_ROWS (5000) is cut, and says so"
+sql -c "INSERT INTO projects (theme, department, stage) SELECT 'テーマ' || g, '情報政策課', '検討中' FROM generate_series(1, 5001) g"
+run 0 "report with 5000+ projects" "$hyoka" report --survey 2023
+contains "report: cut list is announced" "$tmp/out" "（5000件を超えるため、以下は省略しています）"
+check "report: project table has exactly 5000 rows" "5000" \
+    "$(sed -n '/^### (2) 官民連携/,/^## 5/p' "$tmp/out" | grep -c '^|' | awk '{print $1 - 2}')"
+
+echo "== roles: hyoka_writer stores runs; hyoka_web reads, dry-runs and reports, cannot store"
+PGUSER=hyoka_writer run 0 "evaluate as hyoka_writer" "$hyoka" evaluate --survey 2023 --rules "$rules"
+PGUSER=hyoka_web run 0 "dry run as hyoka_web" "$hyoka" evaluate --dry-run --survey 2023 --rules "$rules"
+PGUSER=hyoka_web run 0 "report as hyoka_web" "$hyoka" report --survey 2023
+PGUSER=hyoka_web run 0 "diff as hyoka_web" "$hyoka" diff "$rules" "$tmp/ratio07.cfg"
+runs_before=$(sql -c "SELECT count(*) FROM evaluation_runs")
+PGUSER=hyoka_web run 2 "evaluate (store) as hyoka_web: exit 2" "$hyoka" evaluate --survey 2023 --rules "$tmp/cache1.cfg"
+contains "hyoka_web: permission denied is reported" "$tmp/err" "permission denied"
+check "hyoka_web stored nothing" "$runs_before" "$(sql -c "SELECT count(*) FROM evaluation_runs")"
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
