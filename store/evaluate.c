@@ -611,9 +611,12 @@ static int stored_history(PGconn *c, const eng_rules *rules, const char *schema_
 
 /* ---- ordering by code -------------------------------------------------------------------- */
 
-/* Compares initiative codes by numeric segments: runs of digits by value, the rest bytewise. */
-static int compare_codes(const char *a, const char *b)
+/* Compares initiative codes by numeric segments: runs of digits by value, the rest bytewise;
+ * codes equal by value ("1-02", "1-2") by their bytes. The same order as the server's
+ * run_code_cmp (fcgi/run.c), so that the CLI and the API list initiatives alike. */
+static int compare_codes(const char *code_a, const char *code_b)
 {
+    const char *a = code_a, *b = code_b;
     while (*a != '\0' && *b != '\0') {
         if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
             while (*a == '0')
@@ -639,7 +642,10 @@ static int compare_codes(const char *a, const char *b)
         a++;
         b++;
     }
-    return *a == *b ? 0 : (*a == '\0' ? -1 : 1);
+    if (*a != *b)
+        return *a == '\0' ? -1 : 1;
+    int c = strcmp(code_a, code_b);
+    return c < 0 ? -1 : c > 0;
 }
 
 typedef struct coded_row {
