@@ -2,7 +2,7 @@
  * (or the database's view with --db) and prints every error and warning as file:line:col. */
 #include "cli.h"
 
-#include "config.h"
+#include "service.h"
 #include "engine.h"
 #include "evaluate.h"
 #include "store.h"
@@ -18,42 +18,17 @@
  * *rc set to the exit code. */
 static eng_schema *schema_from_db(const cli_opts *o, int *rc)
 {
-    const char *path = cli_config_path(o);
-    bool asked = o->config != NULL || (getenv("HYOKA_CONFIG") && getenv("HYOKA_CONFIG")[0]);
-    hy_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    const char *conninfo = "";
-    if (asked && access(path, R_OK) != 0) {
-        fprintf(stderr, "hyoka check: cannot read the service config %s: %s\n", path,
-                strerror(errno));
-        *rc = CLI_EENV;
+    PGconn *c = cli_connect(o, "check", false, NULL, rc);
+    if (c == NULL)
         return NULL;
-    }
-    if (asked || access(path, F_OK) == 0) {
-        eng_diags *d = eng_diags_new();
-        if (hy_config_load(path, &cfg, d) != 0) {
-            eng_diags_print(d, stderr);
-            eng_diags_free(d);
-            hy_config_cleanup(&cfg);
-            *rc = CLI_EUSER;
-            return NULL;
-        }
-        eng_diags_print(d, stderr); /* warnings */
-        eng_diags_free(d);
-        conninfo = cfg.conninfo != NULL ? cfg.conninfo : "";
-    }
     store_error err;
     store_error_clear(&err);
-    PGconn *c = store_connect(conninfo, &err);
-    eng_schema *s = NULL;
-    if (c != NULL)
-        s = store_fact_schema(c, &err);
+    eng_schema *s = store_fact_schema(c, &err);
     if (s == NULL) {
         fprintf(stderr, "hyoka check: %s\n", err.message);
         *rc = store_exit_code(err.status);
     }
     PQfinish(c);
-    hy_config_cleanup(&cfg);
     return s;
 }
 

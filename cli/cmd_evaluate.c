@@ -2,7 +2,7 @@
  * a table, JSON or CSV. Also the helpers of cli/runs.h shared with `diff` and `report`. */
 #include "runs.h"
 
-#include "config.h"
+#include "service.h"
 #include "evaluate.h"
 #include "json_eng.h"
 #include "wareki.h"
@@ -17,42 +17,15 @@
 
 PGconn *runs_connect(const cli_opts *o, const char *cmd, bool writer, char **rules_file, int *rc)
 {
-    const char *path = cli_config_path(o);
-    const char *env = getenv("HYOKA_CONFIG");
-    bool named = o->config != NULL || (env != NULL && env[0] != '\0');
-    char *conninfo = NULL;
+    hy_config cfg;
+    PGconn *c = cli_connect(o, cmd, writer, &cfg, rc);
     *rules_file = NULL;
-    if (!named && access(path, F_OK) != 0) {
-        conninfo = strdup("");
-    } else {
-        hy_config cfg = {0};
-        eng_diags *diags = eng_diags_new();
-        if (hy_config_load(path, &cfg, diags) != 0) {
-            eng_diags_print(diags, stderr);
-            fprintf(stderr, "hyoka %s: the service config %s has errors\n", cmd, path);
-            eng_diags_free(diags);
-            *rc = CLI_EENV;
-            return NULL;
-        }
-        const char *ci = writer && cfg.writer_conninfo != NULL ? cfg.writer_conninfo : cfg.conninfo;
-        conninfo = strdup(ci != NULL ? ci : "");
-        if (cfg.rules_file != NULL)
-            *rules_file = strdup(cfg.rules_file);
-        hy_config_cleanup(&cfg);
-        eng_diags_free(diags);
+    if (c != NULL && cfg.rules_file != NULL) {
+        *rules_file = strdup(cfg.rules_file);
+        if (*rules_file == NULL)
+            abort();
     }
-    if (conninfo == NULL)
-        abort();
-    store_error err = {0};
-    PGconn *c = store_connect(conninfo, &err);
-    free(conninfo);
-    if (c == NULL) {
-        fprintf(stderr, "hyoka %s: %s\n", cmd, err.message);
-        free(*rules_file);
-        *rules_file = NULL;
-        *rc = store_exit_code(err.status);
-        return NULL;
-    }
+    hy_config_cleanup(&cfg);
     return c;
 }
 

@@ -1,6 +1,6 @@
 /* cmd_import.c - `hyoka import [--encoding cp932] [--dry-run] FILE.csv...`: loads CSV files. */
 #include "cli.h"
-#include "config.h"
+#include "service.h"
 #include "import.h"
 #include "store.h"
 
@@ -9,44 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The conninfo a writing command uses: the service config's database.writer_conninfo, else its
- * database.conninfo; "" (the PG* environment only) when the default config file does not exist.
- * A config named by --config or $HYOKA_CONFIG must exist. Returns a malloc'd string, or NULL
- * after printing the config's errors. (Same as in cmd_migrate.c; see the report.) */
-static char *writer_conninfo(const cli_opts *o)
-{
-    const char *path = cli_config_path(o);
-    const char *env = getenv("HYOKA_CONFIG");
-    bool named = o->config != NULL || (env != NULL && env[0] != '\0');
-    if (!named && access(path, F_OK) != 0)
-        return strdup("");
-    hy_config cfg = {0};
-    eng_diags *diags = eng_diags_new();
-    char *conninfo = NULL;
-    if (hy_config_load(path, &cfg, diags) != 0) {
-        eng_diags_print(diags, stderr);
-    } else {
-        const char *ci = cfg.writer_conninfo != NULL ? cfg.writer_conninfo : cfg.conninfo;
-        conninfo = strdup(ci != NULL ? ci : "");
-    }
-    hy_config_cleanup(&cfg);
-    eng_diags_free(diags);
-    return conninfo;
-}
-
 int cmd_import(const cli_opts *o)
 {
-    char *conninfo = writer_conninfo(o);
-    if (conninfo == NULL)
-        return CLI_EENV;
+    int rc = CLI_OK;
+    PGconn *c = cli_connect(o, "import", true, NULL, &rc);
+    if (c == NULL)
+        return rc;
     store_error err = {0};
-    PGconn *c = store_connect(conninfo, &err);
-    free(conninfo);
-    if (c == NULL) {
-        fprintf(stderr, "hyoka import: %s\n", err.message);
-        return store_exit_code(err.status);
-    }
-    int rc = store_import(c, (const char *const *)o->args, o->nargs, o->encoding, o->dry_run,
+    rc = store_import(c, (const char *const *)o->args, o->nargs, o->encoding, o->dry_run,
                           stderr, &err);
     PQfinish(c);
     if (rc != 0) {

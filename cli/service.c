@@ -1,0 +1,64 @@
+/* service.c - the service config and database connection shared by the database commands. */
+#include "service.h"
+
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_service_config(const cli_opts *o, const char *cmd, hy_config *cfg)
+{
+    const char *path = cli_config_path(o);
+    const char *env = getenv("HYOKA_CONFIG");
+    bool named = o->config != NULL || (env != NULL && env[0] != '\0');
+
+    memset(cfg, 0, sizeof *cfg);
+    if (access(path, F_OK) != 0) {
+        if (!named)
+            return 0;
+        fprintf(stderr, "hyoka %s: cannot read the service config %s: %s\n", cmd, path,
+                strerror(errno));
+        return -1;
+    }
+    eng_diags *diags = eng_diags_new();
+    int rc = hy_config_load(path, cfg, diags);
+    eng_diags_print(diags, stderr); /* the errors, or warnings only */
+    eng_diags_free(diags);
+    if (rc != 0) {
+        fprintf(stderr, "hyoka %s: the service config %s has errors\n", cmd, path);
+        return -1;
+    }
+    return 0;
+}
+
+const char *cli_conninfo(const hy_config *cfg, bool writer)
+{
+    if (writer && cfg->writer_conninfo != NULL)
+        return cfg->writer_conninfo;
+    return cfg->conninfo != NULL ? cfg->conninfo : "";
+}
+
+PGconn *cli_connect(const cli_opts *o, const char *cmd, bool writer, hy_config *cfg, int *rc)
+{
+    hy_config local;
+    hy_config *c = cfg != NULL ? cfg : &local;
+    if (cli_service_config(o, cmd, c) != 0) {
+        if (cfg == NULL)
+            hy_config_cleanup(&local);
+        *rc = CLI_EENV;
+        return NULL;
+    }
+    store_error err;
+    store_error_clear(&err);
+    PGconn *conn = store_connect(cli_conninfo(c, writer), &err);
+    if (cfg == NULL)
+        hy_config_cleanup(&local);
+    if (conn == NULL) {
+        fprintf(stderr, "hyoka %s: %s\n", cmd, err.message);
+        *rc = store_exit_code(err.status);
+    }
+    return conn;
+}
