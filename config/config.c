@@ -174,6 +174,59 @@ static bool get_int(const config_setting_t *s, long long *v)
     return false;
 }
 
+/* The integer as written in the file. libconfig 1.5 reads an integer without the L suffix as
+ * 32 bits and wraps it silently (5000000000 -> 705032704), so the value it gives cannot tell
+ * whether the file said something else: read the setting's line again and parse the literal
+ * after "name =" (or "name :"). Hand-written because libconfig keeps no source text. Returns
+ * false when the line cannot be read or holds no plain decimal literal (nothing to compare). */
+static bool literal_of(const config_setting_t *s, const char *fallback_file, long long *out)
+{
+    const char *file = config_setting_source_file(s);
+    int line = (int)config_setting_source_line(s);
+    const char *name = config_setting_name(s);
+    if (file == NULL)
+        file = fallback_file;
+    FILE *f = fopen(file, "r");
+    if (f == NULL || name == NULL || line < 1) {
+        if (f != NULL)
+            fclose(f);
+        return false;
+    }
+    char buf[1024];
+    bool found = false;
+    for (int i = 1; fgets(buf, sizeof buf, f) != NULL; i++) {
+        if (i < line)
+            continue;
+        const char *p = buf;
+        size_t n = strlen(name);
+        while ((p = strstr(p, name)) != NULL) {
+            const char *q = p + n;
+            bool starts = p == buf || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' ||
+                                        p[-1] == '-' || p[-1] == '*');
+            p = q;
+            if (!starts)
+                continue;
+            q += strspn(q, " \t");
+            if (*q != '=' && *q != ':')
+                continue;
+            q++;
+            q += strspn(q, " \t");
+            if (!(isdigit((unsigned char)*q) || ((*q == '-' || *q == '+') && isdigit((unsigned char)q[1]))))
+                break;
+            if (q[strspn(q + 1, "0123456789") + 1] == 'L' || strncmp(q, "0x", 2) == 0 ||
+                strncmp(q, "0X", 2) == 0)
+                break; /* int64 or hex: libconfig reads those right */
+            errno = 0;
+            *out = strtoll(q, NULL, 10);
+            found = errno == 0;
+            break;
+        }
+        break;
+    }
+    fclose(f);
+    return found;
+}
+
 static bool is_hex64(const char *s)
 {
     for (int i = 0; i < 64; i++)
@@ -267,6 +320,13 @@ static void load_key(loader *l, const key_spec *k, const config_setting_t *s, hy
         long long v;
         if (!get_int(s, &v)) {
             error_at(l, s, "%s must be an integer, not %s", name, type_name(t));
+            return;
+        }
+        long long written;
+        if (t == CONFIG_TYPE_INT && literal_of(s, l->file, &written) && written != v) {
+            error_at(l, s, "%s: %lld does not fit a 32-bit integer (libconfig would read %lld); "
+                           "write %lldL",
+                     name, written, v, written);
             return;
         }
         if (v < k->min || v > k->max) {

@@ -46,6 +46,11 @@ static const struct bad_case {
     {MINIMAL "limits = { max_body = 2000000; };\n", "2: limits.max_body: 2000000 is outside"},
     {MINIMAL "limits = { max_query = 5000000000L; };\n", "2: limits.max_query: 5000000000 is outside"},
     {MINIMAL "log = { level = \"verbose\"; };\n", "2: log.level must be one of"},
+    /* libconfig wraps this to 705032704, inside the range: caught from the literal. */
+    {MINIMAL "limits = { cache_bytes = 5000000000; };\n",
+     "2: limits.cache_bytes: 5000000000 does not fit a 32-bit integer"},
+    {MINIMAL "limits = {\n  max_body = 4295016296; };\n",
+     "3: limits.max_body: 4295016296 does not fit a 32-bit integer (libconfig would read 49000)"},
     {MINIMAL "database = \"dbname=x\";\n", "2: 'database' must be a group"},
     {"server = { workers = 4; };\n", "1: missing rules.file"},
     {MINIMAL "server = { workers = ; };\n", "2: syntax error"},
@@ -117,7 +122,7 @@ static void test_good_file(void **state)
                     "server = { socket = \"run/h.sock\"; socket_mode = \"0640\"; workers = 256;"
                     " socket_group = \"www-data\"; };\n"
                     "api = { write_tokens = [ \"" TOKEN "\" ]; };\n"
-                    "limits = { max_body = 1024; max_query = 65536; cache_bytes = 0; };\n"
+                    "limits = { max_body = 1024; max_query = 65536; cache_bytes = 3000000000L; };\n"
                     "log = { level = \"debug\"; };\n");
     eng_diags *d = eng_diags_new();
     hy_config c;
@@ -140,7 +145,7 @@ static void test_good_file(void **state)
                         "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
     assert_int_equal(c.max_body, 1024);
     assert_int_equal(c.max_query, 65536);
-    assert_int_equal(c.cache_bytes, 0);
+    assert_int_equal(c.cache_bytes, 3000000000L);
     assert_int_equal(c.log_level, HY_LOG_DEBUG);
     hy_config_cleanup(&c);
     hy_config_cleanup(&c); /* twice is fine */

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# bench/http/run.sh - requests per second and p99 latency of the API through nginx, against nginx
+# serving the very same body as a static file (target: API >= 0.5 x static), for the demo data
+# and for 100,000 initiatives (bench/data/gen.py), with the stored-run cache on and off.
+# A benchmark, not a test: it prints numbers and the commands; it fails only if something breaks.
+#
+#   HYOKA_BUILD=/abs/build bench/http/run.sh [N]      (N initiatives for the large case, 100000)
+# Environment: BENCH_SECONDS (5), BENCH_CONNECTIONS (16), BENCH_THREADS (2).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+source "$root/scripts/stack.sh"
+export HYOKA_BUILD=${HYOKA_BUILD:-$root/build}
+n=${1:-100000}
+secs=${BENCH_SECONDS:-5}
+conns=${BENCH_CONNECTIONS:-16}
+threads=${BENCH_THREADS:-2}
+command -v wrk >/dev/null || die "wrk is not installed (scripts/deps.sh)"
+
+tmp=$(mktemp -d /tmp/hyoka-bench-http.XXXXXX)
+dirs=()
+cleanup() {
+    local rc=$?
+    if [ $rc -ne 0 ] && [ -f "$tmp/stack.log" ]; then tail -20 "$tmp/stack.log" >&2; fi
+    for d in "${dirs[@]}"; do stack_down "$d"; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# nginx's static root for the comparison: copies of the API's bodies.
+mkdir -p "$tmp/www"
+chmod 755 "$tmp" "$tmp/www"
+export HYOKA_WWW=$tmp/www
+# Workers must outnumber nginx's kept-alive upstream connections (2 nginx workers x keepalive 8).
+export HYOKA_WORKERS=${HYOKA_WORKERS:-17} HYOKA_LOG_LEVEL=warn
+
+# bench NAME URL: wrk for $secs seconds; prints "req/s p99" and the line for the table.
+bench() {
+    local name=$1 url=$2 out rps p99
+    out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "$url" 2>&1)
+    rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
+    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    if grep -q "Non-2xx" <<<"$out"; then log "warning: $name had non-2xx answers"; fi
+    printf '%s %s\n' "${rps:-0}" "${p99:-?}"
+}
+
+# compare LABEL PATH STATICNAME: the API path vs the same body as a static file.
+compare() {
+    local label=$1 path=$2 static=$3 a s ratio
+    curl -fsS -o "$tmp/www/$static" "$HYOKA_URL$path" || die "GET $path failed"
+    chmod 644 "$tmp/www/$static"
+    wrk -t2 -c32 -d"${warm}s" "$HYOKA_URL$path" >/dev/null 2>&1 # warm every worker's cache
+    read -r arps ap99 < <(bench "$label" "$HYOKA_URL$path")
+    read -r srps sp99 < <(bench "$label (static)" "$HYOKA_URL/$static")
+    ratio=$(awk -v a="$arps" -v s="$srps" 'BEGIN { if (s > 0) printf "%.2f", a / s; else print "?" }')
+    printf '%-44s %10s req/s  p99 %8s | static %10s req/s  p99 %8s | ratio %s\n' \
+        "$label" "$arps" "$ap99" "$srps" "$sp99" "$ratio"
+    echo "    wrk -t$threads -c$conns -d${secs}s --latency '$HYOKA_URL$path'   vs   '$HYOKA_URL/$static'"
+}
+
+warm=2
+filtered='/api/v1/initiatives?category=stalled&sort=-score&limit=50'
+
+# ---- demo data, cache on and off ---------------------------------------------------------------
+for cache in 67108864 0; do
+    d=$tmp/demo-$cache
+    dirs+=("$d")
+    HYOKA_CACHE_BYTES=$cache stack_up "$d" "$(free_port)" demo >"$tmp/stack.log" 2>&1 ||
+        die "stack_up failed (see $d)"
+    echo "== demo data (105 initiatives), limits.cache_bytes = $cache"
+    compare "GET /api/v1/summary" /api/v1/summary "summary-$cache.json"
+    compare "GET $filtered" "$filtered" "filtered-$cache.json"
+    stack_down "$d"
+done
+
+# ---- N initiatives ---------------------------------------------------------------------------
+d=$tmp/large
+dirs+=("$d")
+stack_up "$d" "$(free_port)" empty >"$tmp/stack.log" 2>&1 || die "stack_up failed (see $d)"
+python3 "$root/bench/data/gen.py" "$tmp/csv" "$n" || die "gen.py failed"
+"$HYOKA_BUILD/cli/hyoka" --config "$d/hyoka.cfg" import "$tmp"/csv/*.csv >/dev/null ||
+    die "import of $n initiatives failed"
+"$HYOKA_BUILD/cli/hyoka" --config "$d/hyoka.cfg" evaluate --survey B \
+    --rules "$root/config/rules/default.cfg" --format table >/dev/null || die "evaluate failed"
+echo "== $n initiatives (survey B), limits.cache_bytes = default"
+t0=$(date +%s%N)
+curl -fsS -o /dev/null "$HYOKA_URL/api/v1/initiatives?limit=1" || die "first request failed"
+echo "first request (loads the run into one worker's cache): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+warm=${BENCH_WARM:-20} # every worker loads the large run once
+big_filtered='/api/v1/initiatives?department=%E5%B8%82%E6%B0%91%E8%AA%B2&sort=-score&limit=50'
+compare "GET /api/v1/summary" /api/v1/summary summary-large.json
+compare "GET /initiatives?department=市民課&sort=-score" "$big_filtered" filtered-large.json
+echo "(p99 in wrk's units; ratio = API req/s / static req/s, target >= 0.5; $(nproc) CPUs shared" \
+    "by wrk, nginx, hyoka-fcgi and PostgreSQL)"

@@ -1,0 +1,17 @@
+/* csvout.h - any JSON list the API returns, as CSV for Excel (UTF-8 with a BOM, CRLF).
+ *
+ * The columns are the keys of the items, nested objects flattened to "parent.child"; arrays of
+ * strings are joined with ';', arrays of objects by their "id" (or "code", or "name"). Cells are
+ * quoted by libcsv. Hand-flattening keeps one CSV shape per JSON shape, so the two never drift.
+ */
+#ifndef HYOKA_FCGI_CSVOUT_H
+#define HYOKA_FCGI_CSVOUT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Returns a malloc'd CSV document of `items` (an array of objects; columns from the first one)
+ * with its length in *len. */
+char *csvout_items(const json_t *items, size_t *len);
+
+#endif

@@ -1,0 +1,31 @@
+/* db.h - the worker's PostgreSQL connection: read-only, connected lazily, reconnected after a
+ * failure, LISTENing on hyoka_runs so that new runs invalidate the cache.
+ *
+ * One PGconn per worker process (connected after fork). Queries go through db_query, which
+ * retries once on a fresh connection when the old one broke (the server restarted), so a request
+ * right after PostgreSQL comes back succeeds. While the database is unreachable every query fails
+ * fast with STORE_EDB and handlers answer 503 (db_reply_error).
+ */
+#ifndef HYOKA_FCGI_DB_H
+#define HYOKA_FCGI_DB_H
+
+#include "http.h"
+#include "store.h"
+
+#include <libpq-fe.h>
+
+/* The connection, (re)connected if needed; NULL with err set (STORE_EDB / STORE_ESCHEMA). */
+PGconn *db_conn(store_error *err);
+/* Runs a parameterised query (text parameters, text results). Returns a PGRES_TUPLES_OK or
+ * PGRES_COMMAND_OK result the caller PQclears, or NULL with err set (details are logged). */
+PGresult *db_query(const char *sql, int nparams, const char *const *params, store_error *err);
+/* Reads pending notifications without blocking; a notification on hyoka_runs flushes the cache.
+ * Called before every request. */
+void db_poll(void);
+/* Whether `SELECT 1` answers now (for /health). */
+bool db_ping(void);
+void db_close(void);
+/* Answers a store_error: EDB/ESCHEMA 503 (details only in the log), ENOTFOUND 404, EUSER 400. */
+void db_reply_error(hy_req *r, const store_error *err);
+
+#endif

@@ -1,0 +1,332 @@
+/* h_initiatives.c - GET /api/v1/initiatives (filters, sort, paging, CSV) and /initiatives/CODE. */
+#define _GNU_SOURCE /* strcasestr */
+#include "db.h"
+#include "evaluate.h"
+#include "handlers.h"
+#include "json_eng.h"
+#include "run.h"
+
+#include <csv.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIMIT_DEFAULT 50
+#define LIMIT_MAX 500
+#define OFFSET_MAX 100000000L
+
+enum { SORT_CODE, SORT_SCORE, SORT_SCORE_DESC, SORT_TITLE };
+static const char *const sorts[] = {"code", "score", "-score", "title", NULL};
+static const char *const formats[] = {"json", "csv", NULL};
+
+/* ---- a growable byte buffer for CSV ------------------------------------------------------- */
+
+typedef struct buf {
+    char *data;
+    size_t len, cap;
+} buf;
+
+static void buf_put(buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->data = realloc(b->data, b->cap);
+        if (b->data == NULL)
+            abort();
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+static void buf_str(buf *b, const char *s) { buf_put(b, s, strlen(s)); }
+
+/* One CSV field, quoted by libcsv (csv_write doubles quotes and always quotes). */
+static void csv_field(buf *b, const char *s, bool first)
+{
+    if (!first)
+        buf_put(b, ",", 1);
+    size_t n = strlen(s);
+    size_t need = csv_write(NULL, 0, s, n);
+    if (b->len + need + 1 > b->cap) {
+        b->cap = (b->len + need + 1) * 2;
+        b->data = realloc(b->data, b->cap);
+        if (b->data == NULL)
+            abort();
+    }
+    b->len += csv_write(b->data + b->len, need, s, n);
+}
+
+/* ---- filtering and sorting ---------------------------------------------------------------- */
+
+typedef struct filter {
+    int category, reason, flag; /* -1: any */
+    const char *department, *measure, *q;
+} filter;
+
+static bool has_department(const run_item *it, const char *d)
+{
+    for (int i = 0; i < it->ndepartments; i++)
+        if (strcmp(it->departments[i], d) == 0)
+            return true;
+    return false;
+}
+
+static bool matches(const run_item *it, const filter *f)
+{
+    if (f->category >= 0 && it->category != f->category)
+        return false;
+    if (f->reason >= 0 && !(it->reasons & ((uint64_t)1 << f->reason)))
+        return false;
+    if (f->flag >= 0 && !(it->flags & ((uint64_t)1 << f->flag)))
+        return false;
+    if (f->department != NULL && !has_department(it, f->department))
+        return false;
+    if (f->measure != NULL && strcmp(it->measure_code, f->measure) != 0)
+        return false;
+    /* q: a substring of the code or the title; ASCII letters match either case ("dx" finds
+     * "DX"), everything else (Japanese) as typed. strcasestr folds only ASCII bytes in the C
+     * locale, so UTF-8 sequences are compared exactly. */
+    if (f->q != NULL && f->q[0] != '\0' && strcasestr(it->code, f->q) == NULL &&
+        strcasestr(it->title, f->q) == NULL)
+        return false;
+    return true;
+}
+
+static const run *sort_run;
+static int sort_order;
+
+/* Items are in code order already; index order breaks every tie by code. */
+static int cmp_index(const void *a, const void *b)
+{
+    int i = *(const int *)a, j = *(const int *)b;
+    const run_item *x = &sort_run->items[i], *y = &sort_run->items[j];
+    int c = 0;
+    if (sort_order == SORT_TITLE) {
+        c = strcmp(x->title, y->title); /* UTF-8 bytes order as code points */
+    } else if (sort_order == SORT_SCORE || sort_order == SORT_SCORE_DESC) {
+        if (x->has_score != y->has_score)
+            c = x->has_score ? -1 : 1; /* nulls last either way */
+        else if (x->has_score && x->score != y->score)
+            c = (x->score < y->score ? -1 : 1) * (sort_order == SORT_SCORE_DESC ? -1 : 1);
+    }
+    return c != 0 ? c : (i > j) - (i < j);
+}
+
+/* Resolves ?category=/reason=/flag= against the run's catalog; 400 naming the parameter. */
+static int catalog_param(hy_req *r, const char *name, const run_label *list, int n, int *out)
+{
+    const char *v = http_param(r, name);
+    *out = -1;
+    if (v == NULL)
+        return 0;
+    *out = run_find(list, n, v);
+    if (*out >= 0)
+        return 0;
+    char ids[512] = "";
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            strncat(ids, ", ", sizeof ids - strlen(ids) - 1);
+        strncat(ids, list[i].id, sizeof ids - strlen(ids) - 1);
+    }
+    http_problem(r, 400, name, "unknown %s '%s' in the rules of this run (known: %s)", name, v,
+                 ids[0] ? ids : "none");
+    return -1;
+}
+
+static void join(buf *b, const char *const *items, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            buf_str(b, ";");
+        buf_str(b, items[i]);
+    }
+}
+
+static void reply_csv(hy_req *r, const run *rn, const int *idx, int n)
+{
+    buf b = {0};
+    buf_str(&b, "\xEF\xBB\xBF"); /* BOM: Excel reads UTF-8 only with it */
+    buf_str(&b, "code,title,measure_code,measure_title,departments,category,category_label,"
+                "score,reasons,flags,recommendations\r\n");
+    buf tmp = {0};
+    for (int k = 0; k < n; k++) {
+        const run_item *it = &rn->items[idx[k]];
+        char score[32] = "";
+        if (it->has_score)
+            snprintf(score, sizeof score, "%.1f", it->score);
+        csv_field(&b, it->code, true);
+        csv_field(&b, it->title, false);
+        csv_field(&b, it->measure_code, false);
+        csv_field(&b, it->measure_title, false);
+        tmp.len = 0;
+        join(&tmp, it->departments, it->ndepartments);
+        buf_put(&tmp, "", 0);
+        tmp.data[tmp.len] = '\0';
+        csv_field(&b, tmp.data, false);
+        csv_field(&b, rn->categories[it->category].id, false);
+        csv_field(&b, rn->categories[it->category].label ? rn->categories[it->category].label : "",
+                  false);
+        csv_field(&b, score, false);
+        const char *ids[RUN_MAX_CATALOG];
+        int m = 0;
+        for (int i = 0; i < rn->nreasons; i++)
+            if (it->reasons & ((uint64_t)1 << i))
+                ids[m++] = rn->reasons[i].id;
+        tmp.len = 0;
+        join(&tmp, ids, m);
+        buf_put(&tmp, "", 0);
+        tmp.data[tmp.len] = '\0';
+        csv_field(&b, tmp.data, false);
+        m = 0;
+        for (int i = 0; i < rn->nflags; i++)
+            if (it->flags & ((uint64_t)1 << i))
+                ids[m++] = rn->flags[i].id;
+        tmp.len = 0;
+        join(&tmp, ids, m);
+        buf_put(&tmp, "", 0);
+        tmp.data[tmp.len] = '\0';
+        csv_field(&b, tmp.data, false);
+        tmp.len = 0;
+        join(&tmp, it->recommendations, it->nrecommendations);
+        buf_put(&tmp, "", 0);
+        tmp.data[tmp.len] = '\0';
+        csv_field(&b, tmp.data, false);
+        buf_str(&b, "\r\n");
+    }
+    run_reply_and_cache(r, "text/csv; charset=utf-8", b.data, b.len);
+    free(tmp.data);
+    free(b.data);
+}
+
+void h_initiatives(hy_req *r, const char *arg)
+{
+    static const char *const allowed[] = {"survey", "category", "reason", "flag", "department",
+                                          "measure", "q", "sort", "limit", "offset", "format",
+                                          NULL};
+    (void)arg;
+    long limit, offset;
+    int sort, format;
+    if (http_params_allowed(r, allowed) < 0 ||
+        param_int_or_reply(r, "limit", 1, LIMIT_MAX, LIMIT_DEFAULT, &limit) < 0 ||
+        param_int_or_reply(r, "offset", 0, OFFSET_MAX, 0, &offset) < 0 ||
+        param_enum_or_reply(r, "sort", sorts, SORT_CODE, &sort) < 0 ||
+        param_enum_or_reply(r, "format", formats, 0, &format) < 0)
+        return;
+    if (run_reply_cached(r))
+        return;
+    run *rn = run_resolve_or_reply(r, http_param(r, "survey"));
+    if (rn == NULL)
+        return;
+    if (run_items_or_reply(r, rn) < 0) {
+        run_release(rn);
+        return;
+    }
+    int *idx = NULL;
+    json_t *doc = NULL;
+    filter f = {-1, -1, -1, http_param(r, "department"), http_param(r, "measure"),
+                http_param(r, "q")};
+    if (catalog_param(r, "category", rn->categories, rn->ncategories, &f.category) < 0 ||
+        catalog_param(r, "reason", rn->reasons, rn->nreasons, &f.reason) < 0 ||
+        catalog_param(r, "flag", rn->flags, rn->nflags, &f.flag) < 0)
+        goto out;
+    idx = malloc(((size_t)rn->nitems + 1) * sizeof *idx);
+    if (idx == NULL)
+        abort();
+    int n = 0;
+    for (int i = 0; i < rn->nitems; i++)
+        if (matches(&rn->items[i], &f))
+            idx[n++] = i;
+    if (sort != SORT_CODE) {
+        sort_run = rn;
+        sort_order = sort;
+        qsort(idx, (size_t)n, sizeof *idx, cmp_index);
+    }
+    if (format == 1) {
+        reply_csv(r, rn, idx, n);
+        goto out;
+    }
+    json_t *items = json_array();
+    for (long k = offset; k < n && k < offset + limit; k++)
+        json_array_append_new(items, run_item_json(rn, &rn->items[idx[k]]));
+    doc = json_pack("{s:i, s:I, s:I, s:o}", "total", n, "limit", (json_int_t)limit, "offset",
+                    (json_int_t)offset, "items", items);
+    run_reply_json_and_cache(r, doc);
+out:
+    json_decref(doc);
+    free(idx);
+    run_release(rn);
+}
+
+static const char *const sql_history =
+    "SELECT s.code, s.as_of::text, s.label, e.category, e.score::text,"
+    " (SELECT c->>'label' FROM jsonb_array_elements(rs.catalog->'categories') c"
+    "   WHERE c->>'id' = e.category LIMIT 1)"
+    " FROM surveys s"
+    " JOIN LATERAL (SELECT max(r.id) AS id FROM evaluation_runs r WHERE r.survey_id = s.id) lr"
+    "   ON lr.id IS NOT NULL"
+    " JOIN evaluation_runs r ON r.id = lr.id JOIN rule_sets rs ON rs.id = r.rule_set_id"
+    " JOIN evaluation_results e ON e.run_id = r.id"
+    " JOIN initiatives i ON i.id = e.initiative_id AND i.code = $1"
+    " ORDER BY s.as_of, s.code";
+
+void h_initiative(hy_req *r, const char *code)
+{
+    static const char *const allowed[] = {"survey", NULL};
+    if (http_params_allowed(r, allowed) < 0 || run_reply_cached(r))
+        return;
+    run *rn = run_resolve_or_reply(r, http_param(r, "survey"));
+    if (rn == NULL)
+        return;
+    if (run_items_or_reply(r, rn) < 0) {
+        run_release(rn);
+        return;
+    }
+    json_t *doc = NULL, *explained = NULL;
+    PGresult *res = NULL;
+    store_error err = {0};
+    const run_item *it = NULL;
+    for (int i = 0; i < rn->nitems && it == NULL; i++)
+        if (strcmp(rn->items[i].code, code) == 0)
+            it = &rn->items[i];
+    if (it == NULL) {
+        http_problem(r, 404, NULL, "initiative '%s' is not in the evaluation of survey '%s'",
+                     code, rn->survey_code);
+        goto out;
+    }
+    PGconn *c = db_conn(&err);
+    explained = c != NULL ? store_explain(c, rn->id, code, &err) : NULL;
+    if (explained == NULL) {
+        db_reply_error(r, &err);
+        goto out;
+    }
+    const char *params[] = {code};
+    res = db_query(sql_history, 1, params, &err);
+    if (res == NULL) {
+        db_reply_error(r, &err);
+        goto out;
+    }
+    json_t *history = json_array();
+    for (int i = 0; i < PQntuples(res); i++) {
+        json_t *survey = json_pack("{s:s, s:s, s:s?}", "code", PQgetvalue(res, i, 0), "as_of",
+                                   PQgetvalue(res, i, 1), "label",
+                                   PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2));
+        json_t *score = PQgetisnull(res, i, 4) ? json_null()
+                                               : jeng_number(strtod(PQgetvalue(res, i, 4), NULL));
+        json_array_append_new(
+            history, json_pack("{s:o, s:{s:s, s:s?}, s:o}", "survey", survey, "category", "id",
+                               PQgetvalue(res, i, 3), "label",
+                               PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5), "score",
+                               score));
+    }
+    doc = run_item_json(rn, it);
+    json_object_set_new(doc, "survey", run_survey_json(rn));
+    json_object_set_new(doc, "run", run_info_json(rn));
+    json_object_set(doc, "facts", json_object_get(explained, "facts"));
+    json_object_set(doc, "explanation", json_object_get(explained, "explanation"));
+    json_object_set_new(doc, "history", history);
+    run_reply_json_and_cache(r, doc);
+out:
+    PQclear(res);
+    json_decref(explained);
+    json_decref(doc);
+    run_release(rn);
+}

@@ -1,0 +1,59 @@
+/* h_status.c - operational endpoints: /health (a health document, not a problem), /rules, /metrics. */
+#include "app.h"
+#include "db.h"
+#include "handlers.h"
+#include "metrics.h"
+
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define METRICS_BUF (256 * 1024) /* the exposition of ~15 routes x 16 series fits with room */
+
+static const char *const no_params[] = {NULL};
+
+void h_health(hy_req *r, const char *arg)
+{
+    (void)arg;
+    if (http_params_allowed(r, no_params) < 0)
+        return;
+    bool up = db_ping();
+    json_t *doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:i}", "status",
+                            up ? "ok" : "unavailable", "database", up ? "ok" : "unreachable",
+                            "rules", "version", eng_rules_version(app.rules), "sha256",
+                            eng_rules_sha256(app.rules), "loaded_at", app.rules_loaded_iso,
+                            "worker", (int)getpid());
+    http_reply_json(r, up ? 200 : 503, doc);
+    json_decref(doc);
+}
+
+void h_rules(hy_req *r, const char *arg)
+{
+    (void)arg;
+    if (http_params_allowed(r, no_params) < 0)
+        return;
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "version",
+                            eng_rules_version(app.rules), "sha256", eng_rules_sha256(app.rules),
+                            "loaded_at", app.rules_loaded_iso, "file", app.config.rules_file,
+                            "source", eng_rules_source(app.rules), "checked_against_database",
+                            app.rules_checked_db);
+    http_reply_json(r, 200, doc);
+    json_decref(doc);
+}
+
+void h_metrics(hy_req *r, const char *arg)
+{
+    (void)arg;
+    if (http_params_allowed(r, no_params) < 0)
+        return;
+    char *buf = malloc(METRICS_BUF);
+    if (buf == NULL)
+        abort();
+    long n = metrics_write(buf, METRICS_BUF, eng_rules_version(app.rules),
+                           eng_rules_sha256(app.rules), app.rules_loaded_at);
+    if (n < 0)
+        http_problem(r, 500, NULL, "the metrics do not fit %d bytes", METRICS_BUF);
+    else
+        http_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf, (size_t)n, NULL);
+    free(buf);
+}

@@ -1,0 +1,24 @@
+/* h_summary.c - GET /api/v1/summary: counts by category, primary reason and flag of a survey's newest run. */
+#include "handlers.h"
+#include "run.h"
+
+void h_summary(hy_req *r, const char *arg)
+{
+    static const char *const allowed[] = {"survey", NULL};
+    (void)arg;
+    if (http_params_allowed(r, allowed) < 0 || run_reply_cached(r))
+        return;
+    run *rn = run_resolve_or_reply(r, http_param(r, "survey"));
+    if (rn == NULL)
+        return;
+    json_t *doc = json_pack("{s:o, s:o}", "survey", run_survey_json(rn), "run", run_info_json(rn));
+    /* The stored summary is exactly the API's {"total", "categories", "reasons", "flags"}. */
+    static const char *const keys[] = {"total", "categories", "reasons", "flags"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(rn->summary, keys[i]);
+        json_object_set(doc, keys[i], v != NULL ? v : json_null());
+    }
+    run_reply_json_and_cache(r, doc);
+    json_decref(doc);
+    run_release(rn);
+}

@@ -1,0 +1,333 @@
+/* http.c - query parsing with percent-decoding, parameter validation, response and problem+json writers. */
+#include "http.h"
+
+#include "json_eng.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes application/x-www-form-urlencoded text in place ('+' is a space). Returns the new
+ * length, or -1 on a malformed %XX. Hand-written: libfcgi has no decoder, and pulling in a URL
+ * library for 15 lines would not be simpler. */
+long http_url_decode(char *s)
+{
+    char *w = s;
+    for (const char *p = s; *p; p++) {
+        if (*p == '+') {
+            *w++ = ' ';
+        } else if (*p == '%') {
+            int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            *w++ = (char)(hi * 16 + lo);
+            p += 2;
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return (long)(w - s);
+}
+
+/* Valid UTF-8 without NUL and control characters other than tab. */
+static bool text_ok(const char *s, size_t len)
+{
+    json_t *j = json_stringn(s, len); /* jansson validates UTF-8 */
+    if (j == NULL)
+        return false;
+    json_decref(j);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
+            return false;
+    return strlen(s) == len;
+}
+
+const char *http_env(const hy_req *r, const char *name)
+{
+    return FCGX_GetParam(name, r->fcgi->envp);
+}
+
+int http_req_init(hy_req *r, FCGX_Request *f, long max_query)
+{
+    memset(r, 0, sizeof *r);
+    r->fcgi = f;
+    r->method = http_env(r, "REQUEST_METHOD");
+    if (r->method == NULL)
+        r->method = "GET";
+    r->head = strcmp(r->method, "HEAD") == 0;
+    /* One routing variable: DOCUMENT_URI, nginx's decoded and normalised $document_uri. Falls
+     * back to SCRIPT_NAME + PATH_INFO for other front ends. */
+    r->path = http_env(r, "DOCUMENT_URI");
+    if (r->path == NULL)
+        r->path = http_env(r, "SCRIPT_NAME");
+    if (r->path == NULL)
+        r->path = "/";
+    if (strlen(r->path) > HTTP_MAX_PATH) {
+        http_problem(r, 414, NULL, "the path is longer than %d bytes", HTTP_MAX_PATH);
+        return -1;
+    }
+    const char *q = http_env(r, "QUERY_STRING");
+    if (q == NULL || q[0] == '\0')
+        return 0;
+    size_t qlen = strlen(q);
+    if ((long)qlen > max_query) {
+        http_problem(r, 414, NULL, "the query string has %zu bytes; at most %ld are accepted",
+                     qlen, max_query);
+        return -1;
+    }
+    r->query_copy = strdup(q);
+    if (r->query_copy == NULL)
+        abort();
+    char *save = NULL;
+    for (char *pair = strtok_r(r->query_copy, "&", &save); pair != NULL;
+         pair = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(pair, '=');
+        char *value = "";
+        if (eq != NULL) {
+            *eq = '\0';
+            value = eq + 1;
+        }
+        long nl = http_url_decode(pair);
+        if (nl <= 0 || !text_ok(pair, (size_t)nl)) {
+            http_problem(r, 400, NULL, "a query parameter name is empty or not valid "
+                                       "percent-encoded UTF-8");
+            return -1;
+        }
+        long vl = http_url_decode(value);
+        if (vl < 0 || !text_ok(value, (size_t)vl)) {
+            http_problem(r, 400, pair, "parameter '%s' is not valid percent-encoded UTF-8", pair);
+            return -1;
+        }
+        if (vl > HTTP_MAX_VALUE) {
+            http_problem(r, 400, pair, "parameter '%s' is longer than %d bytes", pair,
+                         HTTP_MAX_VALUE);
+            return -1;
+        }
+        for (int i = 0; i < r->nparams; i++)
+            if (strcmp(r->params[i].name, pair) == 0) {
+                http_problem(r, 400, pair, "parameter '%s' is given more than once", pair);
+                return -1;
+            }
+        if (r->nparams == HTTP_MAX_PARAMS) {
+            http_problem(r, 400, NULL, "more than %d query parameters", HTTP_MAX_PARAMS);
+            return -1;
+        }
+        r->params[r->nparams].name = pair;
+        r->params[r->nparams].value = value;
+        r->nparams++;
+    }
+    return 0;
+}
+
+void http_req_cleanup(hy_req *r)
+{
+    free(r->query_copy);
+    r->query_copy = NULL;
+    r->nparams = 0;
+}
+
+const char *http_param(const hy_req *r, const char *name)
+{
+    for (int i = 0; i < r->nparams; i++)
+        if (strcmp(r->params[i].name, name) == 0)
+            return r->params[i].value;
+    return NULL;
+}
+
+int http_params_allowed(hy_req *r, const char *const *allowed)
+{
+    for (int i = 0; i < r->nparams; i++) {
+        bool ok = false;
+        for (const char *const *a = allowed; *a != NULL && !ok; a++)
+            ok = strcmp(*a, r->params[i].name) == 0;
+        if (!ok) {
+            char list[512] = "";
+            for (const char *const *a = allowed; *a != NULL; a++) {
+                if (list[0] != '\0')
+                    strncat(list, ", ", sizeof list - strlen(list) - 1);
+                strncat(list, *a, sizeof list - strlen(list) - 1);
+            }
+            http_problem(r, 400, r->params[i].name, "unknown parameter '%s' (accepted: %s)",
+                         r->params[i].name, list[0] != '\0' ? list : "none");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int param_int_or_reply(hy_req *r, const char *name, long lo, long hi, long def, long *out)
+{
+    const char *v = http_param(r, name);
+    if (v == NULL) {
+        *out = def;
+        return 0;
+    }
+    /* Digits only: strtol alone would accept " 5", "+5" and "5abc" silently. */
+    bool digits = v[0] != '\0' && strlen(v) <= 18;
+    for (const char *p = v; *p && digits; p++)
+        digits = (*p >= '0' && *p <= '9') || (p == v && *p == '-' && p[1] != '\0');
+    long n = digits ? strtol(v, NULL, 10) : 0;
+    if (!digits || n < lo || n > hi) {
+        http_problem(r, 400, name, "parameter '%s' must be an integer from %ld to %ld, not '%s'",
+                     name, lo, hi, v);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+int param_enum_or_reply(hy_req *r, const char *name, const char *const *choices, int def, int *out)
+{
+    const char *v = http_param(r, name);
+    if (v == NULL) {
+        *out = def;
+        return 0;
+    }
+    char list[256] = "";
+    for (int i = 0; choices[i] != NULL; i++) {
+        if (strcmp(choices[i], v) == 0) {
+            *out = i;
+            return 0;
+        }
+        if (i > 0)
+            strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, choices[i], sizeof list - strlen(list) - 1);
+    }
+    http_problem(r, 400, name, "parameter '%s' must be one of %s, not '%s'", name, list, v);
+    return -1;
+}
+
+void http_reply(hy_req *r, int status, const char *content_type, const char *body, size_t len,
+                const char *extra)
+{
+    if (r->status != 0)
+        return; /* answered already: a handler bug, never two responses */
+    char head[1024];
+    int n = snprintf(head, sizeof head,
+                     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "X-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\n%s\r\n",
+                     status, http_reason(status), content_type, len, extra ? extra : "");
+    if (n < 0 || (size_t)n >= sizeof head)
+        n = snprintf(head, sizeof head, "Status: 500 Internal Server Error\r\n\r\n");
+    FCGX_PutStr(head, n, r->fcgi->out);
+    if (!r->head && len > 0) {
+        /* FCGX_PutStr takes an int: write in chunks so bodies of any size go out whole. */
+        size_t off = 0;
+        while (off < len) {
+            size_t chunk = len - off > (1u << 30) ? (1u << 30) : len - off;
+            if (FCGX_PutStr(body + off, (int)chunk, r->fcgi->out) < 0)
+                break;
+            off += chunk;
+        }
+    }
+    r->status = status;
+    r->bytes_out = len;
+}
+
+char *http_dump(const json_t *doc, size_t *len)
+{
+    char *s = json_dumps(doc, JENG_DUMP_FLAGS);
+    if (s != NULL && len != NULL)
+        *len = strlen(s);
+    return s;
+}
+
+void http_reply_json(hy_req *r, int status, const json_t *doc)
+{
+    size_t len;
+    char *s = http_dump(doc, &len);
+    if (s == NULL) {
+        http_problem(r, 500, NULL, "the response could not be serialised");
+        return;
+    }
+    http_reply(r, status, "application/json; charset=utf-8", s, len, NULL);
+    free(s);
+}
+
+static const char *problem_type(int status, const char *param)
+{
+    if (param != NULL && status == 400)
+        return "urn:hyoka:problem:bad-parameter";
+    switch (status) {
+    case 400: return "urn:hyoka:problem:bad-request";
+    case 401: return "urn:hyoka:problem:unauthorized";
+    case 403: return "urn:hyoka:problem:forbidden";
+    case 404: return "urn:hyoka:problem:not-found";
+    case 405: return "urn:hyoka:problem:method-not-allowed";
+    case 413: return "urn:hyoka:problem:body-too-large";
+    case 414: return "urn:hyoka:problem:uri-too-long";
+    case 503: return "urn:hyoka:problem:database-unavailable";
+    default: return "urn:hyoka:problem:internal";
+    }
+}
+
+static void vproblem(hy_req *r, int status, const char *extra, const char *param, const char *fmt,
+                     va_list ap)
+{
+    char detail[1024];
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    json_t *doc = json_object();
+    json_object_set_new(doc, "type", json_string(problem_type(status, param)));
+    json_object_set_new(doc, "title", json_string(http_reason(status)));
+    json_object_set_new(doc, "status", json_integer(status));
+    /* Details quote what the client sent; a cut in the middle of a UTF-8 sequence or invalid
+     * bytes must not lose the whole answer. */
+    json_t *d = json_string(detail);
+    json_object_set_new(doc, "detail", d != NULL ? d : json_string("(detail not valid UTF-8)"));
+    if (param != NULL) {
+        json_t *p = json_string(param);
+        json_object_set_new(doc, "parameter", p != NULL ? p : json_string("?"));
+    }
+    char *s = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    http_reply(r, status, "application/problem+json; charset=utf-8", s ? s : "{}",
+               s ? strlen(s) : 2, extra);
+    free(s);
+}
+
+void http_problem(hy_req *r, int status, const char *param, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vproblem(r, status, NULL, param, fmt, ap);
+    va_end(ap);
+}
+
+void http_problem_h(hy_req *r, int status, const char *extra, const char *param, const char *fmt,
+                    ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vproblem(r, status, extra, param, fmt, ap);
+    va_end(ap);
+}

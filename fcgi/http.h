@@ -1,0 +1,75 @@
+/* http.h - one FastCGI request as handlers see it: method, path, decoded query parameters, and the
+ * only ways to answer (a body, JSON, or an RFC 9457 problem).
+ *
+ * Parameters are percent-decoded here (nginx passes QUERY_STRING raw) and must be valid UTF-8.
+ * A handler lists the parameters it accepts (http_params_allowed); any other is a 400 naming it.
+ * The *_or_reply helpers answer the error themselves and return -1, so a handler just returns.
+ * Every request is answered exactly once; http_finish answers 500 if a handler forgot.
+ *
+ * Ownership: strings returned by http_param/http_header live until http_req_cleanup.
+ */
+#ifndef HYOKA_FCGI_HTTP_H
+#define HYOKA_FCGI_HTTP_H
+
+#include <fcgiapp.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HTTP_MAX_PARAMS 32      /* query parameters in one request */
+#define HTTP_MAX_PATH 1024      /* bytes of the decoded path */
+#define HTTP_MAX_VALUE 1024     /* bytes of one decoded parameter value */
+
+typedef struct http_kv {
+    char *name;
+    char *value;
+} http_kv;
+
+typedef struct hy_req {
+    FCGX_Request *fcgi;
+    const char *method;     /* REQUEST_METHOD */
+    const char *path;       /* DOCUMENT_URI (decoded, normalised by nginx) */
+    bool head;              /* HEAD: answer like GET without the body */
+    http_kv params[HTTP_MAX_PARAMS];
+    int nparams;
+    char *query_copy;       /* decoded names and values point into it */
+    int status;             /* 0 until answered */
+    size_t bytes_out;
+} hy_req;
+
+/* Reads method, path and query from the FastCGI environment. Returns 0, or -1 after answering
+ * 400 (malformed, duplicate or too many parameters) or 414 (query longer than max_query). */
+int http_req_init(hy_req *r, FCGX_Request *f, long max_query);
+void http_req_cleanup(hy_req *r);
+
+const char *http_param(const hy_req *r, const char *name);     /* NULL if absent */
+const char *http_env(const hy_req *r, const char *name);       /* FastCGI param or NULL */
+
+/* 400 naming the first parameter not in the NULL-terminated `allowed` list; returns -1 then. */
+int http_params_allowed(hy_req *r, const char *const *allowed);
+/* Integer parameter in [lo, hi]; `def` when absent. -1 after a 400 naming it. */
+int param_int_or_reply(hy_req *r, const char *name, long lo, long hi, long def, long *out);
+/* One of `choices` (NULL-terminated); index in *out, `def` when absent. -1 after a 400. */
+int param_enum_or_reply(hy_req *r, const char *name, const char *const *choices, int def,
+                        int *out);
+
+/* Answers with a body. `extra` is NULL or header lines each ending in "\r\n". */
+void http_reply(hy_req *r, int status, const char *content_type, const char *body, size_t len,
+                const char *extra);
+/* Answers with `doc` serialised (application/json; charset=utf-8). Does not steal `doc`. */
+void http_reply_json(hy_req *r, int status, const json_t *doc);
+/* Serialises a document as the API does (compact, 15 significant digits). malloc'd, or NULL. */
+char *http_dump(const json_t *doc, size_t *len);
+/* application/problem+json {type, title, status, detail[, parameter]}; `param` may be NULL. */
+void http_problem(hy_req *r, int status, const char *param, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Same with extra header lines (e.g. "Allow: GET, HEAD\r\n"). */
+void http_problem_h(hy_req *r, int status, const char *extra, const char *param, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
+
+const char *http_reason(int status);
+/* Decodes application/x-www-form-urlencoded text in place ('+' is a space); returns the new
+ * length (the text may then contain NUL bytes), or -1 on a malformed %XX. */
+long http_url_decode(char *s);
+
+#endif

@@ -1,0 +1,28 @@
+/* metrics.h - counters for /metrics, shared by the master and every worker.
+ *
+ * metrics_init() creates one MAP_SHARED anonymous mapping before the workers are forked; every
+ * process then updates it with relaxed atomics, so /metrics served by any worker shows the whole
+ * server. Nothing here allocates after metrics_init.
+ */
+#ifndef HYOKA_FCGI_METRICS_H
+#define HYOKA_FCGI_METRICS_H
+
+#include <stddef.h>
+
+#define METRICS_MAX_ROUTES 32 /* route table entries + 1 for "unmatched" */
+
+/* Returns 0, or -1 if the mapping cannot be created (errno set). Call once, before fork(). */
+int metrics_init(void);
+/* One answered request: route index (route_count() for unmatched), HTTP status, seconds taken. */
+void metrics_request(int route, int status, double seconds);
+void metrics_db_error(void);
+void metrics_reload(int ok);          /* a SIGHUP reload: ok 1 = applied, 0 = refused */
+void metrics_worker_restart(void);    /* a worker that died unexpectedly was replaced */
+void metrics_cache(int hit);          /* cache lookup of a stored-run response */
+void metrics_set_workers(int n);      /* live workers, set by the master */
+/* Prometheus text exposition (version 0.0.4) into buf; returns the length, or -1 if it does not
+ * fit. `rules_version`/`rules_sha256` are the rules of the answering worker. */
+long metrics_write(char *buf, size_t n, const char *rules_version, const char *rules_sha256,
+                   double rules_loaded_at);
+
+#endif

@@ -1,0 +1,278 @@
+// core.js - what every view shares: state and cache, the hash routes, the survey catalogue, the
+// page chrome (navigation, survey selector, footer, live status) and the error panel.
+
+import { h } from './dom.js';
+import { apiGet, apiUrl, ApiError } from './api.js';
+import { warekiDate, warekiDateTime, asOfLabel } from './format.js';
+import { categoryTone, TONE_ICON } from './charts.js';
+
+/** How long a summary or list fetched once is reused while moving between views. */
+const CACHE_TTL_MS = 60000;
+const SEVERITY = {
+  critical: { label: '重大', icon: '‼' },
+  warning: { label: '警告', icon: '!' },
+  info: { label: '情報', icon: 'i' },
+};
+
+export const state = {
+  surveys: null,        // [{code, as_of, label}] from /surveys
+  defaultSurvey: null,  // the API's default survey code (that of /summary without ?survey=)
+  noRuns: null,         // the API's detail when no survey has a run yet (then there is no default)
+  cache: new Map(),     // API URL → {at, body}: summaries and lists, kept CACHE_TTL_MS
+  token: 0,             // render generation: a response for an older navigation is dropped
+  view: null,           // the view now on screen ('list' is updated in place)
+  firstRender: true,
+};
+
+/** rerender(): draws the current URL again. The router registers itself here, so views can offer
+ *  a retry button without importing the router. */
+let renderHook = () => {};
+export function setRenderHook(fn) { renderHook = fn; }
+export function rerender() { renderHook(); }
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+
+/** parseHash() → {name, arg, params} for '#/initiative/1-2-03?survey=2023'. */
+export function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const qpos = raw.indexOf('?');
+  const path = qpos < 0 ? raw : raw.slice(0, qpos);
+  const params = new URLSearchParams(qpos < 0 ? '' : raw.slice(qpos + 1));
+  const parts = path.split('/').filter(Boolean).map((p) => {
+    try { return decodeURIComponent(p); } catch { return p; }
+  });
+  return { name: parts[0] || 'summary', arg: parts.slice(1).join('/') || null, params };
+}
+
+/** link('list', {survey: '2023', reason: 'cost'}) → '#/list?survey=2023&reason=cost'. */
+export function link(name, params = {}, arg = null) {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+  const q = qs.toString();
+  return `#/${name}${arg ? `/${encodeURIComponent(arg)}` : ''}${q ? `?${q}` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+/** cached(path, params): GET through a short-lived cache, so moving between views does not
+ *  refetch the survey's summary; a new evaluation run shows up within CACHE_TTL_MS. */
+export async function cached(path, params = {}) {
+  const key = apiUrl(path, params);
+  const hit = state.cache.get(key);
+  if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.body;
+  const body = await apiGet(path, params);
+  state.cache.set(key, { at: Date.now(), body });
+  return body;
+}
+
+/** listOf(body, 'surveys') → the array of a list response, whichever shape the endpoint uses
+ *  ([...], {items: [...]}, {surveys: [...]}). */
+export function listOf(body, key) {
+  if (Array.isArray(body)) return body;
+  if (body && Array.isArray(body.items)) return body.items;
+  if (body && key && Array.isArray(body[key])) return body[key];
+  return [];
+}
+
+export async function ensureSurveys() {
+  if (state.surveys && (state.defaultSurvey || state.noRuns)) return;
+  const [surveys, summary] = await Promise.all([cached('surveys'), apiGet('summary').catch((e) => {
+    // 404 without ?survey= means no survey has an evaluation run yet: a state, not an error
+    if (e instanceof ApiError && e.status === 404) return { noRuns: e.detail || e.title };
+    throw e;
+  })]);
+  state.surveys = listOf(surveys, 'surveys');
+  state.noRuns = summary.noRuns || null;
+  state.defaultSurvey = (summary.survey && summary.survey.code) || null;
+  if (state.defaultSurvey) state.cache.set(apiUrl('summary', { survey: state.defaultSurvey }), { at: Date.now(), body: summary });
+  fillSurveySelect();
+}
+
+/** The survey's summary: categories, reasons and flags in rule-file order (our catalog of labels). */
+export function summaryOf(survey) {
+  return cached('summary', { survey });
+}
+
+export function surveyByCode(code) {
+  return (state.surveys || []).find((s) => s.code === code) || null;
+}
+
+export function surveyName(sv) {
+  if (!sv) return '';
+  return sv.label || asOfLabel(sv.as_of) || sv.code;
+}
+
+/** previousSurvey(code) → the evaluated survey just before this one (by as_of), or null. */
+export function previousSurvey(code) {
+  const list = (state.surveys || []).filter((s) => !(s.runs === 0 || s.latest_run === null))
+    .sort((a, b) => String(a.as_of).localeCompare(String(b.as_of)));
+  const i = list.findIndex((s) => s.code === code);
+  return i > 0 ? list[i - 1] : null;
+}
+
+export function compareCodes(a, b) {
+  const x = String(a).split('-'), y = String(b).split('-');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const p = Number(x[i] ?? -1), q = Number(y[i] ?? -1);
+    if (p !== q) return (Number.isNaN(p) || Number.isNaN(q)) ? String(x[i]).localeCompare(String(y[i])) : p - q;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+
+export function catalogTone(catalog, id) {
+  const cats = (catalog && catalog.categories) || [];
+  const i = cats.findIndex((c) => c.id === id);
+  return i < 0 ? 'mid' : categoryTone(i, cats.length);
+}
+
+export function categoryBadge(category, catalog, big = false) {
+  if (!category) return h('span', { class: 'muted' }, '—');
+  const tone = catalogTone(catalog, category.id);
+  return h('span', { class: `cat cat--${tone}${big ? ' cat--big' : ''}` },
+    h('span', { class: 'cat__icon', 'aria-hidden': 'true' }, TONE_ICON[tone]),
+    category.label || category.id);
+}
+
+export function severityBadge(severity) {
+  const sv = SEVERITY[severity] || SEVERITY.warning;
+  return h('span', { class: `sev sev--${severity in SEVERITY ? severity : 'warning'}` },
+    h('span', { class: 'sev__icon', 'aria-hidden': 'true' }, sv.icon), sv.label);
+}
+
+export function flagBadge(flag) {
+  const sev = flag.severity in SEVERITY ? flag.severity : 'warning';
+  return h('span', { class: `flag sev--${sev}`, title: `重要度: ${SEVERITY[sev].label}` },
+    h('span', { class: 'sev__icon', 'aria-hidden': 'true' }, SEVERITY[sev].icon), flag.label || flag.id,
+    h('span', { class: 'visually-hidden' }, `（${SEVERITY[sev].label}）`));
+}
+
+export function tableWrap(label, table) {
+  return h('div', { class: 'table-wrap', role: 'region', 'aria-label': label, tabindex: '0' }, table);
+}
+
+export function pageHeading(text, sub) {
+  return h('div', { class: 'page-head' },
+    h('h1', { id: 'page-title', tabindex: '-1' }, text),
+    sub ? h('p', { class: 'page-head__sub' }, sub) : null);
+}
+
+export function setStatus(text) {
+  document.getElementById('status').textContent = text;
+}
+
+export function setBusy(busy) {
+  const main = document.getElementById('main');
+  main.setAttribute('aria-busy', busy ? 'true' : 'false');
+  document.body.classList.toggle('is-loading', busy);
+  if (busy) setStatus('読み込み中…');
+}
+
+/** show(token, nodes, title): replaces the main content unless a newer navigation started. */
+export function show(token, nodes, title, viewName) {
+  if (token !== state.token) return false;
+  const main = document.getElementById('main');
+  main.replaceChildren(...nodes.flat().filter(Boolean));
+  document.title = `${title} | 取組評価ダッシュボード`;
+  const changed = state.view !== viewName;
+  state.view = viewName;
+  if (!state.firstRender && changed) {
+    const t = document.getElementById('page-title');
+    if (t) t.focus({ preventScroll: false });
+  }
+  state.firstRender = false;
+  return true;
+}
+
+export function updateNav(route) {
+  const active = route.name === 'initiative' ? 'list' : route.name;
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    if (a.dataset.nav === active) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+export function updateChrome(survey, summary) {
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    const name = a.dataset.nav;
+    a.setAttribute('href', link(name, { survey }));
+  }
+  document.getElementById('report-link').setAttribute('href', apiUrl('report', { survey, format: 'html' }));
+  const foot = document.getElementById('footer-run');
+  if (summary && summary.run) {
+    const r = summary.run;
+    const rules = r.rules || {};
+    foot.textContent = `表示中の評価: ${surveyName(summary.survey)}（評価番号 ${r.id ?? '—'}、${warekiDateTime(r.evaluated_at)}）`
+      + ` ・ 評価ルール ${rules.version ?? '—'}（SHA-256 ${String(rules.sha256 || '').slice(0, 12)}…）`;
+  } else {
+    foot.textContent = '';
+  }
+}
+
+export function fillSurveySelect() {
+  const sel = document.getElementById('survey-select');
+  const opts = state.surveys.map((sv) => {
+    const noRun = sv.runs === 0 || sv.latest_run === null;
+    const extra = sv.code === state.defaultSurvey ? '・最新の評価' : noRun ? '・未評価' : '';
+    return h('option', { value: sv.code, disabled: noRun }, `${surveyName(sv)}（${warekiDate(sv.as_of)}${extra}）`);
+  });
+  if (!opts.length) opts.push(h('option', { value: '' }, '調査がありません'));
+  else if (!state.defaultSurvey) opts.unshift(h('option', { value: '' }, '（評価結果なし）'));
+  sel.replaceChildren(...opts);
+  sel.disabled = !state.surveys.length;
+}
+
+export function syncSurveySelect(survey) {
+  const sel = document.getElementById('survey-select');
+  if (survey && ![...sel.options].some((o) => o.value === survey)) {
+    sel.append(h('option', { value: survey }, `${survey}（不明な調査）`));
+  }
+  sel.value = survey || '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** errorPanel(err, retry) → what the user reads instead of a blank page: what happened, what to
+ *  do, and (for 4xx) the API's own detail, which names the bad parameter. */
+export function errorPanel(err, retry, { inline = false, backHref = null, backText = '概要に戻る' } = {}) {
+  const e = err instanceof ApiError ? err : new ApiError('server', { detail: String(err && err.message || err) });
+  let title, advice;
+  if (e.kind === 'network') {
+    title = 'サーバーに接続できません';
+    advice = '評価データを提供するサーバーから応答がありません。しばらく待ってから「再試行」を押してください。'
+      + '繰り返し表示される場合は、システム管理者に連絡してください（hyoka のサービスが停止している可能性があります）。';
+  } else if (e.kind === 'server' && e.status === 503) {
+    title = 'データベースに接続できません';
+    advice = 'サーバーは動いていますが、データベースに接続できません。しばらく待ってから「再試行」を押してください。'
+      + '解決しない場合はシステム管理者に連絡してください。';
+  } else if (e.kind === 'busy') {
+    title = 'アクセスが集中しています';
+    advice = '短い時間に多くの要求がありました。数秒待ってから「再試行」を押してください。';
+  } else if (e.kind === 'server') {
+    title = 'サーバーでエラーが発生しました';
+    advice = '時間をおいて「再試行」を押してください。解決しない場合は、下の技術情報を添えてシステム管理者に連絡してください。';
+  } else if (e.status === 404) {
+    title = '見つかりません';
+    advice = '指定された調査または取組は存在しません。リンクが古い可能性があります。';
+  } else {
+    title = '指定された条件を処理できません';
+    advice = '条件の指定に誤りがあります。下の内容を確認し、条件を変更してください。';
+  }
+  const tech = [e.status ? `HTTP ${e.status}` : null, e.title || null, e.url || null].filter(Boolean).join(' ・ ');
+  return h('section', { class: `error-panel${inline ? ' error-panel--inline' : ''}`, role: 'alert', 'aria-labelledby': inline ? 'error-title' : 'page-title' },
+    h(inline ? 'h2' : 'h1', { id: inline ? 'error-title' : 'page-title', tabindex: '-1', class: 'error-panel__title' },
+      h('span', { class: 'error-panel__icon', 'aria-hidden': 'true' }, '!'), title),
+    h('p', null, advice),
+    e.detail && e.kind === 'client' ? h('p', { class: 'error-panel__detail' }, h('strong', null, '内容: '), e.detail) : null,
+    tech ? h('p', { class: 'error-panel__tech' }, `技術情報: ${tech}`) : null,
+    e.detail && e.kind !== 'client' ? h('p', { class: 'error-panel__tech' }, `サーバーからの詳細: ${e.detail}`) : null,
+    h('p', { class: 'error-panel__actions' },
+      e.kind === 'client'
+        ? h('a', { class: 'button', href: backHref || link('summary', {}) }, backText)
+        : h('button', { type: 'button', class: 'button button--primary', id: 'retry', onclick: retry }, '再試行')));
+}

@@ -1,0 +1,97 @@
+// view-groups.js - 所管課別 / 施策別: counts by category and mean score per department or measure,
+// sortable by column; each row leads to the filtered 取組一覧.
+
+import { h } from './dom.js';
+import { formatCount, formatScore } from './format.js';
+import { categoryTone, TONE_ICON, stackBar } from './charts.js';
+import { link, cached, listOf, summaryOf, compareCodes, tableWrap, pageHeading, show, updateChrome } from './core.js';
+
+
+/** countOf(row, id): a row's count for a category, whether the endpoint gives
+ *  categories: [{id, count}] or counts: {id: n}. */
+function countOf(row, id) {
+  if (Array.isArray(row.categories)) {
+    const c = row.categories.find((x) => x.id === id);
+    return c ? c.count : 0;
+  }
+  const obj = row.counts || row.categories || {};
+  return typeof obj[id] === 'number' ? obj[id] : 0;
+}
+
+function meanOf(row) {
+  for (const k of ['mean_score', 'score_mean', 'average_score', 'avg_score', 'mean']) {
+    if (typeof row[k] === 'number' || row[k] === null) return row[k];
+  }
+  if (row.score && typeof row.score === 'object') return row.score.mean ?? null;
+  return null;
+}
+
+/** Column orders of 所管課別 / 施策別 (the URL's ?order=): counts descending, mean score ascending
+ *  (weakest first), so the rows that need attention come first. */
+function groupComparator(order, nameOf, isDept) {
+  const byName = (a, b) => (isDept ? String(nameOf(a)).localeCompare(String(nameOf(b)), 'ja') : compareCodes(nameOf(a), nameOf(b)));
+  if (order === 'total') return (a, b) => (b.total ?? 0) - (a.total ?? 0) || byName(a, b);
+  if (order === 'score') {
+    return (a, b) => {
+      const x = meanOf(a), y = meanOf(b);
+      if (x === null || y === null) return (x === null) - (y === null) || byName(a, b);
+      return x - y || byName(a, b);
+    };
+  }
+  if (order && order.startsWith('cat:')) {
+    const id = order.slice(4);
+    return (a, b) => countOf(b, id) - countOf(a, id) || byName(a, b);
+  }
+  return isDept ? null : byName; // departments: the API's order (by name)
+}
+
+export async function groupView(kind, survey, token, route) {
+  const catalog = await summaryOf(survey);
+  updateChrome(survey, catalog);
+  const rows = listOf(await cached(kind, { survey }), kind);
+  const cats = catalog.categories || [];
+  const isDept = kind === 'departments';
+  const nameOf = (r) => (isDept ? (r.name ?? r.department ?? r.label ?? '') : (r.code ?? ''));
+  const order = route.params.get('order') || 'name';
+  const cmp = groupComparator(order, nameOf, isDept);
+  const sorted = cmp ? [...rows].sort(cmp) : [...rows];
+  const title = isDept ? '所管課別の状況' : '施策別の状況';
+  const sortHead = (key, label, cls, hint) => h('th', { scope: 'col', class: cls, 'aria-sort': order === key ? (key === 'score' ? 'ascending' : key === 'name' ? 'ascending' : 'descending') : null },
+    h('a', { href: link(kind, { survey, order: key === 'name' ? '' : key }), class: 'sort-link', 'data-order': key, title: hint },
+      order === key ? h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, key === 'score' || key === 'name' ? '▲ ' : '▼ ') : null, label));
+  const table = h('table', { class: 'data data--groups' },
+    h('caption', { class: 'visually-hidden' }, `${title}（列の見出しを選ぶと並べ替えます）`),
+    h('thead', null, h('tr', null,
+      sortHead('name', isDept ? '所管課' : '施策', '', '名前順に並べ替え'),
+      sortHead('total', '取組数', 'num nowrap', '取組数の多い順に並べ替え'),
+      cats.map((c, i) => sortHead(`cat:${c.id}`, [h('span', { 'aria-hidden': 'true', class: `cat-head--${categoryTone(i, cats.length)}` }, `${TONE_ICON[categoryTone(i, cats.length)]} `), c.label],
+        'num cat-col', `「${c.label}」の多い順に並べ替え`)),
+      sortHead('score', '平均スコア', 'num nowrap', '平均スコアの低い順に並べ替え'),
+      h('th', { scope: 'col', class: 'col-bar' }, '内訳'))),
+    h('tbody', null, sorted.map((r) => {
+      const key = nameOf(r);
+      const params = isDept ? { survey, department: key } : { survey, measure: key };
+      const parts = cats.map((c, i) => ({ label: c.label, count: countOf(r, c.id), tone: categoryTone(i, cats.length) }));
+      const total = r.total ?? r.count ?? parts.reduce((a, p) => a + p.count, 0);
+      return h('tr', null,
+        h('th', { scope: 'row' }, h('a', { href: link('list', params) },
+          isDept ? key : [h('span', { class: 'code' }, key), ' ', r.title || ''])),
+        h('td', { class: 'num' }, formatCount(total)),
+        parts.map((p) => h('td', { class: `num${p.count && p.tone !== 'good' ? ` count--${p.tone}` : ''}` }, formatCount(p.count))),
+        h('td', { class: 'num' }, formatScore(meanOf(r))),
+        h('td', { class: 'col-bar' }, stackBar(parts)));
+    })));
+  const hadFocus = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.order : null;
+  const shown = show(token, [
+    pageHeading(title, isDept
+      ? '所管課を選ぶと、その課の取組一覧を表示します。複数の課が所管する取組は、それぞれの課に数えています。列の見出しで並べ替えできます。'
+      : '施策を選ぶと、その施策の取組一覧を表示します。列の見出しで並べ替えできます。'),
+    rows.length === 0 ? h('p', { class: 'notice' }, '該当する取組はありません') : tableWrap(title, table),
+  ], title, kind);
+  // re-sorting redraws the table: keep the keyboard user on the header they chose
+  if (shown && hadFocus) {
+    const el = document.querySelector(`[data-order="${CSS.escape(hadFocus)}"]`);
+    if (el) el.focus();
+  }
+  return shown;
+}

@@ -1,0 +1,159 @@
+// view-initiative.js - 取組詳細: category, score, reasons and recommendations; the explanation (a
+// plain-Japanese conclusion, then every rule step with its values and file line); related KPIs,
+// facts and the history across surveys.
+
+import { h } from './dom.js';
+import { apiGet } from './api.js';
+import { warekiDate, warekiMonth, formatPercent, formatScore, formatValue, formatAmount } from './format.js';
+import { historyChart } from './charts.js';
+import {
+  link, cached, listOf, summaryOf, surveyName, categoryBadge, flagBadge, tableWrap, pageHeading, show, updateChrome,
+} from './core.js';
+import { point, attainmentOf } from './view-kpis.js';
+
+const KIND_LABEL = { derived: '派生値', reason: '理由', flag: 'フラグ', category: '評価区分', score: 'スコア' };
+
+
+function explanationList(steps, catalog) {
+  return h('ol', { class: 'explain' }, steps.map((st) => {
+    const hit = st.result === true;
+    const inputs = Object.entries(st.inputs || {});
+    let verdict;
+    if (st.kind === 'derived' || st.kind === 'score') verdict = `= ${formatValue(st.result)}`;
+    else if (st.result === true) verdict = st.kind === 'category' ? '一致（この区分）' : '該当';
+    else if (st.result === false) verdict = '該当しない';
+    else verdict = '判定できず（値なし）';
+    const label = st.kind === 'category' ? ((catalog.categories || []).find((c) => c.id === st.id) || {}).label
+      : st.kind === 'reason' ? ((catalog.reasons || []).find((c) => c.id === st.id) || {}).label
+        : st.kind === 'flag' ? ((catalog.flags || []).find((c) => c.id === st.id) || {}).label : null;
+    return h('li', { class: `explain__step${hit ? ' explain__step--hit' : ''}` },
+      h('div', { class: 'explain__head' },
+        h('span', { class: 'explain__kind' }, KIND_LABEL[st.kind] || st.kind),
+        h('code', { class: 'explain__id' }, st.id),
+        label ? h('span', { class: 'explain__label' }, label) : null,
+        h('span', { class: `explain__verdict${hit ? ' explain__verdict--hit' : ''}` },
+          hit ? h('span', { 'aria-hidden': 'true' }, '✔ ') : null, verdict)),
+      h('p', { class: 'explain__text' }, st.text || ''),
+      h('dl', { class: 'explain__facts' },
+        h('div', null, h('dt', null, '式'), h('dd', null, st.expression === null || st.expression === undefined
+          ? h('span', { class: 'muted' }, '（条件なし: 最後の区分）') : h('code', null, st.expression))),
+        inputs.length ? h('div', null, h('dt', null, '使った値'), h('dd', null, h('ul', { class: 'inputs' },
+          inputs.map(([k, v]) => h('li', null, h('code', null, k), ' = ', formatValue(v)))))) : null,
+        h('div', null, h('dt', null, '定義箇所'), h('dd', null, h('code', null, st.source || '—')))));
+  }));
+}
+
+/** explanationSummary(it, catalog) → the explanation's conclusion in plain Japanese: which
+ *  reasons and flags matched (with the values and the rule's line), and which category followed. */
+function explanationSummary(it, catalog) {
+  const steps = it.explanation || [];
+  const labelOf = (list, id) => ((list || []).find((x) => x.id === id) || {}).label || id;
+  const values = (st) => Object.entries(st.inputs || {}).map(([k, v]) => `${k} = ${formatValue(v)}`).join('、');
+  const where = (st) => String(st.source || '—').split('/').pop(); // 'default.cfg:51' (the steps show the full path)
+  const lines = [];
+  for (const st of steps.filter((x) => x.kind === 'reason' && x.result === true)) {
+    lines.push(h('li', null, '理由「', h('strong', null, labelOf(catalog.reasons, st.id)), '」に該当しました',
+      `（${values(st) || st.expression}。定義: ${where(st)}）。`));
+  }
+  for (const st of steps.filter((x) => x.kind === 'flag' && x.result === true)) {
+    lines.push(h('li', null, 'フラグ「', h('strong', null, labelOf(catalog.flags, st.id)), '」が付きました',
+      `（${values(st) || st.expression}。定義: ${where(st)}）。`));
+  }
+  const cat = steps.filter((x) => x.kind === 'category' && x.result === true).pop();
+  if (cat) {
+    const why = cat.expression === null || cat.expression === undefined
+      ? 'それより前の区分の条件にどれも一致しなかったため'
+      : `条件 ${cat.expression} に一致したため`;
+    lines.push(h('li', null, `${why}、評価区分は「`, h('strong', null, labelOf(catalog.categories, cat.id)),
+      `」です（定義: ${where(cat)}）。`));
+  }
+  if (!steps.some((x) => x.kind === 'reason' && x.result === true)) lines.unshift(h('li', null, '該当する理由はありません。'));
+  lines.push(h('li', null, typeof it.score === 'number'
+    ? `スコアは ${formatScore(it.score)} 点（100点満点、スコアの各要素の加重平均）です。`
+    : 'スコアは算出できませんでした（すべての要素の値がありません）。'));
+  return h('div', { class: 'explain-summary' }, h('h3', null, '判定の要約'), h('ul', null, lines));
+}
+
+export async function initiativeView(route, survey, token) {
+  const code = route.arg;
+  const [catalog, it, kpiBody] = await Promise.all([summaryOf(survey), apiGet(`initiatives/${encodeURIComponent(code)}`, { survey }),
+    cached('kpis', { survey }).catch(() => null)]);
+  updateChrome(survey, catalog);
+  const kpis = kpiBody === null ? null
+    : listOf(kpiBody, 'kpis').filter((k) => (k.initiatives || []).some((c) => (typeof c === 'string' ? c : c.code) === it.code));
+  const reasons = it.reasons || [];
+  const flags = it.flags || [];
+  const recs = it.recommendations || [];
+  const facts = Object.entries(it.facts || {});
+  const history = it.history || [];
+  const back = h('nav', { class: 'breadcrumb', 'aria-label': 'パンくずリスト' }, h('ol', null,
+    h('li', null, h('a', { href: link('summary', { survey }) }, '概要')),
+    h('li', null, h('a', { href: link('list', { survey }) }, '取組一覧')),
+    h('li', null, h('a', { href: link('list', { survey, measure: it.measure && it.measure.code }) }, `施策 ${it.measure ? it.measure.code : ''}`)),
+    h('li', { 'aria-current': 'page' }, it.code)));
+  const head = h('section', { class: 'detail-head' },
+    h('div', { class: 'detail-head__main' },
+      h('dl', { class: 'detail-meta' },
+        h('div', null, h('dt', null, '施策'), h('dd', null, it.measure ? `${it.measure.code} ${it.measure.title || ''}` : '—')),
+        h('div', null, h('dt', null, '所管課'), h('dd', null, (it.departments || []).join('、') || '—')),
+        h('div', null, h('dt', null, '調査'), h('dd', null, surveyName(it.survey || catalog.survey))))),
+    h('div', { class: 'detail-head__result' },
+      h('p', { class: 'detail-head__label' }, '評価区分'), categoryBadge(it.category, catalog, true),
+      h('p', { class: 'detail-head__label' }, 'スコア'),
+      h('p', { class: 'detail-head__score' }, formatScore(it.score), h('span', { class: 'detail-head__of' }, ' / 100'))));
+  const findings = h('section', { class: 'panel', 'aria-labelledby': 'find-h' },
+    h('h2', { id: 'find-h' }, '理由と対応'),
+    h('div', { class: 'findings' },
+      h('div', null, h('h3', null, '該当した理由'), reasons.length
+        ? h('ol', { class: 'plain-list' }, reasons.map((r, i) => h('li', null, r.label || r.id, i === 0 && reasons.length > 1 ? h('span', { class: 'tag' }, '主な理由') : null)))
+        : h('p', { class: 'muted' }, '該当する理由はありません')),
+      h('div', null, h('h3', null, 'フラグ'), flags.length
+        ? h('ul', { class: 'chips' }, flags.map((f) => h('li', null, flagBadge(f))))
+        : h('p', { class: 'muted' }, 'フラグはありません')),
+      h('div', { class: 'findings__recs' }, h('h3', null, '対応（推奨）'), recs.length
+        ? h('ol', { class: 'plain-list recs' }, recs.map((r) => h('li', null, r)))
+        : h('p', { class: 'muted' }, '特に対応の推奨はありません'))));
+  const explain = h('section', { class: 'panel', 'aria-labelledby': 'exp-h' },
+    h('h2', { id: 'exp-h' }, '評価の説明'),
+    h('p', { class: 'panel__note' }, '評価ルールを上から順に適用した結果です。各段階で、どのルール（種類・ID）が、どの値を使い、ルールファイルのどの行で定義されているかを示します。✔ は該当・一致した段階です。'),
+    (it.explanation || []).length
+      ? [explanationSummary(it, catalog), h('h3', { class: 'explain-steps-h' }, '評価の手順'), explanationList(it.explanation, catalog)]
+      : h('p', { class: 'muted' }, '説明はありません'));
+  const factTable = h('section', { class: 'panel', 'aria-labelledby': 'facts-h' },
+    h('h2', { id: 'facts-h' }, '評価に使った事実'),
+    facts.length ? tableWrap('評価に使った事実', h('table', { class: 'data data--facts' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, '名前'), h('th', { scope: 'col' }, '値'))),
+      h('tbody', null, facts.map(([k, v]) => h('tr', null, h('th', { scope: 'row' }, h('code', null, k)),
+        h('td', { class: v === null ? 'muted' : '' }, formatValue(v)))))))
+      : h('p', { class: 'muted' }, '事実はありません'));
+  const hist = h('section', { class: 'panel', 'aria-labelledby': 'hist-h' },
+    h('h2', { id: 'hist-h' }, '調査ごとの推移'),
+    history.length ? [
+      history.length > 1 ? h('figure', { class: 'history' }, historyChart(history.map((x) => ({ label: surveyName(x.survey), score: x.score }))),
+        h('figcaption', { class: 'visually-hidden' }, 'スコアの推移')) : null,
+      tableWrap('調査ごとの推移', h('table', { class: 'data' },
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, '調査'), h('th', { scope: 'col' }, '調査時点'),
+          h('th', { scope: 'col' }, '評価区分'), h('th', { scope: 'col', class: 'num' }, 'スコア'))),
+        h('tbody', null, history.map((x) => h('tr', null,
+          h('th', { scope: 'row' }, x.survey ? h('a', { href: link('initiative', { survey: x.survey.code }, it.code) }, surveyName(x.survey)) : '—'),
+          h('td', null, x.survey ? warekiDate(x.survey.as_of) : '—'),
+          h('td', null, categoryBadge(x.category, catalog)),
+          h('td', { class: 'num' }, formatScore(x.score)))))))]
+      : h('p', { class: 'muted' }, '過去の調査の評価はありません'));
+  const kpiSection = kpis && kpis.length ? h('section', { class: 'panel', 'aria-labelledby': 'kpi-h' },
+    h('h2', { id: 'kpi-h' }, '関連する指標'),
+    h('p', { class: 'panel__note' }, '事実 kpi_attainment は、これらの指標の達成度の平均です。'),
+    tableWrap('関連する指標', h('table', { class: 'data' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, '指標'), h('th', { scope: 'col' }, '基準 → 最新 → 目標'),
+        h('th', { scope: 'col', class: 'num' }, '達成度'))),
+      h('tbody', null, kpis.map((k) => {
+        const base = point(k, 'baseline') || {}, latest = point(k, 'latest'), target = point(k, 'target') || {};
+        const num = (v) => (typeof v === 'number' ? `${formatAmount(v)}${k.unit || ''}` : '—');
+        const att = attainmentOf(k, base, latest, target);
+        return h('tr', null, h('th', { scope: 'row' }, h('a', { href: link('kpis', { survey }) }, k.title || k.code)),
+          h('td', null, `${num(base.value)} → ${num(latest && latest.value)}（${latest && latest.date ? warekiMonth(latest.date) : '—'}）→ ${num(target.value)}`),
+          h('td', { class: 'num' }, typeof att === 'number' ? formatPercent(Math.round(att * 1000) / 10) : '—'));
+      }))))) : null;
+  return show(token, [back, pageHeading(`${it.code} ${it.title || ''}`), head, findings, explain, kpiSection, factTable, hist],
+    `${it.code} ${it.title || ''}`, `initiative:${it.code}`);
+}

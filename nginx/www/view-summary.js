@@ -1,0 +1,159 @@
+// view-summary.js - 概要: the survey's result as the seed report shows it (categories with a chart
+// and the change since the previous survey, reasons with responses, flags, projects).
+
+import { h } from './dom.js';
+import { apiUrl } from './api.js';
+import { warekiDate, warekiDateTime, asOfLabel, formatCount, formatPercent } from './format.js';
+import { categoryTone, TONE_ICON, donutChart } from './charts.js';
+import {
+  state, link, cached, listOf, summaryOf, surveyByCode, surveyName, previousSurvey, categoryBadge, severityBadge,
+  tableWrap, pageHeading, show, updateChrome,
+} from './core.js';
+
+const REASON_MARKS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+
+/** The 官民連携 projects table of the seed report (section 4 (3)); an optional part of 概要. */
+function projectSection(projects) {
+  if (projects === null) {
+    return h('section', { class: 'panel', 'aria-labelledby': 'proj-h' }, h('h2', { id: 'proj-h' }, '官民連携による地域課題解決検討プロジェクト'),
+      h('p', { class: 'muted' }, 'プロジェクトの一覧を取得できませんでした（/api/v1/projects）。'));
+  }
+  if (!projects.length) return null;
+  return h('section', { class: 'panel', 'aria-labelledby': 'proj-h' },
+    h('h2', { id: 'proj-h' }, '官民連携による地域課題解決検討プロジェクト'),
+    tableWrap('官民連携プロジェクト', h('table', { class: 'data' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, '取組状況'), h('th', { scope: 'col' }, '課題テーマ'),
+        h('th', { scope: 'col' }, '所管課'))),
+      h('tbody', null, projects.map((pr) => h('tr', null,
+        h('td', null, pr.stage || '—'), h('th', { scope: 'row' }, pr.theme), h('td', null, pr.department || '—')))))));
+}
+
+/** The change of one category against the previous survey, e.g. '前回 75件 → +7'. */
+function deltaNote(c, prevSummary) {
+  if (!prevSummary) return null;
+  const before = (prevSummary.categories || []).find((x) => x.id === c.id);
+  if (!before) return null;
+  const d = c.count - before.count;
+  const sign = d > 0 ? `+${formatCount(d)}` : d < 0 ? `−${formatCount(-d)}` : '±0';
+  return h('span', { class: 'cat-card__delta' },
+    `前回（${surveyName(prevSummary.survey)}）${formatCount(before.count)}件・${formatPercent(before.percent)}　`,
+    h('strong', null, `${sign}件`));
+}
+
+export async function summaryView(route, survey, token) {
+  const prev = previousSurvey(survey);
+  const [sum, projects, prevSummary] = await Promise.all([summaryOf(survey),
+    cached('projects').then((b) => listOf(b, 'projects')).catch(() => null),
+    prev ? summaryOf(prev.code).catch(() => null) : null]);
+  const sv = sum.survey || surveyByCode(survey) || { code: survey };
+  const cats = sum.categories || [];
+  const reasons = sum.reasons || [];
+  const flags = sum.flags || [];
+  const total = sum.total ?? cats.reduce((a, c) => a + (c.count || 0), 0);
+  const run = sum.run || {};
+  const rules = run.rules || {};
+  updateChrome(survey, sum);
+
+  const cards = h('ol', { class: 'cat-cards', 'aria-label': '評価区分別の取組数' },
+    cats.map((c, i) => {
+      const tone = categoryTone(i, cats.length);
+      return h('li', { class: `cat-card cat-card--${tone}` },
+        h('a', { class: 'cat-card__link', href: link('list', { survey, category: c.id }) },
+          h('span', { class: 'cat-card__head' },
+            h('span', { class: 'cat-card__icon', 'aria-hidden': 'true' }, TONE_ICON[tone]),
+            h('span', { class: 'cat-card__label' }, `(${i + 1}) ${c.label}`)),
+          h('span', { class: 'cat-card__nums' },
+            h('span', { class: 'cat-card__count' }, formatCount(c.count), h('span', { class: 'cat-card__unit' }, '件')),
+            h('span', { class: 'cat-card__pct' }, formatPercent(c.percent))),
+          deltaNote(c, prevSummary),
+          h('span', { class: 'cat-card__more' }, '取組を見る')),
+        c.response ? h('p', { class: 'cat-card__response' }, h('span', { class: 'tag' }, '対応'), c.response) : null);
+    }));
+
+  const resultTable = h('table', { class: 'data data--seed' },
+    h('caption', { class: 'visually-hidden' }, '調査結果'),
+    h('thead', null, h('tr', null,
+      h('th', { scope: 'col' }, '調査結果'), h('th', { scope: 'col', class: 'num' }, '取組数'), h('th', { scope: 'col', class: 'num' }, '割合'))),
+    h('tbody', null, cats.map((c, i) => h('tr', null,
+      h('th', { scope: 'row' }, h('a', { href: link('list', { survey, category: c.id }) },
+        categoryBadge({ id: c.id, label: `(${i + 1}) ${c.label}` }, sum))),
+      h('td', { class: 'num' }, formatCount(c.count)),
+      h('td', { class: 'num' }, formatPercent(c.percent))))),
+    h('tfoot', null, h('tr', null,
+      h('th', { scope: 'row' }, '合計'), h('td', { class: 'num' }, formatCount(total)),
+      h('td', { class: 'num' }, formatPercent(total > 0 ? 100 : 0)))));
+
+  const reasonTotal = reasons.reduce((a, r) => a + (r.count || 0), 0);
+  const reasonSection = h('section', { class: 'panel', 'aria-labelledby': 'reasons-h' },
+    h('h2', { id: 'reasons-h' }, '課題がある取組とその対応'),
+    reasons.length === 0
+      ? h('p', { class: 'muted' }, 'この評価ルールには理由が定義されていません。')
+      : [h('p', { class: 'panel__note' }, '取組数は主な理由（最初に該当した理由）で数えています。理由を選ぶと該当する取組の一覧を表示します。'),
+        tableWrap('課題・進捗していない理由', h('table', { class: 'data data--reasons data--reflow' },
+          h('thead', null, h('tr', null,
+            h('th', { scope: 'col' }, '課題・進捗していない理由'), h('th', { scope: 'col', class: 'num' }, '取組数'),
+            h('th', { scope: 'col' }, '対応策'))),
+          h('tbody', null, reasons.map((r, i) => h('tr', null,
+            h('th', { scope: 'row' }, h('a', { href: link('list', { survey, reason: r.id }) },
+              h('span', { class: 'mark' }, `(${REASON_MARKS[i] || i + 1})`), ' ', r.label)),
+            h('td', { class: 'num', 'data-label': '取組数' }, formatCount(r.count)),
+            h('td', { 'data-label': '対応策' }, r.response || h('span', { class: 'muted' }, '（対応策の定義なし）'))))),
+          h('tfoot', null, h('tr', null, h('th', { scope: 'row' }, '合計'),
+            h('td', { class: 'num' }, formatCount(reasonTotal)), h('td', { class: 'empty-cell' }))))) ]);
+
+  const flagSection = h('section', { class: 'panel', 'aria-labelledby': 'flags-h' },
+    h('h2', { id: 'flags-h' }, '注意フラグ'),
+    flags.length === 0
+      ? h('p', { class: 'muted' }, 'この評価ルールにはフラグが定義されていません。')
+      : tableWrap('注意フラグ', h('table', { class: 'data' },
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'フラグ'), h('th', { scope: 'col' }, '重要度'),
+          h('th', { scope: 'col', class: 'num' }, '取組数'))),
+        h('tbody', null, flags.map((f) => h('tr', null,
+          h('th', { scope: 'row' }, h('a', { href: link('list', { survey, flag: f.id }) }, f.label)),
+          h('td', null, severityBadge(f.severity)),
+          h('td', { class: 'num' }, formatCount(f.count))))))));
+
+  const meta = h('dl', { class: 'run-meta' },
+    h('div', null, h('dt', null, '調査時点'), h('dd', null, `${warekiDate(sv.as_of)}（${asOfLabel(sv.as_of)}）`)),
+    h('div', null, h('dt', null, '調査対象'), h('dd', null, `${formatCount(total)} 取組`)),
+    h('div', null, h('dt', null, '評価日時'), h('dd', null, run.evaluated_at ? warekiDateTime(run.evaluated_at) : '—')),
+    h('div', null, h('dt', null, '評価ルール'), h('dd', null, `版 ${rules.version ?? '—'}`, ' ',
+      h('code', { class: 'sha', title: rules.sha256 || '' }, `SHA-256 ${String(rules.sha256 || '').slice(0, 12)}…`))));
+
+  const actions = h('p', { class: 'page-actions' },
+    h('a', { class: 'button button--small', href: apiUrl('report', { survey, format: 'html' }), target: '_blank', rel: 'noopener', id: 'report-button' },
+      '報告書を開く', h('span', { class: 'visually-hidden' }, '（新しいタブ）')),
+    h('button', { type: 'button', class: 'button button--small', onclick: () => window.print() }, 'この画面を印刷'));
+  return show(token, [
+    pageHeading(`${surveyName(sv)}の進捗状況`, '評価区分別の取組数と割合、課題がある取組の理由と対応策'),
+    actions,
+    meta,
+    total === 0 ? h('p', { class: 'notice' }, 'この調査には評価対象の取組がありません。') : null,
+    h('section', { class: 'summary-top', 'aria-label': '調査結果' },
+      cards,
+      h('div', { class: 'overview' },
+        h('figure', { class: 'overview__chart' }, donutChart(cats, total),
+          h('figcaption', { class: 'legend' }, cats.map((c, i) => {
+            const tone = categoryTone(i, cats.length);
+            return h('span', { class: 'legend__item' }, h('span', { class: `swatch swatch--${tone}`, 'aria-hidden': 'true' }),
+              h('span', { 'aria-hidden': 'true' }, TONE_ICON[tone]), ` ${c.label}`);
+          }))),
+        tableWrap('調査結果', resultTable))),
+    reasonSection,
+    flagSection,
+    projectSection(projects),
+  ], `${surveyName(sv)} 概要`, 'summary');
+}
+
+
+export async function noRunsView(route, survey, token) {
+  return show(token, [
+    pageHeading('評価結果がまだありません'),
+    h('section', { class: 'notice' },
+      h('p', null, 'どの調査についても評価が実行されていないため、表示できる結果がありません。'),
+      h('p', null, '各課の進捗報告を取り込み（hyoka import）、評価を実行する（hyoka evaluate または POST /api/v1/evaluations）と、ここに結果が表示されます。'),
+      h('p', { class: 'error-panel__tech' }, `サーバーからの詳細: ${state.noRuns}`),
+      state.surveys.length ? null : h('p', null, '調査（surveys.csv）もまだ登録されていません。')),
+  ], '評価結果がまだありません', 'noruns');
+}

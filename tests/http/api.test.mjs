@@ -1,0 +1,329 @@
+// api.test.mjs - the HTTP API through the real nginx, hyoka-fcgi and PostgreSQL (started by run.sh):
+// every endpoint and filter against the stored run (`hyoka evaluate --format json` of the same run),
+// every error status, unknown and malformed parameters, SQL-injection strings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+const base = process.env.HYOKA_URL;
+const dir = process.env.HYOKA_STACK_DIR;
+assert.ok(base && dir, 'HYOKA_URL and HYOKA_STACK_DIR must be set (tests/http/run.sh does it)');
+const stored = JSON.parse(readFileSync(`${dir}/evaluate-2023.json`, 'utf8'));
+const stored2022 = JSON.parse(readFileSync(`${dir}/evaluate-2022.json`, 'utf8'));
+
+async function get(path, init) {
+  const res = await fetch(base + path, init);
+  const text = await res.text();
+  let json = null;
+  if ((res.headers.get('content-type') || '').includes('json')) json = JSON.parse(text);
+  return { status: res.status, type: res.headers.get('content-type'), text, json, headers: res.headers };
+}
+
+function isProblem(r, status, parameter) {
+  assert.equal(r.status, status, `${status} expected, got ${r.status}: ${r.text}`);
+  assert.match(r.type, /^application\/problem\+json/);
+  for (const k of ['type', 'title', 'status', 'detail']) assert.ok(k in r.json, `problem has ${k}`);
+  assert.equal(r.json.status, status);
+  if (parameter !== undefined) assert.equal(r.json.parameter, parameter, r.text);
+  assert.doesNotMatch(r.text, /PQ|libpq|SQL|ERROR:|\.c:\d+/, 'no internals in problems');
+}
+
+// Numeric-segment order of codes, as the SPEC fixes it.
+function codeCmp(a, b) {
+  const sa = a.match(/\d+|\D+/g), sb = b.match(/\d+|\D+/g);
+  for (let i = 0; i < Math.min(sa.length, sb.length); i++) {
+    const x = sa[i], y = sb[i];
+    if (/^\d/.test(x) && /^\d/.test(y)) { if (+x !== +y) return +x - +y; }
+    else if (x !== y) return x < y ? -1 : 1;
+  }
+  return sa.length - sb.length;
+}
+
+const asciiLower = (s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+const strip = (it) => ({ code: it.code, title: it.title, measure: it.measure, departments: it.departments,
+  score: it.score, category: it.category, reasons: it.reasons, flags: it.flags,
+  recommendations: it.recommendations });
+
+test('summary equals the stored run (seed: 105 = 82/9/14, reasons 5/5/4)', async () => {
+  const r = await get('/api/v1/summary');
+  assert.equal(r.status, 200);
+  assert.match(r.type, /^application\/json; charset=utf-8/);
+  assert.equal(r.json.survey.code, '2023');
+  assert.equal(r.json.survey.label, '令和5年度末');
+  assert.equal(r.json.run.id, stored.run.id);
+  assert.equal(r.json.run.rules.sha256, stored.run.rules.sha256);
+  assert.equal(r.json.total, 105);
+  assert.deepEqual(r.json.categories.map((c) => [c.id, c.count, c.percent]),
+    [['on_track', 82, 78.1], ['delayed', 9, 8.6], ['stalled', 14, 13.3]]);
+  assert.deepEqual(r.json.reasons.map((c) => c.count), [5, 5, 4]);
+  assert.deepEqual(r.json.categories, stored.summary.categories);
+  assert.deepEqual(r.json.reasons, stored.summary.reasons);
+  assert.deepEqual(r.json.flags, stored.summary.flags);
+  const old = await get('/api/v1/summary?survey=2022');
+  assert.equal(old.json.survey.code, '2022');
+  assert.deepEqual(old.json.categories, stored2022.summary.categories);
+});
+
+test('initiatives: every item equals the stored result, in numeric code order', async () => {
+  const r = await get('/api/v1/initiatives?limit=500');
+  assert.equal(r.status, 200);
+  assert.equal(r.json.total, stored.results.length);
+  assert.equal(r.json.limit, 500);
+  assert.equal(r.json.offset, 0);
+  assert.deepEqual(r.json.items.map(strip), stored.results.map(strip));
+  const codes = r.json.items.map((i) => i.code);
+  assert.deepEqual(codes, [...codes].sort(codeCmp));
+  assert.equal((await get('/api/v1/initiatives')).json.items.length, 50, 'default limit 50');
+});
+
+test('initiatives: filters match the stored run', async () => {
+  const all = stored.results;
+  const cases = [
+    ['category=stalled', (i) => i.category.id === 'stalled'],
+    ['reason=cost', (i) => i.reasons.some((x) => x.id === 'cost')],
+    ['flag=delay', (i) => i.flags.some((x) => x.id === 'delay')],
+    ['department=' + encodeURIComponent('情報政策課'), (i) => i.departments.includes('情報政策課')],
+    ['measure=1-1', (i) => i.measure.code === '1-1'],
+    ['q=' + encodeURIComponent('オンライン'), (i) => i.code.includes('オンライン') || i.title.includes('オンライン')],
+    ['q=1-2-0', (i) => i.code.includes('1-2-0') || i.title.includes('1-2-0')],
+    ['q=dx', (i) => asciiLower(i.code).includes('dx') || asciiLower(i.title).includes('dx')],
+    ['category=on_track&flag=delay', (i) => i.category.id === 'on_track' && i.flags.some((x) => x.id === 'delay')],
+    ['survey=2023&reason=context&category=stalled', (i) => i.category.id === 'stalled' && i.reasons.some((x) => x.id === 'context')],
+  ];
+  for (const [q, pred] of cases) {
+    const r = await get('/api/v1/initiatives?limit=500&' + q);
+    assert.equal(r.status, 200, q);
+    const want = all.filter(pred).map((i) => i.code);
+    assert.deepEqual(r.json.items.map((i) => i.code), want, q);
+    assert.equal(r.json.total, want.length, q);
+  }
+  assert.ok((await get('/api/v1/initiatives?category=stalled')).json.total === 14);
+  assert.ok((await get('/api/v1/initiatives?q=dx')).json.total > 0, 'the demo has DX initiatives');
+});
+
+test('initiatives: sort orders with tie-breaks and nulls last, paging', async () => {
+  const all = stored.results;
+  const byScore = (dir) => [...all].sort((a, b) => {
+    if ((a.score === null) !== (b.score === null)) return a.score === null ? 1 : -1;
+    if (a.score !== b.score) return dir * (a.score - b.score);
+    return codeCmp(a.code, b.code);
+  }).map((i) => i.code);
+  for (const [sort, want] of [['score', byScore(1)], ['-score', byScore(-1)],
+    ['title', [...all].sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : codeCmp(a.code, b.code))).map((i) => i.code)],
+    ['code', all.map((i) => i.code)]]) {
+    const r = await get(`/api/v1/initiatives?limit=500&sort=${encodeURIComponent(sort)}`);
+    assert.deepEqual(r.json.items.map((i) => i.code), want, sort);
+  }
+  const page = await get('/api/v1/initiatives?sort=-score&limit=7&offset=10');
+  assert.deepEqual(page.json.items.map((i) => i.code), byScore(-1).slice(10, 17));
+  const past = await get('/api/v1/initiatives?offset=1000');
+  assert.equal(past.json.items.length, 0);
+  assert.equal(past.json.total, 105);
+});
+
+test('initiatives: format=csv is UTF-8 with BOM and every matching row', async () => {
+  const r = await get('/api/v1/initiatives?format=csv&category=stalled&limit=1');
+  assert.equal(r.status, 200);
+  assert.match(r.type, /^text\/csv; charset=utf-8/);
+  const raw = Buffer.from(await (await fetch(base + '/api/v1/initiatives?format=csv')).arrayBuffer());
+  assert.deepEqual([...raw.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  const lines = r.text.replace(/^\uFEFF/, '').trim().split('\r\n');
+  assert.equal(lines.length, 1 + 14, 'header + 14 stalled rows, no paging');
+  assert.match(lines[0], /^code,title,/);
+  const all = raw.toString('utf8').trim().split('\r\n');
+  assert.equal(all.length, 106);
+});
+
+test('initiative detail: ITEM + facts + explanation + history', async () => {
+  const item = stored.results.find((i) => i.category.id === 'stalled' && i.reasons.length > 0);
+  const r = await get('/api/v1/initiatives/' + encodeURIComponent(item.code));
+  assert.equal(r.status, 200);
+  assert.deepEqual(strip(r.json), strip(item));
+  assert.deepEqual(r.json.facts, item.facts);
+  assert.ok(Array.isArray(r.json.explanation) && r.json.explanation.length > 0);
+  const kinds = new Set(r.json.explanation.map((s) => s.kind));
+  for (const k of ['reason', 'category', 'score']) assert.ok(kinds.has(k), `explains ${k}`);
+  for (const s of r.json.explanation) {
+    for (const k of ['kind', 'id', 'source', 'expression', 'inputs', 'result', 'text']) assert.ok(k in s, `step has ${k}`);
+    assert.match(s.source, /default\.cfg:\d+$/);
+  }
+  const cat = r.json.explanation.filter((s) => s.kind === 'category').at(-1);
+  assert.equal(cat.id, item.category.id, 'categories listed up to the match');
+  assert.deepEqual(r.json.history.map((h) => h.survey.code), ['2022', '2023']);
+  assert.equal(r.json.history[1].category.id, item.category.id);
+  assert.equal(r.json.history[1].score, item.score);
+  const old = stored2022.results.find((i) => i.code === item.code);
+  if (old) assert.equal(r.json.history[0].category.id, old.category.id);
+  isProblem(await get('/api/v1/initiatives/9-9-99'), 404);
+  isProblem(await get('/api/v1/initiatives/' + encodeURIComponent(item.code) + '?survey=1999'), 404);
+});
+
+test('lists: surveys, departments, measures, kpis, projects, rules (JSON and CSV)', async () => {
+  const s = await get('/api/v1/surveys');
+  assert.deepEqual(s.json.items.map((x) => x.code), ['2022', '2023']);
+  assert.equal(s.json.items[1].latest_run.id, stored.run.id);
+
+  const d = await get('/api/v1/departments');
+  const wantDept = new Map();
+  for (const i of stored.results) for (const dep of i.departments) wantDept.set(dep, (wantDept.get(dep) || 0) + 1);
+  assert.equal(d.json.total, wantDept.size);
+  for (const x of d.json.items) {
+    assert.equal(x.total, wantDept.get(x.name), x.name);
+    assert.equal(Object.values(x.counts).reduce((a, b) => a + b, 0), x.total);
+  }
+  const info = d.json.items.find((x) => x.name === '情報政策課');
+  const mine = stored.results.filter((i) => i.departments.includes('情報政策課'));
+  const scored = mine.filter((i) => i.score !== null);
+  assert.equal(info.counts.stalled, mine.filter((i) => i.category.id === 'stalled').length);
+  assert.ok(Math.abs(info.mean_score - scored.reduce((a, i) => a + i.score, 0) / scored.length) < 0.051);
+
+  const m = await get('/api/v1/measures?survey=2023');
+  const measures = new Set(stored.results.map((i) => i.measure.code));
+  assert.equal(m.json.total, measures.size);
+  const mcodes = m.json.items.map((x) => x.code);
+  assert.deepEqual(mcodes, [...mcodes].sort(codeCmp));
+  assert.equal(m.json.items.reduce((a, x) => a + x.total, 0), 105);
+
+  const k = await get('/api/v1/kpis');
+  assert.ok(k.json.total > 0);
+  for (const x of k.json.items) {
+    if (x.latest.value !== null && x.target.value !== x.baseline.value) {
+      const want = (x.latest.value - x.baseline.value) / (x.target.value - x.baseline.value);
+      assert.ok(Math.abs(x.attainment - want) < 0.0006, x.code);
+    }
+  }
+  const p = await get('/api/v1/projects');
+  assert.ok(p.json.total >= 1 && p.json.items[0].theme);
+
+  for (const path of ['surveys', 'departments', 'measures', 'kpis', 'projects']) {
+    const c = await get(`/api/v1/${path}?format=csv`);
+    assert.equal(c.status, 200, path);
+    assert.match(c.type, /^text\/csv/);
+    const json = await get(`/api/v1/${path}`);
+    assert.equal(c.text.trim().split('\r\n').length, json.json.items.length + 1, path);
+  }
+
+  const rules = await get('/api/v1/rules');
+  assert.equal(rules.json.sha256, stored.run.rules.sha256);
+  for (const k2 of ['version', 'sha256', 'loaded_at', 'source']) assert.ok(rules.json[k2], k2);
+});
+
+test('report (md, html) and health', async () => {
+  const md = await get('/api/v1/report?format=md');
+  assert.equal(md.status, 200);
+  assert.match(md.type, /^text\/markdown/);
+  assert.match(md.text, /82/);
+  assert.match(md.text, /令和5年度末/);
+  const html = await get('/api/v1/report?format=html&survey=2022');
+  assert.match(html.type, /^text\/html/);
+  isProblem(await get('/api/v1/report?format=pdf'), 400, 'format');
+  const h = await get('/api/v1/health');
+  assert.equal(h.status, 200);
+  assert.equal(h.json.status, 'ok');
+  assert.match(h.type, /^application\/json/);
+});
+
+test('metrics: Prometheus text with requests, latency, rules, reloads', async () => {
+  await get('/api/v1/summary');
+  await get('/api/v1/initiatives?limit=0');
+  const r = await get('/api/v1/metrics');
+  assert.equal(r.status, 200);
+  assert.match(r.type, /^text\/plain; version=0\.0\.4/);
+  assert.match(r.text, /^hyoka_http_requests_total\{route="\/api\/v1\/summary",status="200"\} [1-9]\d*$/m);
+  assert.match(r.text, /^hyoka_http_requests_total\{route="\/api\/v1\/initiatives",status="400"\} [1-9]\d*$/m);
+  assert.match(r.text, /^hyoka_http_request_duration_seconds_bucket\{route="\/api\/v1\/summary",le="\+Inf"\} [1-9]\d*$/m);
+  assert.match(r.text, new RegExp(`^hyoka_rules_info\\{version="2024\\.1",sha256="${stored.run.rules.sha256}"\\} 1$`, 'm'));
+  assert.match(r.text, /^hyoka_reloads_total\{result="ok"\} 0$/m);
+  assert.match(r.text, /^hyoka_workers [1-9]\d*$/m);
+  assert.match(r.text, /^hyoka_db_errors_total \d+$/m);
+});
+
+test('errors: 400 naming the parameter, 404, 405 with Allow, 414', async () => {
+  const bad = [
+    ['/api/v1/initiatives?limit=0', 'limit'], ['/api/v1/initiatives?limit=501', 'limit'],
+    ['/api/v1/initiatives?limit=abc', 'limit'], ['/api/v1/initiatives?limit=5x', 'limit'],
+    ['/api/v1/initiatives?limit=%2B5', 'limit'], ['/api/v1/initiatives?offset=-1', 'offset'],
+    ['/api/v1/initiatives?sort=score,code', 'sort'], ['/api/v1/initiatives?format=xml', 'format'],
+    ['/api/v1/initiatives?category=nope', 'category'], ['/api/v1/initiatives?reason=nope', 'reason'],
+    ['/api/v1/initiatives?flag=nope', 'flag'], ['/api/v1/initiatives?colour=red', 'colour'],
+    ['/api/v1/summary?surveys=2023', 'surveys'], ['/api/v1/health?x=1', 'x'],
+    ['/api/v1/initiatives?limit=5&limit=6', 'limit'], ['/api/v1/initiatives?q=%ZZ', 'q'],
+    ['/api/v1/initiatives?q=%FF%FE', 'q'], ['/api/v1/initiatives?q=a%00b', 'q'],
+  ];
+  for (const [path, param] of bad) isProblem(await get(path), 400, param);
+  isProblem(await get('/api/v1/summary?survey=1999'), 404, 'survey');
+  isProblem(await get('/api/v1/nowhere'), 404);
+  isProblem(await get('/api/v2/summary'), 404);
+  const m = await get('/api/v1/summary', { method: 'DELETE' });
+  isProblem(m, 405);
+  assert.match(m.headers.get('allow'), /GET/);
+  const p = await get('/api/v1/evaluations');
+  isProblem(p, 405);
+  assert.equal(p.headers.get('allow'), 'POST');
+  isProblem(await get('/api/v1/initiatives?q=' + 'x'.repeat(9000)), 414);
+  const head = await fetch(base + '/api/v1/summary', { method: 'HEAD' });
+  assert.equal(head.status, 200);
+});
+
+test('SQL injection strings in every parameter change nothing', async () => {
+  const evil = ["' OR '1'='1", "1; DROP TABLE evaluation_runs; --", "\\'; SELECT pg_sleep(5); --",
+    '2023\' UNION SELECT 1--', '%', '_', "'); DELETE FROM surveys; --"];
+  const params = ['survey', 'category', 'reason', 'flag', 'department', 'measure', 'q', 'sort', 'limit', 'offset', 'format'];
+  for (const e of evil) {
+    for (const p of params) {
+      const r = await get(`/api/v1/initiatives?${p}=${encodeURIComponent(e)}`);
+      assert.ok([200, 400, 404].includes(r.status), `${p}=${e}: ${r.status}`);
+      if (r.status === 200) assert.equal(r.json.total, 0, `${p}=${e} matched something`);
+    }
+    for (const path of ['/api/v1/summary?survey=', '/api/v1/kpis?survey=', '/api/v1/report?survey=',
+      '/api/v1/departments?survey=', '/api/v1/initiatives/']) {
+      const r = await get(path + encodeURIComponent(e));
+      assert.ok([400, 404].includes(r.status), `${path}${e}: ${r.status}`);
+    }
+  }
+  const s = await get('/api/v1/summary');
+  assert.equal(s.json.total, 105);
+  assert.equal((await get('/api/v1/surveys')).json.total, 2);
+});
+
+test('POST /evaluations: no token 401, bad token 403, bad body 400, oversized 413, good 201', async () => {
+  const url = base + '/api/v1/evaluations';
+  const tok = { Authorization: 'Bearer ' + process.env.HYOKA_TOKEN };
+  let r = await fetch(url, { method: 'POST' });
+  assert.equal(r.status, 401);
+  assert.match(r.headers.get('www-authenticate') || '', /Bearer/);
+  r = await fetch(url, { method: 'POST', headers: { Authorization: 'Bearer wrong' } });
+  assert.equal(r.status, 403);
+  r = await fetch(url, { method: 'POST', headers: { Authorization: 'Basic eDp5' } });
+  assert.equal(r.status, 401);
+  // A bad token with a huge body: refused before the body matters (403, not 413).
+  r = await fetch(url, { method: 'POST', headers: { Authorization: 'Bearer wrong' }, body: 'x'.repeat(900000) });
+  assert.equal(r.status, 403);
+  r = await fetch(url, { method: 'POST', headers: tok, body: 'x'.repeat(2 * 1024 * 1024) });
+  assert.equal(r.status, 413);
+  assert.match(r.headers.get('content-type'), /problem\+json/);
+  for (const body of ['{', '[]', '{"survey": 2023}', '{"survey": "2023", "x": 1}', '{"survey":"a","survey":"b"}']) {
+    r = await fetch(url, { method: 'POST', headers: tok, body });
+    assert.equal(r.status, 400, body);
+    assert.match(r.headers.get('content-type'), /problem\+json/);
+  }
+  r = await fetch(url, { method: 'POST', headers: tok, body: '{"survey": "1999"}' });
+  assert.equal(r.status, 404);
+  const before = (await get('/api/v1/summary')).json.run.id;
+  r = await fetch(url, { method: 'POST', headers: tok, body: '{"survey": "2022"}' });
+  assert.equal(r.status, 201);
+  assert.equal(r.headers.get('location'), '/api/v1/summary?survey=2022');
+  const doc = await r.json();
+  assert.equal(doc.survey.code, '2022');
+  assert.ok(doc.run.id > before);
+  assert.deepEqual(doc.categories, stored2022.summary.categories);
+  r = await fetch(url, { method: 'POST', headers: tok });
+  assert.equal(r.status, 201);
+  const latest = (await r.json()).run.id;
+  // The cache saw the NOTIFY: the default survey's summary now comes from the new run.
+  const after = await get('/api/v1/summary');
+  assert.equal(after.json.run.id, latest);
+  assert.match(doc.run.evaluated_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
+  assert.equal(after.json.run.evaluated_at.length, doc.run.evaluated_at.length, 'same format as GET');
+  assert.equal((await get('/api/v1/summary?survey=2022')).json.run.id, doc.run.id);
+});

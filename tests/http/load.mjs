@@ -1,0 +1,51 @@
+// load.mjs - steady concurrent GETs for the operations checks of tests/http/run.sh: prints one JSON
+// line {total, statuses, failures} and exits 1 if any answer was not allowed or was cut off.
+//   node load.mjs --seconds 5 --concurrency 8 --allow 200,503 [--ready-file F] URL...
+// --ready-file F is created after the first 50 answers.
+// A failure is: a network error or a body cut short (fetch throws), a status not in --allow, or a
+// non-200 answer that is not a JSON problem document.
+const args = process.argv.slice(2);
+let seconds = 5, concurrency = 8, allow = [200], stopFile = null, readyFile = null;
+const urls = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--seconds') seconds = +args[++i];
+  else if (args[i] === '--concurrency') concurrency = +args[++i];
+  else if (args[i] === '--allow') allow = args[++i].split(',').map(Number);
+  else if (args[i] === '--until-file') stopFile = args[++i];
+  else if (args[i] === '--ready-file') readyFile = args[++i];
+  else urls.push(args[i]);
+}
+import { existsSync, writeFileSync } from 'node:fs';
+const deadline = Date.now() + seconds * 1000;
+const statuses = {};
+const failures = [];
+let total = 0;
+
+async function one(url) {
+  const t = Date.now();
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(30000) });
+    const bytes = Buffer.from(await res.arrayBuffer()); // throws if the body is cut off
+    const len = res.headers.get('content-length');
+    if (len !== null && bytes.length !== +len) throw new Error(`body ${bytes.length} of ${len} bytes`);
+    const text = bytes.toString('utf8');
+    statuses[res.status] = (statuses[res.status] || 0) + 1;
+    if (!allow.includes(res.status)) failures.push({ url, status: res.status, body: text.slice(0, 200), t });
+    else if (res.status !== 200) {
+      const doc = JSON.parse(text);
+      if (doc.status !== res.status || !doc.title) failures.push({ url, status: res.status, body: text.slice(0, 200), t });
+    } else if ((res.headers.get('content-type') || '').includes('json')) JSON.parse(text);
+  } catch (e) {
+    failures.push({ url, error: String(e.cause?.code || e.message), t });
+  }
+  total++;
+  if (total === 50 && readyFile) writeFileSync(readyFile, 'ready\n'); // run.sh acts once load flows
+}
+
+async function worker(k) {
+  let i = k;
+  while (Date.now() < deadline && !(stopFile && existsSync(stopFile))) await one(urls[i++ % urls.length]);
+}
+await Promise.all(Array.from({ length: concurrency }, (_, k) => worker(k)));
+console.log(JSON.stringify({ total, statuses, failures: failures.slice(0, 20), nfailures: failures.length }));
+process.exit(failures.length ? 1 : 0);

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# run.sh - black-box tier "http": the API through the real nginx -> hyoka-fcgi -> PostgreSQL stack
+# (scripts/stack.sh in a mktemp folder): every endpoint, filter and error (api.test.mjs), then the
+# operations under load (load.mjs): SIGHUP with a good and a broken rule file, PostgreSQL stopped
+# and started, SIGTERM. Bounded in time; everything started here is stopped by PID on exit.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+source scripts/stack.sh
+: "${HYOKA_BUILD:=$root/build}"
+export HYOKA_BUILD
+
+dir=$(mktemp -d /tmp/hyoka-http-XXXXXX)
+loadpid=
+cleanup() {
+    [ -n "$loadpid" ] && kill "$loadpid" 2>/dev/null
+    stop_pidfile "$dir/fd0.pid" 5
+    stack_down "$dir"
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+failed=0
+passed=0
+ok() { log "ok: $*"; passed=$((passed + 1)); }
+fail() { log "FAIL: $*"; failed=$((failed + 1)); }
+check() { # check NAME CMD...
+    local name=$1
+    shift
+    if "$@"; then ok "$name"; else fail "$name"; fi
+}
+status_of() { curl -s -o /dev/null -w '%{http_code}' "$HYOKA_URL$1"; }
+rules_version() { curl -s "$HYOKA_URL/api/v1/rules" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).version))'; }
+# every_version V N: N answers of /rules in a row all say version V (any worker may answer).
+every_version() {
+    local want=$1 n=$2 v
+    for _ in $(seq 1 "$n"); do
+        v=$(rules_version)
+        [ "$v" = "$want" ] || { log "got version '$v', want '$want'"; return 1; }
+    done
+}
+# load SECONDS ALLOW OUT: starts load.mjs in the background (loadpid) and waits until it flows.
+load() {
+    rm -f "$dir/ready"
+    node tests/http/load.mjs --seconds "$1" --concurrency 6 --allow "$2" --ready-file "$dir/ready" \
+        "${load_urls[@]}" >"$3" &
+    loadpid=$!
+    for _ in $(seq 1 100); do [ -e "$dir/ready" ] && break; sleep 0.05; done
+    [ -e "$dir/ready" ] || fail "load did not start"
+}
+metric() { curl -s "$HYOKA_URL/api/v1/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+
+cp config/rules/default.cfg "$dir/rules.cfg"
+export HYOKA_RULES=$dir/rules.cfg HYOKA_WORKERS=4
+port=$(free_port) || die "no free port"
+stack_up "$dir" "$port" demo || exit 1
+master=$(cat "$dir/hyoka-fcgi.pid")
+load_urls=("$HYOKA_URL/api/v1/summary" "$HYOKA_URL/api/v1/initiatives?sort=-score&limit=100"
+    "$HYOKA_URL/api/v1/initiatives?format=csv" "$HYOKA_URL/api/v1/initiatives/1-2-01"
+    "$HYOKA_URL/api/v1/departments" "$HYOKA_URL/api/v1/surveys" "$HYOKA_URL/api/v1/kpis")
+
+# ---- 1. the API ----------------------------------------------------------------------------
+log "== API: endpoints, filters, errors, injection, POST (tests/http/api.test.mjs)"
+if timeout 300 node --test --test-reporter=spec tests/http/api.test.mjs; then
+    ok "API checks"
+else
+    fail "API checks"
+fi
+
+# ---- 2. reload: good rules, then broken rules, under load ----------------------------------
+log "== SIGHUP reload with a good and a broken rule file while requests run"
+v0=$(rules_version)
+load 8 200 "$dir/load-reload.json"
+sed -i 's/^version = .*/version = "2024.1-reloaded";/' "$dir/rules.cfg"
+kill -HUP "$master"
+for _ in $(seq 1 50); do [ "$(rules_version)" = 2024.1-reloaded ] && break; sleep 0.1; done
+sleep 0.5
+check "good rules in use after SIGHUP (was $v0)" every_version 2024.1-reloaded 20
+# Broken: an unknown name inside an expression (file:line:col) - must be refused.
+sed -i '0,/progress_ratio >= thresholds/s//progres_ratio >= thresholds/' "$dir/rules.cfg"
+grep -q progres_ratio "$dir/rules.cfg" || fail "could not break the rule file"
+kill -HUP "$master"
+sleep 1.5
+check "broken rules refused, last good rules still in use" every_version 2024.1-reloaded 20
+check "the refusal is logged with file:line:col" \
+    grep -Eq "rules\.cfg:[0-9]+:[0-9]+: .*progres_ratio" "$dir/hyoka-fcgi.log"
+check "reload counters: 1 ok, 1 refused" test "$(metric 'hyoka_reloads_total{result="ok"}')/$(metric 'hyoka_reloads_total{result="refused"}')" = 1/1
+wait "$loadpid"
+rc=$?
+loadpid=
+cat "$dir/load-reload.json" >&2
+check "no failed request during both reloads" test "$rc" -eq 0
+
+# ---- 3. PostgreSQL stopped and started under load ------------------------------------------
+log "== PostgreSQL stopped and started while requests run"
+workers_before=$(pgrep -P "$master" | sort | tr '\n' ' ')
+pgport=$PGPORT
+load 8 200,503 "$dir/load-pg.json"
+pg_stop "$dir"
+sleep 1
+check "health is 503 while the database is down" test "$(status_of /api/v1/health)" = 503
+check "health while down is a JSON document with status unavailable" \
+    bash -c "curl -s '$HYOKA_URL/api/v1/health' | grep -q '\"status\":\"unavailable\"'"
+check "a database read is 503 problem+json while down" \
+    bash -c "curl -s -D - '$HYOKA_URL/api/v1/surveys' | grep -qi 'content-type: application/problem+json'"
+pg_start "$dir" "$pgport" >/dev/null 2>&1 || fail "postgres did not restart"
+t0=$(date +%s%N)
+back=0
+for _ in $(seq 1 40); do
+    if [ "$(status_of /api/v1/surveys)" = 200 ]; then back=1; break; fi
+    sleep 0.05
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "answers again ${ms} ms after PostgreSQL is back (limit 2000)" test "$back" -eq 1 -a "$ms" -le 2000
+wait "$loadpid"
+rc=$?
+loadpid=
+cat "$dir/load-pg.json" >&2
+check "during the outage every answer was 200 or a 503 problem, none cut off" test "$rc" -eq 0
+workers_after=$(pgrep -P "$master" | sort | tr '\n' ' ')
+check "no worker died (PIDs unchanged: $workers_after)" test "$workers_before" = "$workers_after"
+check "no worker restarts counted" test "$(metric hyoka_worker_restarts_total)" = 0
+# A worker that dies (here: SIGKILL) is replaced and counted; requests keep being answered.
+victim=$(pgrep -P "$master" | head -1)
+kill -KILL "$victim"
+sleep 0.6
+check "a killed worker is replaced (4 workers again, $victim gone)" \
+    bash -c "[ \$(pgrep -P $master | wc -l) -eq 4 ] && ! pgrep -P $master | grep -qx $victim"
+check "the restart is counted" test "$(metric hyoka_worker_restarts_total)" = 1
+check "still answering after the worker died" test "$(status_of /api/v1/summary)" = 200
+
+# ---- 4. a second instance, --check-config --------------------------------------------------
+log "== a second instance on the same socket, --check-config"
+sed -i 's/progres_ratio >= thresholds/progress_ratio >= thresholds/' "$dir/rules.cfg" # good again
+"$HYOKA_BUILD/fcgi/hyoka-fcgi" --config "$dir/hyoka.cfg" >"$dir/second.log" 2>&1 &
+second=$!
+wait "$second"
+rc=$?
+check "a second instance refuses to take over the live socket (exit $rc)" test "$rc" -ne 0
+check "it says why" grep -q "another server is listening on" "$dir/second.log"
+check "the first instance still answers" test "$(status_of /api/v1/summary)" = 200
+check "--check-config accepts the stack's config" "$HYOKA_BUILD/fcgi/hyoka-fcgi" --check-config --config "$dir/hyoka.cfg"
+printf 'rules = { file = "r.cfg"; };\nserver = {\n  workers = 0;\n  colour = "red";\n};\n' >"$dir/bad.cfg"
+"$HYOKA_BUILD/fcgi/hyoka-fcgi" --check-config --config "$dir/bad.cfg" >"$dir/check.out" 2>&1
+rc=$?
+check "--check-config refuses a bad config (exit $rc = 1)" test "$rc" -eq 1
+check "... naming bad.cfg:3 (workers range)" grep -q "bad.cfg:3:.*server.workers: 0 is outside 1..256" "$dir/check.out"
+check "... and bad.cfg:4 (unknown key)" grep -q "bad.cfg:4:.*unknown key 'colour'" "$dir/check.out"
+
+# The socket handed over on fd 0 (spawn-fcgi; systemd's StandardInput=socket works the same way).
+printf 'database = { conninfo = "host=127.0.0.1 port=%s dbname=hyoka user=hyoka_web"; };\nrules = { file = "%s"; };\nserver = { workers = 1; };\n' \
+    "$PGPORT" "$dir/rules.cfg" >"$dir/fd0.cfg"
+spawn-fcgi -s "$dir/fd0.sock" -P "$dir/fd0.pid" -- "$HYOKA_BUILD/fcgi/hyoka-fcgi" --config "$dir/fd0.cfg" >/dev/null 2>&1
+sleep 0.3
+fd0_out=$(REQUEST_METHOD=GET DOCUMENT_URI=/api/v1/summary QUERY_STRING=survey=2023 \
+    timeout 10 cgi-fcgi -bind -connect "$dir/fd0.sock" 2>&1)
+check "serves the socket passed on fd 0 (spawn-fcgi)" \
+    bash -c '[[ "$1" == "Status: 200 OK"* && "$1" == *"\"total\":105"* ]]' _ "$fd0_out"
+[ -f "$dir/fd0.pid" ] && kill -TERM "$(cat "$dir/fd0.pid")" 2>/dev/null
+
+# ---- 5. SIGTERM under load -----------------------------------------------------------------
+log "== SIGTERM while requests run"
+load 4 200,502 "$dir/load-term.json"
+sleep 0.5
+kill -TERM "$master"
+wait "$master"
+rc=$?
+check "hyoka-fcgi exits 0 after SIGTERM" test "$rc" -eq 0
+check "the socket is removed" test ! -e "$dir/hyoka.sock"
+wait "$loadpid"
+rc=$?
+loadpid=
+cat "$dir/load-term.json" >&2
+check "no request cut off by SIGTERM (200, then nginx's 502 problem)" test "$rc" -eq 0
+check "after the stop, API clients get a JSON 502 from nginx" \
+    bash -c "curl -s -D - '$HYOKA_URL/api/v1/summary' | grep -qi 'content-type: application/problem+json'"
+
+echo "http: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
