@@ -219,6 +219,10 @@ static void format_percent(const json_t *v, char *out, size_t n)
 
 /* The sections, each from its own query. All write to d; return -1 with err on failure. */
 
+/* KPI outcomes show each KPI's latest observation, as the published report does (it is written
+ * months after the survey date and quotes 令和6年10月 figures in a 令和5年度末 report); a value
+ * dated after the survey is marked so. kpi_attainment, the rules' fact, stays "as of the survey". */
+
 static int section_kpis(PGconn *c, doc *d, const char *as_of, store_error *err)
 {
     char limit[24];
@@ -230,10 +234,11 @@ static int section_kpis(PGconn *c, doc *d, const char *as_of, store_error *err)
         "       trim_scale(lv.value)::text, lv.date::text, "
         "       CASE WHEN k.target_value <> k.baseline_value AND lv.value IS NOT NULL "
         "            THEN round((lv.value - k.baseline_value) / (k.target_value - k.baseline_value)"
-        "                       * 100, 1)::text END "
+        "                       * 100, 1)::text END, "
+        "       lv.date > $1::date "
         "  FROM kpis k LEFT JOIN LATERAL ("
         "       SELECT kv.value, kv.date FROM kpi_values kv "
-        "        WHERE kv.kpi_id = k.id AND kv.date <= $1::date ORDER BY kv.date DESC LIMIT 1) lv "
+        "        WHERE kv.kpi_id = k.id ORDER BY kv.date DESC LIMIT 1) lv "
         "       ON true ORDER BY k.code LIMIT $2",
         2, params, "reading KPIs", err);
     if (res == NULL)
@@ -251,7 +256,7 @@ static int section_kpis(PGconn *c, doc *d, const char *as_of, store_error *err)
         para(d, title);
         const char *unit = val(res, i, 1);
         if (val(res, i, 5) == NULL) {
-            snprintf(line, sizeof line, "調査時点までの実績値なし（基準値 %s%s）",
+            snprintf(line, sizeof line, "実績値なし（基準値 %s%s）",
                      val(res, i, 2) ? val(res, i, 2) : "-", unit);
         } else {
             if (wareki_month_iso(val(res, i, 6), latest, sizeof latest) < 0)
@@ -261,8 +266,11 @@ static int section_kpis(PGconn *c, doc *d, const char *as_of, store_error *err)
             int len = snprintf(line, sizeof line, "%s %s%s (%s %s%s)", latest, val(res, i, 5), unit,
                                base, val(res, i, 2) ? val(res, i, 2) : "-", unit);
             if (val(res, i, 7) != NULL && len > 0 && (size_t)len < sizeof line)
-                snprintf(line + len, sizeof line - (size_t)len, "　目標 %s%s、達成率 %s%%",
-                         val(res, i, 4), unit, val(res, i, 7));
+                len += snprintf(line + len, sizeof line - (size_t)len, "　目標 %s%s、達成率 %s%%",
+                                val(res, i, 4), unit, val(res, i, 7));
+            const char *after = val(res, i, 8);
+            if (after != NULL && strcmp(after, "t") == 0 && len > 0 && (size_t)len < sizeof line)
+                snprintf(line + len, sizeof line - (size_t)len, "（調査時点後の最新値）");
         }
         para(d, line);
     }
