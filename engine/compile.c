@@ -37,6 +37,7 @@ typedef struct compiler {
     int errors;
     int code_cap, const_cap, ref_cap, owned_cap;
     int sp; /* stack depth while emitting */
+    int reg_code_cap, reg_const_cap;
 } compiler;
 
 static void *xrealloc(void *p, size_t size)
@@ -718,6 +719,209 @@ static void gen(compiler *cc, const node *n)
     }
 }
 
+/* ---- register code (for regvm.c) --------------------------------------------------------- */
+
+/* The tree once more, as typed register code: numbers are doubles with NaN for null, booleans
+ * 0 / 1 / 0.5 (null). Types are all known here, so no instruction checks one at run time. Each
+ * function returns an RX_* operand, or -1 when the register VM cannot represent the node (the
+ * rule set then keeps the stack VM). */
+#define REG_NO (-1)
+
+static int reg_const(compiler *cc, double v)
+{
+    expr_prog *p = cc->prog;
+    if (p->nreg_consts == cc->reg_const_cap) {
+        cc->reg_const_cap = cc->reg_const_cap ? cc->reg_const_cap * 2 : 8;
+        p->reg_consts = xrealloc(p->reg_consts, (size_t)cc->reg_const_cap * sizeof *p->reg_consts);
+    }
+    p->reg_consts[p->nreg_consts] = v;
+    return RX_CONST | p->nreg_consts++;
+}
+
+/* Emits `d = op(a, b, c)` into a new temporary and returns it; REG_NO if an operand is. */
+static int reg_emit(compiler *cc, reg_op op, int a, int b, int c)
+{
+    if (a == REG_NO || b == REG_NO || c == REG_NO)
+        return REG_NO;
+    expr_prog *p = cc->prog;
+    if (p->nreg_code == cc->reg_code_cap) {
+        cc->reg_code_cap = cc->reg_code_cap ? cc->reg_code_cap * 2 : 16;
+        p->reg_code = xrealloc(p->reg_code, (size_t)cc->reg_code_cap * sizeof *p->reg_code);
+    }
+    int d = RX_TEMP | p->nreg_code;
+    p->reg_code[p->nreg_code++] = (reg_insn){op, d, a, b, c};
+    return d;
+}
+
+/* A string operand: a name of type string (its slot) or a string or null literal. */
+static int reg_string(compiler *cc, const node *n)
+{
+    if (n->kind == N_NAME && n->type == ENG_STR)
+        return RX_SLOT | n->slot;
+    if (n->kind == N_CONST && (n->value.type == ENG_STR || n->value.type == ENG_NULL))
+        return RX_SCONST | add_const(cc, n->value);
+    return REG_NO;
+}
+
+/* The type two operands of == != are compared as (the other side's when one is null). */
+static eng_type operand_type(const node *a, const node *b)
+{
+    return known(a->type) ? a->type : b->type;
+}
+
+/* n as a value of type `want` (ENG_NUM or ENG_BOOL). */
+static int reg_gen(compiler *cc, const node *n, eng_type want)
+{
+    if (want != ENG_NUM && want != ENG_BOOL)
+        return REG_NO;
+    if (n->type != want && n->type != ENG_NULL)
+        return REG_NO; /* only where the checker let a type through as unknown */
+    switch (n->kind) {
+    case N_CONST:
+        if (n->value.type == ENG_NULL)
+            return reg_const(cc, want == ENG_NUM ? NAN : 0.5);
+        if (n->value.type == ENG_NUM)
+            return reg_const(cc, n->value.as.num);
+        if (n->value.type == ENG_BOOL)
+            return reg_const(cc, n->value.as.b ? 1.0 : 0.0);
+        return REG_NO;
+    case N_NAME:
+        return n->type == want ? RX_SLOT | n->slot : REG_NO; /* not one of unknown type */
+    case N_UNARY:
+        if (n->op == T_MINUS)
+            return reg_emit(cc, R_NEG, reg_gen(cc, n->a, ENG_NUM), 0, 0);
+        return reg_emit(cc, R_NOT, reg_gen(cc, n->a, ENG_BOOL), 0, 0);
+    case N_BINARY: {
+        expr_op o = binary_op(n->op);
+        switch (o) {
+        case OP_ADD:
+        case OP_SUB:
+        case OP_MUL:
+        case OP_DIV:
+        case OP_LT:
+        case OP_LE:
+        case OP_GT:
+        case OP_GE: {
+            static const reg_op ops[] = {[OP_ADD] = R_ADD, [OP_SUB] = R_SUB, [OP_MUL] = R_MUL,
+                                         [OP_DIV] = R_DIV, [OP_LT] = R_LT,   [OP_LE] = R_LE,
+                                         [OP_GT] = R_GT,   [OP_GE] = R_GE};
+            int a = reg_gen(cc, n->a, ENG_NUM);
+            return reg_emit(cc, ops[o], a, reg_gen(cc, n->b, ENG_NUM), 0);
+        }
+        case OP_EQ:
+        case OP_NE: {
+            eng_type t = operand_type(n->a, n->b);
+            if (t == ENG_STR) {
+                int a = reg_string(cc, n->a);
+                return reg_emit(cc, o == OP_EQ ? R_EQ_S : R_NE_S, a, reg_string(cc, n->b), 0);
+            }
+            if (t != ENG_NUM && t != ENG_BOOL)
+                return REG_NO;
+            reg_op op = t == ENG_NUM ? (o == OP_EQ ? R_EQ_N : R_NE_N)
+                                     : (o == OP_EQ ? R_EQ_B : R_NE_B);
+            int a = reg_gen(cc, n->a, t);
+            return reg_emit(cc, op, a, reg_gen(cc, n->b, t), 0);
+        }
+        case OP_AND:
+        case OP_OR: {
+            int a = reg_gen(cc, n->a, ENG_BOOL);
+            return reg_emit(cc, o == OP_AND ? R_AND : R_OR, a, reg_gen(cc, n->b, ENG_BOOL), 0);
+        }
+        default:
+            return REG_NO;
+        }
+    }
+    case N_COND: {
+        int c = reg_gen(cc, n->a, ENG_BOOL);
+        int a = reg_gen(cc, n->b, want);
+        return reg_emit(cc, want == ENG_NUM ? R_SEL : R_SEL_B, c, a, reg_gen(cc, n->c, want));
+    }
+    case N_IN: {
+        if (n->a->type == ENG_NUM) {
+            int x = reg_gen(cc, n->a, ENG_NUM);
+            int first = REG_NO;
+            for (int i = 0; i < n->nargs; i++) { /* consecutive constants */
+                int k = reg_const(cc, n->args[i]->value.as.num);
+                if (i == 0)
+                    first = k;
+            }
+            return reg_emit(cc, R_IN_N, x, first, n->nargs);
+        }
+        if (n->a->type == ENG_STR) {
+            int x = reg_string(cc, n->a);
+            int first = RX_SCONST | cc->prog->nconsts;
+            for (int i = 0; i < n->nargs; i++)
+                add_const(cc, n->args[i]->value);
+            return reg_emit(cc, R_IN_S, x, first, n->nargs);
+        }
+        return REG_NO;
+    }
+    case N_CALL:
+        switch (n->fn) {
+        case FN_MIN:
+        case FN_MAX: {
+            /* pairwise from the left: the same comparisons, in the same order, as val_minmax */
+            int acc = reg_gen(cc, n->args[0], ENG_NUM);
+            for (int i = 1; i < n->nargs; i++)
+                acc = reg_emit(cc, n->fn == FN_MIN ? R_MIN : R_MAX, acc,
+                               reg_gen(cc, n->args[i], ENG_NUM), 0);
+            return acc;
+        }
+        case FN_ABS:
+            return reg_emit(cc, R_ABS, reg_gen(cc, n->args[0], ENG_NUM), 0, 0);
+        case FN_ROUND: {
+            int x = reg_gen(cc, n->args[0], ENG_NUM);
+            int k = n->nargs == 2 ? reg_gen(cc, n->args[1], ENG_NUM) : reg_const(cc, 0);
+            return reg_emit(cc, R_ROUND, x, k, 0);
+        }
+        case FN_CLAMP: {
+            int x = reg_gen(cc, n->args[0], ENG_NUM);
+            int lo = reg_gen(cc, n->args[1], ENG_NUM);
+            return reg_emit(cc, R_CLAMP, x, lo, reg_gen(cc, n->args[2], ENG_NUM));
+        }
+        case FN_COALESCE: {
+            int acc = reg_gen(cc, n->args[0], want);
+            for (int i = 1; i < n->nargs; i++)
+                acc = reg_emit(cc, want == ENG_NUM ? R_COAL_N : R_COAL_B, acc,
+                               reg_gen(cc, n->args[i], want), 0);
+            return acc;
+        }
+        case FN_ISNULL: {
+            const node *x = n->args[0];
+            if (x->type == ENG_STR)
+                return reg_emit(cc, R_ISNULL_S, reg_string(cc, x), 0, 0);
+            if (x->type == ENG_NUM)
+                return reg_emit(cc, R_ISNULL_N, reg_gen(cc, x, ENG_NUM), 0, 0);
+            if (x->type == ENG_BOOL)
+                return reg_emit(cc, R_ISNULL_B, reg_gen(cc, x, ENG_BOOL), 0, 0);
+            return REG_NO;
+        }
+        }
+        return REG_NO;
+    }
+    return REG_NO;
+}
+
+/* Register code for the whole expression, or none (see expr_prog.reg_code). */
+static void reg_compile(compiler *cc, const node *root)
+{
+    expr_prog *p = cc->prog;
+    /* a derived string is representable when it is a name or literal (regvm copies it) */
+    int r = p->type == ENG_STR ? reg_string(cc, root) : reg_gen(cc, root, p->type);
+    if (r == REG_NO) {
+        free(p->reg_code);
+        free(p->reg_consts);
+        p->reg_code = NULL;
+        p->reg_consts = NULL;
+        p->nreg_code = p->nreg_consts = 0;
+        p->reg_root = REG_NO;
+        return;
+    }
+    if (p->reg_code == NULL) /* a name or a constant alone: no instruction, but a program */
+        p->reg_code = xrealloc(NULL, sizeof *p->reg_code);
+    p->reg_root = r;
+}
+
 /* UTF-8 check (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF): columns
  * count code points, so the text must be made of them. Hand-written rather than iconv: iconv
  * needs a descriptor per thread and an output buffer to answer the same question, and reports
@@ -808,6 +1012,7 @@ expr_prog *expr_compile(const char *src, const expr_scope *scope, eng_type want,
         cc.prog->type = want; /* unknown until run time: checked by EXPECT below */
     gen_as(&cc, root, want);
     assert(cc.sp == 1);
+    reg_compile(&cc, root);
     arena_free(&arena);
     return cc.prog;
 }
@@ -825,6 +1030,8 @@ void expr_free(expr_prog *p)
     free(p->src_len);
     free(p->consts);
     free(p->refs);
+    free(p->reg_code);
+    free(p->reg_consts);
     free(p);
 }
 

@@ -154,7 +154,7 @@ typedef struct eng_rule_info {
     const char *expression; /* `when` or `value` text; NULL for the catch-all category */
     double weight;          /* score components only */
     const char *file;
-    int line;
+    int line;               /* of the `when` / `value` setting; the catch-all: of its entry */
 } eng_rule_info;
 
 int eng_rules_count(const eng_rules *r, eng_kind k);

@@ -1,6 +1,8 @@
 /* eval.c - evaluating one initiative against a compiled rule set, in the fixed order
- * derived -> reasons -> flags -> categories -> score; the same loop records an explanation when
- * asked, compiled twice so that plain evaluation has no explanation branch and never allocates. */
+ * derived -> reasons -> flags -> categories -> score. eng_evaluate runs the rule set's register
+ * program (regvm.c) when it has one; otherwise, and always for eng_explain, the loop below runs
+ * each rule on the stack VM and, when asked, records the explanation (compiled twice, so that
+ * plain evaluation has no explanation branch). Neither allocates while evaluating. */
 #include "ruleset.h"
 
 #include <assert.h>
@@ -16,8 +18,23 @@ eng_ctx *eng_ctx_new(const eng_rules *r)
     c->rules = r;
     c->slots = calloc((size_t)r->nslots, sizeof *c->slots);
     c->stack = calloc((size_t)r->stack_size + 1, sizeof *c->stack);
-    if (c->slots == NULL || c->stack == NULL)
+    int maxrefs = 1;
+    for (int k = 0; k < ENG_NKINDS; k++)
+        for (int i = 0; i < r->count[k]; i++) {
+            const expr_ref *refs;
+            int n = r->rules[k][i].prog != NULL ? expr_refs(r->rules[k][i].prog, &refs) : 0;
+            maxrefs = n > maxrefs ? n : maxrefs;
+        }
+    c->reads = calloc((size_t)maxrefs, sizeof *c->reads);
+    c->nreads = maxrefs;
+    if (c->slots == NULL || c->stack == NULL || c->reads == NULL)
         abort();
+    if (r->reg != NULL) {
+        c->regs = calloc((size_t)regvm_nregs(r->reg), sizeof *c->regs);
+        if (c->regs == NULL)
+            abort();
+        regvm_init(r->reg, c->regs);
+    }
     return c;
 }
 
@@ -27,25 +44,24 @@ void eng_ctx_free(eng_ctx *c)
         return;
     free(c->slots);
     free(c->stack);
+    free(c->regs);
+    free(c->reads);
     free(c);
-}
-
-/* eng_round(x, 1) for a score in [0, 100] without its cost (eng_round formats and parses the
- * decimal digits: about 1 µs, ten times the rest of an evaluation). Where x × 10 is not within
- * 1e-6 of a half, the 15-digit decimal rounding eng_round does cannot decide differently from
- * the binary value (the 15-digit form is within 1e-12 of x), and dividing the integer by 10.0
- * gives the same correctly rounded double as eng_round's strtod. Near a half, eng_round decides. */
-static inline double round_score(double x)
-{
-    double y = x * 10.0, whole = floor(y), frac = y - whole;
-    if (fabs(frac - 0.5) > 1e-6)
-        return (frac < 0.5 ? whole : whole + 1.0) / 10.0;
-    return eng_round(x, 1);
 }
 
 static bool matches(eng_value v)
 {
     return v.type == ENG_BOOL && v.as.b;
+}
+
+/* Runs one rule's program; when explaining, also notes in c->reads which names it read. */
+static inline __attribute__((always_inline)) eng_value run_rule(eng_ctx *c, const expr_prog *p,
+                                                                const eng_explanation *e)
+{
+    if (e == NULL)
+        return expr_run(p, c->slots, c->stack);
+    memset(c->reads, 0, (size_t)c->nreads * sizeof *c->reads);
+    return expr_run_traced(p, c->slots, c->stack, c->reads);
 }
 
 /* The evaluation loop. Inlined into eng_evaluate with e == NULL (every `if (e)` folds away) and
@@ -55,7 +71,6 @@ static inline __attribute__((always_inline)) void run(eng_ctx *c, const eng_valu
 {
     const eng_rules *r = c->rules;
     eng_value *slots = c->slots;
-    eng_value *stack = c->stack;
 
 #ifndef NDEBUG
     for (int i = 0; i < r->nfacts; i++)
@@ -76,62 +91,62 @@ static inline __attribute__((always_inline)) void run(eng_ctx *c, const eng_valu
 
     const rule *d = r->rules[ENG_KIND_DERIVED];
     for (int i = 0; i < nderived; i++) {
-        derived_slots[i] = expr_run(d[i].prog, slots, stack);
+        derived_slots[i] = run_rule(c, d[i].prog, e);
         if (e)
-            explain_step(e, r, ENG_KIND_DERIVED, i, slots, derived_slots[i]);
+            explain_step(e, r, ENG_KIND_DERIVED, i, slots, c->reads, derived_slots[i]);
     }
 
     const rule *rs = r->rules[ENG_KIND_REASON];
     uint64_t reasons = 0;
     int nmatched = 0;
     for (int i = 0; i < nreasons; i++) {
-        eng_value v = expr_run(rs[i].prog, slots, stack);
+        eng_value v = run_rule(c, rs[i].prog, e);
         bool m = matches(v);
         reasons |= (uint64_t)m << i;
         nmatched += m;
         reason_slots[i] = eng_bool(m);
         if (e)
-            explain_step(e, r, ENG_KIND_REASON, i, slots, v);
+            explain_step(e, r, ENG_KIND_REASON, i, slots, c->reads, v);
     }
     slots[r->reasons_slot] = eng_num(nmatched);
 
     const rule *fl = r->rules[ENG_KIND_FLAG];
     uint64_t flags = 0;
     for (int i = 0; i < nflags; i++) {
-        eng_value v = expr_run(fl[i].prog, slots, stack);
+        eng_value v = run_rule(c, fl[i].prog, e);
         bool m = matches(v);
         flags |= (uint64_t)m << i;
         flag_slots[i] = eng_bool(m);
         if (e)
-            explain_step(e, r, ENG_KIND_FLAG, i, slots, v);
+            explain_step(e, r, ENG_KIND_FLAG, i, slots, c->reads, v);
     }
 
     const rule *cat = r->rules[ENG_KIND_CATEGORY];
     int last = ncats - 1, category = last;
     for (int i = 0; i < last; i++) {
-        eng_value v = expr_run(cat[i].prog, slots, stack);
+        eng_value v = run_rule(c, cat[i].prog, e);
         if (e)
-            explain_step(e, r, ENG_KIND_CATEGORY, i, slots, v);
+            explain_step(e, r, ENG_KIND_CATEGORY, i, slots, c->reads, v);
         if (matches(v)) {
             category = i;
             break;
         }
     }
     if (e && category == last)
-        explain_step(e, r, ENG_KIND_CATEGORY, last, slots, eng_bool(true));
+        explain_step(e, r, ENG_KIND_CATEGORY, last, slots, NULL, eng_bool(true));
     slots[r->category_slot] = cat[category].id_value;
 
     const rule *sc = r->rules[ENG_KIND_SCORE];
     double sum = 0, weights = 0;
     for (int i = 0; i < nscore; i++) {
-        eng_value v = expr_run(sc[i].prog, slots, stack);
+        eng_value v = run_rule(c, sc[i].prog, e);
         if (v.type == ENG_NUM && !isnan(v.as.num)) {
             double x = v.as.num < 0 ? 0 : v.as.num > 1 ? 1 : v.as.num;
             sum += sc[i].weight * x;
             weights += sc[i].weight;
         }
         if (e)
-            explain_step(e, r, ENG_KIND_SCORE, i, slots, v);
+            explain_step(e, r, ENG_KIND_SCORE, i, slots, c->reads, v);
     }
 
     out->category = category;
@@ -139,12 +154,21 @@ static inline __attribute__((always_inline)) void run(eng_ctx *c, const eng_valu
     out->reasons = reasons;
     out->flags = flags;
     out->has_score = weights > 0;
-    out->score = weights > 0 ? round_score(100.0 * sum / weights) : 0.0;
+    out->score = weights > 0 ? round_half_away(100.0 * sum / weights, 1) : 0.0;
 }
 
 int eng_evaluate(eng_ctx *c, const eng_value *facts, eng_result *out)
 {
-    run(c, facts, out, NULL);
+    const eng_rules *r = c->rules;
+    if (r->reg != NULL) {
+#ifndef NDEBUG
+        for (int i = 0; i < r->nfacts; i++)
+            assert(facts[i].type == ENG_NULL || facts[i].type == eng_schema_type(r->schema, i));
+#endif
+        regvm_run(r->reg, c->regs, c->slots, facts, out);
+    } else {
+        run(c, facts, out, NULL);
+    }
     return 0;
 }
 

@@ -2,6 +2,8 @@
  * one plain-language line built from the expression with every name followed by its value. */
 #include "ruleset.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,9 +92,28 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
     return max;
 }
 
+/* A number as a sentence shows it: at most four decimals (0.2222, not 0.222222222222222), three
+ * significant digits for small non-zero values (0.000123). The step's `inputs` and `result` keep
+ * the exact value; this is only the plain-language text. */
+static eng_value shown_number(eng_value v)
+{
+    if (v.type != ENG_NUM || v.as.num == 0 || !isfinite(v.as.num))
+        return v;
+    double a = fabs(v.as.num);
+    if (a < 0.001) {
+        char small[32];
+        snprintf(small, sizeof small, "%.3g", v.as.num);
+        return eng_num(strtod(small, NULL));
+    }
+    if (a < 1e15)
+        return eng_num(eng_round(v.as.num, 4));
+    return v;
+}
+
 /* A value as the text shows it: null, true, 0.42, "情報政策課" (long strings cut). */
 static void put_value(step_store *s, eng_value v)
 {
+    v = shown_number(v);
     char text[SHOWN_STRING_BYTES * 6 + 8]; /* every byte escaped as \u00XX at worst, quotes */
     bool cut = false;
     if (v.type == ENG_STR) {
@@ -171,12 +192,12 @@ static void put_source(step_store *s, const char *file, int line)
 static void put_number(step_store *s, double x)
 {
     char num[64];
-    eng_value_format(eng_num(x), num, sizeof num);
+    eng_value_format(shown_number(eng_num(x)), num, sizeof num);
     puts_(s, num);
 }
 
 void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, const eng_value *slots,
-                  eng_value result)
+                  const bool *reads, eng_value result)
 {
     if (e->count == e->cap) {
         int cap = e->cap ? 2 * e->cap : 32;
@@ -200,17 +221,21 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
     int nin = 0;
     if (ru->prog != NULL) {
         const expr_ref *refs;
-        nin = expr_refs(ru->prog, &refs);
-        if (nin > s->capinputs) {
-            s->inputs = realloc(s->inputs, (size_t)nin * sizeof *s->inputs);
-            s->offsets = realloc(s->offsets, (size_t)nin * sizeof *s->offsets);
+        int nrefs = expr_refs(ru->prog, &refs);
+        if (nrefs > s->capinputs) {
+            s->inputs = realloc(s->inputs, (size_t)nrefs * sizeof *s->inputs);
+            s->offsets = realloc(s->offsets, (size_t)nrefs * sizeof *s->offsets);
             if (s->inputs == NULL || s->offsets == NULL)
                 abort();
-            s->capinputs = nin;
+            s->capinputs = nrefs;
         }
-        for (int j = 0; j < nin; j++) {
-            s->inputs[j].name = refs[j].name;
-            s->inputs[j].value = refs[j].is_const ? refs[j].constant : slots[refs[j].slot];
+        /* Names a short-circuit skipped are not inputs: the result did not depend on them. */
+        for (int j = 0; j < nrefs; j++) {
+            if (!refs[j].is_const && !reads[j])
+                continue;
+            s->inputs[nin].name = refs[j].name;
+            s->inputs[nin].value = refs[j].is_const ? refs[j].constant : slots[refs[j].slot];
+            nin++;
         }
     }
     s->pub.ninputs = nin;

@@ -131,6 +131,28 @@ typedef struct expr_insn {
     int a, b, c; /* operands: see opcodes.def */
 } expr_insn;
 
+/* The register VM's instruction set (opcodes.def, ROP). */
+typedef enum reg_op {
+#define ROP(name, operands) R_##name,
+#include "opcodes.def"
+#undef ROP
+    R__COUNT
+} reg_op;
+
+typedef struct reg_insn {
+    reg_op op;
+    int d, a, b, c; /* see opcodes.def */
+} reg_insn;
+
+/* Operands of an expression's register code before linking (regvm.c turns them into register
+ * numbers of the whole rule set): a tag in bits 28-29 and an index. */
+#define RX_SLOT (0 << 28)   /* slot index: the register that mirrors the slot */
+#define RX_CONST (1 << 28)  /* index into the expression's reg_consts */
+#define RX_TEMP (2 << 28)   /* the expression's temporary register */
+#define RX_SCONST (3 << 28) /* string operand: index into the program's consts (eng_value) */
+#define RX_KIND(x) ((x) & (3 << 28))
+#define RX_INDEX(x) ((x) & ((1 << 28) - 1))
+
 struct expr_prog {
     char *src; /* owned copy; string literals point into it */
     eng_type type;
@@ -145,6 +167,16 @@ struct expr_prog {
     int nrefs;
     char **owned; /* names and copied threshold strings */
     int nowned;
+    /* The same expression as straight-line register code (no jumps: every operand is computed,
+     * which is safe because operations are pure and never fail), for regvm.c. NULL when the
+     * expression uses something the register VM does not represent (a name whose type is known
+     * only at run time, a string that is computed rather than read); the rule set then runs on
+     * the stack VM alone. Operands are RX_* tagged; every instruction writes a new temporary. */
+    reg_insn *reg_code;
+    int nreg_code;
+    double *reg_consts;
+    int nreg_consts;
+    int reg_root; /* RX_* operand holding the result */
 };
 
 extern const char *const expr_op_names[OP__COUNT];

@@ -4,8 +4,10 @@
  *   diag.c      positioned diagnostics (eng_diags), "did you mean", UTF-8 column counting
  *   lex.c       expression text -> tokens (byte offset + length on every token)
  *   parse.c     tokens -> typed tree, precedence climbing over a priority table, depth limit
- *   compile.c   tree -> expr_prog: names resolved to slots, constants folded, && || ?: as jumps
+ *   compile.c   tree -> expr_prog: names resolved to slots, constants folded, && || ?: as jumps;
+ *               the same tree also as typed register code (regvm.c links it)
  *   vm.c        expr_run: a small stack machine over eng_value slots; never allocates
+ *   regvm.c     the whole rule set as one typed register program (doubles) for eng_evaluate
  *   schema.c    eng_schema, including the built-in schema of the shipped evaluation_facts view
  *   rules.c     libconfig file -> eng_rules (every key and type checked, all errors collected)
  *   eval.c      eng_evaluate / eng_explain: derived -> reasons -> flags -> categories -> score
@@ -20,6 +22,7 @@
 
 #include "engine.h"
 
+#include <math.h>
 #include <stdarg.h>
 
 /* ---- diagnostics (diag.c) ---------------------------------------------------------------- */
@@ -116,6 +119,37 @@ int eng_value_format(eng_value v, char *buf, size_t size);
 /* eng_round without its fast path: the decimal-digit algorithm itself (value.c; the unit tests
  * check that both agree). */
 double eng_round_exact(double x, int decimals);
+
+/* Largest x * 10^decimals the fast path takes: the 15-digit step moves such a value by at most
+ * 5e-15 * 1e8 = 5e-7 of a unit, less than the 1e-6 margin kept from a half. */
+#define ROUND_FAST_LIMIT 1e8
+#define ROUND_HALF_MARGIN 1e-6
+
+/* eng_round itself, inline so that the hot path (a score, rounded to 1 decimal by regvm.c) gets
+ * it folded for its constant `decimals` instead of a call; value.c's eng_round is this.
+ * eng_round_exact costs a snprintf and a strtod (about 1 us). Away from a half the decimal and
+ * the binary value round alike, so most calls take this path: M = the rounded integer (exact, <
+ * 2^53), and M / 10^decimals (both exact) is divided once, correctly rounded, giving the same
+ * double as strtod("Me-decimals"). Near a half, and for large values, the exact path decides. */
+static inline double round_half_away(double x, int decimals)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    if (decimals >= 0 && decimals <= 15 && isfinite(x)) {
+        double y = fabs(x) * pow10[decimals];
+        if (y < ROUND_FAST_LIMIT) {
+            double whole = floor(y), frac = y - whole;
+            if (fabs(frac - 0.5) > ROUND_HALF_MARGIN) {
+                double m = frac < 0.5 ? whole : whole + 1.0;
+                if (m == 0)
+                    return 0.0;
+                double r = m / pow10[decimals];
+                return x < 0 ? -r : r;
+            }
+        }
+    }
+    return eng_round_exact(x, decimals);
+}
 
 /* "null", "boolean", "number", "string" or "opaque": how messages name a type. (value.c) */
 const char *eng_type_name(eng_type t);

@@ -874,12 +874,7 @@ static expr_prog *compile_one(loader *L, const char *src, stage st, int derived_
 {
     if (src == NULL)
         return NULL;
-    size_t len = strlen(src);
-    if (len > ENG_MAX_EXPR_LEN) {
-        diag_at(L->d, L->file, line, 0, 0, "expression is %zu bytes long, more than %d", len,
-                ENG_MAX_EXPR_LEN);
-        return NULL;
-    }
+    /* (expr_compile refuses an expression longer than ENG_MAX_EXPR_LEN, positioned) */
     scope_ud u = {L, st, derived_index, false};
     expr_scope sc = {resolve, names, &u};
     expr_prog *p = expr_compile(src, &sc, want, L->file, line, L->d);
@@ -1087,8 +1082,10 @@ static void compile_all(loader *L)
         if (used)
             r->used_facts[r->nused_facts++] = f;
     }
-    if (eng_diags_errors(L->d) == 0) /* on a refused file they would only repeat its errors */
+    if (eng_diags_errors(L->d) == 0) { /* on a refused file they would only repeat its errors */
         warn_unused(L);
+        r->reg = regvm_link(r);
+    }
 }
 
 static void loader_cleanup(loader *L)
@@ -1284,6 +1281,7 @@ void eng_rules_free(eng_rules *r)
         free(r->thresholds[i].name);
     free(r->thresholds);
     free(r->used_facts);
+    regvm_free(r->reg);
     for (int i = 0; i < r->nstrings; i++)
         free(r->strings[i]);
     free(r->strings);

@@ -46,20 +46,39 @@ struct eng_rules {
     int nused_facts;
     char **strings; /* every string the rules own (ids, labels, ...) */
     int nstrings, capstrings;
+    struct reg_prog *reg; /* the rule set for the register VM; NULL: stack VM only */
 };
 
 struct eng_ctx {
     const eng_rules *rules;
     eng_value *slots; /* nslots */
     eng_value *stack; /* stack_size */
+    double *regs;     /* the register VM's registers (constants filled in), or NULL */
+    bool *reads;      /* explaining: which refs of the rule just run it read */
+    int nreads;       /* the most refs of any rule */
 };
+
+/* regvm.c: the whole rule set as one typed register program, run by eng_evaluate. */
+typedef struct reg_prog reg_prog;
+/* Links the rules' register code; NULL when some expression has none (the caller keeps the
+ * stack VM). The program is owned by the caller: regvm_free. Aborts on OOM. */
+reg_prog *regvm_link(const eng_rules *r);
+void regvm_free(reg_prog *p);
+int regvm_nregs(const reg_prog *p);
+/* Fills a register file of regvm_nregs() doubles: constants, NaN elsewhere. */
+void regvm_init(const reg_prog *p, double *regs);
+/* Evaluates one initiative as eng_evaluate does (the same result as the stack VM); `regs` was
+ * filled by regvm_init; string facts are copied into `slots`. Does not allocate. */
+void regvm_run(const reg_prog *p, double *regs, eng_value *slots, const eng_value *facts,
+               eng_result *out);
 
 /* explain.c: recording one evaluation (called by eval.c only when explaining) */
 void explain_reset(eng_explanation *e);
-/* Records rule i of kind k after it ran: its inputs read from `slots` and its result. For the
- * catch-all category (no program), `result` is true. */
+/* Records rule i of kind k after it ran: its inputs (the names the run read, per `reads` from
+ * expr_run_traced, with their values from `slots`; thresholds always, being part of the rule)
+ * and its result. For the catch-all category (no program), `reads` is NULL and `result` true. */
 void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, const eng_value *slots,
-                  eng_value result);
+                  const bool *reads, eng_value result);
 
 /* schema.c */
 eng_schema *eng_schema_copy(const eng_schema *s);

@@ -122,31 +122,8 @@ int eng_value_format(eng_value v, char *buf, size_t size)
     }
 }
 
-/* Largest x * 10^decimals the fast path takes: the 15-digit step moves such a value by at most
- * 5e-15 * 1e8 = 5e-7 of a unit, less than the 1e-6 margin kept from a half. */
-#define ROUND_FAST_LIMIT 1e8
-#define ROUND_HALF_MARGIN 1e-6
-
-/* eng_round_exact costs a snprintf and a strtod (about 1 us). Away from a half the decimal and
- * the binary value round alike, so most calls take this path: M = the rounded integer (exact, <
- * 2^53), and M / 10^decimals (both exact) is divided once, correctly rounded, giving the same
- * double as strtod("Me-decimals"). Near a half, and for large values, the exact path decides. */
+/* The fast path is round_half_away in internal.h, inlined here and where a score is rounded. */
 double eng_round(double x, int decimals)
 {
-    static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    if (decimals >= 0 && decimals <= 15 && isfinite(x)) {
-        double y = fabs(x) * pow10[decimals];
-        if (y < ROUND_FAST_LIMIT) {
-            double whole = floor(y), frac = y - whole;
-            if (fabs(frac - 0.5) > ROUND_HALF_MARGIN) {
-                double m = frac < 0.5 ? whole : whole + 1.0;
-                if (m == 0)
-                    return 0.0;
-                double r = m / pow10[decimals];
-                return x < 0 ? -r : r;
-            }
-        }
-    }
-    return eng_round_exact(x, decimals);
+    return round_half_away(x, decimals);
 }

@@ -45,16 +45,29 @@ is_null(any) ? any : thresholds.t == s
 SEEDS
 }
 
+# Seeds for the rule loader: the shipped rules and the corpus of good and bad rule files.
+seed_rules() {
+    local dir=$1 f
+    for f in "$root"/config/rules/*.cfg "$root"/tests/rules/bad/*.cfg "$root"/tests/rules/good/*.cfg; do
+        [ -f "$f" ] || continue
+        cp "$f" "$dir/seed_$(basename "$(dirname "$f")")_$(basename "$f")"
+    done
+}
+
 crashed=0
 for t in "${targets[@]}"; do
     corpus=$build/corpus/$t
     crashes=$build/crashes/$t
     mkdir -p "$corpus" "$crashes"
     [ "$t" = fuzz_expr ] && [ -z "$(ls -A "$corpus")" ] && seed_expr "$corpus"
+    [ "$t" = fuzz_rules ] && seed_rules "$corpus" # new seeds are picked up by an old corpus too
     logf=$build/$t.log
     log "fuzzing $t for ${seconds}s (corpus $corpus)"
-    # -max_len a little above ENG_MAX_EXPR_LEN so the length limit is exercised too.
-    "$build/tests/fuzz/$t" -max_total_time="$seconds" -max_len=4200 -timeout=10 \
+    # -max_len a little above ENG_MAX_EXPR_LEN so the length limit is exercised too; rule files
+    # are longer (default.cfg is about 5 KB).
+    max_len=4200
+    [ "$t" = fuzz_rules ] && max_len=8192
+    "$build/tests/fuzz/$t" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
         -rss_limit_mb=1024 -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" \
         >"$logf" 2>&1
     rc=$?

@@ -1,11 +1,14 @@
 /* bench_engine.c - evaluates N synthetic initiatives (default 1,000,000; facts from a fixed-seed
  * PRNG, about 10 % of each fact null) with a rule set (default config/rules/default.cfg) and
  * prints ns per initiative without and with explanations, and the allocations counted while
- * evaluating. A benchmark, not a test: it prints numbers and the command that produced them.
+ * evaluating, and a digest of the results: evaluate (the register VM) and explain (the stack VM)
+ * must give the same ones, else the exit status is 1. A benchmark, not a test: it prints numbers
+ * and the command that produced them.
  *
  *   bench_engine [RULES [N [--no-explain]]]     (--no-explain: for profiling evaluate alone)
  */
 #include "engine.h"
+#include "ruleset.h" /* only to say which VM eng_evaluate runs on */
 
 #include <stdint.h>
 #include <stdio.h>
@@ -107,6 +110,25 @@ static double cpu_ns(void)
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
+/* FNV-1a over the fields of a result: the digest of a pass, so that evaluate (register VM) and
+ * explain (stack VM) can be compared without storing a million results. */
+static uint64_t digest_add(uint64_t h, const eng_result *r)
+{
+    uint64_t fields[6];
+    memcpy(&fields[5], &r->score, sizeof fields[5]);
+    fields[0] = (uint64_t)r->category;
+    fields[1] = (uint64_t)r->primary_reason;
+    fields[2] = r->reasons;
+    fields[3] = r->flags;
+    fields[4] = r->has_score;
+    if (!r->has_score)
+        fields[5] = 0;
+    const unsigned char *b = (const unsigned char *)fields;
+    for (size_t i = 0; i < sizeof fields; i++)
+        h = (h ^ b[i]) * 0x100000001b3u;
+    return h;
+}
+
 static double now_ns(void)
 {
     struct timespec t;
@@ -139,7 +161,8 @@ int main(int argc, char **argv)
     long counts[ENG_MAX_CATEGORIES] = {0}, scored = 0;
     double score_sum = 0, ns_plain = 0, ns_explain = 0, wall_plain = 0, wall_explain = 0;
     long allocs_plain = 0, allocs_explain = 0;
-    eng_result res;
+    uint64_t digest[2] = {0xcbf29ce484222325u, 0xcbf29ce484222325u};
+    eng_result res, results[CHUNK];
     int passes = argc > 3 && strcmp(argv[3], "--no-explain") == 0 ? 1 : 2;
     for (int pass = 0; pass < passes; pass++) {
         rng = 0x9E3779B97F4A7C15u; /* both passes see the same initiatives */
@@ -150,20 +173,24 @@ int main(int argc, char **argv)
             long a0 = allocations;
             double t0 = cpu_ns(), w0 = now_ns();
             if (pass == 0) {
-                for (long i = 0; i < m; i++) {
-                    eng_evaluate(c, facts + i * nf, &res);
-                    counts[res.category]++;
-                    if (res.has_score) {
-                        scored++;
-                        score_sum += res.score;
-                    }
-                }
+                for (long i = 0; i < m; i++)
+                    eng_evaluate(c, facts + i * nf, &results[i]);
                 ns_plain += cpu_ns() - t0;
                 wall_plain += now_ns() - w0;
                 allocs_plain += allocations - a0;
+                for (long i = 0; i < m; i++) {
+                    counts[results[i].category]++;
+                    if (results[i].has_score) {
+                        scored++;
+                        score_sum += results[i].score;
+                    }
+                    digest[0] = digest_add(digest[0], &results[i]);
+                }
             } else {
-                for (long i = 0; i < m; i++)
+                for (long i = 0; i < m; i++) {
                     eng_explain(c, facts + i * nf, &res, e);
+                    digest[1] = digest_add(digest[1], &res);
+                }
                 ns_explain += cpu_ns() - t0;
                 wall_explain += now_ns() - w0;
                 allocs_explain += allocations - a0;
@@ -176,6 +203,7 @@ int main(int argc, char **argv)
         printf("%s%s", i ? " " : "", argv[i]);
     printf("   (build type %s, rules %s, sha256 %.12s…)\n", HYOKA_BUILD_TYPE, path,
            eng_rules_sha256(r));
+    printf("evaluated on:           the %s VM\n", r->reg != NULL ? "register" : "stack");
     printf("initiatives:            %ld (%d facts each, ~10%% null, fixed seed)\n", n, nf);
     printf("evaluate:               %.1f ns CPU per initiative (%.3f s; wall %.1f ns)\n",
            ns_plain / (double)n, ns_plain / 1e9, wall_plain / (double)n);
@@ -191,6 +219,16 @@ int main(int argc, char **argv)
         printf(" %s %ld", eng_rules_get(r, ENG_KIND_CATEGORY, i)->id, counts[i]);
     printf("; mean score %.2f over %ld scored\n", scored ? score_sum / (double)scored : 0.0,
            scored);
+    printf("results digest:         %016llx", (unsigned long long)digest[0]);
+    int status = 0;
+    if (passes == 2) {
+        status = digest[0] != digest[1];
+        printf(status ? " but explain gives %016llx: RESULTS DIFFER\n"
+                      : " (explain gives the same results)\n",
+               (unsigned long long)digest[1]);
+    } else {
+        printf("\n");
+    }
 
     eng_explanation_free(e);
     eng_ctx_free(c);
@@ -198,5 +236,5 @@ int main(int argc, char **argv)
     eng_diags_free(d);
     eng_schema_free(schema);
     free(facts);
-    return 0;
+    return status;
 }

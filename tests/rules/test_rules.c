@@ -369,7 +369,7 @@ static void test_limits(void **state)
              expr);
     d = eng_diags_new();
     assert_null(eng_rules_load_string(t, "t.cfg", builtin, d));
-    snprintf(want, sizeof want, "3:0: expression is %zu bytes long, more than %d", n,
+    snprintf(want, sizeof want, "3:1: expression too long (%zu bytes, limit %d)", n,
              ENG_MAX_EXPR_LEN);
     assert_true(has_diag(d, want));
     eng_diags_free(d);
@@ -740,10 +740,14 @@ static void test_explanation(void **state)
     s = eng_explanation_get(e, 4);
     assert_string_equal(s->text, "progress_ratio 0.42 < thresholds.on_track_ratio 0.95 → flag "
                                  "遅延 (warning) is set (default.cfg:65)");
+    /* `reasons == 0` is false: && does not read progress_ratio, so it is no input */
     s = eng_explanation_get(e, 7);
-    assert_string_equal(s->text, "reasons 1 == 0 && progress_ratio 0.42 >= "
+    assert_string_equal(s->text, "reasons 1 == 0 && progress_ratio >= "
                                  "thresholds.progressing_ratio 0.5 → not 遅延はしているが順調 "
                                  "(default.cfg:78)");
+    assert_int_equal(s->ninputs, 2);
+    assert_string_equal(s->inputs[0].name, "reasons");
+    assert_string_equal(s->inputs[1].name, "thresholds.progressing_ratio");
     s = eng_explanation_get(e, 8);
     assert_null(s->expression);
     assert_int_equal(s->ninputs, 0);

@@ -1,0 +1,463 @@
+/* test_regvm.c - the register VM (regvm.c, behind eng_evaluate) against the stack VM (vm.c,
+ * behind eng_explain): random well-typed expressions, in every place a rule file can hold one,
+ * must give the same derived values and the same results for facts full of nulls, NaN,
+ * infinities, zeros and halves. */
+#include "expr_impl.h"
+#include "ruleset.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define NEXPRESSIONS 1000 /* random expressions per test */
+#define NFACTS 60         /* random initiatives per expression */
+#define EXPR_BYTES 3000   /* an expression of depth 4 stays well below this */
+
+static uint64_t rng;
+
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static int pick(int n)
+{
+    return (int)(next() % (uint64_t)n);
+}
+
+/* ---- random expressions, typed as the compiler wants them ------------------------------------ */
+
+typedef struct text {
+    char buf[EXPR_BYTES];
+    size_t len;
+} text;
+
+static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->len, sizeof t->buf - t->len, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0 && t->len + (size_t)n < sizeof t->buf);
+    t->len += (size_t)n;
+}
+
+static const char *const num_names[] = {"planned_progress", "actual_progress", "budget_planned",
+                                        "cost_benefit",     "kpi_attainment",  "months_since_start",
+                                        "previous_score",   "thresholds.t1",   "thresholds.tz"};
+static const char *const num_literals[] = {"0",   "1",     "0.5",  "-2",   "1e308",
+                                           "3",   "0.05",  "2.675", "-0.0", "0.125"};
+static const char *const bool_names[] = {"plan_decided", "context_changed", "completed", "true",
+                                         "false"};
+static const char *const strings[] = {"departments", "previous_category", "reported_reason",
+                                      "'a'",         "'情報政策課'",      "''",
+                                      "'delayed'"};
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static void gen_bool(text *t, int depth);
+
+static void gen_num(text *t, int depth)
+{
+    if (depth <= 0 || pick(4) == 0) {
+        int k = pick(COUNT(num_names) + COUNT(num_literals) + 1);
+        put(t, "%s", k < COUNT(num_names) ? num_names[k]
+                     : k < COUNT(num_names) + COUNT(num_literals)
+                         ? num_literals[k - COUNT(num_names)]
+                         : "null");
+        return;
+    }
+    switch (pick(11)) {
+    case 0:
+        put(t, "-");
+        gen_num(t, depth - 1);
+        break;
+    case 1:
+    case 2:
+        put(t, "(");
+        gen_num(t, depth - 1);
+        put(t, " %c ", "+-*/"[pick(4)]);
+        gen_num(t, depth - 1);
+        put(t, ")");
+        break;
+    case 3: {
+        static const char *const fns[] = {"min", "max", "coalesce"};
+        put(t, "%s(", fns[pick(3)]);
+        for (int i = 0, n = 2 + pick(2); i < n; i++) {
+            put(t, i ? ", " : "");
+            gen_num(t, depth - 1);
+        }
+        put(t, ")");
+        break;
+    }
+    case 4:
+        put(t, "abs(");
+        gen_num(t, depth - 1);
+        put(t, ")");
+        break;
+    case 5:
+        put(t, "round(");
+        gen_num(t, depth - 1);
+        static const char *const decimals[] = {"", ", 0", ", 1", ", 2", ", -1", ", 15"};
+        put(t, "%s)", decimals[pick(COUNT(decimals))]);
+        break;
+    case 6:
+        put(t, "clamp(");
+        gen_num(t, depth - 1);
+        put(t, ", ");
+        gen_num(t, depth - 1);
+        put(t, ", ");
+        gen_num(t, depth - 1);
+        put(t, ")");
+        break;
+    case 7:
+    case 8:
+        put(t, "(");
+        gen_bool(t, depth - 1);
+        put(t, " ? ");
+        gen_num(t, depth - 1);
+        put(t, " : ");
+        if (pick(3) == 0)
+            put(t, "null");
+        else
+            gen_num(t, depth - 1);
+        put(t, ")");
+        break;
+    default:
+        gen_num(t, depth - 1);
+        break;
+    }
+}
+
+static void gen_bool(text *t, int depth)
+{
+    if (depth <= 0 || pick(5) == 0) {
+        put(t, "%s", pick(12) == 0 ? "null" : bool_names[pick(COUNT(bool_names))]);
+        return;
+    }
+    static const char *const cmp[] = {"<", "<=", ">", ">=", "==", "!="};
+    switch (pick(13)) {
+    case 0:
+        put(t, "!");
+        gen_bool(t, depth - 1);
+        break;
+    case 1:
+    case 2: {
+        static const char *const ops[] = {"&&", "||", "and", "or"};
+        put(t, "(");
+        gen_bool(t, depth - 1);
+        put(t, " %s ", ops[pick(4)]);
+        gen_bool(t, depth - 1);
+        put(t, ")");
+        break;
+    }
+    case 3:
+    case 4:
+        put(t, "(");
+        gen_num(t, depth - 1);
+        put(t, " %s ", cmp[pick(6)]);
+        gen_num(t, depth - 1);
+        put(t, ")");
+        break;
+    case 5:
+        put(t, "(");
+        gen_bool(t, depth - 1);
+        put(t, " %s ", cmp[4 + pick(2)]);
+        gen_bool(t, depth - 1);
+        put(t, ")");
+        break;
+    case 6:
+        put(t, "(%s %s %s)", strings[pick(COUNT(strings))], cmp[4 + pick(2)],
+            strings[pick(COUNT(strings))]);
+        break;
+    case 7:
+        put(t, "(");
+        gen_num(t, depth - 1);
+        put(t, " in (1, 0.5, -2, 3))");
+        break;
+    case 8:
+        put(t, "(%s in ('a', '情報政策課', 'delayed'))", strings[pick(3)]);
+        break;
+    case 9:
+        put(t, "is_null(");
+        if (pick(3) == 0)
+            put(t, "%s", strings[pick(3)]);
+        else if (pick(2) == 0)
+            gen_num(t, depth - 1);
+        else
+            gen_bool(t, depth - 1);
+        put(t, ")");
+        break;
+    case 10:
+    case 11:
+        put(t, "(");
+        gen_bool(t, depth - 1);
+        put(t, " ? ");
+        gen_bool(t, depth - 1);
+        put(t, " : ");
+        gen_bool(t, depth - 1);
+        put(t, ")");
+        break;
+    default:
+        put(t, "coalesce(");
+        gen_bool(t, depth - 1);
+        put(t, ", ");
+        gen_bool(t, depth - 1);
+        put(t, ")");
+        break;
+    }
+}
+
+/* ---- random initiatives --------------------------------------------------------------------- */
+
+static void random_facts(const eng_schema *s, eng_value *facts)
+{
+    static const double nums[] = {0,     1,       0.5,  -0.5, 1e308, -1e308, NAN,
+                                  INFINITY, 2.675, 0.125, -0.0, 3,     12,     0.05};
+    static const char *const strs[] = {"a", "情報政策課", "", "delayed"};
+    for (int i = 0; i < eng_schema_count(s); i++) {
+        switch (eng_schema_type(s, i)) {
+        case ENG_NUM: {
+            int k = pick(20);
+            facts[i] = k < 3    ? eng_null()
+                       : k < 17 ? eng_num(nums[k - 3])
+                                : eng_num((double)pick(2000) / 1000.0 - 0.5);
+            break;
+        }
+        case ENG_BOOL: {
+            int k = pick(3);
+            facts[i] = k == 0 ? eng_null() : eng_bool(k == 1);
+            break;
+        }
+        case ENG_STR: {
+            int k = pick(5);
+            facts[i] = k == 4 ? eng_null() : eng_str(strs[k]);
+            break;
+        }
+        default:
+            facts[i] = eng_null();
+            break;
+        }
+    }
+}
+
+static eng_rules *load(const char *rules, const eng_schema *s)
+{
+    eng_diags *d = eng_diags_new();
+    eng_rules *r = eng_rules_load_string(rules, "t.cfg", s, d);
+    eng_diags_free(d);
+    return r;
+}
+
+static bool same_result(const eng_result *a, const eng_result *b)
+{
+    return a->category == b->category && a->primary_reason == b->primary_reason &&
+           a->reasons == b->reasons && a->flags == b->flags && a->has_score == b->has_score &&
+           (!a->has_score || a->score == b->score);
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+/* Each expression as a derived value: the register holding it equals the stack VM's value. */
+static void test_derived_values(void **state)
+{
+    (void)state;
+    rng = 88172645463325252u;
+    eng_schema *s = eng_schema_new_builtin();
+    eng_value facts[ENG_MAX_FACTS];
+    static char rules[2 * EXPR_BYTES];
+    int on_register_vm = 0, numbers = 0;
+    for (int n = 0; n < NEXPRESSIONS; n++) {
+        text t = {.len = 0};
+        bool num = pick(2) == 0;
+        if (num)
+            gen_num(&t, 4);
+        else
+            gen_bool(&t, 4);
+        snprintf(rules, sizeof rules,
+                 "version = \"t\";\nthresholds = { t1 = 0.5; tz = 0; };\n"
+                 "derived = { d = \"%s\"; };\n"
+                 "reasons = ( { id = \"r\"; label = \"R\"; when = \"is_null(d)\"; } );\n"
+                 "categories = ( { id = \"a\"; label = \"A\"; when = \"reason.r\"; },\n"
+                 "  { id = \"b\"; label = \"B\"; } );\n"
+                 "score = ( { id = \"s\"; weight = 1; value = \"reasons\"; } );\n",
+                 t.buf);
+        eng_rules *r = load(rules, s);
+        if (r == NULL || r->reg == NULL) { /* always-null expressions have no type to run as */
+            eng_rules_free(r);
+            continue;
+        }
+        on_register_vm++;
+        eng_type type = expr_type(r->rules[ENG_KIND_DERIVED][0].prog);
+        assert_true(type == ENG_NUM || type == ENG_BOOL);
+        numbers += type == ENG_NUM;
+        eng_ctx *c = eng_ctx_new(r);
+        eng_explanation *e = eng_explanation_new();
+        for (int k = 0; k < NFACTS; k++) {
+            random_facts(s, facts);
+            eng_result a, b;
+            eng_evaluate(c, facts, &a);
+            double x = c->regs[r->derived_base];
+            eng_explain(c, facts, &b, e);
+            eng_value v = eng_explanation_get(e, 0)->result;
+            bool same;
+            if (type == ENG_NUM)
+                same = v.type == ENG_NULL ? isnan(x)
+                                          : v.type == ENG_NUM &&
+                                                memcmp(&v.as.num, &x, sizeof x) == 0; /* -0.0 */
+            else
+                same = v.type == ENG_NULL ? x == 0.5 : v.type == ENG_BOOL && v.as.b == (x == 1.0);
+            if (!same || !same_result(&a, &b)) {
+                char shown[64];
+                eng_value_format(v, shown, sizeof shown);
+                fail_msg("d = %s: stack VM %s, register VM %.17g (category %d / %d)", t.buf, shown,
+                         x, b.category, a.category);
+            }
+        }
+        eng_explanation_free(e);
+        eng_ctx_free(c);
+        eng_rules_free(r);
+    }
+    /* the test tests something: most expressions run on the register VM, of both types */
+    assert_true(on_register_vm > NEXPRESSIONS * 9 / 10);
+    assert_true(numbers > NEXPRESSIONS / 3 && numbers < on_register_vm - NEXPRESSIONS / 3);
+    eng_schema_free(s);
+}
+
+/* Each expression in reasons, flags, categories and score, where the linker folds comparisons
+ * and && into the rule steps: the same results as the stack VM. */
+static void test_rule_steps(void **state)
+{
+    (void)state;
+    rng = 0x2545F4914F6CDD1Du;
+    eng_schema *s = eng_schema_new_builtin();
+    eng_value facts[ENG_MAX_FACTS];
+    static char rules[10 * EXPR_BYTES];
+    int on_register_vm = 0;
+    long categories[3] = {0};
+    for (int n = 0; n < NEXPRESSIONS; n++) {
+        text t = {.len = 0};
+        bool num = pick(2) == 0;
+        if (num)
+            gen_num(&t, 4);
+        else
+            gen_bool(&t, 4);
+        const char *x = t.buf;
+        if (num)
+            snprintf(rules, sizeof rules,
+                     "version = \"t\";\nthresholds = { t1 = 0.5; tz = 0; };\n"
+                     "reasons = ( { id = \"r\"; label = \"R\"; when = \"(%s) < 0.5\"; },\n"
+                     "  { id = \"q\"; label = \"Q\"; when = \"(%s) >= 0.1\"; } );\n"
+                     "flags = ( { id = \"f\"; label = \"F\"; when = \"(%s) > 0.2\"; },\n"
+                     "  { id = \"g\"; label = \"G\"; when = \"(%s) <= 0.9\"; } );\n"
+                     "categories = ( { id = \"a\"; label = \"A\"; when = \"(%s) <= 0.7 && (%s) > "
+                     "0\"; },\n  { id = \"c\"; label = \"C\"; when = \"(%s) >= 0.3\"; },\n"
+                     "  { id = \"b\"; label = \"B\"; } );\n"
+                     "score = ( { id = \"s\"; weight = 1; value = \"%s\"; },\n"
+                     "  { id = \"t\"; weight = 0.5; value = \"(%s) * 3\"; } );\n",
+                     x, x, x, x, x, x, x, x, x);
+        else
+            snprintf(rules, sizeof rules,
+                     "version = \"t\";\nthresholds = { t1 = 0.5; tz = 0; };\n"
+                     "reasons = ( { id = \"r\"; label = \"R\"; when = \"%s\"; },\n"
+                     "  { id = \"q\"; label = \"Q\"; when = \"!(%s)\"; } );\n"
+                     "flags = ( { id = \"f\"; label = \"F\"; when = \"%s\"; } );\n"
+                     "categories = ( { id = \"a\"; label = \"A\"; when = \"%s\"; },\n"
+                     "  { id = \"c\"; label = \"C\"; when = \"reasons > 0 && flag.f\"; },\n"
+                     "  { id = \"b\"; label = \"B\"; } );\n"
+                     "score = ( { id = \"s\"; weight = 1; value = \"reasons\"; },\n"
+                     "  { id = \"t\"; weight = 2; value = \"category == 'a' ? 0.25 : "
+                     "previous_score\"; } );\n",
+                     x, x, x, x);
+        eng_rules *r = load(rules, s);
+        if (r == NULL || r->reg == NULL) {
+            eng_rules_free(r);
+            continue;
+        }
+        on_register_vm++;
+        eng_ctx *c = eng_ctx_new(r);
+        eng_explanation *e = eng_explanation_new();
+        for (int k = 0; k < NFACTS; k++) {
+            random_facts(s, facts);
+            eng_result a, b;
+            eng_evaluate(c, facts, &a);
+            eng_explain(c, facts, &b, e);
+            if (!same_result(&a, &b))
+                fail_msg("%s: stack VM category %d reasons %llx flags %llx score %g; register VM "
+                         "category %d reasons %llx flags %llx score %g",
+                         x, b.category, (unsigned long long)b.reasons, (unsigned long long)b.flags,
+                         b.has_score ? b.score : NAN, a.category, (unsigned long long)a.reasons,
+                         (unsigned long long)a.flags, a.has_score ? a.score : NAN);
+            categories[a.category]++;
+        }
+        eng_explanation_free(e);
+        eng_ctx_free(c);
+        eng_rules_free(r);
+    }
+    assert_true(on_register_vm > NEXPRESSIONS * 8 / 10);
+    for (int i = 0; i < 3; i++) /* every category is reached many times */
+        assert_true(categories[i] > NFACTS * NEXPRESSIONS / 50);
+    eng_schema_free(s);
+}
+
+/* What the register VM cannot represent keeps the stack VM, with the same results. */
+static void test_fallback(void **state)
+{
+    (void)state;
+    eng_schema *s = eng_schema_new_builtin();
+    static const char *const cases[][2] = {
+        /* {derived expression, "reg" if the register VM runs it} */
+        {"actual_progress * 2", "reg"},
+        {"departments", "reg"},                                        /* a string, copied */
+        {"completed ? departments : measure_code", ""},                /* a computed string */
+        {"coalesce(reported_reason, 'none')", ""},
+        {"null", ""},                                                  /* no type at all */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char rules[1024];
+        snprintf(rules, sizeof rules,
+                 "version = \"t\";\nderived = { d = \"%s\"; };\n"
+                 "categories = ( { id = \"a\"; label = \"A\"; when = \"is_null(d)\"; },\n"
+                 "  { id = \"b\"; label = \"B\"; } );\n"
+                 "score = ( { id = \"s\"; weight = 1; value = \"actual_progress\"; } );\n",
+                 cases[i][0]);
+        eng_rules *r = load(rules, s);
+        assert_non_null(r);
+        if ((r->reg != NULL) != (cases[i][1][0] != '\0'))
+            fail_msg("%s: expected the %s VM", cases[i][0], cases[i][1][0] ? "register" : "stack");
+        eng_ctx *c = eng_ctx_new(r);
+        eng_explanation *e = eng_explanation_new();
+        eng_value facts[ENG_MAX_FACTS];
+        rng = 7;
+        for (int k = 0; k < 200; k++) {
+            random_facts(s, facts);
+            eng_result a, b;
+            eng_evaluate(c, facts, &a);
+            eng_explain(c, facts, &b, e);
+            assert_true(same_result(&a, &b));
+        }
+        eng_explanation_free(e);
+        eng_ctx_free(c);
+        eng_rules_free(r);
+    }
+    eng_schema_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_derived_values),
+        cmocka_unit_test(test_rule_steps),
+        cmocka_unit_test(test_fallback),
+    };
+    return cmocka_run_group_tests_name("regvm", tests, NULL, NULL);
+}
