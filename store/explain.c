@@ -117,7 +117,9 @@ json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, 
     const char *params[2] = {run_text, initiative_code};
     PGresult *res = PQexecParams(
         c,
-        "SELECT rs.sha256, rs.source, coalesce(rs.file_name, '<string>'), r.fact_schema::text, "
+        /* the base name, also for a rule set stored with a path before 004_fast_facts.sql */
+        "SELECT rs.sha256, rs.source, regexp_replace(coalesce(rs.file_name, '<string>'), "
+        "'^.*/', ''), r.fact_schema::text, "
         "       res.facts::text "
         "  FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id "
         "  LEFT JOIN (evaluation_results res JOIN initiatives i "

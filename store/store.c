@@ -101,6 +101,19 @@ PGconn *store_connect_raw(const char *conninfo, store_error *err)
         PQfinish(c);
         return NULL;
     }
+    const char *pgtz = getenv("PGTZ");
+    if (pgtz == NULL || pgtz[0] == '\0') {
+        const char *zone[1] = {STORE_TIME_ZONE};
+        PGresult *r = PQexecParams(c, "SELECT set_config('TimeZone', $1, false)", 1, NULL, zone,
+                                   NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            store_fail_pq(err, c, r, "setting the session time zone");
+            PQclear(r);
+            PQfinish(c);
+            return NULL;
+        }
+        PQclear(r);
+    }
     return c;
 }
 

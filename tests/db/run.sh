@@ -134,6 +134,9 @@ expect "facts fixture imports" [ $? -eq 0 ]
 while IFS='|' read -r name result; do
     if [ "$result" = t ]; then ok "facts: $name"; else nok "facts: $name"; fi
 done < <(psql -X -q -d facts -tA -f "$here/facts_assert.sql")
+while IFS='|' read -r name result; do
+    if [ "$result" = t ]; then ok "facts: $name"; else nok "facts: $name"; fi
+done < <(psql -X -q -d facts -tA -f "$here/facts_equivalence.sql" | grep '|')
 
 echo "== CSV rules"
 w=$tmp/csv
