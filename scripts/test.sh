@@ -44,8 +44,8 @@ timeout 1200 scripts/deps.sh || die "could not install the packages (scripts/dep
 
 build() { # build DIR CMAKE-OPTIONS...
     local dir=$1; shift
-    cmake -S . -B "$dir" -DHYOKA_WERROR=ON "$@" >"$dir.configure.log" 2>&1 ||
-        { cat "$dir.configure.log" >&2; return 1; }
+    cmake -S . -B "$dir" -DHYOKA_WERROR=ON "$@" >"$dir/configure.log" 2>&1 ||
+        { cat "$dir/configure.log" >&2; return 1; }
     cmake --build "$dir" -j "$jobs" 2>&1 | tail -n 40 >&2
     return "${PIPESTATUS[0]}"
 }
