@@ -110,7 +110,7 @@ int wareki_day(int year, int month, int day, char *out, size_t n)
     const era *e = find_era(year, month, day);
     if (e == NULL)
         return fail(out, n);
-    char rest[16];
+    char rest[32]; /* "12月31日": the compiler cannot see month and day are 1..31 */
     snprintf(rest, sizeof rest, "%d月%d日", month, day);
     return put_year(out, n, e, year, rest);
 }
@@ -122,7 +122,7 @@ int wareki_month(int year, int month, char *out, size_t n)
     const era *e = find_era(year, month, 1);
     if (e == NULL)
         return fail(out, n);
-    char rest[16];
+    char rest[32]; /* "12月31日": the compiler cannot see month and day are 1..31 */
     snprintf(rest, sizeof rest, "%d月", month);
     return put_year(out, n, e, year, rest);
 }
