@@ -86,6 +86,11 @@ PGresult *db_query(const char *sql, int nparams, const char *const *params, stor
     return NULL;
 }
 
+int db_socket(void)
+{
+    return conn != NULL ? PQsocket(conn) : -1;
+}
+
 void db_poll(void)
 {
     if (conn == NULL)

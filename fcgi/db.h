@@ -20,8 +20,11 @@ PGconn *db_conn(store_error *err);
  * PGRES_COMMAND_OK result the caller PQclears, or NULL with err set (details are logged). */
 PGresult *db_query(const char *sql, int nparams, const char *const *params, store_error *err);
 /* Reads pending notifications without blocking; a notification on hyoka_runs flushes the cache.
- * Called before every request. */
+ * Called when the database socket is readable while a worker waits on a kept-alive connection,
+ * and before each request on a new connection. */
 void db_poll(void);
+/* The connection's socket (to wait on it with the request sockets), or -1 when not connected. */
+int db_socket(void);
 /* Whether `SELECT 1` answers now (for /health). */
 bool db_ping(void);
 void db_close(void);
