@@ -315,19 +315,14 @@ static _Noreturn void worker_main(int listen_fd)
     for (;;) {
         if (wait_kept(&req, listen_fd, &none) < 0)
             break;
-        /* On a kept connection the next request is already readable (wait_kept), and a signal
-         * could only have landed inside its ppoll. Only a worker about to block in accept()
-         * must let SIGTERM in: two sigprocmask calls fewer per kept-alive request (of ~6
-         * syscalls; bench/http). */
+        /* SIGTERM is let in around FCGX_Accept_r: even on a kept connection that wait_kept saw
+         * readable, nginx may close it at that moment, and libfcgi then blocks in accept(). */
         bool accepting = req.ipcFd < 0;
-        if (accepting) {
-            sigprocmask(SIG_SETMASK, &none, NULL); /* a pending SIGTERM is handled right here */
-            if (worker_stop)
-                break;
-        }
+        sigprocmask(SIG_SETMASK, &none, NULL); /* a pending SIGTERM is handled right here */
+        if (worker_stop)
+            break;
         int rc = FCGX_Accept_r(&req);
-        if (accepting)
-            sigprocmask(SIG_SETMASK, &stops, NULL);
+        sigprocmask(SIG_SETMASK, &stops, NULL);
         if (rc < 0) {
             if (worker_stop)
                 break;
@@ -420,26 +415,51 @@ static void reap(void)
     }
 }
 
-static void master_stop(void)
+/* Forgets a worker the master has reaped. */
+static void forget(pid_t pid)
+{
+    for (int i = 0; i < nretiring; i++)
+        if (retiring[i] == pid) {
+            retiring[i] = retiring[--nretiring];
+            return;
+        }
+    for (int i = 0; i < nslots; i++)
+        if (slots[i].pid == pid)
+            slots[i].pid = 0;
+}
+
+/* Sends `sig` to every live worker, and to nothing else: kill(0, …) would reach the whole
+ * process group, and with it the shell or supervisor that started the master. */
+static void signal_workers(int sig)
 {
     for (int i = 0; i < nslots; i++)
         if (slots[i].pid > 0)
-            kill(slots[i].pid, SIGTERM);
+            kill(slots[i].pid, sig);
     for (int i = 0; i < nretiring; i++)
-        kill(retiring[i], SIGTERM);
+        kill(retiring[i], sig);
+}
+
+static void master_stop(void)
+{
+    signal_workers(SIGTERM);
     double deadline = now_s() + DRAIN_TIMEOUT_S;
     int status;
-    while (now_s() < deadline) {
+    while (live_workers() > 0 && now_s() < deadline) {
         pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid < 0 && errno == ECHILD)
-            break;
-        if (pid == 0)
+        if (pid > 0)
+            forget(pid);
+        else if (pid == 0)
             usleep(20000);
+        else if (errno == ECHILD)
+            return;
     }
-    if (waitpid(-1, &status, WNOHANG) >= 0) {
-        log_warn("workers still busy after %d s: killing them", DRAIN_TIMEOUT_S);
-        kill(0, SIGKILL);
-    }
+    if (live_workers() == 0)
+        return;
+    log_warn("%d workers still busy after %d s: killing them", live_workers(), DRAIN_TIMEOUT_S);
+    signal_workers(SIGKILL);
+    pid_t pid;
+    while (live_workers() > 0 && (pid = waitpid(-1, &status, 0)) > 0)
+        forget(pid);
 }
 
 static void master_reload(const char *config_path, int listen_fd)
