@@ -53,35 +53,11 @@ static json_t *must(json_t *j)
 
 /* ---- growable byte buffer (COPY data) ---------------------------------------------------- */
 
-typedef struct sbuf {
-    char *data;
-    size_t len, cap;
-} sbuf;
+/* The COPY data buffer is json_eng.h's jeng_buf (the facts JSON is written straight into it). */
 
-static void sbuf_reserve(sbuf *b, size_t extra)
+static void buf_puts(jeng_buf *b, const char *s)
 {
-    if (b->len + extra <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + extra)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (p == NULL)
-        abort();
-    b->data = p;
-    b->cap = cap;
-}
-
-static void sbuf_put(sbuf *b, const char *s, size_t n)
-{
-    sbuf_reserve(b, n);
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-}
-
-static void sbuf_puts(sbuf *b, const char *s)
-{
-    sbuf_put(b, s, strlen(s));
+    jeng_buf_put(b, s, strlen(s));
 }
 
 /* COPY's escape for a byte of text, or 0 if it stands for itself. */
@@ -103,11 +79,11 @@ static char copy_escape_of(char ch)
 
 /* Appends text escaped for COPY's text format (backslash, tab, newline, carriage return): runs of
  * plain bytes are copied whole (the facts JSON is ~450 bytes a row, rarely with an escape). */
-static void sbuf_put_copy(sbuf *b, const char *s, size_t n)
+static void buf_put_copy(jeng_buf *b, const char *s, size_t n)
 {
     if (n == 0)
         return;
-    sbuf_reserve(b, 2 * n);
+    jeng_buf_reserve(b, 2 * n);
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         char esc = copy_escape_of(s[i]);
@@ -126,21 +102,21 @@ static void sbuf_put_copy(sbuf *b, const char *s, size_t n)
 /* Appends a text[] literal {"a","b"} (elements quoted, " and \ escaped), COPY-escaped, straight
  * into `b` (no buffer per row): an element's '"' becomes \" and then COPY's \\", its '\' \\
  * and then \\\\. */
-static void sbuf_put_array(sbuf *b, const char *const *items, int n)
+static void buf_put_array(jeng_buf *b, const char *const *items, int n)
 {
-    sbuf_put(b, "{", 1);
+    jeng_buf_put(b, "{", 1);
     for (int i = 0; i < n; i++) {
         if (i > 0)
-            sbuf_put(b, ",", 1);
-        sbuf_put(b, "\"", 1);
+            jeng_buf_put(b, ",", 1);
+        jeng_buf_put(b, "\"", 1);
         for (const char *p = items[i] != NULL ? items[i] : ""; *p != '\0'; p++) {
             if (*p == '"' || *p == '\\')
-                sbuf_put(b, "\\\\", 2); /* the array's backslash, COPY-escaped */
-            sbuf_put_copy(b, p, 1);
+                jeng_buf_put(b, "\\\\", 2); /* the array's backslash, COPY-escaped */
+            buf_put_copy(b, p, 1);
         }
-        sbuf_put(b, "\"", 1);
+        jeng_buf_put(b, "\"", 1);
     }
-    sbuf_put(b, "}", 1);
+    jeng_buf_put(b, "}", 1);
 }
 
 /* ---- small SQL helpers ------------------------------------------------------------------- */
@@ -672,7 +648,7 @@ static int compare_rows(const void *x, const void *y)
 
 /* ---- storing ----------------------------------------------------------------------------- */
 
-static int copy_flush(PGconn *c, sbuf *b, store_error *err)
+static int copy_flush(PGconn *c, jeng_buf *b, store_error *err)
 {
     if (b->len == 0)
         return 0;
@@ -683,51 +659,51 @@ static int copy_flush(PGconn *c, sbuf *b, store_error *err)
 }
 
 /* Appends one evaluation_results row in COPY text format. */
-static void copy_row(sbuf *b, const char *run_id, long id, const eng_rules *rules,
+static void copy_row(jeng_buf *b, const char *run_id, long id, const eng_rules *rules,
                      const eng_result *res, const char *facts_json, size_t facts_len)
 {
     char num[64];
-    sbuf_puts(b, run_id);
+    buf_puts(b, run_id);
     snprintf(num, sizeof num, "\t%ld\t", id);
-    sbuf_puts(b, num);
-    sbuf_put_copy(b, eng_rules_get(rules, ENG_KIND_CATEGORY, res->category)->id,
+    buf_puts(b, num);
+    buf_put_copy(b, eng_rules_get(rules, ENG_KIND_CATEGORY, res->category)->id,
                   strlen(eng_rules_get(rules, ENG_KIND_CATEGORY, res->category)->id));
     if (res->has_score) {
         /* already rounded to one decimal by the engine: %.1f prints that decimal exactly */
         snprintf(num, sizeof num, "\t%.1f\t", res->score);
-        sbuf_puts(b, num);
+        buf_puts(b, num);
     } else {
-        sbuf_puts(b, "\t\\N\t");
+        buf_puts(b, "\t\\N\t");
     }
     if (res->primary_reason >= 0) {
         const char *id_text = eng_rules_get(rules, ENG_KIND_REASON, res->primary_reason)->id;
-        sbuf_put_copy(b, id_text, strlen(id_text));
+        buf_put_copy(b, id_text, strlen(id_text));
     } else {
-        sbuf_puts(b, "\\N");
+        buf_puts(b, "\\N");
     }
-    sbuf_puts(b, "\t");
+    buf_puts(b, "\t");
 
     const char *items[ENG_MAX_REASONS + 1];
     int n = 0, count = eng_rules_count(rules, ENG_KIND_REASON);
     for (int i = 0; i < count; i++)
         if (res->reasons & (UINT64_C(1) << i))
             items[n++] = eng_rules_get(rules, ENG_KIND_REASON, i)->id;
-    sbuf_put_array(b, items, n);
-    sbuf_puts(b, "\t");
+    buf_put_array(b, items, n);
+    buf_puts(b, "\t");
     n = 0;
     count = eng_rules_count(rules, ENG_KIND_FLAG);
     for (int i = 0; i < count; i++)
         if (res->flags & (UINT64_C(1) << i))
             items[n++] = eng_rules_get(rules, ENG_KIND_FLAG, i)->id;
-    sbuf_put_array(b, items, n);
-    sbuf_puts(b, "\t");
+    buf_put_array(b, items, n);
+    buf_puts(b, "\t");
     n = eng_recommendations(rules, res, items, ENG_MAX_REASONS + 1);
     if (n > ENG_MAX_REASONS + 1)
         n = ENG_MAX_REASONS + 1;
-    sbuf_put_array(b, items, n);
-    sbuf_puts(b, "\t");
-    sbuf_put_copy(b, facts_json, facts_len);
-    sbuf_puts(b, "\n");
+    buf_put_array(b, items, n);
+    buf_puts(b, "\t");
+    buf_put_copy(b, facts_json, facts_len);
+    buf_puts(b, "\n");
 }
 
 /* The rule file's base name, as explanations cite it ("default.cfg:43"): the server's folders are
@@ -901,7 +877,7 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     fact_rows f = {0};
     eng_ctx *ctx = eng_ctx_new(rules);
     eng_value *facts = xcalloc((size_t)eng_schema_count(schema) + 1, sizeof *facts);
-    sbuf copy = {0};
+    jeng_buf copy = {0};
     jeng_buf facts_text = {0};
     const char **opaque = xcalloc((size_t)eng_schema_count(schema) + 1, sizeof *opaque);
     coded_row *order = NULL;

@@ -318,7 +318,7 @@ void jeng_buf_cleanup(jeng_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-static void buf_reserve(jeng_buf *b, size_t extra)
+void jeng_buf_reserve(jeng_buf *b, size_t extra)
 {
     if (b->len + extra <= b->cap)
         return;
@@ -332,9 +332,9 @@ static void buf_reserve(jeng_buf *b, size_t extra)
     b->cap = cap;
 }
 
-static void buf_put(jeng_buf *b, const char *s, size_t n)
+void jeng_buf_put(jeng_buf *b, const char *s, size_t n)
 {
-    buf_reserve(b, n);
+    jeng_buf_reserve(b, n);
     memcpy(b->data + b->len, s, n);
     b->len += n;
 }
@@ -383,7 +383,7 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 /* A JSON string: " and \ escaped, control characters as \uXXXX (as jansson writes them). */
 static void buf_put_string(jeng_buf *b, const char *s, size_t n)
 {
-    buf_reserve(b, n * 6 + 2);
+    jeng_buf_reserve(b, n * 6 + 2);
     b->data[b->len++] = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -434,9 +434,9 @@ static void buf_put_value(jeng_buf *b, eng_value v)
     switch (v.type) {
     case ENG_BOOL:
         if (v.as.b)
-            buf_put(b, "true", 4);
+            jeng_buf_put(b, "true", 4);
         else
-            buf_put(b, "false", 5);
+            jeng_buf_put(b, "false", 5);
         return;
     case ENG_NUM:
         if (!isfinite(v.as.num))
@@ -447,7 +447,7 @@ static void buf_put_value(jeng_buf *b, eng_value v)
             snprintf(num, sizeof num, "%.0f", v.as.num);
         else
             snprintf(num, sizeof num, "%.17g", v.as.num);
-        buf_put(b, num, strlen(num));
+        jeng_buf_put(b, num, strlen(num));
         return;
     case ENG_STR:
         if (!utf8_valid((const unsigned char *)v.as.str.ptr, v.as.str.len))
@@ -458,20 +458,20 @@ static void buf_put_value(jeng_buf *b, eng_value v)
     case ENG_OPAQUE:
         break;
     }
-    buf_put(b, "null", 4);
+    jeng_buf_put(b, "null", 4);
 }
 
 void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
                       const char *const *opaque)
 {
     int n = eng_schema_count(s);
-    buf_put(b, "{", 1);
+    jeng_buf_put(b, "{", 1);
     for (int i = 0; i < n; i++) {
         if (i > 0)
-            buf_put(b, ",", 1);
+            jeng_buf_put(b, ",", 1);
         const char *name = eng_schema_name(s, i);
         buf_put_string(b, name, strlen(name));
-        buf_put(b, ":", 1);
+        jeng_buf_put(b, ":", 1);
         if (opaque != NULL && opaque[i] != NULL) {
             eng_value v;
             v.type = ENG_STR;
@@ -482,7 +482,7 @@ void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
             buf_put_value(b, facts[i]);
         }
     }
-    buf_put(b, "}", 1);
+    jeng_buf_put(b, "}", 1);
 }
 
 json_t *jeng_step(const eng_step *st)

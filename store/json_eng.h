@@ -55,12 +55,15 @@ eng_schema *jeng_schema_parse(const json_t *fact_schema, char *err, size_t errle
  * Returns 0, or -1 with a message in err when a value's JSON type does not fit the schema. */
 int jeng_facts_parse(const json_t *facts, const eng_schema *s, eng_value *out, char *err,
                      size_t errlen);
-/* A growable byte buffer for jeng_facts_write (caller-owned; zero it to start). */
+/* A growable byte buffer for jeng_facts_write and the COPY rows of store/evaluate.c (caller-owned;
+ * zero it to start; aborts when out of memory). */
 typedef struct jeng_buf {
     char *data;
     size_t len, cap;
 } jeng_buf;
 void jeng_buf_cleanup(jeng_buf *b);
+void jeng_buf_reserve(jeng_buf *b, size_t extra); /* room for `extra` more bytes */
+void jeng_buf_put(jeng_buf *b, const char *s, size_t n);
 
 /* Appends to `b` the facts object as compact JSON text: the same JSON value as jeng_facts() (with
  * `opaque[slot]`, if not NULL, as the string of an opaque fact) dumped with JENG_STORE_FLAGS, i.e.
