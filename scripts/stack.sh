@@ -58,10 +58,9 @@ log = { level = "${HYOKA_LOG_LEVEL:-info}"; };
 CFG
 
     if [ "$mode" = demo ]; then
-        # The SPEC's eight import files (config/demo/ may hold others, e.g. plans.csv, that
-        # `hyoka import` does not take).
+        # The SPEC's eight import files and plans.csv (the plan the report names).
         local csvs=() f
-        for f in measures initiatives milestones surveys progress kpis kpi_values projects; do
+        for f in plans measures initiatives milestones surveys progress kpis kpi_values projects; do
             [ -f "$HYOKA_ROOT/config/demo/$f.csv" ] && csvs+=("$HYOKA_ROOT/config/demo/$f.csv")
         done
         [ ${#csvs[@]} -gt 0 ] || die "no demo data in $HYOKA_ROOT/config/demo/"

@@ -182,6 +182,28 @@ static const char *val(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
+/* A PostgreSQL numeric as the published report writes it: thousands separated ("6,841",
+ * "1,234.5"); NULL as "-". Writes into out (n bytes) and returns it. */
+static const char *grouped(const char *num, char *out, size_t n)
+{
+    if (num == NULL) {
+        snprintf(out, n, "-");
+        return out;
+    }
+    const char *p = num;
+    size_t o = 0;
+    if (*p == '-' && o + 1 < n)
+        out[o++] = *p++;
+    size_t digits = strspn(p, "0123456789");
+    for (size_t i = 0; i < digits && o + 2 < n; i++) {
+        if (i > 0 && (digits - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = p[i];
+    }
+    snprintf(out + o, n - o, "%s", p + digits);
+    return out;
+}
+
 /* REPORT_MAX_ROWS + 1 as a query parameter: one row more than shown tells that rows were cut. */
 static const char *limit_text(char text[24])
 {
@@ -255,19 +277,22 @@ static int section_kpis(PGconn *c, doc *d, const char *as_of, store_error *err)
         snprintf(title, sizeof title, "%s %s", mark, val(res, i, 0));
         para(d, title);
         const char *unit = val(res, i, 1);
+        char base_v[64], latest_v[64], target_v[64];
+        grouped(val(res, i, 2), base_v, sizeof base_v);
+        grouped(val(res, i, 5), latest_v, sizeof latest_v);
+        grouped(val(res, i, 4), target_v, sizeof target_v);
         if (val(res, i, 5) == NULL) {
-            snprintf(line, sizeof line, "実績値なし（基準値 %s%s）",
-                     val(res, i, 2) ? val(res, i, 2) : "-", unit);
+            snprintf(line, sizeof line, "実績値なし（基準値 %s%s）", base_v, unit);
         } else {
             if (wareki_month_iso(val(res, i, 6), latest, sizeof latest) < 0)
                 snprintf(latest, sizeof latest, "%s", val(res, i, 6));
             if (val(res, i, 3) == NULL || wareki_month_iso(val(res, i, 3), base, sizeof base) < 0)
                 snprintf(base, sizeof base, "基準値");
-            int len = snprintf(line, sizeof line, "%s %s%s (%s %s%s)", latest, val(res, i, 5), unit,
-                               base, val(res, i, 2) ? val(res, i, 2) : "-", unit);
+            int len = snprintf(line, sizeof line, "%s %s%s (%s %s%s)", latest, latest_v, unit,
+                               base, base_v, unit);
             if (val(res, i, 7) != NULL && len > 0 && (size_t)len < sizeof line)
                 len += snprintf(line + len, sizeof line - (size_t)len, "　目標 %s%s、達成率 %s%%",
-                                val(res, i, 4), unit, val(res, i, 7));
+                                target_v, unit, val(res, i, 7));
             const char *after = val(res, i, 8);
             if (after != NULL && strcmp(after, "t") == 0 && len > 0 && (size_t)len < sizeof line)
                 snprintf(line + len, sizeof line - (size_t)len, "（調査時点後の最新値）");
