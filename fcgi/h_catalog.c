@@ -291,8 +291,10 @@ void h_projects(hy_req *r, const char *arg)
         param_enum_or_reply(r, "format", formats, 0, &format) < 0)
         return;
     store_error err = {0};
+    /* As the published report lists them (and store/report.c does): grouped by stage in order
+     * of first appearance, then in the order they were imported. */
     PGresult *res = db_query("SELECT theme, department, stage FROM projects"
-                             " ORDER BY department NULLS LAST, theme",
+                             " ORDER BY min(id) OVER (PARTITION BY stage), id",
                              0, NULL, &err);
     if (res == NULL) {
         db_reply_error(r, &err);
