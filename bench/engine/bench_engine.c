@@ -7,11 +7,13 @@
  *
  *   bench_engine [RULES [N [--no-explain]]]     (--no-explain: for profiling evaluate alone)
  */
+#include "alloc_count.h"
 #include "engine.h"
 #include "ruleset.h" /* only to say which VM eng_evaluate runs on */
 
 #include <stdint.h>
 #include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,30 +22,6 @@
     512 /* initiatives generated at a time (not timed), then evaluated (timed); small              \
          * enough to stay in cache, as one row fetched from the database would be */
 
-/* ---- allocation counting (linked with --wrap=malloc,calloc,realloc) ------------------------- */
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-static long allocations;
-void *__wrap_malloc(size_t n)
-{
-    allocations++;
-    return __real_malloc(n);
-}
-void *__wrap_calloc(size_t n, size_t size)
-{
-    allocations++;
-    return __real_calloc(n, size);
-}
-void *__wrap_realloc(void *p, size_t n)
-{
-    allocations++;
-    return __real_realloc(p, n);
-}
 
 /* xorshift64*: a fixed seed, so every run evaluates the same initiatives */
 static uint64_t rng = 0x9E3779B97F4A7C15u;
@@ -170,14 +148,14 @@ int main(int argc, char **argv)
             long m = n - done < CHUNK ? n - done : CHUNK;
             for (long i = 0; i < m; i++)
                 synthesize(schema, facts + i * nf);
-            long a0 = allocations;
+            long a0 = alloc_count();
             double t0 = cpu_ns(), w0 = now_ns();
             if (pass == 0) {
                 for (long i = 0; i < m; i++)
                     eng_evaluate(c, facts + i * nf, &results[i]);
                 ns_plain += cpu_ns() - t0;
                 wall_plain += now_ns() - w0;
-                allocs_plain += allocations - a0;
+                allocs_plain += alloc_count() - a0;
                 for (long i = 0; i < m; i++) {
                     counts[results[i].category]++;
                     if (results[i].has_score) {
@@ -193,7 +171,7 @@ int main(int argc, char **argv)
                 }
                 ns_explain += cpu_ns() - t0;
                 wall_explain += now_ns() - w0;
-                allocs_explain += allocations - a0;
+                allocs_explain += alloc_count() - a0;
             }
         }
     }
