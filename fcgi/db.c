@@ -1,4 +1,5 @@
-/* db.c - the per-worker read-only connection: lazy connect, reconnect after failure, LISTEN hyoka_runs. */
+/* db.c - the per-worker read-only connection: lazy connect, reconnect after failure, LISTEN
+ * hyoka_runs and hyoka_data (cache invalidation). */
 #include "db.h"
 
 #include "app.h"
@@ -24,7 +25,8 @@ static int setup(PGconn *c, store_error *err)
     /* Constant statements: nothing from a request goes into them. */
     static const char *const stmts[] = {
         "SET default_transaction_read_only = on",
-        "LISTEN hyoka_runs",
+        "LISTEN hyoka_runs", /* a new evaluation run (store/evaluate.c, a trigger) */
+        "LISTEN hyoka_data", /* an import changed titles, departments or KPIs (store/import.c) */
     };
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
         PGresult *res = PQexec(c, stmts[i]);
@@ -105,6 +107,10 @@ void db_poll(void)
     while ((n = PQnotifies(conn)) != NULL) {
         if (!flushed && strcmp(n->relname, "hyoka_runs") == 0) {
             log_info("new evaluation run %s: cache flushed", n->extra);
+            cache_flush();
+            flushed = true;
+        } else if (!flushed && strcmp(n->relname, "hyoka_data") == 0) {
+            log_info("data imported: cache flushed");
             cache_flush();
             flushed = true;
         }

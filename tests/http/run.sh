@@ -68,6 +68,19 @@ else
     fail "API checks"
 fi
 
+# ---- 1b. an import refreshes what the server has cached (NOTIFY hyoka_data) -----------------
+log "== an import of a new title is served at once, although the run is cached"
+detail_title() { curl -s "$HYOKA_URL/api/v1/initiatives/1-1-01" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).title))'; }
+title0=$(detail_title) # cached now (list and detail)
+curl -s -o /dev/null "$HYOKA_URL/api/v1/initiatives?q=1-1-01"
+printf 'code,measure_code,title\n1-1-01,1-1,%s（改称）\n' "$title0" >"$dir/initiatives.csv"
+"$HYOKA_BUILD/cli/hyoka" --config "$dir/hyoka.cfg" import "$dir/initiatives.csv" >"$dir/retitle.log" 2>&1
+sleep 0.3
+check "the detail shows the imported title" test "$(detail_title)" = "${title0}（改称）"
+check "the list shows it too" bash -c "curl -s '$HYOKA_URL/api/v1/initiatives?q=1-1-01' | grep -q '${title0}（改称）'"
+printf 'code,measure_code,title\n1-1-01,1-1,%s\n' "$title0" >"$dir/initiatives.csv"
+"$HYOKA_BUILD/cli/hyoka" --config "$dir/hyoka.cfg" import "$dir/initiatives.csv" >>"$dir/retitle.log" 2>&1
+
 # ---- 2. reload: good rules, then broken rules, under load ----------------------------------
 log "== SIGHUP reload with a good and a broken rule file while requests run"
 v0=$(rules_version)
