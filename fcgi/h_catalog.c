@@ -154,13 +154,9 @@ static void drill_down(hy_req *r, bool measures)
     if (http_params_allowed(r, allowed) < 0 ||
         param_enum_or_reply(r, "format", formats, 0, &format) < 0 || run_reply_cached(r))
         return;
-    run *rn = run_resolve_or_reply(r, http_param(r, "survey"));
+    run *rn = run_resolve_items_or_reply(r, http_param(r, "survey"));
     if (rn == NULL)
         return;
-    if (run_items_or_reply(r, rn) < 0) {
-        run_release(rn);
-        return;
-    }
     group *groups = NULL;
     int n = 0, cap = 0;
     for (int i = 0; i < rn->nitems; i++) {

@@ -141,6 +141,27 @@ static void join(buf *b, const char *const *items, int n)
     }
 }
 
+/* One CSV field holding `items` joined with ';' (built in `tmp`, reused between fields). */
+static void list_field(buf *b, buf *tmp, const char *const *items, int n)
+{
+    tmp->len = 0;
+    join(tmp, items, n);
+    buf_put(tmp, "", 0); /* room for the terminator */
+    tmp->data[tmp->len] = '\0';
+    csv_field(b, tmp->data, false);
+}
+
+/* One CSV field with the ids of the catalog entries whose bit is set in `bits`. */
+static void id_field(buf *b, buf *tmp, const run_label *list, int n, uint64_t bits)
+{
+    const char *ids[RUN_MAX_CATALOG];
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (bits & ((uint64_t)1 << i))
+            ids[m++] = list[i].id;
+    list_field(b, tmp, ids, m);
+}
+
 static void reply_csv(hy_req *r, const run *rn, const int *idx, int n)
 {
     buf b = {0};
@@ -157,39 +178,14 @@ static void reply_csv(hy_req *r, const run *rn, const int *idx, int n)
         csv_field(&b, it->title, false);
         csv_field(&b, it->measure_code, false);
         csv_field(&b, it->measure_title, false);
-        tmp.len = 0;
-        join(&tmp, it->departments, it->ndepartments);
-        buf_put(&tmp, "", 0);
-        tmp.data[tmp.len] = '\0';
-        csv_field(&b, tmp.data, false);
+        list_field(&b, &tmp, (const char *const *)it->departments, it->ndepartments);
         csv_field(&b, rn->categories[it->category].id, false);
         csv_field(&b, rn->categories[it->category].label ? rn->categories[it->category].label : "",
                   false);
         csv_field(&b, score, false);
-        const char *ids[RUN_MAX_CATALOG];
-        int m = 0;
-        for (int i = 0; i < rn->nreasons; i++)
-            if (it->reasons & ((uint64_t)1 << i))
-                ids[m++] = rn->reasons[i].id;
-        tmp.len = 0;
-        join(&tmp, ids, m);
-        buf_put(&tmp, "", 0);
-        tmp.data[tmp.len] = '\0';
-        csv_field(&b, tmp.data, false);
-        m = 0;
-        for (int i = 0; i < rn->nflags; i++)
-            if (it->flags & ((uint64_t)1 << i))
-                ids[m++] = rn->flags[i].id;
-        tmp.len = 0;
-        join(&tmp, ids, m);
-        buf_put(&tmp, "", 0);
-        tmp.data[tmp.len] = '\0';
-        csv_field(&b, tmp.data, false);
-        tmp.len = 0;
-        join(&tmp, it->recommendations, it->nrecommendations);
-        buf_put(&tmp, "", 0);
-        tmp.data[tmp.len] = '\0';
-        csv_field(&b, tmp.data, false);
+        id_field(&b, &tmp, rn->reasons, rn->nreasons, it->reasons);
+        id_field(&b, &tmp, rn->flags, rn->nflags, it->flags);
+        list_field(&b, &tmp, (const char *const *)it->recommendations, it->nrecommendations);
         buf_str(&b, "\r\n");
     }
     run_reply_and_cache(r, "text/csv; charset=utf-8", b.data, b.len);
@@ -213,13 +209,9 @@ void h_initiatives(hy_req *r, const char *arg)
         return;
     if (run_reply_cached(r))
         return;
-    run *rn = run_resolve_or_reply(r, http_param(r, "survey"));
+    run *rn = run_resolve_items_or_reply(r, http_param(r, "survey"));
     if (rn == NULL)
         return;
-    if (run_items_or_reply(r, rn) < 0) {
-        run_release(rn);
-        return;
-    }
     int *idx = NULL;
     json_t *doc = NULL;
     filter f = {-1, -1, -1, http_param(r, "department"), http_param(r, "measure"),
@@ -273,13 +265,9 @@ void h_initiative(hy_req *r, const char *code)
     static const char *const allowed[] = {"survey", NULL};
     if (http_params_allowed(r, allowed) < 0 || run_reply_cached(r))
         return;
-    run *rn = run_resolve_or_reply(r, http_param(r, "survey"));
+    run *rn = run_resolve_items_or_reply(r, http_param(r, "survey"));
     if (rn == NULL)
         return;
-    if (run_items_or_reply(r, rn) < 0) {
-        run_release(rn);
-        return;
-    }
     json_t *doc = NULL, *explained = NULL;
     PGresult *res = NULL;
     store_error err = {0};

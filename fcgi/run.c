@@ -418,7 +418,7 @@ run *run_resolve_or_reply(hy_req *r, const char *survey_code)
     return rn;
 }
 
-int run_items_or_reply(hy_req *r, run *rn)
+static int items_or_reply(hy_req *r, run *rn)
 {
     if (rn->items_loaded)
         return 0;
@@ -430,6 +430,16 @@ int run_items_or_reply(hy_req *r, run *rn)
     if (rn->cached)
         cache_resize(rn, rn->bytes);
     return 0;
+}
+
+run *run_resolve_items_or_reply(hy_req *r, const char *survey_code)
+{
+    run *rn = run_resolve_or_reply(r, survey_code);
+    if (rn != NULL && items_or_reply(r, rn) < 0) {
+        run_release(rn);
+        return NULL;
+    }
+    return rn;
 }
 
 void run_release(run *rn)

@@ -41,7 +41,7 @@ typedef struct run {
     run_label categories[RUN_MAX_CATALOG], reasons[RUN_MAX_CATALOG], flags[RUN_MAX_CATALOG];
     int ncategories, nreasons, nflags;
     json_t *summary;    /* evaluation_runs.summary */
-    run_item *items;    /* in code order (numeric segments); only after run_items_or_reply */
+    run_item *items;    /* in code order (numeric segments); once run_resolve_items_or_reply */
     int nitems;
     bool items_loaded;
     /* private */
@@ -58,9 +58,10 @@ typedef struct run {
  * NULL then. */
 run *run_resolve_or_reply(hy_req *r, const char *survey_code);
 void run_release(run *rn);
-/* Loads the run's initiatives (once; they stay with the cached run). Returns 0, or -1 after
- * answering 503. Handlers that need only the summary never pay for them. */
-int run_items_or_reply(hy_req *r, run *rn);
+/* run_resolve_or_reply, then loads the run's initiatives (once; they stay with the cached run).
+ * Returns the run (run_release it), or NULL after answering. Handlers that need only the summary
+ * call run_resolve_or_reply and never pay for the initiatives. */
+run *run_resolve_items_or_reply(hy_req *r, const char *survey_code);
 
 /* Index of `id` in a catalog section, or -1. */
 int run_find(const run_label *list, int n, const char *id);
