@@ -2,6 +2,7 @@
  * reasons, flags and score out) and prints every failing case with its explanation. */
 #include "cli.h"
 
+#include "cfgutil.h"
 #include "engine.h"
 
 #include <errno.h>
@@ -79,23 +80,6 @@ static const char *type_word(eng_type t)
     return t == ENG_NUM ? "a number" : t == ENG_BOOL ? "a boolean" : "a string";
 }
 
-static bool get_number(const config_setting_t *s, double *out)
-{
-    switch (config_setting_type(s)) {
-    case CONFIG_TYPE_INT:
-        *out = config_setting_get_int(s);
-        return true;
-    case CONFIG_TYPE_INT64:
-        *out = (double)config_setting_get_int64(s);
-        return true;
-    case CONFIG_TYPE_FLOAT:
-        *out = config_setting_get_float(s);
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* Reports an unknown key with a suggestion from `known`. */
 static void unknown_key(case_file *cf, const config_setting_t *s, const char *where,
                         const char *const *known, int n)
@@ -131,7 +115,7 @@ static void read_facts(case_file *cf, test_case *tc, const config_setting_t *g, 
         }
         eng_type t = eng_schema_type(cf->schema, slot);
         double num;
-        if (t == ENG_NUM && get_number(s, &num))
+        if (t == ENG_NUM && eng_config_number(s, &num))
             tc->facts[slot] = eng_num(num);
         else if (t == ENG_BOOL && config_setting_type(s) == CONFIG_TYPE_BOOL)
             tc->facts[slot] = eng_bool(config_setting_get_bool(s) != 0);
@@ -202,7 +186,7 @@ static void read_expect(case_file *cf, test_case *tc, const config_setting_t *g,
             if (config_setting_type(s) == CONFIG_TYPE_STRING &&
                 strcmp(config_setting_get_string(s), "null") == 0)
                 tc->score_null = true;
-            else if (!get_number(s, &tc->score))
+            else if (!eng_config_number(s, &tc->score))
                 err(cf, line_of(s), "'score' of %s must be a number or \"null\", not %s", what,
                     type_phrase(s));
         } else

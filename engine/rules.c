@@ -1,6 +1,7 @@
 /* rules.c - a libconfig rule file -> an immutable eng_rules: the text checked (size, UTF-8, BOM,
  * @include, 32-bit integers), hashed, parsed, every key and type checked, every expression
  * compiled in its scope; all errors collected, a rule set with any error never returned. */
+#include "cfgutil.h"
 #include "ruleset.h"
 
 #include <errno.h>
@@ -542,7 +543,7 @@ static const char *type_phrase(const config_setting_t *s)
     }
 }
 
-static bool is_number(const config_setting_t *s, double *out)
+bool eng_config_number(const config_setting_t *s, double *out)
 {
     switch (config_setting_type(s)) {
     case CONFIG_TYPE_INT:
@@ -651,7 +652,7 @@ static void read_thresholds(loader *L, const config_setting_t *g)
                     name);
             continue;
         }
-        if (!is_number(s, &v)) {
+        if (!eng_config_number(s, &v)) {
             diag_at(L->d, L->file, line_of(s), 0, 0, "threshold '%s' must be a number, not %s",
                     name, type_phrase(s));
             continue;
@@ -821,7 +822,7 @@ static void read_section(loader *L, const section_spec *spec, const config_setti
             double wv = 0;
             if (w == NULL)
                 diag_at(L->d, L->file, line_of(e), 0, 0, "%s has no 'weight'", what);
-            else if (!is_number(w, &wv))
+            else if (!eng_config_number(w, &wv))
                 diag_at(L->d, L->file, line_of(w), 0, 0, "'weight' of %s must be a number, not %s",
                         what, type_phrase(w));
             else if (!(wv > 0))
