@@ -7,24 +7,7 @@
 #
 #   HYOKA_BUILD=/abs/build bench/data/fk_cost.sh [N]
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/scripts/lib.sh"
-build=${HYOKA_BUILD:-$root/build}
-hyoka=$build/cli/hyoka
-n=${1:-100000}
-[ -x "$hyoka" ] || die "no $hyoka: build first"
-
-tmp=$(mktemp -d /tmp/hyoka-bench-fk.XXXXXX)
-trap 'pg_stop "$tmp"; rm -rf "$tmp"' EXIT
-pg_start "$tmp" >/dev/null 2>&1 || die "postgres did not start"
-source "$tmp/pg.env"
-printf 'database = { conninfo = ""; };\nrules = { file = "%s"; };\n' \
-    "$root/config/rules/default.cfg" >"$tmp/hyoka.cfg"
-export HYOKA_CONFIG=$tmp/hyoka.cfg
-
-python3 "$here/gen.py" "$tmp/csv" "$n"
-timeout 60 "$hyoka" migrate >/dev/null || die "migrate failed"
+source "$(dirname "$0")/setup.sh" fk "${1:-}"
 timeout 300 "$hyoka" import "$tmp"/csv/{measures,initiatives,milestones,surveys,progress}.csv \
     >"$tmp/out" 2>&1 || { cat "$tmp/out" >&2; die "import failed"; }
 timeout 300 "$hyoka" evaluate --survey B --rules "$root/config/rules/default.cfg" --format csv \

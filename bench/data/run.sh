@@ -8,24 +8,7 @@
 #
 #   HYOKA_BUILD=/abs/build bench/data/run.sh [N]
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/scripts/lib.sh"
-build=${HYOKA_BUILD:-$root/build}
-hyoka=$build/cli/hyoka
-n=${1:-100000}
-[ -x "$hyoka" ] || die "no $hyoka: build first"
-
-tmp=$(mktemp -d /tmp/hyoka-bench-data.XXXXXX)
-trap 'pg_stop "$tmp"; rm -rf "$tmp"' EXIT
-pg_start "$tmp" >/dev/null 2>&1 || die "postgres did not start"
-source "$tmp/pg.env"
-printf 'database = { conninfo = ""; };\nrules = { file = "%s"; };\n' \
-    "$root/config/rules/default.cfg" >"$tmp/hyoka.cfg"
-export HYOKA_CONFIG=$tmp/hyoka.cfg
-
-python3 "$here/gen.py" "$tmp/csv" "$n"
-timeout 60 "$hyoka" migrate >/dev/null || die "migrate failed"
+source "$(dirname "$0")/setup.sh" data "${1:-}"
 log "data: $(wc -l "$tmp"/csv/*.csv | tail -1 | awk '{print $1}') CSV lines, $(du -sh "$tmp/csv" | cut -f1)"
 
 # t CMD...: prints the exact command on stderr ("$ ..."), runs it (at most $STEP_TIMEOUT s) and
