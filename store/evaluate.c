@@ -180,34 +180,24 @@ static bool is_key_column(const char *name)
 
 eng_schema *store_fact_schema(PGconn *c, store_error *err)
 {
-    PGresult *res = query(c, "SELECT * FROM evaluation_facts LIMIT 0", 0, NULL, PGRES_TUPLES_OK,
-                          "reading the columns of evaluation_facts", err);
+    /* The view's columns from the catalog, in SELECT * order: planning and starting the view
+     * itself (SELECT * ... LIMIT 0) took ~85 ms for nothing but its row description. */
+    PGresult *res = query(c,
+                          "SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod) "
+                          "FROM pg_attribute a WHERE a.attrelid = 'evaluation_facts'::regclass "
+                          "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                          0, NULL, PGRES_TUPLES_OK, "reading the columns of evaluation_facts",
+                          err);
     if (res == NULL)
         return NULL;
     eng_schema *s = eng_schema_new();
-    int n = PQnfields(res);
+    int n = PQntuples(res);
     for (int i = 0; i < n; i++) {
-        const char *name = PQfname(res, i);
+        const char *name = PQgetvalue(res, i, 0);
         if (is_key_column(name))
             continue;
-        Oid oid = PQftype(res, i);
-        eng_type t = type_of_oid(oid);
-        char type_name[128] = "";
-        if (t == ENG_OPAQUE) {
-            char oid_text[16];
-            snprintf(oid_text, sizeof oid_text, "%u", (unsigned)oid);
-            const char *params[1] = {oid_text};
-            PGresult *tr = query(c, "SELECT format_type($1::oid, NULL)", 1, params, PGRES_TUPLES_OK,
-                                 "naming a column type", err);
-            if (tr == NULL) {
-                PQclear(res);
-                eng_schema_free(s);
-                return NULL;
-            }
-            snprintf(type_name, sizeof type_name, "%s", PQgetvalue(tr, 0, 0));
-            PQclear(tr);
-        }
-        if (eng_schema_add(s, name, t, t == ENG_OPAQUE ? type_name : NULL) < 0) {
+        eng_type t = type_of_oid((Oid)strtoul(PQgetvalue(res, i, 1), NULL, 10));
+        if (eng_schema_add(s, name, t, t == ENG_OPAQUE ? PQgetvalue(res, i, 2) : NULL) < 0) {
             store_fail(err, STORE_ESCHEMA,
                        "evaluation_facts column '%s' cannot be a fact (not an identifier, a "
                        "duplicate, or more than %d columns)",
@@ -353,6 +343,7 @@ typedef struct fact_rows {
     int prev_category_slot, prev_score_slot;
     int code_col, title_col, mcode_col, mtitle_col; /* -1 in the plain query */
     PGresult *deps;                                 /* departments_sql, with_items only */
+    int *dep_first, *dep_count; /* per row: its departments' rows in deps (with_items only) */
 } fact_rows;
 
 static void fact_rows_cleanup(fact_rows *f)
@@ -360,6 +351,8 @@ static void fact_rows_cleanup(fact_rows *f)
     PQclear(f->res);
     PQclear(f->deps);
     free(f->col);
+    free(f->dep_first);
+    free(f->dep_count);
     memset(f, 0, sizeof *f);
 }
 
@@ -432,6 +425,22 @@ static int fetch_facts(PGconn *c, const eng_schema *schema, const survey *s, boo
         if (f->deps == NULL) {
             fact_rows_cleanup(f);
             return -1;
+        }
+        /* Both are in initiative_id order: one merge pass finds each row's departments. */
+        f->dep_first = xcalloc((size_t)f->nrows + 1, sizeof *f->dep_first);
+        f->dep_count = xcalloc((size_t)f->nrows + 1, sizeof *f->dep_count);
+        int d = 0, nd = PQntuples(f->deps);
+        long dep_id = nd > 0 ? strtol(PQgetvalue(f->deps, 0, 0), NULL, 10) : 0;
+        for (int row = 0; row < f->nrows; row++) {
+            long id = strtol(PQgetvalue(f->res, row, f->id_col), NULL, 10);
+            while (d < nd && dep_id < id && ++d < nd)
+                dep_id = strtol(PQgetvalue(f->deps, d, 0), NULL, 10);
+            f->dep_first[row] = d;
+            while (d < nd && dep_id == id) {
+                f->dep_count[row]++;
+                if (++d < nd)
+                    dep_id = strtol(PQgetvalue(f->deps, d, 0), NULL, 10);
+            }
         }
     } else {
         f->code_col = f->title_col = f->mcode_col = f->mtitle_col = -1;
@@ -811,26 +820,17 @@ static json_t *survey_json(const survey *s)
     return o;
 }
 
-/* The departments of initiative `id`, in import order (binary search: deps is sorted by id). */
-static json_t *departments_json(const fact_rows *f, long id)
+/* The departments of fact row `row`, in import order. */
+static json_t *departments_json(const fact_rows *f, int row)
 {
     json_t *arr = must(json_array());
-    int lo = 0, hi = PQntuples(f->deps);
-    while (lo < hi) { /* first row with initiative_id >= id */
-        int mid = lo + (hi - lo) / 2;
-        if (strtol(PQgetvalue(f->deps, mid, 0), NULL, 10) < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (int i = lo; i < PQntuples(f->deps) && strtol(PQgetvalue(f->deps, i, 0), NULL, 10) == id;
-         i++)
+    for (int i = f->dep_first[row]; i < f->dep_first[row] + f->dep_count[row]; i++)
         json_array_append_new(arr, str_or_null(PQgetvalue(f->deps, i, 1)));
     return arr;
 }
 
-static json_t *item_json(const fact_rows *f, int row, const eng_rules *rules, const eng_result *res,
-                         json_t *facts)
+static json_t *item_json(const fact_rows *f, int row, const eng_rules *rules,
+                         const jeng_labels *labels, const eng_result *res, json_t *facts)
 {
     json_t *item = must(json_object());
     json_object_set_new(item, "code", str_or_null(PQgetvalue(f->res, row, f->code_col)));
@@ -839,8 +839,8 @@ static json_t *item_json(const fact_rows *f, int row, const eng_rules *rules, co
     json_object_set_new(m, "code", str_or_null(PQgetvalue(f->res, row, f->mcode_col)));
     json_object_set_new(m, "title", str_or_null(PQgetvalue(f->res, row, f->mtitle_col)));
     json_object_set_new(item, "measure", m);
-    json_object_set_new(item, "departments", departments_json(f, initiative_id(f, row)));
-    json_t *r = jeng_result(rules, res);
+    json_object_set_new(item, "departments", departments_json(f, row));
+    json_t *r = jeng_result_shared(rules, labels, res);
     json_object_update(item, r);
     json_decref(r);
     if (facts != NULL)
@@ -880,7 +880,9 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     jeng_buf copy = {0};
     jeng_buf facts_text = {0};
     const char **opaque = xcalloc((size_t)eng_schema_count(schema) + 1, sizeof *opaque);
+    const char **number_text = xcalloc((size_t)eng_schema_count(schema) + 1, sizeof *number_text);
     coded_row *order = NULL;
+    jeng_labels *labels = NULL;
     char *evaluated_at = NULL;
     json_t *summary = NULL;
     jeng_tally tally;
@@ -946,16 +948,39 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
 
     /* Pass 1: store (rule set, run, results by COPY), commit. */
     if (!dry_run) {
+        /* One storing evaluation at a time: attaching a run's results locks evaluation_runs
+         * against inserts until commit, so two at once could deadlock (sql/005). */
+        PGresult *lock = query(c, "SELECT pg_advisory_xact_lock(" STORE_LOCK_EVALUATE ")", 0, NULL,
+                               PGRES_TUPLES_OK, "waiting for another evaluation to finish", err);
+        if (lock == NULL)
+            goto out;
+        PQclear(lock);
         int rc = insert_run(c, rules, rules_file, target, tally.total, summary, run_id,
                             sizeof run_id, &evaluated_at, err);
         if (rc != 0) {
             *retry = rc == -2;
             goto out;
         }
-        PGresult *res = query(c,
-                              "COPY evaluation_results (run_id, initiative_id, category, score, "
-                              "primary_reason, reasons, flags, recommendations, facts) FROM STDIN",
-                              0, NULL, PGRES_COPY_IN, "storing results", err);
+        /* The results go into a fresh table of their own, attached when full (sql/005): the
+         * FKs are then checked and the indexes built once, set-based, not row by row. */
+        const char *p_run[1] = {run_id};
+        PGresult *res = query(c, "SELECT hyoka_results_open($1)", 1, p_run, PGRES_TUPLES_OK,
+                              "storing results", err);
+        if (res == NULL)
+            goto out;
+        char *table = PQescapeIdentifier(c, PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
+        PQclear(res);
+        if (table == NULL) {
+            store_fail_pq(err, c, NULL, "storing results");
+            goto out;
+        }
+        char copy_sql[256];
+        snprintf(copy_sql, sizeof copy_sql,
+                 "COPY %s (run_id, initiative_id, category, score, primary_reason, reasons, "
+                 "flags, recommendations, facts) FROM STDIN",
+                 table);
+        PQfreemem(table);
+        res = query(c, copy_sql, 0, NULL, PGRES_COPY_IN, "storing results", err);
         if (res == NULL)
             goto out;
         PQclear(res);
@@ -964,13 +989,18 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
             if (row_facts(&f, schema, row, facts, err) != 0)
                 goto out;
             set_previous(rules, &f, previous, cur.ids[row], facts);
-            for (int slot = 0; slot < f.nslots; slot++)
-                opaque[slot] = eng_schema_type(schema, slot) == ENG_OPAQUE && f.col[slot] >= 0 &&
-                                       !PQgetisnull(f.res, row, f.col[slot])
-                                   ? PQgetvalue(f.res, row, f.col[slot])
-                                   : NULL;
+            /* opaque columns are stored as their text; numbers as the view's decimal when it
+             * is a plain one (jeng_facts_write): "0.83", not "0.82999999999999996" */
+            for (int slot = 0; slot < f.nslots; slot++) {
+                const char *text = f.col[slot] >= 0 && !PQgetisnull(f.res, row, f.col[slot])
+                                       ? PQgetvalue(f.res, row, f.col[slot])
+                                       : NULL;
+                eng_type type = eng_schema_type(schema, slot);
+                opaque[slot] = type == ENG_OPAQUE ? text : NULL;
+                number_text[slot] = type == ENG_NUM ? text : NULL;
+            }
             facts_text.len = 0;
-            jeng_facts_write(&facts_text, schema, facts, opaque);
+            jeng_facts_write(&facts_text, schema, facts, opaque, number_text);
             copy_row(&copy, run_id, cur.ids[row], rules, &cur.results[row], facts_text.data,
                      facts_text.len);
             if (copy.len >= COPY_CHUNK && copy_flush(c, &copy, err) != 0)
@@ -992,6 +1022,11 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
             PQclear(res);
         if (!ok)
             goto out;
+        res = query(c, "SELECT hyoka_results_close($1)", 1, p_run, PGRES_TUPLES_OK,
+                    "storing results", err);
+        if (res == NULL)
+            goto out;
+        PQclear(res);
     }
     if (command(c, dry_run ? "ROLLBACK" : "COMMIT", "ending the transaction", err) != 0)
         goto out;
@@ -1022,6 +1057,7 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
             order[row].row = row;
         }
         qsort(order, (size_t)f.nrows, sizeof *order, compare_rows);
+        labels = jeng_labels_new(rules);
         for (int i = 0; i < f.nrows; i++) {
             int row = order[i].row;
             if (with_facts && row_facts(&f, schema, row, facts, err) != 0) { /* checked before */
@@ -1034,7 +1070,7 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
                 set_previous(rules, &f, previous, cur.ids[row], facts);
                 fj = stored_facts(&f, schema, row, facts);
             }
-            json_t *item = item_json(&f, row, rules, &cur.results[row], fj);
+            json_t *item = item_json(&f, row, rules, labels, &cur.results[row], fj);
             json_decref(fj);
             each(item, arg);
             json_decref(item);
@@ -1051,11 +1087,13 @@ out:
     if (!committed)
         rollback(c);
     json_decref(summary);
+    jeng_labels_free(labels);
     free(order);
     free(evaluated_at);
     free(copy.data);
     jeng_buf_cleanup(&facts_text);
     free(opaque);
+    free(number_text);
     fact_rows_cleanup(&f);
     history_cleanup(&prev);
     history_cleanup(&cur);

@@ -1108,6 +1108,83 @@ static int replace_lists(PGconn *c, const imp_file *f, store_error *err)
     return 0;
 }
 
+/* ---- bulk mode (sql/006_bulk_import.sql) --------------------------------------------------- */
+
+/* The rows this import will insert into the tables whose foreign keys bulk mode suspends: the
+ * INSERTs of upsert() select exactly the rows without a stored match. */
+static long new_rows(PGconn *c, const import *im, store_error *err)
+{
+    long total = 0, rows = 0;
+    for (int i = 0; i < im->nfiles; i++) {
+        int t = (int)(im->files[i].spec - TABLES);
+        if (t == T_INITIATIVES || t == T_MILESTONES || t == T_PROGRESS)
+            rows += im->files[i].nrows;
+    }
+    if (rows < IMPORT_BULK_ROWS)
+        return 0; /* not even if every row is new: no need to count */
+    for (int i = 0; i < im->nfiles; i++) {
+        const table_spec *t = im->files[i].spec;
+        int ti = (int)(t - TABLES);
+        if (ti != T_INITIATIVES && ti != T_MILESTONES && ti != T_PROGRESS)
+            continue;
+        /* stops counting at the threshold: then bulk mode is decided */
+        char sql[512];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT FROM %s t WHERE NOT %s LIMIT %ld) n",
+                 t->tmp, t->exists, IMPORT_BULK_ROWS - total);
+        PGresult *res = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            store_fail_pq(err, c, res, "import");
+            PQclear(res);
+            return -1;
+        }
+        total += strtol(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        if (total >= IMPORT_BULK_ROWS)
+            break;
+    }
+    return total;
+}
+
+/* Suspends the foreign keys of the tables the import fills when it inserts IMPORT_BULK_ROWS rows
+ * or more. Returns 1 if suspended (bulk_end must follow), 0 if the rows are checked one by one
+ * (few new rows, or the locks were not granted within IMPORT_BULK_LOCK_TIMEOUT: then readers
+ * are busy and the import must not stall them), -1 on error. */
+static int bulk_begin(PGconn *c, const import *im, FILE *out, store_error *err)
+{
+    long n = new_rows(c, im, err);
+    if (n < IMPORT_BULK_ROWS)
+        return n < 0 ? -1 : 0;
+    if (exec_ok(c, "SAVEPOINT bulk", err) != 0 ||
+        exec_ok(c, "SET LOCAL lock_timeout = '" IMPORT_BULK_LOCK_TIMEOUT "'", err) != 0)
+        return -1;
+    PGresult *res = PQexecParams(c, "SELECT hyoka_import_bulk_begin()", 0, NULL, NULL, NULL, NULL, 0);
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    bool busy = !ok && state != NULL && strcmp(state, "55P03") == 0; /* lock_not_available */
+    if (!ok && !busy)
+        store_fail_pq(err, c, res, "import");
+    PQclear(res);
+    if (!ok && !busy)
+        return -1;
+    if (busy) {
+        if (exec_ok(c, "ROLLBACK TO SAVEPOINT bulk", err) != 0)
+            return -1;
+        if (out != NULL)
+            fprintf(out, "note: other sessions are reading the roadmap tables: foreign keys are "
+                         "checked row by row (slower)\n");
+    }
+    if (exec_ok(c, "SET LOCAL lock_timeout = DEFAULT", err) != 0 ||
+        exec_ok(c, "RELEASE SAVEPOINT bulk", err) != 0)
+        return -1;
+    return busy ? 0 : 1;
+}
+
+/* Adds the suspended foreign keys again, validating every row. */
+static int bulk_end(PGconn *c, store_error *err)
+{
+    return exec_ok(c, "SELECT hyoka_import_bulk_end()", err);
+}
+
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -1187,7 +1264,7 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
         goto out;
     in_tx = true;
     /* One import at a time (upsert() relies on it); evaluations and readers are not blocked. */
-    if (exec_ok(c, "SELECT pg_advisory_xact_lock(448378072930)", err) != 0)
+    if (exec_ok(c, "SELECT pg_advisory_xact_lock(" STORE_LOCK_IMPORT ")", err) != 0)
         goto out;
     /* JIT compiles these one-off statements for longer than they run; sorts of 100,000 rows
      * should not spill to disk. Both end with the transaction. */
@@ -1218,12 +1295,17 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
                    total == 1 ? "" : "s");
         goto out;
     }
+    int bulk = bulk_begin(c, &im, diag_out, err);
+    if (bulk < 0)
+        goto out;
     for (int i = 0; i < im.nfiles; i++) {
         if (upsert(c, &im.files[i], diag_out, err) != 0 || replace_lists(c, &im.files[i], err) != 0) {
             err->status = STORE_EUSER;
             goto out;
         }
     }
+    if (bulk > 0 && bulk_end(c, err) != 0)
+        goto out;
     if (dry_run) {
         in_tx = false;
         if (exec_ok(c, "ROLLBACK", err) != 0)

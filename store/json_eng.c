@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,11 +93,58 @@ static json_t *id_label(const eng_rule_info *info)
     return o;
 }
 
-json_t *jeng_result(const eng_rules *r, const eng_result *res)
+static json_t *flag_label(const eng_rule_info *info)
+{
+    json_t *f = id_label(info);
+    put(f, "severity", str_or_null(info->severity));
+    return f;
+}
+
+struct jeng_labels {
+    json_t *of[3][ENG_MAX_REASONS > ENG_MAX_FLAGS ? ENG_MAX_REASONS : ENG_MAX_FLAGS];
+};
+enum { LABEL_CATEGORY, LABEL_REASON, LABEL_FLAG };
+
+/* The label object of rule `i` of `kind`: shared (a new reference) or, without `l`, made. */
+static json_t *label(const eng_rules *r, const jeng_labels *l, int which, int i)
+{
+    static const eng_kind KIND[] = {ENG_KIND_CATEGORY, ENG_KIND_REASON, ENG_KIND_FLAG};
+    if (l != NULL && l->of[which][i] != NULL)
+        return json_incref(l->of[which][i]);
+    const eng_rule_info *info = eng_rules_get(r, KIND[which], i);
+    return which == LABEL_FLAG ? flag_label(info) : id_label(info);
+}
+
+jeng_labels *jeng_labels_new(const eng_rules *r)
+{
+    jeng_labels *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        abort();
+    static const eng_kind KIND[] = {ENG_KIND_CATEGORY, ENG_KIND_REASON, ENG_KIND_FLAG};
+    static const int MAX[] = {ENG_MAX_CATEGORIES, ENG_MAX_REASONS, ENG_MAX_FLAGS};
+    for (int which = 0; which < 3; which++) {
+        int n = eng_rules_count(r, KIND[which]);
+        for (int i = 0; i < n && i < MAX[which]; i++)
+            l->of[which][i] = label(r, NULL, which, i);
+    }
+    return l;
+}
+
+void jeng_labels_free(jeng_labels *l)
+{
+    if (l == NULL)
+        return;
+    for (int which = 0; which < 3; which++)
+        for (size_t i = 0; i < sizeof l->of[0] / sizeof l->of[0][0]; i++)
+            json_decref(l->of[which][i]);
+    free(l);
+}
+
+json_t *jeng_result_shared(const eng_rules *r, const jeng_labels *l, const eng_result *res)
 {
     json_t *o = must(json_object());
     put(o, "score", res->has_score ? jeng_number(res->score) : must(json_null()));
-    put(o, "category", id_label(eng_rules_get(r, ENG_KIND_CATEGORY, res->category)));
+    put(o, "category", label(r, l, LABEL_CATEGORY, res->category));
 
     json_t *reasons = must(json_array());
     int nreasons = eng_rules_count(r, ENG_KIND_REASON);
@@ -104,19 +152,14 @@ json_t *jeng_result(const eng_rules *r, const eng_result *res)
      * matched in file order, so file order is already right). */
     for (int i = 0; i < nreasons; i++)
         if (res->reasons & (UINT64_C(1) << i))
-            push(reasons, id_label(eng_rules_get(r, ENG_KIND_REASON, i)));
+            push(reasons, label(r, l, LABEL_REASON, i));
     put(o, "reasons", reasons);
 
     json_t *flags = must(json_array());
     int nflags = eng_rules_count(r, ENG_KIND_FLAG);
-    for (int i = 0; i < nflags; i++) {
-        if (!(res->flags & (UINT64_C(1) << i)))
-            continue;
-        const eng_rule_info *info = eng_rules_get(r, ENG_KIND_FLAG, i);
-        json_t *f = id_label(info);
-        put(f, "severity", str_or_null(info->severity));
-        push(flags, f);
-    }
+    for (int i = 0; i < nflags; i++)
+        if (res->flags & (UINT64_C(1) << i))
+            push(flags, label(r, l, LABEL_FLAG, i));
     put(o, "flags", flags);
 
     const char *recs[ENG_MAX_REASONS + 1];
@@ -128,6 +171,11 @@ json_t *jeng_result(const eng_rules *r, const eng_result *res)
         push(ra, str_or_null(recs[i]));
     put(o, "recommendations", ra);
     return o;
+}
+
+json_t *jeng_result(const eng_rules *r, const eng_result *res)
+{
+    return jeng_result_shared(r, NULL, res);
 }
 
 json_t *jeng_summary(const eng_rules *r, const jeng_tally *t)
@@ -443,10 +491,24 @@ static void buf_put_value(jeng_buf *b, eng_value v)
             break;
         /* integers within 2^53 as integers (jeng_number), other numbers with 17 significant
          * digits, which parse back to the same double */
-        if (v.as.num == trunc(v.as.num) && fabs(v.as.num) < 9007199254740992.0)
-            snprintf(num, sizeof num, "%.0f", v.as.num);
-        else
-            snprintf(num, sizeof num, "%.17g", v.as.num);
+        if (v.as.num == trunc(v.as.num) && fabs(v.as.num) < 9007199254740992.0) {
+            /* by hand: printf's "%.0f" was a fifth of storing a run's facts */
+            int64_t i = (int64_t)v.as.num;
+            uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+            char *end = num + sizeof num, *p = end;
+            do {
+                *--p = (char)('0' + u % 10);
+                u /= 10;
+            } while (u != 0);
+            if (i < 0)
+                *--p = '-';
+            jeng_buf_put(b, p, (size_t)(end - p));
+            return;
+        }
+        snprintf(num, sizeof num, "%.17g", v.as.num);
+        /* a real stays a real: 2^53 prints as "9007199254740992", which parses as an integer */
+        if (strpbrk(num, ".e") == NULL)
+            strcat(num, ".0");
         jeng_buf_put(b, num, strlen(num));
         return;
     case ENG_STR:
@@ -461,8 +523,36 @@ static void buf_put_value(jeng_buf *b, eng_value v)
     jeng_buf_put(b, "null", 4);
 }
 
+/* Whether `text` (the decimal a number fact was parsed from) may be stored as it is: an integer
+ * literal or a decimal fraction without trailing zeros or exponent, at most 15 digits in all, no
+ * leading zeros, no "-0". Such a text is the same JSON value as the double jeng_number makes of
+ * it: an integer for an integer literal (15 digits are within 2^53), else a real that is not an
+ * integer (15 significant digits tell doubles apart), and it parses back to the very same double.
+ */
+static bool plain_decimal(const char *text)
+{
+    const char *p = text;
+    bool negative = *p == '-';
+    if (negative)
+        p++;
+    if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
+        return false;
+    int digits = 0;
+    bool nonzero = false;
+    for (; *p >= '0' && *p <= '9'; p++, digits++)
+        nonzero |= *p != '0';
+    if (*p == '.') {
+        const char *frac = ++p;
+        for (; *p >= '0' && *p <= '9'; p++, digits++)
+            nonzero |= *p != '0';
+        if (p == frac || p[-1] == '0')
+            return false;
+    }
+    return *p == '\0' && digits <= 15 && !(negative && !nonzero);
+}
+
 void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
-                      const char *const *opaque)
+                      const char *const *opaque, const char *const *number_text)
 {
     int n = eng_schema_count(s);
     jeng_buf_put(b, "{", 1);
@@ -478,6 +568,9 @@ void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
             v.as.str.ptr = opaque[i];
             v.as.str.len = strlen(opaque[i]);
             buf_put_value(b, v);
+        } else if (number_text != NULL && number_text[i] != NULL && facts[i].type == ENG_NUM &&
+                   plain_decimal(number_text[i])) {
+            jeng_buf_put(b, number_text[i], strlen(number_text[i]));
         } else {
             buf_put_value(b, facts[i]);
         }

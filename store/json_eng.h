@@ -40,6 +40,16 @@ json_t *jeng_facts(const eng_schema *s, const eng_value *facts);
 /* The rule-dependent part of an ITEM: "score", "category" {id,label}, "reasons" [{id,label}],
  * "flags" [{id,label,severity}], "recommendations" [...]. */
 json_t *jeng_result(const eng_rules *r, const eng_result *res);
+
+/* The {id,label} objects of a rule set's categories and reasons and the {id,label,severity} of
+ * its flags, built once and shared by every result jeng_result_shared makes: for 100,000 results
+ * that is 100,000s of objects fewer. Such a result must not be modified (its parts are shared);
+ * it outlives the labels safely (references are counted). */
+typedef struct jeng_labels jeng_labels;
+jeng_labels *jeng_labels_new(const eng_rules *r);
+void jeng_labels_free(jeng_labels *l);
+/* jeng_result, with the label objects of `l` (made for the same `r`). */
+json_t *jeng_result_shared(const eng_rules *r, const jeng_labels *l, const eng_result *res);
 /* {"total", "categories", "reasons", "flags"} as SPEC's summary: rule-file order, zero counts
  * included, percent = eng_round(count / total * 100, 1), 0.0 when total is 0. */
 json_t *jeng_summary(const eng_rules *r, const jeng_tally *t);
@@ -67,12 +77,16 @@ void jeng_buf_put(jeng_buf *b, const char *s, size_t n);
 
 /* Appends to `b` the facts object as compact JSON text: the same JSON value as jeng_facts() (with
  * `opaque[slot]`, if not NULL, as the string of an opaque fact) dumped with JENG_STORE_FLAGS, i.e.
- * numbers round-trip exactly. A streaming writer because storing a run writes one object per
- * initiative: for 100,000 of them jansson's build-and-dump cost ~0.9 s, this ~0.1 s; the unit
- * test checks it against jansson. Strings that are not valid UTF-8 become null, as in jeng_value,
- * and so do strings with a NUL byte (jsonb cannot store \u0000; PostgreSQL text has none). */
+ * numbers round-trip exactly. `number_text[slot]`, if not NULL, is the decimal text the number
+ * fact was parsed from (the view's column): a plain one (no exponent, no trailing zeros, at most
+ * 15 digits) is written as it is, "0.83" rather than "0.82999999999999996", which parses back to
+ * the same double. A streaming writer because storing a run writes one object per initiative: for
+ * 100,000 of them jansson's build-and-dump cost ~0.9 s, this ~0.1 s; the unit test checks it
+ * against jansson. Strings that are not valid UTF-8 become null, as in jeng_value, and so do
+ * strings with a NUL byte (PostgreSQL cannot store \u0000 in jsonb, nor in text). Either array may
+ * be NULL. */
 void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
-                      const char *const *opaque);
+                      const char *const *opaque, const char *const *number_text);
 
 /* One explanation step: {"kind", "id", "source": "file:line", "expression" (null for the
  * catch-all), "inputs": {name: value}, "result", "text"}. */

@@ -12,8 +12,7 @@
 #define MIGRATE_MAX_FILE_BYTES (16L << 20) /* a migration larger than 16 MiB is a mistake */
 #define MIGRATE_NAME_MAX 128
 
-/* pg_advisory_lock key: "hyoka" in ASCII, so that other tools can see who holds it. */
-static const char *const LOCK_KEY = "448378072929";
+static const char *const LOCK_KEY = STORE_LOCK_MIGRATE;
 
 typedef struct migration {
     int version;

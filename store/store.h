@@ -15,13 +15,19 @@
 
 /* The schema version this program was written for: the number of the newest sql/NNN_*.sql file.
  * store_connect refuses a database at another version; tests/db checks it matches sql/. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 6
 
 /* Seconds libpq waits for a connection unless the conninfo or $PGCONNECT_TIMEOUT says otherwise. */
 #define STORE_CONNECT_TIMEOUT "5"
 /* The session time zone unless $PGTZ names one: timestamps in the API, the CLI and reports are
  * Japan time (2024-05-10T09:00:00+09:00), whatever the database server's own setting. */
 #define STORE_TIME_ZONE "Asia/Tokyo"
+
+/* pg_advisory_lock keys (one family, so that pg_locks shows whose they are): `hyoka migrate`
+ * (session lock), one import at a time, one storing evaluation at a time (transaction locks). */
+#define STORE_LOCK_MIGRATE "448378072929"
+#define STORE_LOCK_IMPORT "448378072930"
+#define STORE_LOCK_EVALUATE "448378072931"
 
 typedef enum {
     STORE_OK = 0,

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # bench/data/fk_cost.sh - what the foreign keys cost in the data layer's bulk writes, measured on
 # the bench/data data set: per-row RI triggers of each import table (EXPLAIN ANALYZE of a
-# re-insert, rolled back) and the COPY of one run's results with the FKs, without them, and with
-# a statement-level check as a possible replacement. Everything is rolled back; nothing in sql/
-# changes. Evidence for the FK trade-off (see the dbperf report); a benchmark, not a test.
+# re-insert, rolled back: what sql/006's bulk mode saves) and the writing of one run's results
+# into one table with per-row FK checks vs into a fresh table attached as a partition (sql/005).
+# Everything is rolled back; nothing in sql/ changes. A benchmark, not a test.
 #
 #   HYOKA_BUILD=/abs/build bench/data/fk_cost.sh [N]
 set -uo pipefail
@@ -28,41 +28,34 @@ ROLLBACK;
 SQL
 done
 
-echo "== evaluate: COPY of ${n} results (one run), rolled back"
-# copy_into LABEL SETUP_SQL: times the COPY after SETUP_SQL, in a transaction that is rolled back
-copy_into() {
-    local label=$1 setup=$2
+echo "== evaluate: writing ${n} results (one run), rolled back"
+# write_results LABEL SETUP_SQL TIMED_SQL: the total time of TIMED_SQL's statements after
+# SETUP_SQL, in a transaction that is rolled back; the run's id is :run, the rows in results_in
+write_results() {
+    local label=$1 setup=$2 timed=$3
     printf '%s: ' "$label"
-    timeout 300 psql -X -q -v ON_ERROR_STOP=1 <<SQL | grep -oE 'Time: [0-9.]+ ms' | tail -1
+    timeout 300 psql -X -q -v ON_ERROR_STOP=1 <<SQL | grep -oE 'Time: [0-9.]+ ms' | awk '{ t += $2 } END { printf "%.1f ms\n", t }'
 BEGIN;
 INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema)
-     SELECT s.id, r.id, '[]' FROM surveys s, rule_sets r LIMIT 1;
+     SELECT s.id, r.id, '[]' FROM surveys s, rule_sets r LIMIT 1 RETURNING id AS run \\gset
 CREATE TEMPORARY TABLE results_in (LIKE evaluation_results);
 \\copy results_in FROM '$tmp/results.copy'
-UPDATE results_in SET run_id = (SELECT max(id) FROM evaluation_runs);
+UPDATE results_in SET run_id = :run;
 $setup
 \\timing on
-INSERT INTO evaluation_results SELECT * FROM results_in;
+$timed
 \\timing off
 ROLLBACK;
 SQL
 }
-copy_into "with the two FKs (as shipped)" ""
-copy_into "without the FKs" \
-    "ALTER TABLE evaluation_results DROP CONSTRAINT evaluation_results_run_id_fkey, DROP CONSTRAINT evaluation_results_initiative_id_fkey;"
-copy_into "without the FKs, with one statement-level check (locks the referenced rows FOR KEY SHARE)" "
-ALTER TABLE evaluation_results DROP CONSTRAINT evaluation_results_run_id_fkey, DROP CONSTRAINT evaluation_results_initiative_id_fkey;
-CREATE FUNCTION pg_temp.results_refs() RETURNS trigger LANGUAGE plpgsql AS \$\$
-BEGIN
-    PERFORM 1 FROM evaluation_runs r WHERE r.id IN (SELECT DISTINCT run_id FROM new_rows) FOR KEY SHARE;
-    PERFORM 1 FROM initiatives i WHERE i.id IN (SELECT initiative_id FROM new_rows) FOR KEY SHARE;
-    IF EXISTS (SELECT 1 FROM new_rows n WHERE NOT EXISTS (SELECT 1 FROM initiatives i WHERE i.id = n.initiative_id)
-               OR NOT EXISTS (SELECT 1 FROM evaluation_runs r WHERE r.id = n.run_id)) THEN
-        RAISE EXCEPTION 'evaluation_results refers to a missing run or initiative' USING ERRCODE = 'foreign_key_violation';
-    END IF;
-    RETURN NULL;
-END;
-\$\$;
-CREATE TRIGGER results_refs AFTER INSERT ON evaluation_results REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.results_refs();"
+write_results "one table, per-row FK checks and index updates (the schema before sql/005)" "
+CREATE TABLE one_table (LIKE evaluation_results INCLUDING ALL);
+ALTER TABLE one_table ADD FOREIGN KEY (run_id) REFERENCES evaluation_runs (id),
+                      ADD FOREIGN KEY (initiative_id) REFERENCES initiatives (id);" "
+INSERT INTO one_table SELECT * FROM results_in;"
+write_results "a fresh table, then ATTACH PARTITION: FKs validated and indexes built once (as shipped)" "
+CREATE TABLE fresh (LIKE evaluation_results INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+                    CHECK (run_id = :run));" "
+INSERT INTO fresh SELECT * FROM results_in;
+ALTER TABLE evaluation_results ATTACH PARTITION fresh FOR VALUES FROM (:run) TO (:run + 1);"
 echo "(INSERT ... SELECT from a temporary copy, so that only the write is timed; load average $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -46,9 +46,11 @@ echo "SELECT count(*) FROM evaluation_facts for the survey: ${s} s"
 s=$(PGOPTIONS="-c log_statement_stats=on -c jit=off" t psql -X -q -o /dev/null -c "SELECT * FROM evaluation_facts WHERE survey_id = (SELECT id FROM surveys WHERE code = 'B')")
 echo "SELECT * FROM evaluation_facts for the survey (all facts): ${s} s; database CPU $(backend_cpu) s"
 : >"$tmp/postgres.log"
-s=$(PGOPTIONS="-c log_statement_stats=on" t "$hyoka" evaluate --survey B --rules "$root/config/rules/default.cfg" --format json)
-echo "hyoka evaluate --survey B (evaluate + store ${n} results): ${s} s   (target < 2 s)"
+s=$(PGOPTIONS="-c log_statement_stats=on" t "$hyoka" evaluate --survey B --rules "$root/config/rules/default.cfg")
+echo "hyoka evaluate --survey B (evaluate + store ${n} results, the default table output): ${s} s   (target < 2 s)"
 echo "    of which database CPU: $(backend_cpu) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
-s=$(t "$hyoka" evaluate --dry-run --survey B --rules "$root/config/rules/default.cfg" --format json)
+s=$(t "$hyoka" evaluate --survey B --rules "$root/config/rules/default.cfg" --format json)
+echo "hyoka evaluate --survey B --format json (the same, printing every result with its facts as JSON): ${s} s"
+s=$(t "$hyoka" evaluate --dry-run --survey B --rules "$root/config/rules/default.cfg")
 echo "hyoka evaluate --dry-run --survey B (evaluate, nothing stored): ${s} s"
 echo "(each command above ran with HYOKA_CONFIG=$HYOKA_CONFIG and the PG* variables of $tmp/pg.env)"

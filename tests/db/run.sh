@@ -315,6 +315,80 @@ for dir in "$here"/bad/*/; do
     fi
 done
 
+echo "== bulk import (sql/006): foreign keys checked once, set-based; never left dropped"
+sql postgres "CREATE DATABASE bulk" >/dev/null
+PGDATABASE=bulk hy migrate
+python3 "$root/bench/data/gen.py" "$tmp/bulk" 8000 >/dev/null   # 8,000 + 16,000 + 8,000 new rows
+fks() { sql bulk "SELECT count(*) || ' ' || string_agg(oid::text, ',' ORDER BY conname) FROM pg_constraint WHERE contype = 'f'"; }
+fks_before=$(fks)
+bulk_files=("$tmp"/bulk/{measures,initiatives,milestones,surveys,progress}.csv)
+PGDATABASE=bulk PGUSER=hyoka_writer hy import --dry-run "${bulk_files[@]}"
+expect "bulk dry run as hyoka_writer: exit 0" [ "$rc" -eq 0 ]
+expect "bulk dry run: the foreign keys are the very same constraints afterwards" [ "$(fks)" = "$fks_before" ]
+PGDATABASE=bulk PGUSER=hyoka_writer hy import "${bulk_files[@]}"
+expect "bulk import as hyoka_writer: exit 0" [ "$rc" -eq 0 ]
+expect "bulk import: 8000 initiatives, 16000 milestones, 8000 progress rows stored" \
+    [ "$(sql bulk "SELECT (SELECT count(*) FROM initiatives) || ' ' || (SELECT count(*) FROM milestones) || ' ' || (SELECT count(*) FROM progress_reports)")" = "8000 16000 8000" ]
+fks_after=$(fks)
+expect "bulk import: as many foreign keys as before ($(cut -d' ' -f1 <<<"$fks_before"))" \
+    [ "${fks_after%% *}" = "${fks_before%% *}" ]
+expect "bulk import: they were dropped and added again (new constraint oids: the set-based path ran)" \
+    [ "$fks_after" != "$fks_before" ]
+expect "bulk import: none left suspended" [ "$(sql bulk "SELECT count(*) FROM hyoka_import_suspended")" = 0 ]
+expect "bulk import: the facts view sees every initiative" \
+    [ "$(sql bulk "SELECT count(*) FROM evaluation_facts")" = 8000 ]
+# A reader holding a lock on initiatives: the import does not wait for it past the lock timeout
+# but checks row by row, and says so.
+# another 8,000 initiatives (codes C-…) for survey B
+cp -r "$tmp/bulk" "$tmp/bulk2"
+sed -i 's/\bB-/C-/g' "$tmp"/bulk2/{measures,initiatives,milestones,progress}.csv
+fks_before=$(fks)
+(psql -X -q -d bulk -c "BEGIN; SELECT count(*) FROM initiatives; SELECT pg_sleep(8); COMMIT;" >/dev/null 2>&1 &
+ echo $! >"$tmp/reader.pid")
+sleep 0.5
+start=$(date +%s)
+PGDATABASE=bulk PGUSER=hyoka_writer hy import "$tmp"/bulk2/{measures,initiatives,milestones,surveys,progress}.csv
+took=$(( $(date +%s) - start ))
+expect "bulk import beside a reader: exit 0" [ "$rc" -eq 0 ]
+expect "bulk import beside a reader: says the keys were checked row by row" has "foreign keys are checked row by row"
+expect "bulk import beside a reader: did not wait for the reader (${took} s < 7 s)" [ "$took" -lt 7 ]
+expect "bulk import beside a reader: the same constraints (per-row path)" [ "$(fks)" = "$fks_before" ]
+expect "bulk import beside a reader: 16000 initiatives now" [ "$(sql bulk "SELECT count(*) FROM initiatives")" = 16000 ]
+kill "$(cat "$tmp/reader.pid")" 2>/dev/null; wait 2>/dev/null
+# Whatever a caller does, a COMMIT cannot leave the keys dropped.
+psql -X -q -U hyoka_writer -d bulk -c "BEGIN" -c "SELECT hyoka_import_bulk_begin()" -c "COMMIT" >"$tmp/out" 2>&1
+expect "begin without end: the COMMIT fails" has "a bulk import dropped foreign keys and did not add them again"
+expect "begin without end: the foreign keys are all there" [ "$(fks)" = "$fks_before" ]
+psql -X -q -U hyoka_web -d bulk -c "SELECT hyoka_import_bulk_begin()" >"$tmp/out" 2>&1
+expect "hyoka_web may not call hyoka_import_bulk_begin" has "permission denied for function hyoka_import_bulk_begin"
+
+echo "== evaluation results: one partition per run (sql/005)"
+PGDATABASE=bulk PGUSER=hyoka_writer hy evaluate --survey B --format csv
+expect "evaluate as hyoka_writer: exit 0" [ "$rc" -eq 0 ]
+run=$(sql bulk "SELECT max(id) FROM evaluation_runs")
+expect "the run's results are in their own partition, attached" \
+    [ "$(sql bulk "SELECT count(*) FROM evaluation_results_$run") $(sql bulk "SELECT count(*) FROM pg_inherits WHERE inhrelid = 'evaluation_results_$run'::regclass")" = "16000 1" ]
+expect "the partition carries the parent's foreign keys, indexes and trigger" \
+    [ "$(sql bulk "SELECT (SELECT count(*) FROM pg_constraint WHERE conrelid = 'evaluation_results_$run'::regclass AND contype IN ('f', 'p', 'c')) || ' ' || (SELECT count(*) FROM pg_index WHERE indrelid = 'evaluation_results_$run'::regclass) || ' ' || (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'evaluation_results_$run'::regclass AND tgname = 'evaluation_results_immutable')")" = "4 2 1" ]
+psql -X -q -d bulk -c "UPDATE evaluation_results SET score = 0 WHERE run_id = $run" >"$tmp/out" 2>&1
+expect "the owner cannot update stored results (trigger on the partition)" has "evaluation runs are immutable"
+psql -X -q -U hyoka_writer -d bulk -c "INSERT INTO evaluation_results (run_id, initiative_id, category, facts) SELECT $run, id, 'x', '{}' FROM initiatives LIMIT 1" >"$tmp/out" 2>&1
+expect "hyoka_writer cannot insert into evaluation_results directly" has "permission denied"
+psql -X -q -U hyoka_writer -d bulk -c "SELECT hyoka_results_open($run)" >"$tmp/out" 2>&1
+expect "hyoka_results_open refuses a run of another transaction" has "was not inserted by this transaction"
+psql -X -q -v ON_ERROR_STOP=1 -U hyoka_writer -d bulk >"$tmp/out" 2>&1 <<SQL
+BEGIN;
+INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema) SELECT survey_id, rule_set_id, fact_schema FROM evaluation_runs WHERE id = $run;
+SELECT hyoka_results_open(currval(pg_get_serial_sequence('evaluation_runs', 'id')));
+INSERT INTO evaluation_results_$((run + 1)) (run_id, initiative_id, category, facts) VALUES ($((run + 1)), 2147483647, 'x', '{}');
+SELECT hyoka_results_close(currval(pg_get_serial_sequence('evaluation_runs', 'id')));
+COMMIT;
+SQL
+expect "a result naming no initiative fails the attach (foreign key checked set-based)" \
+    has 'violates foreign key constraint "evaluation_results_initiative_id_fkey"'
+expect "... and nothing of that run remains" \
+    [ "$(sql bulk "SELECT count(*) FROM evaluation_runs WHERE id > $run") $(sql bulk "SELECT to_regclass('evaluation_results_$((run + 1))') IS NULL")" = "0 t" ]
+
 echo
 echo "db tier: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -164,15 +164,22 @@ typedef struct {
     size_t len;
     double num;
     bool valid_utf8;
+    const char *text; /* a number's text for jeng_facts_write (num is strtod of it), or NULL */
+    bool verbatim;    /* the text must be written as it is */
 } write_case;
 
 #define S(lit, ok)                                                                                 \
     {                                                                                              \
-        lit, sizeof lit - 1, 0, ok                                                                 \
+        lit, sizeof lit - 1, 0, ok, NULL, false                                                    \
     }
 #define N(x)                                                                                       \
     {                                                                                              \
-        NULL, 0, x, true                                                                           \
+        NULL, 0, x, true, NULL, false                                                              \
+    }
+/* a number given with the decimal text it was parsed from, as the view delivers it */
+#define T(lit, as_is)                                                                              \
+    {                                                                                              \
+        NULL, 0, 0, true, lit, as_is                                                               \
     }
 static const write_case write_cases[] = {
     S("情報政策課、市民課", true),
@@ -196,6 +203,30 @@ static const write_case write_cases[] = {
     N(9007199254740992.0),
     N(123456789012345678.0),
     N(0.41780821917808219),
+    /* written as they are */
+    T("0.83", true),
+    T("3234000", true),
+    T("-730", true),
+    T("0", true),
+    T("-0.5", true),
+    T("123456789012345", true),
+    T("0.24458874458874", true),
+    /* formatted from the double instead (trailing zeros, exponent, too many digits, "-0",
+     * leading zeros, not a plain decimal): the value and its integer/real type still match */
+    T("0.50", false),
+    T("1.0", false),
+    T("1e-05", false),
+    T("4.35e+25", false),
+    T("1234567890123456", false),
+    T("0.1000000000000000055511151231257827", false),
+    T("1.0000000000000000001", false),
+    T("-0", false),
+    T("-0.0", false),
+    T("007", false),
+    T(".5", false),
+    T("5.", false),
+    T("+5", false),
+    T("12abc", false),
 };
 
 static void test_facts_write(void **state)
@@ -214,14 +245,15 @@ static void test_facts_write(void **state)
             v[0].as.str.ptr = c->bytes;
             v[0].as.str.len = c->len;
         } else {
-            v[0] = eng_num(c->num);
+            v[0] = eng_num(c->text != NULL ? strtod(c->text, NULL) : c->num);
         }
         v[1] = eng_bool(i % 2 == 0);
         v[2] = eng_null();
         v[3] = eng_null();
         const char *opaque[4] = {NULL, NULL, NULL, "2023-04-01"};
         jeng_buf b = {0};
-        jeng_facts_write(&b, s, v, opaque);
+        const char *number_text[4] = {c->text, NULL, NULL, NULL};
+        jeng_facts_write(&b, s, v, opaque, number_text);
         json_error_t jerr;
         json_t *got = json_loadb(b.data, b.len, 0, &jerr);
         if (got == NULL)
@@ -240,10 +272,22 @@ static void test_facts_write(void **state)
                 continue; /* checked below: the writer gives null */
             if (json_is_number(w)) {
                 assert_true(json_is_number(g));
+                if (json_typeof(g) != json_typeof(w)) /* an integer stays one, a real one too */
+                    fail_msg("case %zu, key %s: integer/real differ: %.*s", i, key, (int)b.len,
+                             b.data);
                 assert_true(json_number_value(g) == json_number_value(w)); /* exact round trip */
             } else if (!json_equal(g, w)) {
                 fail_msg("case %zu, key %s: writer and jansson differ", i, key);
             }
+        }
+        if (c->verbatim) { /* the plain decimal itself, not the double formatted */
+            char want_text[64];
+            snprintf(want_text, sizeof want_text, "\"x\":%s,", c->text);
+            char *written = strndup(b.data, b.len);
+            assert_non_null(written);
+            if (strstr(written, want_text) == NULL)
+                fail_msg("case %zu: %s is not written as it is: %s", i, c->text, written);
+            free(written);
         }
         assert_int_equal(json_is_null(json_object_get(got, "x")),
                          c->bytes != NULL && !c->valid_utf8);
