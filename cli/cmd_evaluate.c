@@ -245,27 +245,22 @@ int cmd_evaluate(const cli_opts *o)
     rules = runs_load_rules(c, rules_path, "evaluate", &rc);
     if (rules == NULL)
         goto out;
-    /* Results stream through a callback after the run is stored; table and JSON lines are
-     * buffered because the summary comes first. */
+    /* Results stream through a callback while the run is stored, into a buffer: they are
+     * printed only once it is stored (and, for table and JSON, after the summary). */
     char *lines = NULL;
     size_t lines_len = 0;
-    FILE *buffer = NULL;
+    FILE *buffer = open_memstream(&lines, &lines_len);
+    if (buffer == NULL)
+        abort();
     store_item_fn each = table_line;
-    if (strcmp(format, "csv") == 0) {
-        fputs("code,title,category,score,reasons,flags,recommendations\n", stdout);
+    if (strcmp(format, "csv") == 0)
         each = csv_line;
-    } else {
-        buffer = open_memstream(&lines, &lines_len);
-        if (buffer == NULL)
-            abort();
-        if (strcmp(format, "json") == 0)
-            each = json_line;
-    }
+    else if (strcmp(format, "json") == 0)
+        each = json_line;
     store_error err = {0};
     doc = store_evaluate_each(c, rules, rules_path, o->survey, o->dry_run, each, each == json_line,
-                              buffer != NULL ? buffer : stdout, &err);
-    if (buffer != NULL)
-        fclose(buffer);
+                              buffer, &err);
+    fclose(buffer);
     if (doc == NULL) {
         fprintf(stderr, "hyoka evaluate: %s\n", err.message);
         rc = store_exit_code(err.status);
@@ -288,6 +283,9 @@ int cmd_evaluate(const cli_opts *o)
         print_summary_table(stdout, json_object_get(doc, "summary"));
         fprintf(stdout, "\n%-*s  %-*s  %5s  %-20s %-20s %s\n", TABLE_CODE_WIDTH, "code",
                 TABLE_CATEGORY_WIDTH, "category", "score", "reasons", "flags", "title");
+        fwrite(lines, 1, lines_len, stdout);
+    } else { /* csv */
+        fputs("code,title,category,score,reasons,flags,recommendations\n", stdout);
         fwrite(lines, 1, lines_len, stdout);
     }
     free(lines);

@@ -863,6 +863,27 @@ static json_t *stored_facts(const fact_rows *f, const eng_schema *schema, int ro
     return o;
 }
 
+/* Hands the ITEM of fact row `row` to `each` (with its facts if with_facts) and releases it.
+ * `facts` is scratch space. Returns 0, or -1 if the row's facts do not parse (checked before). */
+static int emit_item(const fact_rows *f, int row, const eng_rules *rules, const jeng_labels *labels,
+                     const history *previous, const history *cur, bool with_facts,
+                     eng_value *facts, store_item_fn each, void *arg, store_error *err)
+{
+    const eng_schema *schema = eng_rules_schema(rules);
+    json_t *fj = NULL;
+    if (with_facts) {
+        if (row_facts(f, schema, row, facts, err) != 0)
+            return -1;
+        set_previous(rules, f, previous, cur->ids[row], facts);
+        fj = stored_facts(f, schema, row, facts);
+    }
+    json_t *item = item_json(f, row, rules, labels, &cur->results[row], fj);
+    json_decref(fj);
+    each(item, arg);
+    json_decref(item);
+    return 0;
+}
+
 static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_file,
                         const char *survey_code, bool dry_run, store_item_fn each, bool with_facts,
                         void *arg, bool *retry, store_error *err)
@@ -946,7 +967,20 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
         jeng_tally_add(&tally, &cur.results[row]);
     summary = jeng_summary(rules, &tally);
 
-    /* Pass 1: store (rule set, run, results by COPY), commit. */
+    /* The items go to `each` in code order. */
+    if (each != NULL) {
+        order = xcalloc((size_t)f.nrows + 1, sizeof *order);
+        for (int row = 0; row < f.nrows; row++) {
+            order[row].code = PQgetvalue(f.res, row, f.code_col);
+            order[row].row = row;
+        }
+        qsort(order, (size_t)f.nrows, sizeof *order, compare_rows);
+        labels = jeng_labels_new(rules);
+    }
+
+    /* Store (rule set, run, results by COPY), commit. While PostgreSQL parses the COPY data
+     * (slower than it is written), the items are handed to `each` too, one per COPY row: that
+     * work costs no time then, where after the commit it would. */
     if (!dry_run) {
         /* One storing evaluation at a time: attaching a run's results locks evaluation_runs
          * against inserts until commit, so two at once could deadlock (sql/005). */
@@ -1003,6 +1037,9 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
             jeng_facts_write(&facts_text, schema, facts, opaque, number_text);
             copy_row(&copy, run_id, cur.ids[row], rules, &cur.results[row], facts_text.data,
                      facts_text.len);
+            if (each != NULL && emit_item(&f, order[row].row, rules, labels, previous, &cur,
+                                          with_facts, facts, each, arg, err) != 0)
+                goto out;
             if (copy.len >= COPY_CHUNK && copy_flush(c, &copy, err) != 0)
                 goto out;
         }
@@ -1049,33 +1086,15 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     json_object_set_new(doc, "summary", summary);
     summary = NULL;
 
-    /* Pass 2: one ITEM at a time, in code order, handed to the caller and released. */
-    if (each != NULL) {
-        order = xcalloc((size_t)f.nrows, sizeof *order);
-        for (int row = 0; row < f.nrows; row++) {
-            order[row].code = PQgetvalue(f.res, row, f.code_col);
-            order[row].row = row;
-        }
-        qsort(order, (size_t)f.nrows, sizeof *order, compare_rows);
-        labels = jeng_labels_new(rules);
-        for (int i = 0; i < f.nrows; i++) {
-            int row = order[i].row;
-            if (with_facts && row_facts(&f, schema, row, facts, err) != 0) { /* checked before */
+    /* A dry run hands the items over now (a stored run did while storing). */
+    if (each != NULL && dry_run)
+        for (int i = 0; i < f.nrows; i++)
+            if (emit_item(&f, order[i].row, rules, labels, previous, &cur, with_facts, facts, each,
+                          arg, err) != 0) {
                 json_decref(doc);
                 doc = NULL;
                 goto out;
             }
-            json_t *fj = NULL;
-            if (with_facts) {
-                set_previous(rules, &f, previous, cur.ids[row], facts);
-                fj = stored_facts(&f, schema, row, facts);
-            }
-            json_t *item = item_json(&f, row, rules, labels, &cur.results[row], fj);
-            json_decref(fj);
-            each(item, arg);
-            json_decref(item);
-        }
-    }
 
 out:
     if (in_copy) {

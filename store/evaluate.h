@@ -60,8 +60,10 @@ json_t *store_evaluate(PGconn *c, const eng_rules *rules, const char *rules_file
 json_t *store_evaluate_summary(PGconn *c, const eng_rules *rules, const char *rules_file,
                                const char *survey_code, bool dry_run, store_error *err);
 
-/* Called by store_evaluate_each once per initiative, in code order, after the run is stored,
- * with its ITEM (+ "facts"), borrowed for the duration of the call. */
+/* Called by store_evaluate_each once per initiative, in code order, with its ITEM (+ "facts"),
+ * borrowed for the duration of the call. When storing, the calls happen while the results are
+ * written, before the commit: a caller shows nothing of them unless store_evaluate_each then
+ * succeeds (it returns NULL if the run could not be stored). */
 typedef void (*store_item_fn)(const json_t *item, void *arg);
 
 /* store_evaluate_summary's document, and every ITEM (with "facts" if with_facts) handed to `each`
