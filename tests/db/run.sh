@@ -92,6 +92,28 @@ PGDATABASE=newer hy import "$root/config/demo/measures.csv"
 expect "import refuses a newer schema: exit 2 with message" \
     eval '[ "$rc" -eq 2 ] && has "is newer than this program knows"'
 
+# An upgrade keeps stored runs: a database at version 4 (one table of results, facts jsonb) with
+# a run in it, migrated to the newest version (sql/005 makes that table the first partition).
+mkdir -p "$tmp/sql4"
+cp "$root"/sql/00[1-4]_*.sql "$tmp/sql4/"
+sql postgres "CREATE DATABASE upgrade" >/dev/null
+PGDATABASE=upgrade HYOKA_SQL_DIR=$tmp/sql4 hy migrate
+sql upgrade "INSERT INTO measures (code, title) VALUES ('m', 'M');
+             INSERT INTO initiatives (code, measure_id, title) SELECT 'i', id, 'I' FROM measures;
+             INSERT INTO surveys (code, as_of) VALUES ('s', '2024-03-31');
+             INSERT INTO rule_sets (sha256, version, source, catalog) VALUES (repeat('b', 64), '1', 'x', '{}');
+             INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema) SELECT s.id, r.id, '[]' FROM surveys s, rule_sets r;
+             INSERT INTO evaluation_results (run_id, initiative_id, category, facts)
+                  SELECT r.id, i.id, 'on_track', '{\"actual_progress\": 0.83}' FROM evaluation_runs r, initiatives i" >/dev/null
+PGDATABASE=upgrade hy migrate
+expect "upgrade from version 4 with a stored run: exit 0" [ "$rc" -eq 0 ]
+expect "upgrade: the stored result is kept, facts readable as before" \
+    [ "$(sql upgrade "SELECT category || ' ' || (facts->>'actual_progress') FROM evaluation_results")" = "on_track 0.83" ]
+expect "upgrade: the old results are the first partition" \
+    [ "$(sql upgrade "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'evaluation_results_legacy'")" = "FOR VALUES FROM (MINVALUE) TO ('2')" ]
+sql upgrade "UPDATE evaluation_results SET category = 'x'" >"$tmp/out" 2>&1
+expect "upgrade: the old results are still immutable" has "evaluation runs are immutable"
+
 # A migration that fails is rolled back whole and reported at its file:line:col.
 mkdir -p "$tmp/sql"
 printf 'CREATE TABLE one (x int);\n' >"$tmp/sql/001_one.sql"
