@@ -322,15 +322,16 @@ static int resolve_surveys(PGconn *c, const char *code, survey **chain_out, int 
 /* Codes and titles for the ITEMs, merged with the facts rows by id in C: joining them onto the
  * facts query cost ~160 ms for 100,000 initiatives (the view already joins both tables), this
  * query ~60 ms. */
-static const char labels_sql[] =
-    "SELECT i.id, i.code, i.title, m.code, m.title FROM initiatives i "
-    "JOIN measures m ON m.id = i.measure_id ORDER BY i.id";
+#define LABELS_SQL                                                                                 \
+    "SELECT i.id, i.code, i.title, m.code, m.title FROM initiatives i "                            \
+    "JOIN measures m ON m.id = i.measure_id ORDER BY i.id"
 enum { LABEL_CODE = 1, LABEL_TITLE, LABEL_MEASURE_CODE, LABEL_MEASURE_TITLE };
 /* Departments of every initiative, merged likewise: a per-row subquery in the facts query cost
  * seconds for 100,000 initiatives, this costs ~0.1 s. */
-static const char departments_sql[] =
-    "SELECT idp.initiative_id, d.name FROM initiative_departments idp "
-    "JOIN departments d ON d.id = idp.department_id ORDER BY idp.initiative_id, idp.position";
+#define DEPARTMENTS_SQL                                                                            \
+    "SELECT idp.initiative_id, d.name FROM initiative_departments idp "                            \
+    "JOIN departments d ON d.id = idp.department_id ORDER BY idp.initiative_id, idp.position"
+#define ITEMS_SQL LABELS_SQL "; " DEPARTMENTS_SQL
 static const char facts_sql_plain[] =
     "SELECT f.* FROM evaluation_facts f WHERE f.survey_id = $1 ORDER BY f.initiative_id LIMIT $2";
 
@@ -341,10 +342,11 @@ typedef struct fact_rows {
     int *col;   /* per schema slot: column in res, or -1 (previous_* or not in the view) */
     int id_col; /* initiative_id */
     int prev_category_slot, prev_score_slot;
-    /* with_items only: */
-    PGresult *labels;           /* labels_sql */
+    /* with_items only, once fetch_items has run: */
+    bool items_pending;         /* their queries are sent, not read yet */
+    PGresult *labels;           /* LABELS_SQL */
     int *label_row;             /* per row: its row in labels */
-    PGresult *deps;             /* departments_sql */
+    PGresult *deps;             /* DEPARTMENTS_SQL */
     int *dep_first, *dep_count; /* per row: its departments' rows in deps */
 } fact_rows;
 
@@ -421,42 +423,69 @@ static int fetch_facts(PGconn *c, const eng_schema *schema, const survey *s, boo
         f->col[slot] = col;
     }
     if (with_items) {
-        f->labels = query(c, labels_sql, 0, NULL, PGRES_TUPLES_OK, "reading titles", err);
-        f->deps = f->labels != NULL ? query(c, departments_sql, 0, NULL, PGRES_TUPLES_OK,
-                                            "reading departments", err)
-                                    : NULL;
-        if (f->deps == NULL) {
+        /* Sent now, read by fetch_items after the rows are evaluated: the server runs both
+         * queries while the client evaluates (simple protocol: two results, one round trip). */
+        if (!PQsendQuery(c, ITEMS_SQL)) {
             fact_rows_cleanup(f);
-            return -1;
+            return store_fail_pq(err, c, NULL, "reading titles and departments");
         }
-        /* All three are in initiative_id order: one merge pass finds each row's title row and
-         * departments. Every row has a title row (one snapshot; initiatives are never deleted
-         * by hyoka, and a deleted one would have no facts row either). */
-        f->label_row = xcalloc((size_t)f->nrows + 1, sizeof *f->label_row);
-        f->dep_first = xcalloc((size_t)f->nrows + 1, sizeof *f->dep_first);
-        f->dep_count = xcalloc((size_t)f->nrows + 1, sizeof *f->dep_count);
-        int l = 0, nl = PQntuples(f->labels);
-        int d = 0, nd = PQntuples(f->deps);
-        long dep_id = nd > 0 ? strtol(PQgetvalue(f->deps, 0, 0), NULL, 10) : 0;
-        for (int row = 0; row < f->nrows; row++) {
-            long id = strtol(PQgetvalue(f->res, row, f->id_col), NULL, 10);
-            while (l < nl - 1 && strtol(PQgetvalue(f->labels, l, 0), NULL, 10) < id)
-                l++;
-            if (nl == 0 || strtol(PQgetvalue(f->labels, l, 0), NULL, 10) != id) {
-                fact_rows_cleanup(f);
-                return store_fail(err, STORE_EDB,
-                                  "evaluation_facts has initiative_id %ld, which initiatives has not",
-                                  id);
-            }
-            f->label_row[row] = l;
-            while (d < nd && dep_id < id && ++d < nd)
+        f->items_pending = true;
+    }
+    return 0;
+}
+
+/* Reads the results of the two queries fetch_facts sent: every row's codes, titles and
+ * departments. Returns 0 or -1 (the connection is then idle again either way). */
+static int fetch_items(PGconn *c, fact_rows *f, store_error *err)
+{
+    if (!f->items_pending)
+        return 0;
+    f->items_pending = false;
+    PGresult *res[2] = {NULL, NULL}, *r;
+    int n = 0, rc = 0;
+    while ((r = PQgetResult(c)) != NULL) {
+        if (rc == 0 && PQresultStatus(r) != PGRES_TUPLES_OK) {
+            rc = store_fail_pq(err, c, r, "reading titles and departments");
+        } else if (rc == 0 && n < 2) {
+            res[n++] = r;
+            continue;
+        }
+        PQclear(r);
+    }
+    if (rc == 0 && n != 2)
+        rc = store_fail(err, STORE_EDB, "reading titles and departments: %d results, not 2", n);
+    if (rc != 0) {
+        PQclear(res[0]);
+        PQclear(res[1]);
+        return -1;
+    }
+    f->labels = res[0];
+    f->deps = res[1];
+    /* All three are in initiative_id order: one merge pass finds each row's title row and
+     * departments. Every row has a title row (one snapshot; initiatives are never deleted by
+     * hyoka, and a deleted one would have no facts row either). */
+    f->label_row = xcalloc((size_t)f->nrows + 1, sizeof *f->label_row);
+    f->dep_first = xcalloc((size_t)f->nrows + 1, sizeof *f->dep_first);
+    f->dep_count = xcalloc((size_t)f->nrows + 1, sizeof *f->dep_count);
+    int l = 0, nl = PQntuples(f->labels);
+    int d = 0, nd = PQntuples(f->deps);
+    long dep_id = nd > 0 ? strtol(PQgetvalue(f->deps, 0, 0), NULL, 10) : 0;
+    for (int row = 0; row < f->nrows; row++) {
+        long id = strtol(PQgetvalue(f->res, row, f->id_col), NULL, 10);
+        while (l < nl - 1 && strtol(PQgetvalue(f->labels, l, 0), NULL, 10) < id)
+            l++;
+        if (nl == 0 || strtol(PQgetvalue(f->labels, l, 0), NULL, 10) != id)
+            return store_fail(err, STORE_EDB,
+                              "evaluation_facts has initiative_id %ld, which initiatives has not",
+                              id);
+        f->label_row[row] = l;
+        while (d < nd && dep_id < id && ++d < nd)
+            dep_id = strtol(PQgetvalue(f->deps, d, 0), NULL, 10);
+        f->dep_first[row] = d;
+        while (d < nd && dep_id == id) {
+            f->dep_count[row]++;
+            if (++d < nd)
                 dep_id = strtol(PQgetvalue(f->deps, d, 0), NULL, 10);
-            f->dep_first[row] = d;
-            while (d < nd && dep_id == id) {
-                f->dep_count[row]++;
-                if (++d < nd)
-                    dep_id = strtol(PQgetvalue(f->deps, d, 0), NULL, 10);
-            }
         }
     }
     return 0;
@@ -979,9 +1008,10 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     const history *previous = nchain > 1 ? &prev : NULL;
 
     const survey *target = &chain[nchain - 1];
-    if (fetch_facts(c, schema, target, true, &f, err) != 0)
+    if (fetch_facts(c, schema, target, each != NULL, &f, err) != 0)
         goto out;
-    if (evaluate_rows(rules, &f, previous, &cur, facts, ctx, err) != 0)
+    if (evaluate_rows(rules, &f, previous, &cur, facts, ctx, err) != 0 ||
+        fetch_items(c, &f, err) != 0)
         goto out;
     for (int row = 0; row < f.nrows; row++)
         jeng_tally_add(&tally, &cur.results[row]);
@@ -1117,6 +1147,11 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
             }
 
 out:
+    if (f.items_pending) { /* sent by fetch_facts, never read: the connection must be idle */
+        PGresult *res;
+        while ((res = PQgetResult(c)) != NULL)
+            PQclear(res);
+    }
     if (in_copy) {
         PQputCopyEnd(c, "evaluation failed");
         PGresult *res;
