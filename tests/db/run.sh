@@ -388,6 +388,15 @@ echo "== evaluation results: one partition per run (sql/005)"
 PGDATABASE=bulk PGUSER=hyoka_writer hy evaluate --survey B --format csv
 expect "evaluate as hyoka_writer: exit 0" [ "$rc" -eq 0 ]
 run=$(sql bulk "SELECT max(id) FROM evaluation_runs")
+# 16,000 initiatives >= STORE_SPLIT_ROWS: the facts were read in two halves on two connections
+expect "every initiative of the survey is stored once, with the facts the view gives (read in two halves)" \
+    [ "$(sql bulk "SELECT count(*) || ' ' || count(*) FILTER (WHERE r.facts->>'initiative_code' = f.initiative_code
+                          AND r.facts->>'departments' = f.departments
+                          AND (r.facts->>'planned_progress')::numeric = f.planned_progress
+                          AND (r.facts->>'actual_progress')::numeric = f.actual_progress
+                          AND (r.facts->>'months_since_start')::numeric = f.months_since_start)
+                   FROM evaluation_facts f JOIN evaluation_results r ON r.initiative_id = f.initiative_id
+                  WHERE r.run_id = $run AND f.survey_id = (SELECT id FROM surveys WHERE code = 'B')")" = "16000 16000" ]
 expect "the run's results are in their own partition, attached" \
     [ "$(sql bulk "SELECT count(*) FROM evaluation_results_$run") $(sql bulk "SELECT count(*) FROM pg_inherits WHERE inhrelid = 'evaluation_results_$run'::regclass")" = "16000 1" ]
 expect "the partition carries the parent's foreign keys, indexes and trigger" \
