@@ -39,8 +39,10 @@ static char *dup(const char *s)
     return p;
 }
 
-static void collect(const json_t *item, void *arg)
+static void collect(const json_t *item, const char *facts, size_t facts_len, void *arg)
 {
+    (void)facts;
+    (void)facts_len;
     outcomes *o = arg;
     if (o->n == o->cap) {
         o->cap = o->cap ? 2 * o->cap : 1024;

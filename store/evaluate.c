@@ -1049,7 +1049,7 @@ static json_t *departments_json(const fact_rows *f, int row)
 }
 
 static json_t *item_json(const fact_rows *f, int row, const eng_rules *rules,
-                         const jeng_labels *labels, const eng_result *res, json_t *facts)
+                         const jeng_labels *labels, const eng_result *res)
 {
     json_t *item = must(json_object());
     json_object_set_new(item, "code", str_or_null(item_label(f, row, LABEL_CODE)));
@@ -1062,43 +1062,48 @@ static json_t *item_json(const fact_rows *f, int row, const eng_rules *rules,
     json_t *r = jeng_result_shared(rules, labels, res);
     json_object_update(item, r);
     json_decref(r);
-    if (facts != NULL)
-        json_object_set(item, "facts", facts);
     return item;
 }
 
-/* Facts as stored: engine values, plus opaque columns as their text. */
-static json_t *stored_facts(const fact_rows *f, const eng_schema *schema, int row,
-                            const eng_value *facts)
+/* Scratch space for one row's facts: values, and the texts jeng_facts_write takes as they are. */
+typedef struct row_scratch {
+    eng_value *facts;
+    const char **opaque, **number_text;
+    jeng_buf text; /* the facts as stored: compact JSON */
+} row_scratch;
+
+/* Writes fact row `row`'s facts (already in sc->facts, previous_* included) into sc->text, as
+ * they are stored: opaque columns as their text, numbers as the view's decimal when it is a plain
+ * one (jeng_facts_write): "0.83", not "0.82999999999999996". */
+static void facts_text(const fact_rows *f, const eng_schema *schema, int row, row_scratch *sc)
 {
-    json_t *o = jeng_facts(schema, facts);
     for (int slot = 0; slot < f->nslots; slot++) {
-        int col = f->col[slot];
-        if (eng_schema_type(schema, slot) == ENG_OPAQUE && col >= 0 &&
-            !fact_null(f, row, col))
-            json_object_set_new(o, eng_schema_name(schema, slot),
-                                str_or_null(fact_text(f, row, col)));
+        const char *text = f->col[slot] >= 0 && !fact_null(f, row, f->col[slot])
+                               ? fact_text(f, row, f->col[slot])
+                               : NULL;
+        eng_type type = eng_schema_type(schema, slot);
+        sc->opaque[slot] = type == ENG_OPAQUE ? text : NULL;
+        sc->number_text[slot] = type == ENG_NUM ? text : NULL;
     }
-    return o;
+    sc->text.len = 0;
+    jeng_facts_write(&sc->text, schema, sc->facts, sc->opaque, sc->number_text);
 }
 
 /* Hands the ITEM of fact row `row` to `each` (with its facts if with_facts) and releases it.
  * `facts` is scratch space. Returns 0, or -1 if the row's facts do not parse (checked before). */
 static int emit_item(const fact_rows *f, int row, const eng_rules *rules, const jeng_labels *labels,
                      const history *previous, const history *cur, bool with_facts,
-                     eng_value *facts, store_item_fn each, void *arg, store_error *err)
+                     row_scratch *sc, store_item_fn each, void *arg, store_error *err)
 {
     const eng_schema *schema = eng_rules_schema(rules);
-    json_t *fj = NULL;
     if (with_facts) {
-        if (row_facts(f, schema, row, facts, err) != 0)
+        if (row_facts(f, schema, row, sc->facts, err) != 0)
             return -1;
-        set_previous(rules, f, previous, cur->ids[row], facts);
-        fj = stored_facts(f, schema, row, facts);
+        set_previous(rules, f, previous, cur->ids[row], sc->facts);
+        facts_text(f, schema, row, sc);
     }
-    json_t *item = item_json(f, row, rules, labels, &cur->results[row], fj);
-    json_decref(fj);
-    each(item, arg);
+    json_t *item = item_json(f, row, rules, labels, &cur->results[row]);
+    each(item, with_facts ? sc->text.data : NULL, with_facts ? sc->text.len : 0, arg);
     json_decref(item);
     return 0;
 }
@@ -1116,11 +1121,11 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     history prev = {0}, cur = {0};
     fact_rows f = {0};
     eng_ctx *ctx = eng_ctx_new(rules);
-    eng_value *facts = xcalloc((size_t)eng_schema_count(schema) + 1, sizeof *facts);
+    size_t nfacts = (size_t)eng_schema_count(schema) + 1;
+    row_scratch sc = {xcalloc(nfacts, sizeof *sc.facts), xcalloc(nfacts, sizeof *sc.opaque),
+                      xcalloc(nfacts, sizeof *sc.number_text), {0}};
+    eng_value *facts = sc.facts;
     jeng_buf copy = {0};
-    jeng_buf facts_text = {0};
-    const char **opaque = xcalloc((size_t)eng_schema_count(schema) + 1, sizeof *opaque);
-    const char **number_text = xcalloc((size_t)eng_schema_count(schema) + 1, sizeof *number_text);
     coded_row *order = NULL;
     jeng_labels *labels = NULL;
     char *evaluated_at = NULL;
@@ -1243,22 +1248,11 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
             if (row_facts(&f, schema, row, facts, err) != 0)
                 goto out;
             set_previous(rules, &f, previous, cur.ids[row], facts);
-            /* opaque columns are stored as their text; numbers as the view's decimal when it
-             * is a plain one (jeng_facts_write): "0.83", not "0.82999999999999996" */
-            for (int slot = 0; slot < f.nslots; slot++) {
-                const char *text = f.col[slot] >= 0 && !fact_null(&f, row, f.col[slot])
-                                       ? fact_text(&f, row, f.col[slot])
-                                       : NULL;
-                eng_type type = eng_schema_type(schema, slot);
-                opaque[slot] = type == ENG_OPAQUE ? text : NULL;
-                number_text[slot] = type == ENG_NUM ? text : NULL;
-            }
-            facts_text.len = 0;
-            jeng_facts_write(&facts_text, schema, facts, opaque, number_text);
-            copy_row(&copy, run_id, cur.ids[row], rules, &cur.results[row], facts_text.data,
-                     facts_text.len);
+            facts_text(&f, schema, row, &sc);
+            copy_row(&copy, run_id, cur.ids[row], rules, &cur.results[row], sc.text.data,
+                     sc.text.len);
             if (each != NULL && emit_item(&f, order[row].row, rules, labels, previous, &cur,
-                                          with_facts, facts, each, arg, err) != 0)
+                                          with_facts, &sc, each, arg, err) != 0)
                 goto out;
             if (copy.len >= COPY_CHUNK && copy_flush(c, &copy, err) != 0)
                 goto out;
@@ -1309,7 +1303,7 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     /* A dry run hands the items over now (a stored run did while storing). */
     if (each != NULL && dry_run)
         for (int i = 0; i < f.nrows; i++)
-            if (emit_item(&f, order[i].row, rules, labels, previous, &cur, with_facts, facts, each,
+            if (emit_item(&f, order[i].row, rules, labels, previous, &cur, with_facts, &sc, each,
                           arg, err) != 0) {
                 json_decref(doc);
                 doc = NULL;
@@ -1335,16 +1329,16 @@ out:
     free(order);
     free(evaluated_at);
     free(copy.data);
-    jeng_buf_cleanup(&facts_text);
-    free(opaque);
-    free(number_text);
+    jeng_buf_cleanup(&sc.text);
+    free(sc.opaque);
+    free(sc.number_text);
     fact_rows_cleanup(&f);
     history_cleanup(&prev);
     history_cleanup(&cur);
     for (int i = 0; i < nchain; i++)
         survey_cleanup(&chain[i]);
     free(chain);
-    free(facts);
+    free(sc.facts);
     eng_ctx_free(ctx);
     return doc;
 }
@@ -1363,9 +1357,16 @@ static json_t *run(PGconn *c, const eng_rules *rules, const char *rules_file,
     return doc;
 }
 
-static void append_item(const json_t *item, void *arg)
+static void append_item(const json_t *item, const char *facts, size_t facts_len, void *arg)
 {
-    json_array_append((json_t *)arg, (json_t *)item);
+    json_t *copy = json_copy((json_t *)item);
+    if (copy == NULL)
+        abort();
+    if (facts != NULL) {
+        json_t *fj = json_loadb(facts, facts_len, 0, NULL);
+        json_object_set_new(copy, "facts", fj != NULL ? fj : must(json_null()));
+    }
+    json_array_append_new((json_t *)arg, copy);
 }
 
 json_t *store_evaluate(PGconn *c, const eng_rules *rules, const char *rules_file,

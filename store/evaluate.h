@@ -64,11 +64,12 @@ json_t *store_evaluate(PGconn *c, const eng_rules *rules, const char *rules_file
 json_t *store_evaluate_summary(PGconn *c, const eng_rules *rules, const char *rules_file,
                                const char *survey_code, bool dry_run, store_error *err);
 
-/* Called by store_evaluate_each once per initiative, in code order, with its ITEM (+ "facts"),
- * borrowed for the duration of the call. When storing, the calls happen while the results are
- * written, before the commit: a caller shows nothing of them unless store_evaluate_each then
- * succeeds (it returns NULL if the run could not be stored). */
-typedef void (*store_item_fn)(const json_t *item, void *arg);
+/* Called by store_evaluate_each once per initiative, in code order, with its ITEM borrowed for
+ * the duration of the call and, if with_facts, its facts object as compact JSON text (exactly the
+ * text stored; NULL otherwise). When storing, the calls happen while the results are written,
+ * before the commit: a caller shows nothing of them unless store_evaluate_each then succeeds (it
+ * returns NULL if the run could not be stored). */
+typedef void (*store_item_fn)(const json_t *item, const char *facts, size_t facts_len, void *arg);
 
 /* store_evaluate_summary's document, and every ITEM (with "facts" if with_facts) handed to `each`
  * one at a time instead of being collected: what the CLI uses to print 100,000 initiatives

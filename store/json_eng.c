@@ -489,8 +489,8 @@ static void buf_put_value(jeng_buf *b, eng_value v)
     case ENG_NUM:
         if (!isfinite(v.as.num))
             break;
-        /* integers within 2^53 as integers (jeng_number), other numbers with 17 significant
-         * digits, which parse back to the same double */
+        /* integers within 2^53 as integers (jeng_number), other numbers with as many
+         * significant digits as it takes to parse back to the same double (at most 17) */
         if (v.as.num == trunc(v.as.num) && fabs(v.as.num) < 9007199254740992.0) {
             /* by hand: printf's "%.0f" was a fifth of storing a run's facts */
             int64_t i = (int64_t)v.as.num;
@@ -505,7 +505,13 @@ static void buf_put_value(jeng_buf *b, eng_value v)
             jeng_buf_put(b, p, (size_t)(end - p));
             return;
         }
-        snprintf(num, sizeof num, "%.17g", v.as.num);
+        /* the shortest of 15, 16 or 17 significant digits that parses back to the very same
+         * double: 33.3, not 33.299999999999997 */
+        for (int digits = 15; digits <= 17; digits++) {
+            snprintf(num, sizeof num, "%.*g", digits, v.as.num);
+            if (digits == 17 || strtod(num, NULL) == v.as.num)
+                break;
+        }
         /* a real stays a real: 2^53 prints as "9007199254740992", which parses as an integer */
         if (strpbrk(num, ".e") == NULL)
             strcat(num, ".0");

@@ -298,6 +298,35 @@ static void test_facts_write(void **state)
     }
 }
 
+/* Numbers without a text are written with the fewest digits that give the same double back. */
+static void test_facts_write_shortest(void **state)
+{
+    (void)state;
+    static const struct {
+        double x;
+        const char *want;
+    } cases[] = {
+        {33.3, "{\"x\":33.3}"},
+        {0.1 + 0.2, "{\"x\":0.30000000000000004}"},
+        {1.0 / 3.0, "{\"x\":0.3333333333333333}"},
+        {-61.5, "{\"x\":-61.5}"},
+        {42.0, "{\"x\":42}"},
+        {1e300, "{\"x\":1e+300}"},
+        {9007199254740992.0, "{\"x\":9007199254740992.0}"},
+    };
+    eng_schema *s = eng_schema_new();
+    eng_schema_add(s, "x", ENG_NUM, NULL);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        eng_value v = eng_num(cases[i].x);
+        jeng_buf b = {0};
+        jeng_facts_write(&b, s, &v, NULL, NULL);
+        if (b.len != strlen(cases[i].want) || memcmp(b.data, cases[i].want, b.len) != 0)
+            fail_msg("case %zu: got %.*s, want %s", i, (int)b.len, b.data, cases[i].want);
+        jeng_buf_cleanup(&b);
+    }
+    eng_schema_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_schema_errors),
         cmocka_unit_test(test_facts),
         cmocka_unit_test(test_facts_write),
+        cmocka_unit_test(test_facts_write_shortest),
     };
     return cmocka_run_group_tests_name("json_eng", tests, NULL, NULL);
 }
