@@ -345,7 +345,8 @@ static int section_additions(PGconn *c, doc *d, const char *as_of, store_error *
               "  FROM initiatives i "
               "  LEFT JOIN initiative_departments idp ON idp.initiative_id = i.id "
               "  LEFT JOIN departments dp ON dp.id = idp.department_id "
-              " WHERE i.start_date > $1::date GROUP BY i.id ORDER BY i.start_date, i.code LIMIT $2",
+              /* in the roadmap's order: ids number initiatives as their file first listed them */
+              " WHERE i.start_date > $1::date GROUP BY i.id ORDER BY i.start_date, i.id LIMIT $2",
               2, params, "reading roadmap additions", err);
     if (res == NULL)
         return -1;
