@@ -1295,7 +1295,8 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
                    total == 1 ? "" : "s");
         goto out;
     }
-    int bulk = bulk_begin(c, &im, diag_out, err);
+    /* A dry run leaves the live system alone: no exclusive locks, per-row checks. */
+    int bulk = dry_run ? 0 : bulk_begin(c, &im, diag_out, err);
     if (bulk < 0)
         goto out;
     for (int i = 0; i < im.nfiles; i++) {
