@@ -78,16 +78,21 @@ CREATE FUNCTION hyoka_results_partition(run bigint) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN 'evaluation_results_' || run;
 
+-- Whether run `run` was inserted by the calling transaction (so not committed: nobody else has
+-- seen it). The xmin test is hyoka_reject_change's (001_schema.sql).
+CREATE FUNCTION hyoka_run_is_own(run bigint) RETURNS boolean
+    LANGUAGE sql STABLE STRICT SET search_path = public, pg_temp
+    RETURN EXISTS (SELECT 1 FROM evaluation_runs r
+                    WHERE r.id = run
+                      AND r.xmin::text = (pg_current_xact_id_if_assigned()::text::bigint
+                                          % 4294967296)::text);
+
 CREATE FUNCTION hyoka_results_open(run bigint) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     part text := hyoka_results_partition(run);
 BEGIN
-    -- Only a run inserted by the calling transaction (not yet committed, so nobody has seen it).
-    IF NOT EXISTS (SELECT 1 FROM evaluation_runs r
-                    WHERE r.id = run
-                      AND r.xmin::text = (pg_current_xact_id_if_assigned()::text::bigint
-                                          % 4294967296)::text) THEN
+    IF NOT hyoka_run_is_own(run) THEN
         RAISE EXCEPTION 'run % was not inserted by this transaction', run
             USING ERRCODE = 'insufficient_privilege';
     END IF;
@@ -109,11 +114,7 @@ CREATE FUNCTION hyoka_results_close(run bigint) RETURNS void
 DECLARE
     part text := hyoka_results_partition(run);
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM evaluation_runs r
-                    WHERE r.id = run
-                      AND r.xmin::text = (pg_current_xact_id_if_assigned()::text::bigint
-                                          % 4294967296)::text)
-       OR to_regclass(part) IS NULL THEN
+    IF NOT hyoka_run_is_own(run) OR to_regclass(part) IS NULL THEN
         RAISE EXCEPTION 'run % has no open results table in this transaction', run
             USING ERRCODE = 'insufficient_privilege';
     END IF;
