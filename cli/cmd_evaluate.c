@@ -165,8 +165,8 @@ static void table_line(const json_t *item, const char *facts, size_t facts_len, 
 }
 
 /* One ITEM as a line of the "results" array: the item dumped by jansson, with its facts spliced
- * in as the very text stored (building them as jansson objects and dumping those again was half
- * of `--format json`'s time for 100,000 initiatives). */
+ * in as written by store/ (building them as jansson objects and dumping those again was half of
+ * `--format json`'s time for 100,000 initiatives). */
 static void json_line(const json_t *item, const char *facts, size_t facts_len, void *arg)
 {
     FILE *out = arg;

@@ -1072,10 +1072,12 @@ typedef struct row_scratch {
     jeng_buf text; /* the facts as stored: compact JSON */
 } row_scratch;
 
-/* Writes fact row `row`'s facts (already in sc->facts, previous_* included) into sc->text, as
- * they are stored: opaque columns as their text, numbers as the view's decimal when it is a plain
- * one (jeng_facts_write): "0.83", not "0.82999999999999996". */
-static void facts_text(const fact_rows *f, const eng_schema *schema, int row, row_scratch *sc)
+/* Writes fact row `row`'s facts (already in sc->facts, previous_* included) into sc->text:
+ * opaque columns as their text, numbers as the view's decimal when it is a plain one
+ * (jeng_facts_write): "0.83", not "0.82999999999999996"; others with max_digits
+ * (JENG_EXACT_DIGITS to store them, JENG_PEOPLE_DIGITS to show them). */
+static void facts_text(const fact_rows *f, const eng_schema *schema, int row, int max_digits,
+                       row_scratch *sc)
 {
     for (int slot = 0; slot < f->nslots; slot++) {
         const char *text = f->col[slot] >= 0 && !fact_null(f, row, f->col[slot])
@@ -1086,7 +1088,7 @@ static void facts_text(const fact_rows *f, const eng_schema *schema, int row, ro
         sc->number_text[slot] = type == ENG_NUM ? text : NULL;
     }
     sc->text.len = 0;
-    jeng_facts_write(&sc->text, schema, sc->facts, sc->opaque, sc->number_text);
+    jeng_facts_write(&sc->text, schema, sc->facts, sc->opaque, sc->number_text, max_digits);
 }
 
 /* Hands the ITEM of fact row `row` to `each` (with its facts if with_facts) and releases it.
@@ -1100,7 +1102,7 @@ static int emit_item(const fact_rows *f, int row, const eng_rules *rules, const 
         if (row_facts(f, schema, row, sc->facts, err) != 0)
             return -1;
         set_previous(rules, f, previous, cur->ids[row], sc->facts);
-        facts_text(f, schema, row, sc);
+        facts_text(f, schema, row, JENG_PEOPLE_DIGITS, sc);
     }
     json_t *item = item_json(f, row, rules, labels, &cur->results[row]);
     each(item, with_facts ? sc->text.data : NULL, with_facts ? sc->text.len : 0, arg);
@@ -1248,7 +1250,7 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
             if (row_facts(&f, schema, row, facts, err) != 0)
                 goto out;
             set_previous(rules, &f, previous, cur.ids[row], facts);
-            facts_text(&f, schema, row, &sc);
+            facts_text(&f, schema, row, JENG_EXACT_DIGITS, &sc);
             copy_row(&copy, run_id, cur.ids[row], rules, &cur.results[row], sc.text.data,
                      sc.text.len);
             if (each != NULL && emit_item(&f, order[row].row, rules, labels, previous, &cur,

@@ -65,8 +65,8 @@ json_t *store_evaluate_summary(PGconn *c, const eng_rules *rules, const char *ru
                                const char *survey_code, bool dry_run, store_error *err);
 
 /* Called by store_evaluate_each once per initiative, in code order, with its ITEM borrowed for
- * the duration of the call and, if with_facts, its facts object as compact JSON text (exactly the
- * text stored; NULL otherwise). When storing, the calls happen while the results are written,
+ * the duration of the call and, if with_facts, its facts object as compact JSON text, numbers as
+ * the API shows them (JENG_DUMP_FLAGS; NULL without with_facts). When storing, the calls happen while the results are written,
  * before the commit: a caller shows nothing of them unless store_evaluate_each then succeeds (it
  * returns NULL if the run could not be stored). */
 typedef void (*store_item_fn)(const json_t *item, const char *facts, size_t facts_len, void *arg);

@@ -476,7 +476,7 @@ static void buf_put_string(jeng_buf *b, const char *s, size_t n)
     b->data[b->len++] = '"';
 }
 
-static void buf_put_value(jeng_buf *b, eng_value v)
+static void buf_put_value(jeng_buf *b, eng_value v, int max_digits)
 {
     char num[40];
     switch (v.type) {
@@ -505,16 +505,29 @@ static void buf_put_value(jeng_buf *b, eng_value v)
             jeng_buf_put(b, p, (size_t)(end - p));
             return;
         }
-        /* the shortest of 15, 16 or 17 significant digits that parses back to the very same
-         * double: 33.3, not 33.299999999999997 */
-        for (int digits = 15; digits <= 17; digits++) {
+        /* the shortest of 15 ... max_digits significant digits that parses back to the very
+         * same double (33.3, not 33.299999999999997); with 15, what jansson prints at
+         * JSON_REAL_PRECISION(15) */
+        for (int digits = 15; digits <= max_digits; digits++) {
             snprintf(num, sizeof num, "%.*g", digits, v.as.num);
-            if (digits == 17 || strtod(num, NULL) == v.as.num)
+            if (digits == max_digits || strtod(num, NULL) == v.as.num)
                 break;
         }
         /* a real stays a real: 2^53 prints as "9007199254740992", which parses as an integer */
         if (strpbrk(num, ".e") == NULL)
             strcat(num, ".0");
+        /* the exponent as jansson writes it: 1e300, 1e-7 (not 1e+300, 1e-07) */
+        char *e = strchr(num, 'e');
+        if (e != NULL) {
+            char *digits = e + 1 + (e[1] == '-'), *from = e + 1;
+            if (*from == '+')
+                from++;
+            else if (*from == '-')
+                from++;
+            while (*from == '0' && from[1] != '\0')
+                from++;
+            memmove(digits, from, strlen(from) + 1);
+        }
         jeng_buf_put(b, num, strlen(num));
         return;
     case ENG_STR:
@@ -558,8 +571,12 @@ static bool plain_decimal(const char *text)
 }
 
 void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
-                      const char *const *opaque, const char *const *number_text)
+                      const char *const *opaque, const char *const *number_text, int max_digits)
 {
+    if (max_digits < 15)
+        max_digits = 15;
+    if (max_digits > 17)
+        max_digits = 17;
     int n = eng_schema_count(s);
     jeng_buf_put(b, "{", 1);
     for (int i = 0; i < n; i++) {
@@ -573,12 +590,12 @@ void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
             v.type = ENG_STR;
             v.as.str.ptr = opaque[i];
             v.as.str.len = strlen(opaque[i]);
-            buf_put_value(b, v);
+            buf_put_value(b, v, max_digits);
         } else if (number_text != NULL && number_text[i] != NULL && facts[i].type == ENG_NUM &&
                    plain_decimal(number_text[i])) {
             jeng_buf_put(b, number_text[i], strlen(number_text[i]));
         } else {
-            buf_put_value(b, facts[i]);
+            buf_put_value(b, facts[i], max_digits);
         }
     }
     jeng_buf_put(b, "}", 1);

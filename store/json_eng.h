@@ -75,18 +75,25 @@ void jeng_buf_cleanup(jeng_buf *b);
 void jeng_buf_reserve(jeng_buf *b, size_t extra); /* room for `extra` more bytes */
 void jeng_buf_put(jeng_buf *b, const char *s, size_t n);
 
+/* Significant digits of jeng_facts_write's numbers: JENG_EXACT_DIGITS, the fewest (15 to 17) that
+ * parse back to the same double, for the stored facts; JENG_PEOPLE_DIGITS, what documents for
+ * people show (JENG_DUMP_FLAGS: the API, the CLI's JSON). */
+#define JENG_EXACT_DIGITS 17
+#define JENG_PEOPLE_DIGITS 15
+
 /* Appends to `b` the facts object as compact JSON text: the same JSON value as jeng_facts() (with
- * `opaque[slot]`, if not NULL, as the string of an opaque fact) dumped with JENG_STORE_FLAGS, i.e.
- * numbers round-trip exactly. `number_text[slot]`, if not NULL, is the decimal text the number
- * fact was parsed from (the view's column): a plain one (no exponent, no trailing zeros, at most
- * 15 digits) is written as it is, "0.83" rather than "0.82999999999999996", which parses back to
- * the same double. A streaming writer because storing a run writes one object per initiative: for
- * 100,000 of them jansson's build-and-dump cost ~0.9 s, this ~0.1 s; the unit test checks it
- * against jansson. Strings that are not valid UTF-8 become null, as in jeng_value, and so do
- * strings with a NUL byte (PostgreSQL cannot store \u0000 in jsonb, nor in text). Either array may
- * be NULL. */
+ * `opaque[slot]`, if not NULL, as the string of an opaque fact); non-integer numbers with at most
+ * max_digits significant digits (JENG_EXACT_DIGITS: they round-trip exactly; JENG_PEOPLE_DIGITS:
+ * the very text jansson dumps with JENG_DUMP_FLAGS). `number_text[slot]`, if not NULL, is the
+ * decimal text the number fact was parsed from (the view's column): a plain one (no exponent, no
+ * trailing zeros, at most 15 digits) is written as it is, "0.83" rather than
+ * "0.82999999999999996"; it parses back to the same double and is what %.15g prints too.
+ * A streaming writer because storing a run writes one object per initiative: for 100,000 of them
+ * jansson's build-and-dump cost ~0.9 s, this ~0.1 s; the unit test checks it against jansson.
+ * Strings that are not valid UTF-8 become null, as in jeng_value, and so do strings with a NUL
+ * byte (PostgreSQL cannot store \u0000 in jsonb, nor in text). Either array may be NULL. */
 void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
-                      const char *const *opaque, const char *const *number_text);
+                      const char *const *opaque, const char *const *number_text, int max_digits);
 
 /* One explanation step: {"kind", "id", "source": "file:line", "expression" (null for the
  * catch-all), "inputs": {name: value}, "result", "text"}. */

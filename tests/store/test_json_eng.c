@@ -253,7 +253,7 @@ static void test_facts_write(void **state)
         const char *opaque[4] = {NULL, NULL, NULL, "2023-04-01"};
         jeng_buf b = {0};
         const char *number_text[4] = {c->text, NULL, NULL, NULL};
-        jeng_facts_write(&b, s, v, opaque, number_text);
+        jeng_facts_write(&b, s, v, opaque, number_text, JENG_EXACT_DIGITS);
         json_error_t jerr;
         json_t *got = json_loadb(b.data, b.len, 0, &jerr);
         if (got == NULL)
@@ -298,7 +298,8 @@ static void test_facts_write(void **state)
     }
 }
 
-/* Numbers without a text are written with the fewest digits that give the same double back. */
+/* Numbers without a text are written with the fewest digits that give the same double back, or
+ * for people as jansson would. */
 static void test_facts_write_shortest(void **state)
 {
     (void)state;
@@ -311,7 +312,7 @@ static void test_facts_write_shortest(void **state)
         {1.0 / 3.0, "{\"x\":0.3333333333333333}"},
         {-61.5, "{\"x\":-61.5}"},
         {42.0, "{\"x\":42}"},
-        {1e300, "{\"x\":1e+300}"},
+        {1e300, "{\"x\":1e300}"},
         {9007199254740992.0, "{\"x\":9007199254740992.0}"},
     };
     eng_schema *s = eng_schema_new();
@@ -319,10 +320,31 @@ static void test_facts_write_shortest(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         eng_value v = eng_num(cases[i].x);
         jeng_buf b = {0};
-        jeng_facts_write(&b, s, &v, NULL, NULL);
+        jeng_facts_write(&b, s, &v, NULL, NULL, JENG_EXACT_DIGITS);
         if (b.len != strlen(cases[i].want) || memcmp(b.data, cases[i].want, b.len) != 0)
             fail_msg("case %zu: got %.*s, want %s", i, (int)b.len, b.data, cases[i].want);
         jeng_buf_cleanup(&b);
+    }
+    /* JENG_PEOPLE_DIGITS: the very text jansson dumps with JENG_DUMP_FLAGS, number or not */
+    static const double people[] = {33.3, 0.1 + 0.2, 1.0 / 3.0, 0.3675405312176613, -61.5, 42.0,
+                                    1e300, 9007199254740992.0, 1e-7, 123456789.123456789};
+    for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
+        eng_value v = eng_num(people[i]);
+        const char *plain[1] = {"0.83"};
+        eng_value p = eng_num(0.83);
+        for (int with_text = 0; with_text < 2; with_text++) {
+            jeng_buf b = {0};
+            jeng_facts_write(&b, s, with_text ? &p : &v, NULL, with_text ? plain : NULL,
+                             JENG_PEOPLE_DIGITS);
+            json_t *o = jeng_facts(s, with_text ? &p : &v);
+            char *want = json_dumps(o, JENG_DUMP_FLAGS);
+            if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+                fail_msg("people %zu/%d: got %.*s, jansson %s", i, with_text, (int)b.len, b.data,
+                         want);
+            free(want);
+            json_decref(o);
+            jeng_buf_cleanup(&b);
+        }
     }
     eng_schema_free(s);
 }
