@@ -3,10 +3,13 @@
 
 #include "json_eng.h"
 
+#include <errno.h>
+#include <fastcgi.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 const char *http_reason(int status)
 {
@@ -227,6 +230,110 @@ int param_enum_or_reply(hy_req *r, const char *name, const char *const *choices,
     return -1;
 }
 
+/* ---- the response: all FastCGI records of it in one writev --------------------------------- */
+
+/* Content bytes per FCGI_STDOUT record: the length field has 16 bits; a multiple of 8 keeps every
+ * record 8-byte aligned without padding, as the FastCGI spec recommends. */
+#define RECORD_MAX 65528
+/* Records per writev: at most 3 iovecs each (the header, the end of head, the start of body)
+ * stay far below Linux's IOV_MAX (1024), and 64 x 64 KiB = 4 MiB per call. */
+#define RECORDS_PER_WRITE 64
+#define LINUX_IOV_MAX 1024
+_Static_assert(RECORDS_PER_WRITE * 3 + 1 <= LINUX_IOV_MAX, "too many iovecs for one writev");
+
+static FCGI_Header record_header(int type, int request_id, size_t len)
+{
+    FCGI_Header h = {.version = FCGI_VERSION_1,
+                     .type = (unsigned char)type,
+                     .requestIdB1 = (unsigned char)((request_id >> 8) & 0xff),
+                     .requestIdB0 = (unsigned char)(request_id & 0xff),
+                     .contentLengthB1 = (unsigned char)((len >> 8) & 0xff),
+                     .contentLengthB0 = (unsigned char)(len & 0xff)};
+    return h;
+}
+
+/* writev() until all of iov[0..n) is written (the socket is blocking; a short write happens
+ * when nginx reads slower than a large body arrives). Returns 0, or -1 with errno. */
+static int writev_all(int fd, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        size_t left = (size_t)w;
+        while (n > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+/* Why not FCGX_PutStr: libfcgi's output stream has a fixed 8 KiB buffer and writes the closing
+ * records from FCGX_Finish_r, so an 8 KiB page went out in 2 write() calls and a 20 KiB one in
+ * 3, each a wakeup of nginx for a partial read. Here: one writev per response. */
+int http_write_records(FCGX_Request *f, const char *head, size_t hlen, const char *body,
+                       size_t blen)
+{
+    struct iovec iov[RECORDS_PER_WRITE * 3 + 1];
+    FCGI_Header hdr[RECORDS_PER_WRITE];
+    struct {
+        FCGI_Header eos; /* FCGI_STDOUT, length 0: end of the stream */
+        FCGI_EndRequestRecord end;
+    } tail = {record_header(FCGI_STDOUT, f->requestId, 0),
+              {record_header(FCGI_END_REQUEST, f->requestId, sizeof(FCGI_EndRequestBody)),
+               {.protocolStatus = FCGI_REQUEST_COMPLETE}}};
+    const char *seg[2] = {head, body};
+    size_t seglen[2] = {hlen, blen};
+    int si = 0;     /* segment being written */
+    size_t off = 0; /* bytes of it written */
+    for (;;) {
+        int n = 0, nrec = 0;
+        while (nrec < RECORDS_PER_WRITE && si < 2) {
+            size_t room = RECORD_MAX, len = 0;
+            int at = n++;
+            while (room > 0 && si < 2) {
+                size_t k = seglen[si] - off < room ? seglen[si] - off : room;
+                if (k > 0) {
+                    iov[n].iov_base = (void *)(seg[si] + off);
+                    iov[n++].iov_len = k;
+                }
+                off += k;
+                room -= k;
+                len += k;
+                if (off == seglen[si]) {
+                    si++;
+                    off = 0;
+                }
+            }
+            if (len == 0) { /* nothing left: no empty data record (it would end the stream) */
+                n--;
+                break;
+            }
+            hdr[nrec] = record_header(FCGI_STDOUT, f->requestId, len);
+            iov[at].iov_base = &hdr[nrec++];
+            iov[at].iov_len = sizeof(FCGI_Header);
+        }
+        bool last = si == 2;
+        if (last) {
+            iov[n].iov_base = &tail;
+            iov[n++].iov_len = sizeof tail;
+        }
+        if (writev_all(f->ipcFd, iov, n) < 0)
+            return -1;
+        if (last)
+            return 0;
+    }
+}
+
 void http_reply(hy_req *r, int status, const char *content_type, const char *body, size_t len,
                 const char *extra)
 {
@@ -239,17 +346,14 @@ void http_reply(hy_req *r, int status, const char *content_type, const char *bod
                      status, http_reason(status), content_type, len, extra ? extra : "");
     if (n < 0 || (size_t)n >= sizeof head)
         n = snprintf(head, sizeof head, "Status: 500 Internal Server Error\r\n\r\n");
-    FCGX_PutStr(head, n, r->fcgi->out);
-    if (!r->head && len > 0) {
-        /* FCGX_PutStr takes an int: write in chunks so bodies of any size go out whole. */
-        size_t off = 0;
-        while (off < len) {
-            size_t chunk = len - off > (1u << 30) ? (1u << 30) : len - off;
-            if (FCGX_PutStr(body + off, (int)chunk, r->fcgi->out) < 0)
-                break;
-            off += chunk;
-        }
-    }
+    /* Then the output stream is marked closed, as FCGX_FClose would have left it, so
+     * FCGX_Finish_r writes nothing more: in libfcgi 2.4 FCGX_FClose of a stream whose
+     * wasFCloseCalled is set does nothing, and stderr, never written to, sends no record. */
+    FCGX_Stream *out = r->fcgi->out;
+    if (http_write_records(r->fcgi, head, (size_t)n, body, r->head ? 0 : len) < 0)
+        r->fcgi->keepConnection = 0; /* a broken connection is never kept */
+    out->wasFCloseCalled = 1;
+    out->isClosed = 1;
     r->status = status;
     r->bytes_out = len;
 }

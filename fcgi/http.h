@@ -56,6 +56,13 @@ int param_enum_or_reply(hy_req *r, const char *name, const char *const *choices,
 /* Answers with a body. `extra` is NULL or header lines each ending in "\r\n". */
 void http_reply(hy_req *r, int status, const char *content_type, const char *body, size_t len,
                 const char *extra);
+/* Writes `head` then `body` to f->ipcFd as FCGI_STDOUT records of at most 65528 bytes, the empty
+ * FCGI_STDOUT record that ends the stream and FCGI_END_REQUEST (application status 0): a complete
+ * response, in one writev for bodies up to 4 MiB. Uses only f->ipcFd and f->requestId; the
+ * caller makes sure libfcgi writes nothing more (http_reply marks the output stream closed).
+ * Returns 0, or -1 with errno when the connection failed. */
+int http_write_records(FCGX_Request *f, const char *head, size_t hlen, const char *body,
+                       size_t blen);
 /* Answers with `doc` serialised (application/json; charset=utf-8). Does not steal `doc`. */
 void http_reply_json(hy_req *r, int status, const json_t *doc);
 /* Serialises a document as the API does (compact, 15 significant digits). malloc'd, or NULL. */

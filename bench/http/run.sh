@@ -3,6 +3,7 @@
 # serving the very same body as a static file (target: API >= 0.5 x static), for the demo data
 # and for 100,000 initiatives (bench/data/gen.py), with the stored-run cache on and off.
 # A benchmark, not a test: it prints numbers and the commands; it fails only if something breaks.
+# bench/http/cost.sh shows where an API request's CPU time and context switches go.
 #
 #   HYOKA_BUILD=/abs/build bench/http/run.sh [N]      (N initiatives for the large case, 100000)
 # Environment: BENCH_SECONDS (5), BENCH_CONNECTIONS (16), BENCH_THREADS (2).

@@ -1,4 +1,5 @@
-/* test_fcgi.c - unit tests of hyoka-fcgi's pure parts, as tables: query decoding, code order, CSV, cache. */
+/* test_fcgi.c - unit tests of hyoka-fcgi's pure parts, as tables: query decoding, code order, CSV,
+ * cache, and the FastCGI records of a response. */
 #include "cache.h"
 #include "csvout.h"
 #include "http.h"
@@ -11,6 +12,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <fastcgi.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void test_url_decode(void **state)
 {
@@ -148,6 +154,101 @@ static void test_cache(void **state)
     assert_null(cache_get_body("body:y"));
 }
 
+/* Reads everything from fd until EOF into a malloc'd buffer. */
+static unsigned char *read_all(int fd, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    assert_non_null(buf);
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        assert_true(r >= 0);
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    *len = n;
+    return buf;
+}
+
+/* http_write_records writes head + body as FCGI_STDOUT records (none longer than the 16-bit
+ * length allows, none empty before the end), then the empty record and FCGI_END_REQUEST, and
+ * nothing else. Bodies larger than a socket buffer need a reader: a child process writes. */
+static void test_records(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t hlen, blen;
+    } cases[] = {
+        {60, 0},       /* HEAD, or an empty body */
+        {60, 1132},    /* the summary: one record */
+        {100, 65428},  /* head + body fill one record exactly */
+        {100, 65429},  /* one byte more: two records */
+        {0, 1},        /* never an empty data record, which would end the stream */
+        {80, 5000000}, /* several writev calls of RECORDS_PER_WRITE records */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t hlen = cases[i].hlen, blen = cases[i].blen;
+        char *data = malloc(hlen + blen + 1);
+        assert_non_null(data);
+        for (size_t k = 0; k < hlen + blen; k++)
+            data[k] = (char)('a' + (k * 7 + k / 251) % 26);
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(sv[0]);
+            FCGX_Request f = {.ipcFd = sv[1], .requestId = 0x1234};
+            _exit(http_write_records(&f, data, hlen, data + hlen, blen) == 0 ? 0 : 1);
+        }
+        close(sv[1]);
+        size_t got = 0;
+        unsigned char *out = read_all(sv[0], &got);
+        close(sv[0]);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+        size_t at = 0, content = 0, records = 0;
+        bool ended = false;
+        while (at + FCGI_HEADER_LEN <= got && !ended) {
+            const FCGI_Header *h = (const FCGI_Header *)(out + at);
+            size_t len = (size_t)h->contentLengthB1 << 8 | h->contentLengthB0;
+            assert_int_equal(h->version, FCGI_VERSION_1);
+            assert_int_equal(h->requestIdB1 << 8 | h->requestIdB0, 0x1234);
+            assert_int_equal(h->paddingLength, 0);
+            assert_int_equal(h->type, FCGI_STDOUT);
+            at += FCGI_HEADER_LEN;
+            assert_true(at + len <= got);
+            if (len == 0) {
+                ended = true;
+                break;
+            }
+            assert_memory_equal(out + at, data + content, len);
+            content += len;
+            at += len;
+            records++;
+        }
+        assert_true(ended);
+        assert_int_equal(content, hlen + blen);
+        assert_int_equal(records, (hlen + blen + 65527) / 65528);
+        const FCGI_EndRequestRecord *end = (const FCGI_EndRequestRecord *)(out + at);
+        assert_int_equal(got - at, sizeof *end);
+        assert_int_equal(end->header.type, FCGI_END_REQUEST);
+        assert_int_equal(end->header.contentLengthB0, sizeof end->body);
+        assert_int_equal(end->body.protocolStatus, FCGI_REQUEST_COMPLETE);
+        assert_int_equal(end->body.appStatusB0, 0);
+        free(out);
+        free(data);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_code_order),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_records),
     };
     return cmocka_run_group_tests_name("fcgi", tests, NULL, NULL);
 }
