@@ -225,6 +225,77 @@ static uint64_t id_bits(const run_label *list, int n, const char *text, int *unk
     return bits;
 }
 
+/* The few distinct JSON arrays of a run's results (reasons, flags, recommendations repeat across
+ * its initiatives): each text is interned and parsed once. Linear over MEMO_MAX entries; past
+ * that, texts are parsed every time (correct, only slower). */
+#define MEMO_MAX 64
+typedef struct memo {
+    int n;
+    struct {
+        const char *text; /* interned: compared by pointer */
+        const char **list;
+        int nlist;
+        uint64_t bits;
+        int unknown;
+    } e[MEMO_MAX];
+} memo;
+
+static void memo_free(memo *m)
+{
+    for (int i = 0; i < m->n; i++)
+        free(m->e[i].list);
+    m->n = 0;
+}
+
+/* string_list through `m`: a text seen before is not parsed again (the list is copied). */
+static int memo_list(run *rn, intern *t, memo *m, const char *text, const char ***out, int *n)
+{
+    const char *key = keep_shared(rn, t, text);
+    int k = 0;
+    while (k < m->n && m->e[k].text != key)
+        k++;
+    if (k == m->n) {
+        if (m->n == MEMO_MAX)
+            return string_list(rn, t, text, out, n);
+        if (string_list(rn, t, text, &m->e[k].list, &m->e[k].nlist) < 0)
+            return -1;
+        m->e[k].text = key;
+        m->n++;
+    }
+    *n = m->e[k].nlist;
+    *out = NULL;
+    if (*n > 0) {
+        *out = malloc((size_t)*n * sizeof **out);
+        if (*out == NULL)
+            abort();
+        memcpy(*out, m->e[k].list, (size_t)*n * sizeof **out);
+        rn->bytes += (size_t)*n * sizeof **out;
+    }
+    return 0;
+}
+
+/* id_bits through `m`. */
+static uint64_t memo_bits(run *rn, intern *t, memo *m, const run_label *list, int nlist,
+                          const char *text, int *unknown)
+{
+    const char *key = keep_shared(rn, t, text);
+    for (int k = 0; k < m->n; k++)
+        if (m->e[k].text == key) {
+            *unknown += m->e[k].unknown;
+            return m->e[k].bits;
+        }
+    int u = 0;
+    uint64_t bits = id_bits(list, nlist, text, &u);
+    *unknown += u;
+    if (m->n < MEMO_MAX) {
+        m->e[m->n].text = key;
+        m->e[m->n].list = NULL;
+        m->e[m->n].bits = bits;
+        m->e[m->n++].unknown = u;
+    }
+    return bits;
+}
+
 static int item_cmp(const void *a, const void *b)
 {
     return run_code_cmp(((const run_item *)a)->code, ((const run_item *)b)->code);
@@ -237,14 +308,21 @@ static const char *const sql_header =
     " FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id"
     " JOIN rule_sets rs ON rs.id = r.rule_set_id WHERE r.id = $1";
 
+/* In initiative_id order, as sql_departments: the two are merged by id in C. A correlated
+ * json_agg of each initiative's departments made loading a run of 100,000 take ~1.2 s, most of
+ * it PostgreSQL running 100,000 subqueries. */
 static const char *const sql_items =
-    "SELECT i.code, i.title, m.code, m.title,"
-    " coalesce((SELECT json_agg(d.name ORDER BY x.position) FROM initiative_departments x"
-    "  JOIN departments d ON d.id = x.department_id WHERE x.initiative_id = i.id)::text, '[]'),"
+    "SELECT i.code, i.title, m.code, m.title, e.initiative_id,"
     " e.score::text, e.category, array_to_json(e.reasons)::text,"
     " array_to_json(e.flags)::text, array_to_json(e.recommendations)::text"
     " FROM evaluation_results e JOIN initiatives i ON i.id = e.initiative_id"
-    " JOIN measures m ON m.id = i.measure_id WHERE e.run_id = $1";
+    " JOIN measures m ON m.id = i.measure_id WHERE e.run_id = $1 ORDER BY e.initiative_id";
+static const char *const sql_departments =
+    "SELECT x.initiative_id, d.name FROM initiative_departments x"
+    " JOIN departments d ON d.id = x.department_id"
+    " WHERE x.initiative_id IN (SELECT e.initiative_id FROM evaluation_results e WHERE e.run_id = $1)"
+    " ORDER BY x.initiative_id, x.position";
+
 
 /* Loads run `id` from the database; NULL with err set. */
 static run *load(long long id, store_error *err)
@@ -295,12 +373,16 @@ static int load_items(run *rn, store_error *err)
     snprintf(idtext, sizeof idtext, "%lld", rn->id);
     const char *params[] = {idtext};
     long long id = rn->id;
-    PGresult *res = NULL;
+    PGresult *res = NULL, *deps = NULL;
     intern shared = {NULL, 0, 0};
+    memo recs = {0}, reasons = {0}, flags = {0};
     res = db_query(sql_items, 1, params, err);
     if (res == NULL)
         goto fail;
-    int n = PQntuples(res);
+    deps = db_query(sql_departments, 1, params, err);
+    if (deps == NULL)
+        goto fail;
+    int n = PQntuples(res), nd = PQntuples(deps), d = 0;
     rn->items = calloc(n > 0 ? (size_t)n : 1, sizeof *rn->items);
     if (rn->items == NULL)
         abort();
@@ -312,10 +394,22 @@ static int load_items(run *rn, store_error *err)
         it->title = keep(rn, PQgetvalue(res, i, 1));
         it->measure_code = keep_shared(rn, &shared, PQgetvalue(res, i, 2));
         it->measure_title = keep_shared(rn, &shared, PQgetvalue(res, i, 3));
-        if (string_list(rn, &shared, PQgetvalue(res, i, 4), &it->departments,
-                        &it->ndepartments) < 0 ||
-            string_list(rn, &shared, PQgetvalue(res, i, 9), &it->recommendations,
-                        &it->nrecommendations) < 0) {
+        long initiative = strtol(PQgetvalue(res, i, 4), NULL, 10);
+        while (d < nd && strtol(PQgetvalue(deps, d, 0), NULL, 10) < initiative)
+            d++;
+        int first = d;
+        while (d < nd && strtol(PQgetvalue(deps, d, 0), NULL, 10) == initiative)
+            d++;
+        if (d > first) {
+            it->departments = calloc((size_t)(d - first), sizeof *it->departments);
+            if (it->departments == NULL)
+                abort();
+            for (int k = first; k < d; k++)
+                it->departments[it->ndepartments++] = keep_shared(rn, &shared, PQgetvalue(deps, k, 1));
+            rn->bytes += (size_t)(d - first) * sizeof *it->departments;
+        }
+        if (memo_list(rn, &shared, &recs, PQgetvalue(res, i, 9), &it->recommendations,
+                      &it->nrecommendations) < 0) {
             store_fail(err, STORE_ESCHEMA, "run %lld: malformed result row", id);
             goto fail;
         }
@@ -326,8 +420,10 @@ static int load_items(run *rn, store_error *err)
             unknown++;
             it->category = rn->ncategories - 1;
         }
-        it->reasons = id_bits(rn->reasons, rn->nreasons, PQgetvalue(res, i, 7), &unknown);
-        it->flags = id_bits(rn->flags, rn->nflags, PQgetvalue(res, i, 8), &unknown);
+        it->reasons = memo_bits(rn, &shared, &reasons, rn->reasons, rn->nreasons,
+                                PQgetvalue(res, i, 7), &unknown);
+        it->flags = memo_bits(rn, &shared, &flags, rn->flags, rn->nflags, PQgetvalue(res, i, 8),
+                              &unknown);
     }
     PQclear(res);
     res = NULL;
@@ -339,11 +435,19 @@ static int load_items(run *rn, store_error *err)
     qsort(rn->items, (size_t)rn->nitems, sizeof *rn->items, item_cmp);
     rn->items_loaded = true;
     free(shared.slots);
+    PQclear(deps);
+    memo_free(&recs);
+    memo_free(&reasons);
+    memo_free(&flags);
     log_info("run %lld: %d initiatives loaded, %zu bytes", id, rn->nitems, rn->bytes);
     return 0;
 fail:
     free(shared.slots);
     PQclear(res);
+    PQclear(deps);
+    memo_free(&recs);
+    memo_free(&reasons);
+    memo_free(&flags);
     for (int i = 0; i < rn->nitems; i++) {
         free(rn->items[i].departments);
         free(rn->items[i].recommendations);

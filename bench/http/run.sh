@@ -90,7 +90,7 @@ echo "== $n initiatives (survey B), limits.cache_bytes = default"
 t0=$(date +%s%N)
 curl -fsS -o /dev/null "$HYOKA_URL/api/v1/initiatives?limit=1" || die "first request failed"
 echo "first request (loads the run into one worker's cache): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-warm=${BENCH_WARM:-40} # every worker loads the large run once (~1.3 s each, 17 workers)
+warm=${BENCH_WARM:-15} # every worker loads the large run once (~0.4 s each, 17 workers)
 big_filtered='/api/v1/initiatives?department=%E5%B8%82%E6%B0%91%E8%AA%B2&sort=-score&limit=50'
 compare "GET /api/v1/summary" /api/v1/summary summary-large.json
 compare "GET /initiatives?department=市民課&sort=-score" "$big_filtered" filtered-large.json
