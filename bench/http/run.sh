@@ -6,14 +6,16 @@
 # bench/http/cost.sh shows where an API request's CPU time and context switches go.
 #
 #   HYOKA_BUILD=/abs/build bench/http/run.sh [N]      (N initiatives for the large case, 100000)
-# Environment: BENCH_SECONDS (5), BENCH_CONNECTIONS (16), BENCH_THREADS (2).
+# Environment: BENCH_SECONDS (3, per round), BENCH_ROUNDS (5), BENCH_CONNECTIONS (16),
+# BENCH_THREADS (2).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 source "$root/scripts/stack.sh"
 export HYOKA_BUILD=${HYOKA_BUILD:-$root/build}
 n=${1:-100000}
-secs=${BENCH_SECONDS:-5}
+secs=${BENCH_SECONDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 conns=${BENCH_CONNECTIONS:-16}
 threads=${BENCH_THREADS:-2}
 command -v wrk >/dev/null || die "wrk is not installed (scripts/deps.sh)"
@@ -46,18 +48,33 @@ bench() {
     printf '%s %s\n' "${rps:-0}" "${p99:-?}"
 }
 
-# compare LABEL PATH STATICNAME: the API path vs the same body as a static file.
+# median: the middle of the numbers on stdin (the lower middle of an even count)
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# compare LABEL PATH STATICNAME: the API path vs the same body as a static file, in $rounds
+# alternating rounds (API, static, API, static, ...): on 2 shared CPUs one 5 s sample of each
+# moved the ratio by +-0.12 between runs; medians of interleaved rounds are steadier, and a slow
+# spell of the machine hits both sides alike. Prints the medians and every round's ratio.
 compare() {
-    local label=$1 path=$2 static=$3 a s ratio
+    local label=$1 path=$2 static=$3 ratio i
     curl -fsS -o "$tmp/www/$static" "$HYOKA_URL$path" || die "GET $path failed"
     chmod 644 "$tmp/www/$static"
     wrk -t2 -c32 -d"${warm}s" "$HYOKA_URL$path" >/dev/null 2>&1 # warm every worker's cache
-    read -r arps ap99 < <(bench "$label" "$HYOKA_URL$path")
-    read -r srps sp99 < <(bench "$label (static)" "$HYOKA_URL/$static")
+    : >"$tmp/a" && : >"$tmp/s" && : >"$tmp/ap99" && : >"$tmp/sp99"
+    for ((i = 0; i < rounds; i++)); do
+        read -r arps ap99 < <(bench "$label" "$HYOKA_URL$path")
+        read -r srps sp99 < <(bench "$label (static)" "$HYOKA_URL/$static")
+        echo "$arps" >>"$tmp/a"; echo "$srps" >>"$tmp/s"
+        echo "$ap99" >>"$tmp/ap99"; echo "$sp99" >>"$tmp/sp99"
+    done
+    arps=$(median <"$tmp/a"); srps=$(median <"$tmp/s")
+    ap99=$(sort -V "$tmp/ap99" | sed -n "$(( (rounds + 1) / 2 ))p")
+    sp99=$(sort -V "$tmp/sp99" | sed -n "$(( (rounds + 1) / 2 ))p")
     ratio=$(awk -v a="$arps" -v s="$srps" 'BEGIN { if (s > 0) printf "%.2f", a / s; else print "?" }')
     printf '%-44s %10s req/s  p99 %8s | static %10s req/s  p99 %8s | ratio %s\n' \
         "$label" "$arps" "$ap99" "$srps" "$sp99" "$ratio"
-    echo "    wrk -t$threads -c$conns -d${secs}s --latency '$HYOKA_URL$path'   vs   '$HYOKA_URL/$static'"
+    echo "    rounds: $(paste -d' ' "$tmp/a" "$tmp/s" | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), ($2 > 0 ? $1 / $2 : 0) }') (API/static per round; medians above)"
+    echo "    $rounds x: wrk -t$threads -c$conns -d${secs}s --latency '$HYOKA_URL$path'   vs   '$HYOKA_URL/$static'"
 }
 
 warm=2
@@ -94,5 +111,5 @@ warm=${BENCH_WARM:-15} # every worker loads the large run once (~0.4 s each, 17 
 big_filtered='/api/v1/initiatives?department=%E5%B8%82%E6%B0%91%E8%AA%B2&sort=-score&limit=50'
 compare "GET /api/v1/summary" /api/v1/summary summary-large.json
 compare "GET /initiatives?department=市民課&sort=-score" "$big_filtered" filtered-large.json
-echo "(p99 in wrk's units; ratio = API req/s / static req/s, target >= 0.5; $(nproc) CPUs shared" \
+echo "(p99 in wrk's units; ratio = median API req/s / median static req/s over interleaved rounds, target >= 0.5; $(nproc) CPUs shared" \
     "by wrk, nginx, hyoka-fcgi and PostgreSQL)"
