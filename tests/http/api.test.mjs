@@ -260,7 +260,9 @@ test('errors: 400 naming the parameter, 404, 405 with Allow, 414', async () => {
   const p = await get('/api/v1/evaluations');
   isProblem(p, 405);
   assert.equal(p.headers.get('allow'), 'POST');
-  isProblem(await get('/api/v1/initiatives?q=' + 'x'.repeat(9000)), 414);
+  isProblem(await get('/api/v1/initiatives?q=' + 'x'.repeat(9000)), 414); // hyoka-fcgi's limit
+  isProblem(await get('/api/v1/initiatives?q=' + 'x'.repeat(20000)), 414); // nginx's (16k)
+  assert.equal((await get('/api/v1/.problems/414')).status, 404, 'the 414 body is internal only');
   const head = await fetch(base + '/api/v1/summary', { method: 'HEAD' });
   assert.equal(head.status, 200);
 });
