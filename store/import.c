@@ -805,6 +805,30 @@ static const char *opt_col(const imp_file *f, int k, const char *stored)
     return f->present[k] >= 0 ? NULL : stored;
 }
 
+/* Rows of file `fi` whose date in column k_late is before the one in k_early, each taken from the
+ * file or, where the file leaves that column out, from the stored row of the same code; reported
+ * at the later column when the file has it. "<late> 2024-03-31 is before the <early> 2024-04-01".
+ * Nothing to check when the file has neither column. */
+static int check_date_order(PGconn *c, import *im, int fi, int k_early, int k_late,
+                            const char *early_label, const char *late_label, store_error *err)
+{
+    const imp_file *f = &im->files[fi];
+    if (f->present[k_early] < 0 && f->present[k_late] < 0)
+        return 0;
+    const char *early = f->spec->cols[k_early].name, *late = f->spec->cols[k_late].name;
+    char e[80], l[80];
+    snprintf(e, sizeof e, "%s.%s", f->present[k_early] >= 0 ? "t" : "x", early);
+    snprintf(l, sizeof l, "%s.%s", f->present[k_late] >= 0 ? "t" : "x", late);
+    buf q = {0};
+    buf_printf(&q,
+               "SELECT t.row, '%s ' || %s || ' is before the %s ' || %s FROM %s t "
+               "LEFT JOIN %s x ON x.code = t.code WHERE %s < %s ORDER BY t.row",
+               late_label, l, early_label, e, f->spec->tmp, f->spec->table, l, e);
+    int rc = check(c, im, fi, f->present[k_late] >= 0 ? k_late : k_early, q.data, err);
+    buf_free(&q);
+    return rc;
+}
+
 /* The cross-row and cross-file checks, set-based over the temporary tables. */
 static int run_checks(PGconn *c, import *im, store_error *err)
 {
@@ -852,17 +876,7 @@ static int run_checks(PGconn *c, import *im, store_error *err)
             break;
         switch (ti) {
         case T_PLANS: {
-            const char *ps = opt_col(f, 2, "x.period_start"), *pe = opt_col(f, 3, "x.period_end");
-            ps = ps ? ps : "t.period_start";
-            pe = pe ? pe : "t.period_end";
-            q.len = 0;
-            buf_printf(&q,
-                       "SELECT t.row, 'period end ' || %s || ' is before the period start ' || %s "
-                       "FROM imp_plans t LEFT JOIN plans x ON x.code = t.code WHERE %s < %s "
-                       "ORDER BY t.row",
-                       pe, ps, pe, ps);
-            if (f->present[2] >= 0 || f->present[3] >= 0)
-                rc = check(c, im, fi, f->present[3] >= 0 ? 3 : 2, q.data, err);
+            rc = check_date_order(c, im, fi, 2, 3, "period start", "period end", err);
             break;
         }
         case T_INITIATIVES: {
@@ -874,16 +888,8 @@ static int run_checks(PGconn *c, import *im, store_error *err)
                        "t.measure_code) AND NOT EXISTS (SELECT 1 FROM measures m "
                        "WHERE m.code = t.measure_code) ORDER BY t.row",
                        err);
-            const char *s = opt_col(f, 4, "i.start_date"), *d = opt_col(f, 5, "i.due_date");
-            q.len = 0;
-            buf_printf(&q,
-                       "SELECT t.row, 'due date ' || %s || ' is before the start date ' || %s "
-                       "FROM imp_initiatives t LEFT JOIN initiatives i ON i.code = t.code "
-                       "WHERE %s < %s ORDER BY t.row",
-                       d ? d : "t.due_date", s ? s : "t.start_date", d ? d : "t.due_date",
-                       s ? s : "t.start_date");
-            if (rc == 0 && (f->present[4] >= 0 || f->present[5] >= 0))
-                rc = check(c, im, fi, f->present[5] >= 0 ? 5 : 4, q.data, err);
+            if (rc == 0)
+                rc = check_date_order(c, im, fi, 4, 5, "start date", "due date", err);
             break;
         }
         case T_MILESTONES:
@@ -943,17 +949,8 @@ static int run_checks(PGconn *c, import *im, store_error *err)
             int col = f->present[6] >= 0 ? 6 : f->present[4] >= 0 ? 4 : 3;
             if (rc == 0 && (f->present[3] >= 0 || f->present[4] >= 0 || f->present[6] >= 0))
                 rc = check(c, im, fi, col, q.data, err);
-            const char *bd = opt_col(f, 5, "k.baseline_date"), *td = opt_col(f, 7, "k.target_date");
-            bd = bd ? bd : "t.baseline_date";
-            td = td ? td : "t.target_date";
-            q.len = 0;
-            buf_printf(&q,
-                       "SELECT t.row, 'target date ' || %s || ' is before the baseline date ' || "
-                       "%s FROM imp_kpis t LEFT JOIN kpis k ON k.code = t.code WHERE %s < %s "
-                       "ORDER BY t.row",
-                       td, bd, td, bd);
-            if (rc == 0 && (f->present[5] >= 0 || f->present[7] >= 0))
-                rc = check(c, im, fi, f->present[7] >= 0 ? 7 : 5, q.data, err);
+            if (rc == 0)
+                rc = check_date_order(c, im, fi, 5, 7, "baseline date", "target date", err);
             break;
         }
         case T_KPI_VALUES:
