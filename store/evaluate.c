@@ -321,7 +321,7 @@ static int resolve_surveys(PGconn *c, const char *code, survey **chain_out, int 
 
 /* Codes and titles for the ITEMs, merged with the facts rows by id in C: joining them onto the
  * facts query cost ~160 ms for 100,000 initiatives (the view already joins both tables), this
- * query ~60 ms. */
+ * query ~70 ms, and it runs while the client evaluates (fetch_items). */
 #define LABELS_SQL                                                                                 \
     "SELECT i.id, i.code, i.title, m.code, m.title FROM initiatives i "                            \
     "JOIN measures m ON m.id = i.measure_id ORDER BY i.id"

@@ -375,6 +375,10 @@ for _ in $(seq 100); do
                       AND l.granted")" -gt 0 ] && break
     sleep 0.1
 done
+PGDATABASE=bulk PGUSER=hyoka_writer hy import --dry-run "$tmp"/bulk2/{measures,initiatives,milestones,surveys,progress}.csv
+expect "bulk-sized dry run beside a reader: exit 0" [ "$rc" -eq 0 ]
+expect "bulk-sized dry run beside a reader: never asks for the exclusive locks (no fallback note)" \
+    eval '! has "foreign keys are checked row by row"'
 start=$(date +%s)
 PGDATABASE=bulk PGUSER=hyoka_writer hy import "$tmp"/bulk2/{measures,initiatives,milestones,surveys,progress}.csv
 took=$(( $(date +%s) - start ))
