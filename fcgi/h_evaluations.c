@@ -1,5 +1,5 @@
 /* h_evaluations.c - POST /api/v1/evaluations: bearer token first, then a bounded JSON body, then
- * store_evaluate on a writer connection; 201 with the new run's summary. */
+ * store_evaluate_summary on a writer connection; 201 with the new run's summary. */
 #include "app.h"
 #include "evaluate.h"
 #include "handlers.h"

@@ -1359,30 +1359,6 @@ static json_t *run(PGconn *c, const eng_rules *rules, const char *rules_file,
     return doc;
 }
 
-static void append_item(const json_t *item, const char *facts, size_t facts_len, void *arg)
-{
-    json_t *copy = json_copy((json_t *)item);
-    if (copy == NULL)
-        abort();
-    if (facts != NULL) {
-        json_t *fj = json_loadb(facts, facts_len, 0, NULL);
-        json_object_set_new(copy, "facts", fj != NULL ? fj : must(json_null()));
-    }
-    json_array_append_new((json_t *)arg, copy);
-}
-
-json_t *store_evaluate(PGconn *c, const eng_rules *rules, const char *rules_file,
-                       const char *survey_code, bool dry_run, store_error *err)
-{
-    json_t *results = must(json_array());
-    json_t *doc = run(c, rules, rules_file, survey_code, dry_run, append_item, true, results, err);
-    if (doc != NULL)
-        json_object_set_new(doc, "results", results);
-    else
-        json_decref(results);
-    return doc;
-}
-
 json_t *store_evaluate_summary(PGconn *c, const eng_rules *rules, const char *rules_file,
                                const char *survey_code, bool dry_run, store_error *err)
 {

@@ -52,28 +52,23 @@ eng_schema *store_fact_schema(PGconn *c, store_error *err);
  * Concurrency: two first evaluations with one new rule set at once make the second INSERT of the
  * rule set fail with a serialization error (REPEATABLE READ); the evaluation is retried once.
  *
- * Returns the `hyoka evaluate --format json` document (SPEC "Precise semantics > Command line"):
- * {"survey": {"code","as_of","label"}, "run": {"id","evaluated_at","rules":{"version","sha256"}}
- * or null when dry_run, "summary": {...}, "results": [ITEM + "facts", ...]} with results in
- * initiative code order compared by numeric segments (1-2 before 1-10), or NULL with err set. */
-json_t *store_evaluate(PGconn *c, const eng_rules *rules, const char *rules_file,
-                       const char *survey_code, bool dry_run, store_error *err);
-
-/* The same without the per-initiative "results" (just survey, run and summary): what a caller
- * needs that does not show every initiative, at a fraction of the memory for large surveys. */
+ * Returns {"survey": {"code","as_of","label"}, "run": {"id","evaluated_at","rules":{"version",
+ * "sha256"}} or null when dry_run, "summary": {...}}, or NULL with err set: the head of the
+ * `hyoka evaluate --format json` document (SPEC "Precise semantics > Command line"), whose
+ * "results" the CLI writes from store_evaluate_each's items. */
 json_t *store_evaluate_summary(PGconn *c, const eng_rules *rules, const char *rules_file,
                                const char *survey_code, bool dry_run, store_error *err);
 
-/* Called by store_evaluate_each once per initiative, in code order, with its ITEM borrowed for
- * the duration of the call and, if with_facts, its facts object as compact JSON text, numbers as
- * the API shows them (JENG_DUMP_FLAGS; NULL without with_facts). When storing, the calls happen while the results are written,
- * before the commit: a caller shows nothing of them unless store_evaluate_each then succeeds (it
- * returns NULL if the run could not be stored). */
+/* Called by store_evaluate_each once per initiative, in initiative code order compared by
+ * numeric segments (1-2 before 1-10), with its ITEM borrowed for the duration of the call and, if
+ * with_facts, its facts object as compact JSON text, numbers as the API shows them
+ * (JENG_DUMP_FLAGS; NULL without with_facts). When storing, the calls happen while the results
+ * are written, before the commit: a caller shows nothing of them unless store_evaluate_each then
+ * succeeds (it returns NULL if the run could not be stored). */
 typedef void (*store_item_fn)(const json_t *item, const char *facts, size_t facts_len, void *arg);
 
-/* store_evaluate_summary's document, and every ITEM (with "facts" if with_facts) handed to `each`
- * one at a time instead of being collected: what the CLI uses to print 100,000 initiatives
- * without holding them all. */
+/* store_evaluate_summary, and every ITEM handed to `each` one at a time instead of being
+ * collected: what the CLI uses to print 100,000 initiatives without holding them all. */
 json_t *store_evaluate_each(PGconn *c, const eng_rules *rules, const char *rules_file,
                             const char *survey_code, bool dry_run, store_item_fn each,
                             bool with_facts, void *arg, store_error *err);

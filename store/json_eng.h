@@ -6,9 +6,10 @@
  *
  * Numbers: a double that is an integer within 2^53 becomes a JSON integer, other finite doubles a
  * JSON real, NaN and infinities null. Serialise documents for people with JENG_DUMP_FLAGS (15
- * significant digits, so 78.1 prints as 78.1, not 78.099999999999994). Stored facts are dumped
- * with JENG_STORE_FLAGS (17 digits): parsing them back gives the very same doubles, which
- * store_explain needs to regenerate a stored result exactly.
+ * significant digits, so 78.1 prints as 78.1, not 78.099999999999994). Stored facts are written
+ * by jeng_facts_write with the fewest digits (at most 17) that parse back to the very same
+ * doubles, which store_explain needs to regenerate a stored result exactly; JENG_STORE_FLAGS is
+ * jansson's exact equivalent (17 digits).
  */
 #ifndef HYOKA_JSON_ENG_H
 #define HYOKA_JSON_ENG_H
