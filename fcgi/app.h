@@ -22,4 +22,7 @@ typedef struct hy_app {
 
 extern hy_app app;
 
+/* Seconds on the monotonic clock (durations, deadlines). */
+double app_now(void);
+
 #endif

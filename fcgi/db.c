@@ -10,12 +10,31 @@
 #include <string.h>
 
 static PGconn *conn;
+static unsigned generation;
+static void (*wait_hook)(void);
+
+unsigned db_generation(void)
+{
+    return generation;
+}
+
+void db_set_wait_hook(void (*hook)(void))
+{
+    wait_hook = hook;
+}
+
+void db_waiting(void)
+{
+    if (wait_hook != NULL)
+        wait_hook();
+}
 
 static void drop(void)
 {
     if (conn != NULL)
         PQfinish(conn);
     conn = NULL;
+    generation++;
     /* Notifications may have been missed while disconnected: nothing cached can be trusted. */
     cache_flush();
 }
@@ -46,6 +65,7 @@ PGconn *db_conn(store_error *err)
         return conn;
     if (conn != NULL)
         drop();
+    db_waiting(); /* a connect may take up to connect_timeout */
     conn = store_connect(app.config.conninfo, err);
     if (conn == NULL) {
         metrics_db_error();
@@ -58,6 +78,7 @@ PGconn *db_conn(store_error *err)
         drop();
         return NULL;
     }
+    generation++;
     cache_flush();
     log_info("database: connected");
     return conn;
@@ -131,6 +152,7 @@ void db_close(void)
     if (conn != NULL)
         PQfinish(conn);
     conn = NULL;
+    generation++;
 }
 
 void db_reply_error(hy_req *r, const store_error *err)

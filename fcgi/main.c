@@ -1,10 +1,10 @@
-/* main.c - hyoka-fcgi: the master process (config, rules, socket, signals) and its prefork workers.
+/* main.c - hyoka-fcgi: the master process (config, rules, socket, signals) and its workers.
  *
  * Process model. The master loads and validates the config and the rules, opens the FastCGI
- * socket and forks server.workers workers; it never serves a request. Each worker is
- * single-threaded: the re-entrant libfcgi API (one FCGX_Request), its own PGconn, its own cache.
- * With nginx's `fastcgi_keep_conn on` a worker serves one kept-alive connection at a time, so
- * server.workers must exceed the upstream's `keepalive` count (docs/operations.md).
+ * socket and forks server.workers workers; it never serves a request. Each worker (worker.c) is
+ * single-threaded with its own PGconn and its own cache, and serves every connection nginx opens
+ * to it from one epoll loop, a request at a time. A few workers per CPU are enough: the number
+ * of workers is independent of nginx's upstream `keepalive` (docs/operations.md).
  *
  *   SIGHUP   master: reload config + rules, validated first (rules compiled against the
  *            database's evaluation_facts view, or the built-in schema when the database is down).
@@ -14,37 +14,29 @@
  *            open throughout, so no connection is refused and no request is dropped.
  *   SIGTERM  master: SIGTERM to every worker, wait for them (in-flight requests complete), remove
  *   SIGINT   the socket it created, exit 0.
- *   worker   SIGTERM/SIGINT are blocked while a request is being served and delivered between
- *            requests; a worker idle in accept() or on a kept-alive connection wakes
- *            (FCGI_FAIL_ACCEPT_ON_INTR + FCGX_ShutdownPending) and exits 0.
+ *   worker   SIGTERM/SIGINT are blocked while a request is being served and delivered only while
+ *            it waits in epoll_pwait; it then answers the requests already sent on its
+ *            connections, closes them and exits 0.
  *   crash    a worker that dies otherwise is replaced (counted in hyoka_worker_restarts_total);
  *            one that dies within a second of starting is replaced after a second's pause.
  * Workers get SIGTERM when the master dies (PR_SET_PDEATHSIG), so none is left behind.
  */
-#define _GNU_SOURCE /* ppoll: wait for a socket or a signal atomically */
 #include "app.h"
-#include "cache.h"
-#include "db.h"
-#include "evaluate.h"
-#include "http.h"
+#include "engine.h"
 #include "log.h"
 #include "metrics.h"
-#include "route.h"
+#include "evaluate.h"
 #include "store.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
 #include <grp.h>
-#include <malloc.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -55,13 +47,6 @@
 #define DRAIN_TIMEOUT_S 30       /* SIGTERM: workers still busy after this get SIGKILL */
 #define MAX_RETIRING 1024        /* old-generation workers finishing their last request */
 #define SYSTEMD_FD 3             /* SD_LISTEN_FDS_START */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- loading: config + rules, validated before anything is replaced ----------------------- */
 
@@ -228,174 +213,7 @@ static int open_listener(const hy_config *c)
     return 0;
 }
 
-/* ---- workers -------------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t worker_stop;
-
-static void on_worker_signal(int sig)
-{
-    (void)sig;
-    worker_stop = 1;
-    FCGX_ShutdownPending();
-}
-
-static void drain_input(FCGX_Request *req)
-{
-    char buf[4096];
-    while (FCGX_GetStr(buf, sizeof buf, req->in) > 0)
-        ;
-}
-
-#define KEPT_GRACE_NS (20 * 1000 * 1000) /* idle kept connection: wait this long before release */
-/* A kept connection that has had no request for this long is idle: its worker starts watching
- * the listen queue. Under load nginx sends the next request on a connection within a fraction
- * of a millisecond (16 connections at 45,000 req/s: every 0.35 ms), so busy workers never watch
- * it; it also bounds how late a busy worker notices that no other worker is left to accept. */
-#define KEPT_IDLE_NS (10 * 1000 * 1000)
-
-/* Workers blocked in accept(), shared by all workers (mmap before fork). A hint, not an
- * invariant: a worker killed while counted leaves it too high, which only delays the release
- * of kept connections by KEPT_IDLE_NS. */
-static atomic_int *idle_acceptors;
-
-static int open_idle_acceptors(void)
-{
-    void *p = mmap(NULL, sizeof *idle_acceptors, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return -1;
-    idle_acceptors = p; /* zero-filled by the kernel */
-    return 0;
-}
-
-/* With `fastcgi_keep_conn on`, a worker that finished a request keeps nginx's connection and
- * would block reading the next request from it while new connections queue up in the listen
- * backlog with no free worker: requests hang until nginx drops the idle connection. So, before
- * reading from a kept connection, wait for either side; when a new connection waits and the kept
- * one stays idle for KEPT_GRACE_NS, close the kept one (nginx retries a request that fails on a
- * cached connection on a fresh one) and accept the new connection. Returns -1 when asked to
- * stop, else 0 (go on to FCGX_Accept_r). Signals are delivered only inside ppoll.
- *
- * The listen socket is watched only by workers whose kept connection is idle (KEPT_IDLE_NS), or
- * when no worker waits in accept(). poll() wakes every process that watches a socket, while
- * accept() wakes one: when every kept worker watched it, each connect() from nginx (it opens one
- * whenever more requests are in flight than it keeps connections) woke all of them. Measured
- * with 17 workers behind 2 x keepalive 8: 1.3-1.8 context switches per request instead of 1.0,
- * and hyoka's CPU per request 30 % higher. */
-static int wait_kept(FCGX_Request *req, int listen_fd, const sigset_t *unblocked)
-{
-    double idle_since = now_s();
-    while (req->ipcFd >= 0) {
-        double idle_ns = (now_s() - idle_since) * 1e9;
-        bool watch = idle_ns >= KEPT_IDLE_NS ||
-                     atomic_load_explicit(idle_acceptors, memory_order_relaxed) == 0;
-        struct timespec until_idle = {0, watch ? 0 : (long)(KEPT_IDLE_NS - idle_ns)};
-        /* The database socket too: a NOTIFY (new run) or a lost connection is read while the
-         * worker waits, so a kept-alive request needs no PQconsumeInput of its own. A negative
-         * fd is ignored by ppoll. */
-        struct pollfd p[3] = {{req->ipcFd, POLLIN | POLLRDHUP, 0},
-                              {watch ? listen_fd : -1, POLLIN, 0},
-                              {db_socket(), POLLIN, 0}};
-        int n = ppoll(p, 3, watch ? NULL : &until_idle, unblocked);
-        if (n < 0) {
-            if (errno == EINTR && !worker_stop)
-                continue;
-            return worker_stop ? -1 : 0;
-        }
-        if (p[2].revents != 0)
-            db_poll();
-        if (p[0].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
-            FCGX_Free(req, 1); /* nginx closed it: the next FCGX_Accept_r accepts (see below) */
-            return 0;
-        }
-        if (p[0].revents != 0)
-            return 0; /* the next request is there */
-        if ((p[1].revents & POLLIN) == 0)
-            continue; /* idle long enough now, or the database spoke */
-        struct timespec grace = {0, KEPT_GRACE_NS};
-        struct pollfd kept = {req->ipcFd, POLLIN, 0};
-        n = ppoll(&kept, 1, &grace, unblocked);
-        if (n != 0)
-            return n < 0 && worker_stop ? -1 : 0;
-        struct pollfd lfd = {listen_fd, POLLIN, 0};
-        if (poll(&lfd, 1, 0) > 0 && (lfd.revents & POLLIN)) {
-            FCGX_Free(req, 1); /* closes the kept connection; ipcFd becomes -1 */
-            return 0;
-        }
-    }
-    return 0;
-}
-
-static _Noreturn void worker_main(int listen_fd)
-{
-    sigset_t stops;
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGTERM);
-    sigaddset(&stops, SIGINT);
-    struct sigaction sa = {0};
-    sa.sa_handler = on_worker_signal; /* no SA_RESTART: a blocked accept()/read() must wake */
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGCHLD, SIG_DFL);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &stops, NULL); /* delivered only between requests */
-
-    /* No fastbins: libfcgi allocates and frees two 8 KiB stream buffers and a few dozen small
-     * strings per request, and each 8 KiB malloc made glibc consolidate the fastbins the small
-     * frees had filled (malloc_consolidate: ~1 % of the machine's CPU under bench/http/run.sh).
-     * Small blocks still come from the per-thread cache. */
-    mallopt(M_MXFAST, 0);
-    cache_configure((size_t)app.config.cache_bytes);
-    FCGX_Request req;
-    FCGX_InitRequest(&req, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-    log_debug("worker ready");
-    for (;;) {
-        if (wait_kept(&req, listen_fd, &none) < 0)
-            break;
-        /* SIGTERM is let in around FCGX_Accept_r: even on a kept connection that wait_kept saw
-         * readable, nginx may close it at that moment, and libfcgi then blocks in accept(). */
-        bool accepting = req.ipcFd < 0;
-        sigprocmask(SIG_SETMASK, &none, NULL); /* a pending SIGTERM is handled right here */
-        if (worker_stop)
-            break;
-        if (accepting)
-            atomic_fetch_add_explicit(idle_acceptors, 1, memory_order_relaxed);
-        int rc = FCGX_Accept_r(&req);
-        if (accepting)
-            atomic_fetch_sub_explicit(idle_acceptors, 1, memory_order_relaxed);
-        sigprocmask(SIG_SETMASK, &stops, NULL);
-        if (rc < 0) {
-            if (worker_stop)
-                break;
-            continue; /* a connection that failed before a request: take the next one */
-        }
-        double t0 = now_s();
-        if (accepting)
-            db_poll(); /* a kept connection's wait_kept watched the database socket already */
-        hy_req r;
-        int route = route_count();
-        if (http_req_init(&r, &req, app.config.max_query) == 0)
-            route = route_dispatch(&r);
-        if (r.status == 0)
-            http_problem(&r, 500, NULL, "the request was not answered");
-        drain_input(&req);
-        metrics_request(route, r.status, now_s() - t0);
-        log_debug("%s %s -> %d (%zu bytes, %.1f ms)", r.method, r.path, r.status, r.bytes_out,
-                  (now_s() - t0) * 1e3);
-        http_req_cleanup(&r);
-        FCGX_Finish_r(&req);
-    }
-    FCGX_Finish_r(&req);
-    db_close();
-    cache_configure(0);
-    store_explain_cache_clear();
-    free_state(&app);
-    _exit(0);
-}
+/* ---- supervising the workers (worker.c) ------------------------------------------------- */
 
 typedef struct slot {
     pid_t pid;          /* 0: to be (re)started at restart_at */
@@ -413,13 +231,13 @@ static pid_t spawn(int listen_fd, slot *s)
     if (pid < 0) {
         log_error("fork: %s", strerror(errno));
         s->pid = 0;
-        s->restart_at = now_s() + 1;
+        s->restart_at = app_now() + 1;
         return -1;
     }
     if (pid == 0)
         worker_main(listen_fd);
     s->pid = pid;
-    s->started = now_s();
+    s->started = app_now();
     return pid;
 }
 
@@ -453,7 +271,7 @@ static void reap(void)
                 log_error("worker %ld exited with %d; replacing it", (long)pid,
                           WEXITSTATUS(status));
             metrics_worker_restart();
-            double t = now_s();
+            double t = app_now();
             slots[i].pid = 0;
             slots[i].restart_at = t - slots[i].started < 1.0 ? t + 1.0 : t;
         }
@@ -487,9 +305,9 @@ static void signal_workers(int sig)
 static void master_stop(void)
 {
     signal_workers(SIGTERM);
-    double deadline = now_s() + DRAIN_TIMEOUT_S;
+    double deadline = app_now() + DRAIN_TIMEOUT_S;
     int status;
-    while (live_workers() > 0 && now_s() < deadline) {
+    while (live_workers() > 0 && app_now() < deadline) {
         pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid > 0)
             forget(pid);
@@ -613,7 +431,7 @@ int main(int argc, char **argv)
         return 1;
     }
     log_set_level(app.config.log_level);
-    if (FCGX_Init() != 0 || metrics_init() < 0 || open_idle_acceptors() < 0) {
+    if (FCGX_Init() != 0 || metrics_init() < 0) {
         log_error("cannot initialise libfcgi or the shared memory");
         return 2;
     }
@@ -650,7 +468,7 @@ int main(int argc, char **argv)
         if (sig == SIGHUP)
             master_reload(config_path, listen_fd);
         reap();
-        double t = now_s();
+        double t = app_now();
         for (int i = 0; i < nslots; i++)
             if (slots[i].pid == 0 && slots[i].restart_at <= t)
                 spawn(listen_fd, &slots[i]);

@@ -25,6 +25,7 @@ typedef struct shared {
     counter count[METRICS_MAX_ROUTES];
     counter sum_us[METRICS_MAX_ROUTES];
     counter db_errors, reloads, reload_failures, worker_restarts, cache_hits, cache_misses;
+    counter conns_accepted, conns_handed_back;
     counter workers;
 } shared;
 
@@ -65,6 +66,13 @@ void metrics_db_error(void) { if (m) add(&m->db_errors, 1); }
 void metrics_reload(int ok) { if (m) add(ok ? &m->reloads : &m->reload_failures, 1); }
 void metrics_worker_restart(void) { if (m) add(&m->worker_restarts, 1); }
 void metrics_cache(int hit) { if (m) add(hit ? &m->cache_hits : &m->cache_misses, 1); }
+void metrics_connection(int accepted, int handed_back)
+{
+    if (m) {
+        add(&m->conns_accepted, (unsigned long)accepted);
+        add(&m->conns_handed_back, (unsigned long)handed_back);
+    }
+}
 void metrics_set_workers(int n)
 {
     if (m)
@@ -160,6 +168,12 @@ long metrics_write(char *buf, size_t n, const char *rules_version, const char *r
         get(&m->worker_restarts));
     put(&o, "# HELP hyoka_workers Worker processes alive.\n# TYPE hyoka_workers gauge\n"
             "hyoka_workers %lu\n", get(&m->workers));
+    put(&o, "# HELP hyoka_connections_total FastCGI connections from nginx: accepted, and idle ones"
+            " handed back before a request waited on the database.\n"
+            "# TYPE hyoka_connections_total counter\n"
+            "hyoka_connections_total{event=\"accepted\"} %lu\n"
+            "hyoka_connections_total{event=\"handed_back\"} %lu\n",
+        get(&m->conns_accepted), get(&m->conns_handed_back));
     put(&o, "# HELP hyoka_cache_lookups_total Lookups in the stored-run cache, by result.\n"
             "# TYPE hyoka_cache_lookups_total counter\n"
             "hyoka_cache_lookups_total{result=\"hit\"} %lu\n"

@@ -334,6 +334,7 @@ static run *load(long long id, store_error *err)
     if (rn == NULL)
         abort();
     rn->id = id;
+    db_waiting(); /* 0.45 s for 100,000 initiatives */
     PGresult *res = db_query(sql_header, 1, params, err);
     if (res == NULL)
         goto fail;

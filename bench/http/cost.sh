@@ -6,7 +6,7 @@
 # CPU time per request much less). A benchmark, not a test: it prints numbers.
 #
 #   HYOKA_BUILD=/abs/build bench/http/cost.sh [ROUNDS]     (rounds of API then static, 3)
-# Environment: BENCH_SECONDS (4), BENCH_CONNECTIONS (16), BENCH_THREADS (2), HYOKA_WORKERS (17).
+# Environment: BENCH_SECONDS (4), BENCH_CONNECTIONS (16), BENCH_THREADS (2), HYOKA_WORKERS (4).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -27,7 +27,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 mkdir -p "$tmp/www"
 chmod 755 "$tmp" "$tmp/www"
-export HYOKA_WWW=$tmp/www HYOKA_WORKERS=${HYOKA_WORKERS:-17} HYOKA_LOG_LEVEL=warn
+export HYOKA_WWW=$tmp/www HYOKA_WORKERS=${HYOKA_WORKERS:-4} HYOKA_LOG_LEVEL=warn
 stack_up "$tmp/stack" "$(free_port)" demo >"$tmp/stack.log" 2>&1 ||
     { tail -20 "$tmp/stack.log" >&2; die "stack_up failed"; }
 

@@ -169,7 +169,7 @@ static void test_defaults_and_shipped(void **state)
     /* The shipped config/hyoka.cfg is valid. */
     assert_int_equal(hy_config_load(HYOKA_SHIPPED_CONFIG, &c, d), 0);
     assert_int_equal(eng_diags_errors(d), 0);
-    assert_int_equal(c.workers, 16);
+    assert_int_equal(c.workers, 4);
     hy_config_cleanup(&c);
     eng_diags_free(d);
 }

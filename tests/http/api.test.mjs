@@ -235,6 +235,8 @@ test('metrics: Prometheus text with requests, latency, rules, reloads', async ()
   assert.match(r.text, new RegExp(`^hyoka_rules_info\\{version="2024\\.1",sha256="${stored.run.rules.sha256}"\\} 1$`, 'm'));
   assert.match(r.text, /^hyoka_reloads_total\{result="ok"\} 0$/m);
   assert.match(r.text, /^hyoka_workers [1-9]\d*$/m);
+  assert.match(r.text, /^hyoka_connections_total\{event="accepted"\} [1-9]\d*$/m);
+  assert.match(r.text, /^hyoka_connections_total\{event="handed_back"\} \d+$/m);
   assert.match(r.text, /^hyoka_db_errors_total \d+$/m);
 });
 

@@ -170,6 +170,28 @@ fd0_out=$(REQUEST_METHOD=GET DOCUMENT_URI=/api/v1/summary QUERY_STRING=survey=20
     timeout 10 cgi-fcgi -bind -connect "$dir/fd0.sock" 2>&1)
 check "serves the socket passed on fd 0 (spawn-fcgi)" \
     bash -c '[[ "$1" == "Status: 200 OK"* && "$1" == *"\"total\":105"* ]]' _ "$fd0_out"
+# FastCGI spoken directly to that one-worker server (tests/http/fcgi_raw.mjs): one event loop
+# holds many connections; garbage closes only its own connection; a request that waits on the
+# database first hands the worker's idle kept connections back (nginx retries on a new one); a
+# request that stops halfway holds the worker up for the read timeout only.
+raw() { # raw MODE [ARG]: each "ok:"/"not ok:" line of fcgi_raw.mjs is one check
+    local line
+    while IFS= read -r line; do
+        case "$line" in
+        "ok: "*) ok "${line#ok: }" ;;
+        "not ok: "*) fail "${line#not ok: }" ;;
+        *) log "fcgi_raw: $line" ;;
+        esac
+    done < <(
+        timeout 30 node tests/http/fcgi_raw.mjs "$dir/fd0.sock" "$@" 2>&1
+        rc=$?
+        [ "$rc" -le 1 ] || echo "not ok: fcgi_raw.mjs $* ran to its end (exit $rc)"
+    )
+}
+raw shed
+raw many 40
+raw garbage
+raw partial
 [ -f "$dir/fd0.pid" ] && kill -TERM "$(cat "$dir/fd0.pid")" 2>/dev/null
 
 # ---- 5. SIGTERM under load -----------------------------------------------------------------
