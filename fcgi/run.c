@@ -1,6 +1,7 @@
 /* run.c - loads a stored run's list-level data from PostgreSQL into memory, cached per worker. */
 #include "run.h"
 
+#include "app.h"
 #include "cache.h"
 #include "db.h"
 #include "json_eng.h"
@@ -461,13 +462,18 @@ fail:
 
 static void long_free(void *p) { free(p); }
 
-run *run_resolve_or_reply(hy_req *r, const char *survey_code)
+/* Why resolve() found no run: the survey is unknown, or it has no run yet (or no survey has). */
+typedef enum { RESOLVE_FOUND, RESOLVE_NO_SURVEY, RESOLVE_NO_RUN } resolve_miss;
+
+/* The newest run of survey_code (NULL: of the latest survey that has one), from the cache or
+ * loaded; pinned if cached. NULL with *miss set, or with err set (a database failure). */
+static run *resolve(const char *survey_code, store_error *err, resolve_miss *miss)
 {
-    store_error err = {0};
     char key[CACHE_MAX_KEY];
     snprintf(key, sizeof key, "survey:%s%s", survey_code ? "=" : "", survey_code ? survey_code : "");
     long long *cached_id = cache_get(key);
     long long id;
+    *miss = RESOLVE_FOUND;
     if (cached_id != NULL) {
         id = *cached_id;
     } else {
@@ -476,24 +482,17 @@ run *run_resolve_or_reply(hy_req *r, const char *survey_code)
             const char *params[] = {survey_code};
             res = db_query("SELECT (SELECT max(r.id) FROM evaluation_runs r"
                            " WHERE r.survey_id = s.id) FROM surveys s WHERE s.code = $1",
-                           1, params, &err);
+                           1, params, err);
         } else {
             res = db_query("SELECT r.id FROM evaluation_runs r JOIN surveys s"
                            " ON s.id = r.survey_id ORDER BY s.as_of DESC, r.id DESC LIMIT 1",
-                           0, NULL, &err);
+                           0, NULL, err);
         }
-        if (res == NULL) {
-            db_reply_error(r, &err);
+        if (res == NULL)
             return NULL;
-        }
         if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
-            if (survey_code == NULL)
-                http_problem(r, 404, NULL, "no survey has an evaluation run yet");
-            else if (PQntuples(res) == 0)
-                http_problem(r, 404, "survey", "unknown survey '%s'", survey_code);
-            else
-                http_problem(r, 404, "survey", "survey '%s' has no evaluation run yet",
-                             survey_code);
+            *miss = survey_code != NULL && PQntuples(res) == 0 ? RESOLVE_NO_SURVEY
+                                                               : RESOLVE_NO_RUN;
             PQclear(res);
             return NULL;
         }
@@ -509,17 +508,31 @@ run *run_resolve_or_reply(hy_req *r, const char *survey_code)
     snprintf(key, sizeof key, "run:%lld", id);
     run *rn = cache_get(key);
     if (rn == NULL) {
-        rn = load(id, &err);
-        if (rn == NULL) {
-            db_reply_error(r, &err);
+        rn = load(id, err);
+        if (rn == NULL)
             return NULL;
-        }
         rn->cached = cache_put(key, rn, rn->bytes, run_free);
         if (!rn->cached)
             log_debug("run %lld (%zu bytes) does not fit the cache", id, rn->bytes);
     }
     if (rn->cached)
         cache_pin(rn);
+    return rn;
+}
+
+run *run_resolve_or_reply(hy_req *r, const char *survey_code)
+{
+    store_error err = {0};
+    resolve_miss miss;
+    run *rn = resolve(survey_code, &err, &miss);
+    if (miss == RESOLVE_NO_SURVEY)
+        http_problem(r, 404, "survey", "unknown survey '%s'", survey_code);
+    else if (miss == RESOLVE_NO_RUN && survey_code == NULL)
+        http_problem(r, 404, NULL, "no survey has an evaluation run yet");
+    else if (miss == RESOLVE_NO_RUN)
+        http_problem(r, 404, "survey", "survey '%s' has no evaluation run yet", survey_code);
+    else if (rn == NULL)
+        db_reply_error(r, &err);
     return rn;
 }
 
@@ -545,6 +558,23 @@ run *run_resolve_items_or_reply(hy_req *r, const char *survey_code)
         return NULL;
     }
     return rn;
+}
+
+int run_preload(void)
+{
+    store_error err = {0};
+    resolve_miss miss;
+    double t0 = app_now();
+    run *rn = resolve(NULL, &err, &miss);
+    if (rn == NULL)
+        return miss != RESOLVE_FOUND ? 0 : -1; /* no run yet: nothing to load */
+    int rc = rn->items_loaded || !rn->cached ? 0 : load_items(rn, &err);
+    if (rc == 0 && rn->cached)
+        cache_resize(rn, rn->bytes);
+    log_debug("run %lld (%d initiatives) loaded ahead of requests in %.0f ms", rn->id, rn->nitems,
+              (app_now() - t0) * 1e3);
+    run_release(rn);
+    return rc;
 }
 
 void run_release(run *rn)

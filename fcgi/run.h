@@ -62,6 +62,10 @@ void run_release(run *rn);
  * Returns the run (run_release it), or NULL after answering. Handlers that need only the summary
  * call run_resolve_or_reply and never pay for the initiatives. */
 run *run_resolve_items_or_reply(hy_req *r, const char *survey_code);
+/* Loads the latest run with its initiatives into the cache, as the dashboard's first requests
+ * would (a new worker, before it accepts). Returns 0 (also when there is no run yet or the cache
+ * is off), or -1 when the database failed (then requests load it as usual). */
+int run_preload(void);
 
 /* Index of `id` in a catalog section, or -1. */
 int run_find(const run_label *list, int n, const char *id);

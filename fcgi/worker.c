@@ -32,6 +32,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "route.h"
+#include "run.h"
 #include "store.h"
 
 #include <errno.h>
@@ -284,7 +285,7 @@ static void loop(const sigset_t *unblocked)
     }
 }
 
-_Noreturn void worker_main(int listen_fd)
+_Noreturn void worker_main(int listen_fd, int ready_fd)
 {
     sigset_t stops;
     sigemptyset(&stops);
@@ -317,6 +318,12 @@ _Noreturn void worker_main(int listen_fd)
         log_error("worker: cannot set up epoll on the listening socket: %s", strerror(errno));
         _exit(1);
     }
+    /* Before accepting: the dashboard's first requests, and a reload (the old workers answer
+     * until ready_fd is closed), find the latest run in the cache. */
+    if (run_preload() < 0)
+        log_warn("the latest run could not be loaded ahead of requests; they will load it");
+    if (ready_fd >= 0)
+        close(ready_fd);
     set_listening(true);
     if (!w.listening)
         _exit(1); /* logged; the master starts another */

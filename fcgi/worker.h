@@ -15,9 +15,10 @@
  * FD_SETSIZE because libfcgi's close path select()s on the descriptor. */
 #define WORKER_MAX_CONNS 256
 
-/* Serves `listen_fd` until SIGTERM/SIGINT, then answers the requests already waiting on its
- * connections, closes them and exits 0. Never returns. */
-_Noreturn void worker_main(int listen_fd);
+/* Loads the latest run into the cache, closes `ready_fd` (unless -1: the master waits for that
+ * during a reload), then serves `listen_fd` until SIGTERM/SIGINT; then answers the requests
+ * already waiting on its connections, closes them and exits 0. Never returns. */
+_Noreturn void worker_main(int listen_fd, int ready_fd);
 
 /* Closes every connection of this worker that is neither the one being served nor has a request
  * waiting (nginx opens a new one, to another worker, for its next request). Does nothing outside

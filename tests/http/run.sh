@@ -90,6 +90,8 @@ kill -HUP "$master"
 for _ in $(seq 1 50); do [ "$(rules_version)" = 2024.1-reloaded ] && break; sleep 0.1; done
 sleep 0.5
 check "good rules in use after SIGHUP (was $v0)" every_version 2024.1-reloaded 20
+check "the new workers loaded the latest run before the old ones stopped answering" \
+    grep -q "new workers ready in [0-9]* ms" "$dir/hyoka-fcgi.log"
 # Broken: an unknown name inside an expression (file:line:col) - must be refused.
 sed -i '0,/progress_ratio >= thresholds/s//progres_ratio >= thresholds/' "$dir/rules.cfg"
 grep -q progres_ratio "$dir/rules.cfg" || fail "could not break the rule file"
