@@ -114,14 +114,14 @@ int db_socket(void)
     return conn != NULL ? PQsocket(conn) : -1;
 }
 
-void db_poll(void)
+bool db_poll(void)
 {
     if (conn == NULL)
-        return;
+        return false;
     if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK) {
         log_warn("database: connection lost: %s", PQerrorMessage(conn));
-        drop();
-        return;
+        drop(); /* flushes too; the next request reconnects */
+        return false;
     }
     PGnotify *n;
     bool flushed = false;
@@ -137,6 +137,7 @@ void db_poll(void)
         }
         PQfreemem(n);
     }
+    return flushed;
 }
 
 bool db_ping(void)

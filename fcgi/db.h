@@ -19,10 +19,11 @@ PGconn *db_conn(store_error *err);
 /* Runs a parameterised query (text parameters, text results). Returns a PGRES_TUPLES_OK or
  * PGRES_COMMAND_OK result the caller PQclears, or NULL with err set (details are logged). */
 PGresult *db_query(const char *sql, int nparams, const char *const *params, store_error *err);
-/* Reads pending notifications without blocking; a notification on hyoka_runs flushes the cache.
- * Called when the database socket is readable while a worker waits on a kept-alive connection,
- * and before each request on a new connection. */
-void db_poll(void);
+/* Reads pending notifications without blocking; one on hyoka_runs (a new run) or hyoka_data (an
+ * import) flushes the cache. Called by the worker loop when the database socket is readable.
+ * Returns true if a notification flushed the cache (a lost connection flushes it too, quietly:
+ * false, the next request reconnects). */
+bool db_poll(void);
 /* The connection's socket (to wait on it with the request sockets), or -1 when not connected. */
 int db_socket(void);
 /* Counts connects and disconnects: a new value means db_socket() may be a new descriptor. */

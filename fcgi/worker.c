@@ -250,6 +250,12 @@ static void drain(void)
     }
 }
 
+static void preload(void)
+{
+    if (run_preload() < 0)
+        log_warn("the latest run could not be loaded ahead of requests; they will load it");
+}
+
 static void loop(const sigset_t *unblocked)
 {
     struct epoll_event ev[EVENTS_PER_WAIT];
@@ -265,10 +271,10 @@ static void loop(const sigset_t *unblocked)
         /* In this order: a notification (new run, import) flushes the cache before any request
          * of the batch is answered; connections are accepted last, so a slot closed while the
          * batch is served is not reused before the batch's stale events for it are skipped. */
-        bool accept_now = false;
+        bool accept_now = false, flushed = false;
         for (int k = 0; k < n; k++)
             if (ev[k].data.u64 == TAG_DB)
-                db_poll();
+                flushed = db_poll();
         for (int k = 0; k < n; k++) {
             uint64_t tag = ev[k].data.u64;
             if (tag == TAG_LISTEN)
@@ -282,6 +288,10 @@ static void loop(const sigset_t *unblocked)
         }
         if (accept_now && w.listening)
             accept_some();
+        /* A new run or an import: the latest run is loaded again now, not by the dashboard's
+         * next request (0.4 s for 100,000 initiatives). The batch's requests went first. */
+        if (flushed)
+            preload();
     }
 }
 
@@ -320,8 +330,7 @@ _Noreturn void worker_main(int listen_fd, int ready_fd)
     }
     /* Before accepting: the dashboard's first requests, and a reload (the old workers answer
      * until ready_fd is closed), find the latest run in the cache. */
-    if (run_preload() < 0)
-        log_warn("the latest run could not be loaded ahead of requests; they will load it");
+    preload();
     if (ready_fd >= 0)
         close(ready_fd);
     set_listening(true);

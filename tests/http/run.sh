@@ -74,8 +74,13 @@ detail_title() { curl -s "$HYOKA_URL/api/v1/initiatives/1-1-01" | node -e 'let s
 title0=$(detail_title) # cached now (list and detail)
 curl -s -o /dev/null "$HYOKA_URL/api/v1/initiatives?q=1-1-01"
 printf 'code,measure_code,title\n1-1-01,1-1,%s（改称）\n' "$title0" >"$dir/initiatives.csv"
+loads() { grep -c "initiatives loaded" "$dir/hyoka-fcgi.log"; }
+loads0=$(loads)
 "$HYOKA_BUILD/cli/hyoka" --config "$dir/hyoka.cfg" import "$dir/initiatives.csv" >"$dir/retitle.log" 2>&1
 sleep 0.3
+loads1=$(loads)
+check "on the import's notification all 4 workers loaded the latest run again, before any request ($loads0 -> $loads1 loads)" \
+    test "$loads1" -ge $((loads0 + 4))
 check "the detail shows the imported title" test "$(detail_title)" = "${title0}（改称）"
 check "the list shows it too" bash -c "curl -s '$HYOKA_URL/api/v1/initiatives?q=1-1-01' | grep -q '${title0}（改称）'"
 printf 'code,measure_code,title\n1-1-01,1-1,%s\n' "$title0" >"$dir/initiatives.csv"
