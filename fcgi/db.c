@@ -6,28 +6,18 @@
 #include "cache.h"
 #include "log.h"
 #include "metrics.h"
+#include "worker.h"
 
 #include <string.h>
 
 static PGconn *conn;
 static unsigned generation;
-static void (*wait_hook)(void);
 
 unsigned db_generation(void)
 {
     return generation;
 }
 
-void db_set_wait_hook(void (*hook)(void))
-{
-    wait_hook = hook;
-}
-
-void db_waiting(void)
-{
-    if (wait_hook != NULL)
-        wait_hook();
-}
 
 static void drop(void)
 {
@@ -65,7 +55,7 @@ PGconn *db_conn(store_error *err)
         return conn;
     if (conn != NULL)
         drop();
-    db_waiting(); /* a connect may take up to connect_timeout */
+    worker_shed_idle(); /* a connect may take up to connect_timeout */
     conn = store_connect(app.config.conninfo, err);
     if (conn == NULL) {
         metrics_db_error();

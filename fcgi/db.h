@@ -28,13 +28,6 @@ bool db_poll(void);
 int db_socket(void);
 /* Counts connects and disconnects: a new value means db_socket() may be a new descriptor. */
 unsigned db_generation(void);
-/* `hook` runs before a request waits on the database for long: a (re)connect in db_conn, and
- * wherever a handler calls db_waiting. The worker loop sets it to hand its idle connections back
- * to nginx first (worker.h). NULL: nothing. Short queries do not call it: handing connections
- * back costs nginx a reconnect each. */
-void db_set_wait_hook(void (*hook)(void));
-/* Runs the hook: before loading a stored run, building a report, evaluating a survey. */
-void db_waiting(void);
 /* Whether `SELECT 1` answers now (for /health). */
 bool db_ping(void);
 void db_close(void);

@@ -1,7 +1,7 @@
 /* h_evaluations.c - POST /api/v1/evaluations: bearer token first, then a bounded JSON body, then
  * store_evaluate_summary on a writer connection; 201 with the new run's summary. */
 #include "app.h"
-#include "db.h"
+#include "worker.h"
 #include "evaluate.h"
 #include "handlers.h"
 #include "log.h"
@@ -134,7 +134,7 @@ void h_evaluations(hy_req *r, const char *arg)
     }
     /* 3. Evaluate and store, on a connection of the writer role (not kept: writes are rare). */
     store_error err = {0};
-    db_waiting(); /* seconds for a large survey: idle connections go to other workers */
+    worker_shed_idle(); /* seconds for a large survey: idle connections go to other workers */
     c = store_connect(app.config.writer_conninfo, &err);
     if (c != NULL)
         doc = store_evaluate_summary(c, app.rules, app.config.rules_file, survey, false, &err);

@@ -3,6 +3,7 @@
 #include "handlers.h"
 #include "report.h"
 #include "run.h"
+#include "worker.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ void h_report(hy_req *r, const char *arg)
         param_enum_or_reply(r, "format", formats, 0, &format) < 0 || run_reply_cached(r))
         return;
     store_error err = {0};
-    db_waiting(); /* a report of a large survey takes a while */
+    worker_shed_idle(); /* a report of a large survey takes a while */
     PGconn *c = db_conn(&err);
     char *doc = c != NULL ? store_report(c, http_param(r, "survey"), formats[format], &err) : NULL;
     if (doc == NULL) {

@@ -230,9 +230,10 @@ void worker_shed_idle(void)
         close_conn(i);
         shed++;
     }
-    metrics_connection(0, shed);
-    if (shed > 0)
+    if (shed > 0) {
+        metrics_connection(0, shed);
         log_debug("handed %d idle connections back to nginx before using the database", shed);
+    }
 }
 
 /* SIGTERM: the requests nginx has already sent are answered, then every connection closes. */
@@ -336,7 +337,6 @@ _Noreturn void worker_main(int listen_fd, int ready_fd)
     set_listening(true);
     if (!w.listening)
         _exit(1); /* logged; the master starts another */
-    db_set_wait_hook(worker_shed_idle);
     log_debug("worker ready");
     loop(&none);
     drain();

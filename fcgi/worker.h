@@ -20,9 +20,11 @@
  * already waiting on its connections, closes them and exits 0. Never returns. */
 _Noreturn void worker_main(int listen_fd, int ready_fd);
 
-/* Closes every connection of this worker that is neither the one being served nor has a request
- * waiting (nginx opens a new one, to another worker, for its next request). Does nothing outside
- * a worker. Called through db_set_wait_hook before the database is used. */
+/* Closes every connection of this worker that has carried a request, is not the one being served
+ * and has no request waiting: nginx opens a new one, to another worker, for its next request.
+ * Called before a request waits on the database for long (a connect, loading a run's
+ * initiatives, a report, a POST evaluation); short queries do not call it, since each connection
+ * handed back costs nginx a reconnect. Does nothing outside a worker. */
 void worker_shed_idle(void);
 
 #endif
