@@ -181,11 +181,20 @@ static bool is_key_column(const char *name)
 eng_schema *store_fact_schema(PGconn *c, store_error *err)
 {
     /* The view's columns from the catalog, in SELECT * order: planning and starting the view
-     * itself (SELECT * ... LIMIT 0) took ~85 ms for nothing but its row description. */
+     * itself (SELECT * ... LIMIT 0) took ~85 ms for nothing but its row description. As that
+     * row description did, a domain counts as its base type (through domains of domains), and a
+     * type is named without its modifier: the name goes into every run's fact_schema, which must
+     * not change with the way it is read. */
     PGresult *res = query(c,
-                          "SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod) "
-                          "FROM pg_attribute a WHERE a.attrelid = 'evaluation_facts'::regclass "
-                          "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                          "WITH RECURSIVE col(attnum, attname, typ) AS ("
+                          " SELECT a.attnum, a.attname, a.atttypid FROM pg_attribute a"
+                          " WHERE a.attrelid = 'evaluation_facts'::regclass AND a.attnum > 0"
+                          " AND NOT a.attisdropped"
+                          " UNION ALL SELECT col.attnum, col.attname, t.typbasetype FROM col"
+                          " JOIN pg_type t ON t.oid = col.typ WHERE t.typtype = 'd')"
+                          " SELECT col.attname, col.typ, format_type(col.typ, NULL) FROM col"
+                          " JOIN pg_type t ON t.oid = col.typ WHERE t.typtype <> 'd'"
+                          " ORDER BY col.attnum",
                           0, NULL, PGRES_TUPLES_OK, "reading the columns of evaluation_facts",
                           err);
     if (res == NULL)

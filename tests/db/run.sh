@@ -432,6 +432,21 @@ expect "a result naming no initiative fails the attach (foreign key checked set-
 expect "... and nothing of that run remains" \
     [ "$(sql bulk "SELECT count(*) FROM evaluation_runs WHERE id > $run") $(sql bulk "SELECT to_regclass('evaluation_results_$((run + 1))') IS NULL")" = "0 t" ]
 
+echo "== the fact schema of a changed view: domains count as their base type"
+# A city may add facts to evaluation_facts; a column of a domain (here a domain of a domain of
+# numeric) is a number fact, and a type modifier does not enter the schema's type names.
+sql bulk "CREATE DOMAIN share AS numeric; CREATE DOMAIN share_of_plan AS share;
+          ALTER VIEW evaluation_facts RENAME TO evaluation_facts_base;
+          CREATE VIEW evaluation_facts AS SELECT f.*, f.actual_progress::share_of_plan AS custom_share,
+                 now()::timestamp(0) without time zone AS custom_stamp FROM evaluation_facts_base f" >/dev/null
+sed 's|^  progress_ratio = .*|&\n  custom_half = "custom_share / 2";|' "$root/config/rules/default.cfg" >"$tmp/domain.cfg"
+PGDATABASE=bulk hy check --db "$tmp/domain.cfg"
+expect "a fact of a domain type is a number in the rules (hyoka check --db: exit 0)" [ "$rc" -eq 0 ]
+sed -i 's|custom_share / 2|custom_stamp / 2|' "$tmp/domain.cfg"
+PGDATABASE=bulk hy check --db "$tmp/domain.cfg"
+expect "a timestamp(0) fact is named 'timestamp without time zone', without its modifier" \
+    has "timestamp without time zone"
+
 echo
 echo "db tier: $passed passed, $failed failed"
 [ $failed -eq 0 ]
