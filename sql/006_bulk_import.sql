@@ -9,7 +9,7 @@
 -- after; DDL is transactional, so nobody ever sees a table without them, and a failed import
 -- rolls the drop back with everything else.
 --
--- `hyoka import` does this only when it inserts at least STORE_IMPORT_BULK_ROWS rows (store.h)
+-- `hyoka import` does this only when it inserts at least IMPORT_BULK_ROWS rows (store/import.h)
 -- into the tables concerned; smaller imports keep the per-row checks and take no table locks.
 --
 -- The price: dropping a foreign key takes an ACCESS EXCLUSIVE lock on its table and on the table

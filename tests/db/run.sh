@@ -113,6 +113,8 @@ expect "upgrade: the old results are the first partition" \
     [ "$(sql upgrade "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'evaluation_results_legacy'")" = "FOR VALUES FROM (MINVALUE) TO ('2')" ]
 sql upgrade "UPDATE evaluation_results SET category = 'x'" >"$tmp/out" 2>&1
 expect "upgrade: the old results are still immutable" has "evaluation runs are immutable"
+expect "upgrade: hyoka_writer may not add rows to the old results (sql/007)" \
+    [ "$(sql upgrade "SELECT has_table_privilege('hyoka_writer', 'evaluation_results_legacy', 'INSERT')")" = f ]
 
 # A migration that fails is rolled back whole and reported at its file:line:col.
 mkdir -p "$tmp/sql"
@@ -343,6 +345,19 @@ PGDATABASE=bulk hy migrate
 python3 "$root/bench/data/gen.py" "$tmp/bulk" 8000 >/dev/null   # 8,000 + 16,000 + 8,000 new rows
 fks() { sql bulk "SELECT count(*) || ' ' || string_agg(oid::text, ',' ORDER BY conname) FROM pg_constraint WHERE contype = 'f'"; }
 fks_before=$(fks)
+# Calls of the set-based path, counted by PostgreSQL: a dry run rolls back, its constraints
+# included, so only the count shows whether it took that path (checked after the real import).
+sql bulk "ALTER DATABASE bulk SET track_functions = 'pl'" >/dev/null
+bulk_calls() {
+    local n=0
+    for _ in $(seq 1 30); do # a backend reports its counts as it exits, a moment after the client
+        n=$(sql bulk "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'hyoka_import_bulk_begin'")
+        [ "$n" -gt 0 ] && break
+        sleep 0.1
+    done
+    sleep 0.5 # and any other count that was still on its way
+    sql bulk "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'hyoka_import_bulk_begin'"
+}
 bulk_files=("$tmp"/bulk/{measures,initiatives,milestones,surveys,progress}.csv)
 PGDATABASE=bulk PGUSER=hyoka_writer hy import --dry-run "${bulk_files[@]}"
 expect "bulk dry run as hyoka_writer: exit 0" [ "$rc" -eq 0 ]
@@ -356,6 +371,8 @@ expect "bulk import: as many foreign keys as before ($(cut -d' ' -f1 <<<"$fks_be
     [ "${fks_after%% *}" = "${fks_before%% *}" ]
 expect "bulk import: they were dropped and added again (new constraint oids: the set-based path ran)" \
     [ "$fks_after" != "$fks_before" ]
+expect "the set-based path ran once: for the import, never for the dry run before it" \
+    [ "$(bulk_calls)" = 1 ]
 expect "bulk import: none left suspended" [ "$(sql bulk "SELECT count(*) FROM hyoka_import_suspended")" = 0 ]
 expect "bulk import: the facts view sees every initiative" \
     [ "$(sql bulk "SELECT count(*) FROM evaluation_facts")" = 8000 ]
@@ -417,20 +434,34 @@ psql -X -q -d bulk -c "UPDATE evaluation_results SET score = 0 WHERE run_id = $r
 expect "the owner cannot update stored results (trigger on the partition)" has "evaluation runs are immutable"
 psql -X -q -U hyoka_writer -d bulk -c "INSERT INTO evaluation_results (run_id, initiative_id, category, facts) SELECT $run, id, 'x', '{}' FROM initiatives LIMIT 1" >"$tmp/out" 2>&1
 expect "hyoka_writer cannot insert into evaluation_results directly" has "permission denied"
-psql -X -q -U hyoka_writer -d bulk -c "SELECT hyoka_results_open($run)" >"$tmp/out" 2>&1
+# In a transaction that has an id of its own (pg_current_xact_id assigns one), not the run's.
+printf 'BEGIN;\nSELECT pg_current_xact_id();\nSELECT hyoka_results_open(%s);\nROLLBACK;\n' "$run" |
+    psql -X -q -U hyoka_writer -d bulk >"$tmp/out" 2>&1
 expect "hyoka_results_open refuses a run of another transaction" has "was not inserted by this transaction"
+# new_run: inserts a copy of the stored run and opens its results table (psql variable :new).
+new_run="INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema) SELECT survey_id, rule_set_id, fact_schema FROM evaluation_runs WHERE id = $run RETURNING id AS new \\gset
+SELECT hyoka_results_open(:new);"
 psql -X -q -v ON_ERROR_STOP=1 -U hyoka_writer -d bulk >"$tmp/out" 2>&1 <<SQL
 BEGIN;
-INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema) SELECT survey_id, rule_set_id, fact_schema FROM evaluation_runs WHERE id = $run;
-SELECT hyoka_results_open(currval(pg_get_serial_sequence('evaluation_runs', 'id')));
-INSERT INTO evaluation_results_$((run + 1)) (run_id, initiative_id, category, facts) VALUES ($((run + 1)), 2147483647, 'x', '{}');
-SELECT hyoka_results_close(currval(pg_get_serial_sequence('evaluation_runs', 'id')));
+$new_run
+INSERT INTO evaluation_results_:new (run_id, initiative_id, category, facts) VALUES (:new, 2147483647, 'x', '{}');
+SELECT hyoka_results_close(:new);
 COMMIT;
 SQL
 expect "a result naming no initiative fails the attach (foreign key checked set-based)" \
     has 'violates foreign key constraint "evaluation_results_initiative_id_fkey"'
 expect "... and nothing of that run remains" \
-    [ "$(sql bulk "SELECT count(*) FROM evaluation_runs WHERE id > $run") $(sql bulk "SELECT to_regclass('evaluation_results_$((run + 1))') IS NULL")" = "0 t" ]
+    [ "$(sql bulk "SELECT count(*) FROM evaluation_runs WHERE id > $run") $(sql bulk "SELECT count(*) FROM pg_class WHERE relname ~ '^evaluation_results_[0-9]+$' AND relname <> 'evaluation_results_$run'")" = "0 0" ]
+psql -X -q -U hyoka_writer -d bulk >"$tmp/out" 2>&1 <<SQL
+BEGIN;
+$new_run
+INSERT INTO evaluation_results_:new (run_id, initiative_id, category, facts) SELECT :new, id, 'x', '{}' FROM initiatives LIMIT 1;
+COMMIT;
+SQL
+expect "a COMMIT after hyoka_results_open without hyoka_results_close fails (sql/007)" \
+    has "were opened (hyoka_results_open) but not closed"
+expect "... and nothing of that run remains" \
+    [ "$(sql bulk "SELECT count(*) FROM evaluation_runs WHERE id > $run") $(sql bulk "SELECT count(*) FROM pg_class WHERE relname ~ '^evaluation_results_[0-9]+$' AND relname <> 'evaluation_results_$run'")" = "0 0" ]
 
 echo "== the fact schema of a changed view: domains count as their base type"
 # A city may add facts to evaluation_facts; a column of a domain (here a domain of a domain of
