@@ -100,15 +100,17 @@ static json_t *flag_label(const eng_rule_info *info)
     return f;
 }
 
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
 struct jeng_labels {
-    json_t *of[3][ENG_MAX_REASONS > ENG_MAX_FLAGS ? ENG_MAX_REASONS : ENG_MAX_FLAGS];
+    json_t *of[3][MAX2(ENG_MAX_CATEGORIES, MAX2(ENG_MAX_REASONS, ENG_MAX_FLAGS))];
 };
+/* Indexes of of[]; KIND is each one's rule kind. */
 enum { LABEL_CATEGORY, LABEL_REASON, LABEL_FLAG };
+static const eng_kind KIND[] = {ENG_KIND_CATEGORY, ENG_KIND_REASON, ENG_KIND_FLAG};
 
 /* The label object of rule `i` of `kind`: shared (a new reference) or, without `l`, made. */
 static json_t *label(const eng_rules *r, const jeng_labels *l, int which, int i)
 {
-    static const eng_kind KIND[] = {ENG_KIND_CATEGORY, ENG_KIND_REASON, ENG_KIND_FLAG};
     if (l != NULL && l->of[which][i] != NULL)
         return json_incref(l->of[which][i]);
     const eng_rule_info *info = eng_rules_get(r, KIND[which], i);
@@ -120,7 +122,6 @@ jeng_labels *jeng_labels_new(const eng_rules *r)
     jeng_labels *l = calloc(1, sizeof *l);
     if (l == NULL)
         abort();
-    static const eng_kind KIND[] = {ENG_KIND_CATEGORY, ENG_KIND_REASON, ENG_KIND_FLAG};
     static const int MAX[] = {ENG_MAX_CATEGORIES, ENG_MAX_REASONS, ENG_MAX_FLAGS};
     for (int which = 0; which < 3; which++) {
         int n = eng_rules_count(r, KIND[which]);
@@ -544,7 +545,7 @@ static void buf_put_value(jeng_buf *b, eng_value v, int max_digits)
 
 /* Whether `text` (the decimal a number fact was parsed from) may be stored as it is: an integer
  * literal or a decimal fraction without trailing zeros or exponent, at most 15 digits in all, no
- * leading zeros, no "-0". Such a text is the same JSON value as the double jeng_number makes of
+ * leading zeros, no "-0", not below 1e-4 (there %.15g and jansson write an exponent). Such a text is the same JSON value as the double jeng_number makes of
  * it: an integer for an integer literal (15 digits are within 2^53), else a real that is not an
  * integer (15 significant digits tell doubles apart), and it parses back to the very same double.
  */
@@ -560,11 +561,15 @@ static bool plain_decimal(const char *text)
     bool nonzero = false;
     for (; *p >= '0' && *p <= '9'; p++, digits++)
         nonzero |= *p != '0';
+    bool below_one = !nonzero; /* the integer part is "0" */
     if (*p == '.') {
         const char *frac = ++p;
         for (; *p >= '0' && *p <= '9'; p++, digits++)
             nonzero |= *p != '0';
         if (p == frac || p[-1] == '0')
+            return false;
+        /* %.15g (and jansson) switch to an exponent below 1e-4: 0.00001 is 1e-05 */
+        if (below_one && strncmp(frac, "0000", 4) == 0)
             return false;
     }
     return *p == '\0' && digits <= 15 && !(negative && !nonzero);

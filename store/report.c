@@ -192,10 +192,18 @@ static const char *grouped(const char *num, char *out, size_t n)
     }
     const char *p = num;
     size_t o = 0;
-    if (*p == '-' && o + 1 < n)
+    size_t digits = strspn(p + (*p == '-'), "0123456789");
+    size_t len = strlen(num), commas = digits > 3 ? (digits - 1) / 3 : 0;
+    if (len + commas >= n) { /* numeric has no size limit: ungrouped, or cut with a mark */
+        if (len < n)
+            snprintf(out, n, "%s", num);
+        else
+            snprintf(out, n, "%.*s…", (int)(n - 1 - strlen("…")), num);
+        return out;
+    }
+    if (*p == '-')
         out[o++] = *p++;
-    size_t digits = strspn(p, "0123456789");
-    for (size_t i = 0; i < digits && o + 2 < n; i++) {
+    for (size_t i = 0; i < digits; i++) {
         if (i > 0 && (digits - i) % 3 == 0)
             out[o++] = ',';
         out[o++] = p[i];

@@ -211,6 +211,7 @@ static const write_case write_cases[] = {
     T("-0.5", true),
     T("123456789012345", true),
     T("0.24458874458874", true),
+    T("0.0001", true),
     /* formatted from the double instead (trailing zeros, exponent, too many digits, "-0",
      * leading zeros, not a plain decimal): the value and its integer/real type still match */
     T("0.50", false),
@@ -227,6 +228,8 @@ static const write_case write_cases[] = {
     T("5.", false),
     T("+5", false),
     T("12abc", false),
+    T("0.00001", false), /* %.15g and jansson write 1e-05 and 1e-5: an exponent below -4 */
+    T("-0.000012", false),
 };
 
 static void test_facts_write(void **state)
@@ -288,6 +291,13 @@ static void test_facts_write(void **state)
             if (strstr(written, want_text) == NULL)
                 fail_msg("case %zu: %s is not written as it is: %s", i, c->text, written);
             free(written);
+        } else if (c->text != NULL) { /* the double formatted, exactly as without the text */
+            jeng_buf f = {0};
+            jeng_facts_write(&f, s, v, opaque, NULL, JENG_EXACT_DIGITS);
+            if (f.len != b.len || memcmp(f.data, b.data, b.len) != 0)
+                fail_msg("case %zu: %s is not formatted from the double: %.*s", i, c->text,
+                         (int)b.len, b.data);
+            jeng_buf_cleanup(&f);
         }
         assert_int_equal(json_is_null(json_object_get(got, "x")),
                          c->bytes != NULL && !c->valid_utf8);
@@ -328,23 +338,24 @@ static void test_facts_write_shortest(void **state)
     /* JENG_PEOPLE_DIGITS: the very text jansson dumps with JENG_DUMP_FLAGS, number or not */
     static const double people[] = {33.3, 0.1 + 0.2, 1.0 / 3.0, 0.3675405312176613, -61.5, 42.0,
                                     1e300, 9007199254740992.0, 1e-7, 123456789.123456789};
-    for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
-        eng_value v = eng_num(people[i]);
-        const char *plain[1] = {"0.83"};
-        eng_value p = eng_num(0.83);
-        for (int with_text = 0; with_text < 2; with_text++) {
-            jeng_buf b = {0};
-            jeng_facts_write(&b, s, with_text ? &p : &v, NULL, with_text ? plain : NULL,
-                             JENG_PEOPLE_DIGITS);
-            json_t *o = jeng_facts(s, with_text ? &p : &v);
-            char *want = json_dumps(o, JENG_DUMP_FLAGS);
-            if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
-                fail_msg("people %zu/%d: got %.*s, jansson %s", i, with_text, (int)b.len, b.data,
-                         want);
-            free(want);
-            json_decref(o);
-            jeng_buf_cleanup(&b);
-        }
+    /* ... also for numbers given with the view's text, whether written as it is or not */
+    static const char *const texts[] = {"0.83", "0.0001", "0.00001", "-0.000012", "0.50",
+                                        "123456789012345", "1234567890123456"};
+    size_t npeople = sizeof people / sizeof people[0], ntexts = sizeof texts / sizeof texts[0];
+    for (size_t i = 0; i < npeople + ntexts; i++) {
+        bool with_text = i >= npeople;
+        const char *text[1] = {with_text ? texts[i - npeople] : NULL};
+        eng_value v = eng_num(with_text ? strtod(text[0], NULL) : people[i]);
+        jeng_buf b = {0};
+        jeng_facts_write(&b, s, &v, NULL, with_text ? text : NULL, JENG_PEOPLE_DIGITS);
+        json_t *o = jeng_facts(s, &v);
+        char *want = json_dumps(o, JENG_DUMP_FLAGS);
+        if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+            fail_msg("people %zu (%s): got %.*s, jansson %s", i, with_text ? text[0] : "no text",
+                     (int)b.len, b.data, want);
+        free(want);
+        json_decref(o);
+        jeng_buf_cleanup(&b);
     }
     eng_schema_free(s);
 }
