@@ -142,6 +142,25 @@ static int command(PGconn *c, const char *sql, const char *what, store_error *er
     return 0;
 }
 
+/* Starts the transaction an evaluation reads in: REPEATABLE READ, so every read sees one snapshot
+ * (`set_snapshot`, if not NULL, is "SET TRANSACTION SNAPSHOT '...'" to take another connection's).
+ * A whole survey (100,000 rows) is read in one statement: JIT compiling it costs more than it
+ * saves, and its sorts and hashes should stay in memory; both settings end with the transaction.
+ * Returns 0, or -1 with err set. */
+static int begin_reading(PGconn *c, bool read_only, const char *set_snapshot, store_error *err)
+{
+    const char *what = "starting the transaction";
+    if (command(c,
+                read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                          : "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                what, err) != 0 ||
+        (set_snapshot != NULL && command(c, set_snapshot, "sharing the snapshot", err) != 0) ||
+        command(c, "SET LOCAL jit = off", what, err) != 0 ||
+        command(c, "SET LOCAL work_mem = '" STORE_EVALUATE_WORK_MEM "'", what, err) != 0)
+        return -1;
+    return 0;
+}
+
 /* Leaves a failed or finished transaction; errors here are secondary, ignore them. */
 static void rollback(PGconn *c)
 {
@@ -418,8 +437,11 @@ static int find_column(const PGresult *res, const char *name)
  * server, database and role) the upper half, inside the very same snapshot (pg_export_snapshot,
  * as pg_dump -j does), so the rows are exactly those one query would give. The view's window
  * over milestones is partitioned by initiative, so each half computes only its own.
- * Anything that keeps the second connection from working (no free connection slot, say) only
- * means the survey is read in one piece. */
+ * The size test and the split point are over all initiatives (count, and the middle of their id
+ * range), which a survey normally covers; they need not be exact, only cheap. Anything that keeps
+ * the second connection from working (no free connection slot, say) only means the survey is
+ * read in one piece; the snapshot export runs on this connection, and its failure is an error
+ * like any other there. */
 
 /* A second connection to the server and database of `c` as the same role, in `c`'s time zone;
  * NULL if none can be had. */
@@ -442,25 +464,13 @@ static PGconn *sibling_connection(PGconn *c)
         PQfinish(sib);
         return NULL;
     }
-    const char *zone[1] = {PQparameterStatus(c, "TimeZone")};
-    PGresult *r = zone[0] != NULL ? PQexecParams(sib, "SELECT set_config('TimeZone', $1, false)",
-                                                 1, NULL, zone, NULL, NULL, 0)
-                                  : NULL;
-    bool ok = zone[0] == NULL || PQresultStatus(r) == PGRES_TUPLES_OK;
-    PQclear(r);
-    if (!ok) {
+    const char *zone = PQparameterStatus(c, "TimeZone");
+    store_error ignored = {0};
+    if (zone != NULL && store_set_time_zone(sib, zone, &ignored) < 0) {
         PQfinish(sib);
         return NULL;
     }
     return sib;
-}
-
-static bool exec_quiet(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    PQclear(r);
-    return ok;
 }
 
 static const char facts_sql_range[] =
@@ -492,9 +502,8 @@ static int read_facts_split(PGconn *c, const survey *s, fact_rows *f, store_erro
     if (snapshot != NULL)
         snprintf(set_snapshot, sizeof set_snapshot, "SET TRANSACTION SNAPSHOT %s", snapshot);
     PQfreemem(snapshot);
-    if (sib == NULL || !exec_quiet(sib, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") ||
-        !exec_quiet(sib, set_snapshot) || !exec_quiet(sib, "SET LOCAL jit = off") ||
-        !exec_quiet(sib, "SET LOCAL work_mem = '" STORE_EVALUATE_WORK_MEM "'")) {
+    store_error ignored = {0};
+    if (sib == NULL || begin_reading(sib, true, set_snapshot, &ignored) != 0) {
         PQfinish(sib);
         return 0;
     }
@@ -513,6 +522,13 @@ static int read_facts_split(PGconn *c, const survey *s, fact_rows *f, store_erro
     }
     f->res = query(c, facts_sql_range, 4, lower, PGRES_TUPLES_OK, "reading evaluation_facts",
                    err);
+    if (f->res == NULL) { /* failed here: no need to wait for the other half */
+        PGcancel *cancel = PQgetCancel(sib);
+        char why[256];
+        if (cancel != NULL)
+            PQcancel(cancel, why, sizeof why);
+        PQfreeCancel(cancel);
+    }
     PGresult *got = NULL;
     bool sib_ok = true;
     while ((r = PQgetResult(sib)) != NULL) {
@@ -529,7 +545,7 @@ static int read_facts_split(PGconn *c, const survey *s, fact_rows *f, store_erro
         }
         PQclear(r);
     }
-    exec_quiet(sib, "ROLLBACK");
+    rollback(sib);
     PQfinish(sib);
     if (f->res == NULL || !sib_ok || got == NULL) {
         PQclear(got);
@@ -1147,16 +1163,7 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
 
     memset(&tally, 0, sizeof tally);
     /* One snapshot for every read; the writes join it. */
-    if (command(c,
-                dry_run ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                        : "BEGIN ISOLATION LEVEL REPEATABLE READ",
-                "starting the transaction", err) != 0)
-        goto out;
-    /* A whole survey (100,000 rows) is read in one statement: JIT compiling it costs more than it
-     * saves, and its sorts and hashes should stay in memory. Both end with the transaction. */
-    if (command(c, "SET LOCAL jit = off", "starting the transaction", err) != 0 ||
-        command(c, "SET LOCAL work_mem = '" STORE_EVALUATE_WORK_MEM "'", "starting the transaction",
-                err) != 0)
+    if (begin_reading(c, dry_run, NULL, err) != 0)
         goto out;
     if (resolve_surveys(c, survey_code, &chain, &nchain, err) != 0)
         goto out;

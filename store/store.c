@@ -102,19 +102,23 @@ PGconn *store_connect_raw(const char *conninfo, store_error *err)
         return NULL;
     }
     const char *pgtz = getenv("PGTZ");
-    if (pgtz == NULL || pgtz[0] == '\0') {
-        const char *zone[1] = {STORE_TIME_ZONE};
-        PGresult *r = PQexecParams(c, "SELECT set_config('TimeZone', $1, false)", 1, NULL, zone,
-                                   NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            store_fail_pq(err, c, r, "setting the session time zone");
-            PQclear(r);
-            PQfinish(c);
-            return NULL;
-        }
-        PQclear(r);
+    if ((pgtz == NULL || pgtz[0] == '\0') && store_set_time_zone(c, STORE_TIME_ZONE, err) < 0) {
+        PQfinish(c);
+        return NULL;
     }
     return c;
+}
+
+int store_set_time_zone(PGconn *c, const char *zone, store_error *err)
+{
+    const char *params[1] = {zone};
+    PGresult *r = PQexecParams(c, "SELECT set_config('TimeZone', $1, false)", 1, NULL, params,
+                               NULL, NULL, 0);
+    int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc < 0)
+        store_fail_pq(err, c, r, "setting the session time zone");
+    PQclear(r);
+    return rc;
 }
 
 PGconn *store_connect(const char *conninfo, store_error *err)

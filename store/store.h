@@ -63,6 +63,9 @@ int store_exit_code(store_status status);
 PGconn *store_connect(const char *conninfo, store_error *err);
 /* The same without the schema check (for `hyoka migrate`). */
 PGconn *store_connect_raw(const char *conninfo, store_error *err);
+/* Sets the session's TimeZone (a parameter, never spliced into SQL). Returns 0, or -1 with err
+ * set. */
+int store_set_time_zone(PGconn *c, const char *zone, store_error *err);
 
 /* The folder with the numbered migrations: $HYOKA_SQL_DIR, else the source tree's sql/ if it
  * exists, else the installed share/hyoka/sql. Static storage; never NULL. */
