@@ -136,9 +136,12 @@ http {
 CONF
     # The shipped snippet with the stack's socket, address, root and include path. reuseport: a
     # listening socket per nginx worker, so a client's connections are spread over both workers
-    # (without it wrk's 16 often all went to one; docs/operations.md "nginx").
+    # (without it wrk's 16 often all went to one; docs/operations.md "nginx");
+    # HYOKA_NGINX_REUSEPORT=0 leaves it out.
+    local reuseport=" reuseport"
+    [ "${HYOKA_NGINX_REUSEPORT:-1}" = 0 ] && reuseport=""
     sed -e "s|unix:/run/hyoka/hyoka.sock|unix:$dir/hyoka.sock|" \
-        -e "s|^\(\s*\)listen 80;|\1listen 127.0.0.1:$port reuseport;|" \
+        -e "s|^\(\s*\)listen 80;|\1listen 127.0.0.1:$port$reuseport;|" \
         -e "s|server_name hyoka.example.jp;|server_name localhost;|" \
         -e "s|root /usr/share/hyoka/www;|root ${HYOKA_WWW:-$HYOKA_ROOT/nginx/www};|" \
         -e "s|include /usr/share/hyoka/nginx/hyoka-locations.conf;|include $HYOKA_ROOT/nginx/hyoka-locations.conf;|" \

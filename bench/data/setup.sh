@@ -8,7 +8,6 @@ source "$root/scripts/lib.sh"
 build=${HYOKA_BUILD:-$root/build}
 hyoka=$build/cli/hyoka
 n=${2:-100000}
-[ -n "$n" ] || n=100000
 [ -x "$hyoka" ] || die "no $hyoka: build first"
 
 tmp=$(mktemp -d "/tmp/hyoka-bench-$1.XXXXXX")

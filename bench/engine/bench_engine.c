@@ -13,7 +13,6 @@
 
 #include <stdint.h>
 #include <stdio.h>
-
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,7 +20,6 @@
 #define CHUNK                                                                                      \
     512 /* initiatives generated at a time (not timed), then evaluated (timed); small              \
          * enough to stay in cache, as one row fetched from the database would be */
-
 
 /* xorshift64*: a fixed seed, so every run evaluates the same initiatives */
 static uint64_t rng = 0x9E3779B97F4A7C15u;

@@ -38,12 +38,16 @@ export HYOKA_WWW=$tmp/www
 # The shipped config's worker count (config/hyoka.cfg); each worker serves many connections.
 export HYOKA_WORKERS=${HYOKA_WORKERS:-4} HYOKA_LOG_LEVEL=warn
 
-# bench NAME URL: wrk for $secs seconds; prints "req/s p99" and the line for the table.
+# us TIME: wrk's latency ("530.00us", "1.12ms", "1.02s") in microseconds.
+us() { awk -v t="$1" 'BEGIN { v = t + 0; if (t ~ /ms$/) v *= 1e3; else if (t ~ /[0-9]s$/) v *= 1e6;
+                              printf "%.0f", v }'; }
+
+# bench NAME URL: wrk for $secs seconds; prints "req/s p99-in-us".
 bench() {
     local name=$1 url=$2 out rps p99
     out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "$url" 2>&1)
     rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
-    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    p99=$(us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
     if grep -q "Non-2xx" <<<"$out"; then log "warning: $name had non-2xx answers"; fi
     printf '%s %s\n' "${rps:-0}" "${p99:-?}"
 }
@@ -68,8 +72,8 @@ compare() {
         echo "$ap99" >>"$tmp/ap99"; echo "$sp99" >>"$tmp/sp99"
     done
     arps=$(median <"$tmp/a"); srps=$(median <"$tmp/s")
-    ap99=$(sort -V "$tmp/ap99" | sed -n "$(( (rounds + 1) / 2 ))p")
-    sp99=$(sort -V "$tmp/sp99" | sed -n "$(( (rounds + 1) / 2 ))p")
+    ap99=$(awk '{ printf "%.2fms\n", $1 / 1e3 }' "$tmp/ap99" | median)
+    sp99=$(awk '{ printf "%.2fms\n", $1 / 1e3 }' "$tmp/sp99" | median)
     ratio=$(awk -v a="$arps" -v s="$srps" 'BEGIN { if (s > 0) printf "%.2f", a / s; else print "?" }')
     printf '%-44s %10s req/s  p99 %8s | static %10s req/s  p99 %8s | ratio %s\n' \
         "$label" "$arps" "$ap99" "$srps" "$sp99" "$ratio"
@@ -95,7 +99,9 @@ done
 # ---- N initiatives ---------------------------------------------------------------------------
 d=$tmp/large
 dirs+=("$d")
-stack_up "$d" "$(free_port)" empty >"$tmp/stack.log" 2>&1 || die "stack_up failed (see $d)"
+# info: the workers log each load of a run with its duration (a few lines, none per request)
+HYOKA_LOG_LEVEL=info stack_up "$d" "$(free_port)" empty >"$tmp/stack.log" 2>&1 ||
+    die "stack_up failed (see $d)"
 python3 "$root/bench/data/gen.py" "$tmp/csv" "$n" || die "gen.py failed"
 "$HYOKA_BUILD/cli/hyoka" --config "$d/hyoka.cfg" import "$tmp"/csv/*.csv >/dev/null ||
     die "import of $n initiatives failed"
@@ -106,11 +112,30 @@ python3 "$root/bench/data/gen.py" "$tmp/csv" "$n" || die "gen.py failed"
 echo "== $n initiatives (survey B), limits.cache_bytes = default"
 t0=$(date +%s%N)
 curl -fsS -o /dev/null "$HYOKA_URL/api/v1/initiatives?limit=1" || die "first request failed"
-echo "first request after the evaluation: $(( ($(date +%s%N) - t0) / 1000000 )) ms (the workers loaded the run" \
-    "when the evaluation's NOTIFY arrived, ~0.4 s each; before that, the first request to each worker did)"
+echo "first request after the evaluation: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+# Every worker loads the run when the evaluation's NOTIFY arrives, all at once (before that, the
+# first request to each worker did); each logs how long its load took.
+for _ in $(seq 1 300); do
+    [ "$(grep -c "initiatives loaded" "$d/hyoka-fcgi.log")" -ge "$HYOKA_WORKERS" ] && break
+    sleep 0.1
+done
+grep "initiatives loaded" "$d/hyoka-fcgi.log" | sed 's/^/    /'
 warm=${BENCH_WARM:-15} # every worker has loaded the run (NOTIFY); this warms the response cache
 big_filtered='/api/v1/initiatives?department=%E5%B8%82%E6%B0%91%E8%AA%B2&sort=-score&limit=50'
 compare "GET /api/v1/summary" /api/v1/summary summary-large.json
 compare "GET /initiatives?department=市民課&sort=-score" "$big_filtered" filtered-large.json
-echo "(p99 in wrk's units; ratio = median API req/s / median static req/s over interleaved rounds, target >= 0.5; $(nproc) CPUs shared" \
+
+# A reload under load: two SIGHUPs 2 s apart while wrk runs; new workers load the run before the
+# old ones stop (docs/operations.md "Reload").
+echo "== SIGHUP twice while wrk runs against the department list ($n initiatives)"
+master=$(cat "$d/hyoka-fcgi.pid")
+(sleep 1; kill -HUP "$master"; sleep 2; kill -HUP "$master") &
+hup=$!
+out=$(wrk -t"$threads" -c"$conns" -d8s --timeout 10s --latency "$HYOKA_URL$big_filtered" 2>&1)
+wait "$hup"
+awk '/Requests\/sec|Non-2xx|Socket errors/ { print "    " $0 } $1 == "Latency" && $2 != "Distribution" { print "    latency avg " $2 ", max " $4 }
+     $1 == "99%" { print "    p99 " $2 }' <<<"$out"
+grep -E "new workers ready|not waiting any longer" "$d/hyoka-fcgi.log" | sed 's/^/    /'
+echo "    wrk -t$threads -c$conns -d8s --timeout 10s --latency '$HYOKA_URL$big_filtered' (SIGHUP at 1 s and 3 s)"
+echo "(p99 in ms, median of the rounds; ratio = median API req/s / median static req/s over interleaved rounds, target >= 0.5; $(nproc) CPUs shared" \
     "by wrk, nginx, hyoka-fcgi and PostgreSQL)"
