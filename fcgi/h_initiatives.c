@@ -248,16 +248,23 @@ out:
     run_release(rn);
 }
 
+/* The history in two queries: the newest run of each survey, then the initiative's results in
+ * those runs, named by a parameter. One query joining the runs in made PostgreSQL plan every
+ * partition of evaluation_results (one per run, sql/005): 161 ms of planning at 502 runs, where
+ * this takes ~6 ms. */
+static const char *const sql_history_runs =
+    "SELECT coalesce(array_agg(lr.id), '{}') FROM surveys s"
+    " JOIN LATERAL (SELECT max(r.id) AS id FROM evaluation_runs r WHERE r.survey_id = s.id) lr"
+    "   ON lr.id IS NOT NULL";
 static const char *const sql_history =
     "SELECT s.code, s.as_of::text, s.label, e.category, e.score::text,"
     " (SELECT c->>'label' FROM jsonb_array_elements(rs.catalog->'categories') c"
     "   WHERE c->>'id' = e.category LIMIT 1)"
-    " FROM surveys s"
-    " JOIN LATERAL (SELECT max(r.id) AS id FROM evaluation_runs r WHERE r.survey_id = s.id) lr"
-    "   ON lr.id IS NOT NULL"
-    " JOIN evaluation_runs r ON r.id = lr.id JOIN rule_sets rs ON rs.id = r.rule_set_id"
-    " JOIN evaluation_results e ON e.run_id = r.id"
+    " FROM evaluation_results e"
     " JOIN initiatives i ON i.id = e.initiative_id AND i.code = $1"
+    " JOIN evaluation_runs r ON r.id = e.run_id JOIN surveys s ON s.id = r.survey_id"
+    " JOIN rule_sets rs ON rs.id = r.rule_set_id"
+    " WHERE e.run_id = ANY ($2::bigint[])"
     " ORDER BY s.as_of, s.code";
 
 void h_initiative(hy_req *r, const char *code)
@@ -286,8 +293,15 @@ void h_initiative(hy_req *r, const char *code)
         db_reply_error(r, &err);
         goto out;
     }
-    const char *params[] = {code};
-    res = db_query(sql_history, 1, params, &err);
+    res = db_query(sql_history_runs, 0, NULL, &err);
+    if (res == NULL) {
+        db_reply_error(r, &err);
+        goto out;
+    }
+    const char *params[] = {code, PQgetvalue(res, 0, 0)};
+    PGresult *runs = res;
+    res = db_query(sql_history, 2, params, &err);
+    PQclear(runs);
     if (res == NULL) {
         db_reply_error(r, &err);
         goto out;

@@ -440,7 +440,7 @@ char *store_report(PGconn *c, const char *survey_code, const char *format, store
     doc d = {NULL, strcmp(format, "html") == 0, 0};
     char *buf = NULL;
     size_t len = 0;
-    PGresult *sres = NULL, *rres = NULL, *pres = NULL;
+    PGresult *sres = NULL, *rres = NULL, *pres = NULL, *mres = NULL;
     json_t *summary = NULL;
     bool ok = false;
 
@@ -470,9 +470,7 @@ char *store_report(PGconn *c, const char *survey_code, const char *format, store
     const char *sp[1] = {survey_id};
     rres = query(c,
                  "SELECT r.id, r.total, r.summary::text, rs.version, "
-                 "       to_json(r.evaluated_at) #>> '{}', "
-                 "       (SELECT count(DISTINCT i.measure_id) FROM evaluation_results er "
-                 "          JOIN initiatives i ON i.id = er.initiative_id WHERE er.run_id = r.id) "
+                 "       to_json(r.evaluated_at) #>> '{}' "
                  "  FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id "
                  " WHERE r.survey_id = $1 ORDER BY r.id DESC LIMIT 1",
                  1, sp, "reading the survey's newest run", err);
@@ -485,6 +483,15 @@ char *store_report(PGconn *c, const char *survey_code, const char *format, store
         goto out;
     }
     const char *run_id = PQgetvalue(rres, 0, 0);
+    /* The run id as a parameter, not a correlated column: PostgreSQL then plans only the run's
+     * partition (one per run, sql/005), not all of them (~100 ms of planning at 500 runs). */
+    const char *rp[1] = {run_id};
+    mres = query(c,
+                 "SELECT count(DISTINCT i.measure_id) FROM evaluation_results er "
+                 "  JOIN initiatives i ON i.id = er.initiative_id WHERE er.run_id = $1",
+                 1, rp, "counting the run's measures", err);
+    if (mres == NULL)
+        goto out;
     summary = json_loads(PQgetvalue(rres, 0, 2), 0, NULL);
     if (!json_is_object(summary)) {
         store_fail(err, STORE_EDB, "run %s has no readable summary", run_id);
@@ -534,7 +541,7 @@ char *store_report(PGconn *c, const char *survey_code, const char *format, store
     long total = (long)json_integer_value(json_object_get(summary, "total"));
     heading(&d, "1 調査対象");
     snprintf(line, sizeof line, "ロードマップに掲げている%sの施策を、細分化した%ldの取組",
-             PQgetvalue(rres, 0, 5), total);
+             PQgetvalue(mres, 0, 0), total);
     para(&d, line);
 
     heading(&d, "2 調査時点");
@@ -635,6 +642,7 @@ out:
     json_decref(summary);
     PQclear(sres);
     PQclear(rres);
+    PQclear(mres);
     PQclear(pres);
     return buf;
 }
