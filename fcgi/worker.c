@@ -6,7 +6,7 @@
  * bench/http/run.sh (2 CPUs, 16 connections, demo data, cache on), the filtered list (8 KB):
  * 0.45 of static nginx with 17 one-connection workers; a minimal blocking responder in that
  * model, serving a fixed body, made 0.36-0.48, and the same responder as one epoll loop
- * 0.58-0.68. Under load an epoll wakeup finds several requests waiting, and the number of
+ * 0.58-0.68 (throwaway programs behind the same nginx, measured by hand, not kept). Under load an epoll wakeup finds several requests waiting, and the number of
  * workers no longer has to exceed nginx's kept connections. Measured with this loop (4 workers):
  * that list 0.58-0.62; hyoka's CPU per request 9-12 us with 0.55-0.75 context switches, from
  * 13-18 us and 1.05 (bench/http/cost.sh).
