@@ -44,11 +44,9 @@ static json_t *str_or_null(const PGresult *res, int row, int col)
 
 void h_surveys(hy_req *r, const char *arg)
 {
-    static const char *const allowed[] = {"format", NULL};
     (void)arg;
     int format;
-    if (http_params_allowed(r, allowed) < 0 ||
-        param_enum_or_reply(r, "format", formats, 0, &format) < 0)
+    if (param_enum_or_reply(r, "format", formats, 0, &format) < 0)
         return;
     store_error err = {0};
     PGresult *res = db_query(
@@ -149,10 +147,8 @@ static json_t *group_json(const run *rn, const group *g, bool measure)
 
 static void drill_down(hy_req *r, bool measures)
 {
-    static const char *const allowed[] = {"survey", "format", NULL};
     int format;
-    if (http_params_allowed(r, allowed) < 0 ||
-        param_enum_or_reply(r, "format", formats, 0, &format) < 0 || run_reply_cached(r))
+    if (param_enum_or_reply(r, "format", formats, 0, &format) < 0 || run_reply_cached(r))
         return;
     run *rn = run_resolve_items_or_reply(r, http_param(r, "survey"));
     if (rn == NULL)
@@ -200,11 +196,9 @@ void h_measures(hy_req *r, const char *arg)
 
 void h_kpis(hy_req *r, const char *arg)
 {
-    static const char *const allowed[] = {"survey", "format", NULL};
     (void)arg;
     int format;
-    if (http_params_allowed(r, allowed) < 0 ||
-        param_enum_or_reply(r, "format", formats, 0, &format) < 0)
+    if (param_enum_or_reply(r, "format", formats, 0, &format) < 0)
         return;
     store_error err = {0};
     const char *survey = http_param(r, "survey");
@@ -280,11 +274,9 @@ out:
 
 void h_projects(hy_req *r, const char *arg)
 {
-    static const char *const allowed[] = {"format", NULL};
     (void)arg;
     int format;
-    if (http_params_allowed(r, allowed) < 0 ||
-        param_enum_or_reply(r, "format", formats, 0, &format) < 0)
+    if (param_enum_or_reply(r, "format", formats, 0, &format) < 0)
         return;
     store_error err = {0};
     /* As the published report lists them (and store/report.c does): grouped by stage in order

@@ -195,14 +195,10 @@ static void reply_csv(hy_req *r, const run *rn, const int *idx, int n)
 
 void h_initiatives(hy_req *r, const char *arg)
 {
-    static const char *const allowed[] = {"survey", "category", "reason", "flag", "department",
-                                          "measure", "q", "sort", "limit", "offset", "format",
-                                          NULL};
     (void)arg;
     long limit, offset;
     int sort, format;
-    if (http_params_allowed(r, allowed) < 0 ||
-        param_int_or_reply(r, "limit", 1, LIMIT_MAX, LIMIT_DEFAULT, &limit) < 0 ||
+    if (param_int_or_reply(r, "limit", 1, LIMIT_MAX, LIMIT_DEFAULT, &limit) < 0 ||
         param_int_or_reply(r, "offset", 0, OFFSET_MAX, 0, &offset) < 0 ||
         param_enum_or_reply(r, "sort", sorts, SORT_CODE, &sort) < 0 ||
         param_enum_or_reply(r, "format", formats, 0, &format) < 0)
@@ -269,8 +265,7 @@ static const char *const sql_history =
 
 void h_initiative(hy_req *r, const char *code)
 {
-    static const char *const allowed[] = {"survey", NULL};
-    if (http_params_allowed(r, allowed) < 0 || run_reply_cached(r))
+    if (run_reply_cached(r))
         return;
     run *rn = run_resolve_items_or_reply(r, http_param(r, "survey"));
     if (rn == NULL)

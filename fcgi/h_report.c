@@ -10,14 +10,12 @@
 
 void h_report(hy_req *r, const char *arg)
 {
-    static const char *const allowed[] = {"survey", "format", NULL};
     static const char *const formats[] = {"md", "html", NULL};
     static const char *const types[] = {"text/markdown; charset=utf-8",
                                         "text/html; charset=utf-8"};
     (void)arg;
     int format;
-    if (http_params_allowed(r, allowed) < 0 ||
-        param_enum_or_reply(r, "format", formats, 0, &format) < 0 || run_reply_cached(r))
+    if (param_enum_or_reply(r, "format", formats, 0, &format) < 0 || run_reply_cached(r))
         return;
     store_error err = {0};
     worker_shed_idle(); /* a report of a large survey takes a while */

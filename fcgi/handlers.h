@@ -2,7 +2,9 @@
  *
  * A handler answers exactly once through http.h (a body, JSON or a problem) on every path and
  * frees what it took (PQclear on every path: `goto out`). `arg` is the path segment matched by
- * {code} in the route pattern, or NULL.
+ * {code} in the route pattern, or NULL. The route table lists the query parameters each handler
+ * accepts and checks them first: a handler sees only those, each with a value (but `q`, which may
+ * be empty), and checks what the values mean.
  */
 #ifndef HYOKA_FCGI_HANDLERS_H
 #define HYOKA_FCGI_HANDLERS_H

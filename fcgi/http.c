@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include "json_eng.h"
+#include "text_check.h"
 
 #include <errno.h>
 #include <fastcgi.h>
@@ -39,40 +40,27 @@ static int hexval(char c)
     return -1;
 }
 
-/* Decodes application/x-www-form-urlencoded text in place ('+' is a space). Returns the new
- * length, or -1 on a malformed %XX. Hand-written: libfcgi has no decoder, and pulling in a URL
- * library for 15 lines would not be simpler. */
-long http_url_decode(char *s)
+/* Hand-written: libfcgi has no decoder, and pulling in a URL library for 15 lines would not be
+ * simpler. Reads only src; writes only out. */
+long http_url_decode(const char *src, size_t n, char *out)
 {
-    char *w = s;
-    for (const char *p = s; *p; p++) {
-        if (*p == '+') {
+    char *w = out;
+    for (size_t i = 0; i < n; i++) {
+        if (src[i] == '+') {
             *w++ = ' ';
-        } else if (*p == '%') {
-            int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+        } else if (src[i] == '%') {
+            int hi = i + 2 < n ? hexval(src[i + 1]) : -1;
+            int lo = hi < 0 ? -1 : hexval(src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             *w++ = (char)(hi * 16 + lo);
-            p += 2;
+            i += 2;
         } else {
-            *w++ = *p;
+            *w++ = src[i];
         }
     }
     *w = '\0';
-    return (long)(w - s);
-}
-
-/* Valid UTF-8 without NUL and control characters other than tab. */
-static bool text_ok(const char *s, size_t len)
-{
-    json_t *j = json_stringn(s, len); /* jansson validates UTF-8 */
-    if (j == NULL)
-        return false;
-    json_decref(j);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
-            return false;
-    return strlen(s) == len;
+    return (long)(w - out);
 }
 
 const char *http_env(const hy_req *r, const char *name)
@@ -95,8 +83,17 @@ int http_req_init(hy_req *r, FCGX_Request *f, long max_query)
         r->path = http_env(r, "SCRIPT_NAME");
     if (r->path == NULL)
         r->path = "/";
-    if (strlen(r->path) > HTTP_MAX_PATH) {
+    size_t path_len = strlen(r->path);
+    if (path_len > HTTP_MAX_PATH) {
         http_problem(r, 414, NULL, "the path is longer than %d bytes", HTTP_MAX_PATH);
+        return -1;
+    }
+    /* nginx has decoded the path: "%FF" or "%01" arrive as bytes, which no resource is named
+     * with (codes are checked by the same rule on import), and a 404 quoting them could not be
+     * shown as JSON. */
+    if (!text_is_clean(r->path, path_len)) {
+        r->path = "(not UTF-8 text)"; /* as the log shows it: raw bytes could forge log lines */
+        http_problem(r, 400, NULL, "the path is not valid UTF-8 without control characters");
         return -1;
     }
     const char *q = http_env(r, "QUERY_STRING");
@@ -108,44 +105,63 @@ int http_req_init(hy_req *r, FCGX_Request *f, long max_query)
                      qlen, max_query);
         return -1;
     }
-    r->query_copy = strdup(q);
-    if (r->query_copy == NULL)
+    /* The decoded names and values, each NUL-terminated, in one buffer owned by the request:
+     * a pair of n bytes decodes to at most n bytes plus two NULs, and pairs are at least 2 bytes
+     * apart ("a&b&c": 5 bytes, 9 out), so 2 * qlen + 2 bytes hold them all. The query string
+     * itself, libfcgi's memory, is only read. */
+    r->query_buf = malloc(2 * qlen + 2);
+    if (r->query_buf == NULL)
         abort();
-    char *save = NULL;
-    for (char *pair = strtok_r(r->query_copy, "&", &save); pair != NULL;
-         pair = strtok_r(NULL, "&", &save)) {
-        char *eq = strchr(pair, '=');
-        char *value = "";
-        if (eq != NULL) {
-            *eq = '\0';
-            value = eq + 1;
-        }
-        long nl = http_url_decode(pair);
-        if (nl <= 0 || !text_ok(pair, (size_t)nl)) {
-            http_problem(r, 400, NULL, "a query parameter name is empty or not valid "
-                                       "percent-encoded UTF-8");
+    char *w = r->query_buf;
+    for (const char *p = q; *p != '\0';) {
+        size_t plen = strcspn(p, "&");
+        const char *pair = p;
+        p += plen + (p[plen] == '&');
+        if (plen == 0)
+            continue; /* "a&&b", "&": an empty pair says nothing */
+        const char *eq = memchr(pair, '=', plen);
+        size_t nlen = eq != NULL ? (size_t)(eq - pair) : plen;
+        char *name = w;
+        long nl = http_url_decode(pair, nlen, name);
+        if (nl == 0) {
+            http_problem(r, 400, NULL, "a query parameter has no name");
             return -1;
         }
-        long vl = http_url_decode(value);
-        if (vl < 0 || !text_ok(value, (size_t)vl)) {
-            http_problem(r, 400, pair, "parameter '%s' is not valid percent-encoded UTF-8", pair);
+        if (nl < 0 || !text_is_clean(name, (size_t)nl)) {
+            http_problem(r, 400, NULL, "a query parameter name is not valid percent-encoded "
+                                       "UTF-8 without control characters");
             return -1;
         }
+        char *value = name + nl + 1;
+        /* Without '=' ("?survey") the value is empty (SPEC v1.1). */
+        long vl = 0;
+        if (eq != NULL)
+            vl = http_url_decode(eq + 1, plen - nlen - 1, value);
+        else
+            value[0] = '\0';
+        if (vl < 0 || !text_is_clean(value, (size_t)vl)) {
+            http_problem(r, 400, name,
+                         "parameter '%s' is not valid percent-encoded UTF-8 without control "
+                         "characters",
+                         name);
+            return -1;
+        }
+        w = value + vl + 1;
         if (vl > HTTP_MAX_VALUE) {
-            http_problem(r, 400, pair, "parameter '%s' is longer than %d bytes", pair,
+            http_problem(r, 400, name, "parameter '%s' is longer than %d bytes", name,
                          HTTP_MAX_VALUE);
             return -1;
         }
         for (int i = 0; i < r->nparams; i++)
-            if (strcmp(r->params[i].name, pair) == 0) {
-                http_problem(r, 400, pair, "parameter '%s' is given more than once", pair);
+            if (strcmp(r->params[i].name, name) == 0) {
+                http_problem(r, 400, name, "parameter '%s' is given more than once", name);
                 return -1;
             }
         if (r->nparams == HTTP_MAX_PARAMS) {
             http_problem(r, 400, NULL, "more than %d query parameters", HTTP_MAX_PARAMS);
             return -1;
         }
-        r->params[r->nparams].name = pair;
+        r->params[r->nparams].name = name;
         r->params[r->nparams].value = value;
         r->nparams++;
     }
@@ -154,8 +170,8 @@ int http_req_init(hy_req *r, FCGX_Request *f, long max_query)
 
 void http_req_cleanup(hy_req *r)
 {
-    free(r->query_copy);
-    r->query_copy = NULL;
+    free(r->query_buf);
+    r->query_buf = NULL;
     r->nparams = 0;
 }
 
@@ -167,25 +183,40 @@ const char *http_param(const hy_req *r, const char *name)
     return NULL;
 }
 
-int http_params_allowed(hy_req *r, const char *const *allowed)
+static bool listed(const char *const *list, const char *name)
+{
+    for (const char *const *a = list; a != NULL && *a != NULL; a++)
+        if (strcmp(*a, name) == 0)
+            return true;
+    return false;
+}
+
+int http_params_check(hy_req *r, const char *const *allowed, const char *const *may_be_empty)
 {
     for (int i = 0; i < r->nparams; i++) {
-        bool ok = false;
-        for (const char *const *a = allowed; *a != NULL && !ok; a++)
-            ok = strcmp(*a, r->params[i].name) == 0;
-        if (!ok) {
+        const char *name = r->params[i].name;
+        if (!listed(allowed, name)) {
             char list[512] = "";
             for (const char *const *a = allowed; *a != NULL; a++) {
                 if (list[0] != '\0')
                     strncat(list, ", ", sizeof list - strlen(list) - 1);
                 strncat(list, *a, sizeof list - strlen(list) - 1);
             }
-            http_problem(r, 400, r->params[i].name, "unknown parameter '%s' (accepted: %s)",
-                         r->params[i].name, list[0] != '\0' ? list : "none");
+            http_problem(r, 400, name, "unknown parameter '%s' (accepted: %s)", name,
+                         list[0] != '\0' ? list : "none");
+            return -1;
+        }
+        if (r->params[i].value[0] == '\0' && !listed(may_be_empty, name)) {
+            http_problem(r, 400, name, "parameter '%s' needs a value (%s=...)", name, name);
             return -1;
         }
     }
     return 0;
+}
+
+int http_params_allowed(hy_req *r, const char *const *allowed)
+{
+    return http_params_check(r, allowed, NULL);
 }
 
 int param_int_or_reply(hy_req *r, const char *name, long lo, long hi, long def, long *out)
@@ -395,17 +426,32 @@ static const char *problem_type(int status, const char *param)
     }
 }
 
+/* The length to cut UTF-8 text of `len` bytes to so that no sequence is split. */
+static size_t utf8_cut(const char *s, size_t len)
+{
+    size_t k = len;
+    while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+        k--; /* continuation bytes at the end */
+    if (k == 0)
+        return len;
+    unsigned char lead = (unsigned char)s[k - 1];
+    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return len - (k - 1) < want ? k - 1 : len;
+}
+
 static void vproblem(hy_req *r, int status, const char *extra, const char *param, const char *fmt,
                      va_list ap)
 {
     char detail[1024];
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    int n = vsnprintf(detail, sizeof detail, fmt, ap);
+    if (n >= (int)sizeof detail)
+        detail[utf8_cut(detail, sizeof detail - 1)] = '\0';
     json_t *doc = json_object();
     json_object_set_new(doc, "type", json_string(problem_type(status, param)));
     json_object_set_new(doc, "title", json_string(http_reason(status)));
     json_object_set_new(doc, "status", json_integer(status));
-    /* Details quote what the client sent; a cut in the middle of a UTF-8 sequence or invalid
-     * bytes must not lose the whole answer. */
+    /* Details quote what the client sent, cut above at a character boundary; invalid bytes
+     * (only a method can still have them) must not lose the whole answer. */
     json_t *d = json_string(detail);
     json_object_set_new(doc, "detail", d != NULL ? d : json_string("(detail not valid UTF-8)"));
     if (param != NULL) {

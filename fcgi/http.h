@@ -1,8 +1,11 @@
 /* http.h - one FastCGI request as handlers see it: method, path, decoded query parameters, and the
  * only ways to answer (a body, JSON, or an RFC 9457 problem).
  *
- * Parameters are percent-decoded here (nginx passes QUERY_STRING raw) and must be valid UTF-8.
- * A handler lists the parameters it accepts (http_params_allowed); any other is a 400 naming it.
+ * Parameters are percent-decoded here (nginx passes QUERY_STRING raw) into memory the request owns
+ * (the query string is only read) and must be valid UTF-8 without control characters, the rule
+ * the importer applies to codes (text_check.h). A parameter without '=' has the empty value.
+ * The route table lists the parameters each route accepts (http_params_check); any other, or an
+ * empty value where one is needed, is a 400 naming it.
  * The *_or_reply helpers answer the error themselves and return -1, so a handler just returns.
  * Every request is answered exactly once; http_finish answers 500 if a handler forgot.
  *
@@ -32,20 +35,25 @@ typedef struct hy_req {
     bool head;              /* HEAD: answer like GET without the body */
     http_kv params[HTTP_MAX_PARAMS];
     int nparams;
-    char *query_copy;       /* decoded names and values point into it */
+    char *query_buf;        /* owned: the decoded names and values, NUL-terminated */
     int status;             /* 0 until answered */
     size_t bytes_out;
 } hy_req;
 
 /* Reads method, path and query from the FastCGI environment. Returns 0, or -1 after answering
- * 400 (malformed, duplicate or too many parameters) or 414 (query longer than max_query). */
+ * 400 (a path that is not UTF-8 text; malformed, duplicate or too many parameters) or 414 (path
+ * or query too long). Reads f->envp; answers through f->ipcFd and f->out. */
 int http_req_init(hy_req *r, FCGX_Request *f, long max_query);
 void http_req_cleanup(hy_req *r);
 
 const char *http_param(const hy_req *r, const char *name);     /* NULL if absent */
 const char *http_env(const hy_req *r, const char *name);       /* FastCGI param or NULL */
 
-/* 400 naming the first parameter not in the NULL-terminated `allowed` list; returns -1 then. */
+/* The parameters a route accepts, as NULL-terminated lists of names: 400 naming the first
+ * parameter not in `allowed`, or the first with an empty value ("?survey", "?survey=") that is
+ * not in `may_be_empty` (NULL: none may be); returns -1 then, else 0. */
+int http_params_check(hy_req *r, const char *const *allowed, const char *const *may_be_empty);
+/* http_params_check(r, allowed, NULL): every parameter needs a value. */
 int http_params_allowed(hy_req *r, const char *const *allowed);
 /* Integer parameter in [lo, hi]; `def` when absent. -1 after a 400 naming it. */
 int param_int_or_reply(hy_req *r, const char *name, long lo, long hi, long def, long *out);
@@ -75,8 +83,9 @@ void http_problem_h(hy_req *r, int status, const char *extra, const char *param,
                     ...) __attribute__((format(printf, 5, 6)));
 
 const char *http_reason(int status);
-/* Decodes application/x-www-form-urlencoded text in place ('+' is a space); returns the new
- * length (the text may then contain NUL bytes), or -1 on a malformed %XX. */
-long http_url_decode(char *s);
+/* Decodes the `n` bytes of application/x-www-form-urlencoded text at `src` ('+' is a space) into
+ * `out`, which has room for n + 1 bytes, and NUL-terminates it; `src` is only read. Returns the
+ * decoded length (the text may contain NUL bytes), or -1 on a malformed %XX. */
+long http_url_decode(const char *src, size_t n, char *out);
 
 #endif

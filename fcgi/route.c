@@ -13,23 +13,38 @@ typedef struct route {
     unsigned methods;
     const char *pattern; /* "{code}" matches one non-empty segment without '/' */
     void (*handler)(hy_req *r, const char *arg);
+    const char *const *params;       /* accepted query parameters, NULL-terminated */
+    const char *const *may_be_empty; /* those of them an empty value is meaningful for */
 } route;
 
+/* The parameters of each route, checked here before its handler runs (http_params_check): a
+ * handler reads only parameters that are known and, but for `q`, not empty. Values are checked
+ * by the handler (param_int_or_reply, param_enum_or_reply, the run's catalog). */
+static const char *const p_none[] = {NULL};
+static const char *const p_survey[] = {"survey", NULL};
+static const char *const p_format[] = {"format", NULL};
+static const char *const p_survey_format[] = {"survey", "format", NULL};
+static const char *const p_initiatives[] = {"survey", "category", "reason", "flag",
+                                            "department", "measure", "q", "sort",
+                                            "limit", "offset", "format", NULL};
+/* The empty search text is in every code: `q=` (an emptied search box) lists everything. */
+static const char *const p_search[] = {"q", NULL};
+
 static const route routes[] = {
-    {M_GET, "/api/v1/summary", h_summary},
-    {M_GET, "/api/v1/initiatives", h_initiatives},
-    {M_GET, "/api/v1/initiatives/{code}", h_initiative},
-    {M_GET, "/api/v1/surveys", h_surveys},
-    {M_GET, "/api/v1/departments", h_departments},
-    {M_GET, "/api/v1/measures", h_measures},
-    {M_GET, "/api/v1/kpis", h_kpis},
-    {M_GET, "/api/v1/projects", h_projects},
-    {M_GET, "/api/v1/rules", h_rules},
-    {M_GET, "/api/v1/report", h_report},
-    {M_GET, "/api/v1/health", h_health},
-    {M_GET, "/api/v1/metrics", h_metrics},
-    {M_GET, "/metrics", h_metrics},
-    {M_POST, "/api/v1/evaluations", h_evaluations},
+    {M_GET, "/api/v1/summary", h_summary, p_survey, NULL},
+    {M_GET, "/api/v1/initiatives", h_initiatives, p_initiatives, p_search},
+    {M_GET, "/api/v1/initiatives/{code}", h_initiative, p_survey, NULL},
+    {M_GET, "/api/v1/surveys", h_surveys, p_format, NULL},
+    {M_GET, "/api/v1/departments", h_departments, p_survey_format, NULL},
+    {M_GET, "/api/v1/measures", h_measures, p_survey_format, NULL},
+    {M_GET, "/api/v1/kpis", h_kpis, p_survey_format, NULL},
+    {M_GET, "/api/v1/projects", h_projects, p_format, NULL},
+    {M_GET, "/api/v1/rules", h_rules, p_none, NULL},
+    {M_GET, "/api/v1/report", h_report, p_survey_format, NULL},
+    {M_GET, "/api/v1/health", h_health, p_none, NULL},
+    {M_GET, "/api/v1/metrics", h_metrics, p_none, NULL},
+    {M_GET, "/metrics", h_metrics, p_none, NULL},
+    {M_POST, "/api/v1/evaluations", h_evaluations, p_none, NULL},
 };
 #define NROUTES ((int)(sizeof routes / sizeof routes[0]))
 _Static_assert(sizeof routes / sizeof routes[0] < METRICS_MAX_ROUTES, "grow METRICS_MAX_ROUTES");
@@ -59,18 +74,17 @@ static bool match(const char *pattern, const char *path, char *arg, size_t argn)
     return true;
 }
 
-int route_dispatch(hy_req *r)
+int route_prepare(hy_req *r, char *arg, size_t argn)
 {
-    char arg[HTTP_MAX_PATH + 1];
     unsigned want = (strcmp(r->method, "GET") == 0 || r->head) ? M_GET
                     : strcmp(r->method, "POST") == 0           ? M_POST
                                                                : 0;
     unsigned allowed = 0;
     for (int i = 0; i < NROUTES; i++) {
-        if (!match(routes[i].pattern, r->path, arg, sizeof arg))
+        if (!match(routes[i].pattern, r->path, arg, argn))
             continue;
         if (routes[i].methods & want) {
-            routes[i].handler(r, strstr(routes[i].pattern, "{code}") ? arg : NULL);
+            http_params_check(r, routes[i].params, routes[i].may_be_empty);
             return i;
         }
         allowed |= routes[i].methods;
@@ -84,4 +98,13 @@ int route_dispatch(hy_req *r)
         http_problem(r, 404, NULL, "no such resource: %s", r->path);
     }
     return NROUTES;
+}
+
+int route_dispatch(hy_req *r)
+{
+    char arg[HTTP_MAX_PATH + 1];
+    int i = route_prepare(r, arg, sizeof arg);
+    if (r->status == 0)
+        routes[i].handler(r, strstr(routes[i].pattern, "{code}") ? arg : NULL);
+    return i;
 }
