@@ -67,6 +67,7 @@ if timeout 300 node --test --test-reporter=spec tests/http/api.test.mjs; then
 else
     fail "API checks"
 fi
+check "hostile parameters and paths, no worker lost (params.test.mjs)" timeout 120 node --test --test-reporter=spec tests/http/params.test.mjs
 
 # ---- 1b. an import refreshes what the server has cached (NOTIFY hyoka_data) -----------------
 log "== an import of a new title is served at once, although the run is cached"
