@@ -171,8 +171,10 @@ check "... and bad.cfg:4 (unknown key)" grep -q "bad.cfg:4:.*unknown key 'colour
 # The socket handed over on fd 0 (spawn-fcgi; systemd's StandardInput=socket works the same way).
 printf 'database = { conninfo = "host=127.0.0.1 port=%s dbname=hyoka user=hyoka_web"; };\nrules = { file = "%s"; };\nserver = { workers = 1; };\n' \
     "$PGPORT" "$dir/rules.cfg" >"$dir/fd0.cfg"
-spawn-fcgi -s "$dir/fd0.sock" -P "$dir/fd0.pid" -- "$HYOKA_BUILD/fcgi/hyoka-fcgi" --config "$dir/fd0.cfg" >/dev/null 2>&1
-sleep 0.3
+# -n: spawn-fcgi execs hyoka-fcgi in place, so its log reaches fd0.log (the `stop` check reads it).
+spawn-fcgi -n -s "$dir/fd0.sock" -- "$HYOKA_BUILD/fcgi/hyoka-fcgi" --config "$dir/fd0.cfg" >>"$dir/fd0.log" 2>&1 &
+echo $! >"$dir/fd0.pid"
+for _ in $(seq 1 50); do [ -S "$dir/fd0.sock" ] && break; sleep 0.1; done
 fd0_out=$(REQUEST_METHOD=GET DOCUMENT_URI=/api/v1/summary QUERY_STRING=survey=2023 \
     timeout 10 cgi-fcgi -bind -connect "$dir/fd0.sock" 2>&1)
 check "serves the socket passed on fd 0 (spawn-fcgi)" \
@@ -199,7 +201,7 @@ raw shed
 raw many 40
 raw garbage
 raw partial
-[ -f "$dir/fd0.pid" ] && kill -TERM "$(cat "$dir/fd0.pid")" 2>/dev/null
+raw stop "$dir/fd0.pid" "$dir/fd0.log" # last: it stops that server
 
 # ---- 5. SIGTERM under load -----------------------------------------------------------------
 log "== SIGTERM while requests run"
