@@ -75,9 +75,11 @@ title0=$(detail_title) # cached now (list and detail)
 curl -s -o /dev/null "$HYOKA_URL/api/v1/initiatives?q=1-1-01"
 printf 'code,measure_code,title\n1-1-01,1-1,%s（改称）\n' "$title0" >"$dir/initiatives.csv"
 loads() { grep -c "initiatives loaded" "$dir/hyoka-fcgi.log"; }
+# loads_reach N: waits (at most 5 s) until the workers have logged N loads in all.
+loads_reach() { for _ in $(seq 1 100); do [ "$(loads)" -ge "$1" ] && return 0; sleep 0.05; done; return 1; }
 loads0=$(loads)
 "$HYOKA_BUILD/cli/hyoka" --config "$dir/hyoka.cfg" import "$dir/initiatives.csv" >"$dir/retitle.log" 2>&1
-sleep 0.3
+loads_reach $((loads0 + 4))
 loads1=$(loads)
 check "on the import's notification all 4 workers loaded the latest run again, before any request ($loads0 -> $loads1 loads)" \
     test "$loads1" -ge $((loads0 + 4))
@@ -85,6 +87,21 @@ check "the detail shows the imported title" test "$(detail_title)" = "${title0}�
 check "the list shows it too" bash -c "curl -s '$HYOKA_URL/api/v1/initiatives?q=1-1-01' | grep -q '${title0}（改称）'"
 printf 'code,measure_code,title\n1-1-01,1-1,%s\n' "$title0" >"$dir/initiatives.csv"
 "$HYOKA_BUILD/cli/hyoka" --config "$dir/hyoka.cfg" import "$dir/initiatives.csv" >>"$dir/retitle.log" 2>&1
+loads_reach $((loads1 + 4)) || fail "the workers did not reload after the second import"
+
+# ---- 1c. a notification anyone may send is a hint: workers reload only for a real change ----
+log "== NOTIFY hyoka_runs/hyoka_data from the read-only role, 100 each: no worker reloads"
+loads2=$(loads)
+for _ in $(seq 1 100); do echo "NOTIFY hyoka_runs; NOTIFY hyoka_data, 'x'; SELECT pg_sleep(0.01);"; done |
+    psql -qAtX -h 127.0.0.1 -p "$PGPORT" -U hyoka_web -d hyoka >/dev/null 2>"$dir/notify.log" ||
+    fail "psql as hyoka_web: $(head -c 300 "$dir/notify.log")"
+# Then an import: its reloads come after the flood's, so the count when they are in says whether
+# the flood caused any.
+"$HYOKA_BUILD/cli/hyoka" --config "$dir/hyoka.cfg" import "$dir/initiatives.csv" >>"$dir/retitle.log" 2>&1
+loads_reach $((loads2 + 4))
+loads3=$(loads)
+check "200 notifications without a change reloaded nothing; the import then did, once per worker ($loads2 -> $loads3 loads, want +4)" \
+    test "$loads3" -eq $((loads2 + 4))
 
 # ---- 2. reload: good rules, then broken rules, under load ----------------------------------
 log "== SIGHUP reload with a good and a broken rule file while requests run"
