@@ -2,7 +2,9 @@
 # run.sh - black-box tier "http": the API through the real nginx -> hyoka-fcgi -> PostgreSQL stack
 # (scripts/stack.sh in a mktemp folder): every endpoint, filter and error (api.test.mjs), then the
 # operations under load (load.mjs): SIGHUP with a good and a broken rule file, PostgreSQL stopped
-# and started, SIGTERM. Bounded in time; everything started here is stopped by PID on exit.
+# and started, reloads and killed workers under GETs and POSTs, SIGTERM. Every load counts its
+# failed requests, and any is a failure. Bounded in time; everything started here is stopped by
+# PID on exit.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -219,6 +221,38 @@ raw many 40
 raw garbage
 raw partial
 raw stop "$dir/fd0.pid" "$dir/fd0.log" # last: it stops that server
+
+# ---- 4b. no request lost: reads and writes while workers are reloaded and killed -------------
+# The design (docs/operations.md "No request lost"): a POST rides a new connection, which
+# hyoka-fcgi answers even while it stops; a request that meets a kept connection closed by a
+# stopping or killed worker, or a new one to a killed worker, is sent again by nginx.
+log "== GETs and POST evaluations while hyoka-fcgi reloads every 0.4 s and a worker is killed every 0.8 s"
+runs_count() { psql -qAtX -h 127.0.0.1 -p "$PGPORT" -U hyoka_web -d hyoka -c "SELECT count(*) FROM evaluation_runs"; }
+runs0=$(runs_count)
+rm -f "$dir/ready"
+HYOKA_TOKEN=$HYOKA_TOKEN node tests/http/load.mjs --seconds 12 --concurrency 6 --allow 200 \
+    --post "$HYOKA_URL/api/v1/evaluations" --post-concurrency 2 --post-allow 200,201 \
+    --ready-file "$dir/ready" "${load_urls[@]}" >"$dir/load-faults.json" &
+loadpid=$!
+for _ in $(seq 1 100); do [ -e "$dir/ready" ] && break; sleep 0.05; done
+reloads=0 kills=0
+while kill -0 "$loadpid" 2>/dev/null; do
+    kill -HUP "$master" && reloads=$((reloads + 1))
+    sleep 0.4
+    victim=$(pgrep -P "$master" | shuf -n 1)
+    [ -n "$victim" ] && kill -KILL "$victim" 2>/dev/null && kills=$((kills + 1))
+    sleep 0.4
+done
+wait "$loadpid"
+rc=$?
+loadpid=
+runs1=$(runs_count)
+cat "$dir/load-faults.json" >&2
+created=$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.statuses["POST 201"]||0)' "$dir/load-faults.json")
+check "no request failed during $reloads reloads and $kills killed workers ($(head -c 120 "$dir/load-faults.json")...)" test "$rc" -eq 0
+check "writes answered 201 $created times and stored $((runs1 - runs0)) runs (at most one more per killed worker)" \
+    test $((runs1 - runs0)) -ge "$created" -a $((runs1 - runs0)) -le $((created + kills))
+for _ in $(seq 1 50); do [ "$(pgrep -P "$master" | wc -l)" -eq 4 ] && break; sleep 0.1; done
 
 # ---- 5. SIGTERM under load -----------------------------------------------------------------
 log "== SIGTERM while requests run"
