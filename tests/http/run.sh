@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # run.sh - black-box tier "http": the API through the real nginx -> hyoka-fcgi -> PostgreSQL stack
-# (scripts/stack.sh in a mktemp folder): every endpoint, filter and error (api.test.mjs), then the
-# operations under load (load.mjs): SIGHUP with a good and a broken rule file, PostgreSQL stopped
-# and started, reloads and killed workers under GETs and POSTs, SIGTERM. Every load counts its
-# failed requests, and any is a failure. Bounded in time; everything started here is stopped by
-# PID on exit.
+# (scripts/stack.sh in a mktemp folder): every endpoint, filter and error (api.test.mjs), hostile
+# and broken requests (faults.test.mjs), then the operations under load (load.mjs): SIGHUP with a
+# good and a broken rule file, PostgreSQL stopped and started, reloads and killed workers under
+# GETs and POSTs, SIGTERM. Every load counts its failed requests, and any is a failure.
+# Bounded in time; everything started here is stopped by PID on exit.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -68,6 +68,12 @@ if timeout 300 node --test --test-reporter=spec tests/http/api.test.mjs; then
     ok "API checks"
 else
     fail "API checks"
+fi
+log "== hostile and broken requests: problem+json, authorisation before size (tests/http/faults.test.mjs)"
+if timeout 120 node --test --test-reporter=spec tests/http/faults.test.mjs; then
+    ok "fault checks"
+else
+    fail "fault checks"
 fi
 
 # ---- 1b. an import refreshes what the server has cached (NOTIFY hyoka_data) -----------------
