@@ -1,5 +1,5 @@
 /* db.h - the worker's PostgreSQL connection: read-only, connected lazily, reconnected after a
- * failure, LISTENing on hyoka_runs so that new runs invalidate the cache.
+ * failure, LISTENing on hyoka_runs and hyoka_data so that new runs and imports reach the cache.
  *
  * One PGconn per worker process (connected after fork). Queries go through db_query, which
  * retries once on a fresh connection when the old one broke (the server restarted), so a request
@@ -19,10 +19,11 @@ PGconn *db_conn(store_error *err);
 /* Runs a parameterised query (text parameters, text results). Returns a PGRES_TUPLES_OK or
  * PGRES_COMMAND_OK result the caller PQclears, or NULL with err set (details are logged). */
 PGresult *db_query(const char *sql, int nparams, const char *const *params, store_error *err);
-/* Reads pending notifications without blocking; one on hyoka_runs (a new run) or hyoka_data (an
- * import) flushes the cache. Called by the worker loop when the database socket is readable.
- * Returns true if a notification flushed the cache (a lost connection flushes it too, quietly:
- * false, the next request reconnects). */
+/* Reads pending notifications without blocking. On one on hyoka_runs or hyoka_data, reads the
+ * newest run id and data_version and flushes the cache only if either changed since the cache was
+ * last flushed (anyone may send a NOTIFY; db.c). Called by the worker loop when the database socket
+ * is readable. Returns true if the cache was flushed for a change (a lost connection flushes it
+ * too, quietly: false, the next request reconnects). */
 bool db_poll(void);
 /* The connection's socket (to wait on it with the request sockets), or -1 when not connected. */
 int db_socket(void);

@@ -12,7 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
-#define TOKEN_MAX 512 /* bytes of a bearer token */
+/* Bytes of a bearer token at most. Tokens are short random strings (scripts/stack.sh makes 48 hex
+ * digits); a longer one is refused by its length, before it is hashed, with a 401 that says so
+ * (tests/http/faults.test.mjs). nginx passes headers up to 16k (large_client_header_buffers). */
+#define TOKEN_MAX 512
 
 /* Whether `token`'s SHA-256 is one of api.write_tokens. Every configured hash is compared, each in
  * constant time (CRYPTO_memcmp), so timing tells nothing about which or how much matched. */
@@ -78,10 +81,21 @@ void h_evaluations(hy_req *r, const char *arg)
         goto out;
     /* 1. Authorisation, before a byte of the body is read. */
     const char *auth = http_env(r, "HTTP_AUTHORIZATION");
-    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0' ||
-        strlen(auth + 7) > TOKEN_MAX) {
-        http_problem_h(r, 401, "WWW-Authenticate: Bearer realm=\"hyoka\"\r\n", NULL,
-                       "this request needs an Authorization: Bearer TOKEN header");
+    const char *why = NULL;
+    if (auth == NULL || auth[0] == '\0')
+        why = "this request needs an Authorization: Bearer TOKEN header";
+    else if (strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0')
+        why = "the Authorization header must be 'Bearer TOKEN'";
+    if (why != NULL) {
+        http_problem_h(r, 401, "WWW-Authenticate: Bearer realm=\"hyoka\"\r\n", NULL, "%s", why);
+        goto out;
+    }
+    size_t token_len = strlen(auth + 7);
+    if (token_len > TOKEN_MAX) {
+        http_problem_h(r, 401,
+                       "WWW-Authenticate: Bearer realm=\"hyoka\", error=\"invalid_token\"\r\n",
+                       NULL, "the bearer token has %zu bytes; at most %d are accepted", token_len,
+                       TOKEN_MAX);
         goto out;
     }
     if (!token_ok(auth + 7)) {
@@ -92,6 +106,12 @@ void h_evaluations(hy_req *r, const char *arg)
     if (app.config.writer_conninfo == NULL) {
         http_problem(r, 403, NULL, "writes are disabled: the server has no "
                                    "database.writer_conninfo");
+        goto out;
+    }
+    /* nginx refused the body (over its client_max_body_size) without reading it, and asks this
+     * answer of the authorised client (nginx/hyoka-locations.conf, @hyoka_body_too_large). */
+    if (http_env(r, "HYOKA_BODY_TOO_LARGE") != NULL) {
+        http_problem(r, 413, NULL, "the body is larger than nginx accepts (client_max_body_size)");
         goto out;
     }
     /* 2. The body: declared or actual size over the limit is 413 (the rest is drained later). */

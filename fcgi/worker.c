@@ -6,8 +6,9 @@
  * bench/http/run.sh (2 CPUs, 16 connections, demo data, cache on), the filtered list (8 KB):
  * 0.45 of static nginx with 17 one-connection workers; a minimal blocking responder in that
  * model, serving a fixed body, made 0.36-0.48, and the same responder as one epoll loop
- * 0.58-0.68 (throwaway programs behind the same nginx, measured by hand, not kept). Under load an epoll wakeup finds several requests waiting, and the number of
- * workers no longer has to exceed nginx's kept connections. Measured with this loop (4 workers):
+ * 0.58-0.68 (throwaway programs behind the same nginx, measured by hand, not kept). Under load
+ * an epoll wakeup finds several requests waiting, and the number of workers no longer has to
+ * exceed nginx's kept connections. Measured with this loop (4 workers):
  * that list 0.58-0.62; hyoka's CPU per request 9-12 us with 0.55-0.75 context switches, from
  * 13-18 us and 1.05 (bench/http/cost.sh).
  *
@@ -18,8 +19,23 @@
  * a request in one piece).
  *
  * Signals: SIGTERM/SIGINT are blocked except inside epoll_pwait, so they land between requests.
- * Then the worker serves the requests already waiting on its connections, closes every
- * connection and exits 0.
+ * Then the worker drains (below) and exits 0.
+ *
+ * No request is lost to a reload, a write or a killed worker; by design, not by timing
+ * (docs/operations.md "No request lost"; tests/http/run.sh 4b counts every failure):
+ * - The worker closes a connection only when nginx can send its request again: an idle kept
+ *   connection (worker_shed_idle, drain). nginx takes connections from its keepalive cache and,
+ *   when one turns out closed, sends the request on another (nginx/hyoka.conf).
+ * - A new connection is never closed before its first request is answered: nginx opened it for a
+ *   request it is sending now, and a request on a new connection is not resent for a close.
+ * - Stopping (SIGTERM, the old generation after a reload) stops accepting first, so new
+ *   connections go to the other workers; then answers every request already sent, waits for the
+ *   first request of each new connection (at most CONN_READ_TIMEOUT_S), and closes the rest.
+ * - Writes never ride a kept connection (upstream hyoka_fcgi_write: a new one each), so a POST
+ *   never meets the race of a kept connection closed just as nginx sends into it; nginx would
+ *   not resend a POST then.
+ * - A killed worker loses what it was serving; nginx sends that request again on another
+ *   connection (the upstream lists the socket enough times for a retry to remain).
  */
 #define _GNU_SOURCE /* accept4, epoll_pwait with a signal mask */
 #include "worker.h"
@@ -213,6 +229,13 @@ static void serve(int i)
         forget_conn(i);
 }
 
+/* Whether connection i has bytes (a request, or nginx's close) waiting. */
+static bool readable(int i)
+{
+    struct pollfd p = {w.conns[i].ipcFd, POLLIN, 0};
+    return poll(&p, 1, 0) > 0;
+}
+
 void worker_shed_idle(void)
 {
     if (w.epfd < 0 || w.nconns <= (w.serving >= 0 ? 1 : 0))
@@ -224,8 +247,7 @@ void worker_shed_idle(void)
          * it is about to send; closing it would fail that request (502). */
         if (i == w.serving || w.conns[i].ipcFd < 0 || !w.answered[i])
             continue;
-        struct pollfd p = {w.conns[i].ipcFd, POLLIN, 0};
-        if (poll(&p, 1, 0) != 0)
+        if (readable(i))
             continue; /* a request (or nginx's close) is waiting: it is handled next */
         close_conn(i);
         shed++;
@@ -236,19 +258,44 @@ void worker_shed_idle(void)
     }
 }
 
-/* SIGTERM: the requests nginx has already sent are answered, then every connection closes. */
+/* SIGTERM: stop accepting, answer every request nginx has sent or is about to send on this
+ * worker's connections, then close them. A connection that has carried a request and has none
+ * waiting is closed at once: it sits in nginx's keepalive cache, and a GET that nginx sends into
+ * it meanwhile is retried on a new connection (a POST never rides a kept connection:
+ * nginx/hyoka-locations.conf). A new connection that has not sent its first request yet is
+ * waited for: nginx opened it for a request it is sending now and would answer 502 if it were
+ * closed first. The wait is bounded by CONN_READ_TIMEOUT_S for a peer that never sends. */
 static void drain(void)
 {
     set_listening(false);
-    for (int i = 0; i < WORKER_MAX_CONNS; i++) {
-        if (w.conns[i].ipcFd < 0)
-            continue;
-        struct pollfd p = {w.conns[i].ipcFd, POLLIN, 0};
-        if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
-            serve(i);
-        if (w.conns[i].ipcFd >= 0)
-            close_conn(i);
+    log_info("stopping: answering what nginx has sent on %d connections", w.nconns);
+    double deadline = app_now() + CONN_READ_TIMEOUT_S;
+    struct epoll_event ev[EVENTS_PER_WAIT];
+    for (;;) {
+        int fresh = 0;
+        for (int i = 0; i < WORKER_MAX_CONNS; i++) {
+            if (w.conns[i].ipcFd < 0)
+                continue;
+            if (readable(i))
+                serve(i); /* also reads nginx's close (EOF) and closes */
+            if (w.conns[i].ipcFd >= 0 && w.answered[i])
+                close_conn(i);
+            else if (w.conns[i].ipcFd >= 0)
+                fresh++;
+        }
+        double left = deadline - app_now();
+        if (fresh == 0 || left <= 0)
+            break;
+        /* Until a waiting connection gets its request (the database socket may wake us too). */
+        if (epoll_wait(w.epfd, ev, EVENTS_PER_WAIT, (int)(left * 1e3) + 1) < 0 && errno != EINTR)
+            break;
     }
+    for (int i = 0; i < WORKER_MAX_CONNS; i++)
+        if (w.conns[i].ipcFd >= 0) {
+            log_warn("stopping: a new connection sent no request in %d s; closed",
+                     CONN_READ_TIMEOUT_S);
+            close_conn(i);
+        }
 }
 
 static void preload(void)

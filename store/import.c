@@ -1311,9 +1311,10 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
         if (diag_out != NULL)
             fprintf(diag_out, "dry run: the files are valid; nothing was written\n");
     } else {
-        /* Delivered at COMMIT: servers drop cached bodies that show initiative and measure
-         * titles, departments or KPIs, which an import may have changed. */
-        if (exec_ok(c, "NOTIFY hyoka_data", err) != 0)
+        /* Delivered at COMMIT: servers see the new data_version (sql/009) and drop cached
+         * bodies that show initiative and measure titles, departments or KPIs. */
+        if (exec_ok(c, "UPDATE data_version SET version = version + 1", err) != 0 ||
+            exec_ok(c, "NOTIFY hyoka_data", err) != 0)
             goto out;
         in_tx = false;
         if (exec_ok(c, "COMMIT", err) != 0)

@@ -6,10 +6,13 @@
 //                                          waits on the database (needs a server with 1 worker)
 //   node fcgi_raw.mjs SOCKET partial       a request that stops halfway holds the worker up for the
 //                                          read timeout only (needs a server with 1 worker)
+//   node fcgi_raw.mjs SOCKET stop PIDFILE LOG  SIGTERM to the server (PID in PIDFILE, log in LOG)
+//                                          while it holds a new connection that has not sent its
+//                                          request yet: that request is still answered
 // Prints one line per check ("ok: ..." or "not ok: ...") and exits 1 if any failed.
 import net from 'node:net';
 
-const [sock, mode, arg] = process.argv.slice(2);
+const [sock, mode, arg, arg2] = process.argv.slice(2);
 let failed = 0;
 const report = (ok, what) => { console.log(`${ok ? 'ok' : 'not ok'}: ${what}`); if (!ok) failed++; };
 
@@ -127,8 +130,32 @@ if (mode === 'many') {
     `a request sent halfway holds up the worker's other connections ${ms} ms (limit 8000: 5 s read timeout)`);
   report(await closedWithin(stuck, 3000), 'the connection of the half-sent request is closed');
   [stuck, other].forEach((c) => c.s.destroy());
+} else if (mode === 'stop') {
+  const { readFileSync } = await import('node:fs');
+  const accepted = async (c, id) => {
+    c.s.write(request('/api/v1/metrics', id));
+    const m = /hyoka_connections_total\{event="accepted"\} (\d+)/.exec((await response(c))?.body ?? '');
+    return m ? +m[1] : -1;
+  };
+  const kept = await connect();
+  const before = await accepted(kept, 1);
+  const fresh = await connect(); // like nginx about to send a request on a new connection
+  let id = 2;
+  while ((await accepted(kept, id++)) === before && id < 500); // until the worker has taken it
+  report(id < 500, 'the worker accepted the new connection');
+  const logged = () => readFileSync(arg2, 'utf8').includes('stopping: answering what nginx has sent');
+  process.kill(+readFileSync(arg, 'utf8'), 'SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (!logged() && !fresh.closed && Date.now() < deadline) await wake(fresh, 20);
+  report(!fresh.closed, 'SIGTERM: a new connection that has not sent its request yet is not closed');
+  report(await closedWithin(kept, 1000), 'SIGTERM: an idle kept connection is closed (nginx resends on another)');
+  fresh.s.write(request('/api/v1/health'));
+  const f = await response(fresh);
+  report(f !== null && f.status === 200, 'SIGTERM: the request then sent on the new connection is answered 200');
+  report(await closedWithin(fresh, 3000), '... and its connection closed after the answer');
+  [kept, fresh].forEach((c) => c.s.destroy());
 } else {
-  console.error('usage: node fcgi_raw.mjs SOCKET many N | garbage | shed | partial');
+  console.error('usage: node fcgi_raw.mjs SOCKET many N | garbage | shed | partial | stop PIDFILE LOG');
   process.exit(2);
 }
 process.exit(failed ? 1 : 0);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # run.sh - black-box tier "http": the API through the real nginx -> hyoka-fcgi -> PostgreSQL stack
-# (scripts/stack.sh in a mktemp folder): every endpoint, filter and error (api.test.mjs), then the
-# operations under load (load.mjs): SIGHUP with a good and a broken rule file, PostgreSQL stopped
-# and started, SIGTERM. Bounded in time; everything started here is stopped by PID on exit.
+# (scripts/stack.sh in a mktemp folder): every endpoint, filter and error (api.test.mjs), hostile
+# and broken requests (faults.test.mjs), then the operations under load (load.mjs): SIGHUP with a
+# good and a broken rule file, PostgreSQL stopped and started, reloads and killed workers under
+# GETs and POSTs, SIGTERM. Every load counts its failed requests, and any is a failure.
+# Bounded in time; everything started here is stopped by PID on exit.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -67,6 +69,12 @@ if timeout 300 node --test --test-reporter=spec tests/http/api.test.mjs; then
 else
     fail "API checks"
 fi
+log "== hostile and broken requests: problem+json, authorisation before size (tests/http/faults.test.mjs)"
+if timeout 120 node --test --test-reporter=spec tests/http/faults.test.mjs; then
+    ok "fault checks"
+else
+    fail "fault checks"
+fi
 check "hostile parameters and paths, no worker lost (params.test.mjs)" timeout 120 node --test --test-reporter=spec tests/http/params.test.mjs
 
 # ---- 1b. an import refreshes what the server has cached (NOTIFY hyoka_data) -----------------
@@ -76,9 +84,11 @@ title0=$(detail_title) # cached now (list and detail)
 curl -s -o /dev/null "$HYOKA_URL/api/v1/initiatives?q=1-1-01"
 printf 'code,measure_code,title\n1-1-01,1-1,%s（改称）\n' "$title0" >"$dir/initiatives.csv"
 loads() { grep -c "initiatives loaded" "$dir/hyoka-fcgi.log"; }
+# loads_reach N: waits (at most 5 s) until the workers have logged N loads in all.
+loads_reach() { for _ in $(seq 1 100); do [ "$(loads)" -ge "$1" ] && return 0; sleep 0.05; done; return 1; }
 loads0=$(loads)
 "$HYOKA_BUILD/cli/hyoka" --config "$dir/hyoka.cfg" import "$dir/initiatives.csv" >"$dir/retitle.log" 2>&1
-sleep 0.3
+loads_reach $((loads0 + 4))
 loads1=$(loads)
 check "on the import's notification all 4 workers loaded the latest run again, before any request ($loads0 -> $loads1 loads)" \
     test "$loads1" -ge $((loads0 + 4))
@@ -86,6 +96,21 @@ check "the detail shows the imported title" test "$(detail_title)" = "${title0}�
 check "the list shows it too" bash -c "curl -s '$HYOKA_URL/api/v1/initiatives?q=1-1-01' | grep -q '${title0}（改称）'"
 printf 'code,measure_code,title\n1-1-01,1-1,%s\n' "$title0" >"$dir/initiatives.csv"
 "$HYOKA_BUILD/cli/hyoka" --config "$dir/hyoka.cfg" import "$dir/initiatives.csv" >>"$dir/retitle.log" 2>&1
+loads_reach $((loads1 + 4)) || fail "the workers did not reload after the second import"
+
+# ---- 1c. a notification anyone may send is a hint: workers reload only for a real change ----
+log "== NOTIFY hyoka_runs/hyoka_data from the read-only role, 100 each: no worker reloads"
+loads2=$(loads)
+for _ in $(seq 1 100); do echo "NOTIFY hyoka_runs; NOTIFY hyoka_data, 'x'; SELECT pg_sleep(0.01);"; done |
+    psql -qAtX -h 127.0.0.1 -p "$PGPORT" -U hyoka_web -d hyoka >/dev/null 2>"$dir/notify.log" ||
+    fail "psql as hyoka_web: $(head -c 300 "$dir/notify.log")"
+# Then an import: its reloads come after the flood's, so the count when they are in says whether
+# the flood caused any.
+"$HYOKA_BUILD/cli/hyoka" --config "$dir/hyoka.cfg" import "$dir/initiatives.csv" >>"$dir/retitle.log" 2>&1
+loads_reach $((loads2 + 4))
+loads3=$(loads)
+check "200 notifications without a change reloaded nothing; the import then did, once per worker ($loads2 -> $loads3 loads, want +4)" \
+    test "$loads3" -eq $((loads2 + 4))
 
 # ---- 2. reload: good rules, then broken rules, under load ----------------------------------
 log "== SIGHUP reload with a good and a broken rule file while requests run"
@@ -172,8 +197,10 @@ check "... and bad.cfg:4 (unknown key)" grep -q "bad.cfg:4:.*unknown key 'colour
 # The socket handed over on fd 0 (spawn-fcgi; systemd's StandardInput=socket works the same way).
 printf 'database = { conninfo = "host=127.0.0.1 port=%s dbname=hyoka user=hyoka_web"; };\nrules = { file = "%s"; };\nserver = { workers = 1; };\n' \
     "$PGPORT" "$dir/rules.cfg" >"$dir/fd0.cfg"
-spawn-fcgi -s "$dir/fd0.sock" -P "$dir/fd0.pid" -- "$HYOKA_BUILD/fcgi/hyoka-fcgi" --config "$dir/fd0.cfg" >/dev/null 2>&1
-sleep 0.3
+# -n: spawn-fcgi execs hyoka-fcgi in place, so its log reaches fd0.log (the `stop` check reads it).
+spawn-fcgi -n -s "$dir/fd0.sock" -- "$HYOKA_BUILD/fcgi/hyoka-fcgi" --config "$dir/fd0.cfg" >>"$dir/fd0.log" 2>&1 &
+echo $! >"$dir/fd0.pid"
+for _ in $(seq 1 50); do [ -S "$dir/fd0.sock" ] && break; sleep 0.1; done
 fd0_out=$(REQUEST_METHOD=GET DOCUMENT_URI=/api/v1/summary QUERY_STRING=survey=2023 \
     timeout 10 cgi-fcgi -bind -connect "$dir/fd0.sock" 2>&1)
 check "serves the socket passed on fd 0 (spawn-fcgi)" \
@@ -200,7 +227,39 @@ raw shed
 raw many 40
 raw garbage
 raw partial
-[ -f "$dir/fd0.pid" ] && kill -TERM "$(cat "$dir/fd0.pid")" 2>/dev/null
+raw stop "$dir/fd0.pid" "$dir/fd0.log" # last: it stops that server
+
+# ---- 4b. no request lost: reads and writes while workers are reloaded and killed -------------
+# The design (docs/operations.md "No request lost"): a POST rides a new connection, which
+# hyoka-fcgi answers even while it stops; a request that meets a kept connection closed by a
+# stopping or killed worker, or a new one to a killed worker, is sent again by nginx.
+log "== GETs and POST evaluations while hyoka-fcgi reloads every 0.4 s and a worker is killed every 0.8 s"
+runs_count() { psql -qAtX -h 127.0.0.1 -p "$PGPORT" -U hyoka_web -d hyoka -c "SELECT count(*) FROM evaluation_runs"; }
+runs0=$(runs_count)
+rm -f "$dir/ready"
+HYOKA_TOKEN=$HYOKA_TOKEN node tests/http/load.mjs --seconds 12 --concurrency 6 --allow 200 \
+    --post "$HYOKA_URL/api/v1/evaluations" --post-concurrency 2 --post-allow 200,201 \
+    --ready-file "$dir/ready" "${load_urls[@]}" >"$dir/load-faults.json" &
+loadpid=$!
+for _ in $(seq 1 100); do [ -e "$dir/ready" ] && break; sleep 0.05; done
+reloads=0 kills=0
+while kill -0 "$loadpid" 2>/dev/null; do
+    kill -HUP "$master" && reloads=$((reloads + 1))
+    sleep 0.4
+    victim=$(pgrep -P "$master" | shuf -n 1)
+    [ -n "$victim" ] && kill -KILL "$victim" 2>/dev/null && kills=$((kills + 1))
+    sleep 0.4
+done
+wait "$loadpid"
+rc=$?
+loadpid=
+runs1=$(runs_count)
+cat "$dir/load-faults.json" >&2
+created=$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.statuses["POST 201"]||0)' "$dir/load-faults.json")
+check "no request failed during $reloads reloads and $kills killed workers ($(head -c 120 "$dir/load-faults.json")...)" test "$rc" -eq 0
+check "writes answered 201 $created times and stored $((runs1 - runs0)) runs (at most one more per killed worker)" \
+    test $((runs1 - runs0)) -ge "$created" -a $((runs1 - runs0)) -le $((created + kills))
+for _ in $(seq 1 50); do [ "$(pgrep -P "$master" | wc -l)" -eq 4 ] && break; sleep 0.1; done
 
 # ---- 5. SIGTERM under load -----------------------------------------------------------------
 log "== SIGTERM while requests run"
