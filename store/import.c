@@ -195,6 +195,7 @@ typedef struct diag {
     int file;   /* index into import.files */
     long row;   /* 0: the whole file */
     int column; /* header position, -1: none */
+    const char *missing; /* a required column the header lacks (static), named as the column */
     char *message;
 } diag;
 
@@ -246,7 +247,7 @@ static void add_diag(import *im, int file, long row, int column, const char *fmt
     va_start(ap, fmt);
     vsnprintf(msg, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    im->diags[im->ndiags++] = (diag){file, row, column, msg};
+    im->diags[im->ndiags++] = (diag){file, row, column, NULL, msg};
 }
 
 static int by_position(const void *a, const void *b)
@@ -268,6 +269,8 @@ static void print_diags(import *im, FILE *out)
         const imp_file *f = &im->files[d->file];
         if (d->row == 0)
             fprintf(out, "%s: %s\n", f->path, d->message);
+        else if (d->missing != NULL)
+            fprintf(out, "%s:%ld:%s: %s\n", f->path, d->row, d->missing, d->message);
         else if (d->column < 0 || d->column >= f->ncols)
             fprintf(out, "%s:%ld: %s\n", f->path, d->row, d->message);
         else
@@ -545,9 +548,15 @@ static void read_header(reader *r)
         f->present[k] = i;
         f->col_spec[i] = k;
     }
-    for (int k = 0; k < t->ncols; k++)
-        if (f->present[k] < 0 && (t->cols[k].flags & (F_KEY | F_REQUIRED)))
-            add_diag(im, r->file, r->row, -1, "missing required column '%s'", t->cols[k].name);
+    /* SPEC's position `file:row:column` names the column even though no cell of it exists */
+    for (int k = 0; k < t->ncols; k++) {
+        if (f->present[k] < 0 && (t->cols[k].flags & (F_KEY | F_REQUIRED))) {
+            int kept = im->ndiags;
+            add_diag(im, r->file, r->row, -1, "missing required column");
+            if (im->ndiags > kept)
+                im->diags[kept].missing = t->cols[k].name;
+        }
+    }
 }
 
 /* COPY text format: backslash, tab, newline and carriage return are escaped. */
