@@ -1270,7 +1270,7 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
         goto out;
     in_tx = true;
     /* One import at a time (upsert() relies on it); evaluations and readers are not blocked. */
-    if (exec_ok(c, "SELECT pg_advisory_xact_lock(" STORE_LOCK_IMPORT ")", err) != 0)
+    if (store_lock_xact(c, STORE_LOCK_IMPORT, "import", err) != 0)
         goto out;
     /* JIT compiles these one-off statements for longer than they run; sorts of 100,000 rows
      * should not spill to disk. Both end with the transaction. */
@@ -1307,7 +1307,9 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
         goto out;
     for (int i = 0; i < im.nfiles; i++) {
         if (upsert(c, &im.files[i], diag_out, err) != 0 || replace_lists(c, &im.files[i], err) != 0) {
-            err->status = STORE_EUSER;
+            /* a constraint the rows break is bad input; a lost connection is not */
+            if (PQstatus(c) == CONNECTION_OK)
+                err->status = STORE_EUSER;
             goto out;
         }
     }
