@@ -263,7 +263,8 @@ static int by_position(const void *a, const void *b)
 /* Prints the diagnostics sorted by file (dependency order), row and column. */
 static void print_diags(import *im, FILE *out)
 {
-    qsort(im->diags, (size_t)im->ndiags, sizeof *im->diags, by_position);
+    if (im->ndiags > 0) /* qsort's array may not be NULL, even empty */
+        qsort(im->diags, (size_t)im->ndiags, sizeof *im->diags, by_position);
     for (int i = 0; i < im->ndiags && i < IMPORT_MAX_PRINTED_ERRORS; i++) {
         const diag *d = &im->diags[i];
         const imp_file *f = &im->files[d->file];
@@ -690,14 +691,11 @@ static char *slurp(const char *path, size_t *len, store_error *err)
     return b.data;
 }
 
-/* Parses and validates one file into f->copy. Returns -1 only for an unreadable file. */
-static int read_file(import *im, int fi, store_error *err)
+/* Parses and validates the `len` bytes of one file into f->copy, adding a diagnostic for every
+ * bad cell, row or header. Reads nothing else and writes nothing else. */
+static void parse_text(import *im, int fi, const char *data, size_t len)
 {
     imp_file *f = &im->files[fi];
-    size_t len;
-    char *data = slurp(f->path, &len, err);
-    if (data == NULL)
-        return -1;
     size_t start = 0;
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
         if (im->cp932)
@@ -725,6 +723,16 @@ static int read_file(import *im, int fi, store_error *err)
     buf_free(&r.raw);
     buf_free(&r.utf8);
     buf_free(&r.cell);
+}
+
+/* Parses and validates one file into f->copy. Returns -1 only for an unreadable file. */
+static int read_file(import *im, int fi, store_error *err)
+{
+    size_t len;
+    char *data = slurp(im->files[fi].path, &len, err);
+    if (data == NULL)
+        return -1;
+    parse_text(im, fi, data, len);
     free(data);
     return 0;
 }
@@ -1218,6 +1226,38 @@ static int open_encoding(import *im, const char *encoding, store_error *err)
     return 0;
 }
 
+/* The index in TABLES of the file named `name` (a base name), or -1. */
+static int table_of(const char *name)
+{
+    for (int t = 0; t < NTABLES; t++)
+        if (strcmp(TABLES[t].file, name) == 0)
+            return t;
+    return -1;
+}
+
+static void add_file(import *im, const char *path, int t)
+{
+    imp_file *f = &im->files[im->nfiles++];
+    f->path = path;
+    f->spec = &TABLES[t];
+    for (int k = 0; k < MAX_SPEC_COLUMNS; k++)
+        f->present[k] = -1;
+}
+
+static void import_cleanup(import *im)
+{
+    for (int i = 0; i < im->nfiles; i++) {
+        for (int k = 0; k < im->files[i].ncols; k++)
+            free(im->files[i].col_name[k]);
+        buf_free(&im->files[i].copy);
+    }
+    for (int i = 0; i < im->ndiags; i++)
+        free(im->diags[i].message);
+    free(im->diags);
+    if (im->cd != (iconv_t)-1)
+        iconv_close(im->cd);
+}
+
 int store_import(PGconn *c, const char *const *files, int nfiles, const char *encoding,
                  bool dry_run, FILE *diag_out, store_error *err)
 {
@@ -1235,10 +1275,8 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
     const char *seen[IMPORT_MAX_FILES] = {0};
     for (int i = 0; i < nfiles; i++) {
         const char *name = base_name(files[i]);
-        int t = 0;
-        while (t < NTABLES && strcmp(TABLES[t].file, name) != 0)
-            t++;
-        if (t == NTABLES) {
+        int t = table_of(name);
+        if (t < 0) {
             store_fail(err, STORE_EUSER,
                        "%s: unknown file name '%s' (expected measures.csv, initiatives.csv, "
                        "milestones.csv, surveys.csv, progress.csv, kpis.csv, kpi_values.csv, "
@@ -1253,15 +1291,9 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
         }
         seen[t] = files[i];
     }
-    for (int t = 0; t < NTABLES; t++) {
-        if (seen[t] == NULL)
-            continue;
-        imp_file *f = &im.files[im.nfiles++];
-        f->path = seen[t];
-        f->spec = &TABLES[t];
-        for (int k = 0; k < MAX_SPEC_COLUMNS; k++)
-            f->present[k] = -1;
-    }
+    for (int t = 0; t < NTABLES; t++)
+        if (seen[t] != NULL)
+            add_file(&im, seen[t], t);
     for (int i = 0; i < im.nfiles; i++)
         if (read_file(&im, i, err) != 0)
             goto out;
@@ -1334,15 +1366,28 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
 out:
     if (in_tx)
         PQclear(PQexec(c, "ROLLBACK"));
-    for (int i = 0; i < im.nfiles; i++) {
-        for (int k = 0; k < im.files[i].ncols; k++)
-            free(im.files[i].col_name[k]);
-        buf_free(&im.files[i].copy);
-    }
-    for (int i = 0; i < im.ndiags; i++)
-        free(im.diags[i].message);
-    free(im.diags);
-    if (im.cd != (iconv_t)-1)
-        iconv_close(im.cd);
+    import_cleanup(&im);
     return rc;
+}
+
+long store_import_check_text(const char *name, const char *data, size_t len,
+                             const char *encoding, FILE *diag_out, store_error *err)
+{
+    import im = {.cd = (iconv_t)-1};
+    long errors = -1;
+    int t = table_of(name);
+    if (t < 0) {
+        store_fail(err, STORE_EUSER, "unknown file name '%s'", name);
+        goto out;
+    }
+    if (open_encoding(&im, encoding, err) != 0)
+        goto out;
+    add_file(&im, name, t);
+    parse_text(&im, 0, data, len);
+    if (diag_out != NULL)
+        print_diags(&im, diag_out);
+    errors = im.ndiags + im.dropped;
+out:
+    import_cleanup(&im);
+    return errors;
 }
