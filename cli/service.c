@@ -16,6 +16,7 @@ int cli_service_config(const cli_opts *o, const char *cmd, hy_config *cfg)
     bool named = o->config != NULL || (env != NULL && env[0] != '\0');
 
     memset(cfg, 0, sizeof *cfg);
+    cfg->lock_wait = -1;
     if (access(path, F_OK) != 0) {
         if (!named)
             return 0;
@@ -51,6 +52,11 @@ PGconn *cli_connect(const cli_opts *o, const char *cmd, bool writer, hy_config *
         *rc = CLI_EENV;
         return NULL;
     }
+    /* "hyoka import" in pg_stat_activity, and in the message of a writer waiting for its lock */
+    static char name[64];
+    snprintf(name, sizeof name, "hyoka %s", cmd);
+    store_set_application_name(name);
+    store_set_lock_wait(c->lock_wait >= 0 ? c->lock_wait : STORE_LOCK_WAIT_DEFAULT, stderr);
     store_error err;
     store_error_clear(&err);
     PGconn *conn = store_connect(cli_conninfo(c, writer), &err);

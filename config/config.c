@@ -36,6 +36,7 @@ typedef struct key_spec {
 static const key_spec keys[] = {
     {"database", "conninfo", KEY_STRING, 0, 0, F(conninfo), false},
     {"database", "writer_conninfo", KEY_STRING, 0, 0, F(writer_conninfo), false},
+    {"database", "lock_wait", KEY_INT, 0, HY_LOCK_WAIT_MAX, F(lock_wait), false},
     {"rules", "file", KEY_PATH, 0, 0, F(rules_file), false},
     {"server", "socket", KEY_PATH, 0, 0, F(socket), false},
     {"server", "socket_mode", KEY_MODE, 0, 07777, F(socket_mode), false},
@@ -373,6 +374,7 @@ static void load_group(loader *l, const config_setting_t *g, hy_config *c)
 
 static void set_defaults(hy_config *c)
 {
+    c->lock_wait = -1;
     c->socket_mode = HY_SOCKET_MODE_DEFAULT;
     c->workers = HY_WORKERS_DEFAULT;
     c->backlog = HY_BACKLOG_DEFAULT;

@@ -4,7 +4,8 @@
  * value's type and range is checked, and every problem is reported with file:line through
  * eng_diags. All errors are collected before the file is refused.
  *
- *     database = { conninfo = "dbname=hyoka user=hyoka_web"; writer_conninfo = "..."; };
+ *     database = { conninfo = "dbname=hyoka user=hyoka_web"; writer_conninfo = "...";
+ *                  lock_wait = 30; };
  *     rules    = { file = "rules/default.cfg"; };           # relative: to the config's folder
  *     server   = { socket = "/run/hyoka/hyoka.sock"; socket_mode = "0660";
  *                  socket_owner = "hyoka"; socket_group = "www-data"; workers = 4; backlog = 128; };
@@ -38,6 +39,7 @@
 #define HY_CACHE_BYTES_MAX (4096L * 1024L * 1024L)
 #define HY_CACHE_BYTES_DEFAULT (64L * 1024L * 1024L)
 #define HY_MAX_TOKENS 64                         /* entries of api.write_tokens */
+#define HY_LOCK_WAIT_MAX 86400                   /* database.lock_wait, seconds (0 .. a day) */
 
 enum { HY_LOG_ERROR = 0, HY_LOG_WARN = 1, HY_LOG_INFO = 2, HY_LOG_DEBUG = 3 };
 
@@ -45,6 +47,7 @@ typedef struct hy_config {
     char *path;             /* the file as given */
     char *conninfo;         /* database.conninfo ("" = PG* environment only) */
     char *writer_conninfo;  /* database.writer_conninfo, for POST /evaluations; NULL if absent */
+    int lock_wait;          /* database.lock_wait in seconds; -1 if absent (the store's default) */
     char *rules_file;       /* rules.file, relative paths resolved against the config's folder */
     char *socket;           /* server.socket; NULL = socket on fd 0 / LISTEN_FDS */
     int socket_mode; char *socket_owner; char *socket_group; /* owner/group NULL: unchanged */

@@ -80,6 +80,11 @@ static int load_state(const char *path, bool use_db, hy_app *out)
         print_diags(d);
         goto out;
     }
+    /* every connection from here on (workers fork later) is "hyoka-fcgi" in pg_stat_activity;
+     * a POST evaluation waits for another one at most database.lock_wait */
+    store_set_application_name("hyoka-fcgi");
+    store_set_lock_wait(a.config.lock_wait >= 0 ? a.config.lock_wait : STORE_LOCK_WAIT_DEFAULT,
+                        NULL);
     if (use_db) {
         store_error err = {0};
         PGconn *c = store_connect(a.config.conninfo, &err);

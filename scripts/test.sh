@@ -3,7 +3,9 @@
 #
 #   1. installs what is missing (scripts/deps.sh, apt);
 #   2. builds with -Werror and runs the unit tests (cmocka via CTest) and the rule-file corpus;
-#   3. builds again with ASan+UBSan and runs the same unit tests;
+#   3. builds again with ASan+UBSan and runs the same unit tests (both replay every fuzz corpus);
+#      then runs each libFuzzer target for $HYOKA_FUZZ_SECONDS (default 20) with clang in
+#      build-fuzz (scripts/fuzz.sh), one step that prints the executions per target;
 #   4. runs the black-box tiers tests/*/run.sh in order (each starts and stops its own PostgreSQL,
 #      hyoka-fcgi, nginx and Chromium on loopback, in a temporary directory).
 #
@@ -62,6 +64,8 @@ if [ -z "$only" ]; then
         step "build (ASan+UBSan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DHYOKA_SANITIZE=ON
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
             step "unit tests (ASan+UBSan)" unit build-asan
+        step "fuzzing (${HYOKA_FUZZ_SECONDS:-20} s per target)" \
+            timeout 900 scripts/fuzz.sh "${HYOKA_FUZZ_SECONDS:-20}"
     fi
 else
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo || die "build failed"

@@ -1229,11 +1229,8 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     if (!dry_run) {
         /* One storing evaluation at a time: attaching a run's results locks evaluation_runs
          * against inserts until commit, so two at once could deadlock (sql/005). */
-        PGresult *lock = query(c, "SELECT pg_advisory_xact_lock(" STORE_LOCK_EVALUATE ")", 0, NULL,
-                               PGRES_TUPLES_OK, "waiting for another evaluation to finish", err);
-        if (lock == NULL)
+        if (store_lock_xact(c, STORE_LOCK_EVALUATE, "evaluate", err) != 0)
             goto out;
-        PQclear(lock);
         int rc = insert_run(c, rules, rules_file, target, tally.total, summary, run_id,
                             sizeof run_id, &evaluated_at, err);
         if (rc != 0) {

@@ -195,6 +195,7 @@ typedef struct diag {
     int file;   /* index into import.files */
     long row;   /* 0: the whole file */
     int column; /* header position, -1: none */
+    const char *missing; /* a required column the header lacks (static), named as the column */
     char *message;
 } diag;
 
@@ -246,7 +247,7 @@ static void add_diag(import *im, int file, long row, int column, const char *fmt
     va_start(ap, fmt);
     vsnprintf(msg, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    im->diags[im->ndiags++] = (diag){file, row, column, msg};
+    im->diags[im->ndiags++] = (diag){file, row, column, NULL, msg};
 }
 
 static int by_position(const void *a, const void *b)
@@ -262,12 +263,15 @@ static int by_position(const void *a, const void *b)
 /* Prints the diagnostics sorted by file (dependency order), row and column. */
 static void print_diags(import *im, FILE *out)
 {
-    qsort(im->diags, (size_t)im->ndiags, sizeof *im->diags, by_position);
+    if (im->ndiags > 0) /* qsort's array may not be NULL, even empty */
+        qsort(im->diags, (size_t)im->ndiags, sizeof *im->diags, by_position);
     for (int i = 0; i < im->ndiags && i < IMPORT_MAX_PRINTED_ERRORS; i++) {
         const diag *d = &im->diags[i];
         const imp_file *f = &im->files[d->file];
         if (d->row == 0)
             fprintf(out, "%s: %s\n", f->path, d->message);
+        else if (d->missing != NULL)
+            fprintf(out, "%s:%ld:%s: %s\n", f->path, d->row, d->missing, d->message);
         else if (d->column < 0 || d->column >= f->ncols)
             fprintf(out, "%s:%ld: %s\n", f->path, d->row, d->message);
         else
@@ -545,9 +549,15 @@ static void read_header(reader *r)
         f->present[k] = i;
         f->col_spec[i] = k;
     }
-    for (int k = 0; k < t->ncols; k++)
-        if (f->present[k] < 0 && (t->cols[k].flags & (F_KEY | F_REQUIRED)))
-            add_diag(im, r->file, r->row, -1, "missing required column '%s'", t->cols[k].name);
+    /* SPEC's position `file:row:column` names the column even though no cell of it exists */
+    for (int k = 0; k < t->ncols; k++) {
+        if (f->present[k] < 0 && (t->cols[k].flags & (F_KEY | F_REQUIRED))) {
+            int kept = im->ndiags;
+            add_diag(im, r->file, r->row, -1, "missing required column");
+            if (im->ndiags > kept)
+                im->diags[kept].missing = t->cols[k].name;
+        }
+    }
 }
 
 /* COPY text format: backslash, tab, newline and carriage return are escaped. */
@@ -681,14 +691,11 @@ static char *slurp(const char *path, size_t *len, store_error *err)
     return b.data;
 }
 
-/* Parses and validates one file into f->copy. Returns -1 only for an unreadable file. */
-static int read_file(import *im, int fi, store_error *err)
+/* Parses and validates the `len` bytes of one file into f->copy, adding a diagnostic for every
+ * bad cell, row or header. Reads nothing else and writes nothing else. */
+static void parse_text(import *im, int fi, const char *data, size_t len)
 {
     imp_file *f = &im->files[fi];
-    size_t len;
-    char *data = slurp(f->path, &len, err);
-    if (data == NULL)
-        return -1;
     size_t start = 0;
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
         if (im->cp932)
@@ -716,6 +723,16 @@ static int read_file(import *im, int fi, store_error *err)
     buf_free(&r.raw);
     buf_free(&r.utf8);
     buf_free(&r.cell);
+}
+
+/* Parses and validates one file into f->copy. Returns -1 only for an unreadable file. */
+static int read_file(import *im, int fi, store_error *err)
+{
+    size_t len;
+    char *data = slurp(im->files[fi].path, &len, err);
+    if (data == NULL)
+        return -1;
+    parse_text(im, fi, data, len);
     free(data);
     return 0;
 }
@@ -1209,6 +1226,38 @@ static int open_encoding(import *im, const char *encoding, store_error *err)
     return 0;
 }
 
+/* The index in TABLES of the file named `name` (a base name), or -1. */
+static int table_of(const char *name)
+{
+    for (int t = 0; t < NTABLES; t++)
+        if (strcmp(TABLES[t].file, name) == 0)
+            return t;
+    return -1;
+}
+
+static void add_file(import *im, const char *path, int t)
+{
+    imp_file *f = &im->files[im->nfiles++];
+    f->path = path;
+    f->spec = &TABLES[t];
+    for (int k = 0; k < MAX_SPEC_COLUMNS; k++)
+        f->present[k] = -1;
+}
+
+static void import_cleanup(import *im)
+{
+    for (int i = 0; i < im->nfiles; i++) {
+        for (int k = 0; k < im->files[i].ncols; k++)
+            free(im->files[i].col_name[k]);
+        buf_free(&im->files[i].copy);
+    }
+    for (int i = 0; i < im->ndiags; i++)
+        free(im->diags[i].message);
+    free(im->diags);
+    if (im->cd != (iconv_t)-1)
+        iconv_close(im->cd);
+}
+
 int store_import(PGconn *c, const char *const *files, int nfiles, const char *encoding,
                  bool dry_run, FILE *diag_out, store_error *err)
 {
@@ -1226,10 +1275,8 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
     const char *seen[IMPORT_MAX_FILES] = {0};
     for (int i = 0; i < nfiles; i++) {
         const char *name = base_name(files[i]);
-        int t = 0;
-        while (t < NTABLES && strcmp(TABLES[t].file, name) != 0)
-            t++;
-        if (t == NTABLES) {
+        int t = table_of(name);
+        if (t < 0) {
             store_fail(err, STORE_EUSER,
                        "%s: unknown file name '%s' (expected measures.csv, initiatives.csv, "
                        "milestones.csv, surveys.csv, progress.csv, kpis.csv, kpi_values.csv, "
@@ -1244,15 +1291,9 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
         }
         seen[t] = files[i];
     }
-    for (int t = 0; t < NTABLES; t++) {
-        if (seen[t] == NULL)
-            continue;
-        imp_file *f = &im.files[im.nfiles++];
-        f->path = seen[t];
-        f->spec = &TABLES[t];
-        for (int k = 0; k < MAX_SPEC_COLUMNS; k++)
-            f->present[k] = -1;
-    }
+    for (int t = 0; t < NTABLES; t++)
+        if (seen[t] != NULL)
+            add_file(&im, seen[t], t);
     for (int i = 0; i < im.nfiles; i++)
         if (read_file(&im, i, err) != 0)
             goto out;
@@ -1261,7 +1302,7 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
         goto out;
     in_tx = true;
     /* One import at a time (upsert() relies on it); evaluations and readers are not blocked. */
-    if (exec_ok(c, "SELECT pg_advisory_xact_lock(" STORE_LOCK_IMPORT ")", err) != 0)
+    if (store_lock_xact(c, STORE_LOCK_IMPORT, "import", err) != 0)
         goto out;
     /* JIT compiles these one-off statements for longer than they run; sorts of 100,000 rows
      * should not spill to disk. Both end with the transaction. */
@@ -1298,7 +1339,9 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
         goto out;
     for (int i = 0; i < im.nfiles; i++) {
         if (upsert(c, &im.files[i], diag_out, err) != 0 || replace_lists(c, &im.files[i], err) != 0) {
-            err->status = STORE_EUSER;
+            /* a constraint the rows break is bad input; a lost connection is not */
+            if (PQstatus(c) == CONNECTION_OK)
+                err->status = STORE_EUSER;
             goto out;
         }
     }
@@ -1324,15 +1367,28 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
 out:
     if (in_tx)
         PQclear(PQexec(c, "ROLLBACK"));
-    for (int i = 0; i < im.nfiles; i++) {
-        for (int k = 0; k < im.files[i].ncols; k++)
-            free(im.files[i].col_name[k]);
-        buf_free(&im.files[i].copy);
-    }
-    for (int i = 0; i < im.ndiags; i++)
-        free(im.diags[i].message);
-    free(im.diags);
-    if (im.cd != (iconv_t)-1)
-        iconv_close(im.cd);
+    import_cleanup(&im);
     return rc;
+}
+
+long store_import_check_text(const char *name, const char *data, size_t len,
+                             const char *encoding, FILE *diag_out, store_error *err)
+{
+    import im = {.cd = (iconv_t)-1};
+    long errors = -1;
+    int t = table_of(name);
+    if (t < 0) {
+        store_fail(err, STORE_EUSER, "unknown file name '%s'", name);
+        goto out;
+    }
+    if (open_encoding(&im, encoding, err) != 0)
+        goto out;
+    add_file(&im, name, t);
+    parse_text(&im, 0, data, len);
+    if (diag_out != NULL)
+        print_diags(&im, diag_out);
+    errors = im.ndiags + im.dropped;
+out:
+    import_cleanup(&im);
+    return errors;
 }

@@ -44,4 +44,13 @@
 int store_import(PGconn *c, const char *const *files, int nfiles, const char *encoding,
                  bool dry_run, FILE *diag_out, store_error *err);
 
+/* Reads the `len` bytes of `data` as the file `name` ("measures.csv", ...: the table) in
+ * `encoding` exactly as store_import reads a file before it touches the database (decoding, the
+ * header, every cell, row limits), and prints its diagnostics to `diag_out` (may be NULL). Needs
+ * no connection: the cross-row and cross-file checks, which run in the database, are not made.
+ * Returns the number of errors found (>= 0), or -1 with err set (STORE_EUSER) for an unknown
+ * file name or encoding. */
+long store_import_check_text(const char *name, const char *data, size_t len,
+                             const char *encoding, FILE *diag_out, store_error *err);
+
 #endif

@@ -29,6 +29,11 @@
 #define STORE_LOCK_IMPORT "448378072930"
 #define STORE_LOCK_EVALUATE "448378072931"
 
+/* How long a writer waits for the import or evaluate lock unless told otherwise (the service
+ * config's database.lock_wait): long enough for another import of a large data set to finish,
+ * shorter than nginx's fastcgi_read_timeout for a POST evaluation. */
+#define STORE_LOCK_WAIT_DEFAULT 30
+
 typedef enum {
     STORE_OK = 0,
     STORE_EUSER,     /* bad input: exit 1, HTTP 400 */
@@ -54,10 +59,22 @@ void store_error_clear(store_error *err);
 /* The process exit code for a status: 0 ok, 1 user error (EUSER, ENOTFOUND), 2 environment. */
 int store_exit_code(store_status status);
 
+/* The application_name of the connections this process makes from now on, unless the conninfo
+ * or $PGAPPNAME gives one ("hyoka import", "hyoka-fcgi"; default "hyoka"), so that pg_stat_activity
+ * and the lock messages below say which program a session belongs to. `name` must outlive every
+ * later store_connect (a literal or the caller's static storage). */
+void store_set_application_name(const char *name);
+/* The bound, in seconds (>= 0), of store_lock_xact's wait in this process (default
+ * STORE_LOCK_WAIT_DEFAULT), and where a waiting writer says who holds the lock (default NULL:
+ * nowhere; the CLI gives stderr). */
+void store_set_lock_wait(int seconds, FILE *progress);
+
 /* Connects with `conninfo` ("" or NULL: the PG* environment only) and checks that the database
  * has the schema at STORE_SCHEMA_VERSION. Adds connect_timeout=STORE_CONNECT_TIMEOUT unless the
- * conninfo or $PGCONNECT_TIMEOUT gives one, client_encoding=UTF8 and application_name "hyoka"
- * (unless given). Returns the connection, or NULL with err set: STORE_EDB if the database cannot
+ * conninfo or $PGCONNECT_TIMEOUT gives one, client_encoding=UTF8, the application name above and
+ * TCP keepalives (unless given), and asks the server to notice a vanished client within about a
+ * minute (tcp_keepalives_*, tcp_user_timeout and client_connection_check_interval of the session,
+ * where the server has them). Returns the connection, or NULL with err set: STORE_EDB if the database cannot
  * be reached, STORE_ESCHEMA "database has no hyoka schema: run 'hyoka migrate'" (or an older /
  * newer version message). */
 PGconn *store_connect(const char *conninfo, store_error *err);
@@ -66,6 +83,17 @@ PGconn *store_connect_raw(const char *conninfo, store_error *err);
 /* Sets the session's TimeZone (a parameter, never spliced into SQL). Returns 0, or -1 with err
  * set. */
 int store_set_time_zone(PGconn *c, const char *zone, store_error *err);
+
+/* Takes the transaction-level advisory lock `key` (one of STORE_LOCK_*) inside the open
+ * transaction of `c`, waiting at most the bound of store_set_lock_wait. While it waits it prints
+ * to that function's stream who holds the lock: pid, application_name, user, client address and
+ * since when (pg_locks and pg_stat_activity). Once taken, the session is ended by the server if it
+ * stays idle inside this transaction for longer than that bound (idle_in_transaction_session_
+ * timeout), so a frozen holder cannot keep the lock for ever either. Returns 0 with the lock held
+ * until the transaction ends, or -1 with err set: STORE_EDB "the LOCK lock is held by pid N (...)
+ * for S s; gave up after W s" when the bound passed (nothing was written; exit 2, HTTP 503), or
+ * the database's error. `what` names the lock in messages ("import", "evaluate"). */
+int store_lock_xact(PGconn *c, const char *key, const char *what, store_error *err);
 
 /* The folder with the numbered migrations: $HYOKA_SQL_DIR, else the source tree's sql/ if it
  * exists, else the installed share/hyoka/sql. Static storage; never NULL. */

@@ -463,6 +463,99 @@ expect "a COMMIT after hyoka_results_open without hyoka_results_close fails (sql
 expect "... and nothing of that run remains" \
     [ "$(sql bulk "SELECT count(*) FROM evaluation_runs WHERE id > $run") $(sql bulk "SELECT count(*) FROM pg_class WHERE relname ~ '^evaluation_results_[0-9]+$' AND relname <> 'evaluation_results_$run'")" = "0 0" ]
 
+echo "== the import lock: a waiter is bounded and names the holder; a dead holder's lock goes"
+# A killed `hyoka import` once blocked the next one silently until its session was ended by hand.
+# The holder here is a real import: it takes the import lock, then waits for a table that a psql
+# session keeps locked, so it holds the lock for as long as the test needs, without a race.
+sql postgres "CREATE DATABASE locks" >/dev/null
+PGDATABASE=locks hy migrate
+printf 'database = { conninfo = ""; lock_wait = 3; };\nrules = { file = "%s"; };\n' \
+    "$root/config/rules/default.cfg" >"$tmp/lock.cfg"
+lock_key=$(sed -n 's/^#define STORE_LOCK_IMPORT "\([0-9]*\)".*/\1/p' "$root/store/store.h")
+# holder_pid: the backend pid holding the import lock in database locks, or nothing
+holder_pid() {
+    sql locks "SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+               WHERE d.datname = 'locks' AND l.locktype = 'advisory' AND l.granted
+                 AND l.classid = ($lock_key::bigint >> 32)::oid
+                 AND l.objid = ($lock_key::bigint & 4294967295)::oid"
+}
+# await SECONDS SQL: until the query (on database locks) says t; the seconds it took, or FAIL
+await() {
+    local t0 now
+    t0=$(date +%s.%N)
+    while :; do
+        [ "$(sql locks "$2")" = t ] && break
+        now=$(date +%s.%N)
+        if [ "$(echo "$now - $t0 > $1" | bc)" = 1 ]; then echo FAIL; return 1; fi
+        sleep 0.05
+    done
+    echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.1f'
+}
+# start_holder: a psql session locking measures, then an import that takes the import lock and
+# waits for measures; sets $locker_pid, $import_pid, $import_backend
+start_holder() {
+    PGAPPNAME=hyoka_test_locker psql -X -q -d locks \
+        -c "BEGIN; LOCK TABLE measures IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(300); COMMIT;" \
+        >/dev/null 2>&1 &
+    locker_pid=$!
+    await 60 "SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'hyoka_test_locker' AND wait_event = 'PgSleep'" >/dev/null
+    PGDATABASE=locks HYOKA_CONFIG=$tmp/lock.cfg "$hyoka" import "$root/config/demo/measures.csv" \
+        >"$tmp/holder.out" 2>&1 &
+    import_pid=$!
+    await 60 "SELECT count(*) > 0 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.application_name = 'hyoka import' AND l.relation = 'measures'::regclass AND NOT l.granted" >/dev/null
+    import_backend=$(holder_pid)
+}
+stop_locker() {
+    sql locks "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hyoka_test_locker'" >/dev/null
+    wait "$locker_pid" 2>/dev/null
+}
+
+# 1. A killed client whose backend is busy (here: waiting for a table lock) is noticed by the
+#    server (client_connection_check_interval) and its lock released.
+start_holder
+expect "the holder import holds the import lock (backend $import_backend)" \
+    [ -n "$import_backend" -a "$import_backend" = "$(sql locks "SELECT pid FROM pg_stat_activity WHERE application_name = 'hyoka import'")" ]
+# (not fingerprint: measures is locked) the waiter imports plans.csv
+t0=$(date +%s.%N)
+PGDATABASE=locks HYOKA_CONFIG=$tmp/lock.cfg hy import "$root/config/demo/plans.csv"
+waited=$(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.1f')
+cat "$tmp/out"
+expect "a second import waits at most lock_wait (3 s): gave up after ${waited} s, exit 2" \
+    eval '[ "$rc" -eq 2 ] && [ "$(echo "$waited >= 3 && $waited < 10" | bc)" = 1 ]'
+expect "while waiting it names the holder: pid, application_name, user, client, since when" \
+    has "waiting for the import lock (0 s of at most 3 s), held by pid $import_backend ('hyoka import', user postgres, client 127.0.0.1, in its transaction since 20"
+expect "giving up it names the holder and says nothing was written" \
+    eval 'has "hyoka import: the import lock is held by pid $import_backend (" && has "gave up after 3 s" && has "pg_terminate_backend($import_backend)" && has "nothing was written"'
+expect "giving up wrote nothing" [ "$(sql locks "SELECT count(*) FROM plans")" = 0 ]
+kill -KILL "$import_pid"
+wait "$import_pid" 2>/dev/null
+gone=$(await 30 "SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $import_backend)")
+expect "the killed import's busy session is ended by the server (after ${gone} s, <= 10 s + 1)" \
+    eval '[ "$gone" != FAIL ] && [ "$(echo "$gone <= 11" | bc)" = 1 ]'
+t0=$(date +%s.%N)
+PGDATABASE=locks HYOKA_CONFIG=$tmp/lock.cfg hy import "$root/config/demo/plans.csv"
+took=$(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.1f')
+expect "then the next import proceeds at once (exit 0 in ${took} s, no wait)" \
+    eval '[ "$rc" -eq 0 ] && ! has "waiting for the import lock"'
+stop_locker
+
+# 2. A frozen client (SIGSTOP) idle inside its transaction: the server ends its session after
+#    lock_wait (idle_in_transaction_session_timeout), so its lock cannot be kept for ever.
+start_holder
+kill -STOP "$import_pid"
+stop_locker # the import's statement completes; its stopped client never sends the next one
+gone=$(await 30 "SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $import_backend)")
+expect "a stopped import's idle session is ended by the server (after ${gone} s, lock_wait 3 s)" \
+    eval '[ "$gone" != FAIL ] && [ "$(echo "$gone >= 2.5 && $gone <= 10" | bc)" = 1 ]'
+PGDATABASE=locks HYOKA_CONFIG=$tmp/lock.cfg hy import "$root/config/demo/plans.csv"
+expect "then the next import proceeds at once" eval '[ "$rc" -eq 0 ] && ! has "waiting for the import lock"'
+kill -CONT "$import_pid"
+wait "$import_pid"
+holder_rc=$?
+expect "the stopped import, resumed, fails (exit $holder_rc) and wrote nothing" \
+    eval '[ "$holder_rc" -eq 2 ] && [ "$(sql locks "SELECT count(*) FROM measures")" = 0 ]'
+cat "$tmp/holder.out"
+
 echo "== the fact schema of a changed view: domains count as their base type"
 # A city may add facts to evaluation_facts; a column of a domain (here a domain of a domain of
 # numeric) is a number fact, and a type modifier does not enter the schema's type names.
