@@ -3,11 +3,11 @@
 #include "runs.h"
 
 #include "service.h"
+#include "csvw.h"
 #include "evaluate.h"
 #include "json_eng.h"
 #include "wareki.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,47 +194,32 @@ static void json_line(const json_t *item, const char *facts, size_t facts_len, v
         free(text);
 }
 
-/* One CSV field, quoted by libcsv (quotes doubled, newlines kept inside quotes). */
-static void csv_field(FILE *out, const char *text, bool last)
-{
-    csv_fwrite(out, text != NULL ? text : "", text != NULL ? strlen(text) : 0);
-    fputc(last ? '\n' : ',', out);
-}
-
+/* One result as a CSV row (store/csvw.h: text neutralised, the score a number). */
 static void csv_line(const json_t *e, const char *facts, size_t facts_len, void *arg)
 {
     (void)facts;
     (void)facts_len;
-    FILE *out = arg;
-    char reasons[512], flags[512], score[32];
-    const json_t *sc = json_object_get(e, "score");
-    if (json_is_number(sc))
-        snprintf(score, sizeof score, "%.1f", json_number_value(sc));
-    else
-        score[0] = '\0';
-    runs_join_ids(json_object_get(e, "reasons"), reasons, sizeof reasons);
-    runs_join_ids(json_object_get(e, "flags"), flags, sizeof flags);
-    csv_field(out, json_string_value(json_object_get(e, "code")), false);
-    csv_field(out, json_string_value(json_object_get(e, "title")), false);
-    csv_field(out, json_string_value(json_object_get(json_object_get(e, "category"), "id")), false);
-    csv_field(out, score, false);
-    csv_field(out, reasons, false);
-    csv_field(out, flags, false);
-    /* recommendations joined with ';' (SPEC), quoted once as one field */
-    char *joined = NULL;
-    size_t len = 0;
-    FILE *j = open_memstream(&joined, &len);
-    if (j == NULL)
-        abort();
+    csvw *w = arg;
     size_t i;
-    json_t *r;
-    json_array_foreach(json_object_get(e, "recommendations"), i, r)
-    {
-        fprintf(j, "%s%s", i > 0 ? ";" : "", json_string_value(r) ? json_string_value(r) : "");
-    }
-    fclose(j);
-    csv_field(out, joined, true);
-    free(joined);
+    const json_t *x;
+    csvw_text(w, json_string_value(json_object_get(e, "code")));
+    csvw_text(w, json_string_value(json_object_get(e, "title")));
+    csvw_text(w, json_string_value(json_object_get(json_object_get(e, "category"), "id")));
+    const json_t *score = json_object_get(e, "score");
+    if (json_is_number(score))
+        csvw_number(w, json_number_value(score), 1);
+    else
+        csvw_empty(w);
+    json_array_foreach(json_object_get(e, "reasons"), i, x)
+        csvw_list_item(w, json_string_value(json_object_get(x, "id")));
+    csvw_list_end(w);
+    json_array_foreach(json_object_get(e, "flags"), i, x)
+        csvw_list_item(w, json_string_value(json_object_get(x, "id")));
+    csvw_list_end(w);
+    json_array_foreach(json_object_get(e, "recommendations"), i, x)
+        csvw_list_item(w, json_string_value(x));
+    csvw_list_end(w);
+    csvw_row_end(w);
 }
 
 /* ---- the command ------------------------------------------------------------------------- */
@@ -271,18 +256,27 @@ int cmd_evaluate(const cli_opts *o)
     if (buffer == NULL)
         abort();
     store_item_fn each = table_line;
-    if (strcmp(format, "csv") == 0)
+    void *each_arg = buffer;
+    csvw *csv = NULL;
+    if (strcmp(format, "csv") == 0) {
+        static const char *const columns[] = {"code",    "title", "category",       "score",
+                                              "reasons", "flags", "recommendations"};
+        csv = csvw_new(CSVW_PLAIN);
+        csvw_header(csv, columns, sizeof columns / sizeof columns[0]);
         each = csv_line;
-    else if (strcmp(format, "json") == 0)
+        each_arg = csv;
+    } else if (strcmp(format, "json") == 0) {
         each = json_line;
+    }
     store_error err = {0};
     doc = store_evaluate_each(c, rules, rules_path, o->survey, o->dry_run, each, each == json_line,
-                              buffer, &err);
+                              each_arg, &err);
     fclose(buffer);
     if (doc == NULL) {
         fprintf(stderr, "hyoka evaluate: %s\n", err.message);
         rc = store_exit_code(err.status);
         free(lines);
+        csvw_free(csv);
         goto out;
     }
     if (strcmp(format, "json") == 0) {
@@ -303,8 +297,10 @@ int cmd_evaluate(const cli_opts *o)
                 TABLE_CATEGORY_WIDTH, "category", "score", "reasons", "flags", "title");
         fwrite(lines, 1, lines_len, stdout);
     } else { /* csv */
-        fputs("code,title,category,score,reasons,flags,recommendations\n", stdout);
-        fwrite(lines, 1, lines_len, stdout);
+        size_t len;
+        const char *text = csvw_data(csv, &len);
+        fwrite(text, 1, len, stdout);
+        csvw_free(csv);
     }
     free(lines);
     if (fflush(stdout) != 0) {

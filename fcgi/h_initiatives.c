@@ -1,12 +1,12 @@
 /* h_initiatives.c - GET /api/v1/initiatives (filters, sort, paging, CSV) and /initiatives/CODE. */
 #define _GNU_SOURCE /* strcasestr */
+#include "csvw.h"
 #include "db.h"
 #include "evaluate.h"
 #include "handlers.h"
 #include "json_eng.h"
 #include "run.h"
 
-#include <csv.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,43 +17,6 @@
 enum { SORT_CODE, SORT_SCORE, SORT_SCORE_DESC, SORT_TITLE };
 static const char *const sorts[] = {"code", "score", "-score", "title", NULL};
 static const char *const formats[] = {"json", "csv", NULL};
-
-/* ---- a growable byte buffer for CSV ------------------------------------------------------- */
-
-typedef struct buf {
-    char *data;
-    size_t len, cap;
-} buf;
-
-static void buf_put(buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->data = realloc(b->data, b->cap);
-        if (b->data == NULL)
-            abort();
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-}
-
-static void buf_str(buf *b, const char *s) { buf_put(b, s, strlen(s)); }
-
-/* One CSV field, quoted by libcsv (csv_write doubles quotes and always quotes). */
-static void csv_field(buf *b, const char *s, bool first)
-{
-    if (!first)
-        buf_put(b, ",", 1);
-    size_t n = strlen(s);
-    size_t need = csv_write(NULL, 0, s, n);
-    if (b->len + need + 1 > b->cap) {
-        b->cap = (b->len + need + 1) * 2;
-        b->data = realloc(b->data, b->cap);
-        if (b->data == NULL)
-            abort();
-    }
-    b->len += csv_write(b->data + b->len, need, s, n);
-}
 
 /* ---- filtering and sorting ---------------------------------------------------------------- */
 
@@ -132,65 +95,52 @@ static int catalog_param(hy_req *r, const char *name, const run_label *list, int
     return -1;
 }
 
-static void join(buf *b, const char *const *items, int n)
+/* One list cell with the ids of the catalog entries whose bit is set in `bits`. */
+static void id_list(csvw *w, const run_label *list, int n, uint64_t bits)
 {
-    for (int i = 0; i < n; i++) {
-        if (i > 0)
-            buf_str(b, ";");
-        buf_str(b, items[i]);
-    }
-}
-
-/* One CSV field holding `items` joined with ';' (built in `tmp`, reused between fields). */
-static void list_field(buf *b, buf *tmp, const char *const *items, int n)
-{
-    tmp->len = 0;
-    join(tmp, items, n);
-    buf_put(tmp, "", 0); /* room for the terminator */
-    tmp->data[tmp->len] = '\0';
-    csv_field(b, tmp->data, false);
-}
-
-/* One CSV field with the ids of the catalog entries whose bit is set in `bits`. */
-static void id_field(buf *b, buf *tmp, const run_label *list, int n, uint64_t bits)
-{
-    const char *ids[RUN_MAX_CATALOG];
-    int m = 0;
     for (int i = 0; i < n; i++)
         if (bits & ((uint64_t)1 << i))
-            ids[m++] = list[i].id;
-    list_field(b, tmp, ids, m);
+            csvw_list_item(w, list[i].id);
+    csvw_list_end(w);
+}
+
+static void text_list(csvw *w, const char *const *items, int n)
+{
+    for (int i = 0; i < n; i++)
+        csvw_list_item(w, items[i]);
+    csvw_list_end(w);
 }
 
 static void reply_csv(hy_req *r, const run *rn, const int *idx, int n)
 {
-    buf b = {0};
-    buf_str(&b, "\xEF\xBB\xBF"); /* BOM: Excel reads UTF-8 only with it */
-    buf_str(&b, "code,title,measure_code,measure_title,departments,category,category_label,"
-                "score,reasons,flags,recommendations\r\n");
-    buf tmp = {0};
+    static const char *const columns[] = {"code",           "title",    "measure_code",
+                                          "measure_title",  "departments", "category",
+                                          "category_label", "score",    "reasons",
+                                          "flags",          "recommendations"};
+    csvw *w = csvw_new(CSVW_EXCEL);
+    csvw_header(w, columns, sizeof columns / sizeof columns[0]);
     for (int k = 0; k < n; k++) {
         const run_item *it = &rn->items[idx[k]];
-        char score[32] = "";
+        csvw_text(w, it->code);
+        csvw_text(w, it->title);
+        csvw_text(w, it->measure_code);
+        csvw_text(w, it->measure_title);
+        text_list(w, it->departments, it->ndepartments);
+        csvw_text(w, rn->categories[it->category].id);
+        csvw_text(w, rn->categories[it->category].label);
         if (it->has_score)
-            snprintf(score, sizeof score, "%.1f", it->score);
-        csv_field(&b, it->code, true);
-        csv_field(&b, it->title, false);
-        csv_field(&b, it->measure_code, false);
-        csv_field(&b, it->measure_title, false);
-        list_field(&b, &tmp, (const char *const *)it->departments, it->ndepartments);
-        csv_field(&b, rn->categories[it->category].id, false);
-        csv_field(&b, rn->categories[it->category].label ? rn->categories[it->category].label : "",
-                  false);
-        csv_field(&b, score, false);
-        id_field(&b, &tmp, rn->reasons, rn->nreasons, it->reasons);
-        id_field(&b, &tmp, rn->flags, rn->nflags, it->flags);
-        list_field(&b, &tmp, (const char *const *)it->recommendations, it->nrecommendations);
-        buf_str(&b, "\r\n");
+            csvw_number(w, it->score, 1);
+        else
+            csvw_empty(w);
+        id_list(w, rn->reasons, rn->nreasons, it->reasons);
+        id_list(w, rn->flags, rn->nflags, it->flags);
+        text_list(w, it->recommendations, it->nrecommendations);
+        csvw_row_end(w);
     }
-    run_reply_and_cache(r, "text/csv; charset=utf-8", b.data, b.len);
-    free(tmp.data);
-    free(b.data);
+    size_t len;
+    const char *csv = csvw_data(w, &len);
+    run_reply_and_cache(r, "text/csv; charset=utf-8", csv, len);
+    csvw_free(w);
 }
 
 void h_initiatives(hy_req *r, const char *arg)

@@ -571,6 +571,9 @@ PGDATABASE=bulk hy check --db "$tmp/domain.cfg"
 expect "a timestamp(0) fact is named 'timestamp without time zone', without its modifier" \
     has "timestamp without time zone"
 
+echo "== roles: hyoka_web for the server, hyoka_reader for people; neither can disturb (sql/008)"
+source "$here/roles.sh"
+
 echo
 echo "db tier: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -272,6 +272,56 @@ run 0 "runs_verify of the escaping run" "$verify" "$(sql -c 'SELECT max(id) FROM
 run 0 "csv with the escaping rules" "$hyoka" evaluate --dry-run --survey 2023 --format csv --rules "$tmp/escape.cfg"
 contains "csv: quotes doubled inside a quoted field" "$tmp/out" '"対応 ""引用"" と'
 
+echo "== text a spreadsheet would run as a formula: stored as it is, neutralised in CSV (SPEC v1.1)"
+# Titles beginning with = + - @ TAB CR (OWASP's list) and two that do not, in a database of their
+# own. The import keeps them; `evaluate --format json` (the API's shapes) gives them back as they
+# are; `--format csv` writes "'" before each formula-looking one and leaves the score a number.
+sql -c "CREATE DATABASE formulas" >/dev/null
+f=$tmp/formulas
+mkdir -p "$f"
+printf 'code,title,area\nm1,施策,分野\n' >"$f/measures.csv"
+printf 'code,as_of,label\nS,2024-03-31,x\n' >"$f/surveys.csv"
+{
+    printf 'code,measure_code,title,departments,start_date,due_date\n'
+    printf 'f-1,m1,"=HYPERLINK(""http://example.invalid/"",""click"")",課,2021-04-01,2026-03-31\n'
+    printf 'f-2,m1,+1,課,2021-04-01,2026-03-31\n'
+    printf 'f-3,m1,-2,課,2021-04-01,2026-03-31\n'
+    printf 'f-4,m1,@SUM(A1:A9),課,2021-04-01,2026-03-31\n'
+    printf 'f-5,m1,"\ttab",課,2021-04-01,2026-03-31\n'
+    printf 'f-6,m1,"\rcr",課,2021-04-01,2026-03-31\n'
+    printf 'f-7,m1,a=1,課,2021-04-01,2026-03-31\n'
+    printf "f-8,m1,'=quoted,課,2021-04-01,2026-03-31\n"
+} >"$f/initiatives.csv"
+printf 'initiative_code,survey_code,actual_progress,budget_planned,budget_spent,expected_benefit,plan_decided,context_changed,reported_reason,comment\nf-1,S,0.5,,,,true,false,,\n' >"$f/progress.csv"
+PGDATABASE=formulas run 0 "migrate a database for formula-looking titles" "$hyoka" migrate
+PGDATABASE=formulas run 0 "import formula-looking titles" "$hyoka" import "$f"/{measures,surveys,initiatives,progress}.csv
+check "stored titles are the imported text" \
+    '=HYPERLINK("http://example.invalid/","click")|+1|-2|@SUM(A1:A9)|\ttab|\rcr|a=1|'"'"'=quoted' \
+    "$(PGDATABASE=formulas sql -c "SELECT string_agg(replace(replace(title, E'\t', '\t'), E'\r', '\r'), '|' ORDER BY code) FROM initiatives")"
+PGDATABASE=formulas run 0 "evaluate --format json" "$hyoka" evaluate --dry-run --format json
+cp "$tmp/out" "$f/out.json"
+PGDATABASE=formulas run 0 "evaluate --format csv" "$hyoka" evaluate --dry-run --format csv
+cp "$tmp/out" "$f/out.csv"
+# Python's csv module reads the file as a spreadsheet's importer would (quotes, CRs in cells).
+python3 - "$f/out.json" "$f/out.csv" >"$f/check" 2>&1 <<'PY'
+import csv, json, sys
+titles = {i["code"]: i["title"] for i in json.load(open(sys.argv[1], encoding="utf-8"))["results"]}
+want = {"f-1": '=HYPERLINK("http://example.invalid/","click")', "f-2": "+1", "f-3": "-2",
+        "f-4": "@SUM(A1:A9)", "f-5": "\ttab", "f-6": "\rcr", "f-7": "a=1", "f-8": "'=quoted"}
+print("json", "ok" if titles == want else "got %r" % titles)
+with open(sys.argv[2], newline="", encoding="utf-8") as fh:
+    rows = list(csv.DictReader(fh))
+got = {r["code"]: r["title"] for r in rows}
+csv_want = {c: ("'" + t if t[0] in "=+-@\t\r" else t) for c, t in want.items()}
+print("csv", "ok" if got == csv_want else "got %r" % got)
+raw = open(sys.argv[2], encoding="utf-8", newline="").read()
+print("score", "ok" if all(r["score"] == "100.0" for r in rows) and ',100.0,' in raw
+      else "got %r" % [r["score"] for r in rows])
+PY
+check "evaluate --format json: titles exactly as imported" "json ok" "$(grep '^json' "$f/check" || cat "$f/check")"
+check "evaluate --format csv: each formula-looking title with a ' first, others unchanged" "csv ok" "$(grep '^csv' "$f/check" || cat "$f/check")"
+check "evaluate --format csv: the score is a number, unquoted" "score ok" "$(grep '^score' "$f/check" || cat "$f/check")"
+
 echo "== two evaluations at once with a new rule set: both stored, the rule set once"
 sed 's/^version = "[^"]*";/version = "concurrent";/' "$rules" >"$tmp/concurrent.cfg"
 runs_before=$(sql -c "SELECT count(*) FROM evaluation_runs")
