@@ -1,7 +1,8 @@
 // load.mjs - steady concurrent GETs for the operations checks of tests/http/run.sh: prints one JSON
 // line {total, statuses, failures} and exits 1 if any answer was not allowed or was cut off.
 //   node load.mjs --seconds 5 --concurrency 8 --allow 200,503 [--ready-file F] URL...
-// --ready-file F is created after the first 50 answers.
+// --ready-file F is created after the first 50 answers. "spans" gives, for each status, when the
+// requests that got it started and ended: [first start, last start, first end, last end] (ms).
 // A failure is: a network error or a body cut short (fetch throws), a status not in --allow, or a
 // non-200 answer that is not a JSON problem document.
 const args = process.argv.slice(2);
@@ -18,6 +19,7 @@ for (let i = 0; i < args.length; i++) {
 import { existsSync, writeFileSync } from 'node:fs';
 const deadline = Date.now() + seconds * 1000;
 const statuses = {};
+const spans = {};
 const failures = [];
 let total = 0;
 
@@ -30,6 +32,8 @@ async function one(url) {
     if (len !== null && bytes.length !== +len) throw new Error(`body ${bytes.length} of ${len} bytes`);
     const text = bytes.toString('utf8');
     statuses[res.status] = (statuses[res.status] || 0) + 1;
+    const sp = spans[res.status] ||= [t, t, Date.now(), 0];
+    sp[0] = Math.min(sp[0], t); sp[1] = Math.max(sp[1], t); sp[3] = Date.now();
     if (!allow.includes(res.status)) failures.push({ url, status: res.status, body: text.slice(0, 200), t });
     else if (res.status !== 200) {
       const doc = JSON.parse(text);
@@ -47,5 +51,5 @@ async function worker(k) {
   while (Date.now() < deadline && !(stopFile && existsSync(stopFile))) await one(urls[i++ % urls.length]);
 }
 await Promise.all(Array.from({ length: concurrency }, (_, k) => worker(k)));
-console.log(JSON.stringify({ total, statuses, failures: failures.slice(0, 20), nfailures: failures.length }));
+console.log(JSON.stringify({ total, statuses, spans, failures: failures.slice(0, 20), nfailures: failures.length }));
 process.exit(failures.length ? 1 : 0);
