@@ -6,6 +6,8 @@
 // --ready-file F is created after the first 50 answers. --post adds N clients that send
 // `POST URL` with an empty body and `Authorization: Bearer $HYOKA_TOKEN` in a loop; their answers
 // must have a status in --post-allow (default 201), or be a JSON problem with a status in --allow.
+// "spans" gives, for each status, when the requests that got it started and ended: [first start,
+// last start, first end, last end] (ms).
 // A failure is: a network error or a body cut short (fetch throws), a status not in --allow, or a
 // non-200 answer that is not a JSON problem document.
 const args = process.argv.slice(2);
@@ -26,6 +28,7 @@ for (let i = 0; i < args.length; i++) {
 import { existsSync, writeFileSync } from 'node:fs';
 const deadline = Date.now() + seconds * 1000;
 const statuses = {};
+const spans = {};
 const failures = [];
 let total = 0;
 
@@ -42,6 +45,8 @@ async function one(url, post = false) {
     const text = bytes.toString('utf8');
     const key = post ? `POST ${res.status}` : res.status;
     statuses[key] = (statuses[key] || 0) + 1;
+    const sp = spans[key] ||= [t, t, Date.now(), 0];
+    sp[0] = Math.min(sp[0], t); sp[1] = Math.max(sp[1], t); sp[3] = Date.now();
     if (post && postAllow.includes(res.status)) JSON.parse(text);
     else if (!allow.includes(res.status)) failures.push({ url, status: res.status, body: text.slice(0, 200), t });
     else if (res.status !== 200) {
@@ -66,5 +71,5 @@ await Promise.all([
   ...Array.from({ length: concurrency }, (_, k) => worker(k)),
   ...(postUrl ? Array.from({ length: postConcurrency }, poster) : []),
 ]);
-console.log(JSON.stringify({ total, statuses, failures: failures.slice(0, 20), nfailures: failures.length }));
+console.log(JSON.stringify({ total, statuses, spans, failures: failures.slice(0, 20), nfailures: failures.length }));
 process.exit(failures.length ? 1 : 0);
