@@ -40,14 +40,6 @@ typedef struct compiler {
     int reg_code_cap, reg_const_cap;
 } compiler;
 
-static void *xrealloc(void *p, size_t size)
-{
-    p = realloc(p, size ? size : 1);
-    if (!p)
-        abort();
-    return p;
-}
-
 static char *own(compiler *cc, const char *s, size_t len)
 {
     expr_prog *p = cc->prog;
@@ -55,11 +47,7 @@ static char *own(compiler *cc, const char *s, size_t len)
         cc->owned_cap = cc->owned_cap ? cc->owned_cap * 2 : 8;
         p->owned = xrealloc(p->owned, (size_t)cc->owned_cap * sizeof *p->owned);
     }
-    char *c = malloc(len + 1);
-    if (!c)
-        abort();
-    memcpy(c, s, len);
-    c[len] = '\0';
+    char *c = xmemdup(s, len);
     p->owned[p->nowned++] = c;
     return c;
 }
@@ -981,12 +969,8 @@ expr_prog *expr_compile(const char *src, const expr_scope *scope, eng_type want,
     compiler cc;
     memset(&cc, 0, sizeof cc);
     cc.scope = scope;
-    cc.prog = calloc(1, sizeof *cc.prog);
-    if (!cc.prog)
-        abort();
-    cc.prog->src = strdup(src);
-    if (!cc.prog->src)
-        abort();
+    cc.prog = xcalloc(1, sizeof *cc.prog);
+    cc.prog->src = xstrdup(src);
     lex_init(&cc.lx, cc.prog->src, (int)len, file, line, diags);
 
     node_arena arena = {0};

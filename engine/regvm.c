@@ -35,14 +35,6 @@ struct reg_prog {
     int ncategories;
 };
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
 /* ---- linking ------------------------------------------------------------------------------ */
 
 typedef struct linker {
@@ -56,9 +48,7 @@ static int emit(linker *L, reg_insn in)
     reg_prog *p = L->p;
     if (p->ncode == L->cap) {
         L->cap = L->cap ? 2 * L->cap : 64;
-        p->code = realloc(p->code, (size_t)L->cap * sizeof *p->code);
-        if (p->code == NULL)
-            abort();
+        p->code = xrealloc(p->code, (size_t)L->cap * sizeof *p->code);
     }
     p->code[p->ncode] = in;
     return p->ncode++;

@@ -20,30 +20,6 @@
  * relative, so nobody needs one. */
 #define MAX_WEIGHT 1e6
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n == 0 ? 1 : n, size);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-    p = realloc(p, size == 0 ? 1 : size);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
 /* Adds a diagnostic formatted with a va_list (eng_diags_add only takes `...`). */
 static void vdiag(eng_diags *d, const char *file, int line, int col, int span, bool warning,
                   const char *excerpt, const char *fmt, va_list ap)
