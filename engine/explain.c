@@ -170,19 +170,31 @@ static void put_expression(step_store *s, const char *src, const eng_input *in, 
                 q++;
             put(s, p, (size_t)(q - p));
             p = q;
-        } else
-            put(s, p++, 1);
+        } else { /* operators, spaces, parentheses: up to the next name, number or string */
+            const char *q = p + 1;
+            while (*q != '\0' && *q != '"' && *q != '\'' && !ident_start(*q) &&
+                   !(*q >= '0' && *q <= '9'))
+                q++;
+            put(s, p, (size_t)(q - p));
+            p = q;
+        }
     }
 }
 
 static void put_source(step_store *s, const char *file, int line)
 {
     const char *base = strrchr(file, '/');
-    char pos[32];
-    snprintf(pos, sizeof pos, ":%d)", line);
+    char pos[16]; /* ":LINE)" backwards from the end, without snprintf (this runs per step) */
+    char *p = pos + sizeof pos;
+    *--p = ')';
+    unsigned u = line > 0 ? (unsigned)line : 0;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    *--p = ':';
     puts_(s, " (");
     puts_(s, base != NULL ? base + 1 : file);
-    puts_(s, pos);
+    put(s, p, (size_t)(pos + sizeof pos - p));
 }
 
 static void put_number(step_store *s, double x)
