@@ -359,6 +359,38 @@ static void test_derived_values(void **state)
     eng_schema_free(s);
 }
 
+/* Loads `rules` and, when they run on the register VM, evaluates NFACTS random initiatives with
+ * eng_evaluate and eng_explain, failing on any difference; counts the categories reached.
+ * Returns 1 if the register VM ran, 0 if the rules did not load or run on the stack VM. */
+static int same_results(const char *rules, const eng_schema *s, const char *x, long *categories)
+{
+    eng_rules *r = load(rules, s);
+    if (r == NULL || r->reg == NULL) {
+        eng_rules_free(r);
+        return 0;
+    }
+    eng_value facts[ENG_MAX_FACTS];
+    eng_ctx *c = eng_ctx_new(r);
+    eng_explanation *e = eng_explanation_new();
+    for (int k = 0; k < NFACTS; k++) {
+        random_facts(s, facts);
+        eng_result a, b;
+        eng_evaluate(c, facts, &a);
+        eng_explain(c, facts, &b, e);
+        if (!same_result(&a, &b))
+            fail_msg("%s: stack VM category %d reasons %llx flags %llx score %g; register VM "
+                     "category %d reasons %llx flags %llx score %g",
+                     x, b.category, (unsigned long long)b.reasons, (unsigned long long)b.flags,
+                     b.has_score ? b.score : NAN, a.category, (unsigned long long)a.reasons,
+                     (unsigned long long)a.flags, a.has_score ? a.score : NAN);
+        categories[a.category]++;
+    }
+    eng_explanation_free(e);
+    eng_ctx_free(c);
+    eng_rules_free(r);
+    return 1;
+}
+
 /* Each expression in reasons, flags, categories and score, where the linker folds comparisons
  * and && into the rule steps: the same results as the stack VM. */
 static void test_rule_steps(void **state)
@@ -366,7 +398,6 @@ static void test_rule_steps(void **state)
     (void)state;
     rng = 0x2545F4914F6CDD1Du;
     eng_schema *s = eng_schema_new_builtin();
-    eng_value facts[ENG_MAX_FACTS];
     static char rules[10 * EXPR_BYTES];
     int on_register_vm = 0;
     long categories[3] = {0};
@@ -404,30 +435,7 @@ static void test_rule_steps(void **state)
                      "  { id = \"t\"; weight = 2; value = \"category == 'a' ? 0.25 : "
                      "previous_score\"; } );\n",
                      x, x, x, x);
-        eng_rules *r = load(rules, s);
-        if (r == NULL || r->reg == NULL) {
-            eng_rules_free(r);
-            continue;
-        }
-        on_register_vm++;
-        eng_ctx *c = eng_ctx_new(r);
-        eng_explanation *e = eng_explanation_new();
-        for (int k = 0; k < NFACTS; k++) {
-            random_facts(s, facts);
-            eng_result a, b;
-            eng_evaluate(c, facts, &a);
-            eng_explain(c, facts, &b, e);
-            if (!same_result(&a, &b))
-                fail_msg("%s: stack VM category %d reasons %llx flags %llx score %g; register VM "
-                         "category %d reasons %llx flags %llx score %g",
-                         x, b.category, (unsigned long long)b.reasons, (unsigned long long)b.flags,
-                         b.has_score ? b.score : NAN, a.category, (unsigned long long)a.reasons,
-                         (unsigned long long)a.flags, a.has_score ? a.score : NAN);
-            categories[a.category]++;
-        }
-        eng_explanation_free(e);
-        eng_ctx_free(c);
-        eng_rules_free(r);
+        on_register_vm += same_results(rules, s, x, categories);
     }
     assert_true(on_register_vm > NEXPRESSIONS * 8 / 10);
     for (int i = 0; i < 3; i++) /* every category is reached many times */
@@ -442,7 +450,6 @@ static void test_string_values(void **state)
     (void)state;
     rng = 0x1234567887654321u;
     eng_schema *s = eng_schema_new_builtin();
-    eng_value facts[ENG_MAX_FACTS];
     static char rules[10 * EXPR_BYTES];
     int on_register_vm = 0;
     for (int n = 0; n < NEXPRESSIONS; n++) {
@@ -460,30 +467,8 @@ static void test_string_values(void **state)
                  "score = ( { id = \"s\"; weight = 1; value = \"d == reported_reason ? 1 : 0\"; },\n"
                  "  { id = \"t\"; weight = 2; value = \"category == 'c' ? 0.25 : 0.5\"; } );\n",
                  t.buf);
-        eng_rules *r = load(rules, s);
-        if (r == NULL || r->reg == NULL) { /* an always-null d has no type to run as */
-            eng_rules_free(r);
-            continue;
-        }
-        on_register_vm++;
-        eng_ctx *c = eng_ctx_new(r);
-        eng_explanation *e = eng_explanation_new();
-        for (int k = 0; k < NFACTS; k++) {
-            random_facts(s, facts);
-            eng_result a, b;
-            eng_evaluate(c, facts, &a);
-            eng_explain(c, facts, &b, e);
-            if (!same_result(&a, &b))
-                fail_msg("d = %s: stack VM category %d reasons %llx flags %llx score %g; register "
-                         "VM category %d reasons %llx flags %llx score %g",
-                         t.buf, b.category, (unsigned long long)b.reasons,
-                         (unsigned long long)b.flags, b.has_score ? b.score : NAN, a.category,
-                         (unsigned long long)a.reasons, (unsigned long long)a.flags,
-                         a.has_score ? a.score : NAN);
-        }
-        eng_explanation_free(e);
-        eng_ctx_free(c);
-        eng_rules_free(r);
+        long categories[3] = {0};
+        on_register_vm += same_results(rules, s, t.buf, categories); /* 0: d always null */
     }
     assert_true(on_register_vm > NEXPRESSIONS * 8 / 10);
     eng_schema_free(s);
