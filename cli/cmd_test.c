@@ -53,28 +53,6 @@ static void err(case_file *cf, int line, const char *fmt, ...)
     eng_diags_add(cf->d, cf->path, line, 0, 0, false, NULL, "%s", msg);
 }
 
-static const char *type_phrase(const config_setting_t *s)
-{
-    switch (config_setting_type(s)) {
-    case CONFIG_TYPE_GROUP:
-        return "a group";
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64:
-    case CONFIG_TYPE_FLOAT:
-        return "a number";
-    case CONFIG_TYPE_STRING:
-        return "a string";
-    case CONFIG_TYPE_BOOL:
-        return "a boolean";
-    case CONFIG_TYPE_ARRAY:
-        return "an array";
-    case CONFIG_TYPE_LIST:
-        return "a list";
-    default:
-        return "an unknown kind of value";
-    }
-}
-
 static const char *type_word(eng_type t)
 {
     return t == ENG_NUM ? "a number" : t == ENG_BOOL ? "a boolean" : "a string";
@@ -97,7 +75,7 @@ static void read_facts(case_file *cf, test_case *tc, const config_setting_t *g, 
 {
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
         err(cf, line_of(g), "'facts' of %s must be a group { name = value; … }, not %s", what,
-            type_phrase(g));
+            eng_config_type_phrase(g));
         return;
     }
     for (int i = 0; i < config_setting_length(g); i++) {
@@ -124,7 +102,8 @@ static void read_facts(case_file *cf, test_case *tc, const config_setting_t *g, 
         else if (t == ENG_OPAQUE)
             err(cf, line_of(s), "fact '%s' cannot be given: rules cannot use its type", name);
         else
-            err(cf, line_of(s), "fact '%s' is %s, not %s", name, type_word(t), type_phrase(s));
+            err(cf, line_of(s), "fact '%s' is %s, not %s", name, type_word(t),
+                eng_config_type_phrase(s));
     }
 }
 
@@ -135,14 +114,14 @@ static uint64_t read_ids(case_file *cf, const config_setting_t *a, eng_kind k, c
     uint64_t bits = 0;
     if (config_setting_type(a) != CONFIG_TYPE_ARRAY && config_setting_type(a) != CONFIG_TYPE_LIST) {
         err(cf, line_of(a), "'%s' of %s must be an array of ids [ \"…\", … ], not %s", key, what,
-            type_phrase(a));
+            eng_config_type_phrase(a));
         return 0;
     }
     for (int i = 0; i < config_setting_length(a); i++) {
         config_setting_t *s = config_setting_get_elem(a, (unsigned)i);
         if (config_setting_type(s) != CONFIG_TYPE_STRING) {
             err(cf, line_of(s), "'%s' of %s must hold ids as strings, not %s", key, what,
-                type_phrase(s));
+                eng_config_type_phrase(s));
             continue;
         }
         const char *id = config_setting_get_string(s);
@@ -160,7 +139,7 @@ static void read_expect(case_file *cf, test_case *tc, const config_setting_t *g,
     static const char *const keys[] = {"category", "reasons", "flags", "score"};
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
         err(cf, line_of(g), "'expect' of %s must be a group { category = …; … }, not %s", what,
-            type_phrase(g));
+            eng_config_type_phrase(g));
         return;
     }
     for (int i = 0; i < config_setting_length(g); i++) {
@@ -169,7 +148,7 @@ static void read_expect(case_file *cf, test_case *tc, const config_setting_t *g,
         if (strcmp(key, "category") == 0) {
             if (config_setting_type(s) != CONFIG_TYPE_STRING)
                 err(cf, line_of(s), "'category' of %s must be a category id, not %s", what,
-                    type_phrase(s));
+                    eng_config_type_phrase(s));
             else if (eng_rules_find(cf->rules, ENG_KIND_CATEGORY, config_setting_get_string(s)) < 0)
                 err(cf, line_of(s), "unknown category '%s' in 'expect' of %s",
                     config_setting_get_string(s), what);
@@ -188,7 +167,7 @@ static void read_expect(case_file *cf, test_case *tc, const config_setting_t *g,
                 tc->score_null = true;
             else if (!eng_config_number(s, &tc->score))
                 err(cf, line_of(s), "'score' of %s must be a number or \"null\", not %s", what,
-                    type_phrase(s));
+                    eng_config_type_phrase(s));
         } else
             unknown_key(cf, s, what, keys, 4);
     }
@@ -219,7 +198,8 @@ static void read_case_list(case_file *cf, config_setting_t *root)
         return;
     }
     if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-        err(cf, line_of(list), "'cases' must be a list ( { … }, … ), not %s", type_phrase(list));
+        err(cf, line_of(list), "'cases' must be a list ( { … }, … ), not %s",
+            eng_config_type_phrase(list));
         return;
     }
     int n = config_setting_length(list);
@@ -242,7 +222,7 @@ static void read_case_list(case_file *cf, config_setting_t *root)
         char what[200];
         if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
             err(cf, line_of(e), "case %d must be a group { name = …; … }, not %s", i + 1,
-                type_phrase(e));
+                eng_config_type_phrase(e));
             continue;
         }
         config_setting_t *name = config_setting_get_member(e, "name");

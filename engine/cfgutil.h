@@ -10,4 +10,8 @@
  * untouched) for any other kind of setting. */
 bool eng_config_number(const config_setting_t *s, double *out);
 
+/* How a message names the kind of a setting: "a number", "a string", "a group { … }", ... for
+ * "'x' must be ..., not %s". Static storage. */
+const char *eng_config_type_phrase(const config_setting_t *s);
+
 #endif

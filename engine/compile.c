@@ -40,14 +40,6 @@ typedef struct compiler {
     int reg_code_cap, reg_const_cap;
 } compiler;
 
-static void *xrealloc(void *p, size_t size)
-{
-    p = realloc(p, size ? size : 1);
-    if (!p)
-        abort();
-    return p;
-}
-
 static char *own(compiler *cc, const char *s, size_t len)
 {
     expr_prog *p = cc->prog;
@@ -55,11 +47,7 @@ static char *own(compiler *cc, const char *s, size_t len)
         cc->owned_cap = cc->owned_cap ? cc->owned_cap * 2 : 8;
         p->owned = xrealloc(p->owned, (size_t)cc->owned_cap * sizeof *p->owned);
     }
-    char *c = malloc(len + 1);
-    if (!c)
-        abort();
-    memcpy(c, s, len);
-    c[len] = '\0';
+    char *c = xmemdup(s, len);
     p->owned[p->nowned++] = c;
     return c;
 }
@@ -753,33 +741,26 @@ static int reg_emit(compiler *cc, reg_op op, int a, int b, int c)
     return d;
 }
 
-/* A string operand: a name of type string (its slot) or a string or null literal. */
-static int reg_string(compiler *cc, const node *n)
-{
-    if (n->kind == N_NAME && n->type == ENG_STR)
-        return RX_SLOT | n->slot;
-    if (n->kind == N_CONST && (n->value.type == ENG_STR || n->value.type == ENG_NULL))
-        return RX_SCONST | add_const(cc, n->value);
-    return REG_NO;
-}
-
 /* The type two operands of == != are compared as (the other side's when one is null). */
 static eng_type operand_type(const node *a, const node *b)
 {
     return known(a->type) ? a->type : b->type;
 }
 
-/* n as a value of type `want` (ENG_NUM or ENG_BOOL). */
+/* n as a value of type `want` (ENG_NUM, ENG_BOOL or ENG_STR: a string is a reference to a slot
+ * or a string constant, see opcodes.def). */
 static int reg_gen(compiler *cc, const node *n, eng_type want)
 {
-    if (want != ENG_NUM && want != ENG_BOOL)
+    if (want != ENG_NUM && want != ENG_BOOL && want != ENG_STR)
         return REG_NO;
     if (n->type != want && n->type != ENG_NULL)
         return REG_NO; /* only where the checker let a type through as unknown */
     switch (n->kind) {
     case N_CONST:
         if (n->value.type == ENG_NULL)
-            return reg_const(cc, want == ENG_NUM ? NAN : 0.5);
+            return reg_const(cc, want == ENG_BOOL ? 0.5 : NAN);
+        if (n->value.type == ENG_STR)
+            return RX_SREF | add_const(cc, n->value);
         if (n->value.type == ENG_NUM)
             return reg_const(cc, n->value.as.num);
         if (n->value.type == ENG_BOOL)
@@ -812,8 +793,8 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
         case OP_NE: {
             eng_type t = operand_type(n->a, n->b);
             if (t == ENG_STR) {
-                int a = reg_string(cc, n->a);
-                return reg_emit(cc, o == OP_EQ ? R_EQ_S : R_NE_S, a, reg_string(cc, n->b), 0);
+                int a = reg_gen(cc, n->a, ENG_STR);
+                return reg_emit(cc, o == OP_EQ ? R_EQ_S : R_NE_S, a, reg_gen(cc, n->b, ENG_STR), 0);
             }
             if (t != ENG_NUM && t != ENG_BOOL)
                 return REG_NO;
@@ -834,7 +815,7 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
     case N_COND: {
         int c = reg_gen(cc, n->a, ENG_BOOL);
         int a = reg_gen(cc, n->b, want);
-        return reg_emit(cc, want == ENG_NUM ? R_SEL : R_SEL_B, c, a, reg_gen(cc, n->c, want));
+        return reg_emit(cc, want == ENG_BOOL ? R_SEL_B : R_SEL, c, a, reg_gen(cc, n->c, want));
     }
     case N_IN: {
         if (n->a->type == ENG_NUM) {
@@ -848,7 +829,7 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
             return reg_emit(cc, R_IN_N, x, first, n->nargs);
         }
         if (n->a->type == ENG_STR) {
-            int x = reg_string(cc, n->a);
+            int x = reg_gen(cc, n->a, ENG_STR);
             int first = RX_SCONST | cc->prog->nconsts;
             for (int i = 0; i < n->nargs; i++)
                 add_const(cc, n->args[i]->value);
@@ -882,16 +863,14 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
         case FN_COALESCE: {
             int acc = reg_gen(cc, n->args[0], want);
             for (int i = 1; i < n->nargs; i++)
-                acc = reg_emit(cc, want == ENG_NUM ? R_COAL_N : R_COAL_B, acc,
+                acc = reg_emit(cc, want == ENG_BOOL ? R_COAL_B : R_COAL_N, acc,
                                reg_gen(cc, n->args[i], want), 0);
             return acc;
         }
         case FN_ISNULL: {
             const node *x = n->args[0];
-            if (x->type == ENG_STR)
-                return reg_emit(cc, R_ISNULL_S, reg_string(cc, x), 0, 0);
-            if (x->type == ENG_NUM)
-                return reg_emit(cc, R_ISNULL_N, reg_gen(cc, x, ENG_NUM), 0, 0);
+            if (x->type == ENG_NUM || x->type == ENG_STR) /* both: NaN is null */
+                return reg_emit(cc, R_ISNULL_N, reg_gen(cc, x, x->type), 0, 0);
             if (x->type == ENG_BOOL)
                 return reg_emit(cc, R_ISNULL_B, reg_gen(cc, x, ENG_BOOL), 0, 0);
             return REG_NO;
@@ -906,8 +885,7 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
 static void reg_compile(compiler *cc, const node *root)
 {
     expr_prog *p = cc->prog;
-    /* a derived string is representable when it is a name or literal (regvm copies it) */
-    int r = p->type == ENG_STR ? reg_string(cc, root) : reg_gen(cc, root, p->type);
+    int r = reg_gen(cc, root, p->type);
     if (r == REG_NO) {
         free(p->reg_code);
         free(p->reg_consts);
@@ -981,12 +959,8 @@ expr_prog *expr_compile(const char *src, const expr_scope *scope, eng_type want,
     compiler cc;
     memset(&cc, 0, sizeof cc);
     cc.scope = scope;
-    cc.prog = calloc(1, sizeof *cc.prog);
-    if (!cc.prog)
-        abort();
-    cc.prog->src = strdup(src);
-    if (!cc.prog->src)
-        abort();
+    cc.prog = xcalloc(1, sizeof *cc.prog);
+    cc.prog->src = xstrdup(src);
     lex_init(&cc.lx, cc.prog->src, (int)len, file, line, diags);
 
     node_arena arena = {0};

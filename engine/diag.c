@@ -73,19 +73,10 @@ struct eng_diags {
     int cap;
 };
 
-static char *dup_or_abort(const char *s)
-{
-    char *c = strdup(s);
-    if (!c)
-        abort();
-    return c;
-}
 
 eng_diags *eng_diags_new(void)
 {
-    eng_diags *d = calloc(1, sizeof *d);
-    if (!d)
-        abort();
+    eng_diags *d = xcalloc(1, sizeof *d);
     return d;
 }
 
@@ -135,9 +126,7 @@ void eng_diags_add(eng_diags *d, const char *file, int line, int col, int span, 
 {
     if (d->count == d->cap) {
         int cap = d->cap ? d->cap * 2 : 8;
-        eng_diag *items = realloc(d->items, (size_t)cap * sizeof *items);
-        if (!items)
-            abort();
+        eng_diag *items = xrealloc(d->items, (size_t)cap * sizeof *items);
         d->items = items;
         d->cap = cap;
     }
@@ -149,20 +138,18 @@ void eng_diags_add(eng_diags *d, const char *file, int line, int col, int span, 
     va_end(ap);
     if (n < 0)
         abort();
-    char *msg = malloc((size_t)n + 1);
-    if (!msg)
-        abort();
+    char *msg = xmalloc((size_t)n + 1);
     vsnprintf(msg, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
 
     eng_diag *g = &d->items[d->count++];
-    g->file = dup_or_abort(file ? file : "<string>");
+    g->file = xstrdup(file ? file : "<string>");
     g->line = line;
     g->col = col > 0 ? col : 0;
     g->span = col > 0 ? (span > 0 ? span : 1) : 0;
     g->warning = warning;
     g->message = msg;
-    g->excerpt = excerpt ? dup_or_abort(excerpt) : NULL;
+    g->excerpt = excerpt ? xstrdup(excerpt) : NULL;
 }
 
 int diag_chars(const char *s, size_t bytes)

@@ -12,12 +12,10 @@
 
 eng_ctx *eng_ctx_new(const eng_rules *r)
 {
-    eng_ctx *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        abort();
+    eng_ctx *c = xcalloc(1, sizeof *c);
     c->rules = r;
-    c->slots = calloc((size_t)r->nslots, sizeof *c->slots);
-    c->stack = calloc((size_t)r->stack_size + 1, sizeof *c->stack);
+    c->slots = xcalloc((size_t)r->nslots, sizeof *c->slots);
+    c->stack = xcalloc((size_t)r->stack_size + 1, sizeof *c->stack);
     int maxrefs = 1;
     for (int k = 0; k < ENG_NKINDS; k++)
         for (int i = 0; i < r->count[k]; i++) {
@@ -25,14 +23,10 @@ eng_ctx *eng_ctx_new(const eng_rules *r)
             int n = r->rules[k][i].prog != NULL ? expr_refs(r->rules[k][i].prog, &refs) : 0;
             maxrefs = n > maxrefs ? n : maxrefs;
         }
-    c->reads = calloc((size_t)maxrefs, sizeof *c->reads);
+    c->reads = xcalloc((size_t)maxrefs, sizeof *c->reads);
     c->nreads = maxrefs;
-    if (c->slots == NULL || c->stack == NULL || c->reads == NULL)
-        abort();
     if (r->reg != NULL) {
-        c->regs = calloc((size_t)regvm_nregs(r->reg), sizeof *c->regs);
-        if (c->regs == NULL)
-            abort();
+        c->regs = xcalloc((size_t)regvm_nregs(r->reg), sizeof *c->regs);
         regvm_init(r->reg, c->regs);
     }
     return c;

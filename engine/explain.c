@@ -25,9 +25,7 @@ struct eng_explanation {
 
 eng_explanation *eng_explanation_new(void)
 {
-    eng_explanation *e = calloc(1, sizeof *e);
-    if (e == NULL)
-        abort();
+    eng_explanation *e = xcalloc(1, sizeof *e);
     return e;
 }
 
@@ -67,9 +65,7 @@ static void put(step_store *s, const char *p, size_t n)
         size_t cap = s->cap ? s->cap : 256;
         while (s->len + n + 1 > cap)
             cap *= 2;
-        s->buf = realloc(s->buf, cap);
-        if (s->buf == NULL)
-            abort();
+        s->buf = xrealloc(s->buf, cap);
         s->cap = cap;
     }
     memcpy(s->buf + s->len, p, n);
@@ -174,19 +170,31 @@ static void put_expression(step_store *s, const char *src, const eng_input *in, 
                 q++;
             put(s, p, (size_t)(q - p));
             p = q;
-        } else
-            put(s, p++, 1);
+        } else { /* operators, spaces, parentheses: up to the next name, number or string */
+            const char *q = p + 1;
+            while (*q != '\0' && *q != '"' && *q != '\'' && !ident_start(*q) &&
+                   !(*q >= '0' && *q <= '9'))
+                q++;
+            put(s, p, (size_t)(q - p));
+            p = q;
+        }
     }
 }
 
 static void put_source(step_store *s, const char *file, int line)
 {
     const char *base = strrchr(file, '/');
-    char pos[32];
-    snprintf(pos, sizeof pos, ":%d)", line);
+    char pos[16]; /* ":LINE)" backwards from the end, without snprintf (this runs per step) */
+    char *p = pos + sizeof pos;
+    *--p = ')';
+    unsigned u = line > 0 ? (unsigned)line : 0;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    *--p = ':';
     puts_(s, " (");
     puts_(s, base != NULL ? base + 1 : file);
-    puts_(s, pos);
+    put(s, p, (size_t)(pos + sizeof pos - p));
 }
 
 static void put_number(step_store *s, double x)
@@ -201,9 +209,7 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
 {
     if (e->count == e->cap) {
         int cap = e->cap ? 2 * e->cap : 32;
-        e->steps = realloc(e->steps, (size_t)cap * sizeof *e->steps);
-        if (e->steps == NULL)
-            abort();
+        e->steps = xrealloc(e->steps, (size_t)cap * sizeof *e->steps);
         memset(e->steps + e->cap, 0, (size_t)(cap - e->cap) * sizeof *e->steps);
         e->cap = cap;
     }
@@ -223,10 +229,8 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
         const expr_ref *refs;
         int nrefs = expr_refs(ru->prog, &refs);
         if (nrefs > s->capinputs) {
-            s->inputs = realloc(s->inputs, (size_t)nrefs * sizeof *s->inputs);
-            s->offsets = realloc(s->offsets, (size_t)nrefs * sizeof *s->offsets);
-            if (s->inputs == NULL || s->offsets == NULL)
-                abort();
+            s->inputs = xrealloc(s->inputs, (size_t)nrefs * sizeof *s->inputs);
+            s->offsets = xrealloc(s->offsets, (size_t)nrefs * sizeof *s->offsets);
             s->capinputs = nrefs;
         }
         /* Names a short-circuit skipped are not inputs: the result did not depend on them. */

@@ -48,9 +48,7 @@ int eng_eval_expression(const char *expr, const eng_schema *schema, const eng_va
     static char *result_text;
 
     schema_scope sc = {schema, NULL, eng_schema_count(schema)};
-    sc.names = calloc((size_t)(sc.count ? sc.count : 1), sizeof *sc.names);
-    if (!sc.names)
-        abort();
+    sc.names = xcalloc((size_t)sc.count, sizeof *sc.names);
     for (int i = 0; i < sc.count; i++)
         sc.names[i] = eng_schema_name(schema, i);
     expr_scope scope = {schema_resolve, schema_names, &sc};
@@ -58,15 +56,11 @@ int eng_eval_expression(const char *expr, const eng_schema *schema, const eng_va
     free(sc.names);
     if (!p)
         return -1;
-    eng_value *stack = calloc((size_t)expr_stack_size(p), sizeof *stack);
-    if (!stack)
-        abort();
+    eng_value *stack = xcalloc((size_t)expr_stack_size(p), sizeof *stack);
     eng_value v = expr_run(p, facts, stack);
     free(stack);
     if (v.type == ENG_STR) {
-        char *copy = realloc(result_text, v.as.str.len + 1);
-        if (!copy)
-            abort();
+        char *copy = xrealloc(result_text, v.as.str.len + 1);
         memcpy(copy, v.as.str.ptr, v.as.str.len);
         copy[v.as.str.len] = '\0';
         result_text = copy;

@@ -145,12 +145,13 @@ typedef struct reg_insn {
 } reg_insn;
 
 /* Operands of an expression's register code before linking (regvm.c turns them into register
- * numbers of the whole rule set): a tag in bits 28-29 and an index. */
+ * numbers of the whole rule set): a tag in bits 28-30 and an index. */
 #define RX_SLOT (0 << 28)   /* slot index: the register that mirrors the slot */
 #define RX_CONST (1 << 28)  /* index into the expression's reg_consts */
 #define RX_TEMP (2 << 28)   /* the expression's temporary register */
-#define RX_SCONST (3 << 28) /* string operand: index into the program's consts (eng_value) */
-#define RX_KIND(x) ((x) & (3 << 28))
+#define RX_SCONST (3 << 28) /* IN_S's list: index into the program's consts (eng_value) */
+#define RX_SREF (4 << 28)   /* the register holding a reference to string constant (consts) i */
+#define RX_KIND(x) ((x) & (7 << 28))
 #define RX_INDEX(x) ((x) & ((1 << 28) - 1))
 
 struct expr_prog {
@@ -170,8 +171,8 @@ struct expr_prog {
     /* The same expression as straight-line register code (no jumps: every operand is computed,
      * which is safe because operations are pure and never fail), for regvm.c. NULL when the
      * expression uses something the register VM does not represent (a name whose type is known
-     * only at run time, a string that is computed rather than read); the rule set then runs on
-     * the stack VM alone. Operands are RX_* tagged; every instruction writes a new temporary. */
+     * only at run time, a result that is always null); the rule set then runs on the stack VM
+     * alone. Operands are RX_* tagged; every instruction writes a new temporary. */
     reg_insn *reg_code;
     int nreg_code;
     double *reg_consts;

@@ -21,6 +21,7 @@
 #define HYOKA_ENGINE_INTERNAL_H
 
 #include "engine.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -35,9 +35,7 @@ void expr_verror(const lexer *lx, bool warning, int off, int len, const char *fm
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
-    char *msg = malloc(n > 0 ? (size_t)n + 1 : 1);
-    if (!msg)
-        abort();
+    char *msg = xmalloc(n > 0 ? (size_t)n + 1 : 1);
     vsnprintf(msg, n > 0 ? (size_t)n + 1 : 1, fmt, ap2);
     va_end(ap2);
     int col = diag_chars(lx->src, (size_t)off) + 1;

@@ -44,15 +44,11 @@ void *arena_alloc(node_arena *a, size_t size)
 {
     if (a->count == a->cap) {
         int cap = a->cap ? a->cap * 2 : 32;
-        void **blocks = realloc(a->blocks, (size_t)cap * sizeof *blocks);
-        if (!blocks)
-            abort();
+        void **blocks = xrealloc(a->blocks, (size_t)cap * sizeof *blocks);
         a->blocks = blocks;
         a->cap = cap;
     }
-    void *p = calloc(1, size);
-    if (!p)
-        abort();
+    void *p = xcalloc(1, size);
     a->blocks[a->count++] = p;
     return p;
 }
@@ -78,9 +74,7 @@ static void list_push(node_list *l, node *n)
 {
     if (l->count == l->cap) {
         int cap = l->cap ? l->cap * 2 : 4;
-        node **items = realloc(l->items, (size_t)cap * sizeof *items);
-        if (!items)
-            abort();
+        node **items = xrealloc(l->items, (size_t)cap * sizeof *items);
         l->items = items;
         l->cap = cap;
     }

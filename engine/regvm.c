@@ -26,22 +26,16 @@ struct reg_prog {
     int const_base;     /* registers [const_base, +nconsts) hold constants */
     double *consts;
     int nconsts;
-    eng_value *strings; /* string operands' constants (string operand -1 - i) */
-    int nstrings;
+    eng_value *strings; /* string constants (reference -1 - i): the expressions', then the
+                         * category ids (from category_base) */
+    int nstrings;       /* the expressions' string constants; registers [sref_base, +nstrings)
+                         * hold their references */
+    int sref_base, category_base;
     int *fact_slots;    /* the facts some rule reads: numbers, then booleans, then strings */
     int nnum_facts, nbool_facts, nstr_facts;
     double *weights;      /* per score component */
-    eng_value *category_ids; /* per category, for CATEGORY_ID */
     int ncategories;
 };
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (p == NULL)
-        abort();
-    return p;
-}
 
 /* ---- linking ------------------------------------------------------------------------------ */
 
@@ -56,9 +50,7 @@ static int emit(linker *L, reg_insn in)
     reg_prog *p = L->p;
     if (p->ncode == L->cap) {
         L->cap = L->cap ? 2 * L->cap : 64;
-        p->code = realloc(p->code, (size_t)L->cap * sizeof *p->code);
-        if (p->code == NULL)
-            abort();
+        p->code = xrealloc(p->code, (size_t)L->cap * sizeof *p->code);
     }
     p->code[p->ncode] = in;
     return p->ncode++;
@@ -76,6 +68,8 @@ static int reloc(const linker *L, int x)
         return L->temp_base + RX_INDEX(x);
     case RX_SCONST:
         return -1 - (L->string_off + RX_INDEX(x));
+    case RX_SREF:
+        return L->p->sref_base + L->string_off + RX_INDEX(x);
     default:
         return RX_INDEX(x);
     }
@@ -127,17 +121,13 @@ _Static_assert(R_REASON_AND - R_REASON == 5 && R_FLAG_AND - R_FLAG == 5 &&
                    R_FLAG_GE == R_FLAG + 4 && R_CATEGORY_LE == R_CATEGORY + 2,
                "the fused rule steps follow their plain op as LT, LE, GT, GE, AND");
 
-/* Does expression e read the string slot `slot`? */
-static bool reads_string_slot(const expr_prog *e, int slot)
+/* Does expression e read slot `slot`? */
+static bool reads_slot(const expr_prog *e, int slot)
 {
-    for (int i = 0; i < e->nreg_code; i++) {
-        const reg_insn *in = &e->reg_code[i];
-        bool s2 = in->op == R_EQ_S || in->op == R_NE_S;
-        if ((s2 || in->op == R_IN_S || in->op == R_ISNULL_S) && in->a == (RX_SLOT | slot))
+    const expr_ref *refs;
+    for (int i = 0, n = expr_refs(e, &refs); i < n; i++)
+        if (!refs[i].is_const && refs[i].slot == slot)
             return true;
-        if (s2 && in->b == (RX_SLOT | slot))
-            return true;
-    }
     return false;
 }
 
@@ -156,16 +146,21 @@ reg_prog *regvm_link(const eng_rules *r)
             nstrings += e->nconsts;
             if (e->nreg_code > ntemps)
                 ntemps = e->nreg_code;
-            reads_category = reads_category || reads_string_slot(e, r->category_slot);
+            reads_category = reads_category || reads_slot(e, r->category_slot);
         }
 
     reg_prog *p = xcalloc(1, sizeof *p);
     p->const_base = r->nslots;
     p->nconsts = nconsts;
-    p->nregs = r->nslots + nconsts + ntemps;
+    p->sref_base = r->nslots + nconsts;
+    p->nregs = r->nslots + nconsts + nstrings + ntemps;
     p->consts = xcalloc((size_t)nconsts, sizeof *p->consts);
     p->nstrings = nstrings;
-    p->strings = xcalloc((size_t)nstrings, sizeof *p->strings);
+    int ncats = r->count[ENG_KIND_CATEGORY];
+    p->strings = xcalloc((size_t)(nstrings + ncats), sizeof *p->strings);
+    p->category_base = nstrings;
+    for (int i = 0; i < ncats; i++)
+        p->strings[nstrings + i] = r->rules[ENG_KIND_CATEGORY][i].id_value;
     p->fact_slots = xcalloc((size_t)r->nused_facts, sizeof *p->fact_slots);
     int nf = 0;
     static const eng_type order[] = {ENG_NUM, ENG_BOOL, ENG_STR};
@@ -176,20 +171,15 @@ reg_prog *regvm_link(const eng_rules *r)
                 p->fact_slots[nf++] = r->used_facts[i];
                 (*counts[t])++;
             }
-    int nscore = r->count[ENG_KIND_SCORE], ncats = r->count[ENG_KIND_CATEGORY];
+    int nscore = r->count[ENG_KIND_SCORE];
     p->weights = xcalloc((size_t)nscore, sizeof *p->weights);
-    p->category_ids = xcalloc((size_t)ncats, sizeof *p->category_ids);
     p->ncategories = ncats;
-    for (int i = 0; i < ncats; i++)
-        p->category_ids[i] = r->rules[ENG_KIND_CATEGORY][i].id_value;
 
-    linker L = {.p = p, .temp_base = r->nslots + nconsts};
+    linker L = {.p = p, .temp_base = p->sref_base + nstrings};
     for (int i = 0; i < r->count[ENG_KIND_DERIVED]; i++) {
         int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_DERIVED][i].prog);
         int slot = r->derived_base + i;
-        if (expr_type(r->rules[ENG_KIND_DERIVED][i].prog) == ENG_STR)
-            emit(&L, (reg_insn){R_MOV_S, slot, root, 0, 0});
-        else if (p->ncode > n0 && p->code[p->ncode - 1].d == root)
+        if (p->ncode > n0 && p->code[p->ncode - 1].d == root)
             p->code[p->ncode - 1].d = slot; /* the last instruction writes the slot itself */
         else
             emit(&L, (reg_insn){R_MOV, slot, root, 0, 0});
@@ -234,7 +224,6 @@ void regvm_free(reg_prog *p)
     free(p->strings);
     free(p->fact_slots);
     free(p->weights);
-    free(p->category_ids);
     free(p);
 }
 
@@ -249,6 +238,8 @@ void regvm_init(const reg_prog *p, double *regs)
         regs[i] = NAN;
     for (int i = 0; i < p->nconsts; i++)
         regs[p->const_base + i] = p->consts[i];
+    for (int i = 0; i < p->nstrings; i++)
+        regs[p->sref_base + i] = -1 - i;
 }
 
 /* ---- running ------------------------------------------------------------------------------ */
@@ -291,8 +282,10 @@ void regvm_run(const reg_prog *p, double *R, eng_value *slots, const eng_value *
         const eng_value *f = &facts[*fs];
         R[*fs] = f->type == ENG_BOOL ? (double)f->as.b : 0.5;
     }
-    for (int i = 0, n = p->nstr_facts; i < n; i++, fs++) /* read by the *_S instructions */
+    for (int i = 0, n = p->nstr_facts; i < n; i++, fs++) { /* the register: a reference */
         slots[*fs] = facts[*fs];
+        R[*fs] = facts[*fs].type == ENG_STR ? (double)*fs : NAN;
+    }
 
     uint64_t reasons = 0, flags = 0;
     int nmatched = 0, category = p->ncategories - 1; /* the catch-all unless one matches */
@@ -301,7 +294,8 @@ void regvm_run(const reg_prog *p, double *R, eng_value *slots, const eng_value *
     const eng_value *const strings = p->strings;
     const reg_insn *const code = p->code;
     const reg_insn *in = code;
-#define SVAL(x) ((x) >= 0 ? slots[(x)] : strings[-1 - (x)])
+/* The string a register refers to (not null: NaN is checked first). */
+#define SVAL(r) ((r) >= 0 ? slots[(int)(r)] : strings[-1 - (int)(r)])
 
 #if REGVM_GOTO
     static const void *const labels[R__COUNT] = {
@@ -323,8 +317,6 @@ dispatch:
     switch (in->op) {
 #endif
     CASE(MOV) R[in->d] = R[in->a];
-    NEXT();
-    CASE(MOV_S) slots[in->d] = SVAL(in->a);
     NEXT();
     CASE(NEG) R[in->d] = -R[in->a];
     NEXT();
@@ -386,9 +378,17 @@ dispatch:
         R[in->d] = a == 0.5 || b == 0.5 ? 0.5 : (double)(a != b);
     }
     NEXT();
-    CASE(EQ_S) R[in->d] = tri(val_equal(false, SVAL(in->a), SVAL(in->b)));
+    CASE(EQ_S)
+    {
+        double a = R[in->a], b = R[in->b];
+        R[in->d] = isnan(a) || isnan(b) ? 0.5 : a == b || val_same(SVAL(a), SVAL(b));
+    }
     NEXT();
-    CASE(NE_S) R[in->d] = tri(val_equal(true, SVAL(in->a), SVAL(in->b)));
+    CASE(NE_S)
+    {
+        double a = R[in->a], b = R[in->b];
+        R[in->d] = isnan(a) || isnan(b) ? 0.5 : !(a == b || val_same(SVAL(a), SVAL(b)));
+    }
     NEXT();
     CASE(AND)
     {
@@ -423,7 +423,11 @@ dispatch:
         R[in->d] = v;
     }
     NEXT();
-    CASE(IN_S) R[in->d] = tri(val_in(SVAL(in->a), &strings[-1 - in->b], in->c));
+    CASE(IN_S)
+    {
+        double x = R[in->a];
+        R[in->d] = isnan(x) ? 0.5 : tri(val_in(SVAL(x), &strings[-1 - in->b], in->c));
+    }
     NEXT();
     CASE(MIN)
     {
@@ -469,8 +473,6 @@ dispatch:
     CASE(ISNULL_N) R[in->d] = isnan(R[in->a]) ? 1.0 : 0.0;
     NEXT();
     CASE(ISNULL_B) R[in->d] = R[in->a] == 0.5 ? 1.0 : 0.0;
-    NEXT();
-    CASE(ISNULL_S) R[in->d] = SVAL(in->a).type == ENG_NULL ? 1.0 : 0.0;
     NEXT();
     /* A rule step: `m` is whether the rule matched. */
 #define REASON_STEP(m)                                                                             \
@@ -520,7 +522,7 @@ dispatch:
 #undef FLAG_STEP
 #undef CATEGORY_STEP
 #undef BOTH
-    CASE(CATEGORY_ID) slots[in->d] = p->category_ids[category];
+    CASE(CATEGORY_ID) R[in->d] = -1 - (p->category_base + category);
     NEXT();
     CASE(SCORE)
     {

@@ -20,30 +20,6 @@
  * relative, so nobody needs one. */
 #define MAX_WEIGHT 1e6
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n == 0 ? 1 : n, size);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-    p = realloc(p, size == 0 ? 1 : size);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
 /* Adds a diagnostic formatted with a va_list (eng_diags_add only takes `...`). */
 static void vdiag(eng_diags *d, const char *file, int line, int col, int span, bool warning,
                   const char *excerpt, const char *fmt, va_list ap)
@@ -520,14 +496,15 @@ static int line_of(const config_setting_t *s)
     return (int)config_setting_source_line(s);
 }
 
-static const char *type_phrase(const config_setting_t *s)
+/* An integer is "a number" too: rules and test cases know one number type, and "must be a
+ * string, not an integer" would suggest that a float would do. */
+const char *eng_config_type_phrase(const config_setting_t *s)
 {
     switch (config_setting_type(s)) {
     case CONFIG_TYPE_GROUP:
         return "a group { … }";
     case CONFIG_TYPE_INT:
     case CONFIG_TYPE_INT64:
-        return "an integer";
     case CONFIG_TYPE_FLOAT:
         return "a number";
     case CONFIG_TYPE_STRING:
@@ -615,7 +592,7 @@ static const char *get_string(loader *L, const config_setting_t *group, const ch
         *line = line_of(s);
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
         diag_at(L->d, L->file, line_of(s), 0, 0, "'%s' of %s must be a string, not %s", key, what,
-                type_phrase(s));
+                eng_config_type_phrase(s));
         return NULL;
     }
     const char *v = config_setting_get_string(s);
@@ -631,7 +608,8 @@ static void read_thresholds(loader *L, const config_setting_t *g)
     eng_rules *r = L->r;
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
         diag_at(L->d, L->file, line_of(g), 0, 0,
-                "'thresholds' must be a group { name = number; … }, not %s", type_phrase(g));
+                "'thresholds' must be a group { name = number; … }, not %s",
+                eng_config_type_phrase(g));
         return;
     }
     int n = config_setting_length(g);
@@ -654,7 +632,7 @@ static void read_thresholds(loader *L, const config_setting_t *g)
         }
         if (!eng_config_number(s, &v)) {
             diag_at(L->d, L->file, line_of(s), 0, 0, "threshold '%s' must be a number, not %s",
-                    name, type_phrase(s));
+                    name, eng_config_type_phrase(s));
             continue;
         }
         if (!isfinite(v)) {
@@ -676,7 +654,8 @@ static void read_derived(loader *L, const config_setting_t *g)
     eng_rules *r = L->r;
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
         diag_at(L->d, L->file, line_of(g), 0, 0,
-                "'derived' must be a group { name = \"expression\"; … }, not %s", type_phrase(g));
+                "'derived' must be a group { name = \"expression\"; … }, not %s",
+                eng_config_type_phrase(g));
         return;
     }
     int n = config_setting_length(g);
@@ -709,7 +688,8 @@ static void read_derived(loader *L, const config_setting_t *g)
             d->info.id = own(r, name);
         if (config_setting_type(s) != CONFIG_TYPE_STRING)
             diag_at(L->d, L->file, line_of(s), 0, 0,
-                    "derived '%s' must be an expression in a string, not %s", name, type_phrase(s));
+                    "derived '%s' must be an expression in a string, not %s", name,
+                    eng_config_type_phrase(s));
         else
             d->info.expression = own(r, config_setting_get_string(s));
     }
@@ -748,7 +728,7 @@ static void read_section(loader *L, const section_spec *spec, const config_setti
     eng_kind k = spec->kind;
     if (config_setting_type(list) != CONFIG_TYPE_LIST) {
         diag_at(L->d, L->file, line_of(list), 0, 0, "'%s' must be a list ( { … }, { … } ), not %s",
-                spec->name, type_phrase(list));
+                spec->name, eng_config_type_phrase(list));
         return;
     }
     int n = config_setting_length(list);
@@ -765,7 +745,7 @@ static void read_section(loader *L, const section_spec *spec, const config_setti
         ru->info.line = line_of(e);
         if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
             diag_at(L->d, L->file, line_of(e), 0, 0, "%s entry %d must be a group { … }, not %s",
-                    spec->name, i + 1, type_phrase(e));
+                    spec->name, i + 1, eng_config_type_phrase(e));
             continue;
         }
         char what[160];
@@ -776,7 +756,7 @@ static void read_section(loader *L, const section_spec *spec, const config_setti
         else if (config_setting_type(ids) != CONFIG_TYPE_STRING)
             diag_at(L->d, L->file, line_of(ids), 0, 0,
                     "'id' of %s entry %d must be a string, not %s", spec->name, i + 1,
-                    type_phrase(ids));
+                    eng_config_type_phrase(ids));
         else if (!valid_id(config_setting_get_string(ids)))
             diag_at(L->d, L->file, line_of(ids), 0, 0,
                     "id '%s' of %s entry %d must be lowercase letters, digits and _, starting "
@@ -824,7 +804,7 @@ static void read_section(loader *L, const section_spec *spec, const config_setti
                 diag_at(L->d, L->file, line_of(e), 0, 0, "%s has no 'weight'", what);
             else if (!eng_config_number(w, &wv))
                 diag_at(L->d, L->file, line_of(w), 0, 0, "'weight' of %s must be a number, not %s",
-                        what, type_phrase(w));
+                        what, eng_config_type_phrase(w));
             else if (!(wv > 0))
                 diag_at(L->d, L->file, line_of(w), 0, 0, "'weight' of %s must be > 0, not %g", what,
                         wv);
@@ -1123,7 +1103,7 @@ static void walk(loader *L, config_t *cfg)
                 "the rule file has no 'version' (write e.g. version = \"2024.1\";)");
     else if (config_setting_type(v) != CONFIG_TYPE_STRING)
         diag_at(L->d, L->file, line_of(v), 0, 0,
-                "'version' must be a string such as \"2024.1\", not %s", type_phrase(v));
+                "'version' must be a string such as \"2024.1\", not %s", eng_config_type_phrase(v));
     else
         r->version = (char *)own(r, config_setting_get_string(v));
 

@@ -16,20 +16,9 @@ struct eng_schema {
     fact facts[ENG_MAX_FACTS];
 };
 
-static char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
 eng_schema *eng_schema_new(void)
 {
-    eng_schema *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        abort();
-    return s;
+    return xcalloc(1, sizeof(eng_schema));
 }
 
 /* The shipped view's columns, in the view's order, then the history facts the engine provides.

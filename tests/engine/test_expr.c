@@ -959,6 +959,47 @@ static void test_value_format(void **state)
     assert_string_equal(small, "1234");
 }
 
+/* eng_value_format prints most numbers without snprintf: it must print exactly what "%.15g"
+ * does, for decimals of every length and scale, for arbitrary doubles and at the edges of its
+ * fast path (1e-4, 1e15, 15 digits, 6 decimals). */
+static void check_number_format(double d)
+{
+    char want[64], got[64];
+    snprintf(want, sizeof want, "%.15g", d == 0 ? 0.0 : d);
+    int n = eng_value_format(eng_num(d), got, sizeof got);
+    if (strcmp(want, got) != 0 || n != (int)strlen(want))
+        fail_msg("%.17g: \"%s\" (%d), snprintf gives \"%s\"", d, got, n, want);
+}
+
+static void test_number_format(void **state)
+{
+    (void)state;
+    const double edges[] = {1e-4, 1e-5, 0.00012, 0.0001234567, 1e15, 1e14, 999999999999999.0,
+                            99999999999999.9, 9999999999999.99, 0.1 + 0.2, 1.0 / 3, 2.0 / 3,
+                            123456.123456, 0.000999, 5e-324, 1.7976931348623157e308, 0.5, 12};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        check_number_format(edges[i]);
+        check_number_format(-edges[i]);
+        check_number_format(nextafter(edges[i], 0));
+        check_number_format(nextafter(edges[i], INFINITY));
+    }
+    uint64_t x = 0x9E3779B97F4A7C15u; /* xorshift64*, fixed seed */
+    for (int i = 0; i < 200000; i++) {
+        x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+        uint64_t u = x * 2685821657736338717u;
+        double m = (double)(u >> 11) / (double)(1ull << (u % 53)); /* 0 .. 2^53, any scale */
+        int k = (int)(u % 9);                                       /* decimals 0 .. 8 */
+        static const double p[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+        check_number_format(floor(m) / p[k]);
+        check_number_format(-floor(m) / p[k]);
+        check_number_format(eng_round(m / p[k], (int)(u % 7)));
+        double bits;
+        memcpy(&bits, &u, sizeof bits);
+        if (isfinite(bits))
+            check_number_format(bits);
+    }
+}
+
 /* ---- diagnostics --------------------------------------------------------------------------- */
 
 static char *print_to_string(const eng_diags *d)
@@ -1080,6 +1121,7 @@ int main(void)
         cmocka_unit_test(test_eval_expression),
         cmocka_unit_test(test_round),
         cmocka_unit_test(test_value_format),
+        cmocka_unit_test(test_number_format),
         cmocka_unit_test(test_diag_print),
         cmocka_unit_test(test_suggest),
     };

@@ -217,6 +217,32 @@ static void gen_bool(text *t, int depth)
     }
 }
 
+/* A string-valued expression: names, literals, null, ?: and coalesce over them (what the rule
+ * language can compute a string with). */
+static void gen_str(text *t, int depth)
+{
+    if (depth <= 0 || pick(3) == 0) {
+        put(t, "%s", pick(8) == 0 ? "null" : strings[pick(COUNT(strings))]);
+        return;
+    }
+    if (pick(2) == 0) {
+        put(t, "(");
+        gen_bool(t, depth - 1);
+        put(t, " ? ");
+        gen_str(t, depth - 1);
+        put(t, " : ");
+        gen_str(t, depth - 1);
+        put(t, ")");
+    } else {
+        put(t, "coalesce(");
+        for (int i = 0, n = 2 + pick(2); i < n; i++) {
+            put(t, i ? ", " : "");
+            gen_str(t, depth - 1);
+        }
+        put(t, ")");
+    }
+}
+
 /* ---- random initiatives --------------------------------------------------------------------- */
 
 static void random_facts(const eng_schema *s, eng_value *facts)
@@ -333,6 +359,38 @@ static void test_derived_values(void **state)
     eng_schema_free(s);
 }
 
+/* Loads `rules` and, when they run on the register VM, evaluates NFACTS random initiatives with
+ * eng_evaluate and eng_explain, failing on any difference; counts the categories reached.
+ * Returns 1 if the register VM ran, 0 if the rules did not load or run on the stack VM. */
+static int same_results(const char *rules, const eng_schema *s, const char *x, long *categories)
+{
+    eng_rules *r = load(rules, s);
+    if (r == NULL || r->reg == NULL) {
+        eng_rules_free(r);
+        return 0;
+    }
+    eng_value facts[ENG_MAX_FACTS];
+    eng_ctx *c = eng_ctx_new(r);
+    eng_explanation *e = eng_explanation_new();
+    for (int k = 0; k < NFACTS; k++) {
+        random_facts(s, facts);
+        eng_result a, b;
+        eng_evaluate(c, facts, &a);
+        eng_explain(c, facts, &b, e);
+        if (!same_result(&a, &b))
+            fail_msg("%s: stack VM category %d reasons %llx flags %llx score %g; register VM "
+                     "category %d reasons %llx flags %llx score %g",
+                     x, b.category, (unsigned long long)b.reasons, (unsigned long long)b.flags,
+                     b.has_score ? b.score : NAN, a.category, (unsigned long long)a.reasons,
+                     (unsigned long long)a.flags, a.has_score ? a.score : NAN);
+        categories[a.category]++;
+    }
+    eng_explanation_free(e);
+    eng_ctx_free(c);
+    eng_rules_free(r);
+    return 1;
+}
+
 /* Each expression in reasons, flags, categories and score, where the linker folds comparisons
  * and && into the rule steps: the same results as the stack VM. */
 static void test_rule_steps(void **state)
@@ -340,7 +398,6 @@ static void test_rule_steps(void **state)
     (void)state;
     rng = 0x2545F4914F6CDD1Du;
     eng_schema *s = eng_schema_new_builtin();
-    eng_value facts[ENG_MAX_FACTS];
     static char rules[10 * EXPR_BYTES];
     int on_register_vm = 0;
     long categories[3] = {0};
@@ -378,34 +435,42 @@ static void test_rule_steps(void **state)
                      "  { id = \"t\"; weight = 2; value = \"category == 'a' ? 0.25 : "
                      "previous_score\"; } );\n",
                      x, x, x, x);
-        eng_rules *r = load(rules, s);
-        if (r == NULL || r->reg == NULL) {
-            eng_rules_free(r);
-            continue;
-        }
-        on_register_vm++;
-        eng_ctx *c = eng_ctx_new(r);
-        eng_explanation *e = eng_explanation_new();
-        for (int k = 0; k < NFACTS; k++) {
-            random_facts(s, facts);
-            eng_result a, b;
-            eng_evaluate(c, facts, &a);
-            eng_explain(c, facts, &b, e);
-            if (!same_result(&a, &b))
-                fail_msg("%s: stack VM category %d reasons %llx flags %llx score %g; register VM "
-                         "category %d reasons %llx flags %llx score %g",
-                         x, b.category, (unsigned long long)b.reasons, (unsigned long long)b.flags,
-                         b.has_score ? b.score : NAN, a.category, (unsigned long long)a.reasons,
-                         (unsigned long long)a.flags, a.has_score ? a.score : NAN);
-            categories[a.category]++;
-        }
-        eng_explanation_free(e);
-        eng_ctx_free(c);
-        eng_rules_free(r);
+        on_register_vm += same_results(rules, s, x, categories);
     }
     assert_true(on_register_vm > NEXPRESSIONS * 8 / 10);
     for (int i = 0; i < 3; i++) /* every category is reached many times */
         assert_true(categories[i] > NFACTS * NEXPRESSIONS / 50);
+    eng_schema_free(s);
+}
+
+/* Computed strings run on the register VM (as references): a derived string read by ==, !=, in,
+ * is_null, ?: and coalesce in every section gives the stack VM's results. */
+static void test_string_values(void **state)
+{
+    (void)state;
+    rng = 0x1234567887654321u;
+    eng_schema *s = eng_schema_new_builtin();
+    static char rules[10 * EXPR_BYTES];
+    int on_register_vm = 0;
+    for (int n = 0; n < NEXPRESSIONS; n++) {
+        text t = {.len = 0};
+        gen_str(&t, 4);
+        snprintf(rules, sizeof rules,
+                 "version = \"t\";\nderived = { d = \"%s\"; e = \"coalesce(d, departments)\"; };\n"
+                 "reasons = ( { id = \"r\"; label = \"R\"; when = \"is_null(d)\"; },\n"
+                 "  { id = \"q\"; label = \"Q\"; when = \"d == 'a' || e == departments\"; },\n"
+                 "  { id = \"p\"; label = \"P\"; when = \"d in ('情報政策課', '', 'delayed')\"; } );\n"
+                 "flags = ( { id = \"f\"; label = \"F\"; when = \"d != previous_category\"; } );\n"
+                 "categories = ( { id = \"a\"; label = \"A\"; when = \"d == e\"; },\n"
+                 "  { id = \"c\"; label = \"C\"; when = \"(completed ? d : e) == 'a'\"; },\n"
+                 "  { id = \"b\"; label = \"B\"; } );\n"
+                 "score = ( { id = \"s\"; weight = 1; value = \"d == reported_reason ? 1 : 0\"; },\n"
+                 "  { id = \"t\"; weight = 2; value = \"category == 'c' ? 0.25 : 0.5\"; } );\n",
+                 t.buf);
+        long categories[3] = {0};
+        on_register_vm += same_results(rules, s, t.buf, categories); /* 0: d always null */
+    }
+    assert_true(on_register_vm > NEXPRESSIONS * 8 / 10);
     eng_schema_free(s);
 }
 
@@ -418,8 +483,8 @@ static void test_fallback(void **state)
         /* {derived expression, "reg" if the register VM runs it} */
         {"actual_progress * 2", "reg"},
         {"departments", "reg"},                                        /* a string, copied */
-        {"completed ? departments : measure_code", ""},                /* a computed string */
-        {"coalesce(reported_reason, 'none')", ""},
+        {"completed ? departments : measure_code", "reg"},             /* a computed string */
+        {"coalesce(reported_reason, 'none')", "reg"},
         {"null", ""},                                                  /* no type at all */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -457,6 +522,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_derived_values),
         cmocka_unit_test(test_rule_steps),
+        cmocka_unit_test(test_string_values),
         cmocka_unit_test(test_fallback),
     };
     return cmocka_run_group_tests_name("regvm", tests, NULL, NULL);
