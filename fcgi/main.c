@@ -415,9 +415,10 @@ static void master_reload(const char *config_path, int listen_fd)
 
 static void usage(FILE *out)
 {
-    fputs("usage: hyoka-fcgi [--config FILE] [--check-config]\n"
+    fputs("usage: hyoka-fcgi [--config FILE] [--check-config] | --version\n"
           "  --config FILE    service config (default $HYOKA_CONFIG, else /etc/hyoka/hyoka.cfg)\n"
           "  --check-config   validate the config and its rule file, print every error, exit\n"
+          "  --version        print the version and exit\n"
           "Signals: SIGHUP reloads config and rules; SIGTERM drains requests and exits.\n",
           out);
 }
@@ -437,6 +438,9 @@ int main(int argc, char **argv)
             config_path = argv[i] + 9;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("hyoka-fcgi %s\n", HYOKA_VERSION);
             return 0;
         } else {
             fprintf(stderr, "hyoka-fcgi: unknown argument '%s'\n", argv[i]);

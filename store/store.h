@@ -67,8 +67,9 @@ PGconn *store_connect_raw(const char *conninfo, store_error *err);
  * set. */
 int store_set_time_zone(PGconn *c, const char *zone, store_error *err);
 
-/* The folder with the numbered migrations: $HYOKA_SQL_DIR, else the source tree's sql/ if it
- * exists, else the installed share/hyoka/sql. Static storage; never NULL. */
+/* The folder with the numbered migrations: $HYOKA_SQL_DIR; else, for a program run from its
+ * build tree, the source tree's sql/; else share/hyoka/sql beside the installed program
+ * (PREFIX/bin/../share/hyoka/sql); else the configured PREFIX/share/hyoka/sql. Never NULL. */
 const char *store_sql_dir(void);
 
 /* Applies, in order, every NNN_name.sql in `sql_dir` whose version is not yet recorded in
