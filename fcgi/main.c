@@ -197,8 +197,8 @@ static bool is_socket(int fd)
 
 static int open_listener(const hy_config *c)
 {
-    if (c->socket != NULL)
-        return open_unix_socket(c);
+    /* A socket systemd passed (hyoka-fcgi.socket, at the path of server.socket) comes first:
+     * server.socket is then where doctor looks, and what a start without systemd creates. */
     const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
     if (fds != NULL && pid != NULL && atol(pid) == (long)getpid()) {
         if (atoi(fds) != 1 || !is_socket(SYSTEMD_FD)) {
@@ -208,6 +208,8 @@ static int open_listener(const hy_config *c)
         log_info("listening on the socket systemd passed (fd 3)");
         return SYSTEMD_FD;
     }
+    if (c->socket != NULL)
+        return open_unix_socket(c);
     if (!is_socket(0)) {
         log_error("%s has no server.socket and fd 0 is not a socket (spawn-fcgi, systemd)",
                   c->path);
