@@ -47,5 +47,6 @@ int cmd_migrate(const cli_opts *o);
 int cmd_evaluate(const cli_opts *o);
 int cmd_diff(const cli_opts *o);
 int cmd_report(const cli_opts *o);
+int cmd_doctor(const cli_opts *o);
 
 #endif

@@ -30,6 +30,8 @@ static const command commands[] = {
     {"diff", cmd_diff, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT, 2, 2,
      "[--survey CODE] [--format table|json] RULES_A RULES_B",
      "what-if: initiatives whose results would change"},
+    {"doctor", cmd_doctor, OPT_CONFIG, 0, 0, "",
+     "check an installation: config, rules, database roles and grants, socket, nginx"},
     {"report", cmd_report, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT, 0, 0,
      "[--survey CODE] [--format md|html]", "the progress report of a survey"},
 };
