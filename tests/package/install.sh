@@ -82,6 +82,21 @@ expect "... naming the role that lacks the privilege and the role needed" \
 HYOKA_SQL_DIR=$tmp/sql-next hy migrate --conninfo "dbname=fresh user=city_admin"
 expect "... and applies as the owner" [ "$rc" -eq 0 ] && has "applied 999_next.sql"
 
+echo "== hyoka-fcgi takes the socket systemd passes (hyoka-fcgi.socket) before server.socket"
+sa=$tmp/sa
+mkdir "$sa"
+printf 'database = { conninfo = "host=127.0.0.1 port=1 connect_timeout=1"; };\nrules = { file = "%s"; };\nserver = { socket = "%s/own.sock"; workers = 1; };\n' \
+    "$root/config/rules/default.cfg" "$sa" >"$sa/hyoka.cfg"
+systemd-socket-activate -l "$sa/passed.sock" "$stage/usr/sbin/hyoka-fcgi" --config "$sa/hyoka.cfg" \
+    >"$sa/log" 2>&1 &
+sapid=$!
+for _ in $(seq 1 50); do [ -S "$sa/passed.sock" ] && break; sleep 0.1; done
+REQUEST_METHOD=GET DOCUMENT_URI=/api/v1/health timeout 10 cgi-fcgi -bind -connect "$sa/passed.sock" >"$tmp/out" 2>&1
+expect "a request on the passed socket is answered" has "Content-Type: application/json"
+expect "... and server.socket is not created" [ ! -e "$sa/own.sock" ]
+kill -TERM "$sapid" 2>/dev/null
+wait "$sapid" 2>/dev/null
+
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
