@@ -20,6 +20,7 @@ enum {
     OPT_ENCODING = 1 << 4, /* --encoding NAME */
     OPT_DRY_RUN = 1 << 5,  /* --dry-run */
     OPT_DB = 1 << 6,       /* --db */
+    OPT_CONNINFO = 1 << 7, /* --conninfo CONNINFO */
 };
 
 typedef struct cli_opts {
@@ -29,6 +30,7 @@ typedef struct cli_opts {
     const char *survey;
     const char *format;
     const char *encoding;
+    const char *conninfo; /* --conninfo: the database owner's connection (migrate, doctor) */
     bool dry_run;
     bool db;
     int nargs;            /* positional arguments after the command name */
@@ -45,5 +47,6 @@ int cmd_migrate(const cli_opts *o);
 int cmd_evaluate(const cli_opts *o);
 int cmd_diff(const cli_opts *o);
 int cmd_report(const cli_opts *o);
+int cmd_doctor(const cli_opts *o);
 
 #endif

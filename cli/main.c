@@ -22,13 +22,16 @@ static const command commands[] = {
     {"test", cmd_test, OPT_CONFIG, 2, 2, "RULES CASES", "run rule test cases"},
     {"import", cmd_import, OPT_CONFIG | OPT_ENCODING | OPT_DRY_RUN, 1, -1,
      "[--encoding utf-8|cp932] [--dry-run] FILE.csv...", "load CSV files in one transaction"},
-    {"migrate", cmd_migrate, OPT_CONFIG, 0, 0, "", "create or upgrade the database schema"},
+    {"migrate", cmd_migrate, OPT_CONFIG | OPT_CONNINFO, 0, 0, "[--conninfo CONNINFO]",
+     "create or upgrade the database schema and its roles (as the database's owner)"},
     {"evaluate", cmd_evaluate, OPT_CONFIG | OPT_RULES | OPT_SURVEY | OPT_DRY_RUN | OPT_FORMAT, 0,
      0, "[--survey CODE] [--rules FILE] [--dry-run] [--format table|json|csv]",
      "evaluate a survey and store the run"},
     {"diff", cmd_diff, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT, 2, 2,
      "[--survey CODE] [--format table|json] RULES_A RULES_B",
      "what-if: initiatives whose results would change"},
+    {"doctor", cmd_doctor, OPT_CONFIG, 0, 0, "",
+     "check an installation: config, rules, database roles and grants, socket, nginx"},
     {"report", cmd_report, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT, 0, 0,
      "[--survey CODE] [--format md|html]", "the progress report of a survey"},
 };
@@ -49,6 +52,7 @@ static const option_spec option_specs[] = {
     {"--encoding", OPT_ENCODING, 1, offsetof(cli_opts, encoding)},
     {"--dry-run", OPT_DRY_RUN, 0, 0},
     {"--db", OPT_DB, 0, 0},
+    {"--conninfo", OPT_CONNINFO, 1, offsetof(cli_opts, conninfo)},
 };
 #define NOPTIONS (sizeof option_specs / sizeof option_specs[0])
 
@@ -64,7 +68,9 @@ const char *cli_config_path(const cli_opts *o)
 
 static void usage(FILE *out)
 {
-    fputs("usage: hyoka [--config FILE] COMMAND [OPTIONS] [ARGS]\n\ncommands:\n", out);
+    fputs("usage: hyoka [--config FILE] COMMAND [OPTIONS] [ARGS]\n"
+          "       hyoka --version\n\ncommands:\n",
+          out);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fputs("\nOptions may stand before or after the command name. 'hyoka help COMMAND' shows one.\n"
@@ -119,6 +125,11 @@ int main(int argc, char **argv)
         }
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             usage(stdout);
+            free(positional);
+            return CLI_OK;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            printf("hyoka %s\n", HYOKA_VERSION);
             free(positional);
             return CLI_OK;
         }

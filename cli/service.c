@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int cli_service_config(const cli_opts *o, const char *cmd, hy_config *cfg)
+static int service_config(const cli_opts *o, const char *cmd, hy_config *cfg, bool need_rules)
 {
     const char *path = cli_config_path(o);
     const char *env = getenv("HYOKA_CONFIG");
@@ -25,7 +25,8 @@ int cli_service_config(const cli_opts *o, const char *cmd, hy_config *cfg)
         return -1;
     }
     eng_diags *diags = eng_diags_new();
-    int rc = hy_config_load(path, cfg, diags);
+    int rc = need_rules ? hy_config_load(path, cfg, diags)
+                        : hy_config_load_database(path, cfg, diags);
     eng_diags_print(diags, stderr); /* the errors, or warnings only */
     eng_diags_free(diags);
     if (rc != 0) {
@@ -33,6 +34,16 @@ int cli_service_config(const cli_opts *o, const char *cmd, hy_config *cfg)
         return -1;
     }
     return 0;
+}
+
+int cli_service_config(const cli_opts *o, const char *cmd, hy_config *cfg)
+{
+    return service_config(o, cmd, cfg, true);
+}
+
+int cli_database_config(const cli_opts *o, const char *cmd, hy_config *cfg)
+{
+    return service_config(o, cmd, cfg, false);
 }
 
 const char *cli_conninfo(const hy_config *cfg, bool writer)

@@ -15,6 +15,8 @@
  * the PG* environment decides. Returns 0, or -1 after printing every error of the config (or
  * why it cannot be read) prefixed by "hyoka CMD: "; the exit code is then CLI_EENV. */
 int cli_service_config(const cli_opts *o, const char *cmd, hy_config *cfg);
+/* The same for a command that only connects: rules.file may be absent (cfg->rules_file NULL). */
+int cli_database_config(const cli_opts *o, const char *cmd, hy_config *cfg);
 
 /* The conninfo to use from a loaded config: for a writing command database.writer_conninfo if
  * set, else database.conninfo; "" (PG* environment only) when neither is set. Owned by cfg. */

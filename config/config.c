@@ -384,7 +384,8 @@ static void set_defaults(hy_config *c)
     c->log_level = HY_LOG_INFO;
 }
 
-int hy_config_load(const char *path, hy_config *out, eng_diags *diags)
+/* The loader of both entry points: `need_rules` makes a missing rules.file an error. */
+static int load(const char *path, hy_config *out, eng_diags *diags, bool need_rules)
 {
     memset(out, 0, sizeof *out);
     set_defaults(out);
@@ -430,11 +431,11 @@ int hy_config_load(const char *path, hy_config *out, eng_diags *diags)
         }
         load_group(&l, g, out);
     }
-    if (l.errors == 0 && out->rules_file == NULL)
+    if (need_rules && l.errors == 0 && out->rules_file == NULL) {
         eng_diags_add(diags, path, 1, 0, 0, false, NULL,
                       "missing rules.file (the rule set the server evaluates with)");
-    if (l.errors == 0 && out->rules_file == NULL)
         l.errors++;
+    }
     if (out->conninfo == NULL)
         out->conninfo = xstrdup("");
 
@@ -446,6 +447,16 @@ out:
         return -1;
     }
     return 0;
+}
+
+int hy_config_load(const char *path, hy_config *out, eng_diags *diags)
+{
+    return load(path, out, diags, true);
+}
+
+int hy_config_load_database(const char *path, hy_config *out, eng_diags *diags)
+{
+    return load(path, out, diags, false);
 }
 
 void hy_config_cleanup(hy_config *c)

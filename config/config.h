@@ -62,6 +62,9 @@ typedef struct hy_config {
  * -1 with every error appended to `diags` as file:line (and *out left zeroed). Warnings (none are
  * fatal) may be appended on success too. */
 int hy_config_load(const char *path, hy_config *out, eng_diags *diags);
+/* The same for a command that only connects (`hyoka migrate`, `hyoka doctor`'s database checks):
+ * every key is still checked, but rules.file may be absent (then out->rules_file is NULL). */
+int hy_config_load_database(const char *path, hy_config *out, eng_diags *diags);
 void hy_config_cleanup(hy_config *c);
 
 /* Name of a log level ("error", "warn", "info", "debug"). */

@@ -5,6 +5,7 @@
 #include "metrics.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,9 +27,12 @@ void h_health(hy_req *r, const char *arg)
 void h_rules(hy_req *r, const char *arg)
 {
     (void)arg;
+    /* The file's name only: anonymous readers need not learn the server's folders. */
+    const char *slash = strrchr(app.config.rules_file, '/');
+    const char *name = slash != NULL ? slash + 1 : app.config.rules_file;
     json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "version",
                             eng_rules_version(app.rules), "sha256", eng_rules_sha256(app.rules),
-                            "loaded_at", app.rules_loaded_iso, "file", app.config.rules_file,
+                            "loaded_at", app.rules_loaded_iso, "file", name,
                             "source", eng_rules_source(app.rules), "checked_against_database",
                             app.rules_checked_db);
     http_reply_json(r, 200, doc);

@@ -202,8 +202,8 @@ static bool is_socket(int fd)
 
 static int open_listener(const hy_config *c)
 {
-    if (c->socket != NULL)
-        return open_unix_socket(c);
+    /* A socket systemd passed (hyoka-fcgi.socket, at the path of server.socket) comes first:
+     * server.socket is then where doctor looks, and what a start without systemd creates. */
     const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
     if (fds != NULL && pid != NULL && atol(pid) == (long)getpid()) {
         if (atoi(fds) != 1 || !is_socket(SYSTEMD_FD)) {
@@ -213,6 +213,8 @@ static int open_listener(const hy_config *c)
         log_info("listening on the socket systemd passed (fd 3)");
         return SYSTEMD_FD;
     }
+    if (c->socket != NULL)
+        return open_unix_socket(c);
     if (!is_socket(0)) {
         log_error("%s has no server.socket and fd 0 is not a socket (spawn-fcgi, systemd)",
                   c->path);
@@ -420,9 +422,10 @@ static void master_reload(const char *config_path, int listen_fd)
 
 static void usage(FILE *out)
 {
-    fputs("usage: hyoka-fcgi [--config FILE] [--check-config]\n"
+    fputs("usage: hyoka-fcgi [--config FILE] [--check-config] | --version\n"
           "  --config FILE    service config (default $HYOKA_CONFIG, else /etc/hyoka/hyoka.cfg)\n"
           "  --check-config   validate the config and its rule file, print every error, exit\n"
+          "  --version        print the version and exit\n"
           "Signals: SIGHUP reloads config and rules; SIGTERM drains requests and exits.\n",
           out);
 }
@@ -442,6 +445,9 @@ int main(int argc, char **argv)
             config_path = argv[i] + 9;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("hyoka-fcgi %s\n", HYOKA_VERSION);
             return 0;
         } else {
             fprintf(stderr, "hyoka-fcgi: unknown argument '%s'\n", argv[i]);

@@ -8,6 +8,7 @@ packages=(
     libconfig-dev libcmocka-dev libfcgi-dev libpq-dev libjansson-dev libcsv-dev libssl-dev
     postgresql-15 postgresql-client-15 nginx-light spawn-fcgi libfcgi-bin wrk hyperfine
     chromium fonts-noto-cjk nodejs npm ca-certificates curl python3 libxml2-utils procps valgrind
+    debhelper lintian go-md2man debootstrap
 )
 # node/npm may come from another source on the image; only ask apt for them when missing.
 missing=()

@@ -155,13 +155,30 @@ static void fail_at_position(store_error *err, const char *path, const char *tex
     store_fail(err, STORE_EDB, "%s:%ld:%ld: %s", path, line, col, msg);
 }
 
+/* A privilege error (SQLSTATE 42501) says which role lacked it and which role migrate needs;
+ * libpq's own text ("permission denied for schema public") names neither. Appends to err. */
+static void explain_privilege(store_error *err, PGconn *c, const PGresult *r)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (err == NULL || state == NULL || strcmp(state, "42501") != 0)
+        return;
+    size_t n = strlen(err->message);
+    snprintf(err->message + n, sizeof err->message - n,
+             " (role \"%s\" may not change the schema of database \"%s\": hyoka migrate needs "
+             "the database's owner with CREATEROLE, or a superuser; e.g. as the postgres user: "
+             "hyoka migrate --conninfo \"dbname=%s\")",
+             PQuser(c), PQdb(c), PQdb(c));
+}
+
 static int exec_simple(PGconn *c, const char *sql, store_error *err)
 {
     PGresult *r = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     int rc = 0;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         rc = store_fail_pq(err, c, r, sql);
+        explain_privilege(err, c, r);
+    }
     PQclear(r);
     return rc;
 }
@@ -183,6 +200,7 @@ static int apply(PGconn *c, const char *dir, const migration *m, store_error *er
     PGresult *r = PQexec(c, text);
     if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
         fail_at_position(err, path, text, r, c);
+        explain_privilege(err, c, r);
         PQclear(r);
         free(text);
         PQclear(PQexec(c, "ROLLBACK"));
@@ -197,6 +215,7 @@ static int apply(PGconn *c, const char *dir, const migration *m, store_error *er
                      NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         store_fail_pq(err, c, r, "recording the migration");
+        explain_privilege(err, c, r);
         PQclear(r);
         PQclear(PQexec(c, "ROLLBACK"));
         return -1;
@@ -234,12 +253,23 @@ int store_migrate(PGconn *c, const char *sql_dir, FILE *log, store_error *err)
         rc = -1;
         goto out;
     }
-    if (exec_simple(c,
-                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                    " version integer PRIMARY KEY CHECK (version > 0),"
-                    " name text NOT NULL,"
-                    " applied_at timestamptz NOT NULL DEFAULT now())",
-                    err) != 0) {
+    /* Created only when missing: CREATE ... IF NOT EXISTS would need CREATE on the schema even
+     * when the table exists, so a role that merely checks an up-to-date schema could not. */
+    r = PQexecParams(c, "SELECT to_regclass('schema_migrations') IS NULL", 0, NULL, NULL, NULL,
+                     NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        rc = store_fail_pq(err, c, r, "looking for schema_migrations");
+        PQclear(r);
+        goto out;
+    }
+    bool missing = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (missing && exec_simple(c,
+                               "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                               " version integer PRIMARY KEY CHECK (version > 0),"
+                               " name text NOT NULL,"
+                               " applied_at timestamptz NOT NULL DEFAULT now())",
+                               err) != 0) {
         rc = -1;
         goto out;
     }
@@ -247,6 +277,7 @@ int store_migrate(PGconn *c, const char *sql_dir, FILE *log, store_error *err)
                      NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         rc = store_fail_pq(err, c, r, "reading schema_migrations");
+        explain_privilege(err, c, r);
         PQclear(r);
         goto out;
     }

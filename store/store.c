@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *application_name = "hyoka";
 static int lock_wait = STORE_LOCK_WAIT_DEFAULT;
@@ -227,21 +228,37 @@ PGconn *store_connect(const char *conninfo, store_error *err)
     return NULL;
 }
 
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 const char *store_sql_dir(void)
 {
+    static char beside[4096 + 32];
     const char *env = getenv("HYOKA_SQL_DIR");
     if (env != NULL && env[0] != '\0')
         return env;
-#ifdef HYOKA_SQL_DIR
-    struct stat st;
-    if (stat(HYOKA_SQL_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-        return HYOKA_SQL_DIR;
-#endif
-#ifdef HYOKA_INSTALLED_SQL_DIR
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0 && (size_t)n < sizeof exe - 1) {
+        exe[n] = '\0';
+        /* A program run from its build tree uses the source tree's migrations. */
+        size_t blen = strlen(HYOKA_BUILD_DIR);
+        if ((size_t)n > blen && strncmp(exe, HYOKA_BUILD_DIR, blen) == 0 && exe[blen] == '/' &&
+            is_dir(HYOKA_SQL_DIR))
+            return HYOKA_SQL_DIR;
+        /* An installed one (PREFIX/bin/hyoka) uses PREFIX/share/hyoka/sql, wherever PREFIX is. */
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            int len = snprintf(beside, sizeof beside, "%s/../share/hyoka/sql", exe);
+            if (len > 0 && (size_t)len < sizeof beside && is_dir(beside))
+                return beside;
+        }
+    }
     return HYOKA_INSTALLED_SQL_DIR;
-#else
-    return "/usr/local/share/hyoka/sql";
-#endif
 }
 
 /* ---- waiting for a writer's lock ---------------------------------------------------------- */

@@ -95,8 +95,9 @@ int store_set_time_zone(PGconn *c, const char *zone, store_error *err);
  * the database's error. `what` names the lock in messages ("import", "evaluate"). */
 int store_lock_xact(PGconn *c, const char *key, const char *what, store_error *err);
 
-/* The folder with the numbered migrations: $HYOKA_SQL_DIR, else the source tree's sql/ if it
- * exists, else the installed share/hyoka/sql. Static storage; never NULL. */
+/* The folder with the numbered migrations: $HYOKA_SQL_DIR; else, for a program run from its
+ * build tree, the source tree's sql/; else share/hyoka/sql beside the installed program
+ * (PREFIX/bin/../share/hyoka/sql); else the configured PREFIX/share/hyoka/sql. Never NULL. */
 const char *store_sql_dir(void);
 
 /* Applies, in order, every NNN_name.sql in `sql_dir` whose version is not yet recorded in

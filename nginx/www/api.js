@@ -1,6 +1,8 @@
 // api.js - the dashboard's only door to data: GET /api/v1/… with a timeout, problem+json errors.
 
-export const API_BASE = '/api/v1/';
+/** The API beside the page, wherever nginx serves it: a page at /hyoka/ (or /hyoka/index.html)
+ *  asks /hyoka/api/v1/, one at the site's root asks /api/v1/. */
+export const API_BASE = new URL('api/v1/', new URL('.', document.baseURI)).pathname;
 /** A request that takes longer than this is reported as the server being unreachable. */
 export const API_TIMEOUT_MS = 20000;
 
