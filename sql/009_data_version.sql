@@ -9,5 +9,5 @@ CREATE TABLE data_version (
 );
 INSERT INTO data_version (version) VALUES (0);
 
-GRANT SELECT ON data_version TO hyoka_web, hyoka_writer;
+GRANT SELECT ON data_version TO hyoka_web, hyoka_writer, hyoka_reader; -- hyoka_reader: sql/008
 GRANT UPDATE (version) ON data_version TO hyoka_writer;
