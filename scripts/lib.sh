@@ -76,12 +76,19 @@ pg_stop() {
     return 0
 }
 
-# stop_pidfile FILE [SECONDS]: SIGTERM the PID in FILE, wait, then SIGKILL if still there.
+# stop_pidfile FILE [SECONDS] [NAME]: SIGTERM the PID in FILE, wait, then SIGKILL if still there.
+# With NAME, only a process whose name (/proc/PID/comm) is NAME is signalled: a PID file left by a
+# process that already ended may name a PID the kernel has since given to another program (PIDs
+# wrap at 32768 here), which must never be killed. The file is removed once the process is gone.
 stop_pidfile() {
-    local f=$1 t=${2:-10} pid
+    local f=$1 t=${2:-10} name=${3:-} pid
     [ -f "$f" ] || return 0
     pid=$(cat "$f" 2>/dev/null)
+    rm -f "$f"
     [ -n "$pid" ] || return 0
+    if [ -n "$name" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != "$name" ]; then
+        return 0
+    fi
     kill -TERM "$pid" 2>/dev/null || return 0
     for _ in $(seq 1 $((t * 10))); do
         kill -0 "$pid" 2>/dev/null || return 0

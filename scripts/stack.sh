@@ -153,8 +153,8 @@ CONF
 stack_down() {
     local dir=$1
     [ -n "$dir" ] && [ -d "$dir" ] || return 0
-    stop_pidfile "$dir/nginx.pid" 10
-    stop_pidfile "$dir/hyoka-fcgi.pid" 35
+    stop_pidfile "$dir/nginx.pid" 10 nginx
+    stop_pidfile "$dir/hyoka-fcgi.pid" 35 hyoka-fcgi
     pg_stop "$dir"
     return 0
 }

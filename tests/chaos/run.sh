@@ -42,7 +42,8 @@ watchdog=
 cleanup() {
     local p
     [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
-    for p in "${bgpids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    # Only the jobs still running: a PID of one that ended may belong to another program by now.
+    for p in $(jobs -pr); do kill -KILL "$p" 2>/dev/null; done
     stack_down "$dir"
     if [ "${HYOKA_CHAOS_KEEP:-0}" = 1 ]; then log "kept $dir"; else rm -rf "$dir"; fi
 }
