@@ -42,8 +42,14 @@ watchdog=
 cleanup() {
     local p
     [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
-    # Only the jobs still running: a PID of one that ended may belong to another program by now.
-    for p in $(jobs -pr); do kill -KILL "$p" 2>/dev/null; done
+    # Only those still running as this shell's jobs: the PID of one that ended may belong to
+    # another program by now. (The stack's nginx and hyoka-fcgi are jobs too: stack_down stops
+    # them in order, so they are not in bgpids.)
+    local running
+    running=" $(jobs -pr | tr '\n' ' ') "
+    for p in "${bgpids[@]}"; do
+        [[ "$running" == *" $p "* ]] && kill -KILL "$p" 2>/dev/null
+    done
     stack_down "$dir"
     if [ "${HYOKA_CHAOS_KEEP:-0}" = 1 ]; then log "kept $dir"; else rm -rf "$dir"; fi
 }
