@@ -9,6 +9,7 @@ packages=(
     postgresql-15 postgresql-client-15 nginx-light spawn-fcgi libfcgi-bin wrk hyperfine
     chromium fonts-noto-cjk nodejs npm ca-certificates curl python3 libxml2-utils procps valgrind
     debhelper lintian go-md2man debootstrap
+    bc systemd   # bc: the db tier's timings; systemd: systemd-socket-activate in the package tier
 )
 # node/npm may come from another source on the image; only ask apt for them when missing.
 missing=()
