@@ -33,11 +33,12 @@ as_pg() {
 # pg_start DIR [PORT]: creates (if needed) and starts a throwaway cluster in DIR/pgdata, listening
 # on 127.0.0.1:PORT and a socket in DIR/pgsock. Exports PGHOST, PGPORT, PGUSER, PGDATABASE for the
 # superuser connection, and writes DIR/pg.env with the same. Database `hyoka` exists afterwards.
+# On failure says why on stderr and returns 1 (the caller decides whether that ends it).
 pg_start() {
     local dir=$1 port=${2:-}
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    [ -n "$port" ] || port=$(free_port) || die "no free port"
+    [ -n "$port" ] || port=$(free_port) || { log "error: no free port"; return 1; }
     if [ "$(id -u)" -eq 0 ]; then
         chown postgres: "$dir"
         chmod 755 "$dir"
@@ -49,11 +50,27 @@ pg_start() {
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir/pgsock"
     if [ ! -f "$dir/pgdata/PG_VERSION" ]; then
         as_pg "$PG_BIN/initdb" -D "$dir/pgdata" -U postgres -E UTF8 --locale=C.UTF-8 \
-            --auth=trust >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+            --auth=trust >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; log "error: initdb failed"; return 1; }
     fi
-    as_pg "$PG_BIN/pg_ctl" -D "$dir/pgdata" -l "$dir/postgres.log" -w -t 30 \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/pgsock -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start >/dev/null || { tail -20 "$dir/postgres.log" >&2; die "postgres did not start"; }
+    # free_port cannot reserve the port: another program (a test tier of a second checkout, say)
+    # may bind it first. Then postgres says so in its log, and a port we chose is chosen again;
+    # any other failure, or a port the caller named, ends here.
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        rm -f "$dir/postgres.log"
+        as_pg "$PG_BIN/pg_ctl" -D "$dir/pgdata" -l "$dir/postgres.log" -w -t 30 \
+            -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/pgsock -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+            start >/dev/null && break
+        if [ -z "${2:-}" ] && [ "$attempt" -lt 5 ] &&
+            grep -q 'could not bind\|Address already in use\|could not create any TCP/IP sockets' "$dir/postgres.log"; then
+            log "port $port was taken before postgres bound it; choosing another"
+            port=$(free_port) || { log "error: no free port"; return 1; }
+            continue
+        fi
+        tail -20 "$dir/postgres.log" >&2
+        log "error: postgres did not start"
+        return 1
+    done
     export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=hyoka
     unset PGPASSWORD PGSERVICE
     cat >"$dir/pg.env" <<ENV

@@ -12,7 +12,7 @@ n=${2:-100000}
 
 tmp=$(mktemp -d "/tmp/hyoka-bench-$1.XXXXXX")
 trap 'pg_stop "$tmp"; rm -rf "$tmp"' EXIT
-pg_start "$tmp" >/dev/null 2>&1 || die "postgres did not start"
+pg_start "$tmp" >/dev/null || die "postgres did not start"
 source "$tmp/pg.env"
 printf 'database = { conninfo = ""; };\nrules = { file = "%s"; };\n' \
     "$root/config/rules/default.cfg" >"$tmp/hyoka.cfg"

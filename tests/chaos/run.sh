@@ -270,7 +270,7 @@ scenario_c() {
             s=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$HYOKA_URL/api/v1/surveys")
             [ "$s" = 503 ] || fail "outage $i: a database read got $s, want 503"
         done
-        pg_start "$dir" "$pgport" >/dev/null 2>&1 || { fail "outage $i: PostgreSQL did not start again"; break; }
+        pg_start "$dir" "$pgport" >/dev/null || { fail "outage $i: PostgreSQL did not start again"; break; }
         t_up=$(ms)
         await 5 '[ "$(health)" = 200 ]' || fail "outage $i: health not 200 within 5 s of PostgreSQL's start"
         own_total=$((own_total + 20))

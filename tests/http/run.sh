@@ -150,7 +150,7 @@ check "health while down is a JSON document with status unavailable" \
     bash -c "curl -s '$HYOKA_URL/api/v1/health' | grep -q '\"status\":\"unavailable\"'"
 check "a database read is 503 problem+json while down" \
     bash -c "curl -s -D - '$HYOKA_URL/api/v1/surveys' | grep -qi 'content-type: application/problem+json'"
-pg_start "$dir" "$pgport" >/dev/null 2>&1 || fail "postgres did not restart"
+pg_start "$dir" "$pgport" >/dev/null || fail "postgres did not restart"
 t0=$(date +%s%N)
 back=0
 for _ in $(seq 1 40); do

@@ -43,7 +43,7 @@ expect "hyoka-fcgi --version is the project version" \
     [ "$("$stage/usr/sbin/hyoka-fcgi" --version)" = "hyoka-fcgi $version" ]
 
 echo "== hyoka migrate from nothing"
-pg_start "$tmp/pg" >/dev/null 2>&1 || die "postgres did not start"
+pg_start "$tmp/pg" >/dev/null || die "postgres did not start"
 source "$tmp/pg/pg.env"
 unset HYOKA_SQL_DIR HYOKA_CONFIG
 hyoka=$stage/usr/bin/hyoka

@@ -48,7 +48,7 @@ rules = { file = "$rules"; };
 CFG
 export HYOKA_CONFIG=$tmp/hyoka.cfg
 
-pg_start "$tmp" >/dev/null 2>&1 || die "PostgreSQL did not start"
+pg_start "$tmp" >/dev/null || die "PostgreSQL did not start"
 
 echo "== environment errors"
 PGPORT=1 run 2 "no database: evaluate exits 2" "$hyoka" evaluate --rules "$rules"
