@@ -3,18 +3,21 @@
  *
  * A notification is a hint, not an order: any role that may connect can NOTIFY these channels
  * (every 2 s from hyoka_web once cut throughput by 86 % when each flushed every worker's cache).
- * On one, a worker reads what its cache depends on, the newest run id and the import counter
- * data_version (sql/009), and flushes only if either moved since it last looked. */
+ * On one, a worker reads what its cache depends on, the newest published run and the import
+ * counter (data_version, sql/009 and sql/010), and flushes only if either moved since it last looked. */
 #include "db.h"
 
 #include "app.h"
 #include "cache.h"
 #include "log.h"
 #include "metrics.h"
+#include "read.h"
 #include "worker.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static PGconn *conn;
 static unsigned generation;
@@ -22,8 +25,52 @@ static unsigned generation;
 /* What the cache was filled from: read after each flush, before anything is loaded again. */
 static struct {
     bool known;
-    char runs[32], data[32]; /* newest run id, data_version as text */
+    long long runs, data; /* newest published run id, data_version */
 } seen;
+
+/* The newest run published through this server (POST /api/v1/evaluations), in memory the master
+ * maps before it forks, so that every worker sees it. A notification tells a worker of a new run
+ * only when it reaches the worker's socket, which may be after the client that got the POST's 201
+ * has asked another worker for the summary; this counter makes the API's own writes readable at
+ * once (one atomic load per request). Runs stored by the CLI arrive by notification. */
+static _Atomic long long *shared_newest_run;
+
+int db_share_init(void)
+{
+    void *p = mmap(NULL, sizeof *shared_newest_run, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    shared_newest_run = p;
+    atomic_init(shared_newest_run, 0);
+    return 0;
+}
+
+void db_run_published(long long id)
+{
+    if (shared_newest_run == NULL)
+        return;
+    long long cur = atomic_load(shared_newest_run);
+    while (cur < id && !atomic_compare_exchange_weak(shared_newest_run, &cur, id)) {
+    }
+}
+
+static void flush_and_look(void);
+
+void db_sync_runs(void)
+{
+    /* `acted`: one flush per published run, even if this worker's database does not show it
+     * (a database restored under a running server must not cost every request its cache). */
+    static long long acted;
+    if (shared_newest_run == NULL || !seen.known)
+        return;
+    long long newest = atomic_load_explicit(shared_newest_run, memory_order_acquire);
+    if (newest > seen.runs && newest > acted) {
+        acted = newest;
+        log_info("run %lld published through another worker: cache flushed", newest);
+        flush_and_look();
+    }
+}
 
 unsigned db_generation(void)
 {
@@ -47,7 +94,7 @@ static int setup(PGconn *c, store_error *err)
     /* Constant statements: nothing from a request goes into them. */
     static const char *const stmts[] = {
         "SET default_transaction_read_only = on",
-        "LISTEN hyoka_runs", /* a new evaluation run (store/evaluate.c, a trigger) */
+        "LISTEN hyoka_runs", /* a run published (store_publish_run, sql/010) */
         "LISTEN hyoka_data", /* an import changed titles, departments or KPIs (store/import.c) */
     };
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
@@ -62,30 +109,24 @@ static int setup(PGconn *c, store_error *err)
     return 0;
 }
 
-/* Reads the newest run id and the data version into *out. Returns 0, or -1 when the query
- * failed (a database without sql/009, a lost connection): then nothing can be told apart. */
-static int read_state(char *runs, size_t nruns, char *data, size_t ndata)
+/* Reads the newest published run and the data version into *runs and *data. Returns 0, or -1
+ * when the query failed (a lost connection, a database without sql/010): then nothing can be
+ * told apart. */
+static int read_state(long long *runs, long long *data)
 {
-    /* A constant statement: an index lookup and a one-row table. */
-    static const char sql[] = "SELECT (SELECT max(id) FROM evaluation_runs),"
-                              " (SELECT version FROM data_version)";
-    PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-    int ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
-    if (ok) {
-        snprintf(runs, nruns, "%s", PQgetvalue(res, 0, 0));
-        snprintf(data, ndata, "%s", PQgetvalue(res, 0, 1));
-    } else {
-        log_warn("database: cannot read what changed: %s", PQerrorMessage(conn));
+    store_error err;
+    if (store_read_versions(conn, runs, data, &err) < 0) {
+        log_warn("database: cannot read what changed: %s", err.message);
+        return -1;
     }
-    PQclear(res);
-    return ok ? 0 : -1;
+    return 0;
 }
 
 /* Flushes the cache and notes the state it will be filled from. */
 static void flush_and_look(void)
 {
     cache_flush();
-    seen.known = read_state(seen.runs, sizeof seen.runs, seen.data, sizeof seen.data) == 0;
+    seen.known = read_state(&seen.runs, &seen.data) == 0;
 }
 
 PGconn *db_conn(store_error *err)
@@ -138,6 +179,19 @@ PGresult *db_query(const char *sql, int nparams, const char *const *params, stor
     return NULL;
 }
 
+bool db_lost(PGconn *c, const store_error *err)
+{
+    if (c == conn && conn != NULL && PQstatus(conn) == CONNECTION_OK) {
+        log_error("database: %s", err->message);
+        return false;
+    }
+    metrics_db_error();
+    log_warn("database: connection lost (%s); reconnecting", err->message);
+    if (c == conn)
+        drop();
+    return true;
+}
+
 int db_socket(void)
 {
     return conn != NULL ? PQsocket(conn) : -1;
@@ -161,18 +215,18 @@ bool db_poll(void)
     }
     if (!runs && !data)
         return false;
-    char now_runs[sizeof seen.runs], now_data[sizeof seen.data];
-    bool read = seen.known && read_state(now_runs, sizeof now_runs, now_data, sizeof now_data) == 0;
-    if (read && strcmp(now_runs, seen.runs) == 0 && strcmp(now_data, seen.data) == 0) {
+    long long now_runs, now_data;
+    bool read = seen.known && read_state(&now_runs, &now_data) == 0;
+    if (read && now_runs == seen.runs && now_data == seen.data) {
         /* Debug only: a flood of notifications must not fill the log either. */
         log_debug("a notification on hyoka_%s, but no new run or import: cache kept",
                   runs ? "runs" : "data");
         return false;
     }
-    if (read && strcmp(now_runs, seen.runs) != 0)
-        log_info("new evaluation run %s: cache flushed", now_runs);
+    if (read && now_runs != seen.runs)
+        log_info("new evaluation run %lld: cache flushed", now_runs);
     else if (read)
-        log_info("data imported (version %s): cache flushed", now_data);
+        log_info("data imported (version %lld): cache flushed", now_data);
     else
         log_info("a notification on hyoka_%s: cache flushed", runs ? "runs" : "data");
     flush_and_look();

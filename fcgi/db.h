@@ -29,6 +29,17 @@ bool db_poll(void);
 int db_socket(void);
 /* Counts connects and disconnects: a new value means db_socket() may be a new descriptor. */
 unsigned db_generation(void);
+/* After a store_* function failed on db_conn()'s connection `c`: true if the connection was lost
+ * (it is dropped, and the call may be made once more on a new one), false if the query itself
+ * failed (logged). */
+bool db_lost(PGconn *c, const store_error *err);
+/* Read-your-writes across workers: db_share_init (the master, before forking; -1 if the memory
+ * cannot be mapped, then only notifications refresh) maps a counter; db_run_published(ID) is
+ * called by the worker that published run ID before it answers; db_sync_runs, before each request,
+ * flushes the cache when a run newer than the one it was filled from was published. */
+int db_share_init(void);
+void db_run_published(long long id);
+void db_sync_runs(void);
 /* Whether `SELECT 1` answers now (for /health). */
 bool db_ping(void);
 void db_close(void);

@@ -3,6 +3,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "json_eng.h"
+#include "read.h"
 #include "run.h"
 
 #include <stdlib.h>
@@ -51,11 +52,12 @@ void h_surveys(hy_req *r, const char *arg)
     store_error err = {0};
     PGresult *res = db_query(
         "SELECT s.code, s.as_of::text, s.label,"
-        " (SELECT count(*) FROM evaluation_runs x WHERE x.survey_id = s.id),"
+        " (SELECT count(*) FROM evaluation_runs x WHERE x.survey_id = s.id"
+        "   AND x.id <= " STORE_READ_PUBLISHED "),"
         " r.id, to_char(r.evaluated_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM'), rs.version, rs.sha256"
         " FROM surveys s"
         " LEFT JOIN LATERAL (SELECT max(x.id) AS id FROM evaluation_runs x"
-        "   WHERE x.survey_id = s.id) lr ON true"
+        "   WHERE x.survey_id = s.id AND x.id <= " STORE_READ_PUBLISHED ") lr ON true"
         " LEFT JOIN evaluation_runs r ON r.id = lr.id"
         " LEFT JOIN rule_sets rs ON rs.id = r.rule_set_id ORDER BY s.as_of, s.code",
         0, NULL, &err);
@@ -210,7 +212,8 @@ void h_kpis(hy_req *r, const char *arg)
     res = survey != NULL
               ? db_query("SELECT as_of::text FROM surveys WHERE code = $1", 1, p1, &err)
               : db_query("SELECT s.as_of::text FROM surveys s WHERE EXISTS (SELECT 1 FROM"
-                         " evaluation_runs r WHERE r.survey_id = s.id) ORDER BY s.as_of DESC"
+                         " evaluation_runs r WHERE r.survey_id = s.id"
+                         " AND r.id <= " STORE_READ_PUBLISHED ") ORDER BY s.as_of DESC"
                          " LIMIT 1",
                          0, NULL, &err);
     if (res == NULL) {

@@ -1,6 +1,7 @@
 /* h_evaluations.c - POST /api/v1/evaluations: bearer token first, then a bounded JSON body, then
  * store_evaluate_summary on a writer connection; 201 with the new run's summary. */
 #include "app.h"
+#include "db.h"
 #include "worker.h"
 #include "evaluate.h"
 #include "handlers.h"
@@ -173,6 +174,7 @@ void h_evaluations(hy_req *r, const char *arg)
                        json_object_get(doc, "run"));
     seconds_only(json_object_get(answer, "run"));
     json_object_update(answer, json_object_get(doc, "summary"));
+    db_run_published((long long)json_integer_value(json_object_get(json_object_get(doc, "run"), "id")));
     log_info("POST /evaluations: stored run %lld of survey %s",
              (long long)json_integer_value(json_object_get(json_object_get(doc, "run"), "id")),
              json_string_value(json_object_get(json_object_get(doc, "survey"), "code")));

@@ -5,6 +5,7 @@
 #include "evaluate.h"
 #include "handlers.h"
 #include "json_eng.h"
+#include "read.h"
 #include "run.h"
 
 #include <stdlib.h>
@@ -200,7 +201,8 @@ out:
  * this takes ~6 ms. */
 static const char *const sql_history_runs =
     "SELECT coalesce(array_agg(lr.id), '{}') FROM surveys s"
-    " JOIN LATERAL (SELECT max(r.id) AS id FROM evaluation_runs r WHERE r.survey_id = s.id) lr"
+    " JOIN LATERAL (SELECT max(r.id) AS id FROM evaluation_runs r WHERE r.survey_id = s.id"
+    "   AND r.id <= " STORE_READ_PUBLISHED ") lr"
     "   ON lr.id IS NOT NULL";
 static const char *const sql_history =
     "SELECT s.code, s.as_of::text, s.label, e.category, e.score::text,"

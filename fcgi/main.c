@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE /* pipe2 */
 #include "app.h"
+#include "db.h"
 #include "engine.h"
 #include "log.h"
 #include "metrics.h"
@@ -503,6 +504,9 @@ int main(int argc, char **argv)
             unlink(app.config.socket);
         return 2;
     }
+    if (db_share_init() < 0)
+        log_warn("shared run counter: %s (a GET right after a POST may answer from the run before "
+                 "until the notification arrives)", strerror(errno));
     nslots = app.config.workers;
     for (int i = 0; i < nslots; i++)
         spawn(listen_fd, &slots[i]);

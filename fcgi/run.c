@@ -6,6 +6,7 @@
 #include "db.h"
 #include "json_eng.h"
 #include "log.h"
+#include "read.h"
 #include "worker.h"
 
 #include <ctype.h>
@@ -306,7 +307,7 @@ static int item_cmp(const void *a, const void *b)
 static const char *const sql_header =
     "SELECT r.id, s.code, s.as_of::text, s.label,"
     " to_char(r.evaluated_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM'),"
-    " rs.version, rs.sha256, rs.catalog::text, coalesce(r.summary::text, 'null')"
+    " rs.version, rs.sha256, rs.catalog::text, coalesce(r.summary::text, 'null'), r.total"
     " FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id"
     " JOIN rule_sets rs ON rs.id = r.rule_set_id WHERE r.id = $1";
 
@@ -347,6 +348,7 @@ static run *load(long long id, store_error *err)
     rn->survey_as_of = keep(rn, PQgetvalue(res, 0, 2));
     rn->survey_label = PQgetisnull(res, 0, 3) ? NULL : keep(rn, PQgetvalue(res, 0, 3));
     rn->evaluated_at = keep(rn, PQgetvalue(res, 0, 4));
+    rn->total = strtol(PQgetvalue(res, 0, 9), NULL, 10);
     rn->rules_version = keep(rn, PQgetvalue(res, 0, 5));
     rn->rules_sha256 = keep(rn, PQgetvalue(res, 0, 6));
     rn->catalog = json_loads(PQgetvalue(res, 0, 7), 0, NULL);
@@ -436,6 +438,12 @@ static int load_items(run *rn, store_error *err)
                    id, unknown);
         goto fail;
     }
+    if (rn->nitems != rn->total) {
+        /* Never cached: a run is read whole or not at all (sql/010 says how it could differ). */
+        store_fail(err, STORE_EDB, "run %lld: %d of its %ld results could be read", id,
+                   rn->nitems, rn->total);
+        goto fail;
+    }
     qsort(rn->items, (size_t)rn->nitems, sizeof *rn->items, item_cmp);
     rn->items_loaded = true;
     free(shared.slots);
@@ -480,27 +488,23 @@ static run *resolve(const char *survey_code, store_error *err, resolve_miss *mis
     if (cached_id != NULL) {
         id = *cached_id;
     } else {
-        PGresult *res;
-        if (survey_code != NULL) {
-            const char *params[] = {survey_code};
-            res = db_query("SELECT (SELECT max(r.id) FROM evaluation_runs r"
-                           " WHERE r.survey_id = s.id) FROM surveys s WHERE s.code = $1",
-                           1, params, err);
-        } else {
-            res = db_query("SELECT r.id FROM evaluation_runs r JOIN surveys s"
-                           " ON s.id = r.survey_id ORDER BY s.as_of DESC, r.id DESC LIMIT 1",
-                           0, NULL, err);
+        int found = -1;
+        for (int attempt = 0; attempt < 2 && found < 0; attempt++) {
+            PGconn *c = db_conn(err);
+            if (c == NULL)
+                return NULL;
+            found = store_read_current_run(c, survey_code, &id, err);
+            if (found < 0 && !db_lost(c, err)) {
+                err->status = STORE_ESCHEMA;
+                return NULL;
+            }
         }
-        if (res == NULL)
+        if (found < 0)
             return NULL;
-        if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
-            *miss = survey_code != NULL && PQntuples(res) == 0 ? RESOLVE_NO_SURVEY
-                                                               : RESOLVE_NO_RUN;
-            PQclear(res);
+        if (found != STORE_RUN_FOUND) {
+            *miss = found == STORE_RUN_NO_SURVEY ? RESOLVE_NO_SURVEY : RESOLVE_NO_RUN;
             return NULL;
         }
-        id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        PQclear(res);
         long long *copy = malloc(sizeof *copy);
         if (copy == NULL)
             abort();

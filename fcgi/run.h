@@ -43,6 +43,7 @@ typedef struct run {
     json_t *summary;    /* evaluation_runs.summary */
     run_item *items;    /* in code order (numeric segments); once run_resolve_items_or_reply */
     int nitems;
+    long total; /* evaluation_runs.total: the results the run stored */
     bool items_loaded;
     /* private */
     json_t *catalog;

@@ -212,6 +212,7 @@ static void serve(int i)
     double t0 = app_now();
     hy_req r;
     int route = route_count();
+    db_sync_runs(); /* between requests, like a notification: nothing of the cache is pinned */
     if (http_req_init(&r, req, app.config.max_query) == 0)
         route = route_dispatch(&r);
     if (r.status == 0)

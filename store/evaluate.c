@@ -2,6 +2,7 @@
  * run stored in one transaction (rule set once by sha256, run row, results by COPY). */
 #include "evaluate.h"
 #include "json_eng.h"
+#include "read.h"
 
 #include <errno.h>
 #include <math.h>
@@ -802,7 +803,7 @@ static int stored_history(PGconn *c, const eng_rules *rules, const char *schema_
         query(c,
               "SELECT r.id FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id "
               " WHERE r.survey_id = $1 AND rs.sha256 = $2 AND r.fact_schema = $3::jsonb "
-              " ORDER BY r.id DESC LIMIT 1",
+              "   AND r.id <= " STORE_READ_PUBLISHED " ORDER BY r.id DESC LIMIT 1",
               3, p1, PGRES_TUPLES_OK, "looking for a stored run", err);
     if (res == NULL)
         return -1;
@@ -1299,6 +1300,9 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     if (command(c, dry_run ? "ROLLBACK" : "COMMIT", "ending the transaction", err) != 0)
         goto out;
     committed = true;
+    /* Readable from now on: published by a transaction of its own, after the COMMIT (sql/010). */
+    if (!dry_run && store_publish_run(c, strtoll(run_id, NULL, 10), err) != 0)
+        goto out;
 
     doc = must(json_object());
     json_object_set_new(doc, "survey", survey_json(target));

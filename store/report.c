@@ -1,6 +1,7 @@
 /* report.c - the progress report of a survey (seed report's shape) as Markdown or HTML, generated
  * from the database and the survey's newest stored run. */
 #include "report.h"
+#include "read.h"
 #include "wareki.h"
 
 #include <jansson.h>
@@ -472,7 +473,8 @@ char *store_report(PGconn *c, const char *survey_code, const char *format, store
                  "SELECT r.id, r.total, r.summary::text, rs.version, "
                  "       to_json(r.evaluated_at) #>> '{}' "
                  "  FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id "
-                 " WHERE r.survey_id = $1 ORDER BY r.id DESC LIMIT 1",
+                 " WHERE r.survey_id = $1 AND r.id <= " STORE_READ_PUBLISHED
+                 " ORDER BY r.id DESC LIMIT 1",
                  1, sp, "reading the survey's newest run", err);
     if (rres == NULL)
         goto out;

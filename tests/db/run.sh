@@ -30,7 +30,7 @@ hy() { timeout 120 "$hyoka" "$@" >"$tmp/out" 2>&1; rc=$?; }
 sql() { psql -X -q -d "$1" -tAc "$2"; }
 has() { grep -qF -- "$1" "$tmp/out"; }
 
-pg_start "$tmp" >/dev/null 2>&1 || die "postgres did not start"
+pg_start "$tmp" >/dev/null || die "postgres did not start"
 source "$tmp/pg.env"
 # A config of our own, so that neither /etc/hyoka/hyoka.cfg nor the caller's $HYOKA_CONFIG is used.
 printf 'database = { conninfo = ""; };\nrules = { file = "%s"; };\n' \
@@ -137,8 +137,27 @@ sql hyoka "INSERT INTO surveys (code, as_of) VALUES ('rt', '2024-03-31');
            INSERT INTO rule_sets (sha256, version, source, catalog) VALUES (repeat('a', 64), '1', 'x', '{}')" >/dev/null
 notify=$(psql -X -q -U hyoka_writer -d hyoka -c "LISTEN hyoka_runs" \
     -c "INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema) SELECT s.id, r.id, '[]' FROM surveys s, rule_sets r WHERE s.code = 'rt'" 2>&1)
-expect "inserting a run notifies hyoka_runs with its id" \
-    eval 'grep -q "notification \"hyoka_runs\" with payload \"[0-9][0-9]*\"" <<<"$notify"'
+expect "inserting a run does not notify: readers do not see it yet (sql/010)" \
+    eval '! grep -q "notification" <<<"$notify"'
+rt_run=$(sql hyoka "SELECT max(id) FROM evaluation_runs")
+expect "an unpublished run is beyond what readers take" \
+    [ "$(sql hyoka "SELECT $rt_run > newest_run FROM data_version")" = t ]
+notify=$(psql -X -q -U hyoka_writer -d hyoka -c "LISTEN hyoka_runs" -c "SELECT hyoka_publish_run($rt_run)" 2>&1)
+expect "publishing a run notifies hyoka_runs with its id" \
+    eval 'grep -q "notification \"hyoka_runs\" with payload \"$rt_run\"" <<<"$notify"'
+expect "... and readers take it" \
+    [ "$(sql hyoka "SELECT newest_run FROM data_version")" = "$rt_run" ]
+expect "publishing an older run does not move the newest back" \
+    eval "psql -X -q -U hyoka_writer -d hyoka -c 'SELECT hyoka_publish_run(1)' >/dev/null 2>&1 || true; [ \"\$(sql hyoka 'SELECT newest_run FROM data_version')\" = $rt_run ]"
+own=$(psql -X -q -U hyoka_writer -d hyoka -c "BEGIN" \
+    -c "INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema) SELECT s.id, r.id, '[]' FROM surveys s, rule_sets r WHERE s.code = 'rt'" \
+    -c "SELECT hyoka_publish_run(max(id)) FROM evaluation_runs" -c "COMMIT" 2>&1 || true)
+expect "a run cannot be published by the transaction that stores it" \
+    eval 'grep -q "is published after the transaction that stored it has committed" <<<"$own"'
+expect "publishing a run that does not exist fails" \
+    eval "! psql -X -q -U hyoka_writer -d hyoka -c 'SELECT hyoka_publish_run(999999)' >/dev/null 2>&1"
+expect "hyoka_web may not publish a run" \
+    eval "! psql -X -q -U hyoka_web -d hyoka -c 'SELECT hyoka_publish_run($rt_run)' >/dev/null 2>&1"
 expect "hyoka_writer cannot update a stored run" \
     eval "! psql -X -q -U hyoka_writer -d hyoka -c 'UPDATE evaluation_runs SET total = 1' 2>/dev/null"
 psql -X -q -d hyoka -c "UPDATE evaluation_runs SET total = 1" >"$tmp/out" 2>&1

@@ -331,3 +331,27 @@ test('POST /evaluations: no token 401, bad token 403, bad body 400, oversized 41
   assert.equal(after.json.run.evaluated_at.length, doc.run.evaluated_at.length, 'same format as GET');
   assert.equal((await get('/api/v1/summary?survey=2022')).json.run.id, doc.run.id);
 });
+
+// Read-your-writes: once POST /evaluations has answered, every worker answers from the new run.
+// Workers hear of a run by NOTIFY, which may reach a worker after the client's next request; the
+// worker that published the run tells the others through memory they share (fcgi/db.c). And a
+// run is readable only once published after its COMMIT (sql/010): before that, a worker could see
+// the run's row without its results' partition and answer "initiative ... is not in the
+// evaluation". 12 POSTs, each followed at once by 8 concurrent GETs that spread over the workers.
+test('read-your-writes: right after POST /evaluations, every GET answers from the new run', async () => {
+  const tok = { Authorization: 'Bearer ' + process.env.HYOKA_TOKEN };
+  for (let i = 0; i < 12; i++) {
+    const survey = i % 2 ? '2022' : '2023';
+    const r = await fetch(base + '/api/v1/evaluations', { method: 'POST', headers: tok, body: JSON.stringify({ survey }) });
+    assert.ok([200, 201].includes(r.status), `POST ${i}: ${r.status}`);
+    const id = (await r.json()).run.id;
+    const paths = [];
+    for (let k = 0; k < 4; k++) paths.push(`/api/v1/summary?survey=${survey}`, `/api/v1/initiatives/1-2-01?survey=${survey}`);
+    const answers = await Promise.all(paths.map((p) => get(p)));
+    answers.forEach((a, k) => {
+      assert.equal(a.status, 200, `POST ${i} (run ${id}), then ${paths[k]}: ${a.status} ${a.text.slice(0, 200)}`);
+      const seen = a.json.run ? a.json.run.id : a.json.evaluation?.run?.id;
+      if (seen !== undefined) assert.equal(seen, id, `POST ${i} stored run ${id}; ${paths[k]} answered from run ${seen}`);
+    });
+  }
+});

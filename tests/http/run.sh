@@ -112,6 +112,34 @@ loads3=$(loads)
 check "200 notifications without a change reloaded nothing; the import then did, once per worker ($loads2 -> $loads3 loads, want +4)" \
     test "$loads3" -eq $((loads2 + 4))
 
+# ---- 1d. read-your-writes although the notification is late ------------------------------
+# A worker hears of a new run when PostgreSQL delivers the NOTIFY to its connection, which under
+# load can be after the client that got the POST's 201 has sent its next GET (a clean run of the
+# test command once failed so). Here the delivery is held back for certain: the workers' database
+# sessions are stopped (SIGSTOP) from before the POST until 1.5 s after it, while each worker has
+# the summary cached. A worker that answers from its cache then answers from the old run at once;
+# one that knows of the new run (fcgi/db.c's shared counter) first asks its session what changed,
+# and answers from the new run once the session runs again. Either way the outcome is certain.
+log "== read-your-writes: GETs right after a POST answer from the new run, notification held back"
+for _ in $(seq 1 24); do curl -s -o /dev/null "$HYOKA_URL/api/v1/summary?survey=2023"; done
+sessions=$(psql -qAtX -c "SELECT pid FROM pg_stat_activity WHERE usename = 'hyoka_web' AND application_name = 'hyoka-fcgi'" | tr '\n' ' ')
+resume() { [ -n "$sessions" ] && kill -CONT $sessions 2>/dev/null; }
+kill -STOP $sessions
+posted=$(curl -s -X POST -H "Authorization: Bearer $HYOKA_TOKEN" -d '{"survey": "2023"}' \
+    "$HYOKA_URL/api/v1/evaluations" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).run.id))')
+(sleep 1.5; resume) &
+resumer=$!
+getters=()
+for k in $(seq 1 8); do
+    curl -s --max-time 20 "$HYOKA_URL/api/v1/summary?survey=2023" >"$dir/ryw-$k.json" &
+    getters+=($!)
+done
+wait "${getters[@]}" "$resumer"
+resume
+seen_runs=$(for k in $(seq 1 8); do node -e 'try{console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).run.id)}catch{console.log("none")}' "$dir/ryw-$k.json"; done | sort | uniq -c | tr -s ' \n' ' ')
+check "with ${sessions:+$(wc -w <<<"$sessions") sessions stopped, }8 GETs after POST (run $posted) all answered from it: [$seen_runs]" \
+    test "$(echo $seen_runs)" = "8 $posted"
+
 # ---- 2. reload: good rules, then broken rules, under load ----------------------------------
 log "== SIGHUP reload with a good and a broken rule file while requests run"
 v0=$(rules_version)
