@@ -40,8 +40,8 @@ unset HYOKA_SQL_DIR
 
 # A fingerprint of every table's content: "table count md5" per line.
 TABLES="schema_migrations plans measures departments initiatives initiative_departments milestones
-        surveys progress_reports kpis kpi_initiatives kpi_values projects rule_sets evaluation_runs
-        evaluation_results"
+        surveys progress_reports kpis kpi_initiatives kpi_values projects report_texts rule_sets
+        evaluation_runs evaluation_results"
 fingerprint() {
     local db=$1 t q=""
     for t in $TABLES; do
@@ -286,6 +286,10 @@ expect "demo: the FY2023 survey covers 105 initiatives" \
     [ "$(sql demo "SELECT count(*) FROM evaluation_facts f JOIN surveys s ON s.id = f.survey_id WHERE s.code = '2023'")" = 105 ]
 expect "demo: the 6 roadmap additions start after 2024-03-31" \
     [ "$(sql demo "SELECT count(*) FROM initiatives WHERE start_date > '2024-03-31'")" = 6 ]
+expect "demo: the report's text (report_texts.csv): 3 themes, 3 outlook paragraphs, in file order" \
+    [ "$(sql demo "SELECT string_agg(kind, ',' ORDER BY position) FILTER (WHERE kind IN ('theme', 'outlook')) FROM report_texts")" = "theme,theme,theme,outlook,outlook,outlook" ]
+expect "demo: the plan's and the roadmap's adoption dates (plans.csv)" \
+    [ "$(sql demo "SELECT adopted_on || ' ' || roadmap_adopted_on FROM plans")" = "2021-03-31 2022-03-31" ]
 expect "demo: projects 実用開始 x1, 実証実験中 x4" \
     [ "$(sql demo "SELECT string_agg(stage || count, ',' ORDER BY stage) FROM (SELECT stage, count(*) FROM projects GROUP BY stage) s")" = "実用開始1,実証実験中4" ]
 psql -X -q -d demo -tA -F ' ' -f "$here/rules_crosscheck.sql" >"$tmp/cross"
