@@ -646,57 +646,40 @@ static int section_problem_list(report_ctx *x, store_error *err)
     return 0;
 }
 
-/* 3 調査結果 and 5 課題がある取組とその対応: the run's summary as the seed's tables. */
-static void section_results(report_ctx *x, long total)
+/* 3 調査結果 (list "categories": （1）label, count, percent) and 5 課題がある取組とその対応 (list
+ * "reasons": （A）label, count of primary reasons, response): the run's summary as the seed's
+ * tables, with their totals. */
+static void summary_table(report_ctx *x, const char *list, long total)
 {
     doc *d = &x->d;
-    static const char *const header[3] = {"調査結果", "取組数", "割合"};
-    table_start(d, header, 3, 6u);
+    bool categories = strcmp(list, "categories") == 0;
+    static const char *const cat_header[3] = {"調査結果", "取組数", "割合"};
+    static const char *const reason_header[3] = {"課題・進捗していない理由", "取組数", "対応策"};
+    table_start(d, categories ? cat_header : reason_header, 3, categories ? 6u : 2u);
     size_t i;
-    json_t *cat;
+    json_t *entry;
     long sum = 0;
-    json_array_foreach(json_object_get(x->summary, "categories"), i, cat)
+    json_array_foreach(json_object_get(x->summary, list), i, entry)
     {
-        char label[1024], count[32], pct[32];
-        snprintf(label, sizeof label, "（%zu）%s", i + 1,
-                 json_string_value(json_object_get(cat, "label")));
-        long n = (long)json_integer_value(json_object_get(cat, "count"));
+        char label[1024], count[32], mark[32], third[64];
+        if (categories)
+            snprintf(mark, sizeof mark, "（%zu）", i + 1);
+        else
+            lettered(i, mark, sizeof mark);
+        snprintf(label, sizeof label, "%s%s", mark,
+                 json_string_value(json_object_get(entry, "label")));
+        long n = (long)json_integer_value(json_object_get(entry, "count"));
         sum += n;
         snprintf(count, sizeof count, "%ld", n);
-        snprintf(pct, sizeof pct, "%.1f%%", json_number_value(json_object_get(cat, "percent")));
-        const char *cells[3] = {label, count, pct};
+        snprintf(third, sizeof third, "%.1f%%",
+                 json_number_value(json_object_get(entry, "percent")));
+        const char *resp = json_string_value(json_object_get(entry, "response"));
+        const char *cells[3] = {label, count, categories ? third : resp != NULL ? resp : ""};
         table_row(d, cells, 3);
     }
     char count[32];
     snprintf(count, sizeof count, "%ld", sum);
-    const char *cells[3] = {"合計", count, total > 0 ? "100.0%" : "0.0%"};
-    table_row(d, cells, 3);
-    table_end(d);
-}
-
-static void section_reasons(report_ctx *x)
-{
-    doc *d = &x->d;
-    static const char *const header[3] = {"課題・進捗していない理由", "取組数", "対応策"};
-    table_start(d, header, 3, 2u);
-    size_t i;
-    json_t *r;
-    long sum = 0;
-    json_array_foreach(json_object_get(x->summary, "reasons"), i, r)
-    {
-        char label[1024], count[32], mark[32];
-        lettered(i, mark, sizeof mark);
-        snprintf(label, sizeof label, "%s%s", mark, json_string_value(json_object_get(r, "label")));
-        long n = (long)json_integer_value(json_object_get(r, "count"));
-        sum += n;
-        snprintf(count, sizeof count, "%ld", n);
-        const char *resp = json_string_value(json_object_get(r, "response"));
-        const char *cells[3] = {label, count, resp != NULL ? resp : ""};
-        table_row(d, cells, 3);
-    }
-    char count[32];
-    snprintf(count, sizeof count, "%ld", sum);
-    const char *cells[3] = {"合計", count, ""};
+    const char *cells[3] = {"合計", count, !categories ? "" : total > 0 ? "100.0%" : "0.0%"};
     table_row(d, cells, 3);
     table_end(d);
 }
@@ -913,14 +896,14 @@ char *store_report_with(PGconn *c, const store_report_opts *o, store_error *err)
     para(d, when);
 
     heading(d, "3 調査結果");
-    section_results(&x, total);
+    summary_table(&x, "categories", total);
 
     heading(d, "4 主な取組と成果");
     if (section_themes(&x, tres, err) != 0)
         goto out;
 
     heading(d, "5 課題がある取組とその対応");
-    section_reasons(&x);
+    summary_table(&x, "reasons", total);
 
     heading(d, "6 ロードマップに新たに追加する事業");
     if (section_additions(&x, err) != 0)
