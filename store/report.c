@@ -58,31 +58,23 @@ static void text(doc *d, const char *s)
     }
 }
 
-static void heading(doc *d, const char *s)
+/* A heading of `level` 1..3 (<h1>..<h3>, "#".."###"). */
+static void head(doc *d, int level, const char *s)
 {
-    if (d->html) {
-        fputs("<h2>", d->out);
-        text(d, s);
-        fputs("</h2>\n", d->out);
-    } else {
-        fputs("## ", d->out);
-        text(d, s);
+    if (d->html)
+        fprintf(d->out, "<h%d>", level);
+    else
+        fprintf(d->out, "%.*s ", level, "###");
+    text(d, s);
+    if (d->html)
+        fprintf(d->out, "</h%d>\n", level);
+    else
         fputs("\n\n", d->out);
-    }
 }
 
-static void subheading(doc *d, const char *s)
-{
-    if (d->html) {
-        fputs("<h3>", d->out);
-        text(d, s);
-        fputs("</h3>\n", d->out);
-    } else {
-        fputs("### ", d->out);
-        text(d, s);
-        fputs("\n\n", d->out);
-    }
-}
+static void heading(doc *d, const char *s) { head(d, 2, s); }
+
+static void subheading(doc *d, const char *s) { head(d, 3, s); }
 
 static void para_class(doc *d, const char *cls, const char *s)
 {
@@ -704,14 +696,8 @@ static void preamble(report_ctx *x, const PGresult *plan, const PGresult *narrat
         fputs(html_head, d->out);
         text(d, title);
         fputs(html_style, d->out);
-        fputs("<h1>", d->out);
-        text(d, title);
-        fputs("</h1>\n", d->out);
-    } else {
-        fputs("# ", d->out);
-        text(d, title);
-        fputs("\n\n", d->out);
     }
+    head(d, 1, title);
     size_t len = 0;
     if (plan_title != NULL) {
         const char *adopted = val(plan, 0, 1), *roadmap = val(plan, 0, 2),
@@ -732,6 +718,11 @@ static void preamble(report_ctx *x, const PGresult *plan, const PGresult *narrat
     }
 }
 
+/* What the report reads of a run: id, total, summary, rules version, evaluated_at, survey_id. */
+#define RUN_COLUMNS                                                                               \
+    "SELECT r.id, r.total, r.summary::text, rs.version, to_json(r.evaluated_at) #>> '{}', "      \
+    "       r.survey_id FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id"
+
 /* The run to report: run_id if given (checked against the survey), else the survey's newest. */
 static PGresult *find_run(PGconn *c, const char *survey_id, const char *survey_code,
                           long long run_id, store_error *err)
@@ -741,12 +732,7 @@ static PGresult *find_run(PGconn *c, const char *survey_id, const char *survey_c
         char id[24];
         snprintf(id, sizeof id, "%lld", run_id);
         const char *p[1] = {id};
-        res = query(c,
-                    "SELECT r.id, r.total, r.summary::text, rs.version, "
-                    "       to_json(r.evaluated_at) #>> '{}', r.survey_id "
-                    "  FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id "
-                    " WHERE r.id = $1::bigint",
-                    1, p, "reading the run", err);
+        res = query(c, RUN_COLUMNS " WHERE r.id = $1::bigint", 1, p, "reading the run", err);
         if (res != NULL && PQntuples(res) == 0) {
             store_fail(err, STORE_ENOTFOUND, "unknown run %lld", run_id);
             PQclear(res);
@@ -761,12 +747,8 @@ static PGresult *find_run(PGconn *c, const char *survey_id, const char *survey_c
         return res;
     }
     const char *p[1] = {survey_id};
-    res = query(c,
-                "SELECT r.id, r.total, r.summary::text, rs.version, "
-                "       to_json(r.evaluated_at) #>> '{}', r.survey_id "
-                "  FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id "
-                " WHERE r.survey_id = $1 ORDER BY r.id DESC LIMIT 1",
-                1, p, "reading the survey's newest run", err);
+    res = query(c, RUN_COLUMNS " WHERE r.survey_id = $1 ORDER BY r.id DESC LIMIT 1", 1, p,
+                "reading the survey's newest run", err);
     if (res != NULL && PQntuples(res) == 0) {
         store_fail(err, STORE_ENOTFOUND,
                    "survey '%s' has no evaluation run yet: run 'hyoka evaluate --survey %s'",
