@@ -501,8 +501,8 @@ static int section_themes(report_ctx *x, const PGresult *narrative, store_error 
     if (theme > 0)
         return 0;
     para_class(d, "note",
-               "（この調査の報告文（report_texts.csv）が登録されていないため、指標と官民連携"
-               "プロジェクトを一覧にしています）");
+               "（この調査の報告文が登録されていないため、指標と官民連携プロジェクトを一覧に"
+               "しています）");
     subheading(d, "（1）指標の推移");
     if (x->kpis.n == 0)
         para(d, "（指標の登録はありません）");

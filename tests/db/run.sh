@@ -321,6 +321,17 @@ expect "demo 3-11-01: two departments joined with 、" \
 hy import "$root"/config/demo/*.csv
 expect "demo re-import: every row unchanged (none new, none updated)" \
     eval '[ "$rc" -eq 0 ] && ! grep -v " 0 new, 0 updated" "$tmp/out"'
+# report_texts.csv replaces the text of the surveys it names, compared by position
+printf 'survey_code,kind,text,kpi_codes\n2023,title,デジタル戦略の進捗状況について,\n2023,theme,差し替えたテーマ,\n2022,outlook,令和4年度の方向性,\n' >"$tmp/report_texts.csv"
+hy import "$tmp/report_texts.csv"
+expect "report_texts.csv: a shorter text replaces the survey's (1 unchanged, 1 updated, 16 removed; 2022's new)" \
+    eval '[ "$rc" -eq 0 ] && grep -q "report_texts.csv: 3 rows, 1 new, 1 updated, 1 unchanged, 16 removed" "$tmp/out"'
+expect "report_texts.csv: each survey holds exactly the file's rows, in order" \
+    [ "$(sql demo "SELECT string_agg(s.code || ':' || t.position || ':' || t.kind, ',' ORDER BY s.code, t.position) FROM report_texts t JOIN surveys s ON s.id = t.survey_id")" = "2022:1:outlook,2023:1:title,2023:2:theme" ]
+hy import "$root/config/demo/report_texts.csv"
+expect "report_texts.csv: the demo's text back (16 new, 1 updated, 1 unchanged); 2022's text stays" \
+    eval '[ "$rc" -eq 0 ] && grep -q "report_texts.csv: 18 rows, 16 new, 1 updated, 1 unchanged" "$tmp/out" && [ "$(sql demo "SELECT count(*) FROM report_texts")" = 19 ]'
+sql demo "DELETE FROM report_texts WHERE survey_id = (SELECT id FROM surveys WHERE code = '2022')" >/dev/null
 
 echo "== bad files (tests/db/bad/*/expected.txt); nothing may change"
 for dir in "$here"/bad/*/; do
