@@ -1383,12 +1383,13 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
     if (bulk < 0)
         goto out;
     for (int i = 0; i < im.nfiles; i++) {
-        int written = im.files[i].spec == &TABLES[T_REPORT_TEXTS]
-                          ? write_narrative(c, &im.files[i], diag_out, err)
-                          : upsert(c, &im.files[i], diag_out, err) != 0 ||
-                                    replace_lists(c, &im.files[i], err) != 0
-                                ? -1
-                                : 0;
+        int written;
+        if (im.files[i].spec == &TABLES[T_REPORT_TEXTS])
+            written = write_narrative(c, &im.files[i], diag_out, err);
+        else if (upsert(c, &im.files[i], diag_out, err) != 0)
+            written = -1;
+        else
+            written = replace_lists(c, &im.files[i], err);
         if (written != 0) {
             /* a constraint the rows break is bad input; a lost connection is not */
             if (PQstatus(c) == CONNECTION_OK)
