@@ -201,6 +201,36 @@ ADDITIONS = [
     ("1-13", "図書館デジタル化推進事業", "出雲中央図書館"),
 ]
 
+REPORT_TEXTS = [
+    ["2023", "title", "デジタル戦略の進捗状況について", ""],
+    ["2023", "theme", "電子申請の推進及び庁内DXの取組", ""],
+    ["2023", "paragraph", "電子申請を推進していく環境を整えるため、市民向けにマイナンバーカードの"
+     "取得促進やデジタルデバインド対策としてスマホ教室を実施してきた。", ""],
+    ["2023", "paragraph", "一方で、庁内向けに、業務効率化に資するRPA等の導入やペーパーレス会議及び"
+     "電子決裁の導入を図り、DXの取組を進めてきた。", ""],
+    ["2023", "figure", "本市のマイナンバーカード保有率", "mynumber-card"],
+    ["2023", "figure", "RPAの活用実績", "rpa-tasks;rpa-departments;rpa-hours"],
+    ["2023", "figure", "コピー機使用実績", "copy-count"],
+    ["2023", "theme", "サテライトオフィス整備等による企業誘致・外国人デジタル人材の活用", ""],
+    ["2023", "paragraph", "令和5年11月、パルメイト出雲1階に、レンタルオフィスとコワーキングスペースを"
+     "備えた「Izumonomad」（イズモノマド）を開設した。", ""],
+    ["2023", "paragraph", "また、本施設の運営と、東欧からの高度IT人材誘致事業を担う組織として、本市が"
+     "出資する株式会社People Cloudを設立した。", ""],
+    ["2023", "figure", "Izumonomad（イズモノマド）レンタルオフィス", "izumonomad-rooms"],
+    ["2023", "figure", "高度IT人材誘致 採用されたエンジニア", "it-engineers"],
+    ["2023", "theme", "官民連携による地域課題解決検討プロジェクト", ""],
+    ["2023", "paragraph", "課題テーマに民間事業者から提案を受け、1つ事業が開始し、4つの実証実験を"
+     "行っている。", ""],
+    ["2023", "projects", "", ""],
+    ["2023", "outlook", "出雲市デジタルファースト推進計画の終期である令和7年度末へ向けて、ロードマップに"
+     "掲げる取組の更なる推進を図る。特に課題がある取組については、対応策に従い、早期に検討を"
+     "実施する。", ""],
+    ["2023", "outlook", "また、上記の6つの事業については、新たに「出雲市デジタルファースト推進計画実現"
+     "に向けたロードマップ」に追加する。", ""],
+    ["2023", "outlook", "なお、本ロードマップは、令和7年度までの計画となっていることから、本年度、"
+     "策定する「出雲新話2030」後期基本計画へ盛り込むものとする。", ""],
+]
+
 REASON_TEXT = {
     "c": "導入・運用経費に比べて利用が少なく、費用対効果が見込めない。",
     "p": "具体的な実施方法について関係機関との調整に時間を要している。",
@@ -367,8 +397,11 @@ def main():
     assert counts["p"] + counts["px"] == 5, counts
     assert counts["x"] + counts["xn"] == 4, counts
 
-    write("plans.csv", ["code", "title", "period_start", "period_end"],
-          [["izumo-digital-first", "出雲市デジタルファースト推進計画", "2021-04-01", "2026-03-31"]])
+    write("plans.csv", ["code", "title", "period_start", "period_end", "adopted_on",
+                        "roadmap_title", "roadmap_adopted_on"],
+          [["izumo-digital-first", "出雲市デジタルファースト推進計画", "2021-04-01", "2026-03-31",
+            "2021-03-31", "出雲市デジタルファースト推進計画実現に向けたロードマップ",
+            "2022-03-31"]])
     write("measures.csv", ["code", "title", "area"], measures)
     write("initiatives.csv", ["code", "measure_code", "title", "departments", "start_date",
                               "due_date"], initiatives)
@@ -416,6 +449,8 @@ def main():
         ["it-engineers", "2024-03-31", "3"],
         ["it-engineers", "2024-09-30", "6"],        # published
     ])
+    # The planning office's text of the FY2023 report (the seed's sections 4 and 7, verbatim).
+    write("report_texts.csv", ["survey_code", "kind", "text", "kpi_codes"], REPORT_TEXTS)
     write("projects.csv", ["theme", "department", "stage"], [
         ["医療・介護施設の情報活用", "医療介護連携課", "実用開始"],
         ["ビッグデータ・オープンデータの利活用", "情報政策課", "実証実験中"],

@@ -2,6 +2,7 @@
  * tables -> set-based checks and upserts, all in one transaction. */
 #include "import.h"
 #include "csv_cell.h"
+#include "narrative.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -24,6 +25,7 @@ typedef enum {
     CT_YEAR,      /* fiscal year 1900..2200 */
     CT_DIRECTION, /* up / down */
     CT_LIST,      /* items separated by '、' or ';' (stored joined by U+001F) */
+    CT_KIND,      /* a kind of report_texts.csv's rows (narrative_kind) */
 } cell_type;
 
 enum {
@@ -53,15 +55,19 @@ typedef struct table_spec {
     column_spec cols[MAX_SPEC_COLUMNS];
 } table_spec;
 
-/* In dependency order: the order files are applied in. plans.csv is an extension of the SPEC's
- * eight files (the report names the plan; nothing else refers to it). */
+/* In dependency order: the order files are applied in. plans.csv and report_texts.csv extend the
+ * SPEC's eight files (the report names the plan and the roadmap, and quotes the planning office's
+ * text: store/narrative.h); nothing else refers to them. */
 static const table_spec TABLES[] = {
     {"plans.csv", "plans", "imp_plans",
-     "EXISTS (SELECT 1 FROM plans x WHERE x.code = t.code)", true, 4,
+     "EXISTS (SELECT 1 FROM plans x WHERE x.code = t.code)", true, 7,
      {{"code", CT_CODE, F_KEY, "text", "code", NULL},
       {"title", CT_TEXT, F_REQUIRED, "text", "title", NULL},
       {"period_start", CT_DATE, 0, "date", "period_start", NULL},
-      {"period_end", CT_DATE, 0, "date", "period_end", NULL}}},
+      {"period_end", CT_DATE, 0, "date", "period_end", NULL},
+      {"adopted_on", CT_DATE, 0, "date", "adopted_on", NULL},
+      {"roadmap_title", CT_TEXT, 0, "text", "roadmap_title", NULL},
+      {"roadmap_adopted_on", CT_DATE, 0, "date", "roadmap_adopted_on", NULL}}},
     {"measures.csv", "measures", "imp_measures",
      "EXISTS (SELECT 1 FROM measures x WHERE x.code = t.code)", true, 3,
      {{"code", CT_CODE, F_KEY, "text", "code", NULL},
@@ -129,11 +135,20 @@ static const table_spec TABLES[] = {
      {{"theme", CT_CODE, F_KEY, "text", "theme", NULL},
       {"department", CT_TEXT, 0, "text", "department", NULL},
       {"stage", CT_TEXT, 0, "text", "stage", NULL}}},
+    /* No key: the rows of a survey are its narrative in file order (narrative_apply). */
+    {NARRATIVE_FILE, "report_texts", NARRATIVE_TMP, "false", false, 4,
+     {{"survey_code", CT_CODE, F_REQUIRED, "text", NULL, NULL},
+      {"kind", CT_KIND, F_REQUIRED, "text", NULL, NULL},
+      {"text", CT_TEXT, 0, "text", NULL, NULL},
+      {"kpi_codes", CT_LIST, 0, "text", NULL, NULL}}},
 };
 #define NTABLES ((int)(sizeof TABLES / sizeof TABLES[0]))
 _Static_assert(sizeof TABLES / sizeof TABLES[0] == IMPORT_MAX_FILES, "one file of each kind");
 
-enum { T_PLANS, T_MEASURES, T_INITIATIVES, T_MILESTONES, T_SURVEYS, T_PROGRESS, T_KPIS, T_KPI_VALUES };
+enum {
+    T_PLANS, T_MEASURES, T_INITIATIVES, T_MILESTONES, T_SURVEYS, T_PROGRESS, T_KPIS, T_KPI_VALUES,
+    T_PROJECTS, T_REPORT_TEXTS
+};
 
 /* ---- growing byte buffers ------------------------------------------------------------------- */
 
@@ -422,6 +437,15 @@ static int parse_cell(const column_spec *col, char *s, buf *out, char *msg, size
         }
         snprintf(msg, msgsz, "direction must be 'up' or 'down', not '%.40s'", s);
         return -1;
+    case CT_KIND: {
+        const char *kind = narrative_kind(s);
+        if (kind == NULL) {
+            snprintf(msg, msgsz, "unknown kind '%.40s' (expected %s)", s, narrative_kinds_text());
+            return -1;
+        }
+        buf_str(out, kind);
+        return 0;
+    }
     case CT_LIST: {
         /* split on '、' and ';'; empty items (a trailing separator) are skipped */
         char *items[IMPORT_MAX_LIST_ITEMS];
@@ -874,7 +898,8 @@ static int run_checks(PGconn *c, import *im, store_error *err)
                    "HAVING count(*) > 1)) s WHERE row > first ORDER BY row",
                    shown.data, keys.data, keys.data, t->tmp, keys.data, keys.data, t->tmp,
                    notnull.data, keys.data);
-        rc = check(c, im, fi, 0, q.data, err);
+        if (keys.len > 0)
+            rc = check(c, im, fi, 0, q.data, err);
         buf_free(&keys);
         buf_free(&notnull);
         buf_free(&shown);
@@ -970,6 +995,10 @@ static int run_checks(PGconn *c, import *im, store_error *err)
                 rc = check_date_order(c, im, fi, 5, 7, "baseline date", "target date", err);
             break;
         }
+        case T_REPORT_TEXTS:
+            for (size_t k = 0; k < NARRATIVE_NCHECKS && rc == 0; k++)
+                rc = check(c, im, fi, NARRATIVE_CHECKS[k].column, NARRATIVE_CHECKS[k].sql, err);
+            break;
         case T_KPI_VALUES:
             rc = check(c, im, fi, 0,
                        "SELECT t.row, 'unknown KPI ' || quote_literal(t.kpi_code) || "
@@ -1118,6 +1147,22 @@ static int replace_lists(PGconn *c, const imp_file *f, store_error *err)
                     "initiatives i ON i.code = u.code",
                     err) != 0)
             return -1;
+    }
+    return 0;
+}
+
+/* Writes report_texts.csv's rows (narrative_apply) and says what changed, as upsert() does. */
+static int write_narrative(PGconn *c, const imp_file *f, FILE *out, store_error *err)
+{
+    long inserted, updated, removed;
+    if (narrative_apply(c, &inserted, &updated, &removed, err) != 0)
+        return -1;
+    if (out != NULL) {
+        fprintf(out, "%s: %ld row%s, %ld new, %ld updated, %ld unchanged", f->path, f->nrows,
+                f->nrows == 1 ? "" : "s", inserted, updated, f->nrows - inserted - updated);
+        if (removed > 0)
+            fprintf(out, ", %ld removed", removed);
+        fputc('\n', out);
     }
     return 0;
 }
@@ -1280,7 +1325,7 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
             store_fail(err, STORE_EUSER,
                        "%s: unknown file name '%s' (expected measures.csv, initiatives.csv, "
                        "milestones.csv, surveys.csv, progress.csv, kpis.csv, kpi_values.csv, "
-                       "projects.csv or plans.csv)",
+                       "projects.csv, plans.csv or " NARRATIVE_FILE ")",
                        files[i], name);
             goto out;
         }
@@ -1338,7 +1383,14 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
     if (bulk < 0)
         goto out;
     for (int i = 0; i < im.nfiles; i++) {
-        if (upsert(c, &im.files[i], diag_out, err) != 0 || replace_lists(c, &im.files[i], err) != 0) {
+        int written;
+        if (im.files[i].spec == &TABLES[T_REPORT_TEXTS])
+            written = write_narrative(c, &im.files[i], diag_out, err);
+        else if (upsert(c, &im.files[i], diag_out, err) != 0)
+            written = -1;
+        else
+            written = replace_lists(c, &im.files[i], err);
+        if (written != 0) {
             /* a constraint the rows break is bad input; a lost connection is not */
             if (PQstatus(c) == CONNECTION_OK)
                 err->status = STORE_EUSER;

@@ -1,10 +1,15 @@
-/* report.c - the progress report of a survey (seed report's shape) as Markdown or HTML, generated
- * from the database and the survey's newest stored run. */
+/* report.c - the progress report of a survey in the seed report's shape (report.h), as Markdown
+ * or HTML: the run's summary, the planning office's narrative (narrative.h) and the KPI figures
+ * (kpi.h), all read in one snapshot. */
 #include "report.h"
+#include "code_order.h"
 #include "read.h"
+#include "narrative.h"
 #include "wareki.h"
 
+#include <engine.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,27 +59,31 @@ static void text(doc *d, const char *s)
     }
 }
 
-static void heading(doc *d, const char *s)
+/* A heading of `level` 1..3 (<h1>..<h3>, "#".."###"). */
+static void head(doc *d, int level, const char *s)
 {
-    if (d->html) {
-        fputs("<h2>", d->out);
-        text(d, s);
-        fputs("</h2>\n", d->out);
-    } else {
-        fputs("## ", d->out);
-        text(d, s);
+    if (d->html)
+        fprintf(d->out, "<h%d>", level);
+    else
+        fprintf(d->out, "%.*s ", level, "###");
+    text(d, s);
+    if (d->html)
+        fprintf(d->out, "</h%d>\n", level);
+    else
         fputs("\n\n", d->out);
-    }
 }
 
-static void subheading(doc *d, const char *s)
+static void heading(doc *d, const char *s) { head(d, 2, s); }
+
+static void subheading(doc *d, const char *s) { head(d, 3, s); }
+
+static void para_class(doc *d, const char *cls, const char *s)
 {
     if (d->html) {
-        fputs("<h3>", d->out);
+        fprintf(d->out, "<p class=\"%s\">", cls);
         text(d, s);
-        fputs("</h3>\n", d->out);
+        fputs("</p>\n", d->out);
     } else {
-        fputs("### ", d->out);
         text(d, s);
         fputs("\n\n", d->out);
     }
@@ -161,8 +170,12 @@ static const char html_style[] =
     "thead { display: table-header-group; }\n"
     "td.num, th.num { text-align: right; white-space: nowrap; }\n"
     ".meta { color: #555; font-size: 9pt; text-align: right; }\n"
+    "p.figure { margin: 0.8em 0 0.1em; font-weight: bold; }\n"
+    "p.kpi { margin: 0 0 0 1.2em; }\n"
+    "p.note { color: #555; font-size: 9pt; }\n"
     "@media print { body { max-width: none; } }\n"
     "</style>\n</head>\n<body>\n";
+
 
 /* ---- data -------------------------------------------------------------------------------- */
 
@@ -183,9 +196,36 @@ static const char *val(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
-/* A PostgreSQL numeric as the published report writes it: thousands separated ("6,841",
- * "1,234.5"); NULL as "-". Writes into out (n bytes) and returns it. */
-static const char *grouped(const char *num, char *out, size_t n)
+/* Appends printf output to out (n bytes) at *len, never past its end: a cut line ends at a UTF-8
+ * character boundary. */
+static void add(char *out, size_t n, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void add(char *out, size_t n, size_t *len, const char *fmt, ...)
+{
+    if (*len + 1 >= n)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(out + *len, n - *len, fmt, ap);
+    va_end(ap);
+    if (w < 0)
+        return;
+    if ((size_t)w < n - *len) {
+        *len += (size_t)w;
+        return;
+    }
+    /* cut: out[0 .. n-2] was kept; drop its last character if its bytes did not all fit */
+    size_t last = n - 2;
+    while (last > *len && ((unsigned char)out[last] & 0xC0) == 0x80)
+        last--;
+    unsigned char lead = (unsigned char)out[last];
+    size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    size_t end = last + need <= n - 1 ? n - 1 : last;
+    out[end] = '\0';
+    *len = end;
+}
+
+const char *report_grouped(const char *num, char *out, size_t n)
 {
     if (num == NULL) {
         snprintf(out, n, "-");
@@ -213,6 +253,71 @@ static const char *grouped(const char *num, char *out, size_t n)
     return out;
 }
 
+/* "令和6年10月" for an ISO date; the date itself if it is outside the eras wareki knows. */
+static const char *month_of(const char *iso, char out[WAREKI_MAX])
+{
+    if (wareki_month_iso(iso, out, WAREKI_MAX) < 0)
+        snprintf(out, WAREKI_MAX, "%.10s", iso);
+    return out;
+}
+
+/* "79.1%" / "6,841業務": a value and its unit as the seed writes them. */
+static const char *amount(const kpi_obs *o, const char *unit, char *out, size_t n)
+{
+    char num[64];
+    snprintf(out, n, "%s%s", report_grouped(o->text, num, sizeof num), unit != NULL ? unit : "");
+    return out;
+}
+
+void report_kpi_lines(const kpi_figure *k, const char *prefix, char *latest, size_t nlatest,
+                      char *at, size_t nat)
+{
+    char when[WAREKI_MAX], base_when[WAREKI_MAX], v[128], b[128];
+    size_t l1 = 0, l2 = 0;
+    latest[0] = '\0';
+    at[0] = '\0';
+    if (prefix != NULL)
+        add(latest, nlatest, &l1, "%s ", prefix);
+    const kpi_obs *newest = k->latest.present ? &k->latest : &k->at_as_of;
+    if (newest->present)
+        add(latest, nlatest, &l1, "%s %s（%s", month_of(newest->date, when),
+            amount(newest, k->unit, v, sizeof v), k->latest.present ? "最新値" : "調査時点の値");
+    else
+        add(latest, nlatest, &l1, "実績値なし（");
+    if (k->baseline.present) {
+        add(latest, nlatest, &l1, "%s基準：", newest->present ? "。" : "");
+        if (k->baseline.date[0] != '\0')
+            add(latest, nlatest, &l1, "%s ", month_of(k->baseline.date, base_when));
+        add(latest, nlatest, &l1, "%s", amount(&k->baseline, k->unit, b, sizeof b));
+    } else if (!newest->present) {
+        add(latest, nlatest, &l1, "基準値なし");
+    }
+    add(latest, nlatest, &l1, "）");
+
+    /* The survey's view: the value the rules used (only when a newer one was quoted above), the
+     * target and the attainment at the as-of date. */
+    const char *sep = "";
+    if (k->latest.present) {
+        if (k->at_as_of.present)
+            add(at, nat, &l2, "調査時点 %s %s", month_of(k->at_as_of.date, when),
+                amount(&k->at_as_of, k->unit, v, sizeof v));
+        else
+            add(at, nat, &l2, "調査時点 実績値なし");
+        sep = "、";
+    }
+    if (k->target.present) {
+        add(at, nat, &l2, "%s目標 %s", sep, amount(&k->target, k->unit, v, sizeof v));
+        if (k->target.date[0] != '\0')
+            add(at, nat, &l2, "（%s）", month_of(k->target.date, when));
+        sep = "、";
+    }
+    if (k->has_attainment) {
+        char pct[32];
+        snprintf(pct, sizeof pct, "%.1f", eng_round(k->attainment * 100.0, 1));
+        add(at, nat, &l2, "%s達成率 %s%%", sep, strcmp(pct, "-0.0") == 0 ? "0.0" : pct);
+    }
+}
+
 /* REPORT_MAX_ROWS + 1 as a query parameter: one row more than shown tells that rows were cut. */
 static const char *limit_text(char text[24])
 {
@@ -230,7 +335,7 @@ static void note_truncated(doc *d, int nrows)
     para(d, line);
 }
 
-/* ①..⑳, then (21), (22)... */
+/* ①..⑳, then （21）, （22）... */
 static void circled(int n, char *out, size_t len)
 {
     if (n >= 1 && n <= 20) {
@@ -239,91 +344,85 @@ static void circled(int n, char *out, size_t len)
         snprintf(out, len, "%c%c%c", (char)(0xE0 | (cp >> 12)), (char)(0x80 | ((cp >> 6) & 0x3F)),
                  (char)(0x80 | (cp & 0x3F)));
     } else {
-        snprintf(out, len, "(%d)", n);
+        snprintf(out, len, "（%d）", n);
     }
 }
 
-static void format_percent(const json_t *v, char *out, size_t n)
+/* （A）..（Z）, then （27）...: reasons as the seed labels them, in full-width parentheses. */
+static void lettered(size_t i, char *out, size_t len)
 {
-    snprintf(out, n, "%.1f%%", json_number_value(v));
+    if (i < 26)
+        snprintf(out, len, "（%c）", (char)('A' + i));
+    else
+        snprintf(out, len, "（%zu）", i + 1);
 }
 
-/* The sections, each from its own query. All write to d; return -1 with err on failure. */
+/* What every section needs: the survey, its run and the run's summary. */
+typedef struct report_ctx {
+    PGconn *c;
+    doc d;
+    const char *survey_id, *survey_code, *as_of;
+    const char *run_id;
+    json_t *summary;
+    kpi_list kpis; /* the KPIs the narrative's figures name (or every KPI without a narrative) */
+} report_ctx;
 
-/* KPI outcomes show each KPI's latest observation, as the published report does (it is written
- * months after the survey date and quotes 令和6年10月 figures in a 令和5年度末 report); a value
- * dated after the survey is marked so. kpi_attainment, the rules' fact, stays "as of the survey". */
-
-static int section_kpis(PGconn *c, doc *d, const char *as_of, store_error *err)
+static void figure_label(report_ctx *x, int number, const char *label)
 {
-    char limit[24];
-    const char *params[2] = {as_of, limit_text(limit)};
-    PGresult *res = query(
-        c,
-        "SELECT k.title, coalesce(k.unit, ''), trim_scale(k.baseline_value)::text, "
-        "       k.baseline_date::text, trim_scale(k.target_value)::text, "
-        "       trim_scale(lv.value)::text, lv.date::text, "
-        "       CASE WHEN k.target_value <> k.baseline_value AND lv.value IS NOT NULL "
-        "            THEN round((lv.value - k.baseline_value) / (k.target_value - k.baseline_value)"
-        "                       * 100, 1)::text END, "
-        "       lv.date > $1::date "
-        "  FROM kpis k LEFT JOIN LATERAL ("
-        "       SELECT kv.value, kv.date FROM kpi_values kv "
-        "        WHERE kv.kpi_id = k.id ORDER BY kv.date DESC LIMIT 1) lv "
-        "       ON true ORDER BY k.code LIMIT $2",
-        2, params, "reading KPIs", err);
-    if (res == NULL)
-        return -1;
-    int n = PQntuples(res);
-    if (n == 0) {
-        para(d, "（指標の登録はありません）");
-        PQclear(res);
-        return 0;
-    }
-    for (int i = 0; i < n && i < REPORT_MAX_ROWS; i++) {
-        char mark[16], title[1024], line[1024], latest[WAREKI_MAX], base[WAREKI_MAX];
-        circled(i + 1, mark, sizeof mark);
-        snprintf(title, sizeof title, "%s %s", mark, val(res, i, 0));
-        para(d, title);
-        const char *unit = val(res, i, 1);
-        char base_v[64], latest_v[64], target_v[64];
-        grouped(val(res, i, 2), base_v, sizeof base_v);
-        grouped(val(res, i, 5), latest_v, sizeof latest_v);
-        grouped(val(res, i, 4), target_v, sizeof target_v);
-        if (val(res, i, 5) == NULL) {
-            snprintf(line, sizeof line, "実績値なし（基準値 %s%s）", base_v, unit);
+    char mark[32], line[4096];
+    size_t len = 0;
+    circled(number, mark, sizeof mark);
+    add(line, sizeof line, &len, "%s %s", mark, label);
+    para_class(&x->d, "figure", line);
+}
+
+static void kpi_paras(report_ctx *x, const kpi_figure *k, const char *prefix)
+{
+    char line[2048], at[1024];
+    report_kpi_lines(k, prefix, line, sizeof line, at, sizeof at);
+    para_class(&x->d, "kpi", line);
+    if (at[0] != '\0')
+        para_class(&x->d, "kpi", at);
+}
+
+/* One KPI figure of a theme: its label, then each KPI's lines (`codes` joined by U+001F), each
+ * beginning with the KPI's title where the figure shows several. */
+static void figure(report_ctx *x, int number, const char *label, const char *codes)
+{
+    figure_label(x, number, label);
+    if (codes == NULL)
+        return;
+    size_t n = 1;
+    for (const char *p = codes; *p != '\0'; p++)
+        n += *p == '\x1f';
+    const char *p = codes;
+    while (p != NULL) {
+        const char *end = strchr(p, '\x1f');
+        char code[256], line[512];
+        snprintf(code, sizeof code, "%.*s", (int)(end != NULL ? (size_t)(end - p) : strlen(p)), p);
+        const kpi_figure *k = kpi_list_find(&x->kpis, code);
+        if (k == NULL) {
+            snprintf(line, sizeof line, "（指標「%s」は登録されていません）", code);
+            para_class(&x->d, "kpi", line);
         } else {
-            if (wareki_month_iso(val(res, i, 6), latest, sizeof latest) < 0)
-                snprintf(latest, sizeof latest, "%s", val(res, i, 6));
-            if (val(res, i, 3) == NULL || wareki_month_iso(val(res, i, 3), base, sizeof base) < 0)
-                snprintf(base, sizeof base, "基準値");
-            int len = snprintf(line, sizeof line, "%s %s%s (%s %s%s)", latest, latest_v, unit,
-                               base, base_v, unit);
-            if (val(res, i, 7) != NULL && len > 0 && (size_t)len < sizeof line)
-                len += snprintf(line + len, sizeof line - (size_t)len, "　目標 %s%s、達成率 %s%%",
-                                target_v, unit, val(res, i, 7));
-            const char *after = val(res, i, 8);
-            if (after != NULL && strcmp(after, "t") == 0 && len > 0 && (size_t)len < sizeof line)
-                snprintf(line + len, sizeof line - (size_t)len, "（調査時点後の最新値）");
+            kpi_paras(x, k, n > 1 ? k->title : NULL);
         }
-        para(d, line);
+        p = end != NULL ? end + 1 : NULL;
     }
-    note_truncated(d, n);
-    PQclear(res);
-    return 0;
 }
 
-static int section_projects(PGconn *c, doc *d, store_error *err)
+static int section_projects(report_ctx *x, store_error *err)
 {
     char limit[24];
     const char *params[1] = {limit_text(limit)};
-    PGresult *res = query(c,
+    PGresult *res = query(x->c,
                           "SELECT coalesce(stage, ''), theme, coalesce(department, '') "
                           "  FROM projects "
                           " ORDER BY min(id) OVER (PARTITION BY stage), id LIMIT $1",
                           1, params, "reading projects", err);
     if (res == NULL)
         return -1;
+    doc *d = &x->d;
     int n = PQntuples(res);
     if (n == 0) {
         para(d, "（官民連携プロジェクトの登録はありません）");
@@ -344,21 +443,110 @@ static int section_projects(PGconn *c, doc *d, store_error *err)
     return 0;
 }
 
-static int section_additions(PGconn *c, doc *d, const char *as_of, store_error *err)
+/* Collects the distinct KPI codes of the narrative's figure rows (at most KPI_MAX_CODES) and
+ * reads their figures into x->kpis; without a narrative, every KPI. */
+static int read_kpis(report_ctx *x, const PGresult *narrative, bool themes, store_error *err)
+{
+    if (!themes)
+        return kpi_list_read(x->c, x->as_of, NULL, 0, REPORT_MAX_ROWS, &x->kpis, err);
+    const char *codes[KPI_MAX_CODES];
+    char *copies[KPI_MAX_CODES];
+    size_t n = 0;
+    for (int i = 0; i < PQntuples(narrative) && i < REPORT_MAX_ROWS; i++) {
+        const char *p = val(narrative, i, 2);
+        while (p != NULL && n < KPI_MAX_CODES) {
+            const char *end = strchr(p, '\x1f');
+            size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+            bool seen = false;
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = strlen(codes[k]) == len && memcmp(codes[k], p, len) == 0;
+            if (!seen) {
+                copies[n] = strndup(p, len);
+                if (copies[n] == NULL)
+                    abort();
+                codes[n] = copies[n];
+                n++;
+            }
+            p = end != NULL ? end + 1 : NULL;
+        }
+    }
+    int rc = n == 0 ? 0 : kpi_list_read(x->c, x->as_of, codes, n, n, &x->kpis, err);
+    for (size_t k = 0; k < n; k++)
+        free(copies[k]);
+    return rc;
+}
+
+/* 4 主な取組と成果: the narrative's themes; without one, every KPI and the projects. */
+static int section_themes(report_ctx *x, const PGresult *narrative, store_error *err)
+{
+    doc *d = &x->d;
+    int rows = PQntuples(narrative);
+    int theme = 0, fig = 0;
+    char line[2048];
+    for (int i = 0; i < rows && i < REPORT_MAX_ROWS; i++) {
+        const char *kind = val(narrative, i, 0), *body = val(narrative, i, 1);
+        if (strcmp(kind, "theme") == 0) {
+            snprintf(line, sizeof line, "（%d）%s", ++theme, body);
+            subheading(d, line);
+            fig = 0;
+        } else if (strcmp(kind, "paragraph") == 0) {
+            para(d, body);
+        } else if (strcmp(kind, "figure") == 0) {
+            figure(x, ++fig, body, val(narrative, i, 2));
+        } else if (strcmp(kind, "projects") == 0) {
+            if (section_projects(x, err) != 0)
+                return -1;
+        }
+    }
+    note_truncated(d, rows);
+    if (theme > 0)
+        return 0;
+    para_class(d, "note",
+               "（この調査の報告文が登録されていないため、指標と官民連携プロジェクトを一覧に"
+               "しています）");
+    subheading(d, "（1）指標の推移");
+    if (x->kpis.n == 0)
+        para(d, "（指標の登録はありません）");
+    for (size_t k = 0; k < x->kpis.n; k++) {
+        figure_label(x, (int)k + 1, x->kpis.items[k].title);
+        kpi_paras(x, &x->kpis.items[k], NULL);
+    }
+    if (x->kpis.truncated)
+        note_truncated(d, REPORT_MAX_ROWS + 1);
+    subheading(d, "（2）官民連携による地域課題解決検討プロジェクト");
+    return section_projects(x, err);
+}
+
+static void section_outlook(report_ctx *x, const PGresult *narrative)
+{
+    int shown = 0;
+    for (int i = 0; i < PQntuples(narrative) && i < REPORT_MAX_ROWS; i++) {
+        if (strcmp(val(narrative, i, 0), "outlook") == 0) {
+            para(&x->d, val(narrative, i, 1));
+            shown++;
+        }
+    }
+    if (shown == 0)
+        para(&x->d, "（今後の取組の方向性は登録されていません）");
+}
+
+static int section_additions(report_ctx *x, store_error *err)
 {
     char limit[24];
-    const char *params[2] = {as_of, limit_text(limit)};
+    const char *params[2] = {x->as_of, limit_text(limit)};
     PGresult *res =
-        query(c,
+        query(x->c,
               "SELECT i.title, coalesce(string_agg(dp.name, '、' ORDER BY idp.position), '') "
               "  FROM initiatives i "
               "  LEFT JOIN initiative_departments idp ON idp.initiative_id = i.id "
               "  LEFT JOIN departments dp ON dp.id = idp.department_id "
-              /* in the roadmap's order: ids number initiatives as their file first listed them */
+              /* in the roadmap's order (the seed's): ids number initiatives as their file first
+               * listed them */
               " WHERE i.start_date > $1::date GROUP BY i.id ORDER BY i.start_date, i.id LIMIT $2",
               2, params, "reading roadmap additions", err);
     if (res == NULL)
         return -1;
+    doc *d = &x->d;
     int n = PQntuples(res);
     if (n == 0) {
         para(d, "（調査時点より後に開始する取組はありません）");
@@ -378,273 +566,374 @@ static int section_additions(PGconn *c, doc *d, const char *as_of, store_error *
     return 0;
 }
 
-/* Initiatives with a reason, grouped by their primary reason in the rule set's order. */
-static int section_problem_list(PGconn *c, doc *d, const char *run_id, const json_t *reasons,
-                                store_error *err)
+typedef struct problem_row {
+    const char *reason, *code, *title, *departments;
+} problem_row;
+
+static int problem_cmp(const void *a, const void *b)
 {
-    char limit[24];
-    const char *params[2] = {run_id, limit_text(limit)};
+    return code_order_cmp(((const problem_row *)a)->code, ((const problem_row *)b)->code);
+}
+
+/* 別表: the initiatives with a reason, grouped by their primary reason in the rule set's order,
+ * each group in code order (1-3-01 before 1-14-01). */
+static int section_problem_list(report_ctx *x, store_error *err)
+{
+    /* every row of the run with a reason (a run has one per initiative: bounded by the run);
+     * sorted in C, so that the order is the one every view uses */
+    const char *params[1] = {x->run_id};
     PGresult *res =
-        query(c,
+        query(x->c,
               "SELECT r.primary_reason, i.code, i.title, "
               "       coalesce((SELECT string_agg(dp.name, '、' ORDER BY idp.position) "
               "                   FROM initiative_departments idp "
               "                   JOIN departments dp ON dp.id = idp.department_id "
-              "                  WHERE idp.initiative_id = i.id), ''), r.category "
+              "                  WHERE idp.initiative_id = i.id), '') "
               "  FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id "
-              " WHERE r.run_id = $1 AND r.primary_reason IS NOT NULL "
-              " ORDER BY i.code LIMIT $2",
-              2, params, "reading initiatives with problems", err);
+              " WHERE r.run_id = $1 AND r.primary_reason IS NOT NULL",
+              1, params, "reading initiatives with problems", err);
     if (res == NULL)
         return -1;
+    doc *d = &x->d;
     int n = PQntuples(res);
     if (n == 0) {
         para(d, "（課題がある取組はありません）");
         PQclear(res);
         return 0;
     }
+    problem_row *rows = calloc((size_t)n, sizeof *rows);
+    if (rows == NULL)
+        abort();
+    for (int i = 0; i < n; i++)
+        rows[i] = (problem_row){val(res, i, 0), val(res, i, 1), val(res, i, 2), val(res, i, 3)};
+    qsort(rows, (size_t)n, sizeof *rows, problem_cmp);
     size_t ri;
     json_t *reason;
-    json_array_foreach(reasons, ri, reason)
+    json_array_foreach(json_object_get(x->summary, "reasons"), ri, reason)
     {
         const char *id = json_string_value(json_object_get(reason, "id"));
         if (json_integer_value(json_object_get(reason, "count")) == 0 || id == NULL)
             continue;
-        char title[1024];
-        snprintf(title, sizeof title, "(%c) %s", (char)('A' + (ri % 26)),
+        char title[1024], mark[32];
+        lettered(ri, mark, sizeof mark);
+        snprintf(title, sizeof title, "%s%s", mark,
                  json_string_value(json_object_get(reason, "label")));
         subheading(d, title);
         static const char *const header[3] = {"取組", "取組名", "所管課"};
         table_start(d, header, 3, 0);
-        int rows = 0;
-        for (int i = 0; i < n && rows < REPORT_MAX_ROWS; i++) {
-            if (strcmp(val(res, i, 0), id) != 0)
+        int shown = 0, matched = 0;
+        for (int i = 0; i < n; i++) {
+            if (strcmp(rows[i].reason, id) != 0)
                 continue;
-            const char *cells[3] = {val(res, i, 1), val(res, i, 2), val(res, i, 3)};
+            if (++matched > REPORT_MAX_ROWS)
+                continue;
+            const char *cells[3] = {rows[i].code, rows[i].title, rows[i].departments};
             table_row(d, cells, 3);
-            rows++;
+            shown++;
         }
         table_end(d);
+        note_truncated(d, matched);
     }
-    note_truncated(d, n);
+    free(rows);
     PQclear(res);
     return 0;
 }
 
+/* 3 調査結果 (list "categories": （1）label, count, percent) and 5 課題がある取組とその対応 (list
+ * "reasons": （A）label, count of primary reasons, response): the run's summary as the seed's
+ * tables, with their totals. */
+static void summary_table(report_ctx *x, const char *list, long total)
+{
+    doc *d = &x->d;
+    bool categories = strcmp(list, "categories") == 0;
+    static const char *const cat_header[3] = {"調査結果", "取組数", "割合"};
+    static const char *const reason_header[3] = {"課題・進捗していない理由", "取組数", "対応策"};
+    table_start(d, categories ? cat_header : reason_header, 3, categories ? 6u : 2u);
+    size_t i;
+    json_t *entry;
+    long sum = 0;
+    json_array_foreach(json_object_get(x->summary, list), i, entry)
+    {
+        char label[1024], count[32], mark[32], third[64];
+        if (categories)
+            snprintf(mark, sizeof mark, "（%zu）", i + 1);
+        else
+            lettered(i, mark, sizeof mark);
+        snprintf(label, sizeof label, "%s%s", mark,
+                 json_string_value(json_object_get(entry, "label")));
+        long n = (long)json_integer_value(json_object_get(entry, "count"));
+        sum += n;
+        snprintf(count, sizeof count, "%ld", n);
+        snprintf(third, sizeof third, "%.1f%%",
+                 json_number_value(json_object_get(entry, "percent")));
+        const char *resp = json_string_value(json_object_get(entry, "response"));
+        const char *cells[3] = {label, count, categories ? third : resp != NULL ? resp : ""};
+        table_row(d, cells, 3);
+    }
+    char count[32];
+    snprintf(count, sizeof count, "%ld", sum);
+    const char *cells[3] = {"合計", count, !categories ? "" : total > 0 ? "100.0%" : "0.0%"};
+    table_row(d, cells, 3);
+    table_end(d);
+}
+
+/* The title and the preamble: the plan and its roadmap, with the months they were adopted. */
+static void preamble(report_ctx *x, const PGresult *plan, const PGresult *narrative)
+{
+    doc *d = &x->d;
+    char title[2048], line[4096], when[WAREKI_MAX];
+    const char *plan_title = PQntuples(plan) > 0 ? val(plan, 0, 0) : NULL;
+    const char *custom = NULL;
+    for (int i = 0; i < PQntuples(narrative) && i < REPORT_MAX_ROWS && custom == NULL; i++)
+        if (strcmp(val(narrative, i, 0), "title") == 0)
+            custom = val(narrative, i, 1);
+    if (custom != NULL)
+        snprintf(title, sizeof title, "%s", custom);
+    else if (plan_title != NULL)
+        snprintf(title, sizeof title, "%sの進捗状況について", plan_title);
+    else
+        snprintf(title, sizeof title, "ロードマップの進捗状況について");
+    if (d->html) {
+        fputs(html_head, d->out);
+        text(d, title);
+        fputs(html_style, d->out);
+    }
+    head(d, 1, title);
+    size_t len = 0;
+    if (plan_title != NULL) {
+        const char *adopted = val(plan, 0, 1), *roadmap = val(plan, 0, 2),
+                   *roadmap_adopted = val(plan, 0, 3);
+        add(line, sizeof line, &len, "本市は、%s", plan_title);
+        if (adopted != NULL)
+            add(line, sizeof line, &len, "（%s策定）", month_of(adopted, when));
+        if (roadmap != NULL) {
+            add(line, sizeof line, &len, "及び%s", roadmap);
+            if (roadmap_adopted != NULL)
+                add(line, sizeof line, &len, "（%s策定）", month_of(roadmap_adopted, when));
+        }
+        add(line, sizeof line, &len, "に基づき、取組を進めています。");
+        para(d, line);
+        para(d, "その取組について、以下のとおり進捗状況を調査しましたので報告します。");
+    } else {
+        para(d, "ロードマップの取組について、以下のとおり進捗状況を調査しましたので報告します。");
+    }
+}
+
+/* What the report reads of a run: id, total, summary, rules version, evaluated_at, survey_id. */
+#define RUN_COLUMNS                                                                               \
+    "SELECT r.id, r.total, r.summary::text, rs.version, to_json(r.evaluated_at) #>> '{}', "      \
+    "       r.survey_id FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id"
+
+/* The run to report: run_id if given (checked against the survey), else the survey's newest. */
+static PGresult *find_run(PGconn *c, const char *survey_id, const char *survey_code,
+                          long long run_id, store_error *err)
+{
+    PGresult *res;
+    if (run_id > 0) {
+        char id[24];
+        snprintf(id, sizeof id, "%lld", run_id);
+        const char *p[1] = {id};
+        res = query(c, RUN_COLUMNS " WHERE r.id = $1::bigint AND r.id <= " STORE_READ_PUBLISHED, 1, p,
+                    "reading the run", err);
+        if (res != NULL && PQntuples(res) == 0) {
+            store_fail(err, STORE_ENOTFOUND, "unknown run %lld", run_id);
+            PQclear(res);
+            return NULL;
+        }
+        if (res != NULL && strcmp(PQgetvalue(res, 0, 5), survey_id) != 0) {
+            store_fail(err, STORE_EUSER, "run %lld belongs to another survey than '%s'", run_id,
+                       survey_code);
+            PQclear(res);
+            return NULL;
+        }
+        return res;
+    }
+    const char *p[1] = {survey_id};
+    res = query(c, RUN_COLUMNS " WHERE r.survey_id = $1 AND r.id <= " STORE_READ_PUBLISHED
+                " ORDER BY r.id DESC LIMIT 1", 1, p,
+                "reading the survey's newest run", err);
+    if (res != NULL && PQntuples(res) == 0) {
+        store_fail(err, STORE_ENOTFOUND,
+                   "survey '%s' has no evaluation run yet: run 'hyoka evaluate --survey %s'",
+                   survey_code, survey_code);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+/* The survey: by code, or the run's, or the one with the latest as_of. */
+static PGresult *find_survey(PGconn *c, const store_report_opts *o, store_error *err)
+{
+    PGresult *res;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", o->run_id);
+    if (o->survey_code != NULL) {
+        const char *p[1] = {o->survey_code};
+        res = query(c, "SELECT id, code, as_of::text FROM surveys WHERE code = $1", 1, p,
+                    "reading the survey", err);
+    } else if (o->run_id > 0) {
+        const char *p[1] = {id};
+        res = query(c,
+                    "SELECT s.id, s.code, s.as_of::text FROM surveys s JOIN evaluation_runs r "
+                    "ON r.survey_id = s.id WHERE r.id = $1::bigint",
+                    1, p, "reading the run's survey", err);
+    } else {
+        res = query(c,
+                    /* the API's default survey too (store_read_current_run): the latest
+                     * survey that has a run, else the latest survey (which then has none) */
+                    "SELECT s.id, s.code, s.as_of::text FROM surveys s ORDER BY EXISTS (SELECT 1"
+                    " FROM evaluation_runs r WHERE r.survey_id = s.id AND r.id <= "
+                    STORE_READ_PUBLISHED ") DESC, s.as_of DESC, s.id DESC LIMIT 1",
+                    0, NULL, "reading the survey", err);
+    }
+    if (res != NULL && PQntuples(res) == 0) {
+        if (o->survey_code != NULL)
+            store_fail(err, STORE_ENOTFOUND, "unknown survey '%s'", o->survey_code);
+        else if (o->run_id > 0)
+            store_fail(err, STORE_ENOTFOUND, "unknown run %lld", o->run_id);
+        else
+            store_fail(err, STORE_ENOTFOUND, "the database has no survey yet");
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
 char *store_report(PGconn *c, const char *survey_code, const char *format, store_error *err)
 {
+    store_report_opts o = {survey_code, 0, format};
+    return store_report_with(c, &o, err);
+}
+
+char *store_report_with(PGconn *c, const store_report_opts *o, store_error *err)
+{
     store_error_clear(err);
+    const char *format = o->format;
     if (format == NULL || (strcmp(format, "md") != 0 && strcmp(format, "html") != 0)) {
         store_fail(err, STORE_EUSER, "format '%s': expected md or html", format ? format : "");
         return NULL;
     }
-    doc d = {NULL, strcmp(format, "html") == 0, 0};
+    if (o->run_id < 0) {
+        store_fail(err, STORE_EUSER, "run %lld: expected a positive id", o->run_id);
+        return NULL;
+    }
+    report_ctx x = {.c = c, .d = {NULL, strcmp(format, "html") == 0, 0}};
     char *buf = NULL;
     size_t len = 0;
-    PGresult *sres = NULL, *rres = NULL, *pres = NULL, *mres = NULL;
-    json_t *summary = NULL;
+    PGresult *sres = NULL, *rres = NULL, *pres = NULL, *mres = NULL, *tres = NULL;
     bool ok = false;
 
     /* One snapshot for every section. */
     PQclear(PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-    if (survey_code != NULL) {
-        const char *params[1] = {survey_code};
-        sres = query(c, "SELECT id, code, as_of::text, label FROM surveys WHERE code = $1", 1,
-                     params, "reading the survey", err);
-    } else {
-        sres = query(c,
-                     "SELECT id, code, as_of::text, label FROM surveys "
-                     "ORDER BY as_of DESC, id DESC LIMIT 1",
-                     0, NULL, "reading the survey", err);
-    }
+    sres = find_survey(c, o, err);
     if (sres == NULL)
         goto out;
-    if (PQntuples(sres) == 0) {
-        if (survey_code != NULL)
-            store_fail(err, STORE_ENOTFOUND, "unknown survey '%s'", survey_code);
-        else
-            store_fail(err, STORE_ENOTFOUND, "the database has no survey yet");
-        goto out;
-    }
-    const char *survey_id = PQgetvalue(sres, 0, 0), *code = PQgetvalue(sres, 0, 1);
-    const char *as_of = PQgetvalue(sres, 0, 2);
-    const char *sp[1] = {survey_id};
-    rres = query(c,
-                 "SELECT r.id, r.total, r.summary::text, rs.version, "
-                 "       to_json(r.evaluated_at) #>> '{}' "
-                 "  FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id "
-                 " WHERE r.survey_id = $1 AND r.id <= " STORE_READ_PUBLISHED
-                 " ORDER BY r.id DESC LIMIT 1",
-                 1, sp, "reading the survey's newest run", err);
+    x.survey_id = PQgetvalue(sres, 0, 0);
+    x.survey_code = PQgetvalue(sres, 0, 1);
+    x.as_of = PQgetvalue(sres, 0, 2);
+    rres = find_run(c, x.survey_id, x.survey_code, o->run_id, err);
     if (rres == NULL)
         goto out;
-    if (PQntuples(rres) == 0) {
-        store_fail(err, STORE_ENOTFOUND,
-                   "survey '%s' has no evaluation run yet: run 'hyoka evaluate --survey %s'", code,
-                   code);
-        goto out;
-    }
-    const char *run_id = PQgetvalue(rres, 0, 0);
+    x.run_id = PQgetvalue(rres, 0, 0);
     /* The run id as a parameter, not a correlated column: PostgreSQL then plans only the run's
      * partition (one per run, sql/005), not all of them (~100 ms of planning at 500 runs). */
-    const char *rp[1] = {run_id};
+    const char *rp[1] = {x.run_id};
     mres = query(c,
                  "SELECT count(DISTINCT i.measure_id) FROM evaluation_results er "
                  "  JOIN initiatives i ON i.id = er.initiative_id WHERE er.run_id = $1",
                  1, rp, "counting the run's measures", err);
     if (mres == NULL)
         goto out;
-    summary = json_loads(PQgetvalue(rres, 0, 2), 0, NULL);
-    if (!json_is_object(summary)) {
-        store_fail(err, STORE_EDB, "run %s has no readable summary", run_id);
+    x.summary = json_loads(PQgetvalue(rres, 0, 2), 0, NULL);
+    if (!json_is_object(x.summary)) {
+        store_fail(err, STORE_EDB, "run %s has no readable summary", x.run_id);
         goto out;
     }
-    pres =
-        query(c, "SELECT title FROM plans ORDER BY period_start DESC NULLS LAST, id DESC LIMIT 1",
-              0, NULL, "reading the plan", err);
+    pres = query(c,
+                 "SELECT title, adopted_on::text, roadmap_title, roadmap_adopted_on::text "
+                 "  FROM plans ORDER BY period_start DESC NULLS LAST, id DESC LIMIT 1",
+                 0, NULL, "reading the plan", err);
     if (pres == NULL)
         goto out;
+    tres = narrative_read(c, x.survey_id, REPORT_MAX_ROWS, err);
+    if (tres == NULL)
+        goto out;
+    bool themes = false;
+    for (int i = 0; i < PQntuples(tres) && !themes; i++)
+        themes = strcmp(val(tres, i, 0), "theme") == 0;
+    if (read_kpis(&x, tres, themes, err) != 0)
+        goto out;
 
-    d.out = open_memstream(&buf, &len);
-    if (d.out == NULL)
+    x.d.out = open_memstream(&buf, &len);
+    if (x.d.out == NULL)
         abort();
+    doc *d = &x.d;
+    preamble(&x, pres, tres);
 
-    char title[1024], line[2048], when[WAREKI_MAX];
-    const char *plan = PQntuples(pres) > 0 ? PQgetvalue(pres, 0, 0) : NULL;
-    if (plan != NULL)
-        snprintf(title, sizeof title, "%sの進捗状況について", plan);
-    else
-        snprintf(title, sizeof title, "ロードマップの進捗状況について");
-    if (wareki_as_of_iso(as_of, when, sizeof when) < 0)
-        snprintf(when, sizeof when, "%s", as_of);
-
-    if (d.html) {
-        fputs(html_head, d.out);
-        text(&d, title);
-        fputs(html_style, d.out);
-        fputs("<h1>", d.out);
-        text(&d, title);
-        fputs("</h1>\n", d.out);
-    } else {
-        fputs("# ", d.out);
-        text(&d, title);
-        fputs("\n\n", d.out);
-    }
-    if (plan != NULL)
-        snprintf(line, sizeof line,
-                 "%sに基づくロードマップの取組について、以下のとおり進捗状況を調査しましたので報告"
-                 "します。",
-                 plan);
-    else
-        snprintf(line, sizeof line,
-                 "ロードマップの取組について、以下のとおり進捗状況を調査しましたので報告します。");
-    para(&d, line);
-
-    long total = (long)json_integer_value(json_object_get(summary, "total"));
-    heading(&d, "1 調査対象");
+    char line[2048], when[WAREKI_MAX];
+    long total = (long)json_integer_value(json_object_get(x.summary, "total"));
+    heading(d, "1 調査対象");
     snprintf(line, sizeof line, "ロードマップに掲げている%sの施策を、細分化した%ldの取組",
              PQgetvalue(mres, 0, 0), total);
-    para(&d, line);
+    para(d, line);
 
-    heading(&d, "2 調査時点");
-    para(&d, when);
+    heading(d, "2 調査時点");
+    if (wareki_as_of_iso(x.as_of, when, sizeof when) < 0)
+        snprintf(when, sizeof when, "%s", x.as_of);
+    para(d, when);
 
-    heading(&d, "3 調査結果");
-    {
-        static const char *const header[3] = {"調査結果", "取組数", "割合"};
-        table_start(&d, header, 3, 6u);
-        size_t i;
-        json_t *cat;
-        long sum = 0;
-        json_array_foreach(json_object_get(summary, "categories"), i, cat)
-        {
-            char label[1024], count[32], pct[32];
-            snprintf(label, sizeof label, "(%zu) %s", i + 1,
-                     json_string_value(json_object_get(cat, "label")));
-            long n = (long)json_integer_value(json_object_get(cat, "count"));
-            sum += n;
-            snprintf(count, sizeof count, "%ld", n);
-            format_percent(json_object_get(cat, "percent"), pct, sizeof pct);
-            const char *cells[3] = {label, count, pct};
-            table_row(&d, cells, 3);
-        }
-        char count[32];
-        snprintf(count, sizeof count, "%ld", sum);
-        const char *cells[3] = {"合計", count, total > 0 ? "100.0%" : "0.0%"};
-        table_row(&d, cells, 3);
-        table_end(&d);
-    }
+    heading(d, "3 調査結果");
+    summary_table(&x, "categories", total);
 
-    heading(&d, "4 主な取組と成果");
-    subheading(&d, "(1) 指標の推移");
-    if (section_kpis(c, &d, as_of, err) != 0)
-        goto out;
-    subheading(&d, "(2) 官民連携による地域課題解決検討プロジェクト");
-    if (section_projects(c, &d, err) != 0)
+    heading(d, "4 主な取組と成果");
+    if (section_themes(&x, tres, err) != 0)
         goto out;
 
-    heading(&d, "5 課題がある取組とその対応");
-    {
-        static const char *const header[3] = {"課題・進捗していない理由", "取組数", "対応策"};
-        table_start(&d, header, 3, 2u);
-        size_t i;
-        json_t *r;
-        long sum = 0;
-        json_array_foreach(json_object_get(summary, "reasons"), i, r)
-        {
-            char label[1024], count[32];
-            snprintf(label, sizeof label, "(%c) %s", (char)('A' + (i % 26)),
-                     json_string_value(json_object_get(r, "label")));
-            long n = (long)json_integer_value(json_object_get(r, "count"));
-            sum += n;
-            snprintf(count, sizeof count, "%ld", n);
-            const char *resp = json_string_value(json_object_get(r, "response"));
-            const char *cells[3] = {label, count, resp != NULL ? resp : ""};
-            table_row(&d, cells, 3);
-        }
-        char count[32];
-        snprintf(count, sizeof count, "%ld", sum);
-        const char *cells[3] = {"合計", count, ""};
-        table_row(&d, cells, 3);
-        table_end(&d);
-    }
+    heading(d, "5 課題がある取組とその対応");
+    summary_table(&x, "reasons", total);
 
-    heading(&d, "6 ロードマップに新たに追加する事業");
-    if (section_additions(c, &d, as_of, err) != 0)
+    heading(d, "6 ロードマップに新たに追加する事業");
+    if (section_additions(&x, err) != 0)
         goto out;
 
-    heading(&d, "7 課題がある取組の一覧");
-    if (section_problem_list(c, &d, run_id, json_object_get(summary, "reasons"), err) != 0)
+    heading(d, "7 今後の取組の方向性");
+    section_outlook(&x, tres);
+
+    heading(d, "別表 課題がある取組の一覧");
+    if (section_problem_list(&x, err) != 0)
         goto out;
 
     char evaluated[WAREKI_MAX];
     if (wareki_day_iso(PQgetvalue(rres, 0, 4), evaluated, sizeof evaluated) < 0)
         snprintf(evaluated, sizeof evaluated, "%.10s", PQgetvalue(rres, 0, 4));
-    snprintf(line, sizeof line, "評価 %s（評価ルール %s、%s評価）", run_id, PQgetvalue(rres, 0, 3),
-             evaluated);
-    if (d.html) {
-        fputs("<p class=\"meta\">", d.out);
-        text(&d, line);
-        fputs("</p>\n</body>\n</html>\n", d.out);
+    snprintf(line, sizeof line, "%s評価・評価ルール %s（評価番号 %s）", evaluated,
+             PQgetvalue(rres, 0, 3), x.run_id);
+    if (d->html) {
+        fputs("<p class=\"meta\">", d->out);
+        text(d, line);
+        fputs("</p>\n</body>\n</html>\n", d->out);
     } else {
-        fputs("---\n\n", d.out);
-        text(&d, line);
-        fputs("\n", d.out);
+        fputs("---\n\n", d->out);
+        text(d, line);
+        fputs("\n", d->out);
     }
     ok = true;
 
 out:
     PQclear(PQexec(c, "ROLLBACK"));
-    if (d.out != NULL)
-        fclose(d.out);
+    if (x.d.out != NULL)
+        fclose(x.d.out);
     if (!ok) {
         free(buf);
         buf = NULL;
     }
-    json_decref(summary);
+    kpi_list_cleanup(&x.kpis);
+    json_decref(x.summary);
     PQclear(sres);
     PQclear(rres);
     PQclear(mres);
     PQclear(pres);
+    PQclear(tres);
     return buf;
 }

@@ -40,8 +40,8 @@ unset HYOKA_SQL_DIR
 
 # A fingerprint of every table's content: "table count md5" per line.
 TABLES="schema_migrations plans measures departments initiatives initiative_departments milestones
-        surveys progress_reports kpis kpi_initiatives kpi_values projects rule_sets evaluation_runs
-        evaluation_results"
+        surveys progress_reports kpis kpi_initiatives kpi_values projects report_texts rule_sets
+        evaluation_runs evaluation_results"
 fingerprint() {
     local db=$1 t q=""
     for t in $TABLES; do
@@ -305,6 +305,10 @@ expect "demo: the FY2023 survey covers 105 initiatives" \
     [ "$(sql demo "SELECT count(*) FROM evaluation_facts f JOIN surveys s ON s.id = f.survey_id WHERE s.code = '2023'")" = 105 ]
 expect "demo: the 6 roadmap additions start after 2024-03-31" \
     [ "$(sql demo "SELECT count(*) FROM initiatives WHERE start_date > '2024-03-31'")" = 6 ]
+expect "demo: the report's text (report_texts.csv): 3 themes, 3 outlook paragraphs, in file order" \
+    [ "$(sql demo "SELECT string_agg(kind, ',' ORDER BY position) FILTER (WHERE kind IN ('theme', 'outlook')) FROM report_texts")" = "theme,theme,theme,outlook,outlook,outlook" ]
+expect "demo: the plan's and the roadmap's adoption dates (plans.csv)" \
+    [ "$(sql demo "SELECT adopted_on || ' ' || roadmap_adopted_on FROM plans")" = "2021-03-31 2022-03-31" ]
 expect "demo: projects 実用開始 x1, 実証実験中 x4" \
     [ "$(sql demo "SELECT string_agg(stage || count, ',' ORDER BY stage) FROM (SELECT stage, count(*) FROM projects GROUP BY stage) s")" = "実用開始1,実証実験中4" ]
 psql -X -q -d demo -tA -F ' ' -f "$here/rules_crosscheck.sql" >"$tmp/cross"
@@ -336,6 +340,17 @@ expect "demo 3-11-01: two departments joined with 、" \
 hy import "$root"/config/demo/*.csv
 expect "demo re-import: every row unchanged (none new, none updated)" \
     eval '[ "$rc" -eq 0 ] && ! grep -v " 0 new, 0 updated" "$tmp/out"'
+# report_texts.csv replaces the text of the surveys it names, compared by position
+printf 'survey_code,kind,text,kpi_codes\n2023,title,デジタル戦略の進捗状況について,\n2023,theme,差し替えたテーマ,\n2022,outlook,令和4年度の方向性,\n' >"$tmp/report_texts.csv"
+hy import "$tmp/report_texts.csv"
+expect "report_texts.csv: a shorter text replaces the survey's (1 unchanged, 1 updated, 16 removed; 2022's new)" \
+    eval '[ "$rc" -eq 0 ] && grep -q "report_texts.csv: 3 rows, 1 new, 1 updated, 1 unchanged, 16 removed" "$tmp/out"'
+expect "report_texts.csv: each survey holds exactly the file's rows, in order" \
+    [ "$(sql demo "SELECT string_agg(s.code || ':' || t.position || ':' || t.kind, ',' ORDER BY s.code, t.position) FROM report_texts t JOIN surveys s ON s.id = t.survey_id")" = "2022:1:outlook,2023:1:title,2023:2:theme" ]
+hy import "$root/config/demo/report_texts.csv"
+expect "report_texts.csv: the demo's text back (16 new, 1 updated, 1 unchanged); 2022's text stays" \
+    eval '[ "$rc" -eq 0 ] && grep -q "report_texts.csv: 18 rows, 16 new, 1 updated, 1 unchanged" "$tmp/out" && [ "$(sql demo "SELECT count(*) FROM report_texts")" = 19 ]'
+sql demo "DELETE FROM report_texts WHERE survey_id = (SELECT id FROM surveys WHERE code = '2022')" >/dev/null
 
 echo "== bad files (tests/db/bad/*/expected.txt); nothing may change"
 for dir in "$here"/bad/*/; do

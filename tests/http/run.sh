@@ -76,6 +76,8 @@ else
     fail "fault checks"
 fi
 check "hostile parameters and paths, no worker lost (params.test.mjs)" timeout 120 node --test --test-reporter=spec tests/http/params.test.mjs
+check "the report in the seed's shape, its figures the API's and the database's (tests/report/report.test.mjs)" \
+    timeout 120 node --test --test-reporter=spec tests/report/report.test.mjs
 
 # ---- 1b. an import refreshes what the server has cached (NOTIFY hyoka_data) -----------------
 log "== an import of a new title is served at once, although the run is cached"

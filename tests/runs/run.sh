@@ -213,11 +213,11 @@ check "modified rules, 2023: previous_category set where 2022 has the initiative
 echo "== report"
 run 0 "report --survey 2023 (md)" "$hyoka" report --survey 2023
 cp "$tmp/out" "$tmp/report.md"
-for line in "| (1) 予定どおり順調 | 82 | 78.1% |" "| (2) 遅延はしているが順調 | 9 | 8.6% |" \
-    "| (3) 課題があり、進捗していない | 14 | 13.3% |" "| 合計 | 105 | 100.0% |" "令和5年度末" \
-    "| (A) 費用対効果に課題があるもの | 5 | 取組の必要性を再確認するとともに、優良な財源確保に努める。 |" \
-    "| (B) 具体案の検討に時間を要すもの | 5 | 早期に検討を行う。 |" \
-    "| (C) 計画時との状況の変化により、施策の見直しが必要なもの | 4 | 早期に再検討を行う。 |" \
+for line in "| （1）予定どおり順調 | 82 | 78.1% |" "| （2）遅延はしているが順調 | 9 | 8.6% |" \
+    "| （3）課題があり、進捗していない | 14 | 13.3% |" "| 合計 | 105 | 100.0% |" "令和5年度末" \
+    "| （A）費用対効果に課題があるもの | 5 | 取組の必要性を再確認するとともに、優良な財源確保に努める。 |" \
+    "| （B）具体案の検討に時間を要すもの | 5 | 早期に検討を行う。 |" \
+    "| （C）計画時との状況の変化により、施策の見直しが必要なもの | 4 | 早期に再検討を行う。 |" \
     "| 合計 | 14 | |" "細分化した105の取組"; do
     contains "report md: $line" "$tmp/report.md" "$line"
 done
@@ -236,7 +236,7 @@ cp "$tmp/out" "$tmp/report.html"
 contains "html: doctype" "$tmp/report.html" "<!DOCTYPE html>"
 contains "html: A4 page" "$tmp/report.html" "@page { size: A4;"
 contains "html: rows do not break across pages" "$tmp/report.html" "break-inside: avoid"
-contains "html: category row" "$tmp/report.html" "<td>(1) 予定どおり順調</td><td class=\"num\">82</td><td class=\"num\">78.1%</td>"
+contains "html: category row" "$tmp/report.html" "<td>（1）予定どおり順調</td><td class=\"num\">82</td><td class=\"num\">78.1%</td>"
 contains "html: escaped data" "$tmp/report.html" "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co"
 if grep -q "<script" "$tmp/report.html"; then bad "html: no raw <script"; else ok "html: no raw <script"; fi
 for tag in html head body table thead tbody tr td th h1 h2 p; do
@@ -351,7 +351,7 @@ sql -c "INSERT INTO projects (theme, department, stage) SELECT 'テーマ' || g,
 run 0 "report with 5000+ projects" "$hyoka" report --survey 2023
 contains "report: cut list is announced" "$tmp/out" "（5000件を超えるため、以下は省略しています）"
 check "report: project table has exactly 5000 rows" "5000" \
-    "$(sed -n '/^### (2) 官民連携/,/^## 5/p' "$tmp/out" | grep -c '^|' | awk '{print $1 - 2}')"
+    "$(sed -n '/^### （3）官民連携/,/^## 5/p' "$tmp/out" | grep -c '^|' | awk '{print $1 - 2}')"
 
 echo "== roles: hyoka_writer stores runs; hyoka_web reads, dry-runs and reports, cannot store"
 PGUSER=hyoka_writer run 0 "evaluate as hyoka_writer" "$hyoka" evaluate --survey 2023 --rules "$rules"
