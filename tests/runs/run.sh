@@ -160,7 +160,7 @@ code=$(sql -c "SELECT i.code FROM evaluation_results r JOIN initiatives i ON i.i
 run 0 "store_explain($run23, $code)" "$verify" "$run23" "$code"
 load_doc explain "$tmp/out"
 ex_sql() { sql -c "SELECT $1"; }
-check "explain: keys" "explanation,facts" "$(ex_sql "string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(hyoka_test.doc('explain')) k")"
+check "explain: keys" "evaluation,explanation,facts,language,run" "$(ex_sql "string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(hyoka_test.doc('explain')) k")"
 # (numbers are printed with 15 significant digits, stored with 17: compare them within 1e-12)
 check "explain: facts are the stored ones" "0" \
     "$(ex_sql "count(*) FROM jsonb_each((SELECT r.facts::jsonb FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND i.code = '$code')) s FULL JOIN jsonb_each(hyoka_test.doc('explain')->'facts') e ON e.key = s.key WHERE e.key IS NULL OR s.key IS NULL OR CASE WHEN jsonb_typeof(s.value) = 'number' AND jsonb_typeof(e.value) = 'number' THEN abs((s.value)::text::numeric - (e.value)::text::numeric) > 1e-12 * greatest(1, abs((s.value)::text::numeric)) ELSE s.value <> e.value END")"
