@@ -590,6 +590,10 @@ static void put_term(const writer *w, const node *n)
         return;
     }
     tval t = tree_value(w, n);
+    if (n->kind == N_UNARY && n->op == T_MINUS && n->a->kind == N_CONST && t.known) {
+        put_ja_value(w->s, t.v); /* a negative literal: -1, not "-1（= -1）" */
+        return;
+    }
     if (n->kind == N_NAME) {
         put_ja_name(w, w->src + n->off, (size_t)n->len);
         if (t.known) {
@@ -646,26 +650,17 @@ static void put_comparison(const writer *w, const node *n, bool holds, form f)
     puts_(s, starts_ascii(w, n->b) ? " が " : " が");
     put_term(w, n->b);
     put(s, " ", 1);
-    switch (op) {
-    case T_LT:
-        put_form(s, f, "を下回る", "を下回り");
-        break;
-    case T_LE:
-        put_form(s, f, "以下である", "以下であり");
-        break;
-    case T_GT:
-        put_form(s, f, "を上回る", "を上回り");
-        break;
-    case T_GE:
-        put_form(s, f, "以上である", "以上であり");
-        break;
-    case T_EQ:
-        put_form(s, f, "と等しい", "と等しく");
-        break;
-    default:
-        put_form(s, f, "と異なる", "と異なり");
-        break;
-    }
+    static const struct {
+        tok_kind op;
+        const char *end, *cont;
+    } verbs[] = {
+        {T_LT, "を下回る", "を下回り"}, {T_LE, "以下である", "以下であり"},
+        {T_GT, "を上回る", "を上回り"}, {T_GE, "以上である", "以上であり"},
+        {T_EQ, "と等しい", "と等しく"}, {T_NE, "と異なる", "と異なり"},
+    };
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (verbs[i].op == op)
+            put_form(s, f, verbs[i].end, verbs[i].cont);
 }
 
 /* A boolean name that is `value`: 理由『…』に該当する, 注意表示『…』が付いている, X

@@ -328,7 +328,9 @@ static void test_ja_labels_and_numbers(void **state)
                         "flags = ( { id = \"big\"; label = \"大型\";\n"
                         "  when = \"budget_planned > 1000000\"; },\n"
                         "  { id = \"odd\"; label = \"変\";\n"
-                        "  when = \"(kpi_attainment > 0 ? true : false)\"; } );\n"
+                        "  when = \"(kpi_attainment > 0 ? true : false)\"; },\n"
+                        "  { id = \"late\"; label = \"遅い\";\n"
+                        "  when = \"completed || days_past_due > -30\"; } );\n"
                         "categories = ( { id = \"a\"; label = \"A\"; } );\n"
                         "score = ( { id = \"s\"; label = \"点\"; weight = 1;\n"
                         "  value = \"kpi_attainment * 2\"; } );\n",
@@ -338,7 +340,13 @@ static void test_ja_labels_and_numbers(void **state)
     set("cost_benefit", eng_num(0.3602));
     set("budget_planned", eng_num(1234567.891));
     set("kpi_attainment", eng_num(0.000123));
+    set("completed", eng_bool(false));
+    set("days_past_due", eng_num(-365));
     eng_explanation *e = explain(r, NULL);
+    /* || that did not hold: both operands, each with its own value; a negative literal as is */
+    assert_string_equal(text(e, ENG_KIND_FLAG, "late"),
+                        "completed が「いいえ」であり、days_past_due -365 が -30 以下であるため、"
+                        "注意表示『遅い』（警告）は付けない（t.cfg:11）");
     assert_string_equal(text(e, ENG_KIND_REASON, "cost"),
                         "費用対効果 0.36 が基準値 cost_min 1 を下回るため、理由『費用』に該当"
                         "（t.cfg:5）");
@@ -351,7 +359,7 @@ static void test_ja_labels_and_numbers(void **state)
                         "注意表示『変』（警告）を付ける（t.cfg:9）");
     assert_string_equal(
         text(e, ENG_KIND_SCORE, "s"),
-        "点数の要素『点』：kpi_attainment 0.00012 * 2 = 0.00025、重み 1（t.cfg:12）");
+        "点数の要素『点』：kpi_attainment 0.00012 * 2 = 0.00025、重み 1（t.cfg:14）");
     eng_explanation_free(e);
     eng_rules_free(r);
 }
