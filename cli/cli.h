@@ -21,6 +21,7 @@ enum {
     OPT_DRY_RUN = 1 << 5,  /* --dry-run */
     OPT_DB = 1 << 6,       /* --db */
     OPT_CONNINFO = 1 << 7, /* --conninfo CONNINFO */
+    OPT_RUN = 1 << 8,      /* --run ID */
 };
 
 typedef struct cli_opts {
@@ -31,6 +32,7 @@ typedef struct cli_opts {
     const char *format;
     const char *encoding;
     const char *conninfo; /* --conninfo: the database owner's connection (migrate, doctor) */
+    const char *run;      /* --run: an evaluation run's id, as given */
     bool dry_run;
     bool db;
     int nargs;            /* positional arguments after the command name */
@@ -48,5 +50,6 @@ int cmd_evaluate(const cli_opts *o);
 int cmd_diff(const cli_opts *o);
 int cmd_report(const cli_opts *o);
 int cmd_doctor(const cli_opts *o);
+int cmd_explain(const cli_opts *o);
 
 #endif

@@ -34,6 +34,9 @@ static const command commands[] = {
      "check an installation: config, rules, database roles and grants, socket, nginx"},
     {"report", cmd_report, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT, 0, 0,
      "[--survey CODE] [--format md|html]", "the progress report of a survey"},
+    {"explain", cmd_explain, OPT_CONFIG | OPT_SURVEY | OPT_RUN | OPT_FORMAT, 1, 1,
+     "[--survey CODE] [--run ID] [--format text|json] CODE",
+     "one initiative's stored evaluation and why, rule by rule"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -53,6 +56,7 @@ static const option_spec option_specs[] = {
     {"--dry-run", OPT_DRY_RUN, 0, 0},
     {"--db", OPT_DB, 0, 0},
     {"--conninfo", OPT_CONNINFO, 1, offsetof(cli_opts, conninfo)},
+    {"--run", OPT_RUN, 1, offsetof(cli_opts, run)},
 };
 #define NOPTIONS (sizeof option_specs / sizeof option_specs[0])
 

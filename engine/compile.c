@@ -30,6 +30,14 @@ static const fn_info functions[] = {
 };
 #define NFUNCTIONS ((int)(sizeof functions / sizeof functions[0]))
 
+int expr_fn_lookup(const char *name, size_t len)
+{
+    for (int i = 0; i < NFUNCTIONS; i++)
+        if (strlen(functions[i].name) == len && memcmp(functions[i].name, name, len) == 0)
+            return (int)functions[i].fn;
+    return -1;
+}
+
 typedef struct compiler {
     lexer lx; /* over prog->src: positions and the diagnostics sink */
     const expr_scope *scope;

@@ -82,6 +82,10 @@ int eng_schema_count(const eng_schema *s);
 const char *eng_schema_name(const eng_schema *s, int slot);
 eng_type eng_schema_type(const eng_schema *s, int slot);
 int eng_schema_find(const eng_schema *s, const char *name); /* slot or -1 */
+/* The reader's name of a fact (e.g. from the database's COMMENT ON COLUMN), used by explanation
+ * text instead of the fact's id; NULL or "" removes it. Returns -1 for a slot not in the schema. */
+int eng_schema_set_label(eng_schema *s, int slot, const char *label);
+const char *eng_schema_label(const eng_schema *s, int slot); /* NULL: none (text uses the id) */
 /* The fact name closest to `name` for a "did you mean" (usable facts only), or NULL. */
 const char *eng_schema_suggest(const eng_schema *s, const char *name);
 
@@ -134,6 +138,10 @@ const char *eng_rules_version(const eng_rules *r);
 const char *eng_rules_source(const eng_rules *r);   /* the exact text compiled */
 const char *eng_rules_sha256(const eng_rules *r);   /* lowercase hex of the source's SHA-256 */
 const eng_schema *eng_rules_schema(const eng_rules *r);
+/* The language of explanation text: the rule file's `language` ("en" when it has none). */
+const char *eng_rules_language(const eng_rules *r);
+/* Languages explanation text can be written in: "en" and "ja". */
+bool eng_language_known(const char *lang);
 
 typedef enum eng_kind {
     ENG_KIND_DERIVED,
@@ -203,14 +211,19 @@ typedef struct eng_step {
     int ninputs;
     const eng_input *inputs; /* each name once, in order of first reading */
     eng_value result;        /* derived/score: the value; reason/flag/category: the match */
-    const char *text;        /* one plain-language line, e.g.
-        "progress_ratio 0.42 < thresholds.progressing_ratio 0.50 → not delayed (rules.cfg:31)" */
+    const char *text;        /* one plain-language line in the explanation's language, e.g.
+        "progress_ratio 0.42 < thresholds.progressing_ratio 0.5 → not delayed (rules.cfg:31)" or
+        "cost_benefit 0.36 が基準値 cost_benefit_min 1 を下回るため、理由『…』に該当（rules.cfg:51）";
+        numbers in it are rounded for reading, `inputs` and `result` keep the exact values */
 } eng_step;
 
 typedef struct eng_explanation eng_explanation;
 
 eng_explanation *eng_explanation_new(void);
 void eng_explanation_free(eng_explanation *e);
+/* The language of the steps' `text` from the next eng_explain on: "en", "ja", or NULL for the
+ * rule set's (the default). Returns -1 (and changes nothing) for another language. */
+int eng_explanation_set_language(eng_explanation *e, const char *lang);
 int eng_explanation_count(const eng_explanation *e);
 const eng_step *eng_explanation_get(const eng_explanation *e, int i);
 

@@ -142,6 +142,8 @@ static inline __attribute__((always_inline)) void run(eng_ctx *c, const eng_valu
         if (e)
             explain_step(e, r, ENG_KIND_SCORE, i, slots, c->reads, v);
     }
+    if (e)
+        explain_finish(e, r);
 
     out->category = category;
     out->primary_reason = reasons ? __builtin_ctzll(reasons) : -1; /* the first in file order */

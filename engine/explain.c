@@ -1,5 +1,11 @@
 /* explain.c - explanations: for each rule evaluated, its inputs (name -> value), its result and
- * one plain-language line built from the expression with every name followed by its value. */
+ * one plain-language line in the explanation's language (the rule file's `language`, or the one
+ * the caller sets). English shows the expression with every name followed by its value; Japanese
+ * is a sentence built from the expression's tree (parse.c), e.g. 「cost_benefit 0.36 が基準値
+ * cost_benefit_min 1 を下回るため、理由『…』に該当（default.cfg:51）」. Only the wording lives
+ * here: the values come from the evaluation (eval.c), and the value of a clause inside a rule is
+ * recomputed from the rule's inputs with the VM's own operations (expr_impl.h). */
+#include "expr_impl.h"
 #include "ruleset.h"
 
 #include <math.h>
@@ -16,11 +22,24 @@ typedef struct step_store {
     int capinputs;
     char *buf; /* the text, then copies of string values; pointers fixed up when complete */
     size_t len, cap;
+    int index; /* of the rule in its section */
 } step_store;
+
+/* A rule's expression parsed again for Japanese sentences (the compiler keeps no tree), kept
+ * with its own copy of the text so that a reused explanation parses each rule once. */
+typedef struct parsed_expr {
+    char *src;
+    node *root;
+    node_arena arena;
+} parsed_expr;
 
 struct eng_explanation {
     step_store *steps;
     int count, cap;
+    const char *language;            /* "en", "ja", or NULL: the rule set's */
+    parsed_expr *parsed[ENG_NKINDS]; /* per kind, by the rule's index */
+    int nparsed[ENG_NKINDS];
+    eng_diags *diags; /* for parsing (the expressions compiled: it stays empty) */
 };
 
 eng_explanation *eng_explanation_new(void)
@@ -39,7 +58,23 @@ void eng_explanation_free(eng_explanation *e)
         free(e->steps[i].buf);
     }
     free(e->steps);
+    for (int k = 0; k < ENG_NKINDS; k++) {
+        for (int i = 0; i < e->nparsed[k]; i++) {
+            free(e->parsed[k][i].src);
+            arena_free(&e->parsed[k][i].arena);
+        }
+        free(e->parsed[k]);
+    }
+    eng_diags_free(e->diags);
     free(e);
+}
+
+int eng_explanation_set_language(eng_explanation *e, const char *lang)
+{
+    if (lang != NULL && !eng_language_known(lang))
+        return -1;
+    e->language = lang == NULL ? NULL : strcmp(lang, "ja") == 0 ? "ja" : "en";
+    return 0;
 }
 
 int eng_explanation_count(const eng_explanation *e)
@@ -127,6 +162,131 @@ static void put_value(step_store *s, eng_value v)
         put(s, text, n);
 }
 
+/* ---- what the text says about a value ------------------------------------------------------- */
+
+/* The writer of one step's text. */
+typedef struct writer {
+    step_store *s;
+    const eng_rules *r;
+    bool ja;
+    const eng_input *in; /* the step's inputs */
+    int nin;
+    const char *src; /* the rule's expression (names and nodes are ranges of it) */
+} writer;
+
+/* The input called src[off, off+len), or NULL when the run did not read it (short-circuit). */
+static const eng_input *find_input(const writer *w, const char *name, size_t len)
+{
+    for (int i = 0; i < w->nin; i++)
+        if (strlen(w->in[i].name) == len && memcmp(w->in[i].name, name, len) == 0)
+            return &w->in[i];
+    return NULL;
+}
+
+/* Digits of a non-negative integer text with a ',' every three from the right. */
+static void put_grouped(step_store *s, const char *digits, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            put(s, ",", 1);
+        put(s, digits + i, 1);
+    }
+}
+
+/* A number as a Japanese sentence shows it: two decimals at most (0.36, 0.86), trailing zeros
+ * dropped, two significant digits below 0.01, thousands grouped from 10,000 (1,200,000). */
+static void put_ja_number(step_store *s, double x)
+{
+    char num[64];
+    double a = fabs(x);
+    if (x == 0 || !isfinite(x) || a >= 1e15) {
+        eng_value_format(eng_num(x == 0 ? 0.0 : x), num, sizeof num);
+        puts_(s, num);
+        return;
+    }
+    if (a < 0.01 && eng_round(a, 2) == 0)
+        snprintf(num, sizeof num, "%.2g", x);
+    else {
+        snprintf(num, sizeof num, "%.2f", eng_round(x, 2));
+        char *dot = strchr(num, '.');
+        if (dot == NULL)
+            dot = strchr(num, ','); /* a program that set a locale such as de_DE */
+        if (dot != NULL) {
+            *dot = '.';
+            char *end = num + strlen(num);
+            while (end > dot + 1 && end[-1] == '0')
+                *--end = '\0';
+            if (end == dot + 1)
+                *dot = '\0';
+        }
+    }
+    if (strcmp(num, "-0") == 0)
+        snprintf(num, sizeof num, "0");
+    const char *digits = num[0] == '-' ? num + 1 : num;
+    size_t intlen = strcspn(digits, ".e");
+    if (a < 10000 || strchr(digits, 'e') != NULL) {
+        puts_(s, num);
+        return;
+    }
+    if (digits != num)
+        put(s, "-", 1);
+    put_grouped(s, digits, intlen);
+    puts_(s, digits + intlen);
+}
+
+/* A value in a Japanese sentence: 未報告, はい / いいえ, 0.36, 「情報政策課」 (long strings cut).
+ */
+static void put_ja_value(step_store *s, eng_value v)
+{
+    switch (v.type) {
+    case ENG_BOOL:
+        puts_(s, v.as.b ? "はい" : "いいえ");
+        return;
+    case ENG_NUM:
+        put_ja_number(s, v.as.num);
+        return;
+    case ENG_STR: {
+        /* escaped as the English text escapes it (one unambiguous line), in 「」 */
+        char text[SHOWN_STRING_BYTES * 6 + 8];
+        size_t cut = utf8_cut(v.as.str.ptr, v.as.str.len, SHOWN_STRING_BYTES);
+        eng_value shown = v;
+        shown.as.str.len = cut;
+        size_t n = (size_t)eng_value_format(shown, text, sizeof text);
+        if (n >= sizeof text)
+            n = sizeof text - 1;
+        puts_(s, "「");
+        if (n >= 2)
+            put(s, text + 1, n - 2);
+        puts_(s, cut < v.as.str.len ? "…」" : "」");
+        return;
+    }
+    default:
+        puts_(s, "未報告");
+        return;
+    }
+}
+
+static void put_shown_value(const writer *w, eng_value v)
+{
+    if (w->ja)
+        put_ja_value(w->s, v);
+    else
+        put_value(w->s, v);
+}
+
+static void put_number(const writer *w, double x)
+{
+    if (w->ja) {
+        put_ja_number(w->s, x);
+        return;
+    }
+    char num[64];
+    eng_value_format(shown_number(eng_num(x)), num, sizeof num);
+    puts_(w->s, num);
+}
+
+/* ---- the expression with values (English; Japanese where no sentence fits) ------------------ */
+
 static bool ident_start(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
@@ -137,71 +297,770 @@ static bool ident_char(char c)
     return ident_start(c) || (c >= '0' && c <= '9');
 }
 
-/* The expression with each name the program read followed by its value:
+/* The expression src[0, len) with each name the program read followed by its value:
  * "progress_ratio < thresholds.on_track_ratio" -> "progress_ratio 0.42 < thresholds.on_track_ratio
- * 0.95". Hand-written: it only has to tell names from string literals, which is simpler than
- * exposing the lexer's token stream through internal.h. */
-static void put_expression(step_store *s, const char *src, const eng_input *in, int nin)
+ * 0.95". A negated name keeps its value inside the negation, "!(plan_decided true)", so that it
+ * never reads as "not decided: true". Hand-written: it only has to tell names from string
+ * literals, which is simpler than exposing the lexer's token stream through internal.h. */
+static void put_expression(const writer *w, const char *src, size_t len)
 {
-    const char *p = src;
-    while (*p != '\0') {
+    step_store *s = w->s;
+    const char *p = src, *end = src + len;
+    bool negated = false; /* the last operator was ! or the word not */
+    while (p < end) {
         if (*p == '"' || *p == '\'') {
-            const char *q = strchr(p + 1, *p);
-            q = q != NULL ? q + 1 : p + strlen(p);
+            const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+            q = q != NULL ? q + 1 : end;
             put(s, p, (size_t)(q - p));
             p = q;
+            negated = false;
         } else if (ident_start(*p)) {
             const char *q = p;
-            while (ident_char(*q) || (*q == '.' && ident_start(q[1])))
+            while (q < end && (ident_char(*q) || (*q == '.' && q + 1 < end && ident_start(q[1]))))
                 q++;
+            const eng_input *in = find_input(w, p, (size_t)(q - p));
+            if (in != NULL && negated)
+                put(s, "(", 1);
             put(s, p, (size_t)(q - p));
-            for (int i = 0; i < nin; i++)
-                if (strlen(in[i].name) == (size_t)(q - p) &&
-                    memcmp(in[i].name, p, (size_t)(q - p)) == 0) {
-                    put(s, " ", 1);
-                    put_value(s, in[i].value);
-                    break;
-                }
+            if (in != NULL) {
+                put(s, " ", 1);
+                put_shown_value(w, in->value);
+                if (negated)
+                    put(s, ")", 1);
+            }
+            negated = (size_t)(q - p) == 3 && memcmp(p, "not", 3) == 0;
             p = q;
         } else if (*p >= '0' && *p <= '9') {
             const char *q = p;
-            while (ident_char(*q) || *q == '.' ||
-                   ((*q == '+' || *q == '-') && (q[-1] == 'e' || q[-1] == 'E')))
+            while (q < end && (ident_char(*q) || *q == '.' ||
+                               ((*q == '+' || *q == '-') && (q[-1] == 'e' || q[-1] == 'E'))))
                 q++;
             put(s, p, (size_t)(q - p));
             p = q;
+            negated = false;
         } else { /* operators, spaces, parentheses: up to the next name, number or string */
             const char *q = p + 1;
-            while (*q != '\0' && *q != '"' && *q != '\'' && !ident_start(*q) &&
+            while (q < end && *q != '"' && *q != '\'' && !ident_start(*q) &&
                    !(*q >= '0' && *q <= '9'))
                 q++;
             put(s, p, (size_t)(q - p));
+            const char *last = q;
+            while (last > p && last[-1] == ' ')
+                last--;
+            if (last > p) /* spaces alone keep what came before: "not plan_decided" */
+                negated = last[-1] == '!';
             p = q;
         }
     }
 }
 
-static void put_source(step_store *s, const char *file, int line)
+/* ---- Japanese sentences from the expression's tree ------------------------------------------ */
+
+/* The value of a subtree from the rule's inputs, computed with the VM's own value operations;
+ * `known` is false where the run skipped a name (short-circuit) and the value does not follow. */
+typedef struct tval {
+    bool known;
+    eng_value v;
+} tval;
+
+static tval known(eng_value v)
+{
+    return (tval){true, v};
+}
+
+static const tval unknown = {false, {ENG_NULL, {.num = 0}}};
+
+static bool is_true(tval t)
+{
+    return t.known && t.v.type == ENG_BOOL && t.v.as.b;
+}
+
+static bool is_false(tval t)
+{
+    return t.known && t.v.type == ENG_BOOL && !t.v.as.b;
+}
+
+static tval tree_value(const writer *w, const node *n);
+
+/* The values of a call's arguments; false when one is unknown. */
+static bool arg_values(const writer *w, const node *n, eng_value *v)
+{
+    for (int i = 0; i < n->nargs; i++) {
+        tval t = tree_value(w, n->args[i]);
+        if (!t.known)
+            return false;
+        v[i] = t.v;
+    }
+    return true;
+}
+
+/* The function an N_CALL of the re-parsed tree calls (`fn` is set by compile.c, not parse.c). */
+static int call_fn(const writer *w, const node *n)
+{
+    return n->kind == N_CALL ? expr_fn_lookup(w->src + n->op_off, (size_t)n->op_len) : -1;
+}
+
+static tval call_value(const writer *w, const node *n)
+{
+    eng_value v[64]; /* a call with more arguments is shown without its value */
+    int fn = call_fn(w, n);
+    if (n->nargs > (int)(sizeof v / sizeof v[0]) || fn < 0)
+        return unknown;
+    if (fn == FN_COALESCE) { /* the run stops at the first non-null argument */
+        for (int i = 0; i < n->nargs; i++) {
+            tval t = tree_value(w, n->args[i]);
+            if (!t.known || t.v.type != ENG_NULL)
+                return t;
+        }
+        return known(eng_null());
+    }
+    if (!arg_values(w, n, v))
+        return unknown;
+    switch ((expr_fn)fn) {
+    case FN_MIN:
+    case FN_MAX:
+        return known(val_minmax(fn == FN_MAX, v, n->nargs));
+    case FN_ABS:
+        return known(val_abs(v[0]));
+    case FN_ROUND:
+        return known(val_round(v[0], n->nargs > 1 ? v[1] : eng_num(0)));
+    case FN_CLAMP:
+        return n->nargs == 3 ? known(val_clamp(v[0], v[1], v[2])) : unknown;
+    case FN_ISNULL:
+        return known(eng_bool(v[0].type == ENG_NULL));
+    default:
+        return unknown;
+    }
+}
+
+static tval tree_value(const writer *w, const node *n)
+{
+    switch (n->kind) {
+    case N_CONST:
+        return known(n->value);
+    case N_NAME: {
+        const eng_input *in = find_input(w, w->src + n->off, (size_t)n->len);
+        return in != NULL ? known(in->value) : unknown;
+    }
+    case N_UNARY: {
+        tval a = tree_value(w, n->a);
+        if (!a.known)
+            return unknown;
+        return known(n->op == T_NOT ? val_not(a.v) : val_neg(a.v));
+    }
+    case N_BINARY: {
+        tval a = tree_value(w, n->a), b = tree_value(w, n->b);
+        if (n->op == T_AND || n->op == T_OR) { /* one known side may decide */
+            bool decides = n->op == T_AND ? is_false(a) || is_false(b) : is_true(a) || is_true(b);
+            if (decides)
+                return known(eng_bool(n->op == T_OR));
+            if (!a.known || !b.known)
+                return unknown;
+            return known(n->op == T_AND ? val_and(a.v, b.v) : val_or(a.v, b.v));
+        }
+        if (!a.known || !b.known)
+            return unknown;
+        switch (n->op) {
+        case T_PLUS:
+            return known(val_arith(OP_ADD, a.v, b.v));
+        case T_MINUS:
+            return known(val_arith(OP_SUB, a.v, b.v));
+        case T_STAR:
+            return known(val_arith(OP_MUL, a.v, b.v));
+        case T_SLASH:
+            return known(val_arith(OP_DIV, a.v, b.v));
+        case T_EQ:
+        case T_NE:
+            return known(val_equal(n->op == T_NE, a.v, b.v));
+        case T_LT:
+            return known(val_compare(OP_LT, a.v, b.v));
+        case T_LE:
+            return known(val_compare(OP_LE, a.v, b.v));
+        case T_GT:
+            return known(val_compare(OP_GT, a.v, b.v));
+        case T_GE:
+            return known(val_compare(OP_GE, a.v, b.v));
+        default:
+            return unknown;
+        }
+    }
+    case N_COND: {
+        tval c = tree_value(w, n->a);
+        if (!c.known)
+            return unknown;
+        if (c.v.type != ENG_BOOL)
+            return known(eng_null());
+        return tree_value(w, c.v.as.b ? n->b : n->c);
+    }
+    case N_IN: {
+        tval a = tree_value(w, n->a);
+        eng_value v[64]; /* a longer list is shown without its value */
+        if (!a.known || n->nargs > (int)(sizeof v / sizeof v[0]) || !arg_values(w, n, v))
+            return unknown;
+        return known(val_in(a.v, v, n->nargs));
+    }
+    case N_CALL:
+        return call_value(w, n);
+    }
+    return unknown;
+}
+
+static bool has_prefix(const char *p, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return len > n && memcmp(p, prefix, n) == 0;
+}
+
+/* The label of rule `id` (len bytes) of kind k, else the id. */
+static void put_rule_label(const writer *w, eng_kind k, const char *id, size_t len)
+{
+    for (int i = 0; i < w->r->count[k]; i++) {
+        const eng_rule_info *info = &w->r->rules[k][i].info;
+        if (strlen(info->id) == len && memcmp(info->id, id, len) == 0) {
+            puts_(w->s, info->label != NULL ? info->label : info->id);
+            return;
+        }
+    }
+    put(w->s, id, len);
+}
+
+/* A name as a reader calls it: 基準値 X, 理由『…』, 注意表示『…』, 該当した理由の数, 分類, the
+ * fact's label from the schema when it has one, else the name itself. */
+static void put_ja_name(const writer *w, const char *name, size_t len)
+{
+    step_store *s = w->s;
+    if (has_prefix(name, len, "thresholds.")) {
+        puts_(s, "基準値 ");
+        put(s, name + 11, len - 11);
+    } else if (has_prefix(name, len, "reason.") || has_prefix(name, len, "flag.")) {
+        bool reason = name[0] == 'r';
+        size_t skip = reason ? 7 : 5;
+        puts_(s, reason ? "理由『" : "注意表示『");
+        put_rule_label(w, reason ? ENG_KIND_REASON : ENG_KIND_FLAG, name + skip, len - skip);
+        puts_(s, "』");
+    } else if (len == 7 && memcmp(name, "reasons", 7) == 0) {
+        puts_(s, "該当した理由の数");
+    } else if (len == 8 && memcmp(name, "category", 8) == 0) {
+        puts_(s, "分類");
+    } else {
+        char id[128];
+        const char *label = NULL;
+        if (len < sizeof id) {
+            memcpy(id, name, len);
+            id[len] = '\0';
+            int slot = eng_schema_find(w->r->schema, id);
+            label = slot >= 0 ? eng_schema_label(w->r->schema, slot) : NULL;
+        }
+        if (label != NULL)
+            puts_(s, label);
+        else
+            put(s, name, len);
+    }
+}
+
+/* Whether the noun phrase of n begins with an ASCII character (a space then follows が). */
+static bool starts_ascii(const writer *w, const node *n)
+{
+    if (n->kind == N_CONST)
+        return n->value.type == ENG_NUM;
+    if (n->kind != N_NAME)
+        return true;
+    const char *name = w->src + n->off;
+    size_t len = (size_t)n->len;
+    if (has_prefix(name, len, "thresholds.") || has_prefix(name, len, "reason.") ||
+        has_prefix(name, len, "flag.") || (len == 7 && memcmp(name, "reasons", 7) == 0) ||
+        (len == 8 && memcmp(name, "category", 8) == 0))
+        return false;
+    char id[128];
+    if (len >= sizeof id)
+        return true;
+    memcpy(id, name, len);
+    id[len] = '\0';
+    int slot = eng_schema_find(w->r->schema, id);
+    const char *label = slot >= 0 ? eng_schema_label(w->r->schema, slot) : NULL;
+    return label == NULL || (unsigned char)label[0] < 0x80;
+}
+
+/* A noun phrase for n: a name and its value ("cost_benefit 0.36"), a literal, or the
+ * subexpression with its values and what it came to ("1 - reasons 0 / 3（= 1）"). */
+static void put_term(const writer *w, const node *n)
+{
+    if (n->kind == N_CONST) {
+        put_ja_value(w->s, n->value);
+        return;
+    }
+    tval t = tree_value(w, n);
+    if (n->kind == N_UNARY && n->op == T_MINUS && n->a->kind == N_CONST && t.known) {
+        put_ja_value(w->s, t.v); /* a negative literal: -1, not "-1（= -1）" */
+        return;
+    }
+    if (n->kind == N_NAME) {
+        put_ja_name(w, w->src + n->off, (size_t)n->len);
+        if (t.known) {
+            put(w->s, " ", 1);
+            put_ja_value(w->s, t.v);
+        }
+        return;
+    }
+    put_expression(w, w->src + n->off, (size_t)n->len);
+    if (t.known) {
+        puts_(w->s, "（= ");
+        put_ja_value(w->s, t.v);
+        puts_(w->s, "）");
+    }
+}
+
+/* How a clause ends: before ため (END) or before 、 and another clause (CONT). */
+typedef enum form { END, CONT } form;
+
+static void put_form(step_store *s, form f, const char *end, const char *cont)
+{
+    puts_(s, f == END ? end : cont);
+}
+
+static tok_kind opposite(tok_kind op)
+{
+    switch (op) {
+    case T_LT:
+        return T_GE;
+    case T_LE:
+        return T_GT;
+    case T_GT:
+        return T_LE;
+    case T_GE:
+        return T_LT;
+    case T_EQ:
+        return T_NE;
+    default:
+        return T_EQ;
+    }
+}
+
+static bool is_comparison(tok_kind op)
+{
+    return op == T_LT || op == T_LE || op == T_GT || op == T_GE || op == T_EQ || op == T_NE;
+}
+
+/* "A が B を下回る": a comparison that came out as `holds`. */
+static void put_comparison(const writer *w, const node *n, bool holds, form f)
+{
+    step_store *s = w->s;
+    tok_kind op = holds ? n->op : opposite(n->op);
+    put_term(w, n->a);
+    puts_(s, starts_ascii(w, n->b) ? " が " : " が");
+    put_term(w, n->b);
+    put(s, " ", 1);
+    static const struct {
+        tok_kind op;
+        const char *end, *cont;
+    } verbs[] = {
+        {T_LT, "を下回る", "を下回り"}, {T_LE, "以下である", "以下であり"},
+        {T_GT, "を上回る", "を上回り"}, {T_GE, "以上である", "以上であり"},
+        {T_EQ, "と等しい", "と等しく"}, {T_NE, "と異なる", "と異なり"},
+    };
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (verbs[i].op == op)
+            put_form(s, f, verbs[i].end, verbs[i].cont);
+}
+
+/* A boolean name that is `value`: 理由『…』に該当する, 注意表示『…』が付いている, X
+ * が「はい」である. */
+static void put_bool_name(const writer *w, const node *n, bool value, form f)
+{
+    step_store *s = w->s;
+    const char *name = w->src + n->off;
+    size_t len = (size_t)n->len;
+    put_ja_name(w, name, len);
+    if (has_prefix(name, len, "reason."))
+        put_form(s, f, value ? "に該当する" : "に該当しない", value ? "に該当し" : "に該当せず");
+    else if (has_prefix(name, len, "flag."))
+        put_form(s, f, value ? "が付いている" : "が付いていない",
+                 value ? "が付いており" : "が付いておらず");
+    else {
+        puts_(s, value ? " が「はい」" : " が「いいえ」");
+        put_form(s, f, "である", "であり");
+    }
+}
+
+/* The clause that made n come out as `holds` (n's value is that boolean): for a negation the
+ * clause of what it negates with the opposite value, for && and || the operands that decided. */
+static void put_clause(const writer *w, const node *n, bool holds, form f)
+{
+    step_store *s = w->s;
+    if (n->kind == N_UNARY && n->op == T_NOT) {
+        put_clause(w, n->a, !holds, f);
+        return;
+    }
+    if (n->kind == N_BINARY && (n->op == T_AND || n->op == T_OR)) {
+        tval a = tree_value(w, n->a);
+        bool all = (n->op == T_AND) == holds; /* both operands are `holds` */
+        if (all) {
+            put_clause(w, n->a, holds, CONT);
+            puts_(s, n->op == T_AND ? "、かつ " : "、");
+            put_clause(w, n->b, holds, f);
+        } else { /* the first operand with the deciding value */
+            bool first = holds ? is_true(a) : is_false(a);
+            put_clause(w, first ? n->a : n->b, holds, f);
+        }
+        return;
+    }
+    if (n->kind == N_BINARY && is_comparison(n->op)) {
+        put_comparison(w, n, holds, f);
+        return;
+    }
+    if (n->kind == N_NAME) {
+        put_bool_name(w, n, holds, f);
+        return;
+    }
+    if (call_fn(w, n) == FN_ISNULL && n->nargs == 1) {
+        const node *arg = n->args[0];
+        if (holds) {
+            if (arg->kind == N_NAME)
+                put_ja_name(w, w->src + arg->off, (size_t)arg->len);
+            else
+                put_expression(w, w->src + arg->off, (size_t)arg->len);
+            puts_(s, " が未報告");
+        } else {
+            put_term(w, arg);
+            puts_(s, " が報告済み");
+        }
+        put_form(s, f, "である", "であり");
+        return;
+    }
+    if (n->kind == N_IN) {
+        put_term(w, n->a);
+        puts_(s, " が ");
+        for (int i = 0; i < n->nargs; i++) {
+            if (i > 0)
+                puts_(s, "、");
+            put_term(w, n->args[i]);
+        }
+        if (holds)
+            put_form(s, f, " のいずれかである", " のいずれかであり");
+        else
+            put_form(s, f, " のいずれでもない", " のいずれでもなく");
+        return;
+    }
+    puts_(s, "「");
+    put_expression(w, w->src + n->off, (size_t)n->len);
+    puts_(s, "」");
+    if (holds)
+        put_form(s, f, "が成り立つ", "が成り立ち");
+    else
+        put_form(s, f, "が成り立たない", "が成り立たず");
+}
+
+/* Whether every clause put_clause would show has the value it claims: n's value known and equal
+ * to `holds`, recursively along the operands it shows. */
+static bool clause_known(const writer *w, const node *n, bool holds)
+{
+    tval t = tree_value(w, n);
+    if (!(holds ? is_true(t) : is_false(t)))
+        return false;
+    if (n->kind == N_UNARY && n->op == T_NOT)
+        return clause_known(w, n->a, !holds);
+    if (n->kind == N_BINARY && (n->op == T_AND || n->op == T_OR)) {
+        if ((n->op == T_AND) == holds)
+            return clause_known(w, n->a, holds) && clause_known(w, n->b, holds);
+        tval a = tree_value(w, n->a);
+        return clause_known(w, (holds ? is_true(a) : is_false(a)) ? n->a : n->b, holds);
+    }
+    return true;
+}
+
+/* "X、Y が未報告のため判定できない" (verb: 判定, 計算; NULL: up to ため): the null inputs the
+ * result came from. */
+static void put_null_cause(const writer *w, const char *verb)
+{
+    step_store *s = w->s;
+    int shown = 0;
+    for (int i = 0; i < w->nin; i++)
+        if (w->in[i].value.type == ENG_NULL) {
+            if (shown++ > 0)
+                puts_(s, "、");
+            put_ja_name(w, w->in[i].name, strlen(w->in[i].name));
+        }
+    puts_(s, shown > 0 ? " が未報告のため" : "値が得られないため");
+    if (verb != NULL) {
+        puts_(s, verb);
+        puts_(s, "できない");
+    }
+}
+
+static const char *ja_severity(const char *severity)
+{
+    if (severity == NULL)
+        return "警告";
+    if (strcmp(severity, "info") == 0)
+        return "情報";
+    if (strcmp(severity, "critical") == 0)
+        return "重大";
+    return "警告";
+}
+
+/* The sentence of a reason, flag or category step with a boolean result: the clause of the
+ * condition, then what it means. Returns false when the clause cannot be told from the inputs
+ * (the caller then shows the expression). */
+static bool put_ja_condition(const writer *w, const node *root, bool m)
+{
+    if (root == NULL || !clause_known(w, root, m))
+        return false;
+    put_clause(w, root, m, END);
+    puts_(w->s, "ため、");
+    return true;
+}
+
+static void put_ja_condition_or_expression(const writer *w, const node *root, bool m)
+{
+    if (put_ja_condition(w, root, m))
+        return;
+    puts_(w->s, "「");
+    put_expression(w, w->src, strlen(w->src));
+    puts_(w->s, m ? "」が成り立つため、" : "」が成り立たないため、");
+}
+
+static void ja_step(const writer *w, const node *root, const rule *ru, eng_kind k, eng_value result,
+                    double weight_share)
+{
+    step_store *s = w->s;
+    const eng_rule_info *info = &ru->info;
+    const char *label = info->label != NULL ? info->label : info->id;
+    bool m = result.type == ENG_BOOL && result.as.b, isnull = result.type == ENG_NULL;
+    switch (k) {
+    case ENG_KIND_DERIVED:
+        puts_(s, info->id);
+        if (isnull) {
+            puts_(s, " は、");
+            put_null_cause(w, "計算");
+        } else {
+            puts_(s, " を ");
+            put_ja_value(s, result);
+            puts_(s, " と計算");
+        }
+        puts_(s, "：");
+        put_expression(w, w->src, strlen(w->src));
+        break;
+    case ENG_KIND_REASON:
+    case ENG_KIND_FLAG:
+    case ENG_KIND_CATEGORY: {
+        const char *what = k == ENG_KIND_REASON ? "理由『"
+                           : k == ENG_KIND_FLAG ? "注意表示『"
+                                                : "分類『";
+        if (info->expression == NULL) { /* the catch-all category */
+            puts_(s, "それより前の分類のいずれにも当たらないため、分類は『");
+            puts_(s, label);
+            puts_(s, "』");
+            break;
+        }
+        if (isnull) {
+            puts_(s, what);
+            puts_(s, label);
+            puts_(s, "』は、");
+            put_null_cause(w, "判定");
+            puts_(s, k == ENG_KIND_REASON ? "（該当しないものとして扱う）"
+                     : k == ENG_KIND_FLAG ? "（付けないものとして扱う）"
+                                          : "（当たらないものとして扱う）");
+            break;
+        }
+        put_ja_condition_or_expression(w, root, m);
+        if (k == ENG_KIND_CATEGORY && m)
+            puts_(s, "分類は『");
+        else
+            puts_(s, what);
+        puts_(s, label);
+        puts_(s, "』");
+        if (k == ENG_KIND_REASON)
+            puts_(s, m ? "に該当" : "に該当しない");
+        else if (k == ENG_KIND_FLAG) {
+            puts_(s, "（");
+            puts_(s, ja_severity(info->severity));
+            puts_(s, m ? "）を付ける" : "）は付けない");
+        } else if (!m)
+            puts_(s, "には当たらない");
+        break;
+    }
+    case ENG_KIND_SCORE:
+        puts_(s, "点数の要素『");
+        puts_(s, label);
+        if (result.type != ENG_NUM || isnan(result.as.num)) {
+            puts_(s, "』は、");
+            put_null_cause(w, NULL);
+            puts_(s, "除外し、残りの要素の重みで按分し直す");
+            break;
+        }
+        puts_(s, "』：");
+        put_expression(w, w->src, strlen(w->src));
+        puts_(s, " = ");
+        put_ja_value(s, result);
+        if (result.as.num < 0 || result.as.num > 1) {
+            puts_(s, "（");
+            put_ja_number(s, result.as.num < 0 ? 0 : 1);
+            puts_(s, " に切り詰め）");
+        }
+        puts_(s, "、重み ");
+        put_ja_number(s, ru->weight);
+        if (weight_share != ru->weight) {
+            puts_(s, "（値のない要素を除いて按分し直すと ");
+            put_ja_number(s, weight_share);
+            puts_(s, "）");
+        }
+        break;
+    }
+}
+
+static void en_step(const writer *w, const rule *ru, eng_kind k, eng_value result,
+                    double weight_share)
+{
+    step_store *s = w->s;
+    const eng_rule_info *info = &ru->info;
+    const char *label = info->label != NULL ? info->label : info->id;
+    bool m = result.type == ENG_BOOL && result.as.b, isnull = result.type == ENG_NULL;
+    switch (k) {
+    case ENG_KIND_DERIVED:
+        puts_(s, info->id);
+        puts_(s, " = ");
+        put_expression(w, w->src, strlen(w->src));
+        puts_(s, " → ");
+        put_value(s, result);
+        break;
+    case ENG_KIND_REASON:
+    case ENG_KIND_FLAG:
+        put_expression(w, w->src, strlen(w->src));
+        puts_(s, isnull ? " → null: " : " → ");
+        puts_(s, k == ENG_KIND_REASON ? "reason " : "flag ");
+        puts_(s, label);
+        if (k == ENG_KIND_FLAG) {
+            puts_(s, " (");
+            puts_(s, info->severity);
+            puts_(s, ")");
+        }
+        puts_(s, k == ENG_KIND_REASON ? (m ? " applies" : " does not apply")
+                                      : (m ? " is set" : " is not set"));
+        break;
+    case ENG_KIND_CATEGORY:
+        if (info->expression == NULL) {
+            puts_(s, "no earlier category matched → ");
+            puts_(s, label);
+            break;
+        }
+        put_expression(w, w->src, strlen(w->src));
+        puts_(s, isnull ? " → null: not " : m ? " → category " : " → not ");
+        puts_(s, label);
+        break;
+    case ENG_KIND_SCORE:
+        puts_(s, info->id);
+        puts_(s, ": ");
+        put_expression(w, w->src, strlen(w->src));
+        if (result.type != ENG_NUM || result.as.num != result.as.num) {
+            puts_(s, " = null → left out, the other weights re-normalised");
+            break;
+        }
+        puts_(s, " = ");
+        put_value(s, result);
+        if (result.as.num < 0 || result.as.num > 1) {
+            puts_(s, ", clamped to ");
+            put_number(w, result.as.num < 0 ? 0 : 1);
+        }
+        puts_(s, " × weight ");
+        put_number(w, ru->weight);
+        if (weight_share != ru->weight) {
+            puts_(s, ", re-normalised to ");
+            put_number(w, weight_share);
+            puts_(s, " without the components that have no value");
+        }
+        break;
+    }
+}
+
+/* "（default.cfg:51）" in Japanese, " (default.cfg:51)" in English. */
+static void put_source(step_store *s, const char *file, int line, bool ja)
 {
     const char *base = strrchr(file, '/');
-    char pos[16]; /* ":LINE)" backwards from the end, without snprintf (this runs per step) */
+    char pos[16]; /* ":LINE" backwards from the end, without snprintf (this runs per step) */
     char *p = pos + sizeof pos;
-    *--p = ')';
     unsigned u = line > 0 ? (unsigned)line : 0;
     do
         *--p = (char)('0' + u % 10);
     while ((u /= 10) != 0);
     *--p = ':';
-    puts_(s, " (");
+    puts_(s, ja ? "（" : " (");
     puts_(s, base != NULL ? base + 1 : file);
     put(s, p, (size_t)(pos + sizeof pos - p));
+    puts_(s, ja ? "）" : ")");
 }
 
-static void put_number(step_store *s, double x)
+/* The tree of rule i of kind k whose expression is `expr`, parsed on first use (and again when
+ * the explanation is used with another rule set); NULL for the catch-all category. */
+static const parsed_expr *parsed(eng_explanation *e, eng_kind k, int i, const char *expr)
 {
-    char num[64];
-    eng_value_format(shown_number(eng_num(x)), num, sizeof num);
-    puts_(s, num);
+    if (expr == NULL)
+        return NULL;
+    if (i >= e->nparsed[k]) {
+        int n = i + 1 > 2 * e->nparsed[k] ? i + 1 : 2 * e->nparsed[k];
+        e->parsed[k] = xrealloc(e->parsed[k], (size_t)n * sizeof *e->parsed[k]);
+        memset(e->parsed[k] + e->nparsed[k], 0, (size_t)(n - e->nparsed[k]) * sizeof *e->parsed[k]);
+        e->nparsed[k] = n;
+    }
+    parsed_expr *p = &e->parsed[k][i];
+    if (p->src != NULL && strcmp(p->src, expr) == 0)
+        return p->root != NULL ? p : NULL;
+    free(p->src);
+    arena_free(&p->arena);
+    p->src = xstrdup(expr);
+    if (e->diags == NULL)
+        e->diags = eng_diags_new();
+    lexer lx;
+    lex_init(&lx, p->src, (int)strlen(p->src), "<explain>", 1, e->diags);
+    p->root = parse_expression(&lx, &p->arena); /* it compiled, so it parses */
+    eng_diags_clear(e->diags);
+    return p->root != NULL ? p : NULL;
+}
+
+/* Writes step s's text, then copies of its string values (so that they outlive the caller's
+ * facts). `weight_share`: score components, the weight after re-normalising. */
+static void build_text(eng_explanation *e, const eng_rules *r, step_store *s, int i,
+                       double weight_share)
+{
+    eng_kind k = s->pub.kind;
+    const rule *ru = &r->rules[k][i];
+    const char *lang = e->language != NULL ? e->language : r->language;
+    writer w = {s,
+                r,
+                lang != NULL && strcmp(lang, "ja") == 0,
+                s->inputs,
+                s->pub.ninputs,
+                ru->info.expression != NULL ? ru->info.expression : ""};
+    eng_value result = s->pub.result;
+    s->len = 0;
+    if (w.ja) {
+        const parsed_expr *p = parsed(e, k, i, ru->info.expression);
+        if (p != NULL)
+            w.src = p->src; /* the tree's positions and string literals are in this copy */
+        ja_step(&w, p != NULL ? p->root : NULL, ru, k, result, weight_share);
+    } else
+        en_step(&w, ru, k, result, weight_share);
+    put_source(s, ru->info.file, ru->info.line, w.ja);
+
+    /* The buffer may move while it grows: remember offsets, set the pointers at the end. */
+    int nin = s->pub.ninputs;
+    for (int j = 0; j < nin; j++)
+        if (s->inputs[j].value.type == ENG_STR) {
+            put(s, "", 1); /* the NUL ending what came before */
+            s->offsets[j] = s->len;
+            put(s, s->inputs[j].value.as.str.ptr, s->inputs[j].value.as.str.len);
+        }
+    size_t result_off = 0;
+    if (result.type == ENG_STR) {
+        put(s, "", 1);
+        result_off = s->len;
+        put(s, result.as.str.ptr, result.as.str.len);
+    }
+    for (int j = 0; j < nin; j++)
+        if (s->inputs[j].value.type == ENG_STR)
+            s->inputs[j].value.as.str.ptr = s->buf + s->offsets[j];
+    if (result.type == ENG_STR)
+        s->pub.result.as.str.ptr = s->buf + result_off;
+    s->pub.text = s->buf;
 }
 
 void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, const eng_value *slots,
@@ -217,12 +1076,14 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
     const rule *ru = &r->rules[k][i];
     const eng_rule_info *info = &ru->info;
     s->len = 0;
+    s->index = i;
     s->pub = (eng_step){.kind = k,
                         .id = info->id,
                         .file = info->file,
                         .line = info->line,
                         .expression = info->expression,
-                        .result = result};
+                        .result = result,
+                        .text = ""};
 
     int nin = 0;
     if (ru->prog != NULL) {
@@ -245,79 +1106,30 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
     s->pub.ninputs = nin;
     s->pub.inputs = s->inputs;
 
-    /* the text */
-    const char *label = info->label != NULL ? info->label : info->id;
-    bool m = result.type == ENG_BOOL && result.as.b, isnull = result.type == ENG_NULL;
-    switch (k) {
-    case ENG_KIND_DERIVED:
-        puts_(s, info->id);
-        puts_(s, " = ");
-        put_expression(s, info->expression, s->inputs, nin);
-        puts_(s, " → ");
-        put_value(s, result);
-        break;
-    case ENG_KIND_REASON:
-    case ENG_KIND_FLAG:
-        put_expression(s, info->expression, s->inputs, nin);
-        puts_(s, isnull ? " → null: " : " → ");
-        puts_(s, k == ENG_KIND_REASON ? "reason " : "flag ");
-        puts_(s, label);
-        if (k == ENG_KIND_FLAG) {
-            puts_(s, " (");
-            puts_(s, info->severity);
-            puts_(s, ")");
-        }
-        puts_(s, k == ENG_KIND_REASON ? (m ? " applies" : " does not apply")
-                                      : (m ? " is set" : " is not set"));
-        break;
-    case ENG_KIND_CATEGORY:
-        if (info->expression == NULL) {
-            puts_(s, "no earlier category matched → ");
-            puts_(s, label);
-            break;
-        }
-        put_expression(s, info->expression, s->inputs, nin);
-        puts_(s, isnull ? " → null: not " : m ? " → category " : " → not ");
-        puts_(s, label);
-        break;
-    case ENG_KIND_SCORE:
-        puts_(s, info->id);
-        puts_(s, ": ");
-        put_expression(s, info->expression, s->inputs, nin);
-        if (result.type != ENG_NUM || result.as.num != result.as.num) {
-            puts_(s, " = null → left out, the other weights re-normalised");
-            break;
-        }
-        puts_(s, " = ");
-        put_value(s, result);
-        if (result.as.num < 0 || result.as.num > 1) {
-            puts_(s, ", clamped to ");
-            put_number(s, result.as.num < 0 ? 0 : 1);
-        }
-        puts_(s, " × weight ");
-        put_number(s, ru->weight);
-        break;
-    }
-    put_source(s, info->file, info->line);
+    /* A score component's weight after re-normalising is known only when all have run: its
+     * text waits for explain_finish (the facts its inputs point into live until then). */
+    if (k != ENG_KIND_SCORE)
+        build_text(e, r, s, i, 0);
+}
 
-    /* Copies of string values after the text, so that they outlive the caller's facts. The
-     * buffer may move while it grows: remember offsets, set the pointers at the end. */
-    for (int j = 0; j < nin; j++)
-        if (s->inputs[j].value.type == ENG_STR) {
-            put(s, "", 1); /* the NUL ending what came before */
-            s->offsets[j] = s->len;
-            put(s, s->inputs[j].value.as.str.ptr, s->inputs[j].value.as.str.len);
-        }
-    size_t result_off = 0;
-    if (result.type == ENG_STR) {
-        put(s, "", 1);
-        result_off = s->len;
-        put(s, result.as.str.ptr, result.as.str.len);
+void explain_finish(eng_explanation *e, const eng_rules *r)
+{
+    double weights = 0;
+    for (int j = 0; j < e->count; j++) {
+        const eng_value *v = &e->steps[j].pub.result;
+        if (e->steps[j].pub.kind == ENG_KIND_SCORE && v->type == ENG_NUM && !isnan(v->as.num))
+            weights += r->rules[ENG_KIND_SCORE][e->steps[j].index].weight;
     }
-    for (int j = 0; j < nin; j++)
-        if (s->inputs[j].value.type == ENG_STR)
-            s->inputs[j].value.as.str.ptr = s->buf + s->offsets[j];
-    if (result.type == ENG_STR)
-        s->pub.result.as.str.ptr = s->buf + result_off;
-    s->pub.text = s->buf;
+    double all = 0;
+    for (int i = 0; i < r->count[ENG_KIND_SCORE]; i++)
+        all += r->rules[ENG_KIND_SCORE][i].weight;
+    for (int j = 0; j < e->count; j++) {
+        step_store *s = &e->steps[j];
+        if (s->pub.kind != ENG_KIND_SCORE)
+            continue;
+        double weight = r->rules[ENG_KIND_SCORE][s->index].weight;
+        /* the share eval.c's mean gives it: weight / (sum of the weights with a value) */
+        double share = weights > 0 && weights != all ? weight / weights : weight;
+        build_text(e, r, s, s->index, share);
+    }
 }

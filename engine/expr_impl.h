@@ -82,6 +82,9 @@ typedef enum node_kind {
 } node_kind;
 
 typedef enum expr_fn { FN_MIN, FN_MAX, FN_ABS, FN_ROUND, FN_CLAMP, FN_COALESCE, FN_ISNULL } expr_fn;
+/* The function called name[0, len) (an N_CALL's op_off/op_len: parse.c leaves `fn` to
+ * compile.c), or -1 for none. */
+int expr_fn_lookup(const char *name, size_t len);
 
 /* Internal type beyond eng_type: a subtree that already produced an error (no further errors
  * about it). ENG_NULL means "null or unknown until run time": accepted anywhere. */

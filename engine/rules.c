@@ -1085,8 +1085,8 @@ static void loader_cleanup(loader *L)
 static void walk(loader *L, config_t *cfg)
 {
     eng_rules *r = L->r;
-    static const char *const top_keys[] = {"version", "thresholds", "derived", "reasons",
-                                           "flags",   "categories", "score"};
+    static const char *const top_keys[] = {"version", "language", "thresholds", "derived",
+                                           "reasons", "flags",    "categories", "score"};
     config_setting_t *root = config_root_setting(cfg);
     for (int i = 0; i < config_setting_length(root); i++) {
         config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
@@ -1094,7 +1094,8 @@ static void walk(loader *L, config_t *cfg)
         for (size_t j = 0; j < sizeof top_keys / sizeof top_keys[0]; j++)
             known = known || strcmp(config_setting_name(s), top_keys[j]) == 0;
         if (!known)
-            unknown_key(L, s, "the rule file", top_keys, 7);
+            unknown_key(L, s, "the rule file", top_keys,
+                        (int)(sizeof top_keys / sizeof top_keys[0]));
     }
 
     config_setting_t *v = config_setting_get_member(root, "version");
@@ -1106,6 +1107,20 @@ static void walk(loader *L, config_t *cfg)
                 "'version' must be a string such as \"2024.1\", not %s", eng_config_type_phrase(v));
     else
         r->version = (char *)own(r, config_setting_get_string(v));
+
+    /* the language of explanation text: English unless the file says otherwise */
+    r->language = "en";
+    config_setting_t *lang = config_setting_get_member(root, "language");
+    if (lang != NULL && config_setting_type(lang) != CONFIG_TYPE_STRING)
+        diag_at(L->d, L->file, line_of(lang), 0, 0,
+                "'language' must be a string, \"ja\" or \"en\", not %s",
+                eng_config_type_phrase(lang));
+    else if (lang != NULL && !eng_language_known(config_setting_get_string(lang)))
+        diag_at(L->d, L->file, line_of(lang), 0, 0,
+                "unknown language '%s': explanations can be written in \"ja\" or \"en\"",
+                config_setting_get_string(lang));
+    else if (lang != NULL)
+        r->language = strcmp(config_setting_get_string(lang), "ja") == 0 ? "ja" : "en";
 
     config_setting_t *s;
     if ((s = config_setting_get_member(root, "thresholds")) != NULL)
@@ -1276,6 +1291,16 @@ const char *eng_rules_version(const eng_rules *r)
 {
     return r->version;
 }
+const char *eng_rules_language(const eng_rules *r)
+{
+    return r->language;
+}
+
+bool eng_language_known(const char *lang)
+{
+    return lang != NULL && (strcmp(lang, "en") == 0 || strcmp(lang, "ja") == 0);
+}
+
 const char *eng_rules_source(const eng_rules *r)
 {
     return r->source;

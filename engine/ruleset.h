@@ -34,6 +34,7 @@ struct eng_rules {
     char *source; /* the exact text given (with a BOM if it had one), owned */
     char sha256[65];
     char *version;
+    const char *language; /* "en" or "ja" (static strings): the language of explanation text */
     char *file;
     eng_schema *schema; /* a copy */
     int nthresholds;
@@ -79,6 +80,10 @@ void explain_reset(eng_explanation *e);
  * and its result. For the catch-all category (no program), `reads` is NULL and `result` true. */
 void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, const eng_value *slots,
                   const bool *reads, eng_value result);
+
+/* After the last step of one evaluation: writes the score components' text (their weight after
+ * re-normalising depends on which components had a value). */
+void explain_finish(eng_explanation *e, const eng_rules *r);
 
 /* schema.c */
 eng_schema *eng_schema_copy(const eng_schema *s);

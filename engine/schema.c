@@ -9,6 +9,7 @@ typedef struct fact {
     char *name; /* owned */
     eng_type type;
     char *opaque_type; /* owned; human name of an ENG_OPAQUE column type ("date"), else NULL */
+    char *label;       /* owned; the reader's name of the fact (e.g. 費用対効果), or NULL */
 } fact;
 
 struct eng_schema {
@@ -51,6 +52,7 @@ void eng_schema_free(eng_schema *s)
     for (int i = 0; i < s->count; i++) {
         free(s->facts[i].name);
         free(s->facts[i].opaque_type);
+        free(s->facts[i].label);
     }
     free(s);
 }
@@ -112,11 +114,26 @@ int eng_schema_find(const eng_schema *s, const char *name)
     return -1;
 }
 
+int eng_schema_set_label(eng_schema *s, int slot, const char *label)
+{
+    if (slot < 0 || slot >= s->count)
+        return -1;
+    free(s->facts[slot].label);
+    s->facts[slot].label = label != NULL && label[0] != '\0' ? xstrdup(label) : NULL;
+    return 0;
+}
+
+const char *eng_schema_label(const eng_schema *s, int slot)
+{
+    return slot >= 0 && slot < s->count ? s->facts[slot].label : NULL;
+}
+
 eng_schema *eng_schema_copy(const eng_schema *s)
 {
     eng_schema *c = eng_schema_new();
     for (int i = 0; i < eng_schema_count(s); i++)
-        if (eng_schema_add(c, s->facts[i].name, s->facts[i].type, s->facts[i].opaque_type) < 0)
+        if (eng_schema_add(c, s->facts[i].name, s->facts[i].type, s->facts[i].opaque_type) < 0 ||
+            eng_schema_set_label(c, i, s->facts[i].label) < 0)
             abort();
     return c;
 }

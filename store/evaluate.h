@@ -80,6 +80,17 @@ json_t *store_evaluate_each(PGconn *c, const eng_rules *rules, const char *rules
  * Unknown run or initiative not in the run: STORE_ENOTFOUND. A stored rule set that no longer
  * compiles, or stored facts that do not fit their schema: STORE_EDB (the run is damaged). */
 json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, store_error *err);
+/* store_explain with the steps' `text` in `language` ("ja", "en"; NULL: the rule file's
+ * `language`, what store_explain gives), e.g. for an API request's Accept-Language or lang=;
+ * another language is STORE_EUSER. The document also has "run" {"id", "survey",
+ * "rules_version"}, "language" (of the text) and "evaluation": the stored result as an ITEM's
+ * rule part (jeng_result: "score", "category", "reasons", "flags", "recommendations"). */
+json_t *store_explain_in(PGconn *c, long long run_id, const char *initiative_code,
+                         const char *language, store_error *err);
+/* The run to explain: run_id when > 0 (STORE_EUSER when survey_code is given and the run belongs
+ * to another survey), else the newest run of survey_code, else the newest run of the newest
+ * survey. Returns the id, or -1 with err set (STORE_ENOTFOUND: unknown survey or run, no run). */
+long long store_explain_run(PGconn *c, const char *survey_code, long long run_id, store_error *err);
 
 /* Frees every cached compiled rule set (at exit, so leak checkers stay quiet). */
 void store_explain_cache_clear(void);

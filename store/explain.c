@@ -109,9 +109,93 @@ void store_explain_cache_clear(void)
     pthread_mutex_unlock(&cache_lock);
 }
 
-json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, store_error *err)
+long long store_explain_run(PGconn *c, const char *survey_code, long long run_id, store_error *err)
 {
     store_error_clear(err);
+    char run_text[32];
+    snprintf(run_text, sizeof run_text, "%lld", run_id);
+    const char *params[2] = {survey_code, run_text};
+    /* the survey ($1, else the newest as the report chooses it) and its newest run; run $2 and
+     * the code of its survey */
+    PGresult *res = PQexecParams(
+        c,
+        "WITH sv AS (SELECT id, code FROM surveys WHERE $1::text IS NULL OR code = $1 "
+        "            ORDER BY as_of DESC, id DESC LIMIT 1) "
+        "SELECT (SELECT code FROM sv), "
+        "       (SELECT max(r.id) FROM evaluation_runs r WHERE r.survey_id = (SELECT id FROM sv)), "
+        "       (SELECT r.id FROM evaluation_runs r WHERE r.id = $2::bigint), "
+        "       (SELECT s.code FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id "
+        "         WHERE r.id = $2::bigint)",
+        2, NULL, params, NULL, NULL, 0);
+    long long id = -1;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        store_fail_pq(err, c, res, "finding the evaluation run");
+    else if (survey_code != NULL && PQgetisnull(res, 0, 0))
+        store_fail(err, STORE_ENOTFOUND, "unknown survey '%s'", survey_code);
+    else if (run_id > 0 && PQgetisnull(res, 0, 2))
+        store_fail(err, STORE_ENOTFOUND, "unknown evaluation run %lld", run_id);
+    else if (run_id > 0 && survey_code != NULL && strcmp(PQgetvalue(res, 0, 3), survey_code) != 0)
+        store_fail(err, STORE_EUSER, "evaluation run %lld belongs to survey '%s', not '%s'", run_id,
+                   PQgetvalue(res, 0, 3), survey_code);
+    else if (run_id > 0)
+        id = run_id;
+    else if (PQgetisnull(res, 0, 0))
+        store_fail(err, STORE_ENOTFOUND, "the database has no survey yet");
+    else if (PQgetisnull(res, 0, 1))
+        store_fail(err, STORE_ENOTFOUND, "survey '%s' has not been evaluated yet",
+                   PQgetvalue(res, 0, 0));
+    else
+        id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    PQclear(res);
+    return id;
+}
+
+json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, store_error *err)
+{
+    return store_explain_in(c, run_id, initiative_code, NULL, err);
+}
+
+/* The stored result (category, reasons and flags as ids, score as text) as an eng_result of
+ * `r`; -1 when an id is not in the rule set (the run is damaged). */
+static int stored_result(const eng_rules *r, const char *category, const json_t *reasons,
+                         const json_t *flags, const char *score, eng_result *out)
+{
+    *out = (eng_result){.category = eng_rules_find(r, ENG_KIND_CATEGORY, category),
+                        .primary_reason = -1};
+    if (out->category < 0)
+        return -1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(reasons, i, v)
+    {
+        int k = eng_rules_find(r, ENG_KIND_REASON, json_string_value(v));
+        if (k < 0)
+            return -1;
+        out->reasons |= (uint64_t)1 << k;
+        if (out->primary_reason < 0 || k < out->primary_reason)
+            out->primary_reason = k;
+    }
+    json_array_foreach(flags, i, v)
+    {
+        int k = eng_rules_find(r, ENG_KIND_FLAG, json_string_value(v));
+        if (k < 0)
+            return -1;
+        out->flags |= (uint64_t)1 << k;
+    }
+    out->has_score = score != NULL;
+    out->score = score != NULL ? strtod(score, NULL) : 0.0;
+    return 0;
+}
+
+json_t *store_explain_in(PGconn *c, long long run_id, const char *initiative_code,
+                         const char *language, store_error *err)
+{
+    store_error_clear(err);
+    if (language != NULL && !eng_language_known(language)) {
+        store_fail(err, STORE_EUSER, "unknown language '%s': explanations are in ja or en",
+                   language);
+        return NULL;
+    }
     char run_text[32];
     snprintf(run_text, sizeof run_text, "%lld", run_id);
     const char *params[2] = {run_text, initiative_code};
@@ -120,13 +204,16 @@ json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, 
         /* the base name, also for a rule set stored with a path before 004_fast_facts.sql */
         "SELECT rs.sha256, rs.source, regexp_replace(coalesce(rs.file_name, '<string>'), "
         "'^.*/', ''), r.fact_schema::text, "
-        "       res.facts::text "
+        "       res.facts::text, res.category, array_to_json(res.reasons)::text, "
+        "       array_to_json(res.flags)::text, res.score::text, s.code "
         "  FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id "
+        "  JOIN surveys s ON s.id = r.survey_id "
         "  LEFT JOIN (evaluation_results res JOIN initiatives i "
         "             ON i.id = res.initiative_id AND i.code = $2) ON res.run_id = r.id "
         " WHERE r.id = $1",
         2, NULL, params, NULL, NULL, 0);
-    json_t *doc = NULL, *schema_json = NULL, *facts_json = NULL;
+    json_t *doc = NULL, *schema_json = NULL, *facts_json = NULL, *reasons_json = NULL,
+           *flags_json = NULL;
     eng_schema *schema = NULL;
     cached_rules *entry = NULL;
     eng_ctx *ctx = NULL;
@@ -150,7 +237,9 @@ json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, 
     json_error_t jerr;
     schema_json = json_loads(PQgetvalue(res, 0, 3), 0, &jerr);
     facts_json = json_loads(PQgetvalue(res, 0, 4), 0, &jerr);
-    if (schema_json == NULL || facts_json == NULL) {
+    reasons_json = json_loads(PQgetvalue(res, 0, 6), 0, &jerr);
+    flags_json = json_loads(PQgetvalue(res, 0, 7), 0, &jerr);
+    if (schema_json == NULL || facts_json == NULL || reasons_json == NULL || flags_json == NULL) {
         store_fail(err, STORE_EDB, "run %lld: stored JSON does not parse: %s", run_id, jerr.text);
         goto out;
     }
@@ -178,20 +267,38 @@ json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, 
         store_fail(err, STORE_EDB, "run %lld, initiative '%s': %s", run_id, initiative_code, msg);
         goto out;
     }
+    eng_result stored;
+    if (stored_result(entry->rules, PQgetvalue(res, 0, 5), reasons_json, flags_json,
+                      PQgetisnull(res, 0, 8) ? NULL : PQgetvalue(res, 0, 8), &stored) != 0) {
+        store_fail(err, STORE_EDB,
+                   "run %lld, initiative '%s': the stored result names a rule "
+                   "the run's rule set does not have",
+                   run_id, initiative_code);
+        goto out;
+    }
     ctx = eng_ctx_new(entry->rules);
     expl = eng_explanation_new();
+    eng_explanation_set_language(expl, language);
     eng_result result;
     eng_explain(ctx, facts, &result, expl);
 
     doc = json_object();
     json_t *fo = json_object();
-    if (doc == NULL || fo == NULL)
+    json_t *run =
+        json_pack("{s:I, s:s, s:s}", "id", (json_int_t)run_id, "survey", PQgetvalue(res, 0, 9),
+                  "rules_version", eng_rules_version(entry->rules));
+    if (doc == NULL || fo == NULL || run == NULL)
         abort();
     for (int i = 0; i < n; i++) {
         const char *name = eng_schema_name(schema, i);
         json_t *v = json_object_get(facts_json, name);
         json_object_set_new(fo, name, v != NULL ? json_incref(v) : json_null());
     }
+    json_object_set_new(doc, "run", run);
+    json_object_set_new(doc, "evaluation", jeng_result(entry->rules, &stored));
+    json_object_set_new(
+        doc, "language",
+        json_string(language != NULL ? language : eng_rules_language(entry->rules)));
     json_object_set_new(doc, "facts", fo);
     json_object_set_new(doc, "explanation", jeng_explanation(expl));
 
@@ -204,6 +311,8 @@ out:
     eng_schema_free(schema);
     json_decref(schema_json);
     json_decref(facts_json);
+    json_decref(reasons_json);
+    json_decref(flags_json);
     PQclear(res);
     return doc;
 }

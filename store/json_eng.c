@@ -283,6 +283,8 @@ json_t *jeng_schema(const eng_schema *s)
         eng_type t = eng_schema_type(s, i);
         put(e, "name", str_or_null(eng_schema_name(s, i)));
         put(e, "type", must(json_string(type_name(t))));
+        if (eng_schema_label(s, i) != NULL)
+            put(e, "label", must(json_string(eng_schema_label(s, i))));
         push(arr, e);
     }
     return arr;
@@ -320,12 +322,14 @@ eng_schema *jeng_schema_parse(const json_t *fact_schema, char *err, size_t errle
             eng_schema_free(s);
             return NULL;
         }
-        if (eng_schema_add(s, name, t, t == ENG_OPAQUE ? "opaque" : NULL) < 0) {
+        int slot = eng_schema_add(s, name, t, t == ENG_OPAQUE ? "opaque" : NULL);
+        if (slot < 0) {
             snprintf(err, errlen,
                      "fact schema entry '%s' is a duplicate, not a name, or one too many", name);
             eng_schema_free(s);
             return NULL;
         }
+        eng_schema_set_label(s, slot, json_string_value(json_object_get(e, "label")));
     }
     return s;
 }

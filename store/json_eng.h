@@ -56,7 +56,8 @@ json_t *jeng_result_shared(const eng_rules *r, const jeng_labels *l, const eng_r
 json_t *jeng_summary(const eng_rules *r, const jeng_tally *t);
 /* The rule set's catalog as stored in rule_sets.catalog (docs/contracts.md). */
 json_t *jeng_catalog(const eng_rules *r);
-/* [{"name", "type": "number|boolean|string|opaque"}] in slot order (evaluation_runs.fact_schema).
+/* [{"name", "type": "number|boolean|string|opaque", "label" (only when the fact has one: the
+ * reader's name explanations use)}] in slot order (evaluation_runs.fact_schema).
  * Opaque columns are not usable in rules, so their SQL type name is not needed to recompile. */
 json_t *jeng_schema(const eng_schema *s);
 /* Rebuilds a schema from jeng_schema's output; NULL with a message in err if malformed. */

@@ -1,6 +1,7 @@
 /* fuzz_rules.c - libFuzzer target for the rule loader: the input bytes as a rule file, compiled
  * against the built-in schema with eng_rules_load_string; when it loads, one initiative (all
- * facts null, then all set) is evaluated and explained, checking evaluate == explain. */
+ * facts null, then all set) is evaluated and explained (in Japanese and English), checking
+ * evaluate == explain. */
 #include "engine.h"
 
 #include <stdint.h>
@@ -48,6 +49,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             if (a.has_score && !(a.score >= 0 && a.score <= 100))
                 abort();
+            for (int i = 0; i < eng_explanation_count(e); i++)
+                if (eng_explanation_get(e, i)->text == NULL)
+                    abort();
+            /* the wording in the other language too: both sentence builders see every input */
+            eng_explanation_set_language(e, strcmp(eng_rules_language(r), "ja") == 0 ? "en" : "ja");
+            eng_explain(c, facts, &b, e);
+            eng_explanation_set_language(e, NULL);
             for (int i = 0; i < eng_explanation_count(e); i++)
                 if (eng_explanation_get(e, i)->text == NULL)
                     abort();

@@ -84,8 +84,9 @@ if [ $rc -eq 1 ] && [ "$(tail -n 1 "$tmp/out")" = "1 passed, 2 failed" ] &&
     grep -q "^    reasons: expected \[\], got \[cost\]$" "$tmp/out" &&
     grep -q "^    score: expected 1.0, got 73.8$" "$tmp/out" &&
     grep -q "^    score: expected null, got 100.0$" "$tmp/out" &&
-    grep -q "cost_benefit 0.5 < thresholds.cost_benefit_min 1 → reason 費用対効果に課題があるもの applies (default.cfg:" "$tmp/out" &&
-    grep -q "no earlier category matched → 課題があり、進捗していない (default.cfg:" "$tmp/out"; then ok
+    grep -q "^      cost_benefit 0.5 が基準値 cost_benefit_min 1 を下回るため、理由『費用対効果に課題があるもの』に該当（default.cfg:[0-9]*）$" "$tmp/out" &&
+    grep -q "^      それより前の分類のいずれにも当たらないため、分類は『課題があり、進捗していない』（default.cfg:[0-9]*）$" "$tmp/out" &&
+    grep -q "^      点数の要素『指標達成』は、kpi_attainment が未報告のため除外し、残りの要素の重みで按分し直す（default.cfg:[0-9]*）$" "$tmp/out"; then ok
 else bad "failing.test.cfg: exit $rc"; cat "$tmp/out" "$tmp/err"; fi
 
 echo "== unreadable files are exit 2"

@@ -202,7 +202,7 @@ static const struct {
      "1:0: the rule file has no 'version' (write e.g. version = \"2024.1\";)"},
     {"version = \"1\";\nflags = ( { id = \"f\"; label = \"F\";\n when = \"true\"; } );\n" CATS SCORE
      "x = 1;\n",
-     "7:0: unknown key 'x' in the rule file (known keys: version, thresholds, "
+     "7:0: unknown key 'x' in the rule file (known keys: version, language, thresholds, "
      "derived, reasons, flags, categories, score)"},
     {"version = \"1\";\nflags = ( { id = \"f\"; label = \"F\"; severity = \"warn\";\n"
      " when = \"true\"; } );\n" CATS SCORE,
@@ -662,6 +662,9 @@ static void test_explanation(void **state)
     eng_rules *r = eng_rules_load_file(HYOKA_SOURCE_DIR "/config/rules/default.cfg", builtin, d);
     eng_ctx *c = eng_ctx_new(r);
     eng_explanation *e = eng_explanation_new();
+    /* the shipped rules explain in Japanese (tests/engine/test_explain.c); English here */
+    assert_string_equal(eng_rules_language(r), "ja");
+    assert_int_equal(eng_explanation_set_language(e, "en"), 0);
     eng_result res, plain;
     clear_facts();
     char dept[] = "情報政策課";
@@ -692,7 +695,7 @@ static void test_explanation(void **state)
     const eng_step *s = eng_explanation_get(e, 0);
     assert_string_equal(s->id, "progress_ratio");
     assert_string_equal(s->text, "progress_ratio = planned_progress 0.5 > 0 ? actual_progress "
-                                 "0.21 / planned_progress 0.5 : 1 → 0.42 (default.cfg:43)");
+                                 "0.21 / planned_progress 0.5 : 1 → 0.42 (default.cfg:46)");
     assert_int_equal(s->result.type, ENG_NUM);
     assert_true(s->result.as.num == 0.42);
     assert_int_equal(s->ninputs, 2);
@@ -702,26 +705,26 @@ static void test_explanation(void **state)
     s = eng_explanation_get(e, 1);
     assert_string_equal(s->id, "cost");
     assert_string_equal(s->file, HYOKA_SOURCE_DIR "/config/rules/default.cfg");
-    assert_int_equal(s->line, 51);
+    assert_int_equal(s->line, 54);
     assert_string_equal(s->expression, "cost_benefit < thresholds.cost_benefit_min");
     assert_int_equal(s->ninputs, 2);
     assert_string_equal(s->inputs[1].name, "thresholds.cost_benefit_min");
     assert_true(s->inputs[1].value.type == ENG_NUM && s->inputs[1].value.as.num == 1.0);
     assert_true(s->result.type == ENG_BOOL && s->result.as.b);
     assert_string_equal(s->text, "cost_benefit 0.8 < thresholds.cost_benefit_min 1 → reason "
-                                 "費用対効果に課題があるもの applies (default.cfg:51)");
+                                 "費用対効果に課題があるもの applies (default.cfg:54)");
     s = eng_explanation_get(e, 3);
     assert_string_equal(s->text, "context_changed null → null: reason "
                                  "計画時との状況の変化により、施策の見直しが必要なもの does not "
-                                 "apply (default.cfg:57)");
+                                 "apply (default.cfg:60)");
     s = eng_explanation_get(e, 4);
     assert_string_equal(s->text, "progress_ratio 0.42 < thresholds.on_track_ratio 0.95 → flag "
-                                 "遅延 (warning) is set (default.cfg:65)");
+                                 "遅延 (warning) is set (default.cfg:68)");
     /* `reasons == 0` is false: && does not read progress_ratio, so it is no input */
     s = eng_explanation_get(e, 7);
     assert_string_equal(s->text, "reasons 1 == 0 && progress_ratio >= "
                                  "thresholds.progressing_ratio 0.5 → not 遅延はしているが順調 "
-                                 "(default.cfg:78)");
+                                 "(default.cfg:81)");
     assert_int_equal(s->ninputs, 2);
     assert_string_equal(s->inputs[0].name, "reasons");
     assert_string_equal(s->inputs[1].name, "thresholds.progressing_ratio");
@@ -729,13 +732,14 @@ static void test_explanation(void **state)
     assert_null(s->expression);
     assert_int_equal(s->ninputs, 0);
     assert_string_equal(s->text, "no earlier category matched → 課題があり、進捗していない "
-                                 "(default.cfg:79)");
+                                 "(default.cfg:82)");
     s = eng_explanation_get(e, 9);
-    assert_string_equal(s->text, "schedule: min(progress_ratio 0.42, 1) = 0.42 × weight 0.6 "
-                                 "(default.cfg:89)");
+    assert_string_equal(s->text, "schedule: min(progress_ratio 0.42, 1) = 0.42 × weight 0.6, "
+                                 "re-normalised to 0.8571 without the components that have no "
+                                 "value (default.cfg:92)");
     s = eng_explanation_get(e, 10);
     assert_string_equal(s->text, "kpi: kpi_attainment null = null → left out, the other weights "
-                                 "re-normalised (default.cfg:90)");
+                                 "re-normalised (default.cfg:93)");
     eng_explanation_free(e);
 
     /* on track: categories stop at the match; string inputs outlive the caller's facts */

@@ -160,7 +160,7 @@ code=$(sql -c "SELECT i.code FROM evaluation_results r JOIN initiatives i ON i.i
 run 0 "store_explain($run23, $code)" "$verify" "$run23" "$code"
 load_doc explain "$tmp/out"
 ex_sql() { sql -c "SELECT $1"; }
-check "explain: keys" "explanation,facts" "$(ex_sql "string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(hyoka_test.doc('explain')) k")"
+check "explain: keys" "evaluation,explanation,facts,language,run" "$(ex_sql "string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(hyoka_test.doc('explain')) k")"
 # (numbers are printed with 15 significant digits, stored with 17: compare them within 1e-12)
 check "explain: facts are the stored ones" "0" \
     "$(ex_sql "count(*) FROM jsonb_each((SELECT r.facts::jsonb FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND i.code = '$code')) s FULL JOIN jsonb_each(hyoka_test.doc('explain')->'facts') e ON e.key = s.key WHERE e.key IS NULL OR s.key IS NULL OR CASE WHEN jsonb_typeof(s.value) = 'number' AND jsonb_typeof(e.value) = 'number' THEN abs((s.value)::text::numeric - (e.value)::text::numeric) > 1e-12 * greatest(1, abs((s.value)::text::numeric)) ELSE s.value <> e.value END")"
@@ -172,6 +172,54 @@ check "explain: a matched reason step" "true" \
     "$(ex_sql "(SELECT s->>'result' FROM jsonb_array_elements(hyoka_test.doc('explain')->'explanation') s WHERE s->>'kind' = 'reason' AND s->>'id' = (SELECT primary_reason FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND i.code = '$code'))")"
 run 1 "store_explain of an unknown initiative: not found" "$verify" "$run23" "no-such-code"
 contains "store_explain unknown initiative: message" "$tmp/err" "'no-such-code' is not in evaluation run $run23"
+
+echo "== hyoka explain: one initiative's stored evaluation, the API's sentences (default.cfg is ja)"
+# an initiative with the planning reason (its plan not decided) and one whose plan was decided
+planning=$(sql -c "SELECT i.code FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND 'planning' = ANY (r.reasons) ORDER BY i.code LIMIT 1")
+decided=$(sql -c "SELECT i.code FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND r.facts->>'plan_decided' = 'true' AND 'cost' = ANY (r.reasons) ORDER BY i.code LIMIT 1")
+[ -n "$planning" ] && [ -n "$decided" ] || bad "demo data: no initiative with the planning reason or a decided plan with the cost reason"
+run 0 "explain $decided --format json" "$hyoka" explain --format json "$decided"
+load_doc explain_cli "$tmp/out"
+check "explain json: the newest run of the newest survey" "$run23 2023 ja" \
+    "$(ex_sql "(hyoka_test.doc('explain_cli')->'run'->>'id') || ' ' || (hyoka_test.doc('explain_cli')->'run'->>'survey') || ' ' || (hyoka_test.doc('explain_cli')->>'language')")"
+check "explain json: evaluation is the stored result" \
+    "$(sql -c "SELECT r.category || ' ' || array_to_string(r.reasons, ',') || ' ' || array_to_string(r.flags, ',') || ' ' || coalesce(r.score::text, 'null') FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND i.code = '$decided'")" \
+    "$(ex_sql "(d->'evaluation'->'category'->>'id') || ' ' || (SELECT coalesce(string_agg(x->>'id', ',' ORDER BY n), '') FROM jsonb_array_elements(d->'evaluation'->'reasons') WITH ORDINALITY t(x, n)) || ' ' || (SELECT coalesce(string_agg(x->>'id', ',' ORDER BY n), '') FROM jsonb_array_elements(d->'evaluation'->'flags') WITH ORDINALITY t(x, n)) || ' ' || (d->'evaluation'->>'score')::numeric(4,1) FROM (SELECT hyoka_test.doc('explain_cli') d) x")"
+"$verify" "$run23" "$decided" >"$tmp/api.json" 2>"$tmp/err" || bad "store_explain($run23, $decided)"
+load_doc explain_api "$tmp/api.json"
+check "explain json: the same sentences as store_explain (the API)" "t" \
+    "$(ex_sql "(SELECT array_agg(s->>'text' ORDER BY n) FROM jsonb_array_elements(hyoka_test.doc('explain_cli')->'explanation') WITH ORDINALITY t(s, n)) = (SELECT array_agg(s->>'text' ORDER BY n) FROM jsonb_array_elements(hyoka_test.doc('explain_api')->'explanation') WITH ORDINALITY t(s, n))")"
+run 0 "explain $decided --survey 2023" "$hyoka" explain --survey 2023 "$decided"
+cp "$tmp/out" "$tmp/explain.txt"
+check "explain text: heading" "取組 $decided（調査 2023、評価 $run23、ルール 2024.1）" "$(head -1 "$tmp/explain.txt")"
+contains "explain text: category with its id" "$tmp/explain.txt" "分類：課題があり、進捗していない（stalled）"
+contains "explain text: the cost reason" "$tmp/explain.txt" "理由：費用対効果に課題があるもの（cost）"
+contains "explain text: its response" "$tmp/explain.txt" "  - 取組の必要性を再確認するとともに、優良な財源確保に努める。"
+# every step's sentence, numbered, in the API's order
+sql -c "SELECT format('  %2s. %s', n, s->>'text') FROM jsonb_array_elements(hyoka_test.doc('explain_api')->'explanation') WITH ORDINALITY t(s, n) ORDER BY n" >"$tmp/want_steps"
+check "explain text: every step's sentence, after 評価の理由：" "$(cat "$tmp/want_steps")" "$(sed -n '/^評価の理由：$/,$p' "$tmp/explain.txt" | tail -n +2)"
+# a decided plan reads as decided (the negation of !plan_decided), numbers rounded for reading
+contains "explain text: !plan_decided on a decided plan" "$tmp/explain.txt" "plan_decided が「はい」であるため、理由『具体案の検討に時間を要すもの』に該当しない（default.cfg:"
+cb=$(sql -c "SELECT round((r.facts->>'cost_benefit')::numeric, 2)::float8 FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND i.code = '$decided'")
+contains "explain text: the cost sentence, cost_benefit rounded to $cb" "$tmp/explain.txt" "cost_benefit $cb が基準値 cost_benefit_min 1 を下回るため、理由『費用対効果に課題があるもの』に該当（default.cfg:"
+if grep -qE '→|applies|does not|is set|re-normalised' "$tmp/explain.txt"; then bad "explain text: no English wording" "$(grep -E '→|applies|does not|is set|re-normalised' "$tmp/explain.txt" | head -3)"; else ok "explain text: no English wording"; fi
+run 0 "explain $planning --run $run23" "$hyoka" explain --run "$run23" "$planning"
+contains "explain text: an undecided plan past its months" "$tmp/out" "plan_decided が「いいえ」であり、かつ months_since_start "
+contains "explain text: ... gives the planning reason" "$tmp/out" "を上回るため、理由『具体案の検討に時間を要すもの』に該当（default.cfg:"
+run 0 "explain $planning --run $run22 (an older run)" "$hyoka" explain --run "$run22" "$planning"
+contains "explain --run: that run" "$tmp/out" "（調査 2022、評価 $run22、"
+run 1 "explain --survey 2023 --run (a 2022 run)" "$hyoka" explain --survey 2023 --run "$run22" "$planning"
+check "explain: a run of another survey is named" "hyoka explain: evaluation run $run22 belongs to survey '2022', not '2023'" "$(cat "$tmp/err")"
+run 1 "explain an unknown initiative" "$hyoka" explain no-such-code
+check "explain unknown initiative: message" "hyoka explain: initiative 'no-such-code' is not in evaluation run $run23" "$(cat "$tmp/err")"
+run 1 "explain --survey unknown" "$hyoka" explain --survey 1999 "$planning"
+check "explain unknown survey: message" "hyoka explain: unknown survey '1999'" "$(cat "$tmp/err")"
+run 1 "explain --run 0" "$hyoka" explain --run 0 "$planning"
+run 1 "explain --run 12x" "$hyoka" explain --run 12x "$planning"
+check "explain --run 12x: message" "hyoka explain: --run '12x': expected a run id (a positive number)" "$(cat "$tmp/err")"
+run 1 "explain --run (no such run)" "$hyoka" explain --run 999999 "$planning"
+run 1 "explain --format xml" "$hyoka" explain --format xml "$planning"
+run 1 "explain without a code" "$hyoka" explain
 
 echo "== diff: default.cfg vs on_track_ratio 0.7 (the demo data has initiatives between 0.7 and 0.95)"
 sed 's/on_track_ratio *= *0\.95;/on_track_ratio = 0.7;/' "$rules" >"$tmp/ratio07.cfg"

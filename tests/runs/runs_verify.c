@@ -86,12 +86,26 @@ static void check_explain(PGconn *c, long long run, const char *code, const char
         return;
     }
     const char *matched = NULL;
+    const char *stored = json_string_value(
+        json_object_get(json_object_get(json_object_get(doc, "evaluation"), "category"), "id"));
+    if (stored == NULL || strcmp(stored, category) != 0)
+        fail(code, "store_explain: evaluation.category %s, stored %s", stored ? stored : "(none)",
+             category);
+    /* a Japanese rule set (the demo's) explains every step in a sentence: no English arrow, no
+     * condition left as 「expression」が成り立つ because no sentence fitted */
+    const char *language = json_string_value(json_object_get(doc, "language"));
+    bool ja = language != NULL && strcmp(language, "ja") == 0;
     size_t i;
     json_t *step;
     json_array_foreach(expl, i, step)
     {
         if (!check_step(step, code))
             break;
+        const char *text = json_string_value(json_object_get(step, "text"));
+        if (ja && (strstr(text, "→") != NULL || strstr(text, "」が成り立") != NULL)) {
+            fail(code, "a Japanese step without its sentence: %s%s", text, "");
+            break;
+        }
         if (strcmp(json_string_value(json_object_get(step, "kind")), "category") == 0 &&
             json_is_true(json_object_get(step, "result")))
             matched = json_string_value(json_object_get(step, "id"));

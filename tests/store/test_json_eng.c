@@ -89,6 +89,21 @@ static void test_schema_round_trip(void **state)
         assert_string_equal(eng_schema_name(back, i), eng_schema_name(s, i));
         assert_int_equal(eng_schema_type(back, i), eng_schema_type(s, i));
     }
+    assert_null(eng_schema_label(back, 0));
+    free(text);
+    json_decref(j);
+    eng_schema_free(back);
+
+    /* a fact's label (the reader's name explanations use) is kept; facts without one have none */
+    assert_int_equal(eng_schema_set_label(s, 0, "進捗率"), 0);
+    j = jeng_schema(s);
+    text = json_dumps(json_array_get(j, 0), JENG_DUMP_FLAGS);
+    assert_string_equal(text,
+                        "{\"name\":\"actual_progress\",\"type\":\"number\",\"label\":\"進捗率\"}");
+    back = jeng_schema_parse(j, err, sizeof err);
+    assert_non_null(back);
+    assert_string_equal(eng_schema_label(back, 0), "進捗率");
+    assert_null(eng_schema_label(back, 1));
     free(text);
     json_decref(j);
     eng_schema_free(back);
