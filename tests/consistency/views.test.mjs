@@ -1,0 +1,372 @@
+// views.test.mjs - for every survey that has a run: each figure of the summary equals the total
+// of the list with the matching filter, the rows of the same list as CSV, the report's tables, the
+// CLI's evaluation and report; the KPI figures of /kpis, its CSV and the report equal those the
+// database gives for the survey's as-of date (SPEC, SPEC "Additions in v1.1", issue 11).
+// Each test names its view pair; a failure lists every figure that differs, with both values.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DATASET, api, get, qs, listTotal, listAll, csvRows, splitList, cli, codeCmp, percentOf, warekiMonth, amount,
+  noMismatch, surveysWithRuns, countBy, mdTables, rowFor, parseCsv, kpisAt, pct, shows,
+} from './lib.mjs';
+
+const surveys = await surveysWithRuns();
+
+/** Everything of one survey that several checks read, fetched once. */
+function survey(code) {
+  let p = null;
+  return () => (p ??= (async () => {
+    const summary = await api('summary', { survey: code });
+    const items = await listAll({ survey: code });
+    const csv = await csvRows('initiatives', { survey: code });
+    assert.equal(csv.status, 200, `GET ${csv.url} answered ${csv.status}: ${csv.detail}`);
+    const report = await get(`/api/v1/report?${qs({ survey: code, format: 'md' })}`);
+    assert.equal(report.status, 200, `GET /api/v1/report?survey=${code}&format=md answered ${report.status}`);
+    return { summary, items, csv: csv.rows, report: report.text, tables: mdTables(report.text) };
+  })());
+}
+
+const firstReason = (it) => (it.reasons && it.reasons.length ? it.reasons[0].id : null);
+const ids = (list) => (list || []).map((x) => (typeof x === 'string' ? x : x.id));
+
+for (const s of surveys) {
+  const S = s.code;
+  const data = survey(S);
+  const name = (what) => `${DATASET} survey ${S}: ${what}`;
+
+  test(name('total: summary = unfiltered list total = CSV rows = sum of the category counts'), async () => {
+    const { summary, items, csv } = await data();
+    const bad = [];
+    const list = await listTotal({ survey: S });
+    if (list.total !== summary.total) bad.push(`GET ${list.url} total ${list.total} ≠ summary total ${summary.total}`);
+    if (items.length !== summary.total) bad.push(`list items over all pages ${items.length} ≠ summary total ${summary.total}`);
+    if (csv.length !== summary.total) bad.push(`CSV rows ${csv.length} ≠ summary total ${summary.total}`);
+    const sum = summary.categories.reduce((a, c) => a + c.count, 0);
+    if (sum !== summary.total) bad.push(`sum of summary category counts ${sum} ≠ summary total ${summary.total}`);
+    noMismatch(bad, 'totals');
+  });
+
+  test(name('CSV of the list = JSON list, item by item and in the same order (category, score, reasons, flags)'), async () => {
+    const { items, csv } = await data();
+    const bad = [];
+    const n = Math.max(items.length, csv.length);
+    for (let i = 0; i < n; i++) {
+      const it = items[i], row = csv[i];
+      if (!it || !row) { bad.push(`position ${i + 1}: JSON ${it ? it.code : '(none)'}, CSV ${row ? row.code : '(none)'}`); continue; }
+      const j = { code: it.code, category: it.category.id, score: it.score, reasons: ids(it.reasons).join(';'), flags: ids(it.flags).join(';') };
+      const c = { code: row.code, category: row.category, score: row.score === '' ? null : Number(row.score), reasons: row.reasons, flags: row.flags };
+      for (const k of Object.keys(j)) if (j[k] !== c[k]) bad.push(`position ${i + 1} (${it.code}) ${k}: JSON ${JSON.stringify(j[k])}, CSV ${JSON.stringify(c[k])}`);
+      if (bad.length > 20) break;
+    }
+    noMismatch(bad, 'list JSON vs CSV');
+  });
+
+  test(name('categories: summary count = list total (category=ID) = CSV rows (category=ID, format=csv) = items of the unfiltered list'), async () => {
+    const { summary, items } = await data();
+    const bad = [];
+    const byCat = countBy(items, (it) => [it.category.id]);
+    for (const c of summary.categories) {
+      const l = await listTotal({ survey: S, category: c.id });
+      if (l.total !== c.count) bad.push(`category ${c.id}: summary count ${c.count}, GET ${l.url} total ${l.total ?? `${l.status} ${l.detail}`}`);
+      const v = await csvRows('initiatives', { survey: S, category: c.id });
+      if (!v.rows) bad.push(`category ${c.id}: GET ${v.url} answered ${v.status} ${v.detail}`);
+      else {
+        if (v.rows.length !== c.count) bad.push(`category ${c.id}: summary count ${c.count}, CSV rows of ${v.url} ${v.rows.length}`);
+        const other = v.rows.filter((r) => r.category !== c.id);
+        if (other.length) bad.push(`category ${c.id}: CSV ${v.url} has rows of other categories: ${other.slice(0, 3).map((r) => `${r.code}=${r.category}`).join(', ')}`);
+      }
+      if ((byCat.get(c.id) || 0) !== c.count) bad.push(`category ${c.id}: summary count ${c.count}, unfiltered list has ${byCat.get(c.id) || 0}`);
+    }
+    noMismatch(bad, 'category counts');
+  });
+
+  test(name('categories: summary percent = count / total × 100, rounded half away from zero'), async () => {
+    const { summary } = await data();
+    const bad = summary.categories.filter((c) => c.percent !== percentOf(c.count, summary.total))
+      .map((c) => `category ${c.id}: summary percent ${c.percent}, ${c.count}/${summary.total} gives ${percentOf(c.count, summary.total)}`);
+    noMismatch(bad, 'category percents');
+  });
+
+  test(name('primary reasons: summary count = items of the unfiltered list whose first reason is ID'), async () => {
+    const { summary, items } = await data();
+    const byFirst = countBy(items, (it) => (firstReason(it) ? [firstReason(it)] : []));
+    const bad = summary.reasons.filter((r) => (byFirst.get(r.id) || 0) !== r.count)
+      .map((r) => `reason ${r.id}: summary count ${r.count}, unfiltered list has ${byFirst.get(r.id) || 0} with it first`);
+    noMismatch(bad, 'primary reason counts');
+  });
+
+  test(name('primary reasons (v1.1): summary count = list total (primary_reason=ID)'), async () => {
+    const { summary } = await data();
+    const bad = [];
+    for (const r of summary.reasons) {
+      const l = await listTotal({ survey: S, primary_reason: r.id });
+      if (l.total !== r.count) bad.push(`reason ${r.id}: summary count ${r.count}, GET ${l.url} total ${l.total ?? `— answered ${l.status}: ${l.detail}`}`);
+    }
+    noMismatch(bad, 'summary vs list with primary_reason=');
+  });
+
+  test(name('primary reasons (v1.1): summary count = CSV rows (primary_reason=ID, format=csv), each with ID first'), async () => {
+    const { summary } = await data();
+    const bad = [];
+    for (const r of summary.reasons) {
+      const v = await csvRows('initiatives', { survey: S, primary_reason: r.id });
+      if (!v.rows) { bad.push(`reason ${r.id}: summary count ${r.count}, GET ${v.url} answered ${v.status}: ${v.detail}`); continue; }
+      if (v.rows.length !== r.count) bad.push(`reason ${r.id}: summary count ${r.count}, CSV rows of ${v.url} ${v.rows.length}`);
+      const other = v.rows.filter((row) => splitList(row.reasons)[0] !== r.id);
+      if (other.length) bad.push(`reason ${r.id}: CSV ${v.url} has rows whose first reason is another: ${other.slice(0, 3).map((x) => `${x.code}=${x.reasons}`).join(', ')}`);
+    }
+    noMismatch(bad, 'summary vs CSV with primary_reason=');
+  });
+
+  test(name('any reason: list total (reason=ID) = CSV rows (reason=ID) = unfiltered items having ID among their reasons'), async () => {
+    const { summary, items } = await data();
+    const byAny = countBy(items, (it) => ids(it.reasons));
+    const bad = [];
+    for (const r of summary.reasons) {
+      const want = byAny.get(r.id) || 0;
+      const l = await listTotal({ survey: S, reason: r.id });
+      if (l.total !== want) bad.push(`reason ${r.id}: unfiltered list has ${want} with it, GET ${l.url} total ${l.total ?? `${l.status} ${l.detail}`}`);
+      const v = await csvRows('initiatives', { survey: S, reason: r.id });
+      if (!v.rows || v.rows.length !== want) bad.push(`reason ${r.id}: unfiltered list has ${want} with it, CSV rows of ${v.url} ${v.rows ? v.rows.length : `${v.status} ${v.detail}`}`);
+    }
+    noMismatch(bad, 'any-reason filter');
+  });
+
+  test(name('flags: summary count = list total (flag=ID) = CSV rows (flag=ID) = unfiltered items having the flag'), async () => {
+    const { summary, items } = await data();
+    const byFlag = countBy(items, (it) => ids(it.flags));
+    const bad = [];
+    for (const f of summary.flags) {
+      const l = await listTotal({ survey: S, flag: f.id });
+      if (l.total !== f.count) bad.push(`flag ${f.id}: summary count ${f.count}, GET ${l.url} total ${l.total ?? `${l.status} ${l.detail}`}`);
+      const v = await csvRows('initiatives', { survey: S, flag: f.id });
+      if (!v.rows || v.rows.length !== f.count) bad.push(`flag ${f.id}: summary count ${f.count}, CSV rows of ${v.url} ${v.rows ? v.rows.length : `${v.status} ${v.detail}`}`);
+      if ((byFlag.get(f.id) || 0) !== f.count) bad.push(`flag ${f.id}: summary count ${f.count}, unfiltered list has ${byFlag.get(f.id) || 0}`);
+    }
+    noMismatch(bad, 'flag counts');
+  });
+
+  // /departments and /measures rows: {name|code, total, counts: {id: n}} or categories: [{id, count}].
+  const countOf = (row, id) => (Array.isArray(row.categories)
+    ? ((row.categories.find((x) => x.id === id) || {}).count ?? 0)
+    : ((row.counts || {})[id] ?? 0));
+
+  test(name('departments: /departments total and per-category counts = list totals (department=, &category=) = CSV rows = unfiltered list'), async () => {
+    const { summary, items } = await data();
+    const rows = (await api('departments', { survey: S })).items;
+    const byDept = countBy(items, (it) => it.departments);
+    const byDeptCat = countBy(items, (it) => it.departments.map((d) => `${d}\u0000${it.category.id}`));
+    const bad = [];
+    const names = new Set(rows.map((r) => r.name));
+    for (const d of byDept.keys()) if (!names.has(d)) bad.push(`department ${d}: in the list (${byDept.get(d)} initiatives) but not in /departments`);
+    await Promise.all(rows.map(async (row) => {
+      const d = row.name;
+      if ((byDept.get(d) || 0) !== row.total) bad.push(`department ${d}: /departments total ${row.total}, unfiltered list has ${byDept.get(d) || 0}`);
+      const l = await listTotal({ survey: S, department: d });
+      if (l.total !== row.total) bad.push(`department ${d}: /departments total ${row.total}, GET ${l.url} total ${l.total ?? `${l.status} ${l.detail}`}`);
+      const v = await csvRows('initiatives', { survey: S, department: d });
+      if (!v.rows || v.rows.length !== row.total) bad.push(`department ${d}: /departments total ${row.total}, CSV rows of ${v.url} ${v.rows ? v.rows.length : `${v.status} ${v.detail}`}`);
+      for (const c of summary.categories) {
+        const want = countOf(row, c.id);
+        const lc = await listTotal({ survey: S, department: d, category: c.id });
+        if (lc.total !== want) bad.push(`department ${d}, category ${c.id}: /departments count ${want}, GET ${lc.url} total ${lc.total ?? `${lc.status} ${lc.detail}`}`);
+        const have = byDeptCat.get(`${d}\u0000${c.id}`) || 0;
+        if (have !== want) bad.push(`department ${d}, category ${c.id}: /departments count ${want}, unfiltered list has ${have}`);
+      }
+    }));
+    noMismatch(bad.sort(), 'department counts');
+  });
+
+  test(name('measures: /measures total and per-category counts = list total (measure=) = unfiltered list'), async () => {
+    const { summary, items } = await data();
+    const rows = (await api('measures', { survey: S })).items;
+    const byMeasure = countBy(items, (it) => [it.measure.code]);
+    const byMeasureCat = countBy(items, (it) => [`${it.measure.code}\u0000${it.category.id}`]);
+    const bad = [];
+    await Promise.all(rows.map(async (row) => {
+      if ((byMeasure.get(row.code) || 0) !== row.total) bad.push(`measure ${row.code}: /measures total ${row.total}, unfiltered list has ${byMeasure.get(row.code) || 0}`);
+      const l = await listTotal({ survey: S, measure: row.code });
+      if (l.total !== row.total) bad.push(`measure ${row.code}: /measures total ${row.total}, GET ${l.url} total ${l.total ?? `${l.status} ${l.detail}`}`);
+      for (const c of summary.categories) {
+        const have = byMeasureCat.get(`${row.code}\u0000${c.id}`) || 0;
+        if (have !== countOf(row, c.id)) bad.push(`measure ${row.code}, category ${c.id}: /measures count ${countOf(row, c.id)}, unfiltered list has ${have}`);
+      }
+    }));
+    noMismatch(bad.sort(), 'measure counts');
+  });
+
+  // ---- the report (GET /report?format=md; `hyoka report` must print the same) ---------------
+  test(name('report: the 調査結果 table (count, percent, 合計) = summary'), async () => {
+    const { summary, tables } = await data();
+    const bad = [];
+    for (const c of summary.categories) {
+      const hit = rowFor(tables, c.label);
+      if (!hit) { bad.push(`category ${c.id}: no report table row labelled '${c.label}'`); continue; }
+      if (Number(hit.row[1].replace(/,/g, '')) !== c.count) bad.push(`category ${c.id}: summary count ${c.count}, report '${hit.row[1]}'`);
+      if (hit.row[2] !== `${c.percent.toFixed(1)}%`) bad.push(`category ${c.id}: summary percent ${c.percent}, report '${hit.row[2]}'`);
+    }
+    const catTable = summary.categories.length ? (rowFor(tables, summary.categories[0].label) || {}).table : null;
+    const totalRow = catTable && catTable.rows.find((r) => r[0] === '合計');
+    if (!totalRow) bad.push('no 合計 row in the report\'s category table');
+    else if (Number(totalRow[1].replace(/,/g, '')) !== summary.total) bad.push(`total: summary ${summary.total}, report 合計 '${totalRow[1]}'`);
+    noMismatch(bad, 'report categories');
+  });
+
+  test(name('report: the reasons table (課題・進捗していない理由) = summary primary reason counts'), async () => {
+    const { summary, tables } = await data();
+    const bad = [];
+    const isReasonTable = (t) => t.header[0].includes('理由');
+    for (const r of summary.reasons) {
+      const hit = rowFor(tables, r.label, isReasonTable);
+      if (!hit) { bad.push(`reason ${r.id}: no row labelled '${r.label}' in the report's reasons table`); continue; }
+      if (Number(hit.row[1].replace(/,/g, '')) !== r.count) bad.push(`reason ${r.id}: summary count ${r.count}, report '${hit.row[1]}'`);
+    }
+    noMismatch(bad, 'report reasons');
+  });
+
+  /** The report's list of problem initiatives for one reason: the codes of the table under the
+   *  heading '(A) LABEL' (none when the report leaves the reason out). */
+  const problemCodes = (tables, label) => {
+    const t = tables.find((x) => x.heading.replace(/^\([0-9A-Z]+\)\s*/, '') === label && !x.header[0].includes('理由'));
+    return t ? t.rows.map((r) => r[0]) : [];
+  };
+
+  test(name('report: each reason\'s list of problem initiatives = the initiatives whose primary reason it is (as many as counted)'), async () => {
+    const { summary, items, tables } = await data();
+    const bad = [];
+    for (const r of summary.reasons) {
+      const want = items.filter((it) => firstReason(it) === r.id).map((it) => it.code).sort(codeCmp);
+      const have = problemCodes(tables, r.label);
+      const missing = want.filter((c) => !have.includes(c)), extra = have.filter((c) => !want.includes(c));
+      if (have.length !== r.count) bad.push(`reason ${r.id}: summary count ${r.count}, report lists ${have.length}`);
+      if (missing.length) bad.push(`reason ${r.id}: report does not list ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5})` : ''}`);
+      if (extra.length) bad.push(`reason ${r.id}: report lists ${extra.slice(0, 5).join(', ')} whose primary reason is another`);
+    }
+    noMismatch(bad, 'report problem lists');
+  });
+
+  test(name('report: problem lists in numeric code order, as the API and the dashboard (1-3-01 before 1-14-01)'), async () => {
+    const { summary, tables } = await data();
+    const bad = [];
+    for (const r of summary.reasons) {
+      const have = problemCodes(tables, r.label);
+      const sorted = [...have].sort(codeCmp);
+      const i = have.findIndex((c, k) => c !== sorted[k]);
+      if (i >= 0) bad.push(`reason ${r.id}: report order ${have.slice(Math.max(0, i - 1), i + 3).join(', ')}…, numeric order ${sorted.slice(Math.max(0, i - 1), i + 3).join(', ')}…`);
+    }
+    noMismatch(bad, 'report order');
+  });
+
+  test(name('CLI: `hyoka report --survey S --format md` = GET /report?survey=S&format=md'), async () => {
+    const { report } = await data();
+    const r = cli(['report', '--survey', S, '--format', 'md']);
+    assert.equal(r.status, 0, `hyoka report exit ${r.status}: ${r.stderr}`);
+    if (r.stdout !== report) {
+      const a = r.stdout.split('\n'), b = report.split('\n');
+      const i = a.findIndex((l, k) => l !== b[k]);
+      assert.fail(`CLI and API reports differ from line ${i + 1}:\n  CLI: ${a[i]}\n  API: ${b[i]}`);
+    }
+  });
+
+  test(name('CLI: `hyoka evaluate --dry-run --format json` summary = API summary (same facts, same rules)'), async () => {
+    const { summary } = await data();
+    const r = cli(['evaluate', '--dry-run', '--survey', S, '--format', 'json']);
+    assert.equal(r.status, 0, `hyoka evaluate exit ${r.status}: ${r.stderr}`);
+    const out = JSON.parse(r.stdout);
+    const bad = [];
+    if (out.summary.total !== summary.total) bad.push(`total: CLI ${out.summary.total}, API ${summary.total}`);
+    for (const k of ['categories', 'reasons', 'flags']) {
+      for (const x of summary[k]) {
+        const y = (out.summary[k] || []).find((e) => e.id === x.id);
+        if (!y) bad.push(`${k} ${x.id}: not in the CLI's summary`);
+        else if (y.count !== x.count || (k === 'categories' && y.percent !== x.percent)) bad.push(`${k} ${x.id}: CLI ${y.count}${k === 'categories' ? ` (${y.percent}%)` : ''}, API ${x.count}${k === 'categories' ? ` (${x.percent}%)` : ''}`);
+      }
+    }
+    noMismatch(bad, 'CLI summary vs API');
+  });
+
+  test(name('CLI: `hyoka evaluate --dry-run --format json` results and `--format csv` rows = API list items'), async () => {
+    const { items } = await data();
+    const bad = [];
+    const api = new Map(items.map((it) => [it.code, { category: it.category.id, score: it.score, reasons: ids(it.reasons).join(';'), flags: ids(it.flags).join(';') }]));
+    const j = cli(['evaluate', '--dry-run', '--survey', S, '--format', 'json']);
+    assert.equal(j.status, 0, `hyoka evaluate --format json exit ${j.status}: ${j.stderr}`);
+    const c = cli(['evaluate', '--dry-run', '--survey', S, '--format', 'csv']);
+    assert.equal(c.status, 0, `hyoka evaluate --format csv exit ${c.status}: ${c.stderr}`);
+    const fromJson = new Map(JSON.parse(j.stdout).results.map((it) => [it.code, { category: it.category.id, score: it.score, reasons: ids(it.reasons).join(';'), flags: ids(it.flags).join(';') }]));
+    const fromCsv = new Map(parseCsv(c.stdout).map((row) => [row.code, { category: row.category, score: row.score === '' ? null : Number(row.score), reasons: row.reasons, flags: row.flags }]));
+    for (const [what, m] of [['CLI JSON', fromJson], ['CLI CSV', fromCsv]]) {
+      if (m.size !== api.size) bad.push(`${what} has ${m.size} initiatives, the API list ${api.size}`);
+      for (const [code, a] of api) {
+        const b = m.get(code);
+        if (!b) { bad.push(`${code}: in the API list, not in the ${what}`); continue; }
+        for (const k of Object.keys(a)) if (a[k] !== b[k]) bad.push(`${code} ${k}: API ${JSON.stringify(a[k])}, ${what} ${JSON.stringify(b[k])}`);
+        if (bad.length > 20) break;
+      }
+    }
+    noMismatch(bad, 'CLI results vs API list');
+  });
+
+  // ---- KPIs at the survey's as-of date (issue 11 "KPIs, one rule, both figures") -----------
+  const kpisExpected = () => kpisAt(S);
+
+  /** hasPoint(obj, p): somewhere in obj is {value: p.value, date: p.date}. */
+  const hasPoint = (o, p) => o !== null && typeof o === 'object'
+    && ((o.value === p.value && o.date === p.date) || Object.values(o).some((v) => hasPoint(v, p)));
+
+  test(name('KPIs: GET /kpis gives each KPI\'s value at as-of and the newest later value, each with its date, and the attainment at as-of (database)'), async () => {
+    const want = kpisExpected();
+    const body = await api('kpis', { survey: S });
+    const items = Array.isArray(body) ? body : body.items;
+    const bad = [];
+    for (const k of want) {
+      const it = items.find((x) => x.code === k.code);
+      if (!it) { bad.push(`${k.code}: not in /kpis`); continue; }
+      if (k.asOf && !hasPoint(it, k.asOf)) bad.push(`${k.code}: value at as-of ${k.asOf.value} (${k.asOf.date}) not in /kpis: ${JSON.stringify(it)}`);
+      if (k.later && !hasPoint(it, k.later)) bad.push(`${k.code}: newest value after as-of ${k.later.value} (${k.later.date}) not in /kpis: ${JSON.stringify(it)}`);
+      const a = typeof it.attainment === 'number' ? it.attainment : null;
+      if ((a === null) !== (k.attainment === null) || (a !== null && pct(a) !== pct(k.attainment))) bad.push(`${k.code}: attainment at as-of ${k.attainment === null ? 'null' : pct(k.attainment)}, /kpis attainment ${a === null ? 'null' : pct(a)}`);
+    }
+    noMismatch(bad, '/kpis vs database');
+  });
+
+  test(name('KPIs: GET /kpis?format=csv gives the same value at as-of, later value and attainment'), async () => {
+    const want = kpisExpected();
+    const v = await csvRows('kpis', { survey: S });
+    assert.ok(v.rows, `GET ${v.url} answered ${v.status}: ${v.detail}`);
+    const bad = [];
+    // a point is a pair of columns X.value / X.date (or X_value / X_date) holding it
+    const rowHas = (row, p) => Object.keys(row).some((col) => {
+      const m = /^(.*)[._]date$/.exec(col);
+      if (!m || row[col] !== p.date) return false;
+      const vcol = [`${m[1]}.value`, `${m[1]}_value`, m[1]].find((c) => c in row);
+      return vcol !== undefined && Number(row[vcol]) === p.value;
+    });
+    for (const k of want) {
+      const row = v.rows.find((r) => r.code === k.code);
+      if (!row) { bad.push(`${k.code}: no CSV row`); continue; }
+      if (k.asOf && !rowHas(row, k.asOf)) bad.push(`${k.code}: value at as-of ${k.asOf.value} (${k.asOf.date}) not in the CSV row ${JSON.stringify(row)}`);
+      if (k.later && !rowHas(row, k.later)) bad.push(`${k.code}: newest value after as-of ${k.later.value} (${k.later.date}) not in the CSV row ${JSON.stringify(row)}`);
+      const a = row.attainment === undefined || row.attainment === '' ? null : Number(row.attainment);
+      if ((a === null) !== (k.attainment === null) || (a !== null && pct(a) !== pct(k.attainment))) bad.push(`${k.code}: attainment at as-of ${k.attainment === null ? 'null' : pct(k.attainment)}, CSV '${row.attainment}'`);
+    }
+    noMismatch(bad, '/kpis CSV vs database');
+  });
+
+  test(name('KPIs: the report shows each KPI\'s value at as-of and the newest later value with their months, and the attainment at as-of'), async () => {
+    const want = kpisExpected();
+    const { report } = await data();
+    const bad = [];
+    const starts = want.map((k) => ({ k, at: report.indexOf(k.title) })).filter((x) => x.at >= 0).sort((a, b) => a.at - b.at);
+    for (const k of want) {
+      const i = starts.findIndex((x) => x.k === k);
+      if (i < 0) { bad.push(`${k.code}: title '${k.title}' not in the report`); continue; }
+      const end = Math.min(i + 1 < starts.length ? starts[i + 1].at : report.length, (report.indexOf('\n#', starts[i].at) + 1 || report.length + 1) - 1);
+      const block = report.slice(starts[i].at, end);
+      if (k.asOf && !shows(block, k.asOf, k.unit)) bad.push(`${k.code}: value at as-of ${amount(k.asOf.value, k.unit)} (${warekiMonth(k.asOf.date)}) not in the report: ${JSON.stringify(block.trim())}`);
+      if (k.later && !shows(block, k.later, k.unit)) bad.push(`${k.code}: newest value ${amount(k.later.value, k.unit)} (${warekiMonth(k.later.date)}) not in the report: ${JSON.stringify(block.trim())}`);
+      if (k.attainment !== null && !block.includes(pct(k.attainment))) bad.push(`${k.code}: attainment at as-of ${pct(k.attainment)} not in the report: ${JSON.stringify(block.trim())}`);
+    }
+    noMismatch(bad, 'report KPIs vs database');
+  });
+}
