@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BASE, DATASET, api, get, parseCsv, noMismatch, surveysWithRuns, countInText, cellNumber, amount, warekiMonth,
-  rowFor, kpisAt, pct, shows, launch, rendered,
+  rowFor, kpisAt, pct, shows, launch, rendered, groupCount,
 } from './lib.mjs';
 
 const surveys = await surveysWithRuns();
@@ -173,7 +173,7 @@ for (const s of surveys) {
       if (!row) { bad.push(`department ${d.name}: no row on 所管課別`); continue; }
       if (cellNumber(row.cells[0]) !== d.total) bad.push(`department ${d.name}: 所管課別 total ${row.cells[0]}, /departments ${d.total}`);
       sum.categories.forEach((c, i) => {
-        const want = Array.isArray(d.categories) ? ((d.categories.find((x) => x.id === c.id) || {}).count ?? 0) : ((d.counts || {})[c.id] ?? 0);
+        const want = groupCount(d, c.id);
         if (cellNumber(row.cells[1 + i]) !== want) bad.push(`department ${d.name}, category ${c.id}: 所管課別 ${row.cells[1 + i]}, /departments ${want}`);
       });
     }

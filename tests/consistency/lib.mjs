@@ -173,6 +173,12 @@ export function countBy(items, keysOf) {
   return m;
 }
 
+/** groupCount(row, id): a /departments or /measures row's count for a category, whether the row
+ *  has counts: {id: n} or categories: [{id, count}]. */
+export const groupCount = (row, id) => (Array.isArray(row.categories)
+  ? ((row.categories.find((x) => x.id === id) || {}).count ?? 0)
+  : ((row.counts || {})[id] ?? 0));
+
 // ---- reports ------------------------------------------------------------------------------
 /** mdTables(md) → [{heading, rows: [[cell…]]}]: each Markdown table with the nearest heading
  *  above it (header and separator rows left out). */

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DATASET, api, get, qs, listTotal, listAll, csvRows, splitList, cli, codeCmp, percentOf, warekiMonth, amount,
-  noMismatch, surveysWithRuns, countBy, mdTables, rowFor, parseCsv, kpisAt, pct, shows,
+  noMismatch, surveysWithRuns, countBy, groupCount, mdTables, rowFor, parseCsv, kpisAt, pct, shows,
 } from './lib.mjs';
 
 const surveys = await surveysWithRuns();
@@ -28,6 +28,18 @@ function survey(code) {
 
 const firstReason = (it) => (it.reasons && it.reasons.length ? it.reasons[0].id : null);
 const ids = (list) => (list || []).map((x) => (typeof x === 'string' ? x : x.id));
+
+/** agrees(bad, label, params, want, wantText) → the CSV rows: checks that the list total and the
+ *  CSV rows of GET /initiatives with these filters are `want`, pushing one line per view that
+ *  differs (naming the request and both values). */
+async function agrees(bad, label, params, want, wantText) {
+  const l = await listTotal(params);
+  if (l.total !== want) bad.push(`${label}: ${wantText} ${want}, GET ${l.url} total ${l.total ?? `— answered ${l.status}: ${l.detail}`}`);
+  const v = await csvRows('initiatives', params);
+  if (!v.rows) bad.push(`${label}: ${wantText} ${want}, GET ${v.url} answered ${v.status}: ${v.detail}`);
+  else if (v.rows.length !== want) bad.push(`${label}: ${wantText} ${want}, CSV rows of ${v.url} ${v.rows.length}`);
+  return v.rows || [];
+}
 
 for (const s of surveys) {
   const S = s.code;
@@ -66,15 +78,9 @@ for (const s of surveys) {
     const bad = [];
     const byCat = countBy(items, (it) => [it.category.id]);
     for (const c of summary.categories) {
-      const l = await listTotal({ survey: S, category: c.id });
-      if (l.total !== c.count) bad.push(`category ${c.id}: summary count ${c.count}, GET ${l.url} total ${l.total ?? `${l.status} ${l.detail}`}`);
-      const v = await csvRows('initiatives', { survey: S, category: c.id });
-      if (!v.rows) bad.push(`category ${c.id}: GET ${v.url} answered ${v.status} ${v.detail}`);
-      else {
-        if (v.rows.length !== c.count) bad.push(`category ${c.id}: summary count ${c.count}, CSV rows of ${v.url} ${v.rows.length}`);
-        const other = v.rows.filter((r) => r.category !== c.id);
-        if (other.length) bad.push(`category ${c.id}: CSV ${v.url} has rows of other categories: ${other.slice(0, 3).map((r) => `${r.code}=${r.category}`).join(', ')}`);
-      }
+      const rows = await agrees(bad, `category ${c.id}`, { survey: S, category: c.id }, c.count, 'summary count');
+      const other = rows.filter((r) => r.category !== c.id);
+      if (other.length) bad.push(`category ${c.id}: CSV (category=${c.id}) has rows of other categories: ${other.slice(0, 3).map((r) => `${r.code}=${r.category}`).join(', ')}`);
       if ((byCat.get(c.id) || 0) !== c.count) bad.push(`category ${c.id}: summary count ${c.count}, unfiltered list has ${byCat.get(c.id) || 0}`);
     }
     noMismatch(bad, 'category counts');
@@ -95,27 +101,15 @@ for (const s of surveys) {
     noMismatch(bad, 'primary reason counts');
   });
 
-  test(name('primary reasons (v1.1): summary count = list total (primary_reason=ID)'), async () => {
+  test(name('primary reasons (v1.1): summary count = list total (primary_reason=ID) = CSV rows (primary_reason=ID), each with ID first'), async () => {
     const { summary } = await data();
     const bad = [];
     for (const r of summary.reasons) {
-      const l = await listTotal({ survey: S, primary_reason: r.id });
-      if (l.total !== r.count) bad.push(`reason ${r.id}: summary count ${r.count}, GET ${l.url} total ${l.total ?? `— answered ${l.status}: ${l.detail}`}`);
+      const rows = await agrees(bad, `reason ${r.id}`, { survey: S, primary_reason: r.id }, r.count, 'summary count');
+      const other = rows.filter((row) => splitList(row.reasons)[0] !== r.id);
+      if (other.length) bad.push(`reason ${r.id}: CSV (primary_reason=${r.id}) has rows whose first reason is another: ${other.slice(0, 3).map((x) => `${x.code}=${x.reasons}`).join(', ')}`);
     }
-    noMismatch(bad, 'summary vs list with primary_reason=');
-  });
-
-  test(name('primary reasons (v1.1): summary count = CSV rows (primary_reason=ID, format=csv), each with ID first'), async () => {
-    const { summary } = await data();
-    const bad = [];
-    for (const r of summary.reasons) {
-      const v = await csvRows('initiatives', { survey: S, primary_reason: r.id });
-      if (!v.rows) { bad.push(`reason ${r.id}: summary count ${r.count}, GET ${v.url} answered ${v.status}: ${v.detail}`); continue; }
-      if (v.rows.length !== r.count) bad.push(`reason ${r.id}: summary count ${r.count}, CSV rows of ${v.url} ${v.rows.length}`);
-      const other = v.rows.filter((row) => splitList(row.reasons)[0] !== r.id);
-      if (other.length) bad.push(`reason ${r.id}: CSV ${v.url} has rows whose first reason is another: ${other.slice(0, 3).map((x) => `${x.code}=${x.reasons}`).join(', ')}`);
-    }
-    noMismatch(bad, 'summary vs CSV with primary_reason=');
+    noMismatch(bad, 'summary vs list and CSV with primary_reason=');
   });
 
   test(name('any reason: list total (reason=ID) = CSV rows (reason=ID) = unfiltered items having ID among their reasons'), async () => {
@@ -123,11 +117,7 @@ for (const s of surveys) {
     const byAny = countBy(items, (it) => ids(it.reasons));
     const bad = [];
     for (const r of summary.reasons) {
-      const want = byAny.get(r.id) || 0;
-      const l = await listTotal({ survey: S, reason: r.id });
-      if (l.total !== want) bad.push(`reason ${r.id}: unfiltered list has ${want} with it, GET ${l.url} total ${l.total ?? `${l.status} ${l.detail}`}`);
-      const v = await csvRows('initiatives', { survey: S, reason: r.id });
-      if (!v.rows || v.rows.length !== want) bad.push(`reason ${r.id}: unfiltered list has ${want} with it, CSV rows of ${v.url} ${v.rows ? v.rows.length : `${v.status} ${v.detail}`}`);
+      await agrees(bad, `reason ${r.id}`, { survey: S, reason: r.id }, byAny.get(r.id) || 0, 'unfiltered items having it');
     }
     noMismatch(bad, 'any-reason filter');
   });
@@ -137,19 +127,11 @@ for (const s of surveys) {
     const byFlag = countBy(items, (it) => ids(it.flags));
     const bad = [];
     for (const f of summary.flags) {
-      const l = await listTotal({ survey: S, flag: f.id });
-      if (l.total !== f.count) bad.push(`flag ${f.id}: summary count ${f.count}, GET ${l.url} total ${l.total ?? `${l.status} ${l.detail}`}`);
-      const v = await csvRows('initiatives', { survey: S, flag: f.id });
-      if (!v.rows || v.rows.length !== f.count) bad.push(`flag ${f.id}: summary count ${f.count}, CSV rows of ${v.url} ${v.rows ? v.rows.length : `${v.status} ${v.detail}`}`);
+      await agrees(bad, `flag ${f.id}`, { survey: S, flag: f.id }, f.count, 'summary count');
       if ((byFlag.get(f.id) || 0) !== f.count) bad.push(`flag ${f.id}: summary count ${f.count}, unfiltered list has ${byFlag.get(f.id) || 0}`);
     }
     noMismatch(bad, 'flag counts');
   });
-
-  // /departments and /measures rows: {name|code, total, counts: {id: n}} or categories: [{id, count}].
-  const countOf = (row, id) => (Array.isArray(row.categories)
-    ? ((row.categories.find((x) => x.id === id) || {}).count ?? 0)
-    : ((row.counts || {})[id] ?? 0));
 
   test(name('departments: /departments total and per-category counts = list totals (department=, &category=) = CSV rows = unfiltered list'), async () => {
     const { summary, items } = await data();
@@ -162,12 +144,9 @@ for (const s of surveys) {
     await Promise.all(rows.map(async (row) => {
       const d = row.name;
       if ((byDept.get(d) || 0) !== row.total) bad.push(`department ${d}: /departments total ${row.total}, unfiltered list has ${byDept.get(d) || 0}`);
-      const l = await listTotal({ survey: S, department: d });
-      if (l.total !== row.total) bad.push(`department ${d}: /departments total ${row.total}, GET ${l.url} total ${l.total ?? `${l.status} ${l.detail}`}`);
-      const v = await csvRows('initiatives', { survey: S, department: d });
-      if (!v.rows || v.rows.length !== row.total) bad.push(`department ${d}: /departments total ${row.total}, CSV rows of ${v.url} ${v.rows ? v.rows.length : `${v.status} ${v.detail}`}`);
+      await agrees(bad, `department ${d}`, { survey: S, department: d }, row.total, '/departments total');
       for (const c of summary.categories) {
-        const want = countOf(row, c.id);
+        const want = groupCount(row, c.id);
         const lc = await listTotal({ survey: S, department: d, category: c.id });
         if (lc.total !== want) bad.push(`department ${d}, category ${c.id}: /departments count ${want}, GET ${lc.url} total ${lc.total ?? `${lc.status} ${lc.detail}`}`);
         const have = byDeptCat.get(`${d}\u0000${c.id}`) || 0;
@@ -189,7 +168,7 @@ for (const s of surveys) {
       if (l.total !== row.total) bad.push(`measure ${row.code}: /measures total ${row.total}, GET ${l.url} total ${l.total ?? `${l.status} ${l.detail}`}`);
       for (const c of summary.categories) {
         const have = byMeasureCat.get(`${row.code}\u0000${c.id}`) || 0;
-        if (have !== countOf(row, c.id)) bad.push(`measure ${row.code}, category ${c.id}: /measures count ${countOf(row, c.id)}, unfiltered list has ${have}`);
+        if (have !== groupCount(row, c.id)) bad.push(`measure ${row.code}, category ${c.id}: /measures count ${groupCount(row, c.id)}, unfiltered list has ${have}`);
       }
     }));
     noMismatch(bad.sort(), 'measure counts');
