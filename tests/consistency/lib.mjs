@@ -179,6 +179,21 @@ export const groupCount = (row, id) => (Array.isArray(row.categories)
   ? ((row.categories.find((x) => x.id === id) || {}).count ?? 0)
   : ((row.counts || {})[id] ?? 0));
 
+/** summaryDiff(what, got, want, wantName) → mismatch lines between two summaries: total, and the count
+ *  (and percent, where want has one) of each category, reason and flag of want. */
+export function summaryDiff(what, got, want, wantName = 'want') {
+  const bad = [];
+  if (got.total !== want.total) bad.push(`${what}: total ${got.total}, ${wantName} ${want.total}`);
+  for (const k of ['categories', 'reasons', 'flags']) {
+    for (const w of want[k] || []) {
+      const g = (got[k] || []).find((x) => x.id === w.id);
+      if (!g) bad.push(`${what}: ${k} ${w.id} missing (${wantName} has it)`);
+      else if (g.count !== w.count || (w.percent !== undefined && g.percent !== w.percent)) bad.push(`${what}: ${k} ${w.id} ${g.count}${w.percent !== undefined ? ` (${g.percent}%)` : ''}, ${wantName} ${w.count}${w.percent !== undefined ? ` (${w.percent}%)` : ''}`);
+    }
+  }
+  return bad;
+}
+
 // ---- reports ------------------------------------------------------------------------------
 /** mdTables(md) → [{heading, rows: [[cell…]]}]: each Markdown table with the nearest heading
  *  above it (header and separator rows left out). */

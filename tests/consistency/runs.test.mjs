@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   BASE, STACK, DATASET, api, get, qs, cli, sql, parseCsv, splitList, noMismatch, surveysWithRuns, mdTables,
-  rowFor, cellNumber, launch, rendered,
+  rowFor, cellNumber, launch, rendered, summaryDiff,
 } from './lib.mjs';
 
 const TOKEN = process.env.HYOKA_TOKEN;
@@ -75,20 +75,6 @@ function compareResults(what, got, want, wantName) {
   return bad;
 }
 
-/** summaryDiff(what, got, want) → mismatch lines between two summaries (total, counts, percents). */
-function summaryDiff(what, got, want) {
-  const bad = [];
-  if (got.total !== want.total) bad.push(`${what}: total ${got.total}, stored ${want.total}`);
-  for (const k of ['categories', 'reasons', 'flags']) {
-    for (const w of want[k] || []) {
-      const g = (got[k] || []).find((x) => x.id === w.id);
-      if (!g) bad.push(`${what}: ${k} ${w.id} missing`);
-      else if (g.count !== w.count || (k === 'categories' && g.percent !== w.percent)) bad.push(`${what}: ${k} ${w.id} ${g.count}${k === 'categories' ? ` (${g.percent}%)` : ''}, stored ${w.count}${k === 'categories' ? ` (${w.percent}%)` : ''}`);
-    }
-  }
-  return bad;
-}
-
 let browser = null;
 after(async () => { if (browser) await browser.close(); });
 
@@ -124,7 +110,7 @@ for (const s of surveys) {
   test(name('runs: without run=, summary and list answer from the newest run (the POST\'s answer)'), async () => {
     const r = await runs();
     const sum = await api('summary', { survey: S });
-    const bad = summaryDiff('GET /summary', sum, r.posted);
+    const bad = summaryDiff('GET /summary', sum, r.posted, 'the POST answered');
     if (sum.run.id !== r.posted.run.id) bad.push(`GET /summary run.id ${sum.run.id}, the POST stored run ${r.posted.run.id}`);
     const l = await api('initiatives', { survey: S, category: r.posted.categories[0].id, limit: 1 });
     if (l.total !== r.posted.categories[0].count) bad.push(`list total (category=${r.posted.categories[0].id}) ${l.total}, the POST's summary ${r.posted.categories[0].count}`);
@@ -138,7 +124,7 @@ for (const s of surveys) {
       if (res.status !== 200) { bad.push(`GET /summary?survey=${S}&run=${o.id} answered ${res.status}: ${(res.json && res.json.detail) || res.text.slice(0, 120)}`); continue; }
       if (res.json.run.id !== o.id) bad.push(`GET /summary?run=${o.id}: run.id ${res.json.run.id}`);
       if (res.json.run.rules.sha256 !== o.answer.run.rules.sha256) bad.push(`GET /summary?run=${o.id}: rules ${res.json.run.rules.sha256}, stored with ${o.answer.run.rules.sha256}`);
-      bad.push(...summaryDiff(`GET /summary?run=${o.id} vs ${o.by}`, res.json, o.answer.summary));
+      bad.push(...summaryDiff(`GET /summary?run=${o.id}`, res.json, o.answer.summary, `${o.by} answered`));
     }
     noMismatch(bad, 'summary of older runs');
   });
@@ -236,7 +222,7 @@ for (const s of surveys) {
     const loc = new URL(res.headers.get('location') || '/', BASE);
     const namesRun = loc.searchParams.get('run') === String(r.posted.run.id) || loc.pathname.split('/').includes(String(r.posted.run.id));
     if (!namesRun) bad.push(`Location '${res.headers.get('location')}' does not name run ${r.posted.run.id}`);
-    if (res.json) bad.push(...summaryDiff('identical POST answer', res.json, r.posted));
+    if (res.json) bad.push(...summaryDiff('identical POST answer', res.json, r.posted, 'the first POST answered'));
     noMismatch(bad, 'identical evaluation');
   });
 }

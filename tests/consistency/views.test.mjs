@@ -5,9 +5,12 @@
 // Each test names its view pair; a failure lists every figure that differs, with both values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
-  DATASET, api, get, qs, listTotal, listAll, csvRows, splitList, cli, codeCmp, percentOf, warekiMonth, amount,
-  noMismatch, surveysWithRuns, countBy, groupCount, mdTables, rowFor, parseCsv, kpisAt, pct, shows,
+  DATASET, STACK, api, get, qs, listTotal, listAll, csvRows, splitList, cli, codeCmp, percentOf, warekiMonth, amount,
+  noMismatch, surveysWithRuns, countBy, groupCount, mdTables, rowFor, parseCsv, kpisAt, pct, shows, summaryDiff,
 } from './lib.mjs';
 
 const surveys = await surveysWithRuns();
@@ -251,16 +254,7 @@ for (const s of surveys) {
     const { summary } = await data();
     const r = cli(['evaluate', '--dry-run', '--survey', S, '--format', 'json']);
     assert.equal(r.status, 0, `hyoka evaluate exit ${r.status}: ${r.stderr}`);
-    const out = JSON.parse(r.stdout);
-    const bad = [];
-    if (out.summary.total !== summary.total) bad.push(`total: CLI ${out.summary.total}, API ${summary.total}`);
-    for (const k of ['categories', 'reasons', 'flags']) {
-      for (const x of summary[k]) {
-        const y = (out.summary[k] || []).find((e) => e.id === x.id);
-        if (!y) bad.push(`${k} ${x.id}: not in the CLI's summary`);
-        else if (y.count !== x.count || (k === 'categories' && y.percent !== x.percent)) bad.push(`${k} ${x.id}: CLI ${y.count}${k === 'categories' ? ` (${y.percent}%)` : ''}, API ${x.count}${k === 'categories' ? ` (${x.percent}%)` : ''}`);
-      }
-    }
+    const bad = summaryDiff('CLI summary', JSON.parse(r.stdout).summary, summary, 'API summary');
     noMismatch(bad, 'CLI summary vs API');
   });
 
@@ -284,6 +278,46 @@ for (const s of surveys) {
       }
     }
     noMismatch(bad, 'CLI results vs API list');
+  });
+
+  /** The rule set of the survey's run, as the server serves it (/rules), written to a file the
+   *  CLI can read; fails when it is not the run's (sha256). */
+  const runRules = async () => {
+    const { summary } = await data();
+    const rules = await api('rules');
+    assert.equal(rules.sha256, summary.run.rules.sha256, `the server's rules (${rules.sha256}) are not those of survey ${S}'s run (${summary.run.rules.sha256})`);
+    const file = path.join(STACK, `rules-${summary.run.rules.sha256.slice(0, 12)}.cfg`);
+    fs.writeFileSync(file, rules.source);
+    assert.equal(createHash('sha256').update(fs.readFileSync(file)).digest('hex'), rules.sha256, '/rules source does not hash to its sha256');
+    return { file, source: rules.source };
+  };
+
+  test(name('CLI: `hyoka diff RULES RULES --format json` (the run\'s rules twice): before = after = API summary, nothing changed'), async () => {
+    const { summary } = await data();
+    const { file } = await runRules();
+    const r = cli(['diff', '--survey', S, '--format', 'json', file, file]);
+    assert.equal(r.status, 0, `hyoka diff exit ${r.status}: ${r.stderr}`);
+    const out = JSON.parse(r.stdout);
+    const bad = [...summaryDiff('diff before', out.before, summary, 'API summary'), ...summaryDiff('diff after', out.after, summary, 'API summary')];
+    if ((out.changed || []).length) bad.push(`diff of a rule set with itself lists ${out.changed.length} changed initiatives, e.g. ${out.changed[0].code}`);
+    noMismatch(bad, 'hyoka diff vs API summary');
+  });
+
+  test(name('CLI (v1.1): `hyoka sweep` at a threshold\'s own value counts categories and primary reasons as the API summary'), async () => {
+    const { summary } = await data();
+    const { file, source } = await runRules();
+    const block = /thresholds\s*=\s*\{([^}]*)\}/.exec(source);
+    const m = block && /([a-z][a-z0-9_]*)\s*=\s*(-?[0-9.]+)\s*;/.exec(block[1]);
+    assert.ok(m, 'the run\'s rules have no numeric threshold to sweep');
+    const [, tname, v] = m;
+    const r = cli(['sweep', '--survey', S, '--format', 'json', file, '--set', `thresholds.${tname}=${v}:${v}:1`]);
+    assert.equal(r.status, 0, `hyoka sweep --set thresholds.${tname}=${v}:${v}:1 exit ${r.status}: ${r.stderr.trim()}`);
+    const out = JSON.parse(r.stdout);
+    const p = (out.points || [])[0];
+    assert.ok(p, `hyoka sweep printed no point: ${r.stdout.slice(0, 200)}`);
+    const bad = summaryDiff(`sweep point ${tname}=${v}`, { total: p.total, categories: p.categories, reasons: p.reasons, flags: [] },
+      { ...summary, flags: [], categories: summary.categories.map((c) => ({ id: c.id, count: c.count })) }, 'API summary');
+    noMismatch(bad, 'hyoka sweep vs API summary');
   });
 
   // ---- KPIs at the survey's as-of date (issue 11 "KPIs, one rule, both figures") -----------
