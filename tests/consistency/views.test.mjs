@@ -177,6 +177,31 @@ for (const s of surveys) {
     noMismatch(bad.sort(), 'measure counts');
   });
 
+  test(name('detail: GET /initiatives/CODE = its list item, and its history entry of each survey = that survey\'s list item (one initiative per category and per primary reason)'), async () => {
+    const { items } = await data();
+    const pick = new Map();
+    for (const it of items) {
+      for (const key of [`c:${it.category.id}`, `r:${firstReason(it)}`]) if (!pick.has(key)) pick.set(key, it);
+    }
+    const lists = new Map();
+    for (const o of surveys) lists.set(o.code, new Map((o.code === S ? items : await listAll({ survey: o.code })).map((it) => [it.code, it])));
+    const bad = [];
+    for (const it of new Set(pick.values())) {
+      const d = await api(`initiatives/${encodeURIComponent(it.code)}`, { survey: S });
+      const a = { category: it.category.id, score: it.score, reasons: ids(it.reasons).join(';'), flags: ids(it.flags).join(';'), recommendations: it.recommendations.join('|') };
+      const b = { category: d.category.id, score: d.score, reasons: ids(d.reasons).join(';'), flags: ids(d.flags).join(';'), recommendations: (d.recommendations || []).join('|') };
+      for (const k of Object.keys(a)) if (a[k] !== b[k]) bad.push(`${it.code} ${k}: list ${JSON.stringify(a[k])}, detail ${JSON.stringify(b[k])}`);
+      for (const [code, list] of lists) {
+        const there = list.get(it.code);
+        const h = (d.history || []).find((x) => x.survey.code === code);
+        if (!there && h) bad.push(`${it.code}: history has survey ${code}, whose list does not have it`);
+        else if (there && !h) bad.push(`${it.code}: survey ${code}'s list has it (${there.category.id}), its history does not`);
+        else if (there && (h.category.id !== there.category.id || h.score !== there.score)) bad.push(`${it.code} history ${code}: ${h.category.id} ${h.score}, survey ${code}'s list ${there.category.id} ${there.score}`);
+      }
+    }
+    noMismatch(bad, 'detail vs list');
+  });
+
   // ---- the report (GET /report?format=md; `hyoka report` must print the same) ---------------
   test(name('report: the 調査結果 table (count, percent, 合計) = summary'), async () => {
     const { summary, tables } = await data();
