@@ -47,6 +47,9 @@ async function agrees(bad, label, params, want, wantText) {
 for (const s of surveys) {
   const S = s.code;
   const data = survey(S);
+  let evaluated = null;
+  /** `hyoka evaluate --dry-run --survey S --format json`, run once for the checks that read it. */
+  const evaluateJson = () => (evaluated ??= cli(['evaluate', '--dry-run', '--survey', S, '--format', 'json']));
   const name = (what) => `${DATASET} survey ${S}: ${what}`;
 
   test(name('total: summary = unfiltered list total = CSV rows = sum of the category counts'), async () => {
@@ -277,7 +280,7 @@ for (const s of surveys) {
 
   test(name('CLI: `hyoka evaluate --dry-run --format json` summary = API summary (same facts, same rules)'), async () => {
     const { summary } = await data();
-    const r = cli(['evaluate', '--dry-run', '--survey', S, '--format', 'json']);
+    const r = evaluateJson();
     assert.equal(r.status, 0, `hyoka evaluate exit ${r.status}: ${r.stderr}`);
     const bad = summaryDiff('CLI summary', JSON.parse(r.stdout).summary, summary, 'API summary');
     noMismatch(bad, 'CLI summary vs API');
@@ -287,7 +290,7 @@ for (const s of surveys) {
     const { items } = await data();
     const bad = [];
     const api = new Map(items.map((it) => [it.code, { category: it.category.id, score: it.score, reasons: ids(it.reasons).join(';'), flags: ids(it.flags).join(';') }]));
-    const j = cli(['evaluate', '--dry-run', '--survey', S, '--format', 'json']);
+    const j = evaluateJson();
     assert.equal(j.status, 0, `hyoka evaluate --format json exit ${j.status}: ${j.stderr}`);
     const c = cli(['evaluate', '--dry-run', '--survey', S, '--format', 'csv']);
     assert.equal(c.status, 0, `hyoka evaluate --format csv exit ${c.status}: ${c.stderr}`);
