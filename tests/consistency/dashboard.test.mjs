@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BASE, DATASET, api, get, parseCsv, noMismatch, surveysWithRuns, countInText, cellNumber, amount, warekiMonth,
-  rowFor, kpisAt, pct, shows, launch, rendered, groupCount,
+  rowFor, kpisAt, pct, shows, launch, rendered, groupCount, stripMark,
 } from './lib.mjs';
 
 const surveys = await surveysWithRuns();
@@ -40,7 +40,6 @@ const tableRows = (selector) => page.$$eval(`${selector} tbody tr`, (trs) => trs
     href: (tr.querySelector('a[href^="#/"]') || { getAttribute: () => null }).getAttribute('href'),
   };
 }));
-const stripMark = (s) => s.replace(/^\([0-9A-Z]+\)\s*/, '');
 
 /** follow(href): opens a list link and returns {count (shown), csvRows (of its CSV link), text}. */
 async function follow(href) {

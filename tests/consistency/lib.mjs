@@ -214,12 +214,15 @@ export function mdTables(md) {
   }
   return tables;
 }
+/** stripMark('(1) 予定どおり順調') → '予定どおり順調': a label without the mark a table or heading puts
+ *  before it, in ASCII or full-width parentheses ((1), （A）). */
+export const stripMark = (s) => s.replace(/^[(（][0-9A-Z０-９Ａ-Ｚ]+[)）]\s*/, '');
 /** rowFor(tables, label) → the first table row whose first cell is the label, optionally after a
- *  mark such as '(1) ' or '(A) '. */
+ *  mark such as '(1) ' or '（A）' (stripMark). */
 export function rowFor(tables, label, pred = () => true) {
   for (const t of tables) {
     if (!pred(t)) continue;
-    for (const r of t.rows) if (r[0].replace(/^\([0-9A-Z]+\)\s*/, '') === label) return { table: t, row: r };
+    for (const r of t.rows) if (stripMark(r[0]) === label) return { table: t, row: r };
   }
   return null;
 }

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   DATASET, STACK, api, get, qs, listTotal, listAll, csvRows, splitList, cli, codeCmp, percentOf, warekiMonth, amount,
-  noMismatch, surveysWithRuns, countBy, groupCount, mdTables, rowFor, parseCsv, kpisAt, pct, shows, summaryDiff,
+  noMismatch, surveysWithRuns, countBy, groupCount, mdTables, rowFor, parseCsv, kpisAt, pct, shows, summaryDiff, stripMark,
 } from './lib.mjs';
 
 const surveys = await surveysWithRuns();
@@ -237,7 +237,7 @@ for (const s of surveys) {
   /** The report's list of problem initiatives for one reason: the codes of the table under the
    *  heading '(A) LABEL' (none when the report leaves the reason out). */
   const problemCodes = (tables, label) => {
-    const t = tables.find((x) => x.heading.replace(/^\([0-9A-Z]+\)\s*/, '') === label && !x.header[0].includes('理由'));
+    const t = tables.find((x) => stripMark(x.heading) === label && !x.header[0].includes('理由'));
     return t ? t.rows.map((r) => r[0]) : [];
   };
 
@@ -398,12 +398,15 @@ for (const s of surveys) {
     const want = kpisExpected();
     const { report } = await data();
     const bad = [];
-    const starts = want.map((k) => ({ k, at: report.indexOf(k.title) })).filter((x) => x.at >= 0).sort((a, b) => a.at - b.at);
+    // A KPI's figures stand in the paragraph that first quotes one of its values with its month
+    // and the paragraph after it (the report may name the KPI in its own words, not its title).
+    const paras = report.split(/\n\s*\n/);
     for (const k of want) {
-      const i = starts.findIndex((x) => x.k === k);
-      if (i < 0) { bad.push(`${k.code}: title '${k.title}' not in the report`); continue; }
-      const end = Math.min(i + 1 < starts.length ? starts[i + 1].at : report.length, (report.indexOf('\n#', starts[i].at) + 1 || report.length + 1) - 1);
-      const block = report.slice(starts[i].at, end);
+      const points = [k.later, k.asOf].filter(Boolean);
+      if (!points.length) continue;
+      const i = paras.findIndex((p) => points.some((pt) => shows(p, pt, k.unit)));
+      if (i < 0) { bad.push(`${k.code} (${k.title}): none of ${points.map((pt) => `${amount(pt.value, k.unit)} (${warekiMonth(pt.date)})`).join(', ')} in the report`); continue; }
+      const block = paras.slice(i, i + 2).join('\n\n');
       if (k.asOf && !shows(block, k.asOf, k.unit)) bad.push(`${k.code}: value at as-of ${amount(k.asOf.value, k.unit)} (${warekiMonth(k.asOf.date)}) not in the report: ${JSON.stringify(block.trim())}`);
       if (k.later && !shows(block, k.later, k.unit)) bad.push(`${k.code}: newest value ${amount(k.later.value, k.unit)} (${warekiMonth(k.later.date)}) not in the report: ${JSON.stringify(block.trim())}`);
       if (k.attainment !== null && !block.includes(pct(k.attainment))) bad.push(`${k.code}: attainment at as-of ${pct(k.attainment)} not in the report: ${JSON.stringify(block.trim())}`);
