@@ -1163,8 +1163,14 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     bool in_copy = false, committed = false;
 
     memset(&tally, 0, sizeof tally);
-    /* One snapshot for every read; the writes join it. */
+    /* One snapshot for every read; the writes join it. One storing evaluation at a time, and
+     * the lock is taken before anything is read: attaching the results takes evaluation_results
+     * ACCESS EXCLUSIVE (sql/012), so a second evaluation that held its ACCESS SHARE (reading the
+     * history) while it waited here would deadlock with the first. The snapshot is then as old
+     * as before (the first read after BEGIN takes it; waiting for the lock used to follow it). */
     if (begin_reading(c, dry_run, NULL, err) != 0)
+        goto out;
+    if (!dry_run && store_lock_xact(c, STORE_LOCK_EVALUATE, "evaluate", err) != 0)
         goto out;
     if (resolve_surveys(c, survey_code, &chain, &nchain, err) != 0)
         goto out;
@@ -1228,10 +1234,6 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
      * overlap was not measured on its own; with --format json each row's facts are parsed a
      * third time here, for the item). */
     if (!dry_run) {
-        /* One storing evaluation at a time: attaching a run's results locks evaluation_runs
-         * against inserts until commit, so two at once could deadlock (sql/005). */
-        if (store_lock_xact(c, STORE_LOCK_EVALUATE, "evaluate", err) != 0)
-            goto out;
         int rc = insert_run(c, rules, rules_file, target, tally.total, summary, run_id,
                             sizeof run_id, &evaluated_at, err);
         if (rc != 0) {

@@ -497,6 +497,29 @@ expect "a COMMIT after hyoka_results_open without hyoka_results_close fails (sql
 expect "... and nothing of that run remains" \
     [ "$(sql bulk "SELECT count(*) FROM evaluation_runs WHERE id > $run") $(sql bulk "SELECT count(*) FROM pg_class WHERE relname ~ '^evaluation_results_[0-9]+$' AND relname <> 'evaluation_results_$run'")" = "0 0" ]
 
+# sql/012: the attach holds evaluation_results ACCESS EXCLUSIVE until the run's COMMIT, so that no
+# session builds its partition list while the run commits (PostgreSQL 15 lost the attach's
+# invalidation in such a session: it read the new run as having no results until the next run).
+PGAPPNAME=hyoka_test_attach psql -X -q -v ON_ERROR_STOP=1 -U hyoka_writer -d bulk >"$tmp/attach.out" 2>&1 <<SQL &
+BEGIN;
+$new_run
+INSERT INTO evaluation_results_:new (run_id, initiative_id, category, facts) SELECT :new, id, 'x', '{}' FROM initiatives;
+SELECT hyoka_results_close(:new);
+SELECT pg_sleep(3);
+COMMIT;
+SQL
+attach_pid=$!
+for _ in $(seq 1 200); do
+    [ "$(sql bulk "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hyoka_test_attach' AND wait_event = 'PgSleep'")" = 1 ] && break
+    sleep 0.05
+done
+psql -X -q -U hyoka_web -d bulk -c "SET lock_timeout = '300ms'" -c "SELECT count(*) FROM evaluation_results WHERE run_id = $run" >"$tmp/out" 2>&1
+expect "a reader of evaluation_results waits while a run's partition is attached and not yet committed" \
+    has "canceling statement due to lock timeout"
+wait "$attach_pid"
+expect "... and afterwards reads every result of that run (a new session, as hyoka-fcgi's new workers)" \
+    [ "$(psql -X -qtA -U hyoka_web -d bulk -c "SELECT count(*) FROM evaluation_results WHERE run_id = (SELECT max(id) FROM evaluation_runs)")" = "$(sql bulk "SELECT count(*) FROM initiatives")" ]
+
 echo "== the import lock: a waiter is bounded and names the holder; a dead holder's lock goes"
 # A killed `hyoka import` once blocked the next one silently until its session was ended by hand.
 # The holder here is a real import: it takes the import lock, then waits for a table that a psql

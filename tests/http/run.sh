@@ -287,6 +287,7 @@ runs1=$(runs_count)
 cat "$dir/load-faults.json" >&2
 created=$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.statuses["POST 201"]||0)' "$dir/load-faults.json")
 check "no request failed during $reloads reloads and $kills killed workers ($(head -c 120 "$dir/load-faults.json")...)" test "$rc" -eq 0
+[ "$rc" -eq 0 ] || grep -E 'error|warn' "$dir/hyoka-fcgi.log" | tail -20 >&2
 check "writes answered 201 $created times and stored $((runs1 - runs0)) runs (at most one more per killed worker)" \
     test $((runs1 - runs0)) -ge "$created" -a $((runs1 - runs0)) -le $((created + kills))
 for _ in $(seq 1 50); do [ "$(pgrep -P "$master" | wc -l)" -eq 4 ] && break; sleep 0.1; done
