@@ -520,6 +520,69 @@ wait "$attach_pid"
 expect "... and afterwards reads every result of that run (a new session, as hyoka-fcgi's new workers)" \
     [ "$(psql -X -qtA -U hyoka_web -d bulk -c "SELECT count(*) FROM evaluation_results WHERE run_id = (SELECT max(id) FROM evaluation_runs)")" = "$(sql bulk "SELECT count(*) FROM initiatives")" ]
 
+# sql/013: while the attach waits for its lock (here behind a reader in a long transaction), new
+# readers are not queued behind it: the lock is asked for in attempts of 200 ms, so a reader waits
+# at most one. With a single waiting LOCK (sql/012) this reader waited for the long one (5 s).
+PGAPPNAME=hyoka_test_long psql -X -q -v ON_ERROR_STOP=1 -U hyoka_web -d bulk >"$tmp/long.out" 2>&1 <<SQL &
+BEGIN;
+SELECT count(*) FROM evaluation_results WHERE run_id = $run;
+SELECT pg_sleep(5);
+COMMIT;
+SQL
+long_pid=$!
+await_sql() { # await_sql SQL: up to 10 s for the query (database bulk) to say t
+    for _ in $(seq 1 200); do
+        [ "$(sql bulk "$1")" = t ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+await_sql "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'hyoka_test_long' AND wait_event = 'PgSleep'"
+PGAPPNAME=hyoka_test_close psql -X -q -v ON_ERROR_STOP=1 -U hyoka_writer -d bulk >"$tmp/close.out" 2>&1 <<SQL &
+BEGIN;
+$new_run
+INSERT INTO evaluation_results_:new (run_id, initiative_id, category, facts) SELECT :new, id, 'x', '{}' FROM initiatives;
+SELECT hyoka_results_close(:new);
+COMMIT;
+SQL
+close_pid=$!
+# The writer is in its wait once it holds the referenced tables (taken right before it).
+await_sql "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+            WHERE a.application_name = 'hyoka_test_close' AND l.granted
+              AND l.relation = 'initiatives'::regclass AND l.mode = 'ShareRowExclusiveLock')"
+waiting=$?
+t0=$(date +%s%N)
+read_n=$(psql -X -q -tA -U hyoka_web -d bulk -c "SET lock_timeout = '2s'" -c "SELECT count(*) FROM evaluation_results WHERE run_id = $run" 2>&1)
+reader_ms=$((($(date +%s%N) - t0) / 1000000))
+expect "a reader is not held up by a run waiting to attach behind a long transaction ($reader_ms ms)" \
+    [ "waiting $waiting, read $read_n" = "waiting 0, read $(sql bulk "SELECT count(*) FROM initiatives")" ]
+wait "$long_pid"
+wait "$close_pid"
+close_rc=$?
+expect "... and the run attaches once the long transaction has ended" \
+    [ "exit $close_rc, $(psql -X -qtA -U hyoka_web -d bulk -c "SELECT count(*) FROM evaluation_results WHERE run_id = (SELECT max(id) FROM evaluation_runs)")" = "exit 0, $(sql bulk "SELECT count(*) FROM initiatives")" ]
+# The writer's own lock_timeout bounds its whole wait: then it fails and stores nothing.
+PGAPPNAME=hyoka_test_long psql -X -q -v ON_ERROR_STOP=1 -U hyoka_web -d bulk >"$tmp/long.out" 2>&1 <<SQL &
+BEGIN;
+SELECT count(*) FROM evaluation_results WHERE run_id = $run;
+SELECT pg_sleep(3);
+COMMIT;
+SQL
+long_pid=$!
+await_sql "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'hyoka_test_long' AND wait_event = 'PgSleep'"
+runs_before=$(sql bulk "SELECT count(*) FROM evaluation_runs")
+psql -X -q -v ON_ERROR_STOP=1 -U hyoka_writer -d bulk >"$tmp/out" 2>&1 <<SQL
+SET lock_timeout = '700ms';
+BEGIN;
+$new_run
+SELECT hyoka_results_close(:new);
+COMMIT;
+SQL
+expect "a writer's lock_timeout bounds its wait for the attach: it fails saying why" \
+    has "evaluation_results stayed locked by other sessions for"
+expect "... and stores no run" [ "$(sql bulk "SELECT count(*) FROM evaluation_runs")" = "$runs_before" ]
+wait "$long_pid"
+
 echo "== the import lock: a waiter is bounded and names the holder; a dead holder's lock goes"
 # A killed `hyoka import` once blocked the next one silently until its session was ended by hand.
 # The holder here is a real import: it takes the import lock, then waits for a table that a psql
