@@ -32,8 +32,8 @@ BEGIN
     EXECUTE format('REVOKE INSERT ON %I FROM hyoka_writer', part);
     -- As sql/012: the referenced tables first, as ATTACH takes them (no reader conflicts with these).
     LOCK TABLE initiatives, evaluation_runs IN SHARE ROW EXCLUSIVE MODE;
-    bound := CASE WHEN saved IN ('0', '') THEN NULL
-                  ELSE (CASE WHEN saved ~ '^[0-9]+$' THEN saved || 'ms' ELSE saved END)::interval END;
+    -- current_setting gives lock_timeout with its unit ('700ms', '2s', '1min'), or '0' for none.
+    bound := CASE WHEN saved = '0' THEN NULL ELSE saved::interval END;
     LOOP
         BEGIN
             PERFORM set_config('lock_timeout', attach_try, true);

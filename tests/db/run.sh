@@ -497,6 +497,26 @@ expect "a COMMIT after hyoka_results_open without hyoka_results_close fails (sql
 expect "... and nothing of that run remains" \
     [ "$(sql bulk "SELECT count(*) FROM evaluation_runs WHERE id > $run") $(sql bulk "SELECT count(*) FROM pg_class WHERE relname ~ '^evaluation_results_[0-9]+$' AND relname <> 'evaluation_results_$run'")" = "0 0" ]
 
+await_sql() { # await_sql SQL: up to 10 s for the query (database bulk) to say t
+    for _ in $(seq 1 200); do
+        [ "$(sql bulk "$1")" = t ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+# long_reader SECONDS: a hyoka_web session in the background reads evaluation_results and keeps its
+# transaction (and lock) open for SECONDS; returns once it sleeps. Its pid in $long_pid.
+long_reader() {
+    PGAPPNAME=hyoka_test_long psql -X -q -v ON_ERROR_STOP=1 -U hyoka_web -d bulk >"$tmp/long.out" 2>&1 <<SQL &
+BEGIN;
+SELECT count(*) FROM evaluation_results WHERE run_id = $run;
+SELECT pg_sleep($1);
+COMMIT;
+SQL
+    long_pid=$!
+    await_sql "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'hyoka_test_long' AND wait_event = 'PgSleep'"
+}
+
 # sql/012: the attach holds evaluation_results ACCESS EXCLUSIVE until the run's COMMIT, so that no
 # session builds its partition list while the run commits (PostgreSQL 15 lost the attach's
 # invalidation in such a session: it read the new run as having no results until the next run).
@@ -509,10 +529,7 @@ SELECT pg_sleep(3);
 COMMIT;
 SQL
 attach_pid=$!
-for _ in $(seq 1 200); do
-    [ "$(sql bulk "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hyoka_test_attach' AND wait_event = 'PgSleep'")" = 1 ] && break
-    sleep 0.05
-done
+await_sql "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'hyoka_test_attach' AND wait_event = 'PgSleep'"
 psql -X -q -U hyoka_web -d bulk -c "SET lock_timeout = '300ms'" -c "SELECT count(*) FROM evaluation_results WHERE run_id = $run" >"$tmp/out" 2>&1
 expect "a reader of evaluation_results waits while a run's partition is attached and not yet committed" \
     has "canceling statement due to lock timeout"
@@ -523,21 +540,7 @@ expect "... and afterwards reads every result of that run (a new session, as hyo
 # sql/013: while the attach waits for its lock (here behind a reader in a long transaction), new
 # readers are not queued behind it: the lock is asked for in attempts of 200 ms, so a reader waits
 # at most one. With a single waiting LOCK (sql/012) this reader waited for the long one (5 s).
-PGAPPNAME=hyoka_test_long psql -X -q -v ON_ERROR_STOP=1 -U hyoka_web -d bulk >"$tmp/long.out" 2>&1 <<SQL &
-BEGIN;
-SELECT count(*) FROM evaluation_results WHERE run_id = $run;
-SELECT pg_sleep(5);
-COMMIT;
-SQL
-long_pid=$!
-await_sql() { # await_sql SQL: up to 10 s for the query (database bulk) to say t
-    for _ in $(seq 1 200); do
-        [ "$(sql bulk "$1")" = t ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
-await_sql "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'hyoka_test_long' AND wait_event = 'PgSleep'"
+long_reader 5
 PGAPPNAME=hyoka_test_close psql -X -q -v ON_ERROR_STOP=1 -U hyoka_writer -d bulk >"$tmp/close.out" 2>&1 <<SQL &
 BEGIN;
 $new_run
@@ -562,14 +565,7 @@ close_rc=$?
 expect "... and the run attaches once the long transaction has ended" \
     [ "exit $close_rc, $(psql -X -qtA -U hyoka_web -d bulk -c "SELECT count(*) FROM evaluation_results WHERE run_id = (SELECT max(id) FROM evaluation_runs)")" = "exit 0, $(sql bulk "SELECT count(*) FROM initiatives")" ]
 # The writer's own lock_timeout bounds its whole wait: then it fails and stores nothing.
-PGAPPNAME=hyoka_test_long psql -X -q -v ON_ERROR_STOP=1 -U hyoka_web -d bulk >"$tmp/long.out" 2>&1 <<SQL &
-BEGIN;
-SELECT count(*) FROM evaluation_results WHERE run_id = $run;
-SELECT pg_sleep(3);
-COMMIT;
-SQL
-long_pid=$!
-await_sql "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'hyoka_test_long' AND wait_event = 'PgSleep'"
+long_reader 3
 runs_before=$(sql bulk "SELECT count(*) FROM evaluation_runs")
 psql -X -q -v ON_ERROR_STOP=1 -U hyoka_writer -d bulk >"$tmp/out" 2>&1 <<SQL
 SET lock_timeout = '700ms';
