@@ -269,8 +269,11 @@ int cmd_evaluate(const cli_opts *o)
         each = json_line;
     }
     store_error err = {0};
-    doc = store_evaluate_each(c, rules, rules_path, o->survey, o->dry_run, each, each == json_line,
-                              each_arg, &err);
+    bool stored = false;
+    store_evaluate_opts eo = {.rules = rules, .rules_file = rules_path, .survey_code = o->survey,
+                              .dry_run = o->dry_run, .each = each, .with_facts = each == json_line,
+                              .arg = each_arg, .started_by = "cli", .stored = &stored};
+    doc = store_evaluate(c, &eo, &err);
     fclose(buffer);
     if (doc == NULL) {
         fprintf(stderr, "hyoka evaluate: %s\n", err.message);
@@ -279,6 +282,13 @@ int cmd_evaluate(const cli_opts *o)
         csvw_free(csv);
         goto out;
     }
+    const json_t *run = json_object_get(doc, "run");
+    if (!o->dry_run && !stored) /* SPEC v1.1 "Identical evaluations": say so, exit 0 */
+        fprintf(stderr,
+                "hyoka evaluate: the rules and facts are those of run %lld of survey '%s' "
+                "(its newest): nothing stored\n",
+                (long long)json_integer_value(json_object_get(run, "id")),
+                json_string_value(json_object_get(json_object_get(doc, "survey"), "code")));
     if (strcmp(format, "json") == 0) {
         static const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15);
         fputs("{\n  \"survey\": ", stdout);

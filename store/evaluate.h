@@ -66,6 +66,27 @@ json_t *store_evaluate_summary(PGconn *c, const eng_rules *rules, const char *ru
  * are written, before the commit: a caller shows nothing of them unless store_evaluate_each then
  * succeeds (it returns NULL if the run could not be stored). */
 typedef void (*store_item_fn)(const json_t *item, const char *facts, size_t facts_len, void *arg);
+/* What store_evaluate does; zero-initialise and set what applies. */
+typedef struct store_evaluate_opts {
+    const eng_rules *rules;  /* required */
+    const char *rules_file;  /* as store_evaluate_summary's */
+    const char *survey_code; /* NULL: the survey with the latest as_of */
+    bool dry_run;            /* evaluate only; nothing is stored */
+    store_item_fn each;      /* NULL: none */
+    bool with_facts;         /* as store_evaluate_each's */
+    void *arg;
+    const char *started_by;  /* "cli" or "api": stored with the run (GET /runs shows it) */
+    bool *stored;            /* optional out: true when a new run was stored; false for a dry run
+                              * and for an evaluation identical to the survey's newest run */
+} store_evaluate_opts;
+
+/* The one evaluation entry: store_evaluate_summary / store_evaluate_each with every option.
+ * Identical evaluations (SPEC v1.1): when the survey's newest run was made with the same rule set
+ * (sha256) and fact schema from the same facts (sql/014's facts_sha256, computed here), nothing is
+ * stored: the document names that run (its id and evaluated_at) with its stored summary, *stored
+ * is false, and the items still go to `each` (they equal that run's results). */
+json_t *store_evaluate(PGconn *c, const store_evaluate_opts *o, store_error *err);
+
 
 /* store_evaluate_summary, and every ITEM handed to `each` one at a time instead of being
  * collected: what the CLI uses to print 100,000 initiatives without holding them all. */
@@ -87,10 +108,6 @@ json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, 
  * rule part (jeng_result: "score", "category", "reasons", "flags", "recommendations"). */
 json_t *store_explain_in(PGconn *c, long long run_id, const char *initiative_code,
                          const char *language, store_error *err);
-/* The run to explain: run_id when > 0 (STORE_EUSER when survey_code is given and the run belongs
- * to another survey), else the newest run of survey_code, else the newest run of the newest
- * survey. Returns the id, or -1 with err set (STORE_ENOTFOUND: unknown survey or run, no run). */
-long long store_explain_run(PGconn *c, const char *survey_code, long long run_id, store_error *err);
 
 /* Frees every cached compiled rule set (at exit, so leak checkers stay quiet). */
 void store_explain_cache_clear(void);

@@ -98,6 +98,17 @@ run22=$(sql -c "SELECT r.id FROM evaluation_runs r JOIN surveys s ON s.id = r.su
 run23=$(sql -c "SELECT r.id FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id WHERE s.code = '2023' ORDER BY r.id DESC LIMIT 1")
 check "two runs stored" "2" "$(sql -c 'SELECT count(*) FROM evaluation_runs')"
 check "one rule set stored (by sha256)" "1" "$(sql -c 'SELECT count(*) FROM rule_sets')"
+check "both runs record that the CLI started them (sql/014)" "cli|2" \
+    "$(sql -c "SELECT string_agg(DISTINCT started_by, ','), count(*) FROM evaluation_runs")"
+check "each run has its facts' digest" "2" \
+    "$(sql -c "SELECT count(*) FROM evaluation_runs WHERE facts_sha256 ~ '^[0-9a-f]{64}$'")"
+
+echo "== an evaluation identical to the survey's newest run stores nothing (SPEC v1.1)"
+run 0 "evaluate --survey 2023 again: exit 0" "$hyoka" evaluate --survey 2023 --format json
+contains "says so, naming the run" "$tmp/err" "are those of run $run23 of survey '2023' (its newest): nothing stored"
+check "no run stored" "2" "$(sql -c 'SELECT count(*) FROM evaluation_runs')"
+check "its JSON names that run and has its results" "$run23 105" \
+    "$(psql -X -qtA -v doc="$(cat "$tmp/out")" <<<"SELECT (:'doc'::jsonb #>> '{run,id}') || ' ' || jsonb_array_length(:'doc'::jsonb -> 'results')")"
 
 # JSON documents are checked with PostgreSQL's own JSON functions (no other tool needed): each is
 # loaded into hyoka_test.docs and read back with hyoka_test.doc(NAME).
@@ -410,6 +421,19 @@ runs_before=$(sql -c "SELECT count(*) FROM evaluation_runs")
 PGUSER=hyoka_web run 2 "evaluate (store) as hyoka_web: exit 2" "$hyoka" evaluate --survey 2023 --rules "$tmp/cache1.cfg"
 contains "hyoka_web: permission denied is reported" "$tmp/err" "permission denied"
 check "hyoka_web stored nothing" "$runs_before" "$(sql -c "SELECT count(*) FROM evaluation_runs")"
+
+echo "== one changed fact makes the next evaluation a new run"
+run 0 "evaluate --survey 2023 (rules of the config): its newest run" "$hyoka" evaluate --survey 2023
+runs_before=$(sql -c "SELECT count(*) FROM evaluation_runs")
+run 0 "... and again: identical" "$hyoka" evaluate --survey 2023
+contains "... says nothing was stored" "$tmp/err" "nothing stored"
+check "... no run stored" "$runs_before" "$(sql -c "SELECT count(*) FROM evaluation_runs")"
+# (a fact of 2022 would not do: 2023's previous_* come from 2022's stored run with these rules)
+sql -c "UPDATE progress_reports SET reported_reason = coalesce(reported_reason, '') || '.' WHERE survey_id = (SELECT id FROM surveys WHERE code = '2023')
+          AND initiative_id = (SELECT min(initiative_id) FROM progress_reports
+                               WHERE survey_id = (SELECT id FROM surveys WHERE code = '2023'))" >/dev/null
+run 0 "a stated reason of 2023 changed: evaluate --survey 2023" "$hyoka" evaluate --survey 2023
+check "... stored a new run" "$((runs_before + 1))" "$(sql -c "SELECT count(*) FROM evaluation_runs")"
 
 echo
 echo "$passed passed, $failed failed"
