@@ -1163,6 +1163,13 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     bool in_copy = false, committed = false;
 
     memset(&tally, 0, sizeof tally);
+    if (!dry_run && eng_rules_overrides(rules)[0] != '\0') {
+        store_fail(err, STORE_EUSER,
+                   "a rule set with replaced thresholds (%s) is not stored: a stored run must be "
+                   "reproducible from its stored rule file",
+                   eng_rules_overrides(rules));
+        goto out;
+    }
     /* One snapshot for every read; the writes join it. One storing evaluation at a time, and
      * the lock is taken before anything is read: attaching the results takes evaluation_results
      * ACCESS EXCLUSIVE (sql/012), so a second evaluation that held its ACCESS SHARE (reading the

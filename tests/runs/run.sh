@@ -258,6 +258,51 @@ check "modified rules, 2023: previous_category set where 2022 has the initiative
     "$(sql -c "SELECT count(*) FROM jsonb_array_elements(hyoka_test.doc('mod')->'results') a JOIN jsonb_array_elements(hyoka_test.doc('mod22')->'results') b ON b->>'code' = a->>'code'")" \
     "$(sql -c "SELECT count(*) FROM jsonb_array_elements(hyoka_test.doc('mod')->'results') a WHERE a->'facts'->>'previous_category' IS NOT NULL")"
 
+echo "== threshold overrides: evaluate --dry-run --set, diff --set (SPEC v1.1)"
+runs_before=$(sql -c "SELECT count(*) || ' ' || (SELECT count(*) FROM rule_sets) FROM evaluation_runs")
+run 0 "evaluate --dry-run --set thresholds.on_track_ratio=0.7" \
+    "$hyoka" evaluate --dry-run --survey 2023 --format json --rules "$rules" --set thresholds.on_track_ratio=0.7
+load_doc set07 "$tmp/out"
+check "--set 0.7 = the rule file edited to 0.7 (whole summary)" "t" \
+    "$(sql -c "SELECT hyoka_test.doc('set07')->'summary' = hyoka_test.doc('mod')->'summary'")"
+check "--set 0.7 = the rule file edited to 0.7 (every result)" "t" \
+    "$(sql -c "SELECT hyoka_test.doc('set07')->'results' = hyoka_test.doc('mod')->'results'")"
+run 0 "evaluate --dry-run --set (table) names the replaced threshold" \
+    "$hyoka" evaluate --dry-run --survey 2023 --rules "$rules" --set thresholds.on_track_ratio=0.7
+contains "table: the replaced threshold" "$tmp/out" "with thresholds.on_track_ratio=0.7 (--set)"
+run 1 "evaluate --set without --dry-run: exit 1" \
+    "$hyoka" evaluate --survey 2023 --rules "$rules" --set thresholds.on_track_ratio=0.7
+contains "evaluate --set without --dry-run: says why" "$tmp/err" "--set goes with --dry-run only"
+run 1 "evaluate --dry-run --set unknown threshold: exit 1" \
+    "$hyoka" evaluate --dry-run --rules "$rules" --set thresholds.on_track_ratoi=0.7
+contains "unknown threshold: named, with a suggestion" "$tmp/err" \
+    "cannot override thresholds.on_track_ratoi: the rule file has no threshold 'on_track_ratoi' (did you mean 'on_track_ratio'?)"
+contains "unknown threshold: the known ones listed" "$tmp/err" \
+    "its thresholds are on_track_ratio, progressing_ratio, cost_benefit_min, planning_months"
+run 1 "evaluate --dry-run, a malformed second --set: exit 1" \
+    "$hyoka" evaluate --dry-run --rules "$rules" --set thresholds.on_track_ratio=0.7 --set thresholds.planning_months=x
+contains "malformed --set: which one and what" "$tmp/err" \
+    "--set 'thresholds.planning_months=x': the value 'x' is not a number"
+run 1 "evaluate --dry-run --set with a range: exit 1" \
+    "$hyoka" evaluate --dry-run --rules "$rules" --set thresholds.on_track_ratio=0.5:1:0.1
+contains "a range is for sweep" "$tmp/err" "a range FROM:TO:STEP is for hyoka sweep"
+
+run 0 "diff --set thresholds.on_track_ratio=0.7 RULES" \
+    "$hyoka" diff --survey 2023 --format json --set thresholds.on_track_ratio=0.7 "$rules"
+load_doc diffset "$tmp/out"
+check "diff --set = diff against the rule file edited to 0.7 (whole document)" "t" \
+    "$(sql -c "SELECT hyoka_test.doc('diffset') = hyoka_test.doc('diff')")"
+run 0 "diff --set RULES_A RULES_B: replaced in B" \
+    "$hyoka" diff --survey 2023 --format json --set thresholds.on_track_ratio=0.95 "$rules" "$tmp/ratio07.cfg"
+load_doc diffset2 "$tmp/out"
+check "diff --set in B: B back at 0.95, nothing changes" "[]" "$(sql -c "SELECT hyoka_test.doc('diffset2')->'changed'")"
+run 1 "diff --set unknown threshold: exit 1" "$hyoka" diff --set thresholds.nope=1 "$rules"
+contains "diff: unknown threshold named" "$tmp/err" "the rule file has no threshold 'nope'"
+run 1 "diff with one file and no --set: exit 1" "$hyoka" diff "$rules"
+
+check "overrides stored nothing" "$runs_before" \
+    "$(sql -c "SELECT count(*) || ' ' || (SELECT count(*) FROM rule_sets) FROM evaluation_runs")"
+
 echo "== report"
 run 0 "report --survey 2023 (md)" "$hyoka" report --survey 2023
 cp "$tmp/out" "$tmp/report.md"
