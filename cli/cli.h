@@ -54,5 +54,6 @@ int cmd_diff(const cli_opts *o);
 int cmd_report(const cli_opts *o);
 int cmd_doctor(const cli_opts *o);
 int cmd_explain(const cli_opts *o);
+int cmd_sweep(const cli_opts *o);
 
 #endif

@@ -184,7 +184,7 @@ static void print_summary_table(FILE *out, const json_t *summary)
     }
 }
 
-static void print_header(FILE *out, const json_t *doc, const eng_rules *rules)
+void runs_print_header(FILE *out, const json_t *doc, const eng_rules *rules)
 {
     const json_t *s = json_object_get(doc, "survey");
     const json_t *run = json_object_get(doc, "run");
@@ -364,7 +364,7 @@ int cmd_evaluate(const cli_opts *o)
         fwrite(lines, 1, lines_len, stdout);
         fputs(lines_len > 0 ? "\n  ]\n}\n" : "  ]\n}\n", stdout);
     } else if (strcmp(format, "table") == 0) {
-        print_header(stdout, doc, rules);
+        runs_print_header(stdout, doc, rules);
         print_summary_table(stdout, json_object_get(doc, "summary"));
         fprintf(stdout, "\n%-*s  %-*s  %5s  %-20s %-20s %s\n", TABLE_CODE_WIDTH, "code",
                 TABLE_CATEGORY_WIDTH, "category", "score", "reasons", "flags", "title");

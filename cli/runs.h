@@ -44,6 +44,10 @@ eng_rules *runs_override(eng_rules *rules, const runs_overrides *ov, const char 
 /* Prints the errors of `d`, not its warnings (those of a rule file already printed once). */
 void runs_print_errors(const eng_diags *d);
 
+/* The first lines of a table output: the survey (as of, in 和暦 too), the rules (version, sha256,
+ * replaced thresholds) and the run doc["run"] stored, or "dry run: nothing stored" without one. */
+void runs_print_header(FILE *out, const json_t *doc, const eng_rules *rules);
+
 /* Joins the "id" members of a JSON array of objects with ';' into out (truncated to n). */
 void runs_join_ids(const json_t *arr, char *out, size_t n);
 
