@@ -7,6 +7,7 @@
 #include "read.h"
 #include "xalloc.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <math.h>
@@ -354,6 +355,8 @@ typedef struct fact_rows {
     int *col;   /* per schema slot: column in res, or -1 (previous_* or not in the view) */
     int id_col; /* initiative_id */
     int prev_category_slot, prev_score_slot;
+    eng_value *parsed; /* nrows * nslots facts parsed once (store_facts), or NULL: parse per use */
+    long *ids;         /* nrows initiative ids, parsed once with them */
     /* with_items only, once fetch_items has run: */
     bool items_pending;         /* their queries are sent, not read yet */
     PGresult *labels;           /* LABELS_SQL */
@@ -369,6 +372,8 @@ static void fact_rows_cleanup(fact_rows *f)
     PQclear(f->deps);
     PQclear(f->labels);
     free(f->label_row);
+    free(f->parsed);
+    free(f->ids);
     free(f->col);
     free(f->dep_first);
     free(f->dep_count);
@@ -670,6 +675,8 @@ static int fetch_items(PGconn *c, fact_rows *f, store_error *err)
 
 static long initiative_id(const fact_rows *f, int row)
 {
+    if (f->ids != NULL)
+        return f->ids[row];
     return strtol(fact_text(f, row, f->id_col), NULL, 10);
 }
 
@@ -677,6 +684,11 @@ static long initiative_id(const fact_rows *f, int row)
 static int row_facts(const fact_rows *f, const eng_schema *schema, int row, eng_value *facts,
                      store_error *err)
 {
+    if (f->parsed != NULL) {
+        memcpy(facts, f->parsed + (size_t)row * (size_t)f->nslots,
+               (size_t)f->nslots * sizeof *facts);
+        return 0;
+    }
     for (int slot = 0; slot < f->nslots; slot++) {
         int col = f->col[slot];
         facts[slot] = eng_null();
@@ -1212,6 +1224,13 @@ static json_t *run_once(PGconn *c, const store_evaluate_opts *o, bool *retry, st
     bool in_copy = false, committed = false;
 
     memset(&tally, 0, sizeof tally);
+    if (!dry_run && eng_rules_overrides(rules)[0] != '\0') {
+        store_fail(err, STORE_EUSER,
+                   "a rule set with replaced thresholds (%s) is not stored: a stored run must be "
+                   "reproducible from its stored rule file",
+                   eng_rules_overrides(rules));
+        goto out;
+    }
     /* One snapshot for every read; the writes join it. One storing evaluation at a time, and
      * the lock is taken before anything is read: attaching the results takes evaluation_results
      * ACCESS EXCLUSIVE (sql/012), so a second evaluation that held its ACCESS SHARE (reading the
@@ -1464,4 +1483,140 @@ json_t *store_evaluate_each(PGconn *c, const eng_rules *rules, const char *rules
                              .dry_run = dry_run, .each = each, .with_facts = with_facts,
                              .arg = arg};
     return store_evaluate(c, &o, err);
+}
+
+/* ---- one survey's facts, evaluated many times (hyoka sweep) ------------------------------ */
+
+struct store_facts {
+    survey *chain; /* oldest first, the survey last (resolve_surveys) */
+    int nchain;
+    fact_rows *rows; /* per survey of the chain, parsed; the last one with its items */
+    char sha256[65]; /* of the rules store_facts_read was given */
+    int first;       /* for those rules: the chain starts here, after `stored` */
+    history stored;  /* the stored run found for them (first > 0), as run_once finds it */
+    int nslots;
+};
+
+store_facts *store_facts_read(PGconn *c, const eng_rules *rules, const char *survey_code,
+                              store_error *err)
+{
+    store_error_clear(err);
+    const eng_schema *schema = eng_rules_schema(rules);
+    store_facts *sf = xcalloc(1, sizeof *sf);
+    snprintf(sf->sha256, sizeof sf->sha256, "%s", eng_rules_sha256(rules));
+    sf->nslots = eng_schema_count(schema);
+    if (begin_reading(c, true, NULL, err) != 0 ||
+        resolve_surveys(c, survey_code, &sf->chain, &sf->nchain, err) != 0)
+        goto fail;
+    sf->rows = xcalloc((size_t)sf->nchain, sizeof *sf->rows);
+    /* the stored history, as run_once looks for it */
+    json_t *sj = jeng_schema(schema);
+    char *schema_text = dump(sj, JENG_DUMP_FLAGS);
+    json_decref(sj);
+    int found = 0;
+    for (int i = sf->nchain - 2; i >= 0 && found == 0; i--) {
+        found = stored_history(c, rules, schema_text, &sf->chain[i], &sf->stored, err);
+        if (found > 0)
+            sf->first = i + 1;
+    }
+    free(schema_text);
+    if (found < 0)
+        goto fail;
+    long total = 0;
+    for (int i = 0; i < sf->nchain; i++) {
+        fact_rows *f = &sf->rows[i];
+        bool target = i == sf->nchain - 1;
+        if (fetch_facts(c, schema, &sf->chain[i], target, f, err) != 0 ||
+            (target && fetch_items(c, f, err) != 0))
+            goto fail;
+        total += f->nrows;
+        if (total > STORE_MAX_INITIATIVES) {
+            store_fail(err, STORE_EUSER,
+                       "survey '%s' and its %d earlier surveys have more than %d initiative rows "
+                       "in all, more than a sweep holds in memory",
+                       sf->chain[sf->nchain - 1].code, sf->nchain - 1, STORE_MAX_INITIATIVES);
+            goto fail;
+        }
+        eng_value *parsed = xcalloc((size_t)f->nrows * (size_t)f->nslots + 1, sizeof *parsed);
+        long *ids = xcalloc((size_t)f->nrows + 1, sizeof *ids);
+        for (int row = 0; row < f->nrows; row++) {
+            ids[row] = initiative_id(f, row);
+            if (row_facts(f, schema, row, parsed + (size_t)row * (size_t)f->nslots, err) != 0) {
+                free(parsed);
+                free(ids);
+                goto fail;
+            }
+        }
+        f->parsed = parsed;
+        f->ids = ids;
+    }
+    if (command(c, "ROLLBACK", "ending the transaction", err) != 0)
+        goto fail;
+    return sf;
+fail:
+    for (int i = 0; sf->rows != NULL && i < sf->nchain; i++)
+        if (sf->rows[i].items_pending) {
+            PGresult *res;
+            while ((res = PQgetResult(c)) != NULL)
+                PQclear(res);
+            sf->rows[i].items_pending = false;
+        }
+    rollback(c);
+    store_facts_free(sf);
+    return NULL;
+}
+
+void store_facts_free(store_facts *sf)
+{
+    if (sf == NULL)
+        return;
+    for (int i = 0; sf->rows != NULL && i < sf->nchain; i++)
+        fact_rows_cleanup(&sf->rows[i]);
+    free(sf->rows);
+    for (int i = 0; i < sf->nchain; i++)
+        survey_cleanup(&sf->chain[i]);
+    free(sf->chain);
+    history_cleanup(&sf->stored);
+    free(sf);
+}
+
+json_t *store_facts_survey(const store_facts *sf)
+{
+    return survey_json(&sf->chain[sf->nchain - 1]);
+}
+
+int store_facts_count(const store_facts *sf)
+{
+    return sf->rows[sf->nchain - 1].nrows;
+}
+
+const char *store_facts_code(const store_facts *sf, int i)
+{
+    return item_label(&sf->rows[sf->nchain - 1], i, LABEL_CODE);
+}
+
+void store_facts_evaluate(const store_facts *sf, const eng_rules *rules, eng_result *results)
+{
+    assert(eng_schema_count(eng_rules_schema(rules)) == sf->nslots);
+    bool same = strcmp(eng_rules_sha256(rules), sf->sha256) == 0;
+    int first = same ? sf->first : 0;
+    const history *previous = same && sf->first > 0 ? &sf->stored : NULL;
+    eng_ctx *ctx = eng_ctx_new(rules);
+    eng_value *facts = xcalloc((size_t)sf->nslots + 1, sizeof *facts);
+    history prev = {0}, cur = {0};
+    store_error err = {0};
+    for (int i = first; i < sf->nchain; i++) {
+        /* the facts were parsed by store_facts_read: evaluate_rows cannot fail */
+        int rc = evaluate_rows(rules, &sf->rows[i], previous, &cur, facts, ctx, &err);
+        assert(rc == 0);
+        (void)rc;
+        history_cleanup(&prev);
+        prev = cur;
+        memset(&cur, 0, sizeof cur);
+        previous = &prev;
+    }
+    memcpy(results, prev.results, (size_t)prev.n * sizeof *results);
+    history_cleanup(&prev);
+    free(facts);
+    eng_ctx_free(ctx);
 }

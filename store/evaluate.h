@@ -109,6 +109,32 @@ json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, 
 json_t *store_explain_in(PGconn *c, long long run_id, const char *initiative_code,
                          const char *language, store_error *err);
 
+/* A survey's facts, and those of the earlier surveys its previous_* come from, read once in one
+ * snapshot and kept parsed in memory, to be evaluated with many rule sets (`hyoka sweep`, where
+ * each value of a threshold is a rule set of its own). Nothing is stored. */
+typedef struct store_facts store_facts;
+
+/* Reads the facts of survey `survey_code` (NULL: the latest, as store_evaluate_summary picks it)
+ * and of its earlier surveys, for rule sets compiled against the fact schema of `rules`. Also
+ * finds, as store_evaluate_each does, the stored run that gives the history of a rule set with
+ * the sha256 of `rules`. Bounded: STORE_MAX_INITIATIVES rows in all surveys (STORE_EUSER beyond).
+ * Returns the facts (store_facts_free), or NULL with err set; the connection is left idle. */
+store_facts *store_facts_read(PGconn *c, const eng_rules *rules, const char *survey_code,
+                              store_error *err);
+void store_facts_free(store_facts *sf);
+/* The survey as the CLI's JSON shows it: {"code", "as_of", "label"} (a new reference). */
+json_t *store_facts_survey(const store_facts *sf);
+/* The survey's initiatives: results[i] of store_facts_evaluate is initiative i, whose code is
+ * store_facts_code(i) (owned by sf; i in initiative id order, not code order). */
+int store_facts_count(const store_facts *sf);
+const char *store_facts_code(const store_facts *sf, int i);
+/* Evaluates every initiative of the survey with `rules` (compiled against the same schema, e.g.
+ * by eng_rules_override of those store_facts_read was given) into results[0 .. count), as
+ * store_evaluate_each would: previous_* from the earlier surveys evaluated with `rules` too, or
+ * from the stored run found by store_facts_read when `rules` has its sha256. No database access;
+ * allocates only its scratch space. */
+void store_facts_evaluate(const store_facts *sf, const eng_rules *rules, eng_result *results);
+
 /* Frees every cached compiled rule set (at exit, so leak checkers stay quiet). */
 void store_explain_cache_clear(void);
 

@@ -36,9 +36,10 @@ void jeng_tally_add(jeng_tally *t, const eng_result *res)
         t->categories[res->category]++;
     if (res->primary_reason >= 0 && res->primary_reason < ENG_MAX_REASONS)
         t->reasons[res->primary_reason]++;
-    for (int i = 0; i < ENG_MAX_FLAGS; i++)
-        if (res->flags & (UINT64_C(1) << i))
-            t->flags[i]++;
+    /* the set bits only (a sweep tallies millions of results; testing all 64 was a fifth of
+     * its time) */
+    for (uint64_t f = res->flags; f != 0; f &= f - 1)
+        t->flags[__builtin_ctzll(f)]++;
 }
 
 json_t *jeng_number(double x)
