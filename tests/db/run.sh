@@ -504,28 +504,44 @@ await_sql() { # await_sql SQL: up to 10 s for the query (database bulk) to say t
     done
     return 1
 }
-# long_reader SECONDS: a hyoka_web session in the background reads evaluation_results and keeps its
-# transaction (and lock) open for SECONDS; returns once it sleeps. Its pid in $long_pid.
+# long_reader: a hyoka_web session in the background reads evaluation_results and keeps its
+# transaction (and lock) open until end_long_reader ends it (at most 60 s); returns once it sleeps.
+# Its end is the test's to choose, not a sleep's: with a fixed 3 s, a machine loaded enough to take
+# longer than that to start the next psql let the writer find the lock free (a clean-clone run of
+# the test command failed so at a load average of 12 on 2 cores).
 long_reader() {
     PGAPPNAME=hyoka_test_long psql -X -q -v ON_ERROR_STOP=1 -U hyoka_web -d bulk >"$tmp/long.out" 2>&1 <<SQL &
 BEGIN;
 SELECT count(*) FROM evaluation_results WHERE run_id = $run;
-SELECT pg_sleep($1);
+SELECT pg_sleep(60);
 COMMIT;
 SQL
     long_pid=$!
     await_sql "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'hyoka_test_long' AND wait_event = 'PgSleep'"
 }
+# end_long_reader: ends long_reader's transaction (its session is terminated) and waits for it.
+end_long_reader() {
+    sql bulk "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hyoka_test_long'" >/dev/null
+    wait "$long_pid" 2>/dev/null
+}
 
 # sql/012: the attach holds evaluation_results ACCESS EXCLUSIVE until the run's COMMIT, so that no
 # session builds its partition list while the run commits (PostgreSQL 15 lost the attach's
 # invalidation in such a session: it read the new run as having no results until the next run).
+# The attaching session commits when the test opens a gate (a row in test_gate), never after a
+# fixed time that a loaded machine could outlast before the reader below has even started.
+sql bulk "CREATE TABLE test_gate (opened boolean); GRANT SELECT ON test_gate TO PUBLIC" >/dev/null
 PGAPPNAME=hyoka_test_attach psql -X -q -v ON_ERROR_STOP=1 -U hyoka_writer -d bulk >"$tmp/attach.out" 2>&1 <<SQL &
 BEGIN;
 $new_run
 INSERT INTO evaluation_results_:new (run_id, initiative_id, category, facts) SELECT :new, id, 'x', '{}' FROM initiatives;
 SELECT hyoka_results_close(:new);
-SELECT pg_sleep(3);
+DO \$\$ BEGIN
+    FOR i IN 1..1200 LOOP  -- at most 60 s
+        EXIT WHEN EXISTS (SELECT 1 FROM test_gate);
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+END \$\$;
 COMMIT;
 SQL
 attach_pid=$!
@@ -533,14 +549,16 @@ await_sql "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'h
 psql -X -q -U hyoka_web -d bulk -c "SET lock_timeout = '300ms'" -c "SELECT count(*) FROM evaluation_results WHERE run_id = $run" >"$tmp/out" 2>&1
 expect "a reader of evaluation_results waits while a run's partition is attached and not yet committed" \
     has "canceling statement due to lock timeout"
+sql bulk "INSERT INTO test_gate VALUES (true)" >/dev/null
 wait "$attach_pid"
 expect "... and afterwards reads every result of that run (a new session, as hyoka-fcgi's new workers)" \
     [ "$(psql -X -qtA -U hyoka_web -d bulk -c "SELECT count(*) FROM evaluation_results WHERE run_id = (SELECT max(id) FROM evaluation_runs)")" = "$(sql bulk "SELECT count(*) FROM initiatives")" ]
 
 # sql/013: while the attach waits for its lock (here behind a reader in a long transaction), new
 # readers are not queued behind it: the lock is asked for in attempts of 200 ms, so a reader waits
-# at most one. With a single waiting LOCK (sql/012) this reader waited for the long one (5 s).
-long_reader 5
+# at most one. With a single waiting LOCK (sql/012) this reader waited for the long one (here until
+# its own lock_timeout of 2 s).
+long_reader
 PGAPPNAME=hyoka_test_close psql -X -q -v ON_ERROR_STOP=1 -U hyoka_writer -d bulk >"$tmp/close.out" 2>&1 <<SQL &
 BEGIN;
 $new_run
@@ -559,13 +577,13 @@ read_n=$(psql -X -q -tA -U hyoka_web -d bulk -c "SET lock_timeout = '2s'" -c "SE
 reader_ms=$((($(date +%s%N) - t0) / 1000000))
 expect "a reader is not held up by a run waiting to attach behind a long transaction ($reader_ms ms)" \
     [ "waiting $waiting, read $read_n" = "waiting 0, read $(sql bulk "SELECT count(*) FROM initiatives")" ]
-wait "$long_pid"
+end_long_reader
 wait "$close_pid"
 close_rc=$?
 expect "... and the run attaches once the long transaction has ended" \
     [ "exit $close_rc, $(psql -X -qtA -U hyoka_web -d bulk -c "SELECT count(*) FROM evaluation_results WHERE run_id = (SELECT max(id) FROM evaluation_runs)")" = "exit 0, $(sql bulk "SELECT count(*) FROM initiatives")" ]
 # The writer's own lock_timeout bounds its whole wait: then it fails and stores nothing.
-long_reader 3
+long_reader
 runs_before=$(sql bulk "SELECT count(*) FROM evaluation_runs")
 psql -X -q -v ON_ERROR_STOP=1 -U hyoka_writer -d bulk >"$tmp/out" 2>&1 <<SQL
 SET lock_timeout = '700ms';
@@ -577,7 +595,7 @@ SQL
 expect "a writer's lock_timeout bounds its wait for the attach: it fails saying why" \
     has "evaluation_results stayed locked by other sessions for"
 expect "... and stores no run" [ "$(sql bulk "SELECT count(*) FROM evaluation_runs")" = "$runs_before" ]
-wait "$long_pid"
+end_long_reader
 
 echo "== the import lock: a waiter is bounded and names the holder; a dead holder's lock goes"
 # A killed `hyoka import` once blocked the next one silently until its session was ended by hand.
