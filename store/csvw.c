@@ -2,6 +2,7 @@
 #include "csvw.h"
 
 #include "json_eng.h"
+#include "xalloc.h"
 
 #include <assert.h>
 #include <csv.h>
@@ -22,9 +23,7 @@ struct csvw {
 
 csvw *csvw_new(csvw_dialect dialect)
 {
-    csvw *w = calloc(1, sizeof *w);
-    if (w == NULL)
-        abort();
+    csvw *w = xcalloc(1, sizeof *w);
     w->eol = dialect == CSVW_EXCEL ? "\r\n" : "\n";
     jeng_buf_reserve(&w->out, 1);
     w->out.data[0] = '\0';

@@ -1016,14 +1016,6 @@ static const char *rules_file_name(const eng_rules *rules, const char *rules_fil
     return slash != NULL && slash[1] != '\0' ? slash + 1 : name;
 }
 
-static char *dump(const json_t *j, size_t flags)
-{
-    char *s = json_dumps(j, flags);
-    if (s == NULL)
-        abort();
-    return s;
-}
-
 /* Inserts the rule set (if new) and the run; writes the run's id and evaluated_at. Returns 0,
  * -1 on failure, -2 on a serialization failure worth one retry. */
 static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file, const survey *s,
@@ -1032,7 +1024,7 @@ static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file,
                       store_error *err)
 {
     json_t *catalog = jeng_catalog(rules);
-    char *catalog_text = dump(catalog, JENG_DUMP_FLAGS);
+    char *catalog_text = jeng_dumps(catalog, JENG_DUMP_FLAGS);
     json_decref(catalog);
     const char *p1[5] = {eng_rules_sha256(rules), eng_rules_version(rules), eng_rules_source(rules),
                          rules_file_name(rules, rules_file), catalog_text};
@@ -1066,9 +1058,9 @@ static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file,
     PQclear(res);
 
     json_t *schema = jeng_schema(eng_rules_schema(rules));
-    char *schema_text = dump(schema, JENG_DUMP_FLAGS);
+    char *schema_text = jeng_dumps(schema, JENG_DUMP_FLAGS);
     json_decref(schema);
-    char *summary_text = dump(summary, JENG_DUMP_FLAGS);
+    char *summary_text = jeng_dumps(summary, JENG_DUMP_FLAGS);
     char total_text[32];
     snprintf(total_text, sizeof total_text, "%ld", total);
     const char *p2[7] = {s->id, rule_set_id, schema_text, total_text, summary_text, started_by,
@@ -1248,7 +1240,7 @@ static json_t *run_once(PGconn *c, const store_evaluate_opts *o, bool *retry, st
     int first = 0;
     {
         json_t *sj = jeng_schema(schema);
-        schema_text = dump(sj, JENG_DUMP_FLAGS);
+        schema_text = jeng_dumps(sj, JENG_DUMP_FLAGS);
         json_decref(sj);
         for (int i = nchain - 2; i >= 0; i--) {
             int found = stored_history(c, rules, schema_text, &chain[i], &prev, err);
@@ -1511,7 +1503,7 @@ store_facts *store_facts_read(PGconn *c, const eng_rules *rules, const char *sur
     sf->rows = xcalloc((size_t)sf->nchain, sizeof *sf->rows);
     /* the stored history, as run_once looks for it */
     json_t *sj = jeng_schema(schema);
-    char *schema_text = dump(sj, JENG_DUMP_FLAGS);
+    char *schema_text = jeng_dumps(sj, JENG_DUMP_FLAGS);
     json_decref(sj);
     int found = 0;
     for (int i = sf->nchain - 2; i >= 0 && found == 0; i--) {

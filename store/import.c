@@ -3,6 +3,7 @@
 #include "import.h"
 #include "csv_cell.h"
 #include "narrative.h"
+#include "xalloc.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -247,18 +248,13 @@ static void add_diag(import *im, int file, long row, int column, const char *fmt
     }
     if (im->ndiags == im->capdiags) {
         im->capdiags = im->capdiags ? im->capdiags * 2 : 32;
-        diag *grown = realloc(im->diags, (size_t)im->capdiags * sizeof *grown);
-        if (grown == NULL)
-            abort();
-        im->diags = grown;
+        im->diags = xrealloc(im->diags, (size_t)im->capdiags * sizeof *im->diags);
     }
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *msg = malloc((size_t)n + 1);
-    if (msg == NULL)
-        abort();
+    char *msg = xmalloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(msg, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -539,13 +535,11 @@ static void read_header(reader *r)
         f->col_spec[i] = -1;
         if (to_utf8(im, r->raw.data + r->fields[i].off, r->fields[i].len, &r->utf8, why,
                     sizeof why) != 0) {
-            f->col_name[i] = strdup("?");
+            f->col_name[i] = xstrdup("?");
             add_diag(im, r->file, r->row, i, "header: %s", why);
             continue;
         }
-        f->col_name[i] = strdup(r->utf8.data);
-        if (f->col_name[i] == NULL)
-            abort();
+        f->col_name[i] = xstrdup(r->utf8.data);
     }
     for (int i = 0; i < f->ncols; i++) {
         if (strcmp(f->col_name[i], "?") == 0)

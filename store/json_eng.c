@@ -1,5 +1,6 @@
 /* json_eng.c - engine values, results, summaries and explanations as jansson JSON (API shapes). */
 #include "json_eng.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -112,9 +113,7 @@ static json_t *label(const eng_rules *r, const jeng_labels *l, int which, int i)
 
 jeng_labels *jeng_labels_new(const eng_rules *r)
 {
-    jeng_labels *l = calloc(1, sizeof *l);
-    if (l == NULL)
-        abort();
+    jeng_labels *l = xcalloc(1, sizeof *l);
     static const int MAX[] = {ENG_MAX_CATEGORIES, ENG_MAX_REASONS, ENG_MAX_FLAGS};
     for (int which = 0; which < 3; which++) {
         int n = eng_rules_count(r, KIND[which]);

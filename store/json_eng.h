@@ -29,6 +29,16 @@ static inline json_t *jeng_must(json_t *j)
     return j;
 }
 
+/* json_dumps, never NULL (for the values the tree dumps, jansson fails only when out of memory);
+ * the caller frees the text. */
+static inline char *jeng_dumps(const json_t *j, size_t flags)
+{
+    char *s = json_dumps(j, flags);
+    if (s == NULL)
+        abort();
+    return s;
+}
+
 #define JENG_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 #define JENG_STORE_FLAGS (JSON_COMPACT)
 

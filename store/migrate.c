@@ -1,6 +1,7 @@
 /* migrate.c - `hyoka migrate`: applies the numbered sql/NNN_name.sql files, each in its own
  * transaction recorded in schema_migrations, under an advisory lock. */
 #include "store.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -64,10 +65,7 @@ static int list_migrations(const char *dir, migration **out, store_error *err)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            migration *grown = realloc(list, (size_t)cap * sizeof *list);
-            if (grown == NULL)
-                abort();
-            list = grown;
+            list = xrealloc(list, (size_t)cap * sizeof *list);
         }
         list[n].version = version;
         memcpy(list[n].name, e->d_name, strlen(e->d_name) + 1); /* parse_name checked the length */
