@@ -6,6 +6,7 @@
 #include "http.h"
 #include "route.h"
 #include "run.h"
+#include "xalloc.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -75,8 +76,7 @@ static answer request(const char *method, const char *path, const char *query)
     char *env[4] = {NULL};
     int n = 0;
     size_t qlen = query != NULL ? strlen(query) : 0;
-    char *qvar = malloc(qlen + 16);
-    assert_non_null(qvar);
+    char *qvar = xmalloc(qlen + 16);
     char mvar[64], pvar[HTTP_MAX_PATH + 64];
     snprintf(mvar, sizeof mvar, "REQUEST_METHOD=%s", method);
     snprintf(pvar, sizeof pvar, "DOCUMENT_URI=%s", path);
@@ -235,8 +235,7 @@ static void test_query(void **state)
 static void test_query_limits(void **state)
 {
     (void)state;
-    char *q = malloc(MAX_QUERY + 64);
-    assert_non_null(q);
+    char *q = xmalloc(MAX_QUERY + 64);
     q[0] = '\0';
     for (int i = 0; i < HTTP_MAX_PARAMS; i++)
         sprintf(q + strlen(q), "%sp%d=1", i > 0 ? "&" : "", i);
@@ -326,8 +325,7 @@ static void count_free(void *p)
 
 static void *obj(void)
 {
-    void *p = malloc(1);
-    assert_non_null(p);
+    void *p = xmalloc(1);
     return p;
 }
 
@@ -372,8 +370,7 @@ static void test_cache(void **state)
 static unsigned char *read_all(int fd, size_t *len)
 {
     size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    assert_non_null(buf);
+    unsigned char *buf = xmalloc(cap);
     for (;;) {
         if (n == cap) {
             cap *= 2;
@@ -408,8 +405,7 @@ static void test_records(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t hlen = cases[i].hlen, blen = cases[i].blen;
-        char *data = malloc(hlen + blen + 1);
-        assert_non_null(data);
+        char *data = xmalloc(hlen + blen + 1);
         for (size_t k = 0; k < hlen + blen; k++)
             data[k] = (char)('a' + (k * 7 + k / 251) % 26);
         int sv[2];

@@ -1,5 +1,6 @@
 /* test_json_eng.c - engine values <-> JSON: numbers, fact schemas and stored facts round-trip. */
 #include "json_eng.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -301,8 +302,7 @@ static void test_facts_write(void **state)
         if (c->verbatim) { /* the plain decimal itself, not the double formatted */
             char want_text[64];
             snprintf(want_text, sizeof want_text, "\"x\":%s,", c->text);
-            char *written = strndup(b.data, b.len);
-            assert_non_null(written);
+            char *written = xmemdup(b.data, b.len);
             if (strstr(written, want_text) == NULL)
                 fail_msg("case %zu: %s is not written as it is: %s", i, c->text, written);
             free(written);
