@@ -6,6 +6,7 @@
 #include "http.h"
 #include "route.h"
 #include "run.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 #include <setjmp.h>
@@ -369,22 +370,17 @@ static void test_cache(void **state)
 /* Reads everything from fd until EOF into a malloc'd buffer. */
 static unsigned char *read_all(int fd, size_t *len)
 {
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = xmalloc(cap);
+    strbuf b = {0};
     for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
+        strbuf_reserve(&b, 1 << 16);
+        ssize_t r = read(fd, b.data + b.len, b.cap - b.len - 1);
         assert_true(r >= 0);
         if (r == 0)
             break;
-        n += (size_t)r;
+        b.len += (size_t)r;
     }
-    *len = n;
-    return buf;
+    *len = b.len;
+    return (unsigned char *)b.data;
 }
 
 /* http_write_records writes head + body as FCGI_STDOUT records (none longer than the 16-bit
