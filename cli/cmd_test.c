@@ -4,6 +4,7 @@
 
 #include "cfgutil.h"
 #include "engine.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -209,16 +210,12 @@ static void read_case_list(case_file *cf, config_setting_t *root)
         n = MAX_CASES;
     }
     int nfacts = eng_schema_count(cf->schema);
-    cf->cases = calloc((size_t)n + 1, sizeof *cf->cases);
-    if (cf->cases == NULL)
-        abort();
+    cf->cases = xcalloc((size_t)n + 1, sizeof *cf->cases);
     for (int i = 0; i < n; i++) {
         config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
         test_case *tc = &cf->cases[cf->ncases++];
         tc->line = line_of(e);
-        tc->facts = calloc((size_t)nfacts + 1, sizeof *tc->facts); /* all null */
-        if (tc->facts == NULL)
-            abort();
+        tc->facts = xcalloc((size_t)nfacts + 1, sizeof *tc->facts); /* all null */
         char what[200];
         if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
             err(cf, line_of(e), "case %d must be a group { name = …; … }, not %s", i + 1,

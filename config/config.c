@@ -1,5 +1,6 @@
 /* config.c - loads and validates the service config (libconfig), reporting file:line for every error. */
 #include "config.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -66,14 +67,6 @@ const char *hy_log_level_name(int level)
     return level_names[level];
 }
 
-static char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
 /* The loading state: the file name used in positions, the folder relative paths resolve to. */
 typedef struct loader {
     const char *file;
@@ -127,17 +120,13 @@ static char *folder_of(const char *path)
     } else if (slash == path) {
         dir = xstrdup("/");
     } else {
-        dir = strndup(path, (size_t)(slash - path));
-        if (dir == NULL)
-            abort();
+        dir = xmemdup(path, (size_t)(slash - path));
     }
     if (dir[0] != '/') {
         char cwd[PATH_MAX];
         if (getcwd(cwd, sizeof cwd) != NULL) {
             size_t n = strlen(cwd) + 1 + strlen(dir) + 1;
-            char *abs = malloc(n);
-            if (abs == NULL)
-                abort();
+            char *abs = xmalloc(n);
             if (strcmp(dir, ".") == 0)
                 snprintf(abs, n, "%s", cwd);
             else
@@ -154,9 +143,7 @@ static char *resolve(const loader *l, const char *value)
     if (value[0] == '/')
         return xstrdup(value);
     size_t n = strlen(l->dir) + 1 + strlen(value) + 1;
-    char *p = malloc(n);
-    if (p == NULL)
-        abort();
+    char *p = xmalloc(n);
     snprintf(p, n, "%s/%s", l->dir, value);
     return p;
 }
@@ -249,9 +236,7 @@ static void load_tokens(loader *l, const config_setting_t *s, hy_config *c)
         error_at(l, s, "api.write_tokens has more than %d entries", HY_MAX_TOKENS);
         return;
     }
-    c->write_tokens = calloc((size_t)n + 1, sizeof *c->write_tokens);
-    if (c->write_tokens == NULL)
-        abort();
+    c->write_tokens = xcalloc((size_t)n + 1, sizeof *c->write_tokens);
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
         const char *v = config_setting_get_string(e);

@@ -1,7 +1,11 @@
-/* xalloc.h - the engine's one allocation-failure helper: out of memory aborts (STYLE "Errors"),
- * so no caller checks for NULL. A size of 0 allocates 1 byte, so NULL never means "nothing".
- * Static inline: every engine file that allocates includes this header, and no symbol clashes
- * with the same-named helpers of other folders that link the engine. */
+/* xalloc.h - the tree's one allocation-failure helper: out of memory aborts (STYLE "Errors"), so
+ * no caller checks for NULL. Every folder uses it (engine/'s include directory is PUBLIC, so the
+ * store, the server, the CLI, the config loader, the tests and the benchmarks see it); nothing
+ * else writes `if (p == NULL) abort();` after malloc (jansson's NULL goes through
+ * store/json_eng.h's jeng_must, to the same end). The growable byte buffer on top of it is
+ * store/strbuf.h.
+ * A size of 0 allocates 1 byte, so NULL never means "nothing". Static inline: no symbol, so no
+ * library that links the engine can clash with it. */
 #ifndef HYOKA_ENGINE_XALLOC_H
 #define HYOKA_ENGINE_XALLOC_H
 

@@ -3,6 +3,7 @@
 
 #include "csvw.h"
 #include "json_eng.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,8 @@ static void collect(const json_t *obj, const char *prefix, columns *cols)
         snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] ? "." : "", k);
         if (json_is_object(v))
             collect(v, name, cols);
-        else if (cols->n < CSV_MAX_COLUMNS && (cols->names[cols->n++] = strdup(name)) == NULL)
-            abort();
+        else if (cols->n < CSV_MAX_COLUMNS)
+            cols->names[cols->n++] = xstrdup(name);
     }
 }
 
@@ -57,9 +58,7 @@ static void list_item(csvw *w, const json_t *e)
     } else if (json_is_string(e)) {
         csvw_list_item(w, json_string_value(e));
     } else {
-        char *s = json_dumps(e, JENG_DUMP_FLAGS | JSON_ENCODE_ANY);
-        if (s == NULL)
-            abort();
+        char *s = jeng_dumps(e, JENG_DUMP_FLAGS | JSON_ENCODE_ANY);
         csvw_list_item(w, s);
         free(s);
     }
@@ -83,9 +82,7 @@ static void cell(csvw *w, const json_t *v)
         json_array_foreach(v, i, e) list_item(w, e);
         csvw_list_end(w);
     } else { /* an object past CSV_MAX_COLUMNS columns */
-        char *s = json_dumps(v, JENG_DUMP_FLAGS);
-        if (s == NULL)
-            abort();
+        char *s = jeng_dumps(v, JENG_DUMP_FLAGS);
         csvw_text(w, s);
         free(s);
     }

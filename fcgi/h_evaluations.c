@@ -7,6 +7,7 @@
 #include "evaluate.h"
 #include "handlers.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -39,9 +40,7 @@ static bool token_ok(const char *token)
 /* Reads the body, at most max bytes; returns it (NUL-terminated, malloc'd) or NULL if larger. */
 static char *read_body(hy_req *r, long max, size_t *len)
 {
-    char *body = malloc((size_t)max + 1);
-    if (body == NULL)
-        abort();
+    char *body = xmalloc((size_t)max + 1);
     size_t n = 0;
     for (;;) {
         int got = FCGX_GetStr(body + n, (int)((size_t)max + 1 - n), r->fcgi->in);

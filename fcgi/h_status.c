@@ -3,6 +3,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "metrics.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +43,7 @@ void h_rules(hy_req *r, const char *arg)
 void h_metrics(hy_req *r, const char *arg)
 {
     (void)arg;
-    char *buf = malloc(METRICS_BUF);
-    if (buf == NULL)
-        abort();
+    char *buf = xmalloc(METRICS_BUF);
     long n = metrics_write(buf, METRICS_BUF, eng_rules_version(app.rules),
                            eng_rules_sha256(app.rules), app.rules_loaded_at);
     if (n < 0)

@@ -3,6 +3,7 @@
 
 #include "json_eng.h"
 #include "text_check.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fastcgi.h>
@@ -109,9 +110,7 @@ int http_req_init(hy_req *r, FCGX_Request *f, long max_query)
      * a pair of n bytes decodes to at most n bytes plus two NULs, and pairs are at least 2 bytes
      * apart ("a&b&c": 5 bytes, 9 out), so 2 * qlen + 2 bytes hold them all. The query string
      * itself, libfcgi's memory, is only read. */
-    r->query_buf = malloc(2 * qlen + 2);
-    if (r->query_buf == NULL)
-        abort();
+    r->query_buf = xmalloc(2 * qlen + 2);
     char *w = r->query_buf;
     for (const char *p = q; *p != '\0';) {
         size_t plen = strcspn(p, "&");

@@ -30,6 +30,7 @@
 #include "evaluate.h"
 #include "store.h"
 #include "worker.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -386,7 +387,7 @@ static void master_reload(const char *config_path, int listen_fd)
         log_warn("server.socket changed: the new socket is used after a restart, not a reload");
     if (next.config.socket != NULL || app.config.socket != NULL) {
         free(next.config.socket);
-        next.config.socket = app.config.socket ? strdup(app.config.socket) : NULL;
+        next.config.socket = app.config.socket ? xstrdup(app.config.socket) : NULL;
     }
     /* The new generation starts first (forked with the new state), then the old one is told to
      * finish its current request and exit: there is always a worker to accept. */

@@ -1,7 +1,8 @@
 /* csvw.c - the one CSV writer: typed cells, libcsv's quoting, formula-looking text neutralised. */
 #include "csvw.h"
 
-#include "json_eng.h"
+#include "strbuf.h"
+#include "xalloc.h"
 
 #include <assert.h>
 #include <csv.h>
@@ -13,8 +14,8 @@
 #include <string.h>
 
 struct csvw {
-    jeng_buf out;  /* the document, kept NUL-terminated */
-    jeng_buf list; /* the list cell being built by csvw_list_item */
+    strbuf out;  /* the document (NUL-terminated, as strbuf_put leaves it) */
+    strbuf list; /* the list cell being built by csvw_list_item */
     bool list_open;
     bool in_row; /* a cell was written on the current row: the next one needs a ',' first */
     const char *eol;
@@ -22,16 +23,9 @@ struct csvw {
 
 csvw *csvw_new(csvw_dialect dialect)
 {
-    csvw *w = calloc(1, sizeof *w);
-    if (w == NULL)
-        abort();
+    csvw *w = xcalloc(1, sizeof *w);
     w->eol = dialect == CSVW_EXCEL ? "\r\n" : "\n";
-    jeng_buf_reserve(&w->out, 1);
-    w->out.data[0] = '\0';
-    if (dialect == CSVW_EXCEL) {
-        jeng_buf_put(&w->out, "\xEF\xBB\xBF", 3);
-        w->out.data[w->out.len] = '\0'; /* jeng_buf_reserve(1) above left room for it */
-    }
+    strbuf_put(&w->out, "\xEF\xBB\xBF", dialect == CSVW_EXCEL ? 3 : 0); /* the BOM, or "" */
     return w;
 }
 
@@ -39,18 +33,14 @@ void csvw_free(csvw *w)
 {
     if (w == NULL)
         return;
-    jeng_buf_cleanup(&w->out);
-    jeng_buf_cleanup(&w->list);
+    strbuf_cleanup(&w->out);
+    strbuf_cleanup(&w->list);
     free(w);
 }
 
-/* Appends n bytes and keeps the document NUL-terminated. */
 static void put(csvw *w, const char *s, size_t n)
 {
-    jeng_buf_reserve(&w->out, n + 1);
-    memcpy(w->out.data + w->out.len, s, n);
-    w->out.len += n;
-    w->out.data[w->out.len] = '\0';
+    strbuf_put(&w->out, s, n);
 }
 
 /* The ',' before every cell but a row's first. */
@@ -78,7 +68,7 @@ static void text(csvw *w, const char *s, size_t n)
     if (need == SIZE_MAX || need > SIZE_MAX - 3 - w->out.len)
         abort(); /* a cell as large as the address space: out of memory by any measure */
     bool neutralise = looks_like_formula(s, n);
-    jeng_buf_reserve(&w->out, need + 2);
+    strbuf_reserve(&w->out, need + 1); /* the cell and a "'" before it */
     char *at = w->out.data + w->out.len;
     if (neutralise) {
         /* libcsv writes `"…"`; written one byte further on, its opening quote becomes the "'"
@@ -161,9 +151,9 @@ void csvw_list_item(csvw *w, const char *s)
     if (s == NULL)
         s = "";
     if (w->list_open)
-        jeng_buf_put(&w->list, ";", 1);
+        strbuf_put(&w->list, ";", 1);
     w->list_open = true;
-    jeng_buf_put(&w->list, s, strlen(s));
+    strbuf_put(&w->list, s, strlen(s));
 }
 
 void csvw_list_end(csvw *w)
@@ -190,7 +180,7 @@ char *csvw_release(csvw *w, size_t *len)
 {
     char *doc = w->out.data;
     *len = w->out.len;
-    w->out = (jeng_buf){0};
+    w->out = (strbuf){0};
     csvw_free(w);
     return doc;
 }

@@ -17,7 +17,7 @@
  * Ownership: csvw_new returns a writer that the caller frees with csvw_free (which accepts NULL).
  * csvw_data's text belongs to the writer and is valid until its next call;
  * csvw_release hands it over. Out of memory aborts
- * (jeng_buf). A writer is not shared between threads.
+ * (store/strbuf.h). A writer is not shared between threads.
  */
 #ifndef HYOKA_CSVW_H
 #define HYOKA_CSVW_H

@@ -34,14 +34,7 @@ enum {
 #define COPY_CHUNK (1 << 20) /* bytes buffered before PQputCopyData */
 #define STORE_EVALUATE_WORK_MEM "64MB" /* per sort/hash while reading a survey's facts */
 
-/* ---- growable byte buffer (COPY data) ---------------------------------------------------- */
-
-/* The COPY data buffer is json_eng.h's jeng_buf (the facts JSON is written straight into it). */
-
-static void buf_puts(jeng_buf *b, const char *s)
-{
-    jeng_buf_put(b, s, strlen(s));
-}
+/* ---- COPY data (a strbuf: the facts JSON is written straight into it) ------------------------ */
 
 /* COPY's escape for a byte of text, or 0 if it stands for itself. */
 static char copy_escape_of(char ch)
@@ -62,11 +55,11 @@ static char copy_escape_of(char ch)
 
 /* Appends text escaped for COPY's text format (backslash, tab, newline, carriage return): runs of
  * plain bytes are copied whole (the facts JSON is ~450 bytes a row, rarely with an escape). */
-static void buf_put_copy(jeng_buf *b, const char *s, size_t n)
+static void buf_put_copy(strbuf *b, const char *s, size_t n)
 {
     if (n == 0)
         return;
-    jeng_buf_reserve(b, 2 * n);
+    strbuf_reserve(b, 2 * n);
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         char esc = copy_escape_of(s[i]);
@@ -85,21 +78,21 @@ static void buf_put_copy(jeng_buf *b, const char *s, size_t n)
 /* Appends a text[] literal {"a","b"} (elements quoted, " and \ escaped), COPY-escaped, straight
  * into `b` (no buffer per row): an element's '"' becomes \" and then COPY's \\", its '\' \\
  * and then \\\\. */
-static void buf_put_array(jeng_buf *b, const char *const *items, int n)
+static void buf_put_array(strbuf *b, const char *const *items, int n)
 {
-    jeng_buf_put(b, "{", 1);
+    strbuf_put(b, "{", 1);
     for (int i = 0; i < n; i++) {
         if (i > 0)
-            jeng_buf_put(b, ",", 1);
-        jeng_buf_put(b, "\"", 1);
+            strbuf_put(b, ",", 1);
+        strbuf_put(b, "\"", 1);
         for (const char *p = items[i] != NULL ? items[i] : ""; *p != '\0'; p++) {
             if (*p == '"' || *p == '\\')
-                jeng_buf_put(b, "\\\\", 2); /* the array's backslash, COPY-escaped */
+                strbuf_put(b, "\\\\", 2); /* the array's backslash, COPY-escaped */
             buf_put_copy(b, p, 1);
         }
-        jeng_buf_put(b, "\"", 1);
+        strbuf_put(b, "\"", 1);
     }
-    jeng_buf_put(b, "}", 1);
+    strbuf_put(b, "}", 1);
 }
 
 /* ---- small SQL helpers ------------------------------------------------------------------- */
@@ -945,7 +938,7 @@ static int compare_rows(const void *x, const void *y)
 
 /* ---- storing ----------------------------------------------------------------------------- */
 
-static int copy_flush(PGconn *c, jeng_buf *b, store_error *err)
+static int copy_flush(PGconn *c, strbuf *b, store_error *err)
 {
     if (b->len == 0)
         return 0;
@@ -956,29 +949,29 @@ static int copy_flush(PGconn *c, jeng_buf *b, store_error *err)
 }
 
 /* Appends one evaluation_results row in COPY text format. */
-static void copy_row(jeng_buf *b, const char *run_id, long id, const eng_rules *rules,
+static void copy_row(strbuf *b, const char *run_id, long id, const eng_rules *rules,
                      const eng_result *res, const char *facts_json, size_t facts_len)
 {
     char num[64];
-    buf_puts(b, run_id);
+    strbuf_puts(b, run_id);
     snprintf(num, sizeof num, "\t%ld\t", id);
-    buf_puts(b, num);
+    strbuf_puts(b, num);
     buf_put_copy(b, eng_rules_get(rules, ENG_KIND_CATEGORY, res->category)->id,
                   strlen(eng_rules_get(rules, ENG_KIND_CATEGORY, res->category)->id));
     if (res->has_score) {
         /* already rounded to one decimal by the engine: %.1f prints that decimal exactly */
         snprintf(num, sizeof num, "\t%.1f\t", res->score);
-        buf_puts(b, num);
+        strbuf_puts(b, num);
     } else {
-        buf_puts(b, "\t\\N\t");
+        strbuf_puts(b, "\t\\N\t");
     }
     if (res->primary_reason >= 0) {
         const char *id_text = eng_rules_get(rules, ENG_KIND_REASON, res->primary_reason)->id;
         buf_put_copy(b, id_text, strlen(id_text));
     } else {
-        buf_puts(b, "\\N");
+        strbuf_puts(b, "\\N");
     }
-    buf_puts(b, "\t");
+    strbuf_puts(b, "\t");
 
     const char *items[ENG_MAX_REASONS + 1];
     int n = 0, count = eng_rules_count(rules, ENG_KIND_REASON);
@@ -986,21 +979,21 @@ static void copy_row(jeng_buf *b, const char *run_id, long id, const eng_rules *
         if (res->reasons & (UINT64_C(1) << i))
             items[n++] = eng_rules_get(rules, ENG_KIND_REASON, i)->id;
     buf_put_array(b, items, n);
-    buf_puts(b, "\t");
+    strbuf_puts(b, "\t");
     n = 0;
     count = eng_rules_count(rules, ENG_KIND_FLAG);
     for (int i = 0; i < count; i++)
         if (res->flags & (UINT64_C(1) << i))
             items[n++] = eng_rules_get(rules, ENG_KIND_FLAG, i)->id;
     buf_put_array(b, items, n);
-    buf_puts(b, "\t");
+    strbuf_puts(b, "\t");
     n = eng_recommendations(rules, res, items, ENG_MAX_REASONS + 1);
     if (n > ENG_MAX_REASONS + 1)
         n = ENG_MAX_REASONS + 1;
     buf_put_array(b, items, n);
-    buf_puts(b, "\t");
+    strbuf_puts(b, "\t");
     buf_put_copy(b, facts_json, facts_len);
-    buf_puts(b, "\n");
+    strbuf_puts(b, "\n");
 }
 
 /* The rule file's base name, as explanations cite it ("default.cfg:43"): the server's folders are
@@ -1016,14 +1009,6 @@ static const char *rules_file_name(const eng_rules *rules, const char *rules_fil
     return slash != NULL && slash[1] != '\0' ? slash + 1 : name;
 }
 
-static char *dump(const json_t *j, size_t flags)
-{
-    char *s = json_dumps(j, flags);
-    if (s == NULL)
-        abort();
-    return s;
-}
-
 /* Inserts the rule set (if new) and the run; writes the run's id and evaluated_at. Returns 0,
  * -1 on failure, -2 on a serialization failure worth one retry. */
 static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file, const survey *s,
@@ -1032,7 +1017,7 @@ static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file,
                       store_error *err)
 {
     json_t *catalog = jeng_catalog(rules);
-    char *catalog_text = dump(catalog, JENG_DUMP_FLAGS);
+    char *catalog_text = jeng_dumps(catalog, JENG_DUMP_FLAGS);
     json_decref(catalog);
     const char *p1[5] = {eng_rules_sha256(rules), eng_rules_version(rules), eng_rules_source(rules),
                          rules_file_name(rules, rules_file), catalog_text};
@@ -1066,9 +1051,9 @@ static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file,
     PQclear(res);
 
     json_t *schema = jeng_schema(eng_rules_schema(rules));
-    char *schema_text = dump(schema, JENG_DUMP_FLAGS);
+    char *schema_text = jeng_dumps(schema, JENG_DUMP_FLAGS);
     json_decref(schema);
-    char *summary_text = dump(summary, JENG_DUMP_FLAGS);
+    char *summary_text = jeng_dumps(summary, JENG_DUMP_FLAGS);
     char total_text[32];
     snprintf(total_text, sizeof total_text, "%ld", total);
     const char *p2[7] = {s->id, rule_set_id, schema_text, total_text, summary_text, started_by,
@@ -1147,7 +1132,7 @@ static json_t *item_json(const fact_rows *f, int row, const eng_rules *rules,
 typedef struct row_scratch {
     eng_value *facts;
     const char **opaque, **number_text;
-    jeng_buf text; /* the facts as stored: compact JSON */
+    strbuf text; /* the facts as stored: compact JSON */
 } row_scratch;
 
 /* Writes fact row `row`'s facts (already in sc->facts, previous_* included) into sc->text:
@@ -1213,7 +1198,7 @@ static json_t *run_once(PGconn *c, const store_evaluate_opts *o, bool *retry, st
     row_scratch sc = {xcalloc(nfacts, sizeof *sc.facts), xcalloc(nfacts, sizeof *sc.opaque),
                       xcalloc(nfacts, sizeof *sc.number_text), {0}};
     eng_value *facts = sc.facts;
-    jeng_buf copy = {0};
+    strbuf copy = {0};
     coded_row *order = NULL;
     jeng_labels *labels = NULL;
     char *evaluated_at = NULL;
@@ -1248,7 +1233,7 @@ static json_t *run_once(PGconn *c, const store_evaluate_opts *o, bool *retry, st
     int first = 0;
     {
         json_t *sj = jeng_schema(schema);
-        schema_text = dump(sj, JENG_DUMP_FLAGS);
+        schema_text = jeng_dumps(sj, JENG_DUMP_FLAGS);
         json_decref(sj);
         for (int i = nchain - 2; i >= 0; i--) {
             int found = stored_history(c, rules, schema_text, &chain[i], &prev, err);
@@ -1442,8 +1427,8 @@ out:
     jeng_labels_free(labels);
     free(order);
     free(evaluated_at);
-    free(copy.data);
-    jeng_buf_cleanup(&sc.text);
+    strbuf_cleanup(&copy);
+    strbuf_cleanup(&sc.text);
     free(sc.opaque);
     free(sc.number_text);
     fact_rows_cleanup(&f);
@@ -1511,7 +1496,7 @@ store_facts *store_facts_read(PGconn *c, const eng_rules *rules, const char *sur
     sf->rows = xcalloc((size_t)sf->nchain, sizeof *sf->rows);
     /* the stored history, as run_once looks for it */
     json_t *sj = jeng_schema(schema);
-    char *schema_text = dump(sj, JENG_DUMP_FLAGS);
+    char *schema_text = jeng_dumps(sj, JENG_DUMP_FLAGS);
     json_decref(sj);
     int found = 0;
     for (int i = sf->nchain - 2; i >= 0 && found == 0; i--) {

@@ -3,6 +3,7 @@
  * sets shared by the server's threads. */
 #include "evaluate.h"
 #include "json_eng.h"
+#include "xalloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -73,11 +74,8 @@ static cached_rules *cache_acquire(const char *key, const char *source, const ch
             if (old->refs == 0)
                 entry_free(old);
         }
-        hit = calloc(1, sizeof *hit);
-        char *k = strdup(key);
-        if (hit == NULL || k == NULL)
-            abort();
-        hit->key = k;
+        hit = xcalloc(1, sizeof *hit);
+        hit->key = xstrdup(key);
         hit->rules = rules;
         cache[slot] = hit;
     }
@@ -209,9 +207,7 @@ json_t *store_explain_in(PGconn *c, long long run_id, const char *initiative_cod
     }
     /* key: sha256 + the schema text as stored (jsonb's canonical form, so equal schemas match) */
     size_t klen = strlen(PQgetvalue(res, 0, 0)) + strlen(PQgetvalue(res, 0, 3)) + 2;
-    char *key = malloc(klen);
-    if (key == NULL)
-        abort();
+    char *key = xmalloc(klen);
     snprintf(key, klen, "%s\n%s", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 3));
     entry = cache_acquire(key, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), schema, err);
     free(key);
@@ -219,9 +215,7 @@ json_t *store_explain_in(PGconn *c, long long run_id, const char *initiative_cod
         goto out;
 
     int n = eng_schema_count(schema);
-    facts = calloc((size_t)n + 1, sizeof *facts);
-    if (facts == NULL)
-        abort();
+    facts = xcalloc((size_t)n + 1, sizeof *facts);
     if (jeng_facts_parse(facts_json, schema, facts, msg, sizeof msg) != 0) {
         store_fail(err, STORE_EDB, "run %lld, initiative '%s': %s", run_id, initiative_code, msg);
         goto out;
@@ -241,13 +235,11 @@ json_t *store_explain_in(PGconn *c, long long run_id, const char *initiative_cod
     eng_result result;
     eng_explain(ctx, facts, &result, expl);
 
-    doc = json_object();
-    json_t *fo = json_object();
-    json_t *run =
-        json_pack("{s:I, s:s, s:s}", "id", (json_int_t)run_id, "survey", PQgetvalue(res, 0, 9),
-                  "rules_version", eng_rules_version(entry->rules));
-    if (doc == NULL || fo == NULL || run == NULL)
-        abort();
+    doc = jeng_must(json_object());
+    json_t *fo = jeng_must(json_object());
+    json_t *run = jeng_must(json_pack("{s:I, s:s, s:s}", "id", (json_int_t)run_id, "survey",
+                                      PQgetvalue(res, 0, 9), "rules_version",
+                                      eng_rules_version(entry->rules)));
     for (int i = 0; i < n; i++) {
         const char *name = eng_schema_name(schema, i);
         json_t *v = json_object_get(facts_json, name);

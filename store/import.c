@@ -3,6 +3,8 @@
 #include "import.h"
 #include "csv_cell.h"
 #include "narrative.h"
+#include "strbuf.h"
+#include "xalloc.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -150,60 +152,6 @@ enum {
     T_PROJECTS, T_REPORT_TEXTS
 };
 
-/* ---- growing byte buffers ------------------------------------------------------------------- */
-
-typedef struct buf {
-    char *data;
-    size_t len, cap;
-} buf;
-
-static void buf_reserve(buf *b, size_t more)
-{
-    if (b->len + more + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *grown = realloc(b->data, cap);
-    if (grown == NULL)
-        abort();
-    b->data = grown;
-    b->cap = cap;
-}
-
-static void buf_add(buf *b, const void *p, size_t n)
-{
-    buf_reserve(b, n);
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void buf_str(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
-
-static void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        abort();
-    buf_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-static void buf_free(buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
 /* ---- diagnostics ------------------------------------------------------------------------------ */
 
 typedef struct diag {
@@ -223,7 +171,7 @@ typedef struct imp_file {
     int col_spec[IMPORT_MAX_COLUMNS]; /* header position -> spec column, -1: unknown */
     char *col_name[IMPORT_MAX_COLUMNS]; /* header cells as UTF-8 */
     int present[MAX_SPEC_COLUMNS];  /* spec column -> header position, -1: left out */
-    buf copy;                /* COPY text data: row, then the cells in header order */
+    strbuf copy;                    /* COPY text data: row, then the cells in header order */
     long nrows;              /* data rows */
 } imp_file;
 
@@ -247,18 +195,13 @@ static void add_diag(import *im, int file, long row, int column, const char *fmt
     }
     if (im->ndiags == im->capdiags) {
         im->capdiags = im->capdiags ? im->capdiags * 2 : 32;
-        diag *grown = realloc(im->diags, (size_t)im->capdiags * sizeof *grown);
-        if (grown == NULL)
-            abort();
-        im->diags = grown;
+        im->diags = xrealloc(im->diags, (size_t)im->capdiags * sizeof *im->diags);
     }
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *msg = malloc((size_t)n + 1);
-    if (msg == NULL)
-        abort();
+    char *msg = xmalloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(msg, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -302,10 +245,10 @@ static void print_diags(import *im, FILE *out)
 
 /* Converts `len` bytes of `in` to UTF-8 in *out (NUL-terminated). Returns 0, or -1 with `why`
  * describing the first invalid byte. */
-static int to_utf8(import *im, const char *in, size_t len, buf *out, char *why, size_t whysz)
+static int to_utf8(import *im, const char *in, size_t len, strbuf *out, char *why, size_t whysz)
 {
     out->len = 0;
-    buf_reserve(out, len * 3 + 4);
+    strbuf_reserve(out, len * 3 + 4);
     iconv(im->cd, NULL, NULL, NULL, NULL);
     char *src = (char *)(uintptr_t)in, *dst = out->data;
     size_t left = len, room = out->cap - 1;
@@ -362,7 +305,7 @@ static char *trim_item(char *s)
 
 /* Validates one non-empty UTF-8 cell of type `type`; on success appends its COPY form to `out`
  * and returns 0, else returns -1 with the message in `msg`. */
-static int parse_cell(const column_spec *col, char *s, buf *out, char *msg, size_t msgsz)
+static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, size_t msgsz)
 {
     char norm[128];
     switch (col->type) {
@@ -371,7 +314,7 @@ static int parse_cell(const column_spec *col, char *s, buf *out, char *msg, size
             snprintf(msg, msgsz, "longer than %d bytes", IMPORT_MAX_CELL_BYTES);
             return -1;
         }
-        buf_str(out, s);
+        strbuf_puts(out, s);
         return 0;
     case CT_CODE:
         if (strlen(s) > IMPORT_MAX_CODE_BYTES) {
@@ -382,19 +325,19 @@ static int parse_cell(const column_spec *col, char *s, buf *out, char *msg, size
             snprintf(msg, msgsz, "contains a line break or control character");
             return -1;
         }
-        buf_str(out, s);
+        strbuf_puts(out, s);
         return 0;
     case CT_DATE:
         if (csv_cell_date(s, norm, sizeof norm) != 0) {
             snprintf(msg, msgsz, "not a date: '%.40s' (expected YYYY-MM-DD or YYYY/M/D)", s);
             return -1;
         }
-        buf_str(out, norm);
+        strbuf_puts(out, norm);
         return 0;
     case CT_PROGRESS:
         if (csv_cell_progress(s, norm, sizeof norm, msg, msgsz) != 0)
             return -1;
-        buf_str(out, norm);
+        strbuf_puts(out, norm);
         return 0;
     case CT_AMOUNT:
     case CT_NUMBER:
@@ -406,7 +349,7 @@ static int parse_cell(const column_spec *col, char *s, buf *out, char *msg, size
             snprintf(msg, msgsz, "negative amount %s (amounts are >= 0)", norm);
             return -1;
         }
-        buf_str(out, norm[0] == '-' && col->type == CT_AMOUNT ? norm + 1 : norm);
+        strbuf_puts(out, norm[0] == '-' && col->type == CT_AMOUNT ? norm + 1 : norm);
         return 0;
     case CT_BOOL: {
         int b = csv_cell_bool(s);
@@ -416,7 +359,7 @@ static int parse_cell(const column_spec *col, char *s, buf *out, char *msg, size
                      s);
             return -1;
         }
-        buf_str(out, b ? "t" : "f");
+        strbuf_puts(out, b ? "t" : "f");
         return 0;
     }
     case CT_YEAR: {
@@ -427,12 +370,12 @@ static int parse_cell(const column_spec *col, char *s, buf *out, char *msg, size
             snprintf(msg, msgsz, "not a fiscal year: '%.40s' (expected e.g. 2023)", s);
             return -1;
         }
-        buf_printf(out, "%ld", y);
+        strbuf_printf(out, "%ld", y);
         return 0;
     }
     case CT_DIRECTION:
         if (csv_cell_ieq(s, "up") || csv_cell_ieq(s, "down")) {
-            buf_str(out, csv_cell_ieq(s, "up") ? "up" : "down");
+            strbuf_puts(out, csv_cell_ieq(s, "up") ? "up" : "down");
             return 0;
         }
         snprintf(msg, msgsz, "direction must be 'up' or 'down', not '%.40s'", s);
@@ -443,7 +386,7 @@ static int parse_cell(const column_spec *col, char *s, buf *out, char *msg, size
             snprintf(msg, msgsz, "unknown kind '%.40s' (expected %s)", s, narrative_kinds_text());
             return -1;
         }
-        buf_str(out, kind);
+        strbuf_puts(out, kind);
         return 0;
     }
     case CT_LIST: {
@@ -484,8 +427,8 @@ static int parse_cell(const column_spec *col, char *s, buf *out, char *msg, size
             return 1; /* only separators: null */
         for (int k = 0; k < n; k++) {
             if (k > 0)
-                buf_str(out, "\x1f");
-            buf_str(out, items[k]);
+                strbuf_puts(out, "\x1f");
+            strbuf_puts(out, items[k]);
         }
         return 0;
     }
@@ -506,8 +449,8 @@ typedef struct reader {
     int last_term;   /* terminator of the previous record ('\r' of a CRLF) */
     field fields[IMPORT_MAX_COLUMNS];
     int nfields;     /* may exceed IMPORT_MAX_COLUMNS: the excess is counted, not kept */
-    buf raw;         /* this record's raw bytes */
-    buf utf8, cell;  /* scratch */
+    strbuf raw;      /* this record's raw bytes */
+    strbuf utf8, cell; /* scratch */
 } reader;
 
 static void on_field(void *s, size_t len, void *data)
@@ -516,7 +459,7 @@ static void on_field(void *s, size_t len, void *data)
     if (r->nfields < IMPORT_MAX_COLUMNS) {
         r->fields[r->nfields] = (field){r->raw.len, len};
         if (len > 0)
-            buf_add(&r->raw, s, len);
+            strbuf_put(&r->raw, s, len);
     }
     r->nfields++;
 }
@@ -539,13 +482,11 @@ static void read_header(reader *r)
         f->col_spec[i] = -1;
         if (to_utf8(im, r->raw.data + r->fields[i].off, r->fields[i].len, &r->utf8, why,
                     sizeof why) != 0) {
-            f->col_name[i] = strdup("?");
+            f->col_name[i] = xstrdup("?");
             add_diag(im, r->file, r->row, i, "header: %s", why);
             continue;
         }
-        f->col_name[i] = strdup(r->utf8.data);
-        if (f->col_name[i] == NULL)
-            abort();
+        f->col_name[i] = xstrdup(r->utf8.data);
     }
     for (int i = 0; i < f->ncols; i++) {
         if (strcmp(f->col_name[i], "?") == 0)
@@ -558,11 +499,11 @@ static void read_header(reader *r)
         while (k < t->ncols && strcmp(t->cols[k].name, f->col_name[i]) != 0)
             k++;
         if (k == t->ncols) {
-            buf names = {0};
+            strbuf names = {0};
             for (int j = 0; j < t->ncols; j++)
-                buf_printf(&names, "%s%s", j ? ", " : "", t->cols[j].name);
+                strbuf_printf(&names, "%s%s", j ? ", " : "", t->cols[j].name);
             add_diag(im, r->file, r->row, i, "unknown column (%s has: %s)", t->file, names.data);
-            buf_free(&names);
+            strbuf_cleanup(&names);
             continue;
         }
         if (f->present[k] >= 0) {
@@ -585,16 +526,16 @@ static void read_header(reader *r)
 }
 
 /* COPY text format: backslash, tab, newline and carriage return are escaped. */
-static void copy_escape(buf *out, const char *s, size_t n)
+static void copy_escape(strbuf *out, const char *s, size_t n)
 {
-    buf_reserve(out, n * 2);
+    strbuf_reserve(out, n * 2);
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         switch (c) {
-        case '\\': buf_add(out, "\\\\", 2); break;
-        case '\t': buf_add(out, "\\t", 2); break;
-        case '\n': buf_add(out, "\\n", 2); break;
-        case '\r': buf_add(out, "\\r", 2); break;
+        case '\\': strbuf_put(out, "\\\\", 2); break;
+        case '\t': strbuf_put(out, "\\t", 2); break;
+        case '\n': strbuf_put(out, "\\n", 2); break;
+        case '\r': strbuf_put(out, "\\r", 2); break;
         default: out->data[out->len++] = c;
         }
     }
@@ -619,44 +560,44 @@ static void read_record(reader *r)
         }
     }
     f->nrows++;
-    buf_printf(&f->copy, "%ld", r->row);
+    strbuf_printf(&f->copy, "%ld", r->row);
     for (int i = 0; i < f->ncols; i++) {
         if (f->col_spec[i] < 0)
             continue;
         const column_spec *col = &f->spec->cols[f->col_spec[i]];
-        buf_add(&f->copy, "\t", 1);
+        strbuf_put(&f->copy, "\t", 1);
         size_t len = i < r->nfields ? r->fields[i].len : 0;
         if (len > IMPORT_MAX_CELL_BYTES) {
             add_diag(im, r->file, r->row, i, "longer than %d bytes", IMPORT_MAX_CELL_BYTES);
-            buf_add(&f->copy, "\\N", 2);
+            strbuf_put(&f->copy, "\\N", 2);
             continue;
         }
         if (len > 0 && to_utf8(im, r->raw.data + r->fields[i].off, len, &r->utf8, why,
                                sizeof why) != 0) {
             add_diag(im, r->file, r->row, i, "%s", why);
-            buf_add(&f->copy, "\\N", 2);
+            strbuf_put(&f->copy, "\\N", 2);
             continue;
         }
         if (len == 0) {
             if (col->flags & (F_KEY | F_REQUIRED | F_NEW))
                 add_diag(im, r->file, r->row, i, "empty, but %s is required", col->name);
-            buf_add(&f->copy, "\\N", 2);
+            strbuf_put(&f->copy, "\\N", 2);
             continue;
         }
         r->cell.len = 0;
-        buf_reserve(&r->cell, 0);
+        strbuf_reserve(&r->cell, 0);
         r->cell.data[0] = '\0';
         int rc = parse_cell(col, r->utf8.data, &r->cell, why, sizeof why);
         if (rc < 0) {
             add_diag(im, r->file, r->row, i, "%s", why);
-            buf_add(&f->copy, "\\N", 2);
+            strbuf_put(&f->copy, "\\N", 2);
         } else if (rc > 0) {
-            buf_add(&f->copy, "\\N", 2);
+            strbuf_put(&f->copy, "\\N", 2);
         } else {
             copy_escape(&f->copy, r->cell.data, r->cell.len);
         }
     }
-    buf_add(&f->copy, "\n", 1);
+    strbuf_put(&f->copy, "\n", 1);
 }
 
 static void on_record(int c, void *data)
@@ -689,30 +630,20 @@ static char *slurp(const char *path, size_t *len, store_error *err)
         store_fail(err, STORE_EDB, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    buf b = {0};
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-        if (b.len + got > (size_t)IMPORT_MAX_FILE_BYTES) {
+    strbuf b = {0};
+    int rc = strbuf_read(&b, fp, (size_t)IMPORT_MAX_FILE_BYTES);
+    fclose(fp);
+    if (rc != 0) {
+        if (rc == -1)
             store_fail(err, STORE_EUSER, "%s: larger than %ld bytes", path,
                        IMPORT_MAX_FILE_BYTES);
-            fclose(fp);
-            buf_free(&b);
-            return NULL;
-        }
-        buf_add(&b, chunk, got);
-    }
-    bool failed = ferror(fp) != 0;
-    fclose(fp);
-    if (failed) {
-        store_fail(err, STORE_EDB, "%s: read error", path);
-        buf_free(&b);
+        else
+            store_fail(err, STORE_EDB, "%s: read error", path);
+        strbuf_cleanup(&b);
         return NULL;
     }
-    if (b.data == NULL)
-        buf_reserve(&b, 0);
     *len = b.len;
-    return b.data;
+    return b.data; /* never NULL: strbuf_read reserves before it reads */
 }
 
 /* Parses and validates the `len` bytes of one file into f->copy, adding a diagnostic for every
@@ -744,9 +675,9 @@ static void parse_text(import *im, int fi, const char *data, size_t len)
     csv_free(&p);
     if (f->header_row == 0 && rc == 0)
         add_diag(im, fi, 1, -1, "no header row (the file is empty)");
-    buf_free(&r.raw);
-    buf_free(&r.utf8);
-    buf_free(&r.cell);
+    strbuf_cleanup(&r.raw);
+    strbuf_cleanup(&r.utf8);
+    strbuf_cleanup(&r.cell);
 }
 
 /* Parses and validates one file into f->copy. Returns -1 only for an unreadable file. */
@@ -776,30 +707,30 @@ static int exec_ok(PGconn *c, const char *sql, store_error *err)
 
 static int create_temp_tables(PGconn *c, store_error *err)
 {
-    buf sql = {0};
+    strbuf sql = {0};
     int rc = 0;
     for (int t = 0; t < NTABLES && rc == 0; t++) {
         sql.len = 0;
-        buf_printf(&sql, "CREATE TEMPORARY TABLE %s (row bigint NOT NULL", TABLES[t].tmp);
+        strbuf_printf(&sql, "CREATE TEMPORARY TABLE %s (row bigint NOT NULL", TABLES[t].tmp);
         for (int k = 0; k < TABLES[t].ncols; k++)
-            buf_printf(&sql, ", %s %s", TABLES[t].cols[k].name, TABLES[t].cols[k].sql_type);
-        buf_str(&sql, ") ON COMMIT DROP");
+            strbuf_printf(&sql, ", %s %s", TABLES[t].cols[k].name, TABLES[t].cols[k].sql_type);
+        strbuf_puts(&sql, ") ON COMMIT DROP");
         rc = exec_ok(c, sql.data, err);
     }
-    buf_free(&sql);
+    strbuf_cleanup(&sql);
     return rc;
 }
 
 static int copy_in(PGconn *c, const imp_file *f, store_error *err)
 {
-    buf sql = {0};
-    buf_printf(&sql, "COPY %s (row", f->spec->tmp);
+    strbuf sql = {0};
+    strbuf_printf(&sql, "COPY %s (row", f->spec->tmp);
     for (int i = 0; i < f->ncols; i++)
         if (f->col_spec[i] >= 0)
-            buf_printf(&sql, ", %s", f->spec->cols[f->col_spec[i]].name);
-    buf_str(&sql, ") FROM STDIN");
+            strbuf_printf(&sql, ", %s", f->spec->cols[f->col_spec[i]].name);
+    strbuf_puts(&sql, ") FROM STDIN");
     PGresult *res = PQexecParams(c, sql.data, 0, NULL, NULL, NULL, NULL, 0);
-    buf_free(&sql);
+    strbuf_cleanup(&sql);
     if (PQresultStatus(res) != PGRES_COPY_IN) {
         store_fail_pq(err, c, res, "COPY");
         PQclear(res);
@@ -860,58 +791,58 @@ static int check_date_order(PGconn *c, import *im, int fi, int k_early, int k_la
     char e[80], l[80];
     snprintf(e, sizeof e, "%s.%s", f->present[k_early] >= 0 ? "t" : "x", early);
     snprintf(l, sizeof l, "%s.%s", f->present[k_late] >= 0 ? "t" : "x", late);
-    buf q = {0};
-    buf_printf(&q,
-               "SELECT t.row, '%s ' || %s || ' is before the %s ' || %s FROM %s t "
-               "LEFT JOIN %s x ON x.code = t.code WHERE %s < %s ORDER BY t.row",
-               late_label, l, early_label, e, f->spec->tmp, f->spec->table, l, e);
+    strbuf q = {0};
+    strbuf_printf(&q,
+                  "SELECT t.row, '%s ' || %s || ' is before the %s ' || %s FROM %s t "
+                  "LEFT JOIN %s x ON x.code = t.code WHERE %s < %s ORDER BY t.row",
+                  late_label, l, early_label, e, f->spec->tmp, f->spec->table, l, e);
     int rc = check(c, im, fi, f->present[k_late] >= 0 ? k_late : k_early, q.data, err);
-    buf_free(&q);
+    strbuf_cleanup(&q);
     return rc;
 }
 
 /* The cross-row and cross-file checks, set-based over the temporary tables. */
 static int run_checks(PGconn *c, import *im, store_error *err)
 {
-    buf q = {0};
+    strbuf q = {0};
     int rc = 0;
     for (int fi = 0; fi < im->nfiles && rc == 0; fi++) {
         const imp_file *f = &im->files[fi];
         const table_spec *t = f->spec;
         int ti = (int)(t - TABLES);
         /* duplicate keys: an error at the second row */
-        buf keys = {0}, notnull = {0}, shown = {0};
+        strbuf keys = {0}, notnull = {0}, shown = {0};
         for (int k = 0; k < t->ncols; k++) {
             if (!(t->cols[k].flags & F_KEY))
                 continue;
-            buf_printf(&keys, "%s%s", keys.len ? ", " : "", t->cols[k].name);
-            buf_printf(&notnull, " AND %s IS NOT NULL", t->cols[k].name);
-            buf_printf(&shown, "%s'%s ' || quote_literal(%s::text)", shown.len ? " || ', ' || " : "",
-                       t->cols[k].name, t->cols[k].name);
+            strbuf_printf(&keys, "%s%s", keys.len ? ", " : "", t->cols[k].name);
+            strbuf_printf(&notnull, " AND %s IS NOT NULL", t->cols[k].name);
+            strbuf_printf(&shown, "%s'%s ' || quote_literal(%s::text)",
+                          shown.len ? " || ', ' || " : "", t->cols[k].name, t->cols[k].name);
         }
         q.len = 0;
         /* the window (a sort of every row) only over the keys a hash aggregate found twice */
-        buf_printf(&q,
-                   "SELECT row, 'duplicate key (' || %s || '): first given at row ' || first "
-                   "FROM (SELECT row, %s, min(row) OVER (PARTITION BY %s) AS first FROM %s "
-                   "WHERE (%s) IN (SELECT %s FROM %s WHERE true%s GROUP BY %s "
-                   "HAVING count(*) > 1)) s WHERE row > first ORDER BY row",
-                   shown.data, keys.data, keys.data, t->tmp, keys.data, keys.data, t->tmp,
-                   notnull.data, keys.data);
+        strbuf_printf(&q,
+                      "SELECT row, 'duplicate key (' || %s || '): first given at row ' || first "
+                      "FROM (SELECT row, %s, min(row) OVER (PARTITION BY %s) AS first FROM %s "
+                      "WHERE (%s) IN (SELECT %s FROM %s WHERE true%s GROUP BY %s "
+                      "HAVING count(*) > 1)) s WHERE row > first ORDER BY row",
+                      shown.data, keys.data, keys.data, t->tmp, keys.data, keys.data, t->tmp,
+                      notnull.data, keys.data);
         if (keys.len > 0)
             rc = check(c, im, fi, 0, q.data, err);
-        buf_free(&keys);
-        buf_free(&notnull);
-        buf_free(&shown);
+        strbuf_cleanup(&keys);
+        strbuf_cleanup(&notnull);
+        strbuf_cleanup(&shown);
         /* a column a new row needs, left out of the file */
         for (int k = 0; k < t->ncols && rc == 0; k++) {
             if (!(t->cols[k].flags & F_NEW) || f->present[k] >= 0)
                 continue;
             q.len = 0;
-            buf_printf(&q,
-                       "SELECT row, 'a new row needs column ''%s'', which this file does not "
-                       "have' FROM %s t WHERE NOT %s ORDER BY row",
-                       t->cols[k].name, t->tmp, t->exists);
+            strbuf_printf(&q,
+                          "SELECT row, 'a new row needs column ''%s'', which this file does not "
+                          "have' FROM %s t WHERE NOT %s ORDER BY row",
+                          t->cols[k].name, t->tmp, t->exists);
             rc = check(c, im, fi, -1, q.data, err);
         }
         if (rc != 0)
@@ -979,15 +910,16 @@ static int run_checks(PGconn *c, import *im, store_error *err)
             bv = bv ? bv : "t.baseline_value";
             tv = tv ? tv : "t.target_value";
             q.len = 0;
-            buf_printf(&q,
-                       "SELECT t.row, 'a KPI whose direction is ' || quote_literal(%s) || "
-                       "' needs a target_value ' || CASE WHEN %s = 'up' THEN 'above' ELSE 'below' "
-                       "END || ' its baseline_value (target ' || %s || ', baseline ' || %s || ')' "
-                       "FROM imp_kpis t LEFT JOIN kpis k ON k.code = t.code "
-                       "WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s IS NOT NULL AND "
-                       "NOT ((%s = 'up' AND %s > %s) OR (%s = 'down' AND %s < %s)) "
-                       "ORDER BY t.row",
-                       dir, dir, tv, bv, dir, tv, bv, dir, tv, bv, dir, tv, bv);
+            strbuf_printf(
+                &q,
+                "SELECT t.row, 'a KPI whose direction is ' || quote_literal(%s) || "
+                "' needs a target_value ' || CASE WHEN %s = 'up' THEN 'above' ELSE 'below' "
+                "END || ' its baseline_value (target ' || %s || ', baseline ' || %s || ')' "
+                "FROM imp_kpis t LEFT JOIN kpis k ON k.code = t.code "
+                "WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s IS NOT NULL AND "
+                "NOT ((%s = 'up' AND %s > %s) OR (%s = 'down' AND %s < %s)) "
+                "ORDER BY t.row",
+                dir, dir, tv, bv, dir, tv, bv, dir, tv, bv, dir, tv, bv);
             int col = f->present[6] >= 0 ? 6 : f->present[4] >= 0 ? 4 : 3;
             if (rc == 0 && (f->present[3] >= 0 || f->present[4] >= 0 || f->present[6] >= 0))
                 rc = check(c, im, fi, col, q.data, err);
@@ -1012,7 +944,7 @@ static int run_checks(PGconn *c, import *im, store_error *err)
             break;
         }
     }
-    buf_free(&q);
+    strbuf_cleanup(&q);
     return rc;
 }
 
@@ -1045,60 +977,61 @@ static long exec_count(PGconn *c, const char *sql, const char *what, store_error
 static int upsert(PGconn *c, const imp_file *f, FILE *out, store_error *err)
 {
     const table_spec *t = f->spec;
-    buf cols = {0}, vals = {0}, joins = {0}, set = {0}, keys = {0}, cur = {0}, next = {0},
-        sql = {0};
+    strbuf cols = {0}, vals = {0}, joins = {0}, set = {0}, keys = {0}, cur = {0}, next = {0},
+           sql = {0};
     for (int k = 0; k < t->ncols; k++) {
         const column_spec *col = &t->cols[k];
         if (f->present[k] < 0 || col->target == NULL)
             continue;
         const char *sep = cols.len ? ", " : "";
-        buf_printf(&cols, "%s%s", sep, col->target);
+        strbuf_printf(&cols, "%s%s", sep, col->target);
         if (col->ref) {
             /* a hash join, not a lookup per row: 200,000 milestones resolve in one pass */
-            buf_printf(&vals, "%sj%d.id AS %s", sep, k, col->target);
-            buf_printf(&joins, " LEFT JOIN %s j%d ON j%d.code = t.%s", col->ref, k, k, col->name);
+            strbuf_printf(&vals, "%sj%d.id AS %s", sep, k, col->target);
+            strbuf_printf(&joins, " LEFT JOIN %s j%d ON j%d.code = t.%s", col->ref, k, k,
+                          col->name);
         } else {
-            buf_printf(&vals, "%st.%s AS %s", sep, col->name, col->target);
+            strbuf_printf(&vals, "%st.%s AS %s", sep, col->name, col->target);
         }
         if (col->flags & F_KEY) {
-            buf_printf(&keys, " AND cur.%s = n.%s", col->target, col->target);
+            strbuf_printf(&keys, " AND cur.%s = n.%s", col->target, col->target);
         } else {
-            buf_printf(&set, "%s%s = n.%s", set.len ? ", " : "", col->target, col->target);
-            buf_printf(&cur, "%scur.%s", cur.len ? ", " : "", col->target);
-            buf_printf(&next, "%sn.%s", next.len ? ", " : "", col->target);
+            strbuf_printf(&set, "%s%s = n.%s", set.len ? ", " : "", col->target, col->target);
+            strbuf_printf(&cur, "%scur.%s", cur.len ? ", " : "", col->target);
+            strbuf_printf(&next, "%sn.%s", next.len ? ", " : "", col->target);
         }
     }
     long updated = 0, inserted = -1;
     if (set.len) {
         /* ROW(...) so that a single column compares as a row too */
-        buf_printf(&sql,
-                   "UPDATE %s AS cur SET %s FROM (SELECT %s FROM %s t%s) n WHERE true%s "
-                   "AND ROW(%s) IS DISTINCT FROM ROW(%s)",
-                   t->table, set.data, vals.data, t->tmp, joins.len ? joins.data : "",
-                   keys.data, cur.data, next.data);
+        strbuf_printf(&sql,
+                      "UPDATE %s AS cur SET %s FROM (SELECT %s FROM %s t%s) n WHERE true%s "
+                      "AND ROW(%s) IS DISTINCT FROM ROW(%s)",
+                      t->table, set.data, vals.data, t->tmp, joins.len ? joins.data : "", keys.data,
+                      cur.data, next.data);
         updated = exec_count(c, sql.data, f->path, err);
     }
     if (updated >= 0) {
         sql.len = 0;
         /* in file order where that numbers the new rows (identity ids); elsewhere the sort
          * would only cost time (200,000 milestones) */
-        buf_printf(&sql, "INSERT INTO %s (%s) SELECT %s FROM %s t%s WHERE NOT %s%s", t->table,
-                   cols.data, vals.data, t->tmp, joins.len ? joins.data : "", t->exists,
-                   t->numbered ? " ORDER BY t.row" : "");
+        strbuf_printf(&sql, "INSERT INTO %s (%s) SELECT %s FROM %s t%s WHERE NOT %s%s", t->table,
+                      cols.data, vals.data, t->tmp, joins.len ? joins.data : "", t->exists,
+                      t->numbered ? " ORDER BY t.row" : "");
         inserted = exec_count(c, sql.data, f->path, err);
         if (inserted >= 0 && out != NULL)
             fprintf(out, "%s: %ld row%s, %ld new, %ld updated, %ld unchanged\n", f->path,
                     f->nrows, f->nrows == 1 ? "" : "s", inserted, updated,
                     f->nrows - inserted - updated);
     }
-    buf_free(&cols);
-    buf_free(&vals);
-    buf_free(&joins);
-    buf_free(&set);
-    buf_free(&keys);
-    buf_free(&cur);
-    buf_free(&next);
-    buf_free(&sql);
+    strbuf_cleanup(&cols);
+    strbuf_cleanup(&vals);
+    strbuf_cleanup(&joins);
+    strbuf_cleanup(&set);
+    strbuf_cleanup(&keys);
+    strbuf_cleanup(&cur);
+    strbuf_cleanup(&next);
+    strbuf_cleanup(&sql);
     return updated < 0 || inserted < 0 ? -1 : 0;
 }
 
@@ -1294,7 +1227,7 @@ static void import_cleanup(import *im)
     for (int i = 0; i < im->nfiles; i++) {
         for (int k = 0; k < im->files[i].ncols; k++)
             free(im->files[i].col_name[k]);
-        buf_free(&im->files[i].copy);
+        strbuf_cleanup(&im->files[i].copy);
     }
     for (int i = 0; i < im->ndiags; i++)
         free(im->diags[i].message);

@@ -1,5 +1,6 @@
 /* json_eng.c - engine values, results, summaries and explanations as jansson JSON (API shapes). */
 #include "json_eng.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -112,9 +113,7 @@ static json_t *label(const eng_rules *r, const jeng_labels *l, int which, int i)
 
 jeng_labels *jeng_labels_new(const eng_rules *r)
 {
-    jeng_labels *l = calloc(1, sizeof *l);
-    if (l == NULL)
-        abort();
+    jeng_labels *l = xcalloc(1, sizeof *l);
     static const int MAX[] = {ENG_MAX_CATEGORIES, ENG_MAX_REASONS, ENG_MAX_FLAGS};
     for (int which = 0; which < 3; which++) {
         int n = eng_rules_count(r, KIND[which]);
@@ -358,33 +357,6 @@ int jeng_facts_parse(const json_t *facts, const eng_schema *s, eng_value *out, c
     return 0;
 }
 
-void jeng_buf_cleanup(jeng_buf *b)
-{
-    free(b->data);
-    memset(b, 0, sizeof *b);
-}
-
-void jeng_buf_reserve(jeng_buf *b, size_t extra)
-{
-    if (b->len + extra <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + extra)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (p == NULL)
-        abort();
-    b->data = p;
-    b->cap = cap;
-}
-
-void jeng_buf_put(jeng_buf *b, const char *s, size_t n)
-{
-    jeng_buf_reserve(b, n);
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-}
-
 /* Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF), as jansson's
  * json_stringn checks it, and no NUL: jsonb refuses \u0000 (PostgreSQL text never has one). */
 static bool utf8_valid(const unsigned char *s, size_t n)
@@ -427,9 +399,9 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 }
 
 /* A JSON string: " and \ escaped, control characters as \uXXXX (as jansson writes them). */
-static void buf_put_string(jeng_buf *b, const char *s, size_t n)
+static void buf_put_string(strbuf *b, const char *s, size_t n)
 {
-    jeng_buf_reserve(b, n * 6 + 2);
+    strbuf_reserve(b, n * 6 + 2);
     b->data[b->len++] = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -474,15 +446,15 @@ static void buf_put_string(jeng_buf *b, const char *s, size_t n)
     b->data[b->len++] = '"';
 }
 
-static void buf_put_value(jeng_buf *b, eng_value v, int max_digits)
+static void buf_put_value(strbuf *b, eng_value v, int max_digits)
 {
     char num[40];
     switch (v.type) {
     case ENG_BOOL:
         if (v.as.b)
-            jeng_buf_put(b, "true", 4);
+            strbuf_put(b, "true", 4);
         else
-            jeng_buf_put(b, "false", 5);
+            strbuf_put(b, "false", 5);
         return;
     case ENG_NUM:
         if (!isfinite(v.as.num))
@@ -500,7 +472,7 @@ static void buf_put_value(jeng_buf *b, eng_value v, int max_digits)
             } while (u != 0);
             if (i < 0)
                 *--p = '-';
-            jeng_buf_put(b, p, (size_t)(end - p));
+            strbuf_put(b, p, (size_t)(end - p));
             return;
         }
         /* the shortest of 15 ... max_digits significant digits that parses back to the very
@@ -526,7 +498,7 @@ static void buf_put_value(jeng_buf *b, eng_value v, int max_digits)
                 from++;
             memmove(digits, from, strlen(from) + 1);
         }
-        jeng_buf_put(b, num, strlen(num));
+        strbuf_put(b, num, strlen(num));
         return;
     case ENG_STR:
         if (!utf8_valid((const unsigned char *)v.as.str.ptr, v.as.str.len))
@@ -537,7 +509,7 @@ static void buf_put_value(jeng_buf *b, eng_value v, int max_digits)
     case ENG_OPAQUE:
         break;
     }
-    jeng_buf_put(b, "null", 4);
+    strbuf_put(b, "null", 4);
 }
 
 /* Whether `text` (the decimal a number fact was parsed from) may be stored as it is: an integer
@@ -572,7 +544,7 @@ static bool plain_decimal(const char *text)
     return *p == '\0' && digits <= 15 && !(negative && !nonzero);
 }
 
-void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
+void jeng_facts_write(strbuf *b, const eng_schema *s, const eng_value *facts,
                       const char *const *opaque, const char *const *number_text, int max_digits)
 {
     if (max_digits < 15)
@@ -580,13 +552,13 @@ void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
     if (max_digits > 17)
         max_digits = 17;
     int n = eng_schema_count(s);
-    jeng_buf_put(b, "{", 1);
+    strbuf_put(b, "{", 1);
     for (int i = 0; i < n; i++) {
         if (i > 0)
-            jeng_buf_put(b, ",", 1);
+            strbuf_put(b, ",", 1);
         const char *name = eng_schema_name(s, i);
         buf_put_string(b, name, strlen(name));
-        jeng_buf_put(b, ":", 1);
+        strbuf_put(b, ":", 1);
         if (opaque != NULL && opaque[i] != NULL) {
             eng_value v;
             v.type = ENG_STR;
@@ -595,12 +567,12 @@ void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
             buf_put_value(b, v, max_digits);
         } else if (number_text != NULL && number_text[i] != NULL && facts[i].type == ENG_NUM &&
                    plain_decimal(number_text[i])) {
-            jeng_buf_put(b, number_text[i], strlen(number_text[i]));
+            strbuf_put(b, number_text[i], strlen(number_text[i]));
         } else {
             buf_put_value(b, facts[i], max_digits);
         }
     }
-    jeng_buf_put(b, "}", 1);
+    strbuf_put(b, "}", 1);
 }
 
 json_t *jeng_step(const eng_step *st)

@@ -15,6 +15,7 @@
 #define HYOKA_JSON_ENG_H
 
 #include "engine.h"
+#include "strbuf.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -27,6 +28,16 @@ static inline json_t *jeng_must(json_t *j)
     if (j == NULL)
         abort();
     return j;
+}
+
+/* json_dumps, never NULL (for the values the tree dumps, jansson fails only when out of memory);
+ * the caller frees the text. */
+static inline char *jeng_dumps(const json_t *j, size_t flags)
+{
+    char *s = json_dumps(j, flags);
+    if (s == NULL)
+        abort();
+    return s;
 }
 
 #define JENG_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
@@ -77,16 +88,6 @@ eng_schema *jeng_schema_parse(const json_t *fact_schema, char *err, size_t errle
  * Returns 0, or -1 with a message in err when a value's JSON type does not fit the schema. */
 int jeng_facts_parse(const json_t *facts, const eng_schema *s, eng_value *out, char *err,
                      size_t errlen);
-/* A growable byte buffer for jeng_facts_write and the COPY rows of store/evaluate.c (caller-owned;
- * zero it to start; aborts when out of memory). */
-typedef struct jeng_buf {
-    char *data;
-    size_t len, cap;
-} jeng_buf;
-void jeng_buf_cleanup(jeng_buf *b);
-void jeng_buf_reserve(jeng_buf *b, size_t extra); /* room for `extra` more bytes */
-void jeng_buf_put(jeng_buf *b, const char *s, size_t n);
-
 /* Significant digits of jeng_facts_write's numbers: JENG_EXACT_DIGITS, the fewest (15 to 17) that
  * parse back to the same double, for the stored facts; JENG_PEOPLE_DIGITS, what documents for
  * people show (JENG_DUMP_FLAGS: the API, the CLI's JSON). */
@@ -104,7 +105,7 @@ void jeng_buf_put(jeng_buf *b, const char *s, size_t n);
  * jansson's build-and-dump cost ~0.9 s, this ~0.1 s; the unit test checks it against jansson.
  * Strings that are not valid UTF-8 become null, as in jeng_value, and so do strings with a NUL
  * byte (PostgreSQL cannot store \u0000 in jsonb, nor in text). Either array may be NULL. */
-void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
+void jeng_facts_write(strbuf *b, const eng_schema *s, const eng_value *facts,
                       const char *const *opaque, const char *const *number_text, int max_digits);
 
 /* One explanation step: {"kind", "id", "source": "file:line", "expression" (null for the

@@ -3,6 +3,7 @@
 #include "kpi.h"
 #include "code_order.h"
 #include "wareki.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +101,8 @@ static void split_initiatives(kpi_list *l, const PGresult *res)
     }
     if (count == 0)
         return;
-    l->strings_ = malloc(bytes);
-    l->codes_ = malloc(count * sizeof *l->codes_);
-    if (l->strings_ == NULL || l->codes_ == NULL)
-        abort();
+    l->strings_ = xmalloc(bytes);
+    l->codes_ = xmalloc(count * sizeof *l->codes_);
     char *s = l->strings_;
     size_t k = 0;
     for (int i = 0; i < rows; i++) {
@@ -144,9 +143,7 @@ int kpi_list_read(PGconn *c, const char *as_of, const char *const *codes, size_t
         size_t len = 1;
         for (size_t i = 0; i < ncodes; i++)
             len += strlen(codes[i] != NULL ? codes[i] : "") + 1;
-        joined = malloc(len);
-        if (joined == NULL)
-            abort();
+        joined = xmalloc(len);
         size_t o = 0;
         for (size_t i = 0; i < ncodes; i++) {
             const char *code = codes[i] != NULL ? codes[i] : "";
@@ -175,9 +172,7 @@ int kpi_list_read(PGconn *c, const char *as_of, const char *const *codes, size_t
     if (as_of != NULL)
         snprintf(out->as_of, sizeof out->as_of, "%s", as_of);
     if (rows > 0) {
-        out->items = calloc((size_t)rows, sizeof *out->items);
-        if (out->items == NULL)
-            abort();
+        out->items = xcalloc((size_t)rows, sizeof *out->items);
     }
     for (int i = 0; i < rows; i++) {
         kpi_figure *k = &out->items[i];

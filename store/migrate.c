@@ -1,6 +1,8 @@
 /* migrate.c - `hyoka migrate`: applies the numbered sql/NNN_name.sql files, each in its own
  * transaction recorded in schema_migrations, under an advisory lock. */
 #include "store.h"
+#include "strbuf.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -64,10 +66,7 @@ static int list_migrations(const char *dir, migration **out, store_error *err)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            migration *grown = realloc(list, (size_t)cap * sizeof *list);
-            if (grown == NULL)
-                abort();
-            list = grown;
+            list = xrealloc(list, (size_t)cap * sizeof *list);
         }
         list[n].version = version;
         memcpy(list[n].name, e->d_name, strlen(e->d_name) + 1); /* parse_name checked the length */
@@ -95,36 +94,18 @@ static char *read_file(const char *path, store_error *err)
         store_fail(err, STORE_EDB, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 8192, len = 0;
-    char *buf = malloc(cap);
-    if (buf == NULL)
-        abort();
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len > (size_t)MIGRATE_MAX_FILE_BYTES) {
-            store_fail(err, STORE_EDB, "%s: larger than %ld bytes", path, MIGRATE_MAX_FILE_BYTES);
-            free(buf);
-            fclose(f);
-            return NULL;
-        }
-        if (cap - len - 1 == 0) {
-            cap *= 2;
-            char *grown = realloc(buf, cap);
-            if (grown == NULL)
-                abort();
-            buf = grown;
-        }
-    }
-    bool failed = ferror(f) != 0;
+    strbuf b = {0};
+    int rc = strbuf_read(&b, f, (size_t)MIGRATE_MAX_FILE_BYTES);
     fclose(f);
-    if (failed) {
-        store_fail(err, STORE_EDB, "%s: read error", path);
-        free(buf);
+    if (rc != 0) {
+        if (rc == -1)
+            store_fail(err, STORE_EDB, "%s: larger than %ld bytes", path, MIGRATE_MAX_FILE_BYTES);
+        else
+            store_fail(err, STORE_EDB, "%s: read error", path);
+        strbuf_cleanup(&b);
         return NULL;
     }
-    buf[len] = '\0';
-    return buf;
+    return b.data; /* NUL-terminated by strbuf_read */
 }
 
 /* A failed statement of a migration file as "PATH:LINE:COL: message", from the error position

@@ -6,6 +6,7 @@
 #include "read.h"
 #include "narrative.h"
 #include "wareki.h"
+#include "xalloc.h"
 
 #include <engine.h>
 #include <jansson.h>
@@ -461,9 +462,7 @@ static int read_kpis(report_ctx *x, const PGresult *narrative, bool themes, stor
             for (size_t k = 0; k < n && !seen; k++)
                 seen = strlen(codes[k]) == len && memcmp(codes[k], p, len) == 0;
             if (!seen) {
-                copies[n] = strndup(p, len);
-                if (copies[n] == NULL)
-                    abort();
+                copies[n] = xmemdup(p, len);
                 codes[n] = copies[n];
                 n++;
             }
@@ -601,9 +600,7 @@ static int section_problem_list(report_ctx *x, store_error *err)
         PQclear(res);
         return 0;
     }
-    problem_row *rows = calloc((size_t)n, sizeof *rows);
-    if (rows == NULL)
-        abort();
+    problem_row *rows = xcalloc((size_t)n, sizeof *rows);
     for (int i = 0; i < n; i++)
         rows[i] = (problem_row){val(res, i, 0), val(res, i, 1), val(res, i, 2), val(res, i, 3)};
     qsort(rows, (size_t)n, sizeof *rows, problem_cmp);

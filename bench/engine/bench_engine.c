@@ -10,6 +10,7 @@
 #include "alloc_count.h"
 #include "engine.h"
 #include "ruleset.h" /* only to say which VM eng_evaluate runs on */
+#include "xalloc.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -128,11 +129,9 @@ int main(int argc, char **argv)
         return 1;
     }
     int nf = eng_schema_count(schema);
-    eng_value *facts = malloc((size_t)CHUNK * (size_t)nf * sizeof *facts);
+    eng_value *facts = xmalloc((size_t)CHUNK * (size_t)nf * sizeof *facts);
     eng_ctx *c = eng_ctx_new(r);
     eng_explanation *e = eng_explanation_new();
-    if (facts == NULL)
-        return 1;
 
     long counts[ENG_MAX_CATEGORIES] = {0}, scored = 0;
     double score_sum = 0, ns_plain = 0, ns_explain = 0, wall_plain = 0, wall_explain = 0;

@@ -6,6 +6,8 @@
 #include "http.h"
 #include "route.h"
 #include "run.h"
+#include "strbuf.h"
+#include "xalloc.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -75,8 +77,7 @@ static answer request(const char *method, const char *path, const char *query)
     char *env[4] = {NULL};
     int n = 0;
     size_t qlen = query != NULL ? strlen(query) : 0;
-    char *qvar = malloc(qlen + 16);
-    assert_non_null(qvar);
+    char *qvar = xmalloc(qlen + 16);
     char mvar[64], pvar[HTTP_MAX_PATH + 64];
     snprintf(mvar, sizeof mvar, "REQUEST_METHOD=%s", method);
     snprintf(pvar, sizeof pvar, "DOCUMENT_URI=%s", path);
@@ -235,8 +236,7 @@ static void test_query(void **state)
 static void test_query_limits(void **state)
 {
     (void)state;
-    char *q = malloc(MAX_QUERY + 64);
-    assert_non_null(q);
+    char *q = xmalloc(MAX_QUERY + 64);
     q[0] = '\0';
     for (int i = 0; i < HTTP_MAX_PARAMS; i++)
         sprintf(q + strlen(q), "%sp%d=1", i > 0 ? "&" : "", i);
@@ -326,8 +326,7 @@ static void count_free(void *p)
 
 static void *obj(void)
 {
-    void *p = malloc(1);
-    assert_non_null(p);
+    void *p = xmalloc(1);
     return p;
 }
 
@@ -371,23 +370,17 @@ static void test_cache(void **state)
 /* Reads everything from fd until EOF into a malloc'd buffer. */
 static unsigned char *read_all(int fd, size_t *len)
 {
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    assert_non_null(buf);
+    strbuf b = {0};
     for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
+        strbuf_reserve(&b, 1 << 16);
+        ssize_t r = read(fd, b.data + b.len, b.cap - b.len - 1);
         assert_true(r >= 0);
         if (r == 0)
             break;
-        n += (size_t)r;
+        b.len += (size_t)r;
     }
-    *len = n;
-    return buf;
+    *len = b.len;
+    return (unsigned char *)b.data;
 }
 
 /* http_write_records writes head + body as FCGI_STDOUT records (none longer than the 16-bit
@@ -408,8 +401,7 @@ static void test_records(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t hlen = cases[i].hlen, blen = cases[i].blen;
-        char *data = malloc(hlen + blen + 1);
-        assert_non_null(data);
+        char *data = xmalloc(hlen + blen + 1);
         for (size_t k = 0; k < hlen + blen; k++)
             data[k] = (char)('a' + (k * 7 + k / 251) % 26);
         int sv[2];

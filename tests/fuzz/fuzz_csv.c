@@ -5,6 +5,7 @@
  * encoding (its high bit: CP932); the rest is the file. A file's errors are always counted, never
  * negative. */
 #include "import.h"
+#include "xalloc.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -28,9 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *encoding = data[0] & 0x80 ? "cp932" : "utf-8";
     /* an exact-size copy, so that a read past the end is caught */
     size_t len = size - 1;
-    char *text = malloc(len > 0 ? len : 1);
-    if (text == NULL)
-        abort();
+    char *text = xmalloc(len);
     for (size_t i = 0; i < len; i++)
         text[i] = (char)data[i + 1];
     store_error err = {0};

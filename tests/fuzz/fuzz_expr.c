@@ -68,9 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static FILE *devnull;
     if (!devnull)
         devnull = fopen("/dev/null", "w");
-    char *src = malloc(size + 1);
-    if (!src)
-        abort();
+    char *src = xmalloc(size + 1);
     memcpy(src, data, size);
     src[size] = '\0'; /* libconfig strings end at the first NUL: so does the expression */
 
@@ -98,12 +96,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check(wants[w] == ENG_NULL || t == wants[w] || t == ENG_NULL);
             int n = expr_stack_size(p);
             check(n >= 1 && n <= ENG_MAX_EXPR_LEN);
-            eng_value *stack = calloc((size_t)n, sizeof *stack);
+            eng_value *stack = xcalloc((size_t)n, sizeof *stack);
             const expr_ref *refs;
             int nrefs = expr_refs(p, &refs);
-            bool *reads = calloc((size_t)nrefs + 1, sizeof *reads);
-            if (!stack || !reads)
-                abort();
+            bool *reads = xcalloc((size_t)nrefs + 1, sizeof *reads);
             for (size_t v = 0; v < sizeof vectors / sizeof vectors[0]; v++) {
                 eng_value r = expr_run(p, vectors[v], stack);
                 eng_value r2 = expr_run_traced(p, vectors[v], stack, reads);

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "route.h"
 #include "text_check.h"
+#include "xalloc.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -76,9 +77,7 @@ static char *encode(const hy_req *r)
     size_t cap = 1;
     for (int i = 0; i < r->nparams; i++)
         cap += 3 * (strlen(r->params[i].name) + strlen(r->params[i].value)) + 2;
-    char *q = malloc(cap), *w = q;
-    if (q == NULL)
-        abort();
+    char *q = xmalloc(cap), *w = q;
     for (int i = 0; i < r->nparams; i++) {
         const char *parts[2] = {r->params[i].name, r->params[i].value};
         if (i > 0)
@@ -119,9 +118,7 @@ static void check_params(const hy_req *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t len = strnlen((const char *)data, size);
-    char *line = malloc(len + 1);
-    if (line == NULL)
-        abort();
+    char *line = xmalloc(len + 1);
     memcpy(line, data, len);
     line[len] = '\0';
     const char *method = "GET", *target = line;

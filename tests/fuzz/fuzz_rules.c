@@ -3,6 +3,7 @@
  * facts null, then all set) is evaluated and explained (in Japanese and English), checking
  * evaluate == explain. */
 #include "engine.h"
+#include "xalloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,9 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         schema = eng_schema_new_builtin();
     if (size > ENG_MAX_FILE_BYTES)
         return 0;
-    char *text = malloc(size + 1);
-    if (text == NULL)
-        return 0;
+    char *text = xmalloc(size + 1);
     memcpy(text, data, size);
     text[size] = '\0';
 

@@ -5,6 +5,8 @@
  *
  *     fuzz_csv_replay tests/fuzz/corpus/fuzz_csv
  */
+#include "xalloc.h"
+
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,9 +26,7 @@ static int replay_file(const char *path)
         fprintf(stderr, "%s: cannot open\n", path);
         return -1;
     }
-    uint8_t *data = malloc(REPLAY_MAX_BYTES);
-    if (data == NULL)
-        abort();
+    uint8_t *data = xmalloc(REPLAY_MAX_BYTES);
     size_t n = fread(data, 1, REPLAY_MAX_BYTES, fp);
     int too_long = fgetc(fp) != EOF;
     fclose(fp);
@@ -36,9 +36,7 @@ static int replay_file(const char *path)
         return -1;
     }
     /* an exact-size copy, so that the sanitizers catch a read past the input's end */
-    uint8_t *exact = malloc(n > 0 ? n : 1);
-    if (exact == NULL)
-        abort();
+    uint8_t *exact = xmalloc(n);
     memcpy(exact, data, n);
     free(data);
     LLVMFuzzerTestOneInput(exact, n);

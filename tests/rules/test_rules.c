@@ -7,6 +7,7 @@
 
 #include "alloc_count.h"
 #include "engine.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <openssl/evp.h>
@@ -302,8 +303,7 @@ static void test_opaque_fact(void **state)
 static char *many(const char *section, int n)
 {
     size_t cap = (size_t)n * 128 + 1024, len = 0;
-    char *t = malloc(cap);
-    assert_non_null(t);
+    char *t = xmalloc(cap);
     len += (size_t)snprintf(t + len, cap - len, "version = \"1\";\n%s = (\n", section);
     for (int i = 0; i < n; i++)
         len += (size_t)snprintf(t + len, cap - len,
@@ -334,13 +334,11 @@ static void test_limits(void **state)
 
     /* an expression longer than ENG_MAX_EXPR_LEN */
     size_t n = ENG_MAX_EXPR_LEN + 100;
-    char *expr = malloc(n + 1);
-    assert_non_null(expr);
+    char *expr = xmalloc(n + 1);
     memset(expr, ' ', n);
     memcpy(expr + n - 4, "true", 4);
     expr[n] = '\0';
-    t = malloc(n + 512);
-    assert_non_null(t);
+    t = xmalloc(n + 512);
     snprintf(t, n + 512,
              "version = \"1\";\nreasons = ( { id = \"a\"; label = \"A\";\n"
              "  when = \"%s\"; } );\n" CATS SCORE,

@@ -14,6 +14,7 @@
 #include "evaluate.h"
 #include "json_eng.h"
 #include "store.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +165,7 @@ static int verify(PGconn *c, const char *run_text)
         failures++;
     }
     eng_ctx *ctx = eng_ctx_new(rules);
-    eng_value *facts = calloc((size_t)eng_schema_count(schema) + 1, sizeof *facts);
+    eng_value *facts = xcalloc((size_t)eng_schema_count(schema) + 1, sizeof *facts);
     for (int i = 0; i < n; i++) {
         const char *code = PQgetvalue(rows, i, 0);
         json_t *fj = json_loads(PQgetvalue(rows, i, 6), 0, NULL);

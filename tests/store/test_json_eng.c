@@ -1,5 +1,6 @@
 /* test_json_eng.c - engine values <-> JSON: numbers, fact schemas and stored facts round-trip. */
 #include "json_eng.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -269,7 +270,7 @@ static void test_facts_write(void **state)
         v[2] = eng_null();
         v[3] = eng_null();
         const char *opaque[4] = {NULL, NULL, NULL, "2023-04-01"};
-        jeng_buf b = {0};
+        strbuf b = {0};
         const char *number_text[4] = {c->text, NULL, NULL, NULL};
         jeng_facts_write(&b, s, v, opaque, number_text, JENG_EXACT_DIGITS);
         json_error_t jerr;
@@ -301,24 +302,23 @@ static void test_facts_write(void **state)
         if (c->verbatim) { /* the plain decimal itself, not the double formatted */
             char want_text[64];
             snprintf(want_text, sizeof want_text, "\"x\":%s,", c->text);
-            char *written = strndup(b.data, b.len);
-            assert_non_null(written);
+            char *written = xmemdup(b.data, b.len);
             if (strstr(written, want_text) == NULL)
                 fail_msg("case %zu: %s is not written as it is: %s", i, c->text, written);
             free(written);
         } else if (c->text != NULL) { /* the double formatted, exactly as without the text */
-            jeng_buf f = {0};
+            strbuf f = {0};
             jeng_facts_write(&f, s, v, opaque, NULL, JENG_EXACT_DIGITS);
             if (f.len != b.len || memcmp(f.data, b.data, b.len) != 0)
                 fail_msg("case %zu: %s is not formatted from the double: %.*s", i, c->text,
                          (int)b.len, b.data);
-            jeng_buf_cleanup(&f);
+            strbuf_cleanup(&f);
         }
         assert_int_equal(json_is_null(json_object_get(got, "x")),
                          c->bytes != NULL && !c->valid_utf8);
         json_decref(got);
         json_decref(want);
-        jeng_buf_cleanup(&b);
+        strbuf_cleanup(&b);
         eng_schema_free(s);
     }
 }
@@ -344,11 +344,11 @@ static void test_facts_write_shortest(void **state)
     eng_schema_add(s, "x", ENG_NUM, NULL);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         eng_value v = eng_num(cases[i].x);
-        jeng_buf b = {0};
+        strbuf b = {0};
         jeng_facts_write(&b, s, &v, NULL, NULL, JENG_EXACT_DIGITS);
         if (b.len != strlen(cases[i].want) || memcmp(b.data, cases[i].want, b.len) != 0)
             fail_msg("case %zu: got %.*s, want %s", i, (int)b.len, b.data, cases[i].want);
-        jeng_buf_cleanup(&b);
+        strbuf_cleanup(&b);
     }
     /* JENG_PEOPLE_DIGITS: the very text jansson dumps with JENG_DUMP_FLAGS, number or not */
     static const double people[] = {33.3, 0.1 + 0.2, 1.0 / 3.0, 0.3675405312176613, -61.5, 42.0,
@@ -361,7 +361,7 @@ static void test_facts_write_shortest(void **state)
         bool with_text = i >= npeople;
         const char *text[1] = {with_text ? texts[i - npeople] : NULL};
         eng_value v = eng_num(with_text ? strtod(text[0], NULL) : people[i]);
-        jeng_buf b = {0};
+        strbuf b = {0};
         jeng_facts_write(&b, s, &v, NULL, with_text ? text : NULL, JENG_PEOPLE_DIGITS);
         json_t *o = jeng_facts(s, &v);
         char *want = json_dumps(o, JENG_DUMP_FLAGS);
@@ -370,7 +370,7 @@ static void test_facts_write_shortest(void **state)
                      (int)b.len, b.data, want);
         free(want);
         json_decref(o);
-        jeng_buf_cleanup(&b);
+        strbuf_cleanup(&b);
     }
     eng_schema_free(s);
 }
