@@ -5,6 +5,7 @@
  * `hyoka diff --set thresholds.on_track_ratio=0.9 RULES`.
  */
 #include "runs.h"
+#include "xalloc.h"
 
 #include "evaluate.h"
 #include "json_eng.h"
@@ -35,10 +36,7 @@ typedef struct outcomes {
 
 static char *dup(const char *s)
 {
-    char *p = strdup(s != NULL ? s : "");
-    if (p == NULL)
-        abort();
-    return p;
+    return xstrdup(s != NULL ? s : "");
 }
 
 static void collect(const json_t *item, const char *facts, size_t facts_len, void *arg)
@@ -48,9 +46,7 @@ static void collect(const json_t *item, const char *facts, size_t facts_len, voi
     outcomes *o = arg;
     if (o->n == o->cap) {
         o->cap = o->cap ? 2 * o->cap : 1024;
-        o->rows = realloc(o->rows, o->cap * sizeof *o->rows);
-        if (o->rows == NULL)
-            abort();
+        o->rows = xrealloc(o->rows, o->cap * sizeof *o->rows);
     }
     outcome *r = &o->rows[o->n++];
     char ids[1024];
@@ -132,10 +128,8 @@ static int by_code(const void *x, const void *y)
  * changed with null on the other side (possible only if the data changed between the reads). */
 static json_t *changes(const outcomes *a, const outcomes *b)
 {
-    const outcome **index = calloc(b->n + 1, sizeof *index);
-    bool *matched = calloc(b->n + 1, sizeof *matched);
-    if (index == NULL || matched == NULL)
-        abort();
+    const outcome **index = xcalloc(b->n + 1, sizeof *index);
+    bool *matched = xcalloc(b->n + 1, sizeof *matched);
     for (size_t i = 0; i < b->n; i++)
         index[i] = &b->rows[i];
     qsort(index, b->n, sizeof *index, by_code);

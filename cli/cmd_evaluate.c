@@ -1,6 +1,7 @@
 /* cmd_evaluate.c - `hyoka evaluate`: evaluate a survey with a rule set, store the run, print it as
  * a table, JSON or CSV. Also the helpers of cli/runs.h shared with `diff` and `report`. */
 #include "runs.h"
+#include "xalloc.h"
 
 #include "service.h"
 #include "csvw.h"
@@ -21,9 +22,7 @@ PGconn *runs_connect(const cli_opts *o, const char *cmd, bool writer, char **rul
     PGconn *c = cli_connect(o, cmd, writer, &cfg, rc);
     *rules_file = NULL;
     if (c != NULL && cfg.rules_file != NULL) {
-        *rules_file = strdup(cfg.rules_file);
-        if (*rules_file == NULL)
-            abort();
+        *rules_file = xstrdup(cfg.rules_file);
     }
     hy_config_cleanup(&cfg);
     return c;
@@ -66,10 +65,8 @@ eng_rules *runs_load_rules(PGconn *c, const char *path, const char *cmd, int *rc
 int runs_overrides_parse(const cli_opts *o, const char *cmd, runs_overrides *out)
 {
     memset(out, 0, sizeof *out);
-    out->options = calloc((size_t)o->nsets + 1, sizeof *out->options);
-    out->overrides = calloc((size_t)o->nsets + 1, sizeof *out->overrides);
-    if (out->options == NULL || out->overrides == NULL)
-        abort();
+    out->options = xcalloc((size_t)o->nsets + 1, sizeof *out->options);
+    out->overrides = xcalloc((size_t)o->nsets + 1, sizeof *out->overrides);
     for (int i = 0; i < o->nsets; i++) {
         char err[SET_ERROR_MAX];
         if (set_option_parse(o->sets[i], false, &out->options[i], err, sizeof err) != 0) {

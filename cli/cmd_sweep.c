@@ -6,6 +6,7 @@
  * value where each change first appears (SPEC v1.1 "Threshold overrides"). Nothing is stored.
  */
 #include "runs.h"
+#include "xalloc.h"
 
 #include "code_order.h"
 #include "csvw.h"
@@ -72,11 +73,9 @@ static json_t *point_json(double value, const json_t *summary)
 static int run_sweep(sweep *s, int *rc)
 {
     int n = store_facts_count(s->facts);
-    eng_result *results = calloc((size_t)n + 1, sizeof *results);
-    int *previous = calloc((size_t)n + 1, sizeof *previous);
+    eng_result *results = xcalloc((size_t)n + 1, sizeof *results);
+    int *previous = xcalloc((size_t)n + 1, sizeof *previous);
     eng_diags *diags = eng_diags_new();
-    if (results == NULL || previous == NULL)
-        abort();
     int status = 0;
     s->points = must(json_array());
     s->file_point = -1;
@@ -115,9 +114,7 @@ static int run_sweep(sweep *s, int *rc)
             }
             if (s->nflips == s->capflips) {
                 s->capflips = s->capflips ? 2 * s->capflips : 1024;
-                s->flips = realloc(s->flips, s->capflips * sizeof *s->flips);
-                if (s->flips == NULL)
-                    abort();
+                s->flips = xrealloc(s->flips, s->capflips * sizeof *s->flips);
             }
             s->flips[s->nflips++] =
                 (flip){i, p, (uint8_t)previous[i], (uint8_t)results[i].category};
@@ -208,20 +205,17 @@ static void write_csv(FILE *out, const sweep *s)
     int ncat = eng_rules_count(s->rules, ENG_KIND_CATEGORY);
     int nreason = eng_rules_count(s->rules, ENG_KIND_REASON);
     size_t ncols = 2 + (size_t)ncat + (size_t)nreason;
-    char **names = calloc(ncols, sizeof *names);
-    if (names == NULL)
-        abort();
-    names[0] = strdup("value");
-    names[1] = strdup("total");
+    char **names = xcalloc(ncols, sizeof *names);
+    names[0] = xstrdup("value");
+    names[1] = xstrdup("total");
     for (int k = 0; k < ncat + nreason; k++) {
         bool cat = k < ncat;
         const char *id =
             eng_rules_get(s->rules, cat ? ENG_KIND_CATEGORY : ENG_KIND_REASON, cat ? k : k - ncat)
                 ->id;
         size_t len = strlen(id) + 10;
-        names[2 + k] = malloc(len);
-        if (names[2 + k] != NULL)
-            snprintf(names[2 + k], len, "%s.%s", cat ? "category" : "reason", id);
+        names[2 + k] = xmalloc(len);
+        snprintf(names[2 + k], len, "%s.%s", cat ? "category" : "reason", id);
     }
     for (size_t k = 0; k < ncols; k++)
         if (names[k] == NULL)
@@ -281,9 +275,7 @@ static void write_table(FILE *out, const sweep *s)
     }
     int ncat = eng_rules_count(s->rules, ENG_KIND_CATEGORY);
     int nreason = eng_rules_count(s->rules, ENG_KIND_REASON);
-    int *w = calloc((size_t)(ncat + nreason) + 1, sizeof *w);
-    if (w == NULL)
-        abort();
+    int *w = xcalloc((size_t)(ncat + nreason) + 1, sizeof *w);
     for (int k = 0; k < ncat + nreason; k++) {
         bool cat = k < ncat;
         w[k] = max_int(

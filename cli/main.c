@@ -1,6 +1,7 @@
 /* main.c - `hyoka`: option parsing and the command table. Commands live in cmd_*.c. */
 #include <stddef.h>
 #include "cli.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,8 +119,8 @@ int main(int argc, char **argv)
 {
     cli_opts o = {0};
     unsigned given = 0;
-    char **positional = calloc((size_t)argc + 1, sizeof *positional);
-    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    char **positional = xcalloc((size_t)argc + 1, sizeof *positional);
+    const char **sets = xcalloc((size_t)argc + 1, sizeof *sets);
     int npos = 0;
     bool only_positional = false;
     int rc = CLI_EUSER;
