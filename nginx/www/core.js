@@ -129,18 +129,20 @@ export async function runBanner(route, survey) {
   if (!scope.run) return null;
   const [sum, newest] = await Promise.all([summaryOf(scope), newestRunOf(survey)]);
   const run = sum.run || {};
-  if (newest && String(newest.id) === String(run.id)) return null;
+  // the answer's own word when it has one (run.newest), else the survey's newest run's id
+  if (run.newest === true || (typeof run.newest !== 'boolean' && newest && String(newest.id) === String(run.id))) return null;
   const params = Object.fromEntries(route.params);
   delete params.run;
   delete params.offset; // the newest run may have fewer rows
   const rules = run.rules || {};
-  const nrules = (newest && newest.rules) || {};
+  const other = newest && String(newest.id) !== String(run.id) ? newest : null; // null: not known yet
+  const nrules = (other && other.rules) || {};
   return h('section', { class: 'run-banner', id: 'run-banner', 'aria-labelledby': 'run-banner-h' },
     h('p', { class: 'run-banner__title', id: 'run-banner-h' },
       h('span', { class: 'run-banner__icon', 'aria-hidden': 'true' }, '!'), '最新ではない評価結果を表示しています'),
     h('p', null, `${surveyName(sum.survey)}の過去の評価（評価番号 ${run.id ?? '—'}、評価日時 ${warekiDateTime(run.evaluated_at)}、`
       + `評価ルール 版 ${rules.version ?? '—'}）の結果です。`,
-    newest ? `この調査の最新の評価は評価番号 ${newest.id}（${warekiDateTime(newest.evaluated_at)}、評価ルール 版 ${nrules.version ?? '—'}）です。` : ''),
+    other ? `この調査の最新の評価は評価番号 ${other.id}（${warekiDateTime(other.evaluated_at)}、評価ルール 版 ${nrules.version ?? '—'}）です。` : ''),
     h('p', { class: 'run-banner__actions' },
       h('a', { class: 'button button--small', href: link(route.name, params, route.arg), id: 'newest-run-link' }, '最新の評価結果を表示する')));
 }
