@@ -47,12 +47,14 @@ export function parseHash() {
   return { name: parts[0] || 'summary', arg: parts.slice(1).join('/') || null, params };
 }
 
-/** link('list', {survey: '2023', reason: 'cost'}) → '#/list?survey=2023&reason=cost'. */
+/** link('list', {survey: '2023', reason: 'cost'}) → '#/list?survey=2023&reason=cost'; 概要 is
+ *  '#/' (link('summary', {survey: '2023', run: 3}) → '#/?survey=2023&run=3'), as the menu has it. */
 export function link(name, params = {}, arg = null) {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
   const q = qs.toString();
-  return `#/${name}${arg ? `/${encodeURIComponent(arg)}` : ''}${q ? `?${q}` : ''}`;
+  const path = name === 'summary' && !arg ? '' : name;
+  return `#/${path}${arg ? `/${encodeURIComponent(arg)}` : ''}${q ? `?${q}` : ''}`;
 }
 
 /** scopeOf(route, survey) → {survey} or {survey, run}: what every API call of a view and every link

@@ -704,16 +704,15 @@ try {
         if (runless.test(u.pathname)) continue;
         if (u.searchParams.get('run') !== String(runs.alt)) bad.push(`${hash}: GET ${u.pathname}${u.search} without run=${runs.alt}`);
       }
-      // every link but 評価履歴's, which lead to the other runs
-      const links = await page.$$eval('#main a[href^="#/"], .site-nav a[href^="#/"]', (as) => as.filter((a) => !a.closest('.data--runs'))
+      // every link but 評価履歴's and the banner's, which lead to the other runs
+      const links = await page.$$eval('#main a[href^="#/"], .site-nav a[href^="#/"]', (as) => as.filter((a) => !a.closest('.data--runs, #run-banner'))
         .map((a) => a.getAttribute('href')));
       for (const href of links) {
         const q = new URLSearchParams(href.split('?')[1] || '');
-        if (href === `#/?survey=${survey}` || href.startsWith('#/initiative/') && q.get('survey') !== survey) continue; // to the newest, or another survey's history
         if (q.get('survey') === survey && q.get('run') !== String(runs.alt)) bad.push(`${hash}: link ${href} drops run=${runs.alt}`);
       }
       for (const sel of ['#report-link', '#report-button', '#csv-link']) {
-        const href = await page.getAttribute(sel, 'href').catch(() => null);
+        const href = await page.evaluate((x) => { const el = document.querySelector(x); return el && el.getAttribute('href'); }, sel);
         if (href && new URL(href, BASE).searchParams.get('run') !== String(runs.alt)) bad.push(`${hash}: ${sel} ${href} without run=${runs.alt}`);
       }
       if (!(await page.$('#run-banner'))) bad.push(`${hash}: no banner`);
