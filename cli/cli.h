@@ -22,6 +22,7 @@ enum {
     OPT_DB = 1 << 6,       /* --db */
     OPT_CONNINFO = 1 << 7, /* --conninfo CONNINFO */
     OPT_RUN = 1 << 8,      /* --run ID */
+    OPT_SET = 1 << 9,      /* --set thresholds.NAME=VALUE, repeatable (cli/set_option.h) */
 };
 
 typedef struct cli_opts {
@@ -33,6 +34,8 @@ typedef struct cli_opts {
     const char *encoding;
     const char *conninfo; /* --conninfo: the database owner's connection (migrate, doctor) */
     const char *run;      /* --run: an evaluation run's id, as given */
+    int nsets;            /* --set values, in the order given */
+    const char **sets;
     bool dry_run;
     bool db;
     int nargs;            /* positional arguments after the command name */
@@ -51,5 +54,6 @@ int cmd_diff(const cli_opts *o);
 int cmd_report(const cli_opts *o);
 int cmd_doctor(const cli_opts *o);
 int cmd_explain(const cli_opts *o);
+int cmd_sweep(const cli_opts *o);
 
 #endif

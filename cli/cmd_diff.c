@@ -1,6 +1,8 @@
 /* cmd_diff.c - `hyoka diff RULES_A RULES_B`: what-if. Evaluates one survey with both rule sets in
  * memory (nothing stored) and lists every initiative whose category, reasons, flags or score
  * would change, with the category counts before and after. Exit 0 whether or not anything changed.
+ * `--set thresholds.NAME=NUMBER` replaces thresholds of B, which is then A itself if not given:
+ * `hyoka diff --set thresholds.on_track_ratio=0.9 RULES`.
  */
 #include "runs.h"
 
@@ -208,11 +210,13 @@ static void print_side(FILE *out, const json_t *o)
     fprintf(out, " [%s] {%s}", reasons, flags);
 }
 
-static void print_table(FILE *out, const json_t *doc, const char *a, const char *b)
+static void print_table(FILE *out, const json_t *doc, const char *a, const char *b,
+                        const char *b_overrides)
 {
     const json_t *before = json_object_get(doc, "before"), *after = json_object_get(doc, "after");
-    fprintf(out, "survey %s: A = %s, B = %s\n\n",
-            json_string_value(json_object_get(json_object_get(doc, "survey"), "code")), a, b);
+    fprintf(out, "survey %s: A = %s, B = %s%s%s\n\n",
+            json_string_value(json_object_get(json_object_get(doc, "survey"), "code")), a, b,
+            b_overrides[0] != '\0' ? " with " : "", b_overrides);
     fputs("category          A      B  change\n", out);
     /* A's categories in A's order, then any that only B has */
     const json_t *sides[2] = {json_object_get(before, "categories"),
@@ -252,14 +256,25 @@ int cmd_diff(const cli_opts *o)
         fprintf(stderr, "hyoka diff: --format '%s': expected table or json\n", format);
         return CLI_EUSER;
     }
+    if (o->nargs < 2 && o->nsets == 0) {
+        fprintf(stderr, "hyoka diff: give two rule files, or one with --set "
+                        "thresholds.NAME=NUMBER\n");
+        return CLI_EUSER;
+    }
+    runs_overrides ov;
+    if (runs_overrides_parse(o, "diff", &ov) != 0)
+        return CLI_EUSER;
+    const char *path_b = o->nargs > 1 ? o->args[1] : o->args[0];
     int rc = CLI_OK;
     char *config_rules = NULL;
     PGconn *c = runs_connect(o, "diff", false, &config_rules, &rc);
-    if (c == NULL)
+    if (c == NULL) {
+        runs_overrides_cleanup(&ov);
         return rc;
+    }
     free(config_rules);
     eng_rules *ra = runs_load_rules(c, o->args[0], "diff", &rc);
-    eng_rules *rb = runs_load_rules(c, o->args[1], "diff", &rc);
+    eng_rules *rb = runs_override(runs_load_rules(c, path_b, "diff", &rc), &ov, "diff", &rc);
     json_t *da = NULL, *db = NULL, *doc = NULL;
     outcomes oa = {0}, ob = {0};
     store_error err = {0};
@@ -267,7 +282,7 @@ int cmd_diff(const cli_opts *o)
         goto out;
     da = store_evaluate_each(c, ra, o->args[0], o->survey, true, collect, false, &oa, &err);
     if (da != NULL)
-        db = store_evaluate_each(c, rb, o->args[1], o->survey, true, collect, false, &ob, &err);
+        db = store_evaluate_each(c, rb, path_b, o->survey, true, collect, false, &ob, &err);
     if (da == NULL || db == NULL) {
         fprintf(stderr, "hyoka diff: %s\n", err.message);
         rc = store_exit_code(err.status);
@@ -282,7 +297,7 @@ int cmd_diff(const cli_opts *o)
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
         fputc('\n', stdout);
     } else {
-        print_table(stdout, doc, o->args[0], o->args[1]);
+        print_table(stdout, doc, o->args[0], path_b, eng_rules_overrides(rb));
     }
     if (fflush(stdout) != 0) {
         perror("hyoka diff: writing the output");
@@ -296,6 +311,7 @@ out:
     json_decref(db);
     eng_rules_free(ra);
     eng_rules_free(rb);
+    runs_overrides_cleanup(&ov);
     PQfinish(c);
     return rc;
 }

@@ -63,6 +63,66 @@ eng_rules *runs_load_rules(PGconn *c, const char *path, const char *cmd, int *rc
     return rules;
 }
 
+int runs_overrides_parse(const cli_opts *o, const char *cmd, runs_overrides *out)
+{
+    memset(out, 0, sizeof *out);
+    out->options = calloc((size_t)o->nsets + 1, sizeof *out->options);
+    out->overrides = calloc((size_t)o->nsets + 1, sizeof *out->overrides);
+    if (out->options == NULL || out->overrides == NULL)
+        abort();
+    for (int i = 0; i < o->nsets; i++) {
+        char err[SET_ERROR_MAX];
+        if (set_option_parse(o->sets[i], false, &out->options[i], err, sizeof err) != 0) {
+            fprintf(stderr, "hyoka %s: %s\n", cmd, err);
+            runs_overrides_cleanup(out);
+            return -1;
+        }
+        out->overrides[i].name = out->options[i].name;
+        out->overrides[i].value = out->options[i].from;
+        out->n++;
+    }
+    return 0;
+}
+
+void runs_overrides_cleanup(runs_overrides *ov)
+{
+    for (int i = 0; i < ov->n; i++)
+        set_option_cleanup(&ov->options[i]);
+    free(ov->options);
+    free(ov->overrides);
+    memset(ov, 0, sizeof *ov);
+}
+
+void runs_print_errors(const eng_diags *d)
+{
+    eng_diags *errors = eng_diags_new();
+    for (int i = 0; i < eng_diags_count(d); i++) {
+        const eng_diag *g = eng_diags_get(d, i);
+        if (!g->warning)
+            eng_diags_add(errors, g->file, g->line, g->col, g->span, false, g->excerpt, "%s",
+                          g->message);
+    }
+    eng_diags_print(errors, stderr);
+    eng_diags_free(errors);
+}
+
+eng_rules *runs_override(eng_rules *rules, const runs_overrides *ov, const char *cmd, int *rc)
+{
+    if (rules == NULL || ov->n == 0)
+        return rules;
+    eng_diags *diags = eng_diags_new();
+    eng_rules *changed = eng_rules_override(rules, ov->overrides, ov->n, diags);
+    if (changed == NULL) {
+        runs_print_errors(diags);
+        fprintf(stderr, "hyoka %s: the --set values do not fit the rule set: nothing evaluated\n",
+                cmd);
+        *rc = CLI_EUSER;
+    }
+    eng_diags_free(diags);
+    eng_rules_free(rules);
+    return changed;
+}
+
 void runs_join_ids(const json_t *arr, char *out, size_t n)
 {
     size_t len = 0;
@@ -124,7 +184,7 @@ static void print_summary_table(FILE *out, const json_t *summary)
     }
 }
 
-static void print_header(FILE *out, const json_t *doc, const eng_rules *rules)
+void runs_print_header(FILE *out, const json_t *doc, const eng_rules *rules)
 {
     const json_t *s = json_object_get(doc, "survey");
     const json_t *run = json_object_get(doc, "run");
@@ -135,6 +195,8 @@ static void print_header(FILE *out, const json_t *doc, const eng_rules *rules)
     fprintf(out, "survey %s (as of %s, %s), rules %s (sha256 %.12s)\n",
             json_string_value(json_object_get(s, "code")), as_of, era, eng_rules_version(rules),
             eng_rules_sha256(rules));
+    if (eng_rules_overrides(rules)[0] != '\0')
+        fprintf(out, "with %s (--set)\n", eng_rules_overrides(rules));
     if (json_is_object(run))
         fprintf(out, "stored as run %lld at %s\n",
                 (long long)json_integer_value(json_object_get(run, "id")),
@@ -231,11 +293,22 @@ int cmd_evaluate(const cli_opts *o)
         fprintf(stderr, "hyoka evaluate: --format '%s': expected table, json or csv\n", format);
         return CLI_EUSER;
     }
+    if (o->nsets > 0 && !o->dry_run) {
+        fprintf(stderr, "hyoka evaluate: --set goes with --dry-run only: a stored run must be "
+                        "reproducible from its stored rule file (to store it, write the value "
+                        "into the rule file)\n");
+        return CLI_EUSER;
+    }
+    runs_overrides ov;
+    if (runs_overrides_parse(o, "evaluate", &ov) != 0)
+        return CLI_EUSER;
     int rc = CLI_OK;
     char *config_rules = NULL;
     PGconn *c = runs_connect(o, "evaluate", !o->dry_run, &config_rules, &rc);
-    if (c == NULL)
+    if (c == NULL) {
+        runs_overrides_cleanup(&ov);
         return rc;
+    }
     const char *rules_path = o->rules != NULL ? o->rules : config_rules;
     eng_rules *rules = NULL;
     json_t *doc = NULL;
@@ -245,7 +318,7 @@ int cmd_evaluate(const cli_opts *o)
         rc = CLI_EUSER;
         goto out;
     }
-    rules = runs_load_rules(c, rules_path, "evaluate", &rc);
+    rules = runs_override(runs_load_rules(c, rules_path, "evaluate", &rc), &ov, "evaluate", &rc);
     if (rules == NULL)
         goto out;
     /* Results stream through a callback while the run is stored, into a buffer: they are
@@ -269,8 +342,11 @@ int cmd_evaluate(const cli_opts *o)
         each = json_line;
     }
     store_error err = {0};
-    doc = store_evaluate_each(c, rules, rules_path, o->survey, o->dry_run, each, each == json_line,
-                              each_arg, &err);
+    bool stored = false;
+    store_evaluate_opts eo = {.rules = rules, .rules_file = rules_path, .survey_code = o->survey,
+                              .dry_run = o->dry_run, .each = each, .with_facts = each == json_line,
+                              .arg = each_arg, .started_by = "cli", .stored = &stored};
+    doc = store_evaluate(c, &eo, &err);
     fclose(buffer);
     if (doc == NULL) {
         fprintf(stderr, "hyoka evaluate: %s\n", err.message);
@@ -279,6 +355,13 @@ int cmd_evaluate(const cli_opts *o)
         csvw_free(csv);
         goto out;
     }
+    const json_t *run = json_object_get(doc, "run");
+    if (!o->dry_run && !stored) /* SPEC v1.1 "Identical evaluations": say so, exit 0 */
+        fprintf(stderr,
+                "hyoka evaluate: the rules and facts are those of run %lld of survey '%s' "
+                "(its newest): nothing stored\n",
+                (long long)json_integer_value(json_object_get(run, "id")),
+                json_string_value(json_object_get(json_object_get(doc, "survey"), "code")));
     if (strcmp(format, "json") == 0) {
         static const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15);
         fputs("{\n  \"survey\": ", stdout);
@@ -291,7 +374,7 @@ int cmd_evaluate(const cli_opts *o)
         fwrite(lines, 1, lines_len, stdout);
         fputs(lines_len > 0 ? "\n  ]\n}\n" : "  ]\n}\n", stdout);
     } else if (strcmp(format, "table") == 0) {
-        print_header(stdout, doc, rules);
+        runs_print_header(stdout, doc, rules);
         print_summary_table(stdout, json_object_get(doc, "summary"));
         fprintf(stdout, "\n%-*s  %-*s  %5s  %-20s %-20s %s\n", TABLE_CODE_WIDTH, "code",
                 TABLE_CATEGORY_WIDTH, "category", "score", "reasons", "flags", "title");
@@ -310,6 +393,7 @@ int cmd_evaluate(const cli_opts *o)
 out:
     json_decref(doc);
     eng_rules_free(rules);
+    runs_overrides_cleanup(&ov);
     free(config_rules);
     PQfinish(c);
     return rc;

@@ -6,6 +6,7 @@
 
 #include "evaluate.h"
 #include "json_eng.h"
+#include "read.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -110,8 +111,8 @@ int cmd_explain(const cli_opts *o)
     free(config_rules);
     store_error err = {0};
     json_t *doc = NULL;
-    long long id = store_explain_run(c, o->survey, run_id, &err);
-    if (id > 0)
+    long long id = 0;
+    if (store_read_run(c, o->survey, run_id, &id, &err) == STORE_RUN_FOUND)
         doc = store_explain_in(c, id, code, NULL, &err);
     PQfinish(c);
     store_explain_cache_clear();

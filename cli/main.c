@@ -24,12 +24,17 @@ static const command commands[] = {
      "[--encoding utf-8|cp932] [--dry-run] FILE.csv...", "load CSV files in one transaction"},
     {"migrate", cmd_migrate, OPT_CONFIG | OPT_CONNINFO, 0, 0, "[--conninfo CONNINFO]",
      "create or upgrade the database schema and its roles (as the database's owner)"},
-    {"evaluate", cmd_evaluate, OPT_CONFIG | OPT_RULES | OPT_SURVEY | OPT_DRY_RUN | OPT_FORMAT, 0,
-     0, "[--survey CODE] [--rules FILE] [--dry-run] [--format table|json|csv]",
+    {"evaluate", cmd_evaluate,
+     OPT_CONFIG | OPT_RULES | OPT_SURVEY | OPT_DRY_RUN | OPT_FORMAT | OPT_SET, 0, 0,
+     "[--survey CODE] [--rules FILE] [--dry-run [--set thresholds.NAME=NUMBER]...] "
+     "[--format table|json|csv]",
      "evaluate a survey and store the run"},
-    {"diff", cmd_diff, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT, 2, 2,
-     "[--survey CODE] [--format table|json] RULES_A RULES_B",
+    {"diff", cmd_diff, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT | OPT_SET, 1, 2,
+     "[--survey CODE] [--format table|json] [--set thresholds.NAME=NUMBER]... RULES_A [RULES_B]",
      "what-if: initiatives whose results would change"},
+    {"sweep", cmd_sweep, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT | OPT_SET, 1, 1,
+     "[--survey CODE] [--format table|csv|json] RULES --set thresholds.NAME=FROM:TO:STEP",
+     "what-if over a range: counts at each value of one threshold, and who changes category"},
     {"doctor", cmd_doctor, OPT_CONFIG, 0, 0, "",
      "check an installation: config, rules, database roles and grants, socket, nginx"},
     {"report", cmd_report, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT, 0, 0,
@@ -44,19 +49,21 @@ typedef struct option_spec {
     const char *name;
     unsigned bit;
     int takes_value;
-    size_t offset; /* of the const char * field in cli_opts, when takes_value */
+    size_t offset; /* of the const char * field in cli_opts, when takes_value and not repeatable */
+    bool repeatable; /* values collected in cli_opts.sets (only --set is) */
 } option_spec;
 
 static const option_spec option_specs[] = {
-    {"--config", OPT_CONFIG, 1, offsetof(cli_opts, config)},
-    {"--rules", OPT_RULES, 1, offsetof(cli_opts, rules)},
-    {"--survey", OPT_SURVEY, 1, offsetof(cli_opts, survey)},
-    {"--format", OPT_FORMAT, 1, offsetof(cli_opts, format)},
-    {"--encoding", OPT_ENCODING, 1, offsetof(cli_opts, encoding)},
-    {"--dry-run", OPT_DRY_RUN, 0, 0},
-    {"--db", OPT_DB, 0, 0},
-    {"--conninfo", OPT_CONNINFO, 1, offsetof(cli_opts, conninfo)},
-    {"--run", OPT_RUN, 1, offsetof(cli_opts, run)},
+    {"--config", OPT_CONFIG, 1, offsetof(cli_opts, config), false},
+    {"--rules", OPT_RULES, 1, offsetof(cli_opts, rules), false},
+    {"--survey", OPT_SURVEY, 1, offsetof(cli_opts, survey), false},
+    {"--format", OPT_FORMAT, 1, offsetof(cli_opts, format), false},
+    {"--encoding", OPT_ENCODING, 1, offsetof(cli_opts, encoding), false},
+    {"--dry-run", OPT_DRY_RUN, 0, 0, false},
+    {"--db", OPT_DB, 0, 0, false},
+    {"--conninfo", OPT_CONNINFO, 1, offsetof(cli_opts, conninfo), false},
+    {"--run", OPT_RUN, 1, offsetof(cli_opts, run), false},
+    {"--set", OPT_SET, 1, 0, true},
 };
 #define NOPTIONS (sizeof option_specs / sizeof option_specs[0])
 
@@ -112,11 +119,14 @@ int main(int argc, char **argv)
     cli_opts o = {0};
     unsigned given = 0;
     char **positional = calloc((size_t)argc + 1, sizeof *positional);
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
     int npos = 0;
     bool only_positional = false;
+    int rc = CLI_EUSER;
 
-    if (positional == NULL)
+    if (positional == NULL || sets == NULL)
         abort();
+    o.sets = sets;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (only_positional || arg[0] != '-' || arg[1] == '\0') {
@@ -129,37 +139,37 @@ int main(int argc, char **argv)
         }
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             usage(stdout);
-            free(positional);
-            return CLI_OK;
+            rc = CLI_OK;
+            goto out;
         }
         if (strcmp(arg, "--version") == 0) {
             printf("hyoka %s\n", HYOKA_VERSION);
-            free(positional);
-            return CLI_OK;
+            rc = CLI_OK;
+            goto out;
         }
         const char *value;
         const option_spec *spec = find_option(arg, &value);
         if (spec == NULL) {
             fprintf(stderr, "hyoka: unknown option '%s'\n", arg);
-            free(positional);
-            return CLI_EUSER;
+            goto out;
         }
-        if (given & spec->bit) {
+        if ((given & spec->bit) && !spec->repeatable) {
             fprintf(stderr, "hyoka: option %s given twice\n", spec->name);
-            free(positional);
-            return CLI_EUSER;
+            goto out;
         }
         given |= spec->bit;
         if (spec->takes_value) {
             if (value == NULL) {
                 if (i + 1 >= argc) {
                     fprintf(stderr, "hyoka: option %s needs a value\n", spec->name);
-                    free(positional);
-                    return CLI_EUSER;
+                    goto out;
                 }
                 value = argv[++i];
             }
-            *(const char **)((char *)&o + spec->offset) = value;
+            if (spec->repeatable)
+                sets[o.nsets++] = value;
+            else
+                *(const char **)((char *)&o + spec->offset) = value;
         } else if (spec->bit == OPT_DRY_RUN) {
             o.dry_run = true;
         } else if (spec->bit == OPT_DB) {
@@ -169,8 +179,7 @@ int main(int argc, char **argv)
 
     if (npos == 0) {
         usage(stderr);
-        free(positional);
-        return CLI_EUSER;
+        goto out;
     }
     if (strcmp(positional[0], "help") == 0) {
         const command *c = npos > 1 ? find_command(positional[1]) : NULL;
@@ -178,34 +187,33 @@ int main(int argc, char **argv)
             printf("usage: hyoka %s %s\n%s\n", c->name, c->usage, c->summary);
         else
             usage(stdout);
-        free(positional);
-        return CLI_OK;
+        rc = CLI_OK;
+        goto out;
     }
     const command *cmd = find_command(positional[0]);
     if (cmd == NULL) {
         fprintf(stderr, "hyoka: unknown command '%s'\n", positional[0]);
         usage(stderr);
-        free(positional);
-        return CLI_EUSER;
+        goto out;
     }
     for (size_t i = 0; i < NOPTIONS; i++) {
         if ((given & option_specs[i].bit) && !(cmd->options & option_specs[i].bit)) {
             fprintf(stderr, "hyoka %s: option %s does not apply\nusage: hyoka %s %s\n", cmd->name,
                     option_specs[i].name, cmd->name, cmd->usage);
-            free(positional);
-            return CLI_EUSER;
+            goto out;
         }
     }
     int nargs = npos - 1;
     if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
         fprintf(stderr, "usage: hyoka %s %s\n", cmd->name, cmd->usage);
-        free(positional);
-        return CLI_EUSER;
+        goto out;
     }
     o.command = cmd->name;
     o.nargs = nargs;
     o.args = positional + 1;
-    int rc = cmd->run(&o);
+    rc = cmd->run(&o);
+out:
     free(positional);
+    free(sets);
     return rc;
 }

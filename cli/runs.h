@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "engine.h"
+#include "set_option.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -22,6 +23,30 @@ PGconn *runs_connect(const cli_opts *o, const char *cmd, bool writer, char **rul
  * stderr; returns the rules, or NULL with *rc = CLI_EUSER (rule errors) or CLI_EENV (the file
  * cannot be read, or the database fails). */
 eng_rules *runs_load_rules(PGconn *c, const char *path, const char *cmd, int *rc);
+
+/* The `--set thresholds.NAME=NUMBER` values of a command (evaluate --dry-run, diff). */
+typedef struct runs_overrides {
+    int n;
+    set_option *options;               /* n, as parsed */
+    eng_threshold_override *overrides; /* n; names borrowed from `options` */
+} runs_overrides;
+
+/* Parses o->sets into *out (runs_overrides_cleanup frees it). Returns 0, or -1 after printing
+ * "hyoka CMD: --set '...': what is wrong" for the first bad one. */
+int runs_overrides_parse(const cli_opts *o, const char *cmd, runs_overrides *out);
+void runs_overrides_cleanup(runs_overrides *ov);
+
+/* `rules` with the thresholds of `ov` replaced (eng_rules_override); `rules` is consumed. With no
+ * overrides, `rules` itself. Returns the rule set, or NULL with *rc = CLI_EUSER after printing
+ * the errors (an unknown threshold is named, with the file's thresholds). */
+eng_rules *runs_override(eng_rules *rules, const runs_overrides *ov, const char *cmd, int *rc);
+
+/* Prints the errors of `d`, not its warnings (those of a rule file already printed once). */
+void runs_print_errors(const eng_diags *d);
+
+/* The first lines of a table output: the survey (as of, in 和暦 too), the rules (version, sha256,
+ * replaced thresholds) and the run doc["run"] stored, or "dry run: nothing stored" without one. */
+void runs_print_header(FILE *out, const json_t *doc, const eng_rules *rules);
 
 /* Joins the "id" members of a JSON array of objects with ';' into out (truncated to n). */
 void runs_join_ids(const json_t *arr, char *out, size_t n);

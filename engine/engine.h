@@ -134,6 +134,31 @@ eng_rules *eng_rules_load_string(const char *text, const char *name, const eng_s
                                  eng_diags *diags);
 void eng_rules_free(eng_rules *r);
 
+/* A threshold given another value than its rule file gives it (`hyoka evaluate --dry-run --set
+ * thresholds.NAME=NUMBER`, `hyoka diff --set`, `hyoka sweep`). */
+typedef struct eng_threshold_override {
+    const char *name; /* NAME of thresholds.NAME */
+    double value;
+} eng_threshold_override;
+
+/* Compiles `base`'s rule text again (the same file name and fact schema) with the thresholds of
+ * `overrides` (n of them) replaced: every expression folds the new value as it folds the file's,
+ * and explanations show it. `base` is not changed.
+ * Errors, each at the line of the file's `thresholds` (line 1 without one): a NAME the file has
+ * no threshold for (the message lists the file's thresholds), a NAME given twice, a value that is
+ * not finite. Returns the new rule set (the caller frees it with eng_rules_free), or NULL with
+ * every error in `diags`; the file's own warnings are added again in either case.
+ * The new rule set has base's source, file and version; its sha256 is the SHA-256 of the source
+ * followed by a newline and eng_rules_overrides(), so that it is never taken for the file's
+ * (e.g. for a stored run's history). An override to the value the file already has is no change:
+ * with only such overrides the sha256 is the file's. */
+eng_rules *eng_rules_override(const eng_rules *base, const eng_threshold_override *overrides,
+                              int n, eng_diags *diags);
+/* The thresholds that eng_rules_override changed, in file order, as "thresholds.NAME=VALUE"
+ * joined with ", " (VALUE with the fewest significant digits, at most 17, that give the same
+ * double); "" for a rule set as its file has it. Owned by the rule set. */
+const char *eng_rules_overrides(const eng_rules *r);
+
 const char *eng_rules_version(const eng_rules *r);
 const char *eng_rules_source(const eng_rules *r);   /* the exact text compiled */
 const char *eng_rules_sha256(const eng_rules *r);   /* lowercase hex of the source's SHA-256 */

@@ -4,6 +4,7 @@
 #include "cfgutil.h"
 #include "ruleset.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <limits.h>
@@ -328,6 +329,9 @@ typedef struct loader {
     const char **cand;
     int ncand_base;          /* facts + thresholds */
     char **qual[ENG_NKINDS]; /* "reason.ID", "flag.ID" per entry (NULL without a valid id) */
+    /* eng_rules_override */
+    const eng_threshold_override *overrides;
+    int noverrides;
 } loader;
 
 typedef struct scope_ud {
@@ -647,6 +651,92 @@ static void read_thresholds(loader *L, const config_setting_t *g)
         t->value = v;
         t->line = line_of(s);
     }
+}
+
+/* The fewest significant digits (15 to 17) that give v back. */
+static void format_exact(double v, char *buf, size_t size)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, size, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+/* Replaces the thresholds named by L->overrides (eng_rules_override); `g` is the file's
+ * `thresholds` group or NULL. Errors name the override and list the file's thresholds. */
+static void apply_overrides(loader *L, const config_setting_t *g)
+{
+    eng_rules *r = L->r;
+    int line = g != NULL ? line_of(g) : 1;
+    for (int i = 0; i < L->noverrides; i++) {
+        const eng_threshold_override *o = &L->overrides[i];
+        int t = -1;
+        for (int k = 0; k < r->nthresholds && t < 0; k++)
+            if (strcmp(r->thresholds[k].name + 11, o->name) == 0)
+                t = k;
+        bool twice = false;
+        for (int j = 0; j < i && !twice; j++)
+            twice = strcmp(L->overrides[j].name, o->name) == 0;
+        if (twice) {
+            diag_at(L->d, L->file, line, 0, 0, "thresholds.%s is overridden twice", o->name);
+        } else if (t < 0 && r->nthresholds == 0) {
+            diag_at(L->d, L->file, line, 0, 0,
+                    "cannot override thresholds.%s: the rule file has no thresholds", o->name);
+        } else if (t < 0) {
+            const char **names = xcalloc((size_t)r->nthresholds, sizeof *names);
+            size_t len = 1;
+            for (int k = 0; k < r->nthresholds; k++) {
+                names[k] = r->thresholds[k].name + 11;
+                len += strlen(names[k]) + 2;
+            }
+            char *list = xcalloc(len, 1);
+            for (int k = 0; k < r->nthresholds; k++) {
+                if (k > 0)
+                    strcat(list, ", ");
+                strcat(list, names[k]);
+            }
+            const char *near = diag_suggest(o->name, names, r->nthresholds);
+            char hint[160] = "";
+            if (near != NULL)
+                snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
+            diag_at(L->d, L->file, line, 0, 0,
+                    "cannot override thresholds.%s: the rule file has no threshold '%s'%s; its "
+                    "thresholds are %s",
+                    o->name, o->name, hint, list);
+            free(list);
+            free(names);
+        } else if (!isfinite(o->value)) {
+            diag_at(L->d, L->file, line, 0, 0,
+                    "cannot override thresholds.%s with %g: a threshold is a finite number",
+                    o->name, o->value);
+        } else if (o->value != r->thresholds[t].value) {
+            r->thresholds[t].value = o->value;
+            r->thresholds[t].overridden = true;
+        }
+    }
+}
+
+/* eng_rules_overrides' text for the thresholds apply_overrides replaced. */
+static char *overrides_text(const eng_rules *r)
+{
+    size_t len = 1;
+    for (int i = 0; i < r->nthresholds; i++)
+        if (r->thresholds[i].overridden)
+            len += strlen(r->thresholds[i].name) + 2 + 32;
+    char *text = xcalloc(len, 1);
+    size_t at = 0;
+    for (int i = 0; i < r->nthresholds; i++) {
+        if (!r->thresholds[i].overridden)
+            continue;
+        char value[32];
+        format_exact(r->thresholds[i].value, value, sizeof value);
+        int n = snprintf(text + at, len - at, "%s%s=%s", at > 0 ? ", " : "",
+                         r->thresholds[i].name, value);
+        assert(n > 0 && (size_t)n < len - at);
+        at += (size_t)n;
+    }
+    return text;
 }
 
 static void read_derived(loader *L, const config_setting_t *g)
@@ -1125,6 +1215,7 @@ static void walk(loader *L, config_t *cfg)
     config_setting_t *s;
     if ((s = config_setting_get_member(root, "thresholds")) != NULL)
         read_thresholds(L, s);
+    apply_overrides(L, s);
     if ((s = config_setting_get_member(root, "derived")) != NULL)
         read_derived(L, s);
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
@@ -1197,14 +1288,15 @@ static const char *syntax_hint(const char *text, int line)
     return "";
 }
 
+/* Compiles `text` with the thresholds of `overrides` replaced (none: n = 0). */
 static eng_rules *load(const char *text, const char *file, const eng_schema *schema,
-                       eng_diags *diags)
+                       const eng_threshold_override *overrides, int noverrides, eng_diags *diags)
 {
     size_t len = strlen(text);
     eng_rules *r = xcalloc(1, sizeof *r);
     r->file = xstrdup(file);
     r->source = xstrdup(text);
-    sha256_hex(text, len, r->sha256);
+    r->overrides = xstrdup("");
     r->schema = schema != NULL ? eng_schema_copy(schema) : eng_schema_new_builtin();
 
     char *copy = eng_config_text_prepare(text, len, file, diags);
@@ -1219,7 +1311,11 @@ static eng_rules *load(const char *text, const char *file, const eng_schema *sch
                 config_error_text(&cfg) ? config_error_text(&cfg) : "syntax error",
                 syntax_hint(copy, line));
     } else {
-        loader L = {.r = r, .d = diags, .file = r->file};
+        loader L = {.r = r,
+                    .d = diags,
+                    .file = r->file,
+                    .overrides = overrides,
+                    .noverrides = noverrides};
         walk(&L, &cfg);
         loader_cleanup(&L);
     }
@@ -1227,6 +1323,19 @@ static eng_rules *load(const char *text, const char *file, const eng_schema *sch
     free(copy);
     if (eng_diags_errors(diags) > 0)
         goto fail;
+    free(r->overrides);
+    r->overrides = overrides_text(r);
+    if (r->overrides[0] == '\0') {
+        sha256_hex(text, len, r->sha256);
+    } else {
+        size_t olen = strlen(r->overrides);
+        char *identity = xcalloc(len + 1 + olen + 1, 1);
+        memcpy(identity, text, len);
+        identity[len] = '\n';
+        memcpy(identity + len + 1, r->overrides, olen);
+        sha256_hex(identity, len + 1 + olen, r->sha256);
+        free(identity);
+    }
     return r;
 fail:
     eng_rules_free(r);
@@ -1237,7 +1346,17 @@ eng_rules *eng_rules_load_string(const char *text, const char *name, const eng_s
                                  eng_diags *diags)
 {
     eng_diags *mine = eng_diags_new();
-    eng_rules *r = load(text, name != NULL ? name : "<string>", schema, mine);
+    eng_rules *r = load(text, name != NULL ? name : "<string>", schema, NULL, 0, mine);
+    add_sorted(diags, mine);
+    eng_diags_free(mine);
+    return r;
+}
+
+eng_rules *eng_rules_override(const eng_rules *base, const eng_threshold_override *overrides,
+                              int n, eng_diags *diags)
+{
+    eng_diags *mine = eng_diags_new();
+    eng_rules *r = load(base->source, base->file, base->schema, overrides, n, mine);
     add_sorted(diags, mine);
     eng_diags_free(mine);
     return r;
@@ -1283,6 +1402,7 @@ void eng_rules_free(eng_rules *r)
     free(r->strings);
     eng_schema_free(r->schema);
     free(r->source);
+    free(r->overrides);
     free(r->file);
     free(r);
 }
@@ -1308,6 +1428,10 @@ const char *eng_rules_source(const eng_rules *r)
 const char *eng_rules_sha256(const eng_rules *r)
 {
     return r->sha256;
+}
+const char *eng_rules_overrides(const eng_rules *r)
+{
+    return r->overrides;
 }
 const eng_schema *eng_rules_schema(const eng_rules *r)
 {

@@ -28,11 +28,13 @@ typedef struct threshold {
     char *name; /* "thresholds.NAME", owned */
     double value;
     int line;
+    bool overridden; /* its value was replaced by eng_rules_override */
 } threshold;
 
 struct eng_rules {
     char *source; /* the exact text given (with a BOM if it had one), owned */
     char sha256[65];
+    char *overrides; /* eng_rules_overrides(): "" unless thresholds were replaced, owned */
     char *version;
     const char *language; /* "en" or "ja" (static strings): the language of explanation text */
     char *file;

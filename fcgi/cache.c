@@ -2,6 +2,7 @@
 #include "cache.h"
 
 #include "metrics.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,9 +85,7 @@ bool cache_put(const char *key, void *obj, size_t bytes, void (*free_fn)(void *)
     if (bytes > budget || !make_room(bytes))
         return false;
     entry *e = &entries[nentries++];
-    e->key = strdup(key);
-    if (e->key == NULL)
-        abort();
+    e->key = xstrdup(key);
     e->obj = obj;
     e->bytes = bytes;
     e->free_fn = free_fn;
@@ -111,6 +110,11 @@ void cache_resize(void *obj, size_t bytes)
         e->pins = pins;
 }
 
+bool cache_holds(const void *obj)
+{
+    return find_obj((void *)obj) != NULL;
+}
+
 void cache_pin(void *obj)
 {
     entry *e = find_obj(obj);
@@ -130,7 +134,7 @@ void cache_flush(void)
     /* Pinned entries belong to the request in progress; they are dropped from the index (so
      * nothing new finds them) but freed by their holder through cache_unpin's caller. Workers are
      * single-threaded and pins never outlive a request, so in practice nothing is pinned here
-     * except during db_query's reconnect inside a handler: keep those until unpinned. */
+     * except during a read's reconnect inside a handler: keep those until unpinned. */
     for (int i = nentries - 1; i >= 0; i--)
         if (entries[i].pins == 0)
             release(i);
@@ -150,11 +154,9 @@ void cache_put_body(const char *key, const char *content_type, const char *data,
 {
     if (budget == 0 || len + strlen(key) + 64 > budget)
         return;
-    cache_body *b = malloc(sizeof *b);
-    char *copy = malloc(len ? len : 1);
-    char *ct = strdup(content_type);
-    if (b == NULL || copy == NULL || ct == NULL)
-        abort();
+    cache_body *b = xmalloc(sizeof *b);
+    char *copy = xmalloc(len);
+    char *ct = xstrdup(content_type);
     memcpy(copy, data, len);
     b->content_type = ct;
     b->data = copy;

@@ -26,6 +26,8 @@ void *cache_get(const char *key);
 bool cache_put(const char *key, void *obj, size_t bytes, void (*free_fn)(void *));
 /* Records that a cached object grew to `bytes` (evicting older unpinned entries if needed). */
 void cache_resize(void *obj, size_t bytes);
+/* Whether obj is in the cache (also when flushed while pinned: its holder unpins, never frees it). */
+bool cache_holds(const void *obj);
 void cache_pin(void *obj);
 void cache_unpin(void *obj);
 void cache_flush(void);

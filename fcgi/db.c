@@ -154,7 +154,11 @@ PGconn *db_conn(store_error *err)
     return conn;
 }
 
-PGresult *db_query(const char *sql, int nparams, const char *const *params, store_error *err)
+/* Runs a parameterised query (text parameters, text results), once more on a new connection if
+ * the old one broke. Returns a PGRES_TUPLES_OK or PGRES_COMMAND_OK result the caller PQclears, or
+ * NULL with err set (details are logged). Only db_ping's: the server's reads are the store's. */
+static PGresult *db_query(const char *sql, int nparams, const char *const *params,
+                          store_error *err)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         PGconn *c = db_conn(err);

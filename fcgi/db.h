@@ -1,10 +1,11 @@
 /* db.h - the worker's PostgreSQL connection: read-only, connected lazily, reconnected after a
  * failure, LISTENing on hyoka_runs and hyoka_data so that new runs and imports reach the cache.
  *
- * One PGconn per worker process (connected after fork). Queries go through db_query, which
- * retries once on a fresh connection when the old one broke (the server restarted), so a request
- * right after PostgreSQL comes back succeeds. While the database is unreachable every query fails
- * fast with STORE_EDB and handlers answer 503 (db_reply_error).
+ * One PGconn per worker process (connected after fork). The server writes no SQL of its own: its
+ * reads are the read model's (store/read.h, store/kpi.h), called with db_conn()'s connection and
+ * called once more on a fresh one when db_lost says the old one broke (the server restarted), so a
+ * request right after PostgreSQL comes back succeeds. While the database is unreachable every read
+ * fails fast with STORE_EDB and handlers answer 503 (db_reply_error).
  */
 #ifndef HYOKA_FCGI_DB_H
 #define HYOKA_FCGI_DB_H
@@ -16,9 +17,6 @@
 
 /* The connection, (re)connected if needed; NULL with err set (STORE_EDB / STORE_ESCHEMA). */
 PGconn *db_conn(store_error *err);
-/* Runs a parameterised query (text parameters, text results). Returns a PGRES_TUPLES_OK or
- * PGRES_COMMAND_OK result the caller PQclears, or NULL with err set (details are logged). */
-PGresult *db_query(const char *sql, int nparams, const char *const *params, store_error *err);
 /* Reads pending notifications without blocking. On one on hyoka_runs or hyoka_data, reads the
  * newest run id and data_version and flushes the cache only if either changed since the cache was
  * last flushed (anyone may send a NOTIFY; db.c). Called by the worker loop when the database socket

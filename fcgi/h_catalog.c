@@ -1,10 +1,17 @@
-/* h_catalog.c - the lists: /surveys, /departments and /measures (per-survey drill-down), /kpis, /projects. */
+/* h_catalog.c - the lists: /surveys, /runs, /departments and /measures (per-run drill-down), /kpis,
+ * /projects. Every figure comes from the read model (store/read.h, store/kpi.h); this file only
+ * shapes it. */
+#include "code_order.h"
 #include "csvout.h"
 #include "db.h"
 #include "handlers.h"
 #include "json_eng.h"
+#include "kpi.h"
 #include "read.h"
 #include "run.h"
+#include "xalloc.h"
+
+#include <limits.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,19 +36,32 @@ static void reply_list(hy_req *r, json_t *doc, int format, bool cache)
     }
 }
 
-static json_t *num_or_null(const PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return json_null();
-    return jeng_number(strtod(PQgetvalue(res, row, col), NULL));
-}
-
-static json_t *str_or_null(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? json_null() : json_string(PQgetvalue(res, row, col));
-}
-
 /* ---- /surveys ------------------------------------------------------------------------------ */
+
+/* A list document of the read model, or its error. */
+static void reply_read(hy_req *r, json_t *doc, int format, const store_error *err)
+{
+    if (doc == NULL) {
+        db_reply_error(r, err);
+        return;
+    }
+    reply_list(r, doc, format, false);
+    json_decref(doc);
+}
+
+/* Calls `read` on the worker's connection, once more on a new one if the old one was lost. */
+#define READ_RETRY(doc, err, call)                                                                 \
+    do {                                                                                           \
+        (doc) = NULL;                                                                              \
+        for (int attempt_ = 0; attempt_ < 2 && (doc) == NULL; attempt_++) {                        \
+            PGconn *c = db_conn(&(err));                                                           \
+            if (c == NULL)                                                                         \
+                break;                                                                             \
+            (doc) = (call);                                                                        \
+            if ((doc) == NULL && !db_lost(c, &(err)))                                              \
+                break;                                                                             \
+        }                                                                                          \
+    } while (0)
 
 void h_surveys(hy_req *r, const char *arg)
 {
@@ -50,40 +70,31 @@ void h_surveys(hy_req *r, const char *arg)
     if (param_enum_or_reply(r, "format", formats, 0, &format) < 0)
         return;
     store_error err = {0};
-    PGresult *res = db_query(
-        "SELECT s.code, s.as_of::text, s.label,"
-        " (SELECT count(*) FROM evaluation_runs x WHERE x.survey_id = s.id"
-        "   AND x.id <= " STORE_READ_PUBLISHED "),"
-        " r.id, to_char(r.evaluated_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM'), rs.version, rs.sha256"
-        " FROM surveys s"
-        " LEFT JOIN LATERAL (SELECT max(x.id) AS id FROM evaluation_runs x"
-        "   WHERE x.survey_id = s.id AND x.id <= " STORE_READ_PUBLISHED ") lr ON true"
-        " LEFT JOIN evaluation_runs r ON r.id = lr.id"
-        " LEFT JOIN rule_sets rs ON rs.id = r.rule_set_id ORDER BY s.as_of, s.code",
-        0, NULL, &err);
-    if (res == NULL) {
-        db_reply_error(r, &err);
+    json_t *doc;
+    READ_RETRY(doc, err, store_read_surveys(c, &err));
+    reply_read(r, doc, format, &err);
+}
+
+/* ---- /runs: a survey's stored runs, newest first (SPEC v1.1 "Runs") ------------------------- */
+
+void h_runs(hy_req *r, const char *arg)
+{
+    (void)arg;
+    long limit, offset;
+    int format;
+    if (param_int_or_reply(r, "limit", 1, STORE_RUNS_LIMIT_MAX, 50, &limit) < 0 ||
+        param_int_or_reply(r, "offset", 0, INT_MAX, 0, &offset) < 0 ||
+        param_enum_or_reply(r, "format", formats, 0, &format) < 0)
+        return;
+    const char *survey = http_param(r, "survey");
+    store_error err = {0};
+    json_t *doc;
+    READ_RETRY(doc, err, store_read_runs(c, survey, limit, offset, &err));
+    if (doc == NULL && err.status == STORE_ENOTFOUND && survey != NULL) {
+        http_problem(r, 404, "survey", "%s", err.message);
         return;
     }
-    json_t *items = json_array();
-    for (int i = 0; i < PQntuples(res); i++) {
-        json_t *latest = PQgetisnull(res, i, 4)
-                             ? json_null()
-                             : json_pack("{s:I, s:s, s:{s:s, s:s}}", "id",
-                                         (json_int_t)strtoll(PQgetvalue(res, i, 4), NULL, 10),
-                                         "evaluated_at", PQgetvalue(res, i, 5), "rules",
-                                         "version", PQgetvalue(res, i, 6), "sha256",
-                                         PQgetvalue(res, i, 7));
-        json_array_append_new(
-            items, json_pack("{s:s, s:s, s:o, s:I, s:o}", "code", PQgetvalue(res, i, 0), "as_of",
-                             PQgetvalue(res, i, 1), "label", str_or_null(res, i, 2), "runs",
-                             (json_int_t)strtoll(PQgetvalue(res, i, 3), NULL, 10), "latest_run",
-                             latest));
-    }
-    json_t *doc = json_pack("{s:i, s:o}", "total", PQntuples(res), "items", items);
-    PQclear(res);
-    reply_list(r, doc, format, false);
-    json_decref(doc);
+    reply_read(r, doc, format, &err);
 }
 
 /* ---- /departments and /measures: per-survey counts by category and mean score ------------- */
@@ -92,7 +103,7 @@ typedef struct group {
     const char *key, *title;
     long total, scored;
     double score_sum;
-    long counts[RUN_MAX_CATALOG];
+    long counts[STORE_RUN_MAX_CATALOG];
 } group;
 
 static group *find_group(group **groups, int *n, int *cap, const char *key, const char *title)
@@ -102,9 +113,7 @@ static group *find_group(group **groups, int *n, int *cap, const char *key, cons
             return &(*groups)[i];
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 64;
-        *groups = realloc(*groups, (size_t)*cap * sizeof **groups);
-        if (*groups == NULL)
-            abort();
+        *groups = xrealloc(*groups, (size_t)*cap * sizeof **groups);
     }
     group *g = &(*groups)[(*n)++];
     memset(g, 0, sizeof *g);
@@ -113,7 +122,7 @@ static group *find_group(group **groups, int *n, int *cap, const char *key, cons
     return g;
 }
 
-static void tally(group *g, const run_item *it)
+static void tally(group *g, const store_run_item *it)
 {
     g->total++;
     g->counts[it->category]++;
@@ -130,10 +139,10 @@ static int by_name(const void *a, const void *b)
 
 static int by_code(const void *a, const void *b)
 {
-    return run_code_cmp(((const group *)a)->key, ((const group *)b)->key);
+    return code_order_cmp(((const group *)a)->key, ((const group *)b)->key);
 }
 
-static json_t *group_json(const run *rn, const group *g, bool measure)
+static json_t *group_json(const store_run *rn, const group *g, bool measure)
 {
     json_t *counts = json_object();
     for (int c = 0; c < rn->ncategories; c++)
@@ -152,13 +161,13 @@ static void drill_down(hy_req *r, bool measures)
     int format;
     if (param_enum_or_reply(r, "format", formats, 0, &format) < 0 || run_reply_cached(r))
         return;
-    run *rn = run_resolve_items_or_reply(r, http_param(r, "survey"));
+    store_run *rn = run_resolve_items_or_reply(r);
     if (rn == NULL)
         return;
     group *groups = NULL;
     int n = 0, cap = 0;
     for (int i = 0; i < rn->nitems; i++) {
-        const run_item *it = &rn->items[i];
+        const store_run_item *it = &rn->items[i];
         if (measures) {
             tally(find_group(&groups, &n, &cap, it->measure_code, it->measure_title), it);
         } else {
@@ -194,7 +203,29 @@ void h_measures(hy_req *r, const char *arg)
     drill_down(r, true);
 }
 
-/* ---- /kpis: baseline -> latest (on or before the survey's as-of) -> target ---------------- */
+/* ---- /kpis: each KPI at the survey's as-of date and after it (store/kpi.h) ------------------ */
+
+/* {"value", "date"}: both null when there is no such observation. */
+static json_t *obs_json(const kpi_obs *o)
+{
+    return jeng_must(json_pack("{s:o, s:o}", "value",
+                               o->present ? jeng_number(o->value) : json_null(), "date",
+                               o->present && o->date[0] ? json_string(o->date) : json_null()));
+}
+
+static json_t *kpi_json(const kpi_figure *k)
+{
+    json_t *inits = jeng_must(json_array());
+    for (size_t i = 0; i < k->ninitiatives; i++)
+        json_array_append_new(inits, jeng_must(json_string(k->initiatives[i])));
+    /* "latest" is the v1.0 name of at_as_of, kept for scripts that read it. */
+    return jeng_must(json_pack(
+        "{s:s, s:s, s:s?, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "code", k->code, "title",
+        k->title, "unit", k->unit, "direction", k->direction, "baseline", obs_json(&k->baseline),
+        "at_as_of", obs_json(&k->at_as_of), "after_as_of", obs_json(&k->latest), "target",
+        obs_json(&k->target), "latest", obs_json(&k->at_as_of), "attainment",
+        k->has_attainment ? jeng_number(k->attainment) : json_null(), "initiatives", inits));
+}
 
 void h_kpis(hy_req *r, const char *arg)
 {
@@ -202,74 +233,40 @@ void h_kpis(hy_req *r, const char *arg)
     int format;
     if (param_enum_or_reply(r, "format", formats, 0, &format) < 0)
         return;
-    store_error err = {0};
     const char *survey = http_param(r, "survey");
-    PGresult *res = NULL;
-    json_t *doc = NULL;
-    char as_of[16] = "";
-    /* The as-of date: the named survey's, else the default survey's (latest with a run). */
-    const char *p1[] = {survey};
-    res = survey != NULL
-              ? db_query("SELECT as_of::text FROM surveys WHERE code = $1", 1, p1, &err)
-              : db_query("SELECT s.as_of::text FROM surveys s WHERE EXISTS (SELECT 1 FROM"
-                         " evaluation_runs r WHERE r.survey_id = s.id"
-                         " AND r.id <= " STORE_READ_PUBLISHED ") ORDER BY s.as_of DESC"
-                         " LIMIT 1",
-                         0, NULL, &err);
-    if (res == NULL) {
-        db_reply_error(r, &err);
-        goto out;
-    }
-    if (PQntuples(res) == 1)
-        snprintf(as_of, sizeof as_of, "%s", PQgetvalue(res, 0, 0));
-    else if (survey != NULL) {
-        http_problem(r, 404, "survey", "unknown survey '%s'", survey);
-        goto out;
-    }
-    PQclear(res);
-    const char *p2[] = {as_of[0] ? as_of : NULL};
-    res = db_query(
-        "SELECT k.code, k.title, k.unit, k.direction, k.baseline_value::text,"
-        " k.baseline_date::text, k.target_value::text, k.target_date::text, v.date::text,"
-        " v.value::text,"
-        " coalesce((SELECT json_agg(i.code ORDER BY i.code) FROM kpi_initiatives ki"
-        "  JOIN initiatives i ON i.id = ki.initiative_id WHERE ki.kpi_id = k.id)::text, '[]')"
-        " FROM kpis k LEFT JOIN LATERAL (SELECT x.date, x.value FROM kpi_values x"
-        "  WHERE x.kpi_id = k.id AND ($1::date IS NULL OR x.date <= $1::date)"
-        "  ORDER BY x.date DESC LIMIT 1) v ON true ORDER BY k.code",
-        1, p2, &err);
-    if (res == NULL) {
-        db_reply_error(r, &err);
-        goto out;
-    }
-    json_t *items = json_array();
-    for (int i = 0; i < PQntuples(res); i++) {
-        json_t *att = json_null();
-        if (!PQgetisnull(res, i, 4) && !PQgetisnull(res, i, 6) && !PQgetisnull(res, i, 9)) {
-            double base = strtod(PQgetvalue(res, i, 4), NULL);
-            double target = strtod(PQgetvalue(res, i, 6), NULL);
-            double latest = strtod(PQgetvalue(res, i, 9), NULL);
-            if (target != base) {
-                json_decref(att);
-                att = jeng_number(eng_round((latest - base) / (target - base), 3));
-            }
+    store_error err = {0};
+    char as_of[KPI_DATE_LEN] = "";
+    kpi_list kpis = {0};
+    int rc = -1;
+    for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
+        PGconn *c = db_conn(&err);
+        if (c == NULL)
+            break;
+        /* the named survey's as-of date, else the default survey's ("" when no survey has a
+         * run: every KPI's newest value then) */
+        int found = store_read_as_of(c, survey, as_of, &err);
+        if (found == STORE_RUN_NO_SURVEY) {
+            http_problem(r, 404, "survey", "%s", err.message);
+            return;
         }
-        json_t *inits = json_loads(PQgetvalue(res, i, 10), 0, NULL);
-        json_array_append_new(
-            items,
-            json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o}",
-                      "code", PQgetvalue(res, i, 0), "title", PQgetvalue(res, i, 1), "unit",
-                      str_or_null(res, i, 2), "direction", str_or_null(res, i, 3), "baseline",
-                      "value", num_or_null(res, i, 4), "date", str_or_null(res, i, 5), "latest",
-                      "value", num_or_null(res, i, 9), "date", str_or_null(res, i, 8), "target",
-                      "value", num_or_null(res, i, 6), "date", str_or_null(res, i, 7),
-                      "attainment", att, "initiatives", inits ? inits : json_array()));
+        rc = found < 0 ? -1
+                       : kpi_list_read(c, as_of[0] ? as_of : NULL, NULL, 0, KPI_MAX_ITEMS, &kpis,
+                                       &err);
+        if (rc < 0 && !db_lost(c, &err))
+            break;
     }
-    doc = json_pack("{s:o, s:i, s:o}", "as_of", as_of[0] ? json_string(as_of) : json_null(),
-                    "total", PQntuples(res), "items", items);
+    if (rc < 0) {
+        db_reply_error(r, &err);
+        return;
+    }
+    json_t *items = jeng_must(json_array());
+    for (size_t i = 0; i < kpis.n; i++)
+        json_array_append_new(items, kpi_json(&kpis.items[i]));
+    json_t *doc = jeng_must(json_pack("{s:o, s:I, s:o}", "as_of",
+                                      as_of[0] ? json_string(as_of) : json_null(), "total",
+                                      (json_int_t)kpis.n, "items", items));
+    kpi_list_cleanup(&kpis);
     reply_list(r, doc, format, false);
-out:
-    PQclear(res);
     json_decref(doc);
 }
 
@@ -282,22 +279,7 @@ void h_projects(hy_req *r, const char *arg)
     if (param_enum_or_reply(r, "format", formats, 0, &format) < 0)
         return;
     store_error err = {0};
-    /* As the published report lists them (and store/report.c does): grouped by stage in order
-     * of first appearance, then in the order they were imported. */
-    PGresult *res = db_query("SELECT theme, department, stage FROM projects"
-                             " ORDER BY min(id) OVER (PARTITION BY stage), id",
-                             0, NULL, &err);
-    if (res == NULL) {
-        db_reply_error(r, &err);
-        return;
-    }
-    json_t *items = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(items, json_pack("{s:s, s:o, s:o}", "theme", PQgetvalue(res, i, 0),
-                                               "department", str_or_null(res, i, 1), "stage",
-                                               str_or_null(res, i, 2)));
-    json_t *doc = json_pack("{s:i, s:o}", "total", PQntuples(res), "items", items);
-    PQclear(res);
-    reply_list(r, doc, format, false);
-    json_decref(doc);
+    json_t *doc;
+    READ_RETRY(doc, err, store_read_projects(c, &err));
+    reply_read(r, doc, format, &err);
 }

@@ -1,5 +1,6 @@
 /* h_evaluations.c - POST /api/v1/evaluations: bearer token first, then a bounded JSON body, then
- * store_evaluate_summary on a writer connection; 201 with the new run's summary. */
+ * store_evaluate on a writer connection; 201 with the new run's summary, or 200 with the survey's
+ * newest run when the rules and facts are that run's (SPEC v1.1 "Identical evaluations"). */
 #include "app.h"
 #include "db.h"
 #include "worker.h"
@@ -156,9 +157,12 @@ void h_evaluations(hy_req *r, const char *arg)
     /* 3. Evaluate and store, on a connection of the writer role (not kept: writes are rare). */
     store_error err = {0};
     worker_shed_idle(); /* seconds for a large survey: idle connections go to other workers */
+    bool stored = false;
+    store_evaluate_opts eo = {.rules = app.rules, .rules_file = app.config.rules_file,
+                              .survey_code = survey, .started_by = "api", .stored = &stored};
     c = store_connect(app.config.writer_conninfo, &err);
     if (c != NULL)
-        doc = store_evaluate_summary(c, app.rules, app.config.rules_file, survey, false, &err);
+        doc = store_evaluate(c, &eo, &err);
     if (doc == NULL) {
         if (err.status == STORE_ENOTFOUND)
             http_problem(r, 404, "survey", "%s", err.message);
@@ -174,10 +178,10 @@ void h_evaluations(hy_req *r, const char *arg)
                        json_object_get(doc, "run"));
     seconds_only(json_object_get(answer, "run"));
     json_object_update(answer, json_object_get(doc, "summary"));
-    db_run_published((long long)json_integer_value(json_object_get(json_object_get(doc, "run"), "id")));
-    log_info("POST /evaluations: stored run %lld of survey %s",
-             (long long)json_integer_value(json_object_get(json_object_get(doc, "run"), "id")),
-             json_string_value(json_object_get(json_object_get(doc, "survey"), "code")));
+    long long run_id = (long long)json_integer_value(json_object_get(json_object_get(doc, "run"), "id"));
+    db_run_published(run_id);
+    log_info("POST /evaluations: %s run %lld of survey %s", stored ? "stored" : "identical to",
+             run_id, json_string_value(json_object_get(json_object_get(doc, "survey"), "code")));
     size_t n;
     char *text = http_dump(answer, &n);
     char location[300];
@@ -186,13 +190,14 @@ void h_evaluations(hy_req *r, const char *arg)
     if (code != NULL && strlen(code) < 200 && strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                                           "abcdefghijklmnopqrstuvwxyz0123456789-_.") ==
                                                    strlen(code))
-        snprintf(location, sizeof location, "Location: /api/v1/summary?survey=%s\r\n", code);
+        snprintf(location, sizeof location, "Location: /api/v1/summary?survey=%s&run=%lld\r\n",
+                 code, run_id);
     else
         location[0] = '\0';
     if (text == NULL)
         http_problem(r, 500, NULL, "the response could not be serialised");
     else
-        http_reply(r, 201, "application/json; charset=utf-8", text, n, location);
+        http_reply(r, stored ? 201 : 200, "application/json; charset=utf-8", text, n, location);
     free(text);
 out:
     if (c != NULL)

@@ -1,4 +1,5 @@
-/* h_summary.c - GET /api/v1/summary: counts by category, primary reason and flag of a survey's newest run. */
+/* h_summary.c - GET /api/v1/summary: counts by category, primary reason and flag of a stored run
+ * (the survey's current one, or ?run=). */
 #include "handlers.h"
 #include "run.h"
 
@@ -7,7 +8,7 @@ void h_summary(hy_req *r, const char *arg)
     (void)arg;
     if (run_reply_cached(r))
         return;
-    run *rn = run_resolve_or_reply(r, http_param(r, "survey"));
+    store_run *rn = run_resolve_or_reply(r);
     if (rn == NULL)
         return;
     json_t *doc = json_pack("{s:o, s:o}", "survey", run_survey_json(rn), "run", run_info_json(rn));

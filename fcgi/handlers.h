@@ -18,6 +18,7 @@ void h_summary(hy_req *r, const char *arg);
 void h_initiatives(hy_req *r, const char *arg);
 void h_initiative(hy_req *r, const char *arg);
 void h_surveys(hy_req *r, const char *arg);
+void h_runs(hy_req *r, const char *arg);
 void h_departments(hy_req *r, const char *arg);
 void h_measures(hy_req *r, const char *arg);
 void h_kpis(hy_req *r, const char *arg);

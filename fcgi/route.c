@@ -21,26 +21,31 @@ typedef struct route {
  * handler reads only parameters that are known and, but for `q`, not empty. Values are checked
  * by the handler (param_int_or_reply, param_enum_or_reply, the run's catalog). */
 static const char *const p_none[] = {NULL};
-static const char *const p_survey[] = {"survey", NULL};
 static const char *const p_format[] = {"format", NULL};
 static const char *const p_survey_format[] = {"survey", "format", NULL};
-static const char *const p_initiatives[] = {"survey", "category", "reason", "flag",
-                                            "department", "measure", "q", "sort",
-                                            "limit", "offset", "format", NULL};
+/* A stored run's views: the survey's current run, or ?run=ID (SPEC v1.1 "Runs"). */
+static const char *const p_run[] = {"survey", "run", NULL};
+static const char *const p_run_format[] = {"survey", "run", "format", NULL};
+static const char *const p_initiatives[] = {"survey", "run", "category", "primary_reason",
+                                            "reason", "flag", "department", "measure",
+                                            "q", "sort", "limit", "offset",
+                                            "format", NULL};
+static const char *const p_runs[] = {"survey", "limit", "offset", "format", NULL};
 /* The empty search text is in every code: `q=` (an emptied search box) lists everything. */
 static const char *const p_search[] = {"q", NULL};
 
 static const route routes[] = {
-    {M_GET, "/api/v1/summary", h_summary, p_survey, NULL},
+    {M_GET, "/api/v1/summary", h_summary, p_run, NULL},
     {M_GET, "/api/v1/initiatives", h_initiatives, p_initiatives, p_search},
-    {M_GET, "/api/v1/initiatives/{code}", h_initiative, p_survey, NULL},
+    {M_GET, "/api/v1/initiatives/{code}", h_initiative, p_run, NULL},
     {M_GET, "/api/v1/surveys", h_surveys, p_format, NULL},
-    {M_GET, "/api/v1/departments", h_departments, p_survey_format, NULL},
-    {M_GET, "/api/v1/measures", h_measures, p_survey_format, NULL},
+    {M_GET, "/api/v1/runs", h_runs, p_runs, NULL},
+    {M_GET, "/api/v1/departments", h_departments, p_run_format, NULL},
+    {M_GET, "/api/v1/measures", h_measures, p_run_format, NULL},
     {M_GET, "/api/v1/kpis", h_kpis, p_survey_format, NULL},
     {M_GET, "/api/v1/projects", h_projects, p_format, NULL},
     {M_GET, "/api/v1/rules", h_rules, p_none, NULL},
-    {M_GET, "/api/v1/report", h_report, p_survey_format, NULL},
+    {M_GET, "/api/v1/report", h_report, p_run_format, NULL},
     {M_GET, "/api/v1/health", h_health, p_none, NULL},
     {M_GET, "/api/v1/metrics", h_metrics, p_none, NULL},
     {M_GET, "/metrics", h_metrics, p_none, NULL},

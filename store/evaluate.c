@@ -1,10 +1,15 @@
 /* evaluate.c - evaluation runs: facts from the view, previous-survey history, the engine, and the
  * run stored in one transaction (rule set once by sha256, run row, results by COPY). */
 #include "evaluate.h"
+
+#include "code_order.h"
 #include "json_eng.h"
 #include "read.h"
+#include "xalloc.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,29 +33,6 @@ enum {
 
 #define COPY_CHUNK (1 << 20) /* bytes buffered before PQputCopyData */
 #define STORE_EVALUATE_WORK_MEM "64MB" /* per sort/hash while reading a survey's facts */
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n > 0 ? n : 1);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n > 0 ? n : 1, size > 0 ? size : 1);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static json_t *must(json_t *j)
-{
-    if (j == NULL)
-        abort();
-    return j;
-}
 
 /* ---- growable byte buffer (COPY data) ---------------------------------------------------- */
 
@@ -373,6 +355,8 @@ typedef struct fact_rows {
     int *col;   /* per schema slot: column in res, or -1 (previous_* or not in the view) */
     int id_col; /* initiative_id */
     int prev_category_slot, prev_score_slot;
+    eng_value *parsed; /* nrows * nslots facts parsed once (store_facts), or NULL: parse per use */
+    long *ids;         /* nrows initiative ids, parsed once with them */
     /* with_items only, once fetch_items has run: */
     bool items_pending;         /* their queries are sent, not read yet */
     PGresult *labels;           /* LABELS_SQL */
@@ -388,6 +372,8 @@ static void fact_rows_cleanup(fact_rows *f)
     PQclear(f->deps);
     PQclear(f->labels);
     free(f->label_row);
+    free(f->parsed);
+    free(f->ids);
     free(f->col);
     free(f->dep_first);
     free(f->dep_count);
@@ -689,6 +675,8 @@ static int fetch_items(PGconn *c, fact_rows *f, store_error *err)
 
 static long initiative_id(const fact_rows *f, int row)
 {
+    if (f->ids != NULL)
+        return f->ids[row];
     return strtol(fact_text(f, row, f->id_col), NULL, 10);
 }
 
@@ -696,6 +684,11 @@ static long initiative_id(const fact_rows *f, int row)
 static int row_facts(const fact_rows *f, const eng_schema *schema, int row, eng_value *facts,
                      store_error *err)
 {
+    if (f->parsed != NULL) {
+        memcpy(facts, f->parsed + (size_t)row * (size_t)f->nslots,
+               (size_t)f->nslots * sizeof *facts);
+        return 0;
+    }
     for (int slot = 0; slot < f->nslots; slot++) {
         int col = f->col[slot];
         facts[slot] = eng_null();
@@ -793,6 +786,99 @@ static int evaluate_rows(const eng_rules *rules, const fact_rows *f, const histo
     return 0;
 }
 
+/* ---- identical evaluations (SPEC v1.1) ------------------------------------------------------ */
+
+/* Feeds one length-prefixed field to the digest, so that no two sequences of fields hash alike
+ * ("ab","c" vs "a","bc"); NULL is a length no text has. */
+static void digest_field(EVP_MD_CTX *md, const char *s, size_t n, bool null)
+{
+    uint64_t len = null ? UINT64_MAX : (uint64_t)n;
+    unsigned char le[8];
+    for (int i = 0; i < 8; i++)
+        le[i] = (unsigned char)(len >> (8 * i));
+    EVP_DigestUpdate(md, le, sizeof le);
+    if (!null && n > 0)
+        EVP_DigestUpdate(md, s, n);
+}
+
+/* SHA-256 (hex) of everything the evaluation of `f` reads: the fact schema, every row of the facts
+ * view as PostgreSQL gave it (each column's text, NULL marked), in initiative order, and each
+ * initiative's previous category and score (sql/014). Equal digests with one rule set mean equal
+ * results. ~0.1 s per 100,000 initiatives of the demo's shape (bench/data). */
+static int facts_digest(const fact_rows *f, const history *previous, const char *schema_text,
+                        char hex[65], store_error *err)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(md);
+        return store_fail(err, STORE_EDB, "cannot compute the facts' digest (OpenSSL)");
+    }
+    digest_field(md, schema_text, strlen(schema_text), false);
+    int ncols = f->nrows > 0 ? PQnfields(f->res) : 0;
+    for (int row = 0; row < f->nrows; row++) {
+        for (int col = 0; col < ncols; col++)
+            digest_field(md, fact_text(f, row, col), (size_t)fact_length(f, row, col),
+                         fact_null(f, row, col));
+        const eng_result *p = previous != NULL ? history_find(previous, initiative_id(f, row)) : NULL;
+        char prev[64];
+        int n = p == NULL ? 0
+                          : snprintf(prev, sizeof prev, "%d %.17g", p->category,
+                                     p->has_score ? p->score : NAN);
+        digest_field(md, prev, (size_t)n, p == NULL);
+    }
+    unsigned char sum[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    int ok = EVP_DigestFinal_ex(md, sum, &len);
+    EVP_MD_CTX_free(md);
+    if (ok != 1 || len != 32)
+        return store_fail(err, STORE_EDB, "cannot compute the facts' digest (OpenSSL)");
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+    return 0;
+}
+
+/* The survey's newest stored run if its rule set, fact schema and facts digest are these: 1 with
+ * *same (id, evaluated_at as insert_run gives it, stored summary) set, 0 if there is none, -1
+ * on error. Called under STORE_LOCK_EVALUATE, so no run can be stored meanwhile; the run may be
+ * committed but not yet published (its writer died in between): the caller publishes it. */
+typedef struct same_run {
+    char id[32];
+    bool published;
+    char *evaluated_at;
+    json_t *summary;
+} same_run;
+
+static int find_same_run(PGconn *c, const eng_rules *rules, const survey *s,
+                         const char *schema_text, const char *digest, same_run *same,
+                         store_error *err)
+{
+    const char *p[4] = {s->id, eng_rules_sha256(rules), schema_text, digest};
+    PGresult *res = query(
+        c,
+        "SELECT r.id, to_char(r.evaluated_at AT TIME ZONE 'Asia/Tokyo',"
+        "                     'YYYY-MM-DD\"T\"HH24:MI:SS\"+09:00\"'), r.summary::text,"
+        "       r.id <= " STORE_READ_PUBLISHED
+        "  FROM (SELECT * FROM evaluation_runs WHERE survey_id = $1 ORDER BY id DESC LIMIT 1) r"
+        "  JOIN rule_sets rs ON rs.id = r.rule_set_id"
+        " WHERE rs.sha256 = $2 AND r.fact_schema = $3::jsonb AND r.facts_sha256 = $4",
+        4, p, PGRES_TUPLES_OK, "comparing with the survey's newest run", err);
+    if (res == NULL)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        snprintf(same->id, sizeof same->id, "%s", PQgetvalue(res, 0, 0));
+        same->evaluated_at = dup_value(res, 0, 1);
+        same->published = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+        same->summary = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
+        if (!json_is_object(same->summary)) {
+            PQclear(res);
+            return store_fail(err, STORE_EDB, "run %s has no readable summary", same->id);
+        }
+    }
+    PQclear(res);
+    return found;
+}
+
 /* The newest stored run of survey `s` made with these very rules (same sha256) against the same
  * fact schema, loaded as history; 1 if found, 0 if none, -1 on error. */
 static int stored_history(PGconn *c, const eng_rules *rules, const char *schema_text,
@@ -845,43 +931,6 @@ static int stored_history(PGconn *c, const eng_rules *rules, const char *schema_
 
 /* ---- ordering by code -------------------------------------------------------------------- */
 
-/* Compares initiative codes by numeric segments: runs of digits by value, the rest bytewise;
- * codes equal by value ("1-02", "1-2") by their bytes. The same order as the server's
- * run_code_cmp (fcgi/run.c), so that the CLI and the API list initiatives alike. */
-static int compare_codes(const char *code_a, const char *code_b)
-{
-    const char *a = code_a, *b = code_b;
-    while (*a != '\0' && *b != '\0') {
-        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
-            while (*a == '0')
-                a++;
-            while (*b == '0')
-                b++;
-            size_t la = 0, lb = 0;
-            while (a[la] >= '0' && a[la] <= '9')
-                la++;
-            while (b[lb] >= '0' && b[lb] <= '9')
-                lb++;
-            if (la != lb)
-                return la < lb ? -1 : 1;
-            int c = memcmp(a, b, la);
-            if (c != 0)
-                return c;
-            a += la;
-            b += lb;
-            continue;
-        }
-        if (*a != *b)
-            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
-        a++;
-        b++;
-    }
-    if (*a != *b)
-        return *a == '\0' ? -1 : 1;
-    int c = strcmp(code_a, code_b);
-    return c < 0 ? -1 : c > 0;
-}
-
 typedef struct coded_row {
     const char *code;
     int row;
@@ -890,7 +939,7 @@ typedef struct coded_row {
 static int compare_rows(const void *x, const void *y)
 {
     const coded_row *a = x, *b = y;
-    int c = compare_codes(a->code, b->code);
+    int c = code_order_cmp(a->code, b->code);
     return c != 0 ? c : (a->row < b->row ? -1 : a->row > b->row);
 }
 
@@ -978,8 +1027,9 @@ static char *dump(const json_t *j, size_t flags)
 /* Inserts the rule set (if new) and the run; writes the run's id and evaluated_at. Returns 0,
  * -1 on failure, -2 on a serialization failure worth one retry. */
 static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file, const survey *s,
-                      long total, const json_t *summary, char *run_id, size_t run_id_len,
-                      char **evaluated_at, store_error *err)
+                      long total, const json_t *summary, const char *started_by,
+                      const char *digest, char *run_id, size_t run_id_len, char **evaluated_at,
+                      store_error *err)
 {
     json_t *catalog = jeng_catalog(rules);
     char *catalog_text = dump(catalog, JENG_DUMP_FLAGS);
@@ -1021,15 +1071,17 @@ static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file,
     char *summary_text = dump(summary, JENG_DUMP_FLAGS);
     char total_text[32];
     snprintf(total_text, sizeof total_text, "%ld", total);
-    const char *p2[5] = {s->id, rule_set_id, schema_text, total_text, summary_text};
+    const char *p2[7] = {s->id, rule_set_id, schema_text, total_text, summary_text, started_by,
+                         digest};
     res = query(c,
-                "INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema, total, summary) "
-                "VALUES ($1, $2, $3::jsonb, $4, $5::jsonb) "
+                "INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema, total, summary,"
+                "                             started_by, facts_sha256) "
+                "VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, $6, $7) "
                 /* ISO 8601 in Japan's time (no daylight saving since 1951: always +09:00), whole
                  * seconds, as SPEC's example, whatever the session's TimeZone */
                 "RETURNING id, to_char(evaluated_at AT TIME ZONE 'Asia/Tokyo', "
                 "'YYYY-MM-DD\"T\"HH24:MI:SS\"+09:00\"')",
-                5, p2, PGRES_TUPLES_OK, "storing the run", err);
+                7, p2, PGRES_TUPLES_OK, "storing the run", err);
     free(schema_text);
     free(summary_text);
     if (res == NULL)
@@ -1045,14 +1097,14 @@ static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file,
 static json_t *str_or_null(const char *s)
 {
     if (s == NULL)
-        return must(json_null());
+        return jeng_must(json_null());
     json_t *j = json_string(s);
-    return j != NULL ? j : must(json_null());
+    return j != NULL ? j : jeng_must(json_null());
 }
 
 static json_t *survey_json(const survey *s)
 {
-    json_t *o = must(json_object());
+    json_t *o = jeng_must(json_object());
     json_object_set_new(o, "code", str_or_null(s->code));
     json_object_set_new(o, "as_of", str_or_null(s->as_of));
     json_object_set_new(o, "label", str_or_null(s->label));
@@ -1068,7 +1120,7 @@ static const char *item_label(const fact_rows *f, int row, int which)
 /* The departments of fact row `row`, in import order. */
 static json_t *departments_json(const fact_rows *f, int row)
 {
-    json_t *arr = must(json_array());
+    json_t *arr = jeng_must(json_array());
     for (int i = f->dep_first[row]; i < f->dep_first[row] + f->dep_count[row]; i++)
         json_array_append_new(arr, str_or_null(PQgetvalue(f->deps, i, 1)));
     return arr;
@@ -1077,10 +1129,10 @@ static json_t *departments_json(const fact_rows *f, int row)
 static json_t *item_json(const fact_rows *f, int row, const eng_rules *rules,
                          const jeng_labels *labels, const eng_result *res)
 {
-    json_t *item = must(json_object());
+    json_t *item = jeng_must(json_object());
     json_object_set_new(item, "code", str_or_null(item_label(f, row, LABEL_CODE)));
     json_object_set_new(item, "title", str_or_null(item_label(f, row, LABEL_TITLE)));
-    json_t *m = must(json_object());
+    json_t *m = jeng_must(json_object());
     json_object_set_new(m, "code", str_or_null(item_label(f, row, LABEL_MEASURE_CODE)));
     json_object_set_new(m, "title", str_or_null(item_label(f, row, LABEL_MEASURE_TITLE)));
     json_object_set_new(item, "measure", m);
@@ -1136,12 +1188,20 @@ static int emit_item(const fact_rows *f, int row, const eng_rules *rules, const 
     return 0;
 }
 
-static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_file,
-                        const char *survey_code, bool dry_run, store_item_fn each, bool with_facts,
-                        void *arg, bool *retry, store_error *err)
+static json_t *run_once(PGconn *c, const store_evaluate_opts *o, bool *retry, store_error *err)
 {
     store_error_clear(err);
     *retry = false;
+    const eng_rules *rules = o->rules;
+    const char *rules_file = o->rules_file, *survey_code = o->survey_code;
+    store_item_fn each = o->each;
+    bool with_facts = o->with_facts;
+    void *arg = o->arg;
+    bool dry_run = o->dry_run; /* becomes true when the survey's newest run is identical */
+    same_run same = {"", false, NULL, NULL};
+    char digest[65] = "";
+    if (o->stored != NULL)
+        *o->stored = false;
     const eng_schema *schema = eng_rules_schema(rules);
     survey *chain = NULL;
     int nchain = 0;
@@ -1160,9 +1220,17 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     json_t *summary = NULL;
     jeng_tally tally;
     char run_id[32] = "";
+    char *schema_text = NULL;
     bool in_copy = false, committed = false;
 
     memset(&tally, 0, sizeof tally);
+    if (!dry_run && eng_rules_overrides(rules)[0] != '\0') {
+        store_fail(err, STORE_EUSER,
+                   "a rule set with replaced thresholds (%s) is not stored: a stored run must be "
+                   "reproducible from its stored rule file",
+                   eng_rules_overrides(rules));
+        goto out;
+    }
     /* One snapshot for every read; the writes join it. One storing evaluation at a time, and
      * the lock is taken before anything is read: attaching the results takes evaluation_results
      * ACCESS EXCLUSIVE (sql/012), so a second evaluation that held its ACCESS SHARE (reading the
@@ -1180,20 +1248,17 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     int first = 0;
     {
         json_t *sj = jeng_schema(schema);
-        char *schema_text = dump(sj, JENG_DUMP_FLAGS);
+        schema_text = dump(sj, JENG_DUMP_FLAGS);
         json_decref(sj);
         for (int i = nchain - 2; i >= 0; i--) {
             int found = stored_history(c, rules, schema_text, &chain[i], &prev, err);
-            if (found < 0) {
-                free(schema_text);
+            if (found < 0)
                 goto out;
-            }
             if (found > 0) {
                 first = i + 1;
                 break;
             }
         }
-        free(schema_text);
     }
     for (int i = first; i < nchain - 1; i++) {
         if (fetch_facts(c, schema, &chain[i], false, &f, err) != 0)
@@ -1217,6 +1282,17 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
         jeng_tally_add(&tally, &cur.results[row]);
     summary = jeng_summary(rules, &tally);
 
+    /* An evaluation identical to the survey's newest run (same rules, same facts) stores nothing
+     * and answers with that run (SPEC v1.1): it goes on as a dry run. */
+    if (!dry_run) {
+        if (facts_digest(&f, previous, schema_text, digest, err) != 0)
+            goto out;
+        int found = find_same_run(c, rules, target, schema_text, digest, &same, err);
+        if (found < 0)
+            goto out;
+        dry_run = found > 0;
+    }
+
     /* The items go to `each` in code order. */
     if (each != NULL) {
         order = xcalloc((size_t)f.nrows + 1, sizeof *order);
@@ -1234,8 +1310,8 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
      * overlap was not measured on its own; with --format json each row's facts are parsed a
      * third time here, for the item). */
     if (!dry_run) {
-        int rc = insert_run(c, rules, rules_file, target, tally.total, summary, run_id,
-                            sizeof run_id, &evaluated_at, err);
+        int rc = insert_run(c, rules, rules_file, target, tally.total, summary, o->started_by,
+                            digest, run_id, sizeof run_id, &evaluated_at, err);
         if (rc != 0) {
             *retry = rc == -2;
             goto out;
@@ -1302,19 +1378,31 @@ static json_t *run_once(PGconn *c, const eng_rules *rules, const char *rules_fil
     if (command(c, dry_run ? "ROLLBACK" : "COMMIT", "ending the transaction", err) != 0)
         goto out;
     committed = true;
-    /* Readable from now on: published by a transaction of its own, after the COMMIT (sql/010). */
-    if (!dry_run && store_publish_run(c, strtoll(run_id, NULL, 10), err) != 0)
+    /* Readable from now on: published by a transaction of its own, after the COMMIT (sql/010).
+     * An identical run is published too: its writer may have died before it could. */
+    if (same.id[0] != '\0') {
+        snprintf(run_id, sizeof run_id, "%s", same.id); /* the answer names that run */
+        evaluated_at = same.evaluated_at;
+        same.evaluated_at = NULL;
+        json_decref(summary);
+        summary = same.summary; /* the stored figures, equal to these by the digest */
+        same.summary = NULL;
+    }
+    bool publish = run_id[0] != '\0' && (same.id[0] == '\0' || !same.published);
+    if (publish && store_publish_run(c, strtoll(run_id, NULL, 10), err) != 0)
         goto out;
+    if (o->stored != NULL)
+        *o->stored = !dry_run;
 
-    doc = must(json_object());
+    doc = jeng_must(json_object());
     json_object_set_new(doc, "survey", survey_json(target));
-    if (dry_run) {
-        json_object_set_new(doc, "run", must(json_null()));
+    if (run_id[0] == '\0') {
+        json_object_set_new(doc, "run", jeng_must(json_null()));
     } else {
-        json_t *r = must(json_object());
-        json_object_set_new(r, "id", must(json_integer(strtoll(run_id, NULL, 10))));
+        json_t *r = jeng_must(json_object());
+        json_object_set_new(r, "id", jeng_must(json_integer(strtoll(run_id, NULL, 10))));
         json_object_set_new(r, "evaluated_at", str_or_null(evaluated_at));
-        json_t *rs = must(json_object());
+        json_t *rs = jeng_must(json_object());
         json_object_set_new(rs, "version", str_or_null(eng_rules_version(rules)));
         json_object_set_new(rs, "sha256", str_or_null(eng_rules_sha256(rules)));
         json_object_set_new(r, "rules", rs);
@@ -1348,6 +1436,9 @@ out:
     if (!committed)
         rollback(c);
     json_decref(summary);
+    json_decref(same.summary);
+    free(same.evaluated_at);
+    free(schema_text);
     jeng_labels_free(labels);
     free(order);
     free(evaluated_at);
@@ -1367,28 +1458,165 @@ out:
 }
 
 /* run_once, and once more after a serialization failure (see insert_run). */
-static json_t *run(PGconn *c, const eng_rules *rules, const char *rules_file,
-                   const char *survey_code, bool dry_run, store_item_fn each, bool with_facts,
-                   void *arg, store_error *err)
+json_t *store_evaluate(PGconn *c, const store_evaluate_opts *o, store_error *err)
 {
     bool retry = false;
-    json_t *doc =
-        run_once(c, rules, rules_file, survey_code, dry_run, each, with_facts, arg, &retry, err);
+    json_t *doc = run_once(c, o, &retry, err);
     if (doc == NULL && retry)
-        doc = run_once(c, rules, rules_file, survey_code, dry_run, each, with_facts, arg, &retry,
-                       err);
+        doc = run_once(c, o, &retry, err);
     return doc;
 }
 
 json_t *store_evaluate_summary(PGconn *c, const eng_rules *rules, const char *rules_file,
                                const char *survey_code, bool dry_run, store_error *err)
 {
-    return run(c, rules, rules_file, survey_code, dry_run, NULL, false, NULL, err);
+    store_evaluate_opts o = {.rules = rules, .rules_file = rules_file, .survey_code = survey_code,
+                             .dry_run = dry_run};
+    return store_evaluate(c, &o, err);
 }
 
 json_t *store_evaluate_each(PGconn *c, const eng_rules *rules, const char *rules_file,
                             const char *survey_code, bool dry_run, store_item_fn each,
                             bool with_facts, void *arg, store_error *err)
 {
-    return run(c, rules, rules_file, survey_code, dry_run, each, with_facts, arg, err);
+    store_evaluate_opts o = {.rules = rules, .rules_file = rules_file, .survey_code = survey_code,
+                             .dry_run = dry_run, .each = each, .with_facts = with_facts,
+                             .arg = arg};
+    return store_evaluate(c, &o, err);
+}
+
+/* ---- one survey's facts, evaluated many times (hyoka sweep) ------------------------------ */
+
+struct store_facts {
+    survey *chain; /* oldest first, the survey last (resolve_surveys) */
+    int nchain;
+    fact_rows *rows; /* per survey of the chain, parsed; the last one with its items */
+    char sha256[65]; /* of the rules store_facts_read was given */
+    int first;       /* for those rules: the chain starts here, after `stored` */
+    history stored;  /* the stored run found for them (first > 0), as run_once finds it */
+    int nslots;
+};
+
+store_facts *store_facts_read(PGconn *c, const eng_rules *rules, const char *survey_code,
+                              store_error *err)
+{
+    store_error_clear(err);
+    const eng_schema *schema = eng_rules_schema(rules);
+    store_facts *sf = xcalloc(1, sizeof *sf);
+    snprintf(sf->sha256, sizeof sf->sha256, "%s", eng_rules_sha256(rules));
+    sf->nslots = eng_schema_count(schema);
+    if (begin_reading(c, true, NULL, err) != 0 ||
+        resolve_surveys(c, survey_code, &sf->chain, &sf->nchain, err) != 0)
+        goto fail;
+    sf->rows = xcalloc((size_t)sf->nchain, sizeof *sf->rows);
+    /* the stored history, as run_once looks for it */
+    json_t *sj = jeng_schema(schema);
+    char *schema_text = dump(sj, JENG_DUMP_FLAGS);
+    json_decref(sj);
+    int found = 0;
+    for (int i = sf->nchain - 2; i >= 0 && found == 0; i--) {
+        found = stored_history(c, rules, schema_text, &sf->chain[i], &sf->stored, err);
+        if (found > 0)
+            sf->first = i + 1;
+    }
+    free(schema_text);
+    if (found < 0)
+        goto fail;
+    long total = 0;
+    for (int i = 0; i < sf->nchain; i++) {
+        fact_rows *f = &sf->rows[i];
+        bool target = i == sf->nchain - 1;
+        if (fetch_facts(c, schema, &sf->chain[i], target, f, err) != 0 ||
+            (target && fetch_items(c, f, err) != 0))
+            goto fail;
+        total += f->nrows;
+        if (total > STORE_MAX_INITIATIVES) {
+            store_fail(err, STORE_EUSER,
+                       "survey '%s' and its %d earlier surveys have more than %d initiative rows "
+                       "in all, more than a sweep holds in memory",
+                       sf->chain[sf->nchain - 1].code, sf->nchain - 1, STORE_MAX_INITIATIVES);
+            goto fail;
+        }
+        eng_value *parsed = xcalloc((size_t)f->nrows * (size_t)f->nslots + 1, sizeof *parsed);
+        long *ids = xcalloc((size_t)f->nrows + 1, sizeof *ids);
+        for (int row = 0; row < f->nrows; row++) {
+            ids[row] = initiative_id(f, row);
+            if (row_facts(f, schema, row, parsed + (size_t)row * (size_t)f->nslots, err) != 0) {
+                free(parsed);
+                free(ids);
+                goto fail;
+            }
+        }
+        f->parsed = parsed;
+        f->ids = ids;
+    }
+    if (command(c, "ROLLBACK", "ending the transaction", err) != 0)
+        goto fail;
+    return sf;
+fail:
+    for (int i = 0; sf->rows != NULL && i < sf->nchain; i++)
+        if (sf->rows[i].items_pending) {
+            PGresult *res;
+            while ((res = PQgetResult(c)) != NULL)
+                PQclear(res);
+            sf->rows[i].items_pending = false;
+        }
+    rollback(c);
+    store_facts_free(sf);
+    return NULL;
+}
+
+void store_facts_free(store_facts *sf)
+{
+    if (sf == NULL)
+        return;
+    for (int i = 0; sf->rows != NULL && i < sf->nchain; i++)
+        fact_rows_cleanup(&sf->rows[i]);
+    free(sf->rows);
+    for (int i = 0; i < sf->nchain; i++)
+        survey_cleanup(&sf->chain[i]);
+    free(sf->chain);
+    history_cleanup(&sf->stored);
+    free(sf);
+}
+
+json_t *store_facts_survey(const store_facts *sf)
+{
+    return survey_json(&sf->chain[sf->nchain - 1]);
+}
+
+int store_facts_count(const store_facts *sf)
+{
+    return sf->rows[sf->nchain - 1].nrows;
+}
+
+const char *store_facts_code(const store_facts *sf, int i)
+{
+    return item_label(&sf->rows[sf->nchain - 1], i, LABEL_CODE);
+}
+
+void store_facts_evaluate(const store_facts *sf, const eng_rules *rules, eng_result *results)
+{
+    assert(eng_schema_count(eng_rules_schema(rules)) == sf->nslots);
+    bool same = strcmp(eng_rules_sha256(rules), sf->sha256) == 0;
+    int first = same ? sf->first : 0;
+    const history *previous = same && sf->first > 0 ? &sf->stored : NULL;
+    eng_ctx *ctx = eng_ctx_new(rules);
+    eng_value *facts = xcalloc((size_t)sf->nslots + 1, sizeof *facts);
+    history prev = {0}, cur = {0};
+    store_error err = {0};
+    for (int i = first; i < sf->nchain; i++) {
+        /* the facts were parsed by store_facts_read: evaluate_rows cannot fail */
+        int rc = evaluate_rows(rules, &sf->rows[i], previous, &cur, facts, ctx, &err);
+        assert(rc == 0);
+        (void)rc;
+        history_cleanup(&prev);
+        prev = cur;
+        memset(&cur, 0, sizeof cur);
+        previous = &prev;
+    }
+    memcpy(results, prev.results, (size_t)prev.n * sizeof *results);
+    history_cleanup(&prev);
+    free(facts);
+    eng_ctx_free(ctx);
 }

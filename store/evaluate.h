@@ -66,6 +66,27 @@ json_t *store_evaluate_summary(PGconn *c, const eng_rules *rules, const char *ru
  * are written, before the commit: a caller shows nothing of them unless store_evaluate_each then
  * succeeds (it returns NULL if the run could not be stored). */
 typedef void (*store_item_fn)(const json_t *item, const char *facts, size_t facts_len, void *arg);
+/* What store_evaluate does; zero-initialise and set what applies. */
+typedef struct store_evaluate_opts {
+    const eng_rules *rules;  /* required */
+    const char *rules_file;  /* as store_evaluate_summary's */
+    const char *survey_code; /* NULL: the survey with the latest as_of */
+    bool dry_run;            /* evaluate only; nothing is stored */
+    store_item_fn each;      /* NULL: none */
+    bool with_facts;         /* as store_evaluate_each's */
+    void *arg;
+    const char *started_by;  /* "cli" or "api": stored with the run (GET /runs shows it) */
+    bool *stored;            /* optional out: true when a new run was stored; false for a dry run
+                              * and for an evaluation identical to the survey's newest run */
+} store_evaluate_opts;
+
+/* The one evaluation entry: store_evaluate_summary / store_evaluate_each with every option.
+ * Identical evaluations (SPEC v1.1): when the survey's newest run was made with the same rule set
+ * (sha256) and fact schema from the same facts (sql/014's facts_sha256, computed here), nothing is
+ * stored: the document names that run (its id and evaluated_at) with its stored summary, *stored
+ * is false, and the items still go to `each` (they equal that run's results). */
+json_t *store_evaluate(PGconn *c, const store_evaluate_opts *o, store_error *err);
+
 
 /* store_evaluate_summary, and every ITEM handed to `each` one at a time instead of being
  * collected: what the CLI uses to print 100,000 initiatives without holding them all. */
@@ -87,10 +108,32 @@ json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, 
  * rule part (jeng_result: "score", "category", "reasons", "flags", "recommendations"). */
 json_t *store_explain_in(PGconn *c, long long run_id, const char *initiative_code,
                          const char *language, store_error *err);
-/* The run to explain: run_id when > 0 (STORE_EUSER when survey_code is given and the run belongs
- * to another survey), else the newest run of survey_code, else the newest run of the newest
- * survey. Returns the id, or -1 with err set (STORE_ENOTFOUND: unknown survey or run, no run). */
-long long store_explain_run(PGconn *c, const char *survey_code, long long run_id, store_error *err);
+
+/* A survey's facts, and those of the earlier surveys its previous_* come from, read once in one
+ * snapshot and kept parsed in memory, to be evaluated with many rule sets (`hyoka sweep`, where
+ * each value of a threshold is a rule set of its own). Nothing is stored. */
+typedef struct store_facts store_facts;
+
+/* Reads the facts of survey `survey_code` (NULL: the latest, as store_evaluate_summary picks it)
+ * and of its earlier surveys, for rule sets compiled against the fact schema of `rules`. Also
+ * finds, as store_evaluate_each does, the stored run that gives the history of a rule set with
+ * the sha256 of `rules`. Bounded: STORE_MAX_INITIATIVES rows in all surveys (STORE_EUSER beyond).
+ * Returns the facts (store_facts_free), or NULL with err set; the connection is left idle. */
+store_facts *store_facts_read(PGconn *c, const eng_rules *rules, const char *survey_code,
+                              store_error *err);
+void store_facts_free(store_facts *sf);
+/* The survey as the CLI's JSON shows it: {"code", "as_of", "label"} (a new reference). */
+json_t *store_facts_survey(const store_facts *sf);
+/* The survey's initiatives: results[i] of store_facts_evaluate is initiative i, whose code is
+ * store_facts_code(i) (owned by sf; i in initiative id order, not code order). */
+int store_facts_count(const store_facts *sf);
+const char *store_facts_code(const store_facts *sf, int i);
+/* Evaluates every initiative of the survey with `rules` (compiled against the same schema, e.g.
+ * by eng_rules_override of those store_facts_read was given) into results[0 .. count), as
+ * store_evaluate_each would: previous_* from the earlier surveys evaluated with `rules` too, or
+ * from the stored run found by store_facts_read when `rules` has its sha256. No database access;
+ * allocates only its scratch space. */
+void store_facts_evaluate(const store_facts *sf, const eng_rules *rules, eng_result *results);
 
 /* Frees every cached compiled rule set (at exit, so leak checkers stay quiet). */
 void store_explain_cache_clear(void);

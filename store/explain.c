@@ -109,47 +109,6 @@ void store_explain_cache_clear(void)
     pthread_mutex_unlock(&cache_lock);
 }
 
-long long store_explain_run(PGconn *c, const char *survey_code, long long run_id, store_error *err)
-{
-    store_error_clear(err);
-    char run_text[32];
-    snprintf(run_text, sizeof run_text, "%lld", run_id);
-    const char *params[2] = {survey_code, run_text};
-    /* the survey ($1, else the newest as the report chooses it) and its newest run; run $2 and
-     * the code of its survey */
-    PGresult *res = PQexecParams(
-        c,
-        "WITH sv AS (SELECT id, code FROM surveys WHERE $1::text IS NULL OR code = $1 "
-        "            ORDER BY as_of DESC, id DESC LIMIT 1) "
-        "SELECT (SELECT code FROM sv), "
-        "       (SELECT max(r.id) FROM evaluation_runs r WHERE r.survey_id = (SELECT id FROM sv)), "
-        "       (SELECT r.id FROM evaluation_runs r WHERE r.id = $2::bigint), "
-        "       (SELECT s.code FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id "
-        "         WHERE r.id = $2::bigint)",
-        2, NULL, params, NULL, NULL, 0);
-    long long id = -1;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        store_fail_pq(err, c, res, "finding the evaluation run");
-    else if (survey_code != NULL && PQgetisnull(res, 0, 0))
-        store_fail(err, STORE_ENOTFOUND, "unknown survey '%s'", survey_code);
-    else if (run_id > 0 && PQgetisnull(res, 0, 2))
-        store_fail(err, STORE_ENOTFOUND, "unknown evaluation run %lld", run_id);
-    else if (run_id > 0 && survey_code != NULL && strcmp(PQgetvalue(res, 0, 3), survey_code) != 0)
-        store_fail(err, STORE_EUSER, "evaluation run %lld belongs to survey '%s', not '%s'", run_id,
-                   PQgetvalue(res, 0, 3), survey_code);
-    else if (run_id > 0)
-        id = run_id;
-    else if (PQgetisnull(res, 0, 0))
-        store_fail(err, STORE_ENOTFOUND, "the database has no survey yet");
-    else if (PQgetisnull(res, 0, 1))
-        store_fail(err, STORE_ENOTFOUND, "survey '%s' has not been evaluated yet",
-                   PQgetvalue(res, 0, 0));
-    else
-        id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    PQclear(res);
-    return id;
-}
-
 json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, store_error *err)
 {
     return store_explain_in(c, run_id, initiative_code, NULL, err);

@@ -8,21 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Out of memory aborts (STYLE "Errors"); jansson returns NULL for it. */
-static json_t *must(json_t *j)
-{
-    if (j == NULL)
-        abort();
-    return j;
-}
-
 /* A string or null: NULL in, or text jansson refuses (invalid UTF-8), gives null. */
 static json_t *str_or_null(const char *s)
 {
     if (s == NULL)
-        return must(json_null());
+        return jeng_must(json_null());
     json_t *j = json_string(s);
-    return j != NULL ? j : must(json_null());
+    return j != NULL ? j : jeng_must(json_null());
 }
 
 static void put(json_t *obj, const char *key, json_t *value)
@@ -44,41 +36,42 @@ void jeng_tally_add(jeng_tally *t, const eng_result *res)
         t->categories[res->category]++;
     if (res->primary_reason >= 0 && res->primary_reason < ENG_MAX_REASONS)
         t->reasons[res->primary_reason]++;
-    for (int i = 0; i < ENG_MAX_FLAGS; i++)
-        if (res->flags & (UINT64_C(1) << i))
-            t->flags[i]++;
+    /* the set bits only (a sweep tallies millions of results; testing all 64 was a fifth of
+     * its time) */
+    for (uint64_t f = res->flags; f != 0; f &= f - 1)
+        t->flags[__builtin_ctzll(f)]++;
 }
 
 json_t *jeng_number(double x)
 {
     if (!isfinite(x))
-        return must(json_null());
+        return jeng_must(json_null());
     if (x == trunc(x) && fabs(x) < 9007199254740992.0)
-        return must(json_integer((json_int_t)x));
-    return must(json_real(x));
+        return jeng_must(json_integer((json_int_t)x));
+    return jeng_must(json_real(x));
 }
 
 json_t *jeng_value(eng_value v)
 {
     switch (v.type) {
     case ENG_BOOL:
-        return must(json_boolean(v.as.b));
+        return jeng_must(json_boolean(v.as.b));
     case ENG_NUM:
         return jeng_number(v.as.num);
     case ENG_STR: {
         json_t *j = json_stringn(v.as.str.ptr, v.as.str.len);
-        return j != NULL ? j : must(json_null());
+        return j != NULL ? j : jeng_must(json_null());
     }
     case ENG_NULL:
     case ENG_OPAQUE:
         break;
     }
-    return must(json_null());
+    return jeng_must(json_null());
 }
 
 json_t *jeng_facts(const eng_schema *s, const eng_value *facts)
 {
-    json_t *obj = must(json_object());
+    json_t *obj = jeng_must(json_object());
     int n = eng_schema_count(s);
     for (int i = 0; i < n; i++)
         put(obj, eng_schema_name(s, i), jeng_value(facts[i]));
@@ -87,7 +80,7 @@ json_t *jeng_facts(const eng_schema *s, const eng_value *facts)
 
 static json_t *id_label(const eng_rule_info *info)
 {
-    json_t *o = must(json_object());
+    json_t *o = jeng_must(json_object());
     put(o, "id", str_or_null(info->id));
     put(o, "label", str_or_null(info->label));
     return o;
@@ -143,11 +136,11 @@ void jeng_labels_free(jeng_labels *l)
 
 json_t *jeng_result_shared(const eng_rules *r, const jeng_labels *l, const eng_result *res)
 {
-    json_t *o = must(json_object());
-    put(o, "score", res->has_score ? jeng_number(res->score) : must(json_null()));
+    json_t *o = jeng_must(json_object());
+    put(o, "score", res->has_score ? jeng_number(res->score) : jeng_must(json_null()));
     put(o, "category", label(r, l, LABEL_CATEGORY, res->category));
 
-    json_t *reasons = must(json_array());
+    json_t *reasons = jeng_must(json_array());
     int nreasons = eng_rules_count(r, ENG_KIND_REASON);
     /* The primary reason first, then the others in file order (the primary is the first
      * matched in file order, so file order is already right). */
@@ -156,7 +149,7 @@ json_t *jeng_result_shared(const eng_rules *r, const jeng_labels *l, const eng_r
             push(reasons, label(r, l, LABEL_REASON, i));
     put(o, "reasons", reasons);
 
-    json_t *flags = must(json_array());
+    json_t *flags = jeng_must(json_array());
     int nflags = eng_rules_count(r, ENG_KIND_FLAG);
     for (int i = 0; i < nflags; i++)
         if (res->flags & (UINT64_C(1) << i))
@@ -167,7 +160,7 @@ json_t *jeng_result_shared(const eng_rules *r, const jeng_labels *l, const eng_r
     int nrecs = eng_recommendations(r, res, recs, ENG_MAX_REASONS + 1);
     if (nrecs > ENG_MAX_REASONS + 1)
         nrecs = ENG_MAX_REASONS + 1;
-    json_t *ra = must(json_array());
+    json_t *ra = jeng_must(json_array());
     for (int i = 0; i < nrecs; i++)
         push(ra, str_or_null(recs[i]));
     put(o, "recommendations", ra);
@@ -181,39 +174,39 @@ json_t *jeng_result(const eng_rules *r, const eng_result *res)
 
 json_t *jeng_summary(const eng_rules *r, const jeng_tally *t)
 {
-    json_t *o = must(json_object());
-    put(o, "total", must(json_integer(t->total)));
+    json_t *o = jeng_must(json_object());
+    put(o, "total", jeng_must(json_integer(t->total)));
 
-    json_t *cats = must(json_array());
+    json_t *cats = jeng_must(json_array());
     int n = eng_rules_count(r, ENG_KIND_CATEGORY);
     for (int i = 0; i < n && i < ENG_MAX_CATEGORIES; i++) {
         json_t *c = id_label(eng_rules_get(r, ENG_KIND_CATEGORY, i));
         long count = t->categories[i];
-        put(c, "count", must(json_integer(count)));
+        put(c, "count", jeng_must(json_integer(count)));
         double pct = t->total > 0 ? eng_round((double)count / (double)t->total * 100.0, 1) : 0.0;
-        put(c, "percent", must(json_real(pct)));
+        put(c, "percent", jeng_must(json_real(pct)));
         push(cats, c);
     }
     put(o, "categories", cats);
 
-    json_t *reasons = must(json_array());
+    json_t *reasons = jeng_must(json_array());
     n = eng_rules_count(r, ENG_KIND_REASON);
     for (int i = 0; i < n && i < ENG_MAX_REASONS; i++) {
         const eng_rule_info *info = eng_rules_get(r, ENG_KIND_REASON, i);
         json_t *x = id_label(info);
-        put(x, "count", must(json_integer(t->reasons[i])));
+        put(x, "count", jeng_must(json_integer(t->reasons[i])));
         put(x, "response", str_or_null(info->response));
         push(reasons, x);
     }
     put(o, "reasons", reasons);
 
-    json_t *flags = must(json_array());
+    json_t *flags = jeng_must(json_array());
     n = eng_rules_count(r, ENG_KIND_FLAG);
     for (int i = 0; i < n && i < ENG_MAX_FLAGS; i++) {
         const eng_rule_info *info = eng_rules_get(r, ENG_KIND_FLAG, i);
         json_t *x = id_label(info);
         put(x, "severity", str_or_null(info->severity));
-        put(x, "count", must(json_integer(t->flags[i])));
+        put(x, "count", jeng_must(json_integer(t->flags[i])));
         push(flags, x);
     }
     put(o, "flags", flags);
@@ -222,7 +215,7 @@ json_t *jeng_summary(const eng_rules *r, const jeng_tally *t)
 
 json_t *jeng_catalog(const eng_rules *r)
 {
-    json_t *o = must(json_object());
+    json_t *o = jeng_must(json_object());
     put(o, "version", str_or_null(eng_rules_version(r)));
     static const struct {
         eng_kind kind;
@@ -232,7 +225,7 @@ json_t *jeng_catalog(const eng_rules *r)
                     {ENG_KIND_FLAG, "flags"},
                     {ENG_KIND_SCORE, "score"}};
     for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
-        json_t *arr = must(json_array());
+        json_t *arr = jeng_must(json_array());
         int n = eng_rules_count(r, sections[s].kind);
         for (int i = 0; i < n; i++) {
             const eng_rule_info *info = eng_rules_get(r, sections[s].kind, i);
@@ -246,7 +239,7 @@ json_t *jeng_catalog(const eng_rules *r)
                 put(e, "severity", str_or_null(info->severity));
                 break;
             case ENG_KIND_SCORE:
-                put(e, "weight", must(json_real(info->weight)));
+                put(e, "weight", jeng_must(json_real(info->weight)));
                 break;
             case ENG_KIND_DERIVED:
                 break;
@@ -276,15 +269,15 @@ static const char *type_name(eng_type t)
 
 json_t *jeng_schema(const eng_schema *s)
 {
-    json_t *arr = must(json_array());
+    json_t *arr = jeng_must(json_array());
     int n = eng_schema_count(s);
     for (int i = 0; i < n; i++) {
-        json_t *e = must(json_object());
+        json_t *e = jeng_must(json_object());
         eng_type t = eng_schema_type(s, i);
         put(e, "name", str_or_null(eng_schema_name(s, i)));
-        put(e, "type", must(json_string(type_name(t))));
+        put(e, "type", jeng_must(json_string(type_name(t))));
         if (eng_schema_label(s, i) != NULL)
-            put(e, "label", must(json_string(eng_schema_label(s, i))));
+            put(e, "label", jeng_must(json_string(eng_schema_label(s, i))));
         push(arr, e);
     }
     return arr;
@@ -612,14 +605,14 @@ void jeng_facts_write(jeng_buf *b, const eng_schema *s, const eng_value *facts,
 
 json_t *jeng_step(const eng_step *st)
 {
-    json_t *o = must(json_object());
-    put(o, "kind", must(json_string(eng_kind_name(st->kind))));
+    json_t *o = jeng_must(json_object());
+    put(o, "kind", jeng_must(json_string(eng_kind_name(st->kind))));
     put(o, "id", str_or_null(st->id));
     char source[512];
     snprintf(source, sizeof source, "%s:%d", st->file != NULL ? st->file : "<string>", st->line);
     put(o, "source", str_or_null(source));
     put(o, "expression", str_or_null(st->expression));
-    json_t *inputs = must(json_object());
+    json_t *inputs = jeng_must(json_object());
     for (int i = 0; i < st->ninputs; i++)
         put(inputs, st->inputs[i].name, jeng_value(st->inputs[i].value));
     put(o, "inputs", inputs);
@@ -630,7 +623,7 @@ json_t *jeng_step(const eng_step *st)
 
 json_t *jeng_explanation(const eng_explanation *e)
 {
-    json_t *arr = must(json_array());
+    json_t *arr = jeng_must(json_array());
     int n = eng_explanation_count(e);
     for (int i = 0; i < n; i++)
         push(arr, jeng_step(eng_explanation_get(e, i)));

@@ -18,6 +18,16 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdlib.h>
+
+/* jansson returns NULL when out of memory; the tree aborts then (engine/xalloc.h's policy):
+ * jeng_must(json_pack(...)) is a value, never NULL. */
+static inline json_t *jeng_must(json_t *j)
+{
+    if (j == NULL)
+        abort();
+    return j;
+}
 
 #define JENG_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 #define JENG_STORE_FLAGS (JSON_COMPACT)

@@ -719,85 +719,19 @@ static void preamble(report_ctx *x, const PGresult *plan, const PGresult *narrat
     }
 }
 
-/* What the report reads of a run: id, total, summary, rules version, evaluated_at, survey_id. */
-#define RUN_COLUMNS                                                                               \
-    "SELECT r.id, r.total, r.summary::text, rs.version, to_json(r.evaluated_at) #>> '{}', "      \
-    "       r.survey_id FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id"
-
-/* The run to report: run_id if given (checked against the survey), else the survey's newest. */
-static PGresult *find_run(PGconn *c, const char *survey_id, const char *survey_code,
-                          long long run_id, store_error *err)
+/* What the report reads of the run store_read_run chose: id, total, summary, rules version,
+ * evaluated_at, and its survey's id, code and as-of date. */
+static PGresult *read_run(PGconn *c, long long run_id, store_error *err)
 {
-    PGresult *res;
-    if (run_id > 0) {
-        char id[24];
-        snprintf(id, sizeof id, "%lld", run_id);
-        const char *p[1] = {id};
-        res = query(c, RUN_COLUMNS " WHERE r.id = $1::bigint AND r.id <= " STORE_READ_PUBLISHED, 1, p,
-                    "reading the run", err);
-        if (res != NULL && PQntuples(res) == 0) {
-            store_fail(err, STORE_ENOTFOUND, "unknown run %lld", run_id);
-            PQclear(res);
-            return NULL;
-        }
-        if (res != NULL && strcmp(PQgetvalue(res, 0, 5), survey_id) != 0) {
-            store_fail(err, STORE_EUSER, "run %lld belongs to another survey than '%s'", run_id,
-                       survey_code);
-            PQclear(res);
-            return NULL;
-        }
-        return res;
-    }
-    const char *p[1] = {survey_id};
-    res = query(c, RUN_COLUMNS " WHERE r.survey_id = $1 AND r.id <= " STORE_READ_PUBLISHED
-                " ORDER BY r.id DESC LIMIT 1", 1, p,
-                "reading the survey's newest run", err);
-    if (res != NULL && PQntuples(res) == 0) {
-        store_fail(err, STORE_ENOTFOUND,
-                   "survey '%s' has no evaluation run yet: run 'hyoka evaluate --survey %s'",
-                   survey_code, survey_code);
-        PQclear(res);
-        return NULL;
-    }
-    return res;
-}
-
-/* The survey: by code, or the run's, or the one with the latest as_of. */
-static PGresult *find_survey(PGconn *c, const store_report_opts *o, store_error *err)
-{
-    PGresult *res;
     char id[24];
-    snprintf(id, sizeof id, "%lld", o->run_id);
-    if (o->survey_code != NULL) {
-        const char *p[1] = {o->survey_code};
-        res = query(c, "SELECT id, code, as_of::text FROM surveys WHERE code = $1", 1, p,
-                    "reading the survey", err);
-    } else if (o->run_id > 0) {
-        const char *p[1] = {id};
-        res = query(c,
-                    "SELECT s.id, s.code, s.as_of::text FROM surveys s JOIN evaluation_runs r "
-                    "ON r.survey_id = s.id WHERE r.id = $1::bigint",
-                    1, p, "reading the run's survey", err);
-    } else {
-        res = query(c,
-                    /* the API's default survey too (store_read_current_run): the latest
-                     * survey that has a run, else the latest survey (which then has none) */
-                    "SELECT s.id, s.code, s.as_of::text FROM surveys s ORDER BY EXISTS (SELECT 1"
-                    " FROM evaluation_runs r WHERE r.survey_id = s.id AND r.id <= "
-                    STORE_READ_PUBLISHED ") DESC, s.as_of DESC, s.id DESC LIMIT 1",
-                    0, NULL, "reading the survey", err);
-    }
-    if (res != NULL && PQntuples(res) == 0) {
-        if (o->survey_code != NULL)
-            store_fail(err, STORE_ENOTFOUND, "unknown survey '%s'", o->survey_code);
-        else if (o->run_id > 0)
-            store_fail(err, STORE_ENOTFOUND, "unknown run %lld", o->run_id);
-        else
-            store_fail(err, STORE_ENOTFOUND, "the database has no survey yet");
-        PQclear(res);
-        return NULL;
-    }
-    return res;
+    snprintf(id, sizeof id, "%lld", run_id);
+    const char *p[1] = {id};
+    return query(c,
+                 "SELECT r.id, r.total, r.summary::text, rs.version,"
+                 "       to_json(r.evaluated_at) #>> '{}', s.id, s.code, s.as_of::text"
+                 "  FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id"
+                 "  JOIN surveys s ON s.id = r.survey_id WHERE r.id = $1::bigint",
+                 1, p, "reading the run", err);
 }
 
 char *store_report(PGconn *c, const char *survey_code, const char *format, store_error *err)
@@ -821,20 +755,24 @@ char *store_report_with(PGconn *c, const store_report_opts *o, store_error *err)
     report_ctx x = {.c = c, .d = {NULL, strcmp(format, "html") == 0, 0}};
     char *buf = NULL;
     size_t len = 0;
-    PGresult *sres = NULL, *rres = NULL, *pres = NULL, *mres = NULL, *tres = NULL;
+    PGresult *rres = NULL, *pres = NULL, *mres = NULL, *tres = NULL;
     bool ok = false;
 
     /* One snapshot for every section. */
     PQclear(PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-    sres = find_survey(c, o, err);
-    if (sres == NULL)
+    long long run_id = 0;
+    if (store_read_run(c, o->survey_code, o->run_id, &run_id, err) != STORE_RUN_FOUND)
         goto out;
-    x.survey_id = PQgetvalue(sres, 0, 0);
-    x.survey_code = PQgetvalue(sres, 0, 1);
-    x.as_of = PQgetvalue(sres, 0, 2);
-    rres = find_run(c, x.survey_id, x.survey_code, o->run_id, err);
+    rres = read_run(c, run_id, err);
     if (rres == NULL)
         goto out;
+    if (PQntuples(rres) != 1) {
+        store_fail(err, STORE_EDB, "run %lld vanished while the report was written", run_id);
+        goto out;
+    }
+    x.survey_id = PQgetvalue(rres, 0, 5);
+    x.survey_code = PQgetvalue(rres, 0, 6);
+    x.as_of = PQgetvalue(rres, 0, 7);
     x.run_id = PQgetvalue(rres, 0, 0);
     /* The run id as a parameter, not a correlated column: PostgreSQL then plans only the run's
      * partition (one per run, sql/005), not all of them (~100 ms of planning at 500 runs). */
@@ -930,7 +868,6 @@ out:
     }
     kpi_list_cleanup(&x.kpis);
     json_decref(x.summary);
-    PQclear(sres);
     PQclear(rres);
     PQclear(mres);
     PQclear(pres);

@@ -288,29 +288,6 @@ static void test_query_limits(void **state)
     free(q);
 }
 
-static void test_code_order(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *a, *b;
-        int sign;
-    } cases[] = {
-        {"1-2", "1-10", -1}, {"1-10", "1-2", 1},   {"1-2", "1-2", 0},     {"1-2", "1-2-1", -1},
-        {"9", "10", -1},     {"B-1-2", "B-1-10", -1}, {"1-2-03", "1-2-3", -1}, {"1-2-3", "1-2-03", 1},
-        {"a", "b", -1},      {"1a", "1b", -1},       {"2-1", "10-1", -1},   {"", "1", -1},
-        {"1-2-99", "1-3-1", -1},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int c = run_code_cmp(cases[i].a, cases[i].b);
-        int sign = (c > 0) - (c < 0);
-        if (sign != cases[i].sign) {
-            print_error("run_code_cmp(%s, %s) = %d, want sign %d\n", cases[i].a, cases[i].b, c,
-                        cases[i].sign);
-            fail();
-        }
-    }
-}
-
 static void test_csv(void **state)
 {
     (void)state;
@@ -492,7 +469,6 @@ int main(void)
         cmocka_unit_test(test_url_decode),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_query_limits),
-        cmocka_unit_test(test_code_order),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_records),

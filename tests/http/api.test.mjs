@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 
 const base = process.env.HYOKA_URL;
 const dir = process.env.HYOKA_STACK_DIR;
@@ -17,6 +18,19 @@ async function get(path, init) {
   let json = null;
   if ((res.headers.get('content-type') || '').includes('json')) json = JSON.parse(text);
   return { status: res.status, type: res.headers.get('content-type'), text, json, headers: res.headers };
+}
+
+/** Changes one stated reason of survey SURVEY's facts (as the database's owner, PG* from run.sh),
+ *  so that the next evaluation of it is not identical to its newest run (SPEC v1.1). */
+let touches = 0;
+function touchFacts(survey) {
+  touches++;
+  execFileSync('psql', ['-qAtX', '-v', 'ON_ERROR_STOP=1', '-v', `s=${survey}`, '-v', `n=${touches}`], {
+    input: `UPDATE progress_reports SET reported_reason = coalesce(reported_reason, '') || ' (' || :'n' || ')'
+             WHERE survey_id = (SELECT id FROM surveys WHERE code = :'s')
+               AND initiative_id = (SELECT min(initiative_id) FROM progress_reports p JOIN surveys s
+                                    ON s.id = p.survey_id WHERE s.code = :'s')`,
+  });
 }
 
 function isProblem(r, status, parameter) {
@@ -290,7 +304,7 @@ test('SQL injection strings in every parameter change nothing', async () => {
   assert.equal((await get('/api/v1/surveys')).json.total, 2);
 });
 
-test('POST /evaluations: no token 401, bad token 403, bad body 400, oversized 413, good 201', async () => {
+test('POST /evaluations: no token 401, bad token 403, bad body 400, oversized 413, identical 200, new 201', async () => {
   const url = base + '/api/v1/evaluations';
   const tok = { Authorization: 'Bearer ' + process.env.HYOKA_TOKEN };
   let r = await fetch(url, { method: 'POST' });
@@ -314,13 +328,31 @@ test('POST /evaluations: no token 401, bad token 403, bad body 400, oversized 41
   r = await fetch(url, { method: 'POST', headers: tok, body: '{"survey": "1999"}' });
   assert.equal(r.status, 404);
   const before = (await get('/api/v1/summary')).json.run.id;
+  // The server's rules and the facts of 2022 are those of its stored run: nothing new (SPEC v1.1)
+  const count = () => Number(execFileSync('psql', ['-qAtX', '-c', 'SELECT count(*) FROM evaluation_runs'], { encoding: 'utf8' }));
+  const runs0 = count();
+  r = await fetch(url, { method: 'POST', headers: tok, body: '{"survey": "2022"}' });
+  assert.equal(r.status, 200, 'an evaluation identical to the newest run');
+  assert.equal(r.headers.get('location'), `/api/v1/summary?survey=2022&run=${stored2022.run.id}`);
+  const same = await r.json();
+  assert.equal(same.run.id, stored2022.run.id);
+  assert.equal(same.run.evaluated_at, stored2022.run.evaluated_at);
+  assert.deepEqual(same.categories, stored2022.summary.categories);
+  assert.equal(count(), runs0, 'the identical evaluation stored no run');
+  // Once a fact changed, the evaluation is stored (the same figures: a stated reason changed)
+  touchFacts('2022');
   r = await fetch(url, { method: 'POST', headers: tok, body: '{"survey": "2022"}' });
   assert.equal(r.status, 201);
-  assert.equal(r.headers.get('location'), '/api/v1/summary?survey=2022');
   const doc = await r.json();
+  assert.equal(r.headers.get('location'), `/api/v1/summary?survey=2022&run=${doc.run.id}`);
   assert.equal(doc.survey.code, '2022');
   assert.ok(doc.run.id > before);
   assert.deepEqual(doc.categories, stored2022.summary.categories);
+  assert.equal(count(), runs0 + 1);
+  const listed = (await get('/api/v1/runs?survey=2022')).json.items;
+  assert.deepEqual(listed.slice(0, 2).map((x) => [x.id, x.started_by, x.newest]),
+    [[doc.run.id, 'api', true], [stored2022.run.id, 'cli', false]]);
+  touchFacts('2023');
   r = await fetch(url, { method: 'POST', headers: tok });
   assert.equal(r.status, 201);
   const latest = (await r.json()).run.id;
@@ -330,6 +362,76 @@ test('POST /evaluations: no token 401, bad token 403, bad body 400, oversized 41
   assert.match(doc.run.evaluated_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
   assert.equal(after.json.run.evaluated_at.length, doc.run.evaluated_at.length, 'same format as GET');
   assert.equal((await get('/api/v1/summary?survey=2022')).json.run.id, doc.run.id);
+});
+
+// SPEC v1.1: primary_reason=, /runs, run= and the KPI figures at and after the survey's as-of date.
+test('v1.1 primary_reason=: each reason\'s list has exactly the summary\'s count, each with it first; reason= any', async () => {
+  const sum = (await get('/api/v1/summary?survey=2023')).json;
+  for (const r of sum.reasons) {
+    const l = await get(`/api/v1/initiatives?survey=2023&primary_reason=${r.id}&limit=500`);
+    assert.equal(l.status, 200);
+    assert.equal(l.json.total, r.count, `primary_reason=${r.id}`);
+    const want = stored.results.filter((x) => x.reasons.length && x.reasons[0].id === r.id).map((x) => x.code);
+    assert.deepEqual(l.json.items.map((x) => x.code), want, `primary_reason=${r.id}: the stored results with it first`);
+    const any = await get(`/api/v1/initiatives?survey=2023&reason=${r.id}&limit=1`);
+    assert.equal(any.json.total, stored.results.filter((x) => x.reasons.some((y) => y.id === r.id)).length);
+    const csv = await get(`/api/v1/initiatives?survey=2023&primary_reason=${r.id}&format=csv`);
+    assert.equal(csv.text.trim().split('\r\n').length - 1, r.count, 'CSV rows');
+  }
+  assert.ok(sum.reasons.some((r) => r.count !== stored.results.filter((x) => x.reasons.some((y) => y.id === r.id)).length),
+    'the demo has a reason counted differently as primary and as any (else this test tells nothing)');
+  isProblem(await get('/api/v1/initiatives?primary_reason=nonesuch'), 400, 'primary_reason');
+});
+
+test('v1.1 /runs and run=: older runs by id; unknown 404 and another survey\'s 400 naming run', async () => {
+  const runs = await get('/api/v1/runs?survey=2023');
+  assert.equal(runs.status, 200);
+  assert.equal(runs.json.survey.code, '2023');
+  const items = runs.json.items;
+  assert.ok(items.length >= 1 && items.length === runs.json.total);
+  assert.deepEqual(items.map((x) => x.id), [...items.map((x) => x.id)].sort((a, b) => b - a), 'newest first');
+  assert.equal(items.filter((x) => x.newest).length, 1);
+  assert.equal(items[0].newest, true);
+  const first = items.find((x) => x.id === stored.run.id);
+  assert.ok(first, `the stored run ${stored.run.id} is listed`);
+  assert.deepEqual([first.rules.sha256, first.total, first.started_by, first.survey.code],
+    [stored.run.rules.sha256, stored.results.length, 'cli', '2023']);
+  assert.equal((await get('/api/v1/runs?survey=2023&limit=1')).json.items.length, 1);
+  isProblem(await get('/api/v1/runs?survey=1999'), 404, 'survey');
+  isProblem(await get('/api/v1/runs?limit=0'), 400, 'limit');
+  // run= on every view of a run
+  for (const path of ['/api/v1/summary', '/api/v1/initiatives', '/api/v1/initiatives/1-2-01', '/api/v1/departments', '/api/v1/measures']) {
+    const r = await get(`${path}?run=${stored2022.run.id}`);
+    assert.equal(r.status, 200, `${path}?run=${stored2022.run.id}: ${r.text.slice(0, 200)}`);
+    assert.equal(r.json.run.id, stored2022.run.id, path);
+    assert.equal(r.json.survey.code ?? r.json.survey, '2022', path);
+    isProblem(await get(`${path}?survey=2023&run=${stored2022.run.id}`), 400, 'run');
+    isProblem(await get(`${path}?run=999999`), 404, 'run');
+    for (const bad of ['0', '-1', 'x', '1.5', '99999999999999999999']) isProblem(await get(`${path}?run=${bad}`), 400, 'run');
+  }
+  const rep = await get(`/api/v1/report?run=${stored2022.run.id}&format=md`);
+  assert.equal(rep.status, 200);
+  isProblem(await get(`/api/v1/report?survey=2023&run=${stored2022.run.id}`), 400, 'run');
+  const csv = await get(`/api/v1/initiatives?run=${stored2022.run.id}&format=csv`);
+  assert.equal(csv.text.trim().split('\r\n').length - 1, stored2022.results.length);
+});
+
+test('v1.1 /kpis: the value at the survey\'s as-of date and the newest after it, each dated, and the attainment at as-of', async () => {
+  const r = await get('/api/v1/kpis?survey=2023');
+  assert.equal(r.status, 200);
+  assert.equal(r.json.as_of, '2024-03-31');
+  const k = r.json.items.find((x) => x.title === 'マイナンバーカード保有率');
+  assert.ok(k, 'the demo has マイナンバーカード保有率');
+  // issue 11: the page showed 75.2 %, the report 79.1 %: both are figures of this KPI, now both dated
+  assert.deepEqual(k.at_as_of, { value: 75.2, date: '2024-03-31' });
+  assert.equal(k.after_as_of.value, 79.1);
+  assert.ok(k.after_as_of.date > '2024-03-31', k.after_as_of.date);
+  assert.deepEqual(k.latest, k.at_as_of, 'latest (v1.0) is at_as_of');
+  const want = (k.at_as_of.value - k.baseline.value) / (k.target.value - k.baseline.value);
+  assert.ok(Math.abs(k.attainment - want) < 1e-9, `${k.attainment} vs ${want}`);
+  const csv = await get('/api/v1/kpis?survey=2023&format=csv');
+  const [head] = csv.text.replace(/^\ufeff/, '').split('\r\n');
+  for (const col of ['at_as_of.value', 'at_as_of.date', 'after_as_of.value', 'after_as_of.date', 'attainment']) assert.ok(head.split(',').includes(col), `CSV column ${col}: ${head}`);
 });
 
 // Read-your-writes: once POST /evaluations has answered, every worker answers from the new run.
@@ -342,8 +444,9 @@ test('read-your-writes: right after POST /evaluations, every GET answers from th
   const tok = { Authorization: 'Bearer ' + process.env.HYOKA_TOKEN };
   for (let i = 0; i < 12; i++) {
     const survey = i % 2 ? '2022' : '2023';
+    touchFacts(survey); // else the evaluation is identical to the newest run and stores nothing
     const r = await fetch(base + '/api/v1/evaluations', { method: 'POST', headers: tok, body: JSON.stringify({ survey }) });
-    assert.ok([200, 201].includes(r.status), `POST ${i}: ${r.status}`);
+    assert.equal(r.status, 201, `POST ${i}: ${r.status}`);
     const id = (await r.json()).run.id;
     const paths = [];
     for (let k = 0; k < 4; k++) paths.push(`/api/v1/summary?survey=${survey}`, `/api/v1/initiatives/1-2-01?survey=${survey}`);

@@ -126,6 +126,12 @@ log "== read-your-writes: GETs right after a POST answer from the new run, notif
 for _ in $(seq 1 24); do curl -s -o /dev/null "$HYOKA_URL/api/v1/summary?survey=2023"; done
 sessions=$(psql -qAtX -c "SELECT pid FROM pg_stat_activity WHERE usename = 'hyoka_web' AND application_name = 'hyoka-fcgi'" | tr '\n' ' ')
 resume() { [ -n "$sessions" ] && kill -CONT $sessions 2>/dev/null; }
+# a changed fact, so that the POST stores a new run (an identical one stores nothing, SPEC v1.1)
+psql -qAtX -v ON_ERROR_STOP=1 -c "UPDATE progress_reports SET reported_reason = coalesce(reported_reason, '') || ' (ryw)'
+    WHERE survey_id = (SELECT id FROM surveys WHERE code = '2023')
+      AND initiative_id = (SELECT min(p.initiative_id) FROM progress_reports p
+                           JOIN surveys s ON s.id = p.survey_id WHERE s.code = '2023')" ||
+    fail "could not change a fact of survey 2023"
 kill -STOP $sessions
 posted=$(curl -s -X POST -H "Authorization: Bearer $HYOKA_TOKEN" -d '{"survey": "2023"}' \
     "$HYOKA_URL/api/v1/evaluations" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).run.id))')

@@ -8,6 +8,7 @@
 #include "alloc_count.h"
 #include "engine.h"
 
+#include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -803,6 +804,109 @@ static void test_explanation_long_string(void **state)
     eng_rules_free(r);
 }
 
+/* eng_rules_override: the thresholds replaced as constants (results, register VM and explanation
+ * alike), the file's identity kept only when nothing changed, and every bad override refused. */
+static void test_threshold_override(void **state)
+{
+    (void)state;
+    eng_diags *d = eng_diags_new();
+    eng_rules *base = eng_rules_load_file(HYOKA_SOURCE_DIR "/config/rules/default.cfg", builtin, d);
+    assert_non_null(base);
+    assert_string_equal(eng_rules_overrides(base), "");
+
+    /* progress_ratio 0.8: delayed at the file's 0.95, on track at 0.8 and at 0.75 */
+    clear_facts();
+    set_num("planned_progress", 0.5);
+    set_num("actual_progress", 0.4);
+    set_bool("plan_decided", true);
+    eng_result res;
+    eng_ctx *c = eng_ctx_new(base);
+    eng_evaluate(c, facts, &res);
+    eng_ctx_free(c);
+    assert_string_equal(eng_rules_get(base, ENG_KIND_CATEGORY, res.category)->id, "delayed");
+
+    eng_threshold_override set[] = {{"on_track_ratio", 0.8}, {"cost_benefit_min", 0.5}};
+    eng_rules *r = eng_rules_override(base, set, 2, d);
+    assert_non_null(r);
+    assert_int_equal(eng_diags_errors(d), 0);
+    assert_string_equal(eng_rules_overrides(r),
+                        "thresholds.on_track_ratio=0.8, thresholds.cost_benefit_min=0.5");
+    assert_string_equal(eng_rules_source(r), eng_rules_source(base));
+    assert_string_equal(eng_rules_version(r), eng_rules_version(base));
+    assert_string_not_equal(eng_rules_sha256(r), eng_rules_sha256(base));
+    c = eng_ctx_new(r);
+    eng_evaluate(c, facts, &res);
+    assert_string_equal(eng_rules_get(r, ENG_KIND_CATEGORY, res.category)->id, "on_track");
+    assert_int_equal(res.flags, 0); /* delay: 0.8 < 0.8 is false */
+    /* the explanation reads the overridden value */
+    eng_explanation *e = eng_explanation_new();
+    assert_int_equal(eng_explanation_set_language(e, "en"), 0);
+    eng_explain(c, facts, &res, e);
+    const eng_step *flag = eng_explanation_get(e, 4);
+    assert_string_equal(flag->id, "delay");
+    assert_string_equal(flag->inputs[1].name, "thresholds.on_track_ratio");
+    assert_true(flag->inputs[1].value.as.num == 0.8);
+    assert_non_null(strstr(flag->text, "thresholds.on_track_ratio 0.8"));
+    eng_explanation_free(e);
+    eng_ctx_free(c);
+
+    /* the value is exact: 0.1 + 0.2 is not 0.3, and the text says so */
+    eng_threshold_override odd[] = {{"on_track_ratio", 0.1 + 0.2}};
+    eng_rules *r2 = eng_rules_override(r, odd, 1, d); /* from an overridden set: the file again */
+    assert_non_null(r2);
+    assert_string_equal(eng_rules_overrides(r2), "thresholds.on_track_ratio=0.30000000000000004");
+    eng_rules_free(r2);
+
+    /* the file's own value changes nothing, not even the identity */
+    eng_threshold_override same[] = {{"on_track_ratio", 0.95}};
+    r2 = eng_rules_override(base, same, 1, d);
+    assert_non_null(r2);
+    assert_string_equal(eng_rules_overrides(r2), "");
+    assert_string_equal(eng_rules_sha256(r2), eng_rules_sha256(base));
+    eng_rules_free(r2);
+    eng_rules_free(r);
+
+    /* refused: unknown (listing the thresholds, with a suggestion), twice, not finite */
+    static const struct {
+        eng_threshold_override set[2];
+        int n;
+        const char *message;
+    } bad[] = {
+        {{{"on_track_ratoi", 0.9}}, 1,
+         "cannot override thresholds.on_track_ratoi: the rule file has no threshold "
+         "'on_track_ratoi' (did you mean 'on_track_ratio'?); its thresholds are on_track_ratio, "
+         "progressing_ratio, cost_benefit_min, planning_months"},
+        {{{"x", 1}}, 1,
+         "cannot override thresholds.x: the rule file has no threshold 'x'; its thresholds are "
+         "on_track_ratio, progressing_ratio, cost_benefit_min, planning_months"},
+        {{{"planning_months", 6}, {"planning_months", 9}}, 2,
+         "thresholds.planning_months is overridden twice"},
+        {{{"planning_months", HUGE_VAL}}, 1,
+         "cannot override thresholds.planning_months with inf: a threshold is a finite number"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        eng_diags_clear(d);
+        assert_null(eng_rules_override(base, bad[i].set, bad[i].n, d));
+        assert_int_equal(eng_diags_errors(d), 1);
+        const eng_diag *g = eng_diags_get(d, 0);
+        assert_string_equal(g->message, bad[i].message);
+        assert_int_equal(g->line, 25); /* `thresholds = {` of default.cfg */
+        assert_string_equal(g->file, HYOKA_SOURCE_DIR "/config/rules/default.cfg");
+    }
+
+    /* a rule file without thresholds says so */
+    eng_rules *plain = must_load("version = \"1\";\n" CATS SCORE);
+    eng_diags_clear(d);
+    assert_null(eng_rules_override(plain, set, 1, d));
+    assert_string_equal(eng_diags_get(d, 0)->message,
+                        "cannot override thresholds.on_track_ratio: the rule file has no "
+                        "thresholds");
+    assert_int_equal(eng_diags_get(d, 0)->line, 1);
+    eng_rules_free(plain);
+    eng_rules_free(base);
+    eng_diags_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +926,7 @@ int main(void)
         cmocka_unit_test(test_evaluate_never_allocates),
         cmocka_unit_test(test_explanation),
         cmocka_unit_test(test_explanation_long_string),
+        cmocka_unit_test(test_threshold_override),
     };
     return cmocka_run_group_tests_name("rules", tests, setup, teardown);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/runs/run.sh - black-box tier of evaluation runs, what-if and the report, against a real
-# PostgreSQL in a temporary directory: `hyoka evaluate`, `diff`, `report` and store_explain (via
-# runs_verify), with the demo data of config/demo (Izumo City FY2022 and FY2023).
+# PostgreSQL in a temporary directory: `hyoka evaluate`, `diff`, `sweep`, `report` and store_explain
+# (via runs_verify), with the demo data of config/demo (Izumo City FY2022 and FY2023).
 #
 # Needs HYOKA_BUILD (absolute build folder; default ./build). Bounded: every command runs under
 # `timeout`; the whole tier takes a few seconds. Exit 1 on any failed check.
@@ -98,6 +98,17 @@ run22=$(sql -c "SELECT r.id FROM evaluation_runs r JOIN surveys s ON s.id = r.su
 run23=$(sql -c "SELECT r.id FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id WHERE s.code = '2023' ORDER BY r.id DESC LIMIT 1")
 check "two runs stored" "2" "$(sql -c 'SELECT count(*) FROM evaluation_runs')"
 check "one rule set stored (by sha256)" "1" "$(sql -c 'SELECT count(*) FROM rule_sets')"
+check "both runs record that the CLI started them (sql/014)" "cli|2" \
+    "$(sql -c "SELECT string_agg(DISTINCT started_by, ','), count(*) FROM evaluation_runs")"
+check "each run has its facts' digest" "2" \
+    "$(sql -c "SELECT count(*) FROM evaluation_runs WHERE facts_sha256 ~ '^[0-9a-f]{64}$'")"
+
+echo "== an evaluation identical to the survey's newest run stores nothing (SPEC v1.1)"
+run 0 "evaluate --survey 2023 again: exit 0" "$hyoka" evaluate --survey 2023 --format json
+contains "says so, naming the run" "$tmp/err" "are those of run $run23 of survey '2023' (its newest): nothing stored"
+check "no run stored" "2" "$(sql -c 'SELECT count(*) FROM evaluation_runs')"
+check "its JSON names that run and has its results" "$run23 105" \
+    "$(psql -X -qtA -v doc="$(cat "$tmp/out")" <<<"SELECT (:'doc'::jsonb #>> '{run,id}') || ' ' || jsonb_array_length(:'doc'::jsonb -> 'results')")"
 
 # JSON documents are checked with PostgreSQL's own JSON functions (no other tool needed): each is
 # loaded into hyoka_test.docs and read back with hyoka_test.doc(NAME).
@@ -258,6 +269,132 @@ check "modified rules, 2023: previous_category set where 2022 has the initiative
     "$(sql -c "SELECT count(*) FROM jsonb_array_elements(hyoka_test.doc('mod')->'results') a JOIN jsonb_array_elements(hyoka_test.doc('mod22')->'results') b ON b->>'code' = a->>'code'")" \
     "$(sql -c "SELECT count(*) FROM jsonb_array_elements(hyoka_test.doc('mod')->'results') a WHERE a->'facts'->>'previous_category' IS NOT NULL")"
 
+echo "== threshold overrides: evaluate --dry-run --set, diff --set, sweep (SPEC v1.1)"
+runs_before=$(sql -c "SELECT count(*) || ' ' || (SELECT count(*) FROM rule_sets) FROM evaluation_runs")
+run 0 "evaluate --dry-run --set thresholds.on_track_ratio=0.7" \
+    "$hyoka" evaluate --dry-run --survey 2023 --format json --rules "$rules" --set thresholds.on_track_ratio=0.7
+load_doc set07 "$tmp/out"
+check "--set 0.7 = the rule file edited to 0.7 (whole summary)" "t" \
+    "$(sql -c "SELECT hyoka_test.doc('set07')->'summary' = hyoka_test.doc('mod')->'summary'")"
+check "--set 0.7 = the rule file edited to 0.7 (every result)" "t" \
+    "$(sql -c "SELECT hyoka_test.doc('set07')->'results' = hyoka_test.doc('mod')->'results'")"
+run 0 "evaluate --dry-run --set (table) names the replaced threshold" \
+    "$hyoka" evaluate --dry-run --survey 2023 --rules "$rules" --set thresholds.on_track_ratio=0.7
+contains "table: the replaced threshold" "$tmp/out" "with thresholds.on_track_ratio=0.7 (--set)"
+run 1 "evaluate --set without --dry-run: exit 1" \
+    "$hyoka" evaluate --survey 2023 --rules "$rules" --set thresholds.on_track_ratio=0.7
+contains "evaluate --set without --dry-run: says why" "$tmp/err" "--set goes with --dry-run only"
+run 1 "evaluate --dry-run --set unknown threshold: exit 1" \
+    "$hyoka" evaluate --dry-run --rules "$rules" --set thresholds.on_track_ratoi=0.7
+contains "unknown threshold: named, with a suggestion" "$tmp/err" \
+    "cannot override thresholds.on_track_ratoi: the rule file has no threshold 'on_track_ratoi' (did you mean 'on_track_ratio'?)"
+contains "unknown threshold: the known ones listed" "$tmp/err" \
+    "its thresholds are on_track_ratio, progressing_ratio, cost_benefit_min, planning_months"
+run 1 "evaluate --dry-run, a malformed second --set: exit 1" \
+    "$hyoka" evaluate --dry-run --rules "$rules" --set thresholds.on_track_ratio=0.7 --set thresholds.planning_months=x
+contains "malformed --set: which one and what" "$tmp/err" \
+    "--set 'thresholds.planning_months=x': the value 'x' is not a number"
+run 1 "evaluate --dry-run --set with a range: exit 1" \
+    "$hyoka" evaluate --dry-run --rules "$rules" --set thresholds.on_track_ratio=0.5:1:0.1
+contains "a range is for sweep" "$tmp/err" "a range FROM:TO:STEP is for hyoka sweep"
+
+run 0 "diff --set thresholds.on_track_ratio=0.7 RULES" \
+    "$hyoka" diff --survey 2023 --format json --set thresholds.on_track_ratio=0.7 "$rules"
+load_doc diffset "$tmp/out"
+check "diff --set = diff against the rule file edited to 0.7 (whole document)" "t" \
+    "$(sql -c "SELECT hyoka_test.doc('diffset') = hyoka_test.doc('diff')")"
+run 0 "diff --set RULES_A RULES_B: replaced in B" \
+    "$hyoka" diff --survey 2023 --format json --set thresholds.on_track_ratio=0.95 "$rules" "$tmp/ratio07.cfg"
+load_doc diffset2 "$tmp/out"
+check "diff --set in B: B back at 0.95, nothing changes" "[]" "$(sql -c "SELECT hyoka_test.doc('diffset2')->'changed'")"
+run 1 "diff --set unknown threshold: exit 1" "$hyoka" diff --set thresholds.nope=1 "$rules"
+contains "diff: unknown threshold named" "$tmp/err" "the rule file has no threshold 'nope'"
+run 1 "diff with one file and no --set: exit 1" "$hyoka" diff "$rules"
+
+run 0 "sweep --format json thresholds.on_track_ratio=0.5:1:0.05" \
+    "$hyoka" sweep --survey 2023 --format json "$rules" --set thresholds.on_track_ratio=0.5:1:0.05
+load_doc sweep "$tmp/out"
+sw() { sql -c "SELECT $1"; }
+check "sweep: the document's keys" "changes,points,survey,threshold" \
+    "$(sw "string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(hyoka_test.doc('sweep')) k")"
+check "sweep: survey as evaluate gives it" "t" "$(sw "hyoka_test.doc('sweep')->'survey' = hyoka_test.doc('set07')->'survey'")"
+check "sweep: threshold" '"on_track_ratio"' "$(sw "hyoka_test.doc('sweep')->'threshold'")"
+check "sweep: values FROM + i*STEP up to TO, exact decimals" "0.5,0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95,1" \
+    "$(sw "string_agg(p->>'value', ',' ORDER BY n) FROM jsonb_array_elements(hyoka_test.doc('sweep')->'points') WITH ORDINALITY t(p, n)")"
+check "sweep: every point has exactly value, total, categories, reasons" "0" \
+    "$(sw "count(*) FROM jsonb_array_elements(hyoka_test.doc('sweep')->'points') p WHERE (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(p) k) <> 'categories,reasons,total,value'")"
+check "sweep: every count is {id, count}, categories and reasons in rule-file order" "0" \
+    "$(sw "count(*) FROM jsonb_array_elements(hyoka_test.doc('sweep')->'points') p WHERE (SELECT string_agg(c->>'id', ',' ORDER BY n) FROM jsonb_array_elements(p->'categories') WITH ORDINALITY t(c, n)) <> 'on_track,delayed,stalled' OR (SELECT string_agg(c->>'id', ',' ORDER BY n) FROM jsonb_array_elements(p->'reasons') WITH ORDINALITY t(c, n)) <> 'cost,planning,context' OR EXISTS (SELECT 1 FROM jsonb_array_elements((p->'categories') || (p->'reasons')) c WHERE (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(c) k) <> 'count,id')")"
+# the summary of a dry run at a value, as a sweep point: {"value", "total", "categories": [{"id",
+# "count"}], "reasons": [...]}
+as_point() { # as_point DOC VALUE
+    echo "jsonb_build_object('value', $2::numeric, 'total', hyoka_test.doc('$1')->'summary'->'total', 'categories', (SELECT jsonb_agg(jsonb_build_object('id', c->'id', 'count', c->'count') ORDER BY n) FROM jsonb_array_elements(hyoka_test.doc('$1')->'summary'->'categories') WITH ORDINALITY t(c, n)), 'reasons', (SELECT jsonb_agg(jsonb_build_object('id', c->'id', 'count', c->'count') ORDER BY n) FROM jsonb_array_elements(hyoka_test.doc('$1')->'summary'->'reasons') WITH ORDINALITY t(c, n)))"
+}
+point_at() { echo "(SELECT p FROM jsonb_array_elements(hyoka_test.doc('$1')->'points') p WHERE (p->>'value')::numeric = $2)"; }
+check "sweep at 0.95 (the file's value) = evaluate --dry-run's summary" "t" \
+    "$(sw "$(point_at sweep 0.95) = $(as_point 2023 0.95)")"
+check "sweep at 0.95 reproduces 82 / 9 / 14 and cost 5 / planning 5 / context 4" "82 9 14 5 5 4" \
+    "$(sw "(SELECT string_agg(c->>'count', ' ') FROM jsonb_array_elements($(point_at sweep 0.95)->'categories') c) || ' ' || (SELECT string_agg(c->>'count', ' ') FROM jsonb_array_elements($(point_at sweep 0.95)->'reasons') c)")"
+check "sweep at 0.7 = evaluate --dry-run --set thresholds.on_track_ratio=0.7" "t" \
+    "$(sw "$(point_at sweep 0.7) = $(as_point set07 0.7)")"
+check "sweep: the counts change inside the range" "t" \
+    "$(sw "$(point_at sweep 0.5) <> $(point_at sweep 0.95)")"
+# Oracle from the stored facts: with no reason and progress_ratio r in [0.5, 1), an initiative is
+# on track up to the largest value <= r and delayed from the next value on.
+expected=$(sql -c "SELECT coalesce(string_agg(code || ' ' || ((floor(ratio / 0.05) + 1) * 0.05)::float8, ',' ORDER BY string_to_array(code, '-')::int[]), '') FROM (SELECT i.code, (r.facts->>'actual_progress')::numeric / (r.facts->>'planned_progress')::numeric AS ratio FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND r.reasons = '{}' AND (r.facts->>'planned_progress')::numeric > 0) x WHERE ratio >= 0.5 AND ratio < 1")
+check "sweep: changes = the initiatives whose progress_ratio lies in [0.5, 1), in code order, each at the next value" \
+    "$expected" \
+    "$(sw "coalesce(string_agg((c->>'code') || ' ' || (f->>'value'), ',' ORDER BY n), '') FROM jsonb_array_elements(hyoka_test.doc('sweep')->'changes') WITH ORDINALITY t(c, n), jsonb_array_elements(c->'flips') f")"
+[ -n "$expected" ] && ok "sweep: some initiatives change ($(echo "$expected" | tr ',' '\n' | wc -l))" || bad "sweep: nothing changes"
+check "sweep: every flip is on_track -> delayed, a change has exactly code and flips" "0" \
+    "$(sw "count(*) FROM jsonb_array_elements(hyoka_test.doc('sweep')->'changes') c, jsonb_array_elements(c->'flips') f WHERE f->>'from' <> 'on_track' OR f->>'to' <> 'delayed' OR (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(c) k) <> 'code,flips' OR (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(f) k) <> 'from,to,value'")"
+
+run 0 "sweep --format csv" "$hyoka" sweep --survey 2023 --format csv "$rules" --set thresholds.on_track_ratio=0.5:1:0.05
+check "sweep csv: header" "value,total,category.on_track,category.delayed,category.stalled,reason.cost,reason.planning,reason.context" "$(head -1 "$tmp/out")"
+check "sweep csv: one row per value" "12" "$(wc -l <"$tmp/out" | tr -d ' ')"
+check "sweep csv: the row at 0.95" "0.95,105,82,9,14,5,5,4" "$(grep '^0\.95,' "$tmp/out")"
+run 0 "sweep (table)" "$hyoka" sweep --survey 2023 "$rules" --set thresholds.on_track_ratio=0.5:1:0.05
+contains "sweep table: the file's value marked" "$tmp/out" "*  0.95    105        82        9       14"
+contains "sweep table: the initiatives that change" "$tmp/out" "$(echo "$expected" | tr ',' '\n' | wc -l) initiatives change category"
+
+run 1 "sweep, unknown threshold: exit 1" "$hyoka" sweep "$rules" --set thresholds.on_track_ratoi=0:1:0.1
+contains "sweep, unknown threshold: named" "$tmp/err" "the rule file has no threshold 'on_track_ratoi'"
+run 1 "sweep, more than 10000 values: exit 1" "$hyoka" sweep "$rules" --set thresholds.on_track_ratio=0:1:0.0001
+contains "sweep, too many values: says the limit" "$tmp/err" "more than 10000"
+run 1 "sweep, STEP 0: exit 1" "$hyoka" sweep "$rules" --set thresholds.on_track_ratio=0:1:0
+contains "sweep, STEP 0: says so" "$tmp/err" "STEP is 0: it must be greater than 0"
+run 1 "sweep, two --set: exit 1" "$hyoka" sweep "$rules" --set thresholds.on_track_ratio=0:1:0.5 --set thresholds.planning_months=0:1:1
+run 1 "sweep, a NUMBER instead of a range: exit 1" "$hyoka" sweep "$rules" --set thresholds.on_track_ratio=0.9
+
+# History: a first category that is 2022's on_track. Each value's 2023 evaluation takes 2022's
+# categories under that same value (not under the file's), as evaluate --dry-run --set does.
+{ sed '/^categories = (/,$d' "$rules"
+  cat <<'CFG'
+categories = (
+  { id = "was_on_track"; label = "前回は予定どおり順調"; when = "previous_category == 'on_track'"; },
+  { id = "on_track"; label = "予定どおり順調";
+    when = "reasons == 0 && progress_ratio >= thresholds.on_track_ratio"; },
+  { id = "delayed"; label = "遅延はしているが順調";
+    when = "reasons == 0 && progress_ratio >= thresholds.progressing_ratio"; },
+  { id = "stalled"; label = "課題があり、進捗していない"; }
+);
+score = ( { id = "schedule"; weight = 1; value = "min(progress_ratio, 1)"; } );
+CFG
+} >"$tmp/history.cfg"
+run 0 "history rules check" "$hyoka" check "$tmp/history.cfg"
+run 0 "sweep with history rules" "$hyoka" sweep --survey 2023 --format json "$tmp/history.cfg" --set thresholds.on_track_ratio=0.6:1:0.2
+load_doc sweeph "$tmp/out"
+for v in 0.6 0.8 1; do
+    run 0 "evaluate --dry-run --set thresholds.on_track_ratio=$v, history rules" \
+        "$hyoka" evaluate --dry-run --survey 2023 --format json --rules "$tmp/history.cfg" --set thresholds.on_track_ratio=$v
+    load_doc "h$v" "$tmp/out"
+    check "history rules: sweep at $v = evaluate --dry-run --set $v" "t" "$(sw "$(point_at sweeph $v) = $(as_point "h$v" $v)")"
+done
+check "history rules: was_on_track differs between 0.6 and 1 (the history follows the value)" "t" \
+    "$(sw "$(point_at sweeph 0.6)->'categories'->0 <> $(point_at sweeph 1)->'categories'->0")"
+check "overrides and sweeps stored nothing" "$runs_before" \
+    "$(sql -c "SELECT count(*) || ' ' || (SELECT count(*) FROM rule_sets) FROM evaluation_runs")"
+
 echo "== report"
 run 0 "report --survey 2023 (md)" "$hyoka" report --survey 2023
 cp "$tmp/out" "$tmp/report.md"
@@ -406,10 +543,24 @@ PGUSER=hyoka_writer run 0 "evaluate as hyoka_writer" "$hyoka" evaluate --survey 
 PGUSER=hyoka_web run 0 "dry run as hyoka_web" "$hyoka" evaluate --dry-run --survey 2023 --rules "$rules"
 PGUSER=hyoka_web run 0 "report as hyoka_web" "$hyoka" report --survey 2023
 PGUSER=hyoka_web run 0 "diff as hyoka_web" "$hyoka" diff "$rules" "$tmp/ratio07.cfg"
+PGUSER=hyoka_web run 0 "sweep as hyoka_web" "$hyoka" sweep "$rules" --set thresholds.on_track_ratio=0.9:1:0.05
 runs_before=$(sql -c "SELECT count(*) FROM evaluation_runs")
 PGUSER=hyoka_web run 2 "evaluate (store) as hyoka_web: exit 2" "$hyoka" evaluate --survey 2023 --rules "$tmp/cache1.cfg"
 contains "hyoka_web: permission denied is reported" "$tmp/err" "permission denied"
 check "hyoka_web stored nothing" "$runs_before" "$(sql -c "SELECT count(*) FROM evaluation_runs")"
+
+echo "== one changed fact makes the next evaluation a new run"
+run 0 "evaluate --survey 2023 (rules of the config): its newest run" "$hyoka" evaluate --survey 2023
+runs_before=$(sql -c "SELECT count(*) FROM evaluation_runs")
+run 0 "... and again: identical" "$hyoka" evaluate --survey 2023
+contains "... says nothing was stored" "$tmp/err" "nothing stored"
+check "... no run stored" "$runs_before" "$(sql -c "SELECT count(*) FROM evaluation_runs")"
+# (a fact of 2022 would not do: 2023's previous_* come from 2022's stored run with these rules)
+sql -c "UPDATE progress_reports SET reported_reason = coalesce(reported_reason, '') || '.' WHERE survey_id = (SELECT id FROM surveys WHERE code = '2023')
+          AND initiative_id = (SELECT min(initiative_id) FROM progress_reports
+                               WHERE survey_id = (SELECT id FROM surveys WHERE code = '2023'))" >/dev/null
+run 0 "a stated reason of 2023 changed: evaluate --survey 2023" "$hyoka" evaluate --survey 2023
+check "... stored a new run" "$((runs_before + 1))" "$(sql -c "SELECT count(*) FROM evaluation_runs")"
 
 echo
 echo "$passed passed, $failed failed"

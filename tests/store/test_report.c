@@ -40,6 +40,24 @@ static void code_order(void **state)
     /* long digit runs compare by length, not by overflowing */
     assert_true(code_order_cmp("1-99999999999999999999", "1-100000000000000000000") < 0);
 
+    /* pairs (formerly the server's own comparator's table: one order for every view now) */
+    static const struct {
+        const char *a, *b;
+        int sign;
+    } cases[] = {
+        {"1-2", "1-10", -1},  {"1-10", "1-2", 1},       {"1-2", "1-2", 0},
+        {"1-2", "1-2-1", -1}, {"9", "10", -1},          {"B-1-2", "B-1-10", -1},
+        {"1-2-03", "1-2-3", -1}, {"1-2-3", "1-2-03", 1}, {"a", "b", -1},
+        {"1a", "1b", -1},     {"2-1", "10-1", -1},      {"", "1", -1},
+        {"1-2-99", "1-3-1", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int c = code_order_cmp(cases[i].a, cases[i].b);
+        if ((c > 0) - (c < 0) != cases[i].sign)
+            fail_msg("code_order_cmp(%s, %s) = %d, want sign %d", cases[i].a, cases[i].b, c,
+                     cases[i].sign);
+    }
+
     const char *codes[] = {"1-16-01", "1-3-01", "1-14-01"};
     qsort(codes, 3, sizeof codes[0], code_order_qsort);
     assert_string_equal(codes[0], "1-3-01");
