@@ -273,7 +273,7 @@ export function fillSurveySelect() {
   const sel = document.getElementById('survey-select');
   const opts = state.surveys.map((sv) => {
     const noRun = sv.runs === 0 || sv.latest_run === null;
-    const extra = sv.code === state.defaultSurvey ? '・最新の評価' : noRun ? '・未評価' : '';
+    const extra = sv.code === state.defaultSurvey ? '・最新の調査' : noRun ? '・未評価' : '';
     return h('option', { value: sv.code, disabled: noRun }, `${surveyName(sv)}（${warekiDate(sv.as_of)}${extra}）`);
   });
   if (!opts.length) opts.push(h('option', { value: '' }, '調査がありません'));
