@@ -2,7 +2,8 @@
 // 取組一覧, 取組詳細 and 指標, all drawn from the public API (/api/v1/…) of the selected survey.
 //
 // Every view state is in the URL (#/list?survey=2023&reason=cost&offset=50), so a view can be
-// shared and the back button works. Labels come from the API (that is, from the rule set); the
+// shared and the back button works. run=ID (#/?survey=2023&run=3) shows an older stored run of the
+// survey: every view passes it to the API and keeps it in its links, under a banner saying so. Labels come from the API (that is, from the rule set); the
 // only fixed words are the dashboard's own headings.
 
 import { h } from './dom.js';
@@ -10,7 +11,7 @@ import { ApiError } from './api.js';
 import { installChartDefs } from './charts.js';
 import {
   state, parseHash, link, ensureSurveys, pageHeading, setStatus, setBusy, show, updateNav, syncSurveySelect,
-  errorPanel, setRenderHook,
+  errorPanel, setRenderHook, runBanner, scopeOf,
 } from './core.js';
 import { summaryView, noRunsView } from './view-summary.js';
 import { groupView } from './view-groups.js';
@@ -20,7 +21,7 @@ import { kpiView } from './view-kpis.js';
 
 async function notFoundView(route, survey, token) {
   return show(token, [pageHeading('ページが見つかりません'),
-    h('p', null, 'アドレスが正しいか確認してください。', h('a', { href: link('summary', { survey }) }, '概要に戻る'))], 'ページが見つかりません', 'notfound');
+    h('p', null, 'アドレスが正しいか確認してください。', h('a', { href: link('summary', scopeOf(route, survey)) }, '概要に戻る'))], 'ページが見つかりません', 'notfound');
 }
 
 const VIEWS = {
@@ -35,12 +36,14 @@ const VIEWS = {
 // ---------------------------------------------------------------------------------------------
 // Router
 
-/** The survey selector keeps the view and its filters, with the other survey (paging restarts). */
+/** The survey selector keeps the view and its filters, with the other survey's newest run (paging
+ *  restarts; a run belongs to one survey). */
 function onSurveyChange(ev) {
   const route = parseHash();
   const params = Object.fromEntries(route.params);
   params.survey = ev.target.value;
   delete params.offset;
+  delete params.run;
   location.hash = link(route.name, params, route.arg);
 }
 
@@ -50,12 +53,17 @@ async function render() {
   const route = parseHash();
   updateNav(route);
   setBusy(true);
+  state.banner = null;
   try {
     await ensureSurveys();
     const survey = route.params.get('survey') || state.defaultSurvey;
     syncSurveySelect(survey);
     let view = (route.name === 'initiative' && !route.arg) ? notFoundView : (VIEWS[route.name] || notFoundView);
     if (state.noRuns && !route.params.get('survey') && route.name !== 'kpis') view = noRunsView;
+    // an older run: its banner first (an unknown run, or one of another survey, fails here)
+    const banner = view === noRunsView ? null : await runBanner(route, survey);
+    if (token !== state.token) return;
+    state.banner = banner;
     const shown = await view(route, survey, token);
     if (shown && token === state.token && route.name !== 'list') setStatus('');
   } catch (e) {
@@ -75,7 +83,7 @@ async function render() {
   } finally {
     if (token === state.token) {
       setBusy(false);
-      // which URL the page now shows, complete (tests and scripts wait on it)
+      // which URL the page now shows, complete, run= included (tests and scripts wait on it)
       document.documentElement.dataset.rendered = location.hash || '#/';
     }
   }

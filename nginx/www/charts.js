@@ -80,18 +80,20 @@ export function stackBar(parts) {
   return svg;
 }
 
-/** kpiChart(kpi) → horizontal bars for baseline, latest and target on one scale.
- *  kpi: {unit, baseline: {value, label}, latest: {value, label} | null, target: {value, label}}. */
+/** kpiChart(kpi) → horizontal bars for baseline, the value at the survey's as-of date, the newest
+ *  later value (a bar only when there is one) and target, on one scale.
+ *  kpi: {unit, baseline: {value}, atAsOf: {value} | null, after: {value} | null, target: {value}}. */
 export function kpiChart(kpi) {
   const rows = [
     { key: '基準', v: kpi.baseline.value, cls: 'kpi-bar--baseline' },
-    { key: '最新', v: kpi.latest ? kpi.latest.value : null, cls: 'kpi-bar--latest' },
+    { key: '調査時点', v: kpi.atAsOf ? kpi.atAsOf.value : null, cls: 'kpi-bar--latest' },
+    kpi.after ? { key: '最新', v: kpi.after.value, cls: 'kpi-bar--after' } : null,
     { key: '目標', v: kpi.target.value, cls: 'kpi-bar--target' },
-  ];
+  ].filter(Boolean);
   const vals = rows.map((r) => r.v).filter((v) => typeof v === 'number' && Number.isFinite(v));
   const max = Math.max(0, ...vals);
   const min = Math.min(0, ...vals);
-  const W = 300, left = 34, right = 86, barH = 18, gap = 10, top = 6;
+  const W = 300, left = 52, right = 86, barH = 18, gap = 10, top = 6;
   const span = max - min || 1;
   const x = (v) => left + ((v - min) / span) * (W - left - right);
   const H = top + rows.length * (barH + gap);

@@ -1,5 +1,6 @@
-// core.js - what every view shares: state and cache, the hash routes, the survey catalogue, the
-// page chrome (navigation, survey selector, footer, live status) and the error panel.
+// core.js - what every view shares: state and cache, the hash routes and the run they show, the
+// survey catalogue, the page chrome (navigation, survey selector, older-run banner, footer, live
+// status) and the error panel.
 
 import { h } from './dom.js';
 import { apiGet, apiUrl, ApiError } from './api.js';
@@ -21,6 +22,7 @@ export const state = {
   cache: new Map(),     // API URL → {at, body}: summaries and lists, kept CACHE_TTL_MS
   token: 0,             // render generation: a response for an older navigation is dropped
   view: null,           // the view now on screen ('list' is updated in place)
+  banner: null,         // the older-run banner drawn above every view (null: the newest run)
   firstRender: true,
 };
 
@@ -45,12 +47,21 @@ export function parseHash() {
   return { name: parts[0] || 'summary', arg: parts.slice(1).join('/') || null, params };
 }
 
-/** link('list', {survey: '2023', reason: 'cost'}) → '#/list?survey=2023&reason=cost'. */
+/** link('list', {survey: '2023', reason: 'cost'}) → '#/list?survey=2023&reason=cost'; 概要 is
+ *  '#/' (link('summary', {survey: '2023', run: 3}) → '#/?survey=2023&run=3'), as the menu has it. */
 export function link(name, params = {}, arg = null) {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
   const q = qs.toString();
-  return `#/${name}${arg ? `/${encodeURIComponent(arg)}` : ''}${q ? `?${q}` : ''}`;
+  const path = name === 'summary' && !arg ? '' : name;
+  return `#/${path}${arg ? `/${encodeURIComponent(arg)}` : ''}${q ? `?${q}` : ''}`;
+}
+
+/** scopeOf(route, survey) → {survey} or {survey, run}: what every API call of a view and every link
+ *  inside it carries, so a view of an older run (#/?survey=2023&run=3) stays in that run. */
+export function scopeOf(route, survey) {
+  const run = route.params.get('run');
+  return run ? { survey, run } : { survey };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -90,9 +101,52 @@ export async function ensureSurveys() {
   fillSurveySelect();
 }
 
-/** The survey's summary: categories, reasons and flags in rule-file order (our catalog of labels). */
-export function summaryOf(survey) {
-  return cached('summary', { survey });
+/** The summary of a survey's newest run (summaryOf('2023')) or of the run a scope names
+ *  (summaryOf({survey, run})): categories, reasons and flags in rule-file order (the catalog of
+ *  labels), and the run it comes from. */
+export function summaryOf(scope) {
+  return cached('summary', typeof scope === 'string' ? { survey: scope } : scope);
+}
+
+/** newestRunOf(survey) → the survey's newest run ({id, evaluated_at, rules}) as /runs says it, or
+ *  as /surveys said it when /runs cannot answer; null when neither knows. */
+export async function newestRunOf(survey) {
+  try {
+    const items = listOf(await cached('runs', { survey, limit: 1 }), 'runs');
+    const newest = items.find((x) => x.newest) || items[0];
+    if (newest) return newest;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.kind !== 'client') throw e;
+  }
+  const sv = surveyByCode(survey);
+  return (sv && sv.latest_run) || null;
+}
+
+/** runBanner(route, survey) → for a URL naming a run that is not the survey's newest, the notice
+ *  that says so (評価日時, rule version) and links to the same view of the newest run; else null.
+ *  Fetches the run's summary, so an unknown run (404) or a run of another survey (400) fails here
+ *  with the API's detail before any view draws. */
+export async function runBanner(route, survey) {
+  const scope = scopeOf(route, survey);
+  if (!scope.run) return null;
+  const [sum, newest] = await Promise.all([summaryOf(scope), newestRunOf(survey)]);
+  const run = sum.run || {};
+  // the answer's own word when it has one (run.newest), else the survey's newest run's id
+  if (run.newest === true || (typeof run.newest !== 'boolean' && newest && String(newest.id) === String(run.id))) return null;
+  const params = Object.fromEntries(route.params);
+  delete params.run;
+  delete params.offset; // the newest run may have fewer rows
+  const rules = run.rules || {};
+  const other = newest && String(newest.id) !== String(run.id) ? newest : null; // null: not known yet
+  const nrules = (other && other.rules) || {};
+  return h('section', { class: 'run-banner', id: 'run-banner', 'aria-labelledby': 'run-banner-h' },
+    h('p', { class: 'run-banner__title', id: 'run-banner-h' },
+      h('span', { class: 'run-banner__icon', 'aria-hidden': 'true' }, '!'), '最新ではない評価結果を表示しています'),
+    h('p', null, `${surveyName(sum.survey)}の過去の評価（評価番号 ${run.id ?? '—'}、評価日時 ${warekiDateTime(run.evaluated_at)}、`
+      + `評価ルール 版 ${rules.version ?? '—'}）の結果です。`,
+    other ? `この調査の最新の評価は評価番号 ${other.id}（${warekiDateTime(other.evaluated_at)}、評価ルール 版 ${nrules.version ?? '—'}）です。` : ''),
+    h('p', { class: 'run-banner__actions' },
+      h('a', { class: 'button button--small', href: link(route.name, params, route.arg), id: 'newest-run-link' }, '最新の評価結果を表示する')));
 }
 
 export function surveyByCode(code) {
@@ -176,8 +230,8 @@ export function setBusy(busy) {
 export function show(token, nodes, title, viewName) {
   if (token !== state.token) return false;
   const main = document.getElementById('main');
-  main.replaceChildren(...nodes.flat().filter(Boolean));
-  document.title = `${title} | 取組評価ダッシュボード`;
+  main.replaceChildren(...[state.banner, ...nodes].flat().filter(Boolean));
+  document.title = `${title}${state.banner ? '（過去の評価）' : ''} | 取組評価ダッシュボード`;
   const changed = state.view !== viewName;
   state.view = viewName;
   if (!state.firstRender && changed) {
@@ -196,17 +250,19 @@ export function updateNav(route) {
   }
 }
 
-export function updateChrome(survey, summary) {
+/** updateChrome(scope, summary): the menu and the report link keep the survey and run shown; the
+ *  footer names the run. */
+export function updateChrome(scope, summary) {
   for (const a of document.querySelectorAll('[data-nav]')) {
     const name = a.dataset.nav;
-    a.setAttribute('href', link(name, { survey }));
+    a.setAttribute('href', link(name, scope));
   }
-  document.getElementById('report-link').setAttribute('href', apiUrl('report', { survey, format: 'html' }));
+  document.getElementById('report-link').setAttribute('href', apiUrl('report', { ...scope, format: 'html' }));
   const foot = document.getElementById('footer-run');
   if (summary && summary.run) {
     const r = summary.run;
     const rules = r.rules || {};
-    foot.textContent = `表示中の評価: ${surveyName(summary.survey)}（評価番号 ${r.id ?? '—'}、${warekiDateTime(r.evaluated_at)}）`
+    foot.textContent = `表示中の評価: ${surveyName(summary.survey)}（評価番号 ${r.id ?? '—'}、${warekiDateTime(r.evaluated_at)}${state.banner ? '、最新ではありません' : ''}）`
       + ` ・ 評価ルール ${rules.version ?? '—'}（SHA-256 ${String(rules.sha256 || '').slice(0, 12)}…）`;
   } else {
     foot.textContent = '';
@@ -217,7 +273,7 @@ export function fillSurveySelect() {
   const sel = document.getElementById('survey-select');
   const opts = state.surveys.map((sv) => {
     const noRun = sv.runs === 0 || sv.latest_run === null;
-    const extra = sv.code === state.defaultSurvey ? '・最新の評価' : noRun ? '・未評価' : '';
+    const extra = sv.code === state.defaultSurvey ? '・最新の調査' : noRun ? '・未評価' : '';
     return h('option', { value: sv.code, disabled: noRun }, `${surveyName(sv)}（${warekiDate(sv.as_of)}${extra}）`);
   });
   if (!opts.length) opts.push(h('option', { value: '' }, '調査がありません'));
@@ -258,7 +314,7 @@ export function errorPanel(err, retry, { inline = false, backHref = null, backTe
     advice = '時間をおいて「再試行」を押してください。解決しない場合は、下の技術情報を添えてシステム管理者に連絡してください。';
   } else if (e.status === 404) {
     title = '見つかりません';
-    advice = '指定された調査または取組は存在しません。リンクが古い可能性があります。';
+    advice = '指定された調査・評価または取組は存在しません。リンクが古い可能性があります。';
   } else {
     title = '指定された条件を処理できません';
     advice = '条件の指定に誤りがあります。下の内容を確認し、条件を変更してください。';

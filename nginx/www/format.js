@@ -83,6 +83,24 @@ export function formatPercent(p) {
   return typeof p === 'number' && Number.isFinite(p) ? `${p.toFixed(1)}%` : '—';
 }
 
+/** formatAttainment(0.6954) → '69.5%': a KPI's attainment, which the API gives as an unrounded
+ *  fraction, written as a percent with one decimal. Rounded half away from zero on the decimal
+ *  value (first to 15 significant digits), as SPEC "Precise semantics" rounds every figure, so the
+ *  page writes what the report writes. Only the writing happens here: the fraction is the API's. */
+export function formatAttainment(f) {
+  if (typeof f !== 'number' || !Number.isFinite(f)) return '—';
+  const digits = Math.abs(f * 100).toPrecision(15);
+  let tenths = 0n;
+  if (!/e/i.test(digits)) { // an exponent form is below 1e-6 % (rounds to 0.0) or absurdly large
+    const [int, frac = ''] = digits.split('.');
+    tenths = BigInt(int + (frac[0] || '0')) + ((frac[1] || '0') >= '5' ? 1n : 0n);
+  } else if (Math.abs(f * 100) >= 1) {
+    return `${(f * 100).toFixed(1)}%`;
+  }
+  const sign = f < 0 && tenths > 0n ? '-' : '';
+  return `${sign}${tenths / 10n}.${tenths % 10n}%`;
+}
+
 /** formatScore(61.5) → '61.5'; null → '—' (no score: every component was null). */
 export function formatScore(s) {
   return typeof s === 'number' && Number.isFinite(s) ? s.toFixed(1) : '—';

@@ -4,26 +4,19 @@
 import { h } from './dom.js';
 import { formatCount, formatScore } from './format.js';
 import { categoryTone, TONE_ICON, stackBar } from './charts.js';
-import { link, cached, listOf, summaryOf, compareCodes, tableWrap, pageHeading, show, updateChrome } from './core.js';
+import { link, cached, listOf, summaryOf, compareCodes, tableWrap, pageHeading, show, updateChrome, scopeOf } from './core.js';
 
 
-/** countOf(row, id): a row's count for a category, whether the endpoint gives
- *  categories: [{id, count}] or counts: {id: n}. */
+/** countOf(row, id): a row's count for a category, as /departments and /measures give it
+ *  (counts: {id: n}, every category of the run's rules). */
 function countOf(row, id) {
-  if (Array.isArray(row.categories)) {
-    const c = row.categories.find((x) => x.id === id);
-    return c ? c.count : 0;
-  }
-  const obj = row.counts || row.categories || {};
-  return typeof obj[id] === 'number' ? obj[id] : 0;
+  const n = (row.counts || {})[id];
+  return typeof n === 'number' ? n : null;
 }
 
+/** meanOf(row): the row's mean score as the API rounded it (null: no scored initiative). */
 function meanOf(row) {
-  for (const k of ['mean_score', 'score_mean', 'average_score', 'avg_score', 'mean']) {
-    if (typeof row[k] === 'number' || row[k] === null) return row[k];
-  }
-  if (row.score && typeof row.score === 'object') return row.score.mean ?? null;
-  return null;
+  return typeof row.mean_score === 'number' ? row.mean_score : null;
 }
 
 /** Column orders of 所管課別 / 施策別 (the URL's ?order=): counts descending, mean score ascending
@@ -40,15 +33,16 @@ function groupComparator(order, nameOf, isDept) {
   }
   if (order && order.startsWith('cat:')) {
     const id = order.slice(4);
-    return (a, b) => countOf(b, id) - countOf(a, id) || byName(a, b);
+    return (a, b) => (countOf(b, id) ?? -1) - (countOf(a, id) ?? -1) || byName(a, b);
   }
   return isDept ? null : byName; // departments: the API's order (by name)
 }
 
 export async function groupView(kind, survey, token, route) {
-  const catalog = await summaryOf(survey);
-  updateChrome(survey, catalog);
-  const rows = listOf(await cached(kind, { survey }), kind);
+  const scope = scopeOf(route, survey);
+  const [catalog, body] = await Promise.all([summaryOf(scope), cached(kind, scope)]);
+  updateChrome(scope, catalog);
+  const rows = listOf(body, kind);
   const cats = catalog.categories || [];
   const isDept = kind === 'departments';
   const nameOf = (r) => (isDept ? (r.name ?? r.department ?? r.label ?? '') : (r.code ?? ''));
@@ -57,7 +51,7 @@ export async function groupView(kind, survey, token, route) {
   const sorted = cmp ? [...rows].sort(cmp) : [...rows];
   const title = isDept ? '所管課別の状況' : '施策別の状況';
   const sortHead = (key, label, cls, hint) => h('th', { scope: 'col', class: cls, 'aria-sort': order === key ? (key === 'score' ? 'ascending' : key === 'name' ? 'ascending' : 'descending') : null },
-    h('a', { href: link(kind, { survey, order: key === 'name' ? '' : key }), class: 'sort-link', 'data-order': key, title: hint },
+    h('a', { href: link(kind, { ...scope, order: key === 'name' ? '' : key }), class: 'sort-link', 'data-order': key, title: hint },
       order === key ? h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, key === 'score' || key === 'name' ? '▲ ' : '▼ ') : null, label));
   const table = h('table', { class: 'data data--groups' },
     h('caption', { class: 'visually-hidden' }, `${title}（列の見出しを選ぶと並べ替えます）`),
@@ -70,9 +64,9 @@ export async function groupView(kind, survey, token, route) {
       h('th', { scope: 'col', class: 'col-bar' }, '内訳'))),
     h('tbody', null, sorted.map((r) => {
       const key = nameOf(r);
-      const params = isDept ? { survey, department: key } : { survey, measure: key };
+      const params = isDept ? { ...scope, department: key } : { ...scope, measure: key };
       const parts = cats.map((c, i) => ({ label: c.label, count: countOf(r, c.id), tone: categoryTone(i, cats.length) }));
-      const total = r.total ?? r.count ?? parts.reduce((a, p) => a + p.count, 0);
+      const total = r.total;
       return h('tr', null,
         h('th', { scope: 'row' }, h('a', { href: link('list', params) },
           isDept ? key : [h('span', { class: 'code' }, key), ' ', r.title || ''])),

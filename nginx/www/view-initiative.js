@@ -4,12 +4,12 @@
 
 import { h } from './dom.js';
 import { apiGet } from './api.js';
-import { warekiDate, warekiMonth, formatPercent, formatScore, formatValue, formatAmount } from './format.js';
+import { warekiDate, formatAttainment, formatScore, formatValue } from './format.js';
 import { historyChart } from './charts.js';
 import {
-  link, cached, listOf, summaryOf, surveyName, categoryBadge, flagBadge, tableWrap, pageHeading, show, updateChrome,
+  link, cached, listOf, summaryOf, surveyName, categoryBadge, flagBadge, tableWrap, pageHeading, show, updateChrome, scopeOf,
 } from './core.js';
-import { point, attainmentOf } from './view-kpis.js';
+import { kpiFigures } from './view-kpis.js';
 
 const KIND_LABEL = { derived: '派生値', reason: '理由', flag: 'フラグ', category: '評価区分', score: 'スコア' };
 
@@ -76,9 +76,10 @@ function explanationSummary(it, catalog) {
 
 export async function initiativeView(route, survey, token) {
   const code = route.arg;
-  const [catalog, it, kpiBody] = await Promise.all([summaryOf(survey), apiGet(`initiatives/${encodeURIComponent(code)}`, { survey }),
+  const scope = scopeOf(route, survey);
+  const [catalog, it, kpiBody] = await Promise.all([summaryOf(scope), apiGet(`initiatives/${encodeURIComponent(code)}`, scope),
     cached('kpis', { survey }).catch(() => null)]);
-  updateChrome(survey, catalog);
+  updateChrome(scope, catalog);
   const kpis = kpiBody === null ? null
     : listOf(kpiBody, 'kpis').filter((k) => (k.initiatives || []).some((c) => (typeof c === 'string' ? c : c.code) === it.code));
   const reasons = it.reasons || [];
@@ -87,9 +88,9 @@ export async function initiativeView(route, survey, token) {
   const facts = Object.entries(it.facts || {});
   const history = it.history || [];
   const back = h('nav', { class: 'breadcrumb', 'aria-label': 'パンくずリスト' }, h('ol', null,
-    h('li', null, h('a', { href: link('summary', { survey }) }, '概要')),
-    h('li', null, h('a', { href: link('list', { survey }) }, '取組一覧')),
-    h('li', null, h('a', { href: link('list', { survey, measure: it.measure && it.measure.code }) }, `施策 ${it.measure ? it.measure.code : ''}`)),
+    h('li', null, h('a', { href: link('summary', scope) }, '概要')),
+    h('li', null, h('a', { href: link('list', scope) }, '取組一覧')),
+    h('li', null, h('a', { href: link('list', { ...scope, measure: it.measure && it.measure.code }) }, `施策 ${it.measure ? it.measure.code : ''}`)),
     h('li', { 'aria-current': 'page' }, it.code)));
   const head = h('section', { class: 'detail-head' },
     h('div', { class: 'detail-head__main' },
@@ -128,6 +129,7 @@ export async function initiativeView(route, survey, token) {
       : h('p', { class: 'muted' }, '事実はありません'));
   const hist = h('section', { class: 'panel', 'aria-labelledby': 'hist-h' },
     h('h2', { id: 'hist-h' }, '調査ごとの推移'),
+    h('p', { class: 'panel__note' }, '各調査の最新の評価による評価区分とスコアです。'),
     history.length ? [
       history.length > 1 ? h('figure', { class: 'history' }, historyChart(history.map((x) => ({ label: surveyName(x.survey), score: x.score }))),
         h('figcaption', { class: 'visually-hidden' }, 'スコアの推移')) : null,
@@ -135,24 +137,23 @@ export async function initiativeView(route, survey, token) {
         h('thead', null, h('tr', null, h('th', { scope: 'col' }, '調査'), h('th', { scope: 'col' }, '調査時点'),
           h('th', { scope: 'col' }, '評価区分'), h('th', { scope: 'col', class: 'num' }, 'スコア'))),
         h('tbody', null, history.map((x) => h('tr', null,
-          h('th', { scope: 'row' }, x.survey ? h('a', { href: link('initiative', { survey: x.survey.code }, it.code) }, surveyName(x.survey)) : '—'),
+          h('th', { scope: 'row' }, x.survey ? h('a', { href: link('initiative', x.survey.code === survey ? scope : { survey: x.survey.code }, it.code) }, surveyName(x.survey)) : '—'),
           h('td', null, x.survey ? warekiDate(x.survey.as_of) : '—'),
           h('td', null, categoryBadge(x.category, catalog)),
           h('td', { class: 'num' }, formatScore(x.score)))))))]
       : h('p', { class: 'muted' }, '過去の調査の評価はありません'));
   const kpiSection = kpis && kpis.length ? h('section', { class: 'panel', 'aria-labelledby': 'kpi-h' },
     h('h2', { id: 'kpi-h' }, '関連する指標'),
-    h('p', { class: 'panel__note' }, '事実 kpi_attainment は、これらの指標の達成度の平均です。'),
-    tableWrap('関連する指標', h('table', { class: 'data' },
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, '指標'), h('th', { scope: 'col' }, '基準 → 最新 → 目標'),
-        h('th', { scope: 'col', class: 'num' }, '達成度'))),
+    h('p', { class: 'panel__note' }, '事実 kpi_attainment は、これらの指標の調査時点の達成度の平均です。「最新」は調査時点より後の観測値で、評価には使っていません。'),
+    tableWrap('関連する指標', h('table', { class: 'data data--kpis' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, '指標'), h('th', { scope: 'col' }, '基準 → 調査時点 → 目標'),
+        h('th', { scope: 'col' }, '最新（調査時点より後）'), h('th', { scope: 'col', class: 'num' }, '達成度（調査時点）'))),
       h('tbody', null, kpis.map((k) => {
-        const base = point(k, 'baseline') || {}, latest = point(k, 'latest'), target = point(k, 'target') || {};
-        const num = (v) => (typeof v === 'number' ? `${formatAmount(v)}${k.unit || ''}` : '—');
-        const att = attainmentOf(k, base, latest, target);
-        return h('tr', null, h('th', { scope: 'row' }, h('a', { href: link('kpis', { survey }) }, k.title || k.code)),
-          h('td', null, `${num(base.value)} → ${num(latest && latest.value)}（${latest && latest.date ? warekiMonth(latest.date) : '—'}）→ ${num(target.value)}`),
-          h('td', { class: 'num' }, typeof att === 'number' ? formatPercent(Math.round(att * 1000) / 10) : '—'));
+        const f = kpiFigures(k);
+        return h('tr', null, h('th', { scope: 'row' }, h('a', { href: link('kpis', scope) }, k.title || k.code)),
+          h('td', null, `${f.num(f.baseline)} → ${f.num(f.atAsOf)}（${f.when(f.atAsOf)}）→ ${f.num(f.target)}`),
+          h('td', null, f.after ? `${f.num(f.after)}（${f.when(f.after)}）` : h('span', { class: 'muted' }, 'なし')),
+          h('td', { class: 'num' }, formatAttainment(f.attainment)));
       }))))) : null;
   return show(token, [back, pageHeading(`${it.code} ${it.title || ''}`), head, findings, explain, kpiSection, factTable, hist],
     `${it.code} ${it.title || ''}`, `initiative:${it.code}`);

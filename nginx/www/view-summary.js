@@ -1,5 +1,6 @@
 // view-summary.js - 概要: the survey's result as the seed report shows it (categories with a chart
-// and the change since the previous survey, reasons with responses, flags, projects).
+// and the change since the previous survey, reasons with responses, flags, projects), and the
+// survey's stored runs (評価履歴), each of which can be shown instead of the newest.
 
 import { h } from './dom.js';
 import { apiUrl } from './api.js';
@@ -7,10 +8,51 @@ import { warekiDate, warekiDateTime, asOfLabel, formatCount, formatPercent } fro
 import { categoryTone, TONE_ICON, donutChart } from './charts.js';
 import {
   state, link, cached, listOf, summaryOf, surveyByCode, surveyName, previousSurvey, categoryBadge, severityBadge,
-  tableWrap, pageHeading, show, updateChrome,
+  tableWrap, pageHeading, show, updateChrome, scopeOf,
 } from './core.js';
 
 const REASON_MARKS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+/** How many runs 評価履歴 lists (newest first). */
+const RUNS_SHOWN = 10;
+const STARTED_BY = { cli: 'コマンド（hyoka evaluate）', api: 'API（POST /evaluations）' };
+
+/** 評価履歴: the survey's stored runs, newest first, each a link to 概要 of that run; the run shown
+ *  is marked. body is /runs's answer, or null when it could not be fetched. */
+function runsSection(survey, body, shownId) {
+  const head = h('h2', { id: 'runs-h' }, '評価履歴');
+  if (body === null) {
+    return h('section', { class: 'panel', 'aria-labelledby': 'runs-h' }, head,
+      h('p', { class: 'muted' }, '評価履歴を取得できませんでした（/api/v1/runs）。'));
+  }
+  const runs = listOf(body, 'runs');
+  if (!runs.length) return null;
+  const total = body.total ?? runs.length;
+  return h('section', { class: 'panel', 'aria-labelledby': 'runs-h' }, head,
+    h('p', { class: 'panel__note' }, total > runs.length
+      ? `この調査の評価は全${formatCount(total)}回です。新しい${formatCount(runs.length)}回を表示しています。評価番号を選ぶと、その時点の評価結果を表示します。`
+      : `この調査の評価は全${formatCount(total)}回です。評価番号を選ぶと、その時点の評価結果を表示します。`),
+    tableWrap('評価履歴', h('table', { class: 'data data--runs' },
+      h('caption', { class: 'visually-hidden' }, '評価履歴（新しい順）'),
+      h('thead', null, h('tr', null,
+        h('th', { scope: 'col' }, '評価番号'), h('th', { scope: 'col' }, '評価日時'), h('th', { scope: 'col' }, '評価ルール'),
+        h('th', { scope: 'col', class: 'num' }, '対象取組数'), h('th', { scope: 'col' }, '実行方法'))),
+      h('tbody', null, runs.map((r) => {
+        const current = String(r.id) === String(shownId);
+        const rules = r.rules || {};
+        // the newest run is the survey's default view: its link carries no run=
+        const href = link('summary', r.newest ? { survey } : { survey, run: r.id });
+        return h('tr', { 'data-run': String(r.id), class: current ? 'is-current' : null },
+          h('th', { scope: 'row' },
+            current
+              ? h('span', { 'aria-current': 'true' }, `評価番号 ${r.id}`, h('span', { class: 'tag tag--current' }, '表示中'))
+              : h('a', { href }, `評価番号 ${r.id}`),
+            r.newest ? h('span', { class: 'tag' }, '最新') : null),
+          h('td', null, warekiDateTime(r.evaluated_at)),
+          h('td', null, `版 ${rules.version ?? '—'} `, h('code', { class: 'sha', title: rules.sha256 || '' }, String(rules.sha256 || '').slice(0, 12))),
+          h('td', { class: 'num' }, formatCount(r.total)),
+          h('td', null, STARTED_BY[r.started_by] || '—'));
+      })))));
+}
 
 
 /** The 官民連携 projects table of the seed report (section 4 (3)); an optional part of 概要. */
@@ -42,24 +84,26 @@ function deltaNote(c, prevSummary) {
 }
 
 export async function summaryView(route, survey, token) {
+  const scope = scopeOf(route, survey);
   const prev = previousSurvey(survey);
-  const [sum, projects, prevSummary] = await Promise.all([summaryOf(survey),
+  const [sum, projects, prevSummary, runs] = await Promise.all([summaryOf(scope),
     cached('projects').then((b) => listOf(b, 'projects')).catch(() => null),
-    prev ? summaryOf(prev.code).catch(() => null) : null]);
+    prev ? summaryOf(prev.code).catch(() => null) : null,
+    cached('runs', { survey, limit: RUNS_SHOWN }).catch(() => null)]);
   const sv = sum.survey || surveyByCode(survey) || { code: survey };
   const cats = sum.categories || [];
   const reasons = sum.reasons || [];
   const flags = sum.flags || [];
-  const total = sum.total ?? cats.reduce((a, c) => a + (c.count || 0), 0);
+  const total = sum.total;
   const run = sum.run || {};
   const rules = run.rules || {};
-  updateChrome(survey, sum);
+  updateChrome(scope, sum);
 
   const cards = h('ol', { class: 'cat-cards', 'aria-label': '評価区分別の取組数' },
     cats.map((c, i) => {
       const tone = categoryTone(i, cats.length);
       return h('li', { class: `cat-card cat-card--${tone}` },
-        h('a', { class: 'cat-card__link', href: link('list', { survey, category: c.id }) },
+        h('a', { class: 'cat-card__link', href: link('list', { ...scope, category: c.id }) },
           h('span', { class: 'cat-card__head' },
             h('span', { class: 'cat-card__icon', 'aria-hidden': 'true' }, TONE_ICON[tone]),
             h('span', { class: 'cat-card__label' }, `(${i + 1}) ${c.label}`)),
@@ -76,7 +120,7 @@ export async function summaryView(route, survey, token) {
     h('thead', null, h('tr', null,
       h('th', { scope: 'col' }, '調査結果'), h('th', { scope: 'col', class: 'num' }, '取組数'), h('th', { scope: 'col', class: 'num' }, '割合'))),
     h('tbody', null, cats.map((c, i) => h('tr', null,
-      h('th', { scope: 'row' }, h('a', { href: link('list', { survey, category: c.id }) },
+      h('th', { scope: 'row' }, h('a', { href: link('list', { ...scope, category: c.id }) },
         categoryBadge({ id: c.id, label: `(${i + 1}) ${c.label}` }, sum))),
       h('td', { class: 'num' }, formatCount(c.count)),
       h('td', { class: 'num' }, formatPercent(c.percent))))),
@@ -89,13 +133,13 @@ export async function summaryView(route, survey, token) {
     h('h2', { id: 'reasons-h' }, '課題がある取組とその対応'),
     reasons.length === 0
       ? h('p', { class: 'muted' }, 'この評価ルールには理由が定義されていません。')
-      : [h('p', { class: 'panel__note' }, '取組数は主な理由（最初に該当した理由）で数えています。理由を選ぶと該当する取組の一覧を表示します。'),
+      : [h('p', { class: 'panel__note' }, '取組数は主な理由（その取組で最初に該当した理由）で数えています。理由を選ぶと、その理由が主な理由である取組の一覧を表示します。'),
         tableWrap('課題・進捗していない理由', h('table', { class: 'data data--reasons data--reflow' },
           h('thead', null, h('tr', null,
             h('th', { scope: 'col' }, '課題・進捗していない理由'), h('th', { scope: 'col', class: 'num' }, '取組数'),
             h('th', { scope: 'col' }, '対応策'))),
           h('tbody', null, reasons.map((r, i) => h('tr', null,
-            h('th', { scope: 'row' }, h('a', { href: link('list', { survey, reason: r.id }) },
+            h('th', { scope: 'row' }, h('a', { href: link('list', { ...scope, primary_reason: r.id }) },
               h('span', { class: 'mark' }, `(${REASON_MARKS[i] || i + 1})`), ' ', r.label)),
             h('td', { class: 'num', 'data-label': '取組数' }, formatCount(r.count)),
             h('td', { 'data-label': '対応策' }, r.response || h('span', { class: 'muted' }, '（対応策の定義なし）'))))),
@@ -110,19 +154,20 @@ export async function summaryView(route, survey, token) {
         h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'フラグ'), h('th', { scope: 'col' }, '重要度'),
           h('th', { scope: 'col', class: 'num' }, '取組数'))),
         h('tbody', null, flags.map((f) => h('tr', null,
-          h('th', { scope: 'row' }, h('a', { href: link('list', { survey, flag: f.id }) }, f.label)),
+          h('th', { scope: 'row' }, h('a', { href: link('list', { ...scope, flag: f.id }) }, f.label)),
           h('td', null, severityBadge(f.severity)),
           h('td', { class: 'num' }, formatCount(f.count))))))));
 
   const meta = h('dl', { class: 'run-meta' },
     h('div', null, h('dt', null, '調査時点'), h('dd', null, `${warekiDate(sv.as_of)}（${asOfLabel(sv.as_of)}）`)),
     h('div', null, h('dt', null, '調査対象'), h('dd', null, `${formatCount(total)} 取組`)),
-    h('div', null, h('dt', null, '評価日時'), h('dd', null, run.evaluated_at ? warekiDateTime(run.evaluated_at) : '—')),
+    h('div', null, h('dt', null, '評価日時'), h('dd', null, run.evaluated_at ? warekiDateTime(run.evaluated_at) : '—',
+      run.id !== undefined ? `（評価番号 ${run.id}）` : '')),
     h('div', null, h('dt', null, '評価ルール'), h('dd', null, `版 ${rules.version ?? '—'}`, ' ',
       h('code', { class: 'sha', title: rules.sha256 || '' }, `SHA-256 ${String(rules.sha256 || '').slice(0, 12)}…`))));
 
   const actions = h('p', { class: 'page-actions' },
-    h('a', { class: 'button button--small', href: apiUrl('report', { survey, format: 'html' }), target: '_blank', rel: 'noopener', id: 'report-button' },
+    h('a', { class: 'button button--small', href: apiUrl('report', { ...scope, format: 'html' }), target: '_blank', rel: 'noopener', id: 'report-button' },
       '報告書を開く', h('span', { class: 'visually-hidden' }, '（新しいタブ）')),
     h('button', { type: 'button', class: 'button button--small', onclick: () => window.print() }, 'この画面を印刷'));
   return show(token, [
@@ -142,6 +187,7 @@ export async function summaryView(route, survey, token) {
         tableWrap('調査結果', resultTable))),
     reasonSection,
     flagSection,
+    runsSection(survey, runs, run.id),
     projectSection(projects),
   ], `${surveyName(sv)} 概要`, 'summary');
 }

@@ -1,13 +1,15 @@
 // dashboard.test.mjs - the dashboard in Debian's chromium against a running hyoka (demo data):
-// numbers against the API, filters/paging/CSV, explanations, KPIs, keyboard use, axe-core (WCAG
-// A/AA), phone width, loading/empty/4xx/5xx/backend-down states, CSP. Screenshots (and one per
-// failed check) go to $HYOKA_ARTIFACTS. Prints "N passed, N failed"; exit 1 on any failure.
+// numbers against the API, filters/paging/CSV, primary vs any reason, explanations, KPIs (value
+// at as-of and newest later value), older runs (run=ID, banner, 評価履歴), keyboard use, axe-core
+// (WCAG A/AA), phone width, loading/empty/4xx/5xx/backend-down states, CSP. Screenshots (and one
+// per failed check) go to $HYOKA_ARTIFACTS. Prints "N passed, N failed"; exit 1 on any failure.
 //
 // Environment: HYOKA_URL (the stack's base URL), HYOKA_ARTIFACTS (folder for screenshots),
-// HYOKA_STOP_BACKEND (a shell command that stops hyoka-fcgi; run before the last checks).
+// HYOKA_STOP_BACKEND (a shell command that stops hyoka-fcgi; run before the last checks);
+// HYOKA_BUILD, HYOKA_STACK_DIR and HYOKA_TOKEN (scripts/stack.sh) to store older runs.
 
 import assert from 'node:assert/strict';
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +19,10 @@ const AXE_SOURCE = fs.readFileSync(path.join(path.dirname(new URL(import.meta.ur
 const BASE = (process.env.HYOKA_URL || '').replace(/\/$/, '');
 const ARTIFACTS = process.env.HYOKA_ARTIFACTS || path.resolve('artifacts');
 const STOP_BACKEND = process.env.HYOKA_STOP_BACKEND || '';
+const BUILD = process.env.HYOKA_BUILD || '';
+const STACK = process.env.HYOKA_STACK_DIR || '';
+const TOKEN = process.env.HYOKA_TOKEN || '';
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 /** Upper bound for one wait in the page (the whole tier must stay under 5 minutes). */
 const STEP_TIMEOUT_MS = 15000;
 /** Most Tab presses a keyboard check may take to reach a control (the page has ~30 stops before the list). */
@@ -33,6 +39,28 @@ async function api(p) {
   const res = await fetch(`${BASE}/api/v1/${p}`);
   assert.equal(res.status, 200, `GET /api/v1/${p} → ${res.status}`);
   return res.json();
+}
+
+/** pct(0.69549) → '69.5%': an attainment fraction as every view writes it (half away from zero
+ *  on the value taken to 15 significant digits; SPEC "Precise semantics"). */
+function pct(att) {
+  const v = Number((att * 100).toPrecision(15));
+  return `${(Math.sign(v) * Math.round(Math.abs(v) * 10 + 1e-9) / 10).toFixed(1)}%`;
+}
+/** The month as the page writes it: '2024-03-31' → '令和6年3月' (year 1 of an era as 元). */
+function warekiMonth(iso) {
+  const [y, m, d] = iso.split('-').map(Number);
+  const era = new Intl.DateTimeFormat('ja-JP-u-ca-japanese', { era: 'long', year: 'numeric', timeZone: 'UTC' })
+    .formatToParts(new Date(Date.UTC(y, m - 1, d))).map((x) => (x.type === 'year' && x.value === '1' ? '元' : x.value)).join('');
+  return `${era}${m}月`;
+}
+/** A KPI value as the page writes it, with its unit: 6841 '時間/年' → '6,841時間/年'. */
+const amount = (v, unit) => `${new Intl.NumberFormat('ja-JP', { maximumFractionDigits: 2 }).format(v)}${unit || ''}`;
+/** The count a list line says ('6件中 1〜6件を表示' → 6; '該当する取組はありません' → 0). */
+function countIn(text) {
+  if (/該当する取組はありません/.test(text)) return 0;
+  const m = /([\d,]+)\s*件中/.exec(text);
+  return m ? Number(m[1].replace(/,/g, '')) : null;
 }
 
 const results = [];
@@ -266,17 +294,27 @@ try {
   });
 
   const reason = summary.reasons.find((r) => r.count > 0) || summary.reasons[0];
-  await check(`filtering to reason "${reason.id}" shows exactly the initiatives the API returns`, async () => {
+  await check(`filtering to reason "${reason.id}" in the form: 主な理由 (primary_reason=) first, 該当する理由 (reason=) by 理由の範囲`, async () => {
     await go(`#/list?survey=${survey}`);
     await page.selectOption('#f-reason', reason.id);
-    await page.waitForFunction((id) => location.hash.includes(`reason=${id}`), reason.id);
+    await page.waitForFunction((id) => new URLSearchParams(location.hash.split('?')[1]).get('primary_reason') === id, reason.id);
     await settle();
-    const shown = await listCodes();
-    const expected = await api(`initiatives?survey=${survey}&reason=${reason.id}&limit=50`);
-    assert.deepEqual(shown, expected.items.map((i) => i.code));
-    assert.ok(shown.length > 0, 'reason has initiatives');
-    const count = await page.textContent('#list-count');
-    assert.ok(count.includes(`${expected.total}件`), `count line "${count}"`);
+    const primary = await api(`initiatives?survey=${survey}&primary_reason=${reason.id}&limit=50`);
+    assert.deepEqual(await listCodes(), primary.items.map((i) => i.code));
+    assert.equal(primary.total, reason.count, 'the API: primary_reason total = the summary\'s reason count');
+    let count = await page.textContent('#list-count');
+    assert.ok(count.includes(`主な理由「${reason.label}」`) && countIn(count) === primary.total, `count line "${count}"`);
+    await page.selectOption('#f-reason-scope', 'any');
+    await page.waitForFunction((id) => new URLSearchParams(location.hash.split('?')[1]).get('reason') === id, reason.id);
+    await settle();
+    assert.ok(!(await page.evaluate(() => location.hash)).includes('primary_reason='), 'reason= replaces primary_reason=');
+    const any = await api(`initiatives?survey=${survey}&reason=${reason.id}&limit=50`);
+    assert.deepEqual(await listCodes(), any.items.map((i) => i.code));
+    assert.ok(any.items.length > 0, 'reason has initiatives');
+    count = await page.textContent('#list-count');
+    assert.ok(count.includes(`該当する理由「${reason.label}」`) && countIn(count) === any.total, `count line "${count}"`);
+    assert.equal(await page.inputValue('#f-reason'), reason.id);
+    assert.equal(await page.inputValue('#f-reason-scope'), 'any');
     await shot('list.png');
   });
 
@@ -317,6 +355,50 @@ try {
     assert.deepEqual(await listCodes(), before);
     assert.equal(await page.inputValue('#f-sort'), 'code');
     assert.equal(await page.inputValue('#f-reason'), reason.id);
+  });
+
+  await check('概要 reason links open 主な理由 lists (primary_reason=) of exactly the counts 概要 shows, with CSV links of as many rows', async () => {
+    await go(`#/?survey=${survey}`);
+    const rows = await page.$$eval('table.data--reasons tbody tr', (trs) => trs.map((tr) => ({
+      href: tr.querySelector('th a').getAttribute('href'), count: tr.querySelector('td.num').textContent.trim() })));
+    assert.equal(rows.length, summary.reasons.length, 'one row per reason');
+    assert.ok(summary.reasons.some((r) => r.count > 0), 'the demo has a reason with initiatives');
+    const bad = [];
+    for (const [i, r] of summary.reasons.entries()) {
+      const q = new URLSearchParams(rows[i].href.split('?')[1]);
+      if (q.get('primary_reason') !== r.id || q.has('reason')) bad.push(`${r.id}: link ${rows[i].href}`);
+      if (Number(rows[i].count.replace(/,/g, '')) !== r.count) bad.push(`${r.id}: 概要 shows ${rows[i].count}, API ${r.count}`);
+      await go(rows[i].href);
+      const line = await page.textContent('#list-count');
+      if (countIn(line) !== r.count || !line.includes(`主な理由「${r.label}」`)) bad.push(`${r.id}: 概要 ${r.count}, list says '${line}'`);
+      const csv = new URL(await page.getAttribute('#csv-link', 'href'), BASE);
+      if (csv.searchParams.get('primary_reason') !== r.id) bad.push(`${r.id}: CSV link ${csv.search}`);
+      const lines = (await (await fetch(csv)).text()).split(/\r?\n/).filter((l) => l.trim() !== '');
+      if (lines.length - 1 !== r.count) bad.push(`${r.id}: 概要 ${r.count}, CSV link gives ${lines.length - 1} rows`);
+    }
+    assert.deepEqual(bad, []);
+  });
+
+  await check('取組一覧 offers the other reason filter with the API\'s count of it, both ways (主な理由 ⇄ 該当する理由)', async () => {
+    // the reason with the most initiatives that have it but not as their primary reason, if any
+    const totals = await Promise.all(summary.reasons.map(async (r) => [r, (await api(`initiatives?survey=${survey}&reason=${r.id}&limit=1`)).total]));
+    const [r, anyTotal] = totals.sort((a, b) => (b[1] - b[0].count) - (a[1] - a[0].count))[0];
+    await go(`#/list?survey=${survey}&primary_reason=${r.id}`);
+    let other = await page.$eval('#other-reason-link', (a) => ({ href: a.getAttribute('href'), text: a.textContent }));
+    assert.ok(other.text.includes(`（${anyTotal}件）`), `link to 該当する理由 says '${other.text}', API total ${anyTotal}`);
+    let q = new URLSearchParams(other.href.split('?')[1]);
+    assert.ok(q.get('reason') === r.id && !q.has('primary_reason'), other.href);
+    assert.ok((await page.textContent('#reason-switch')).includes('主な理由'));
+    await page.click('#other-reason-link');
+    await page.waitForFunction(() => location.hash.includes('reason=') && !location.hash.includes('primary_reason='));
+    await settle();
+    const line = await page.textContent('#list-count');
+    assert.ok(countIn(line) === anyTotal && line.includes(`該当する理由「${r.label}」`), `list says '${line}', API total ${anyTotal}`);
+    other = await page.$eval('#other-reason-link', (a) => ({ href: a.getAttribute('href'), text: a.textContent }));
+    assert.ok(other.text.includes(`（${r.count}件）`), `link back to 主な理由 says '${other.text}', 概要 counts ${r.count}`);
+    q = new URLSearchParams(other.href.split('?')[1]);
+    assert.ok(q.get('primary_reason') === r.id && !q.has('reason'), other.href);
+    await shot('list-any-reason.png');
   });
 
   await check('paging: page 2 of the full list is offset 50 of the API', async () => {
@@ -383,7 +465,12 @@ try {
     await go(`#/initiative/${encodeURIComponent(k.initiatives[0])}?survey=${survey}`);
     const text = await page.textContent('section[aria-labelledby="kpi-h"]');
     assert.ok(text.includes(k.title), `${k.title} in ${text}`);
-    assert.ok(text.includes(`${(Math.round(k.attainment * 1000) / 10).toFixed(1)}%`), `attainment ${k.attainment} in ${text}`);
+    assert.ok(text.includes(pct(k.attainment)), `attainment ${k.attainment} as ${pct(k.attainment)} in ${text}`);
+    assert.ok(k.at_as_of && k.at_as_of.value !== null, 'the KPI has a value at as-of');
+    assert.ok(text.includes(`${amount(k.at_as_of.value, k.unit)}（${warekiMonth(k.at_as_of.date)}）`), `value at as-of in ${text}`);
+    if (k.after_as_of && k.after_as_of.value !== null) {
+      assert.ok(text.includes(`${amount(k.after_as_of.value, k.unit)}（${warekiMonth(k.after_as_of.date)}）`), `newest later value in ${text}`);
+    }
   });
 
   await check('所管課別: a department row leads to the list filtered to it, with the same count', async () => {
@@ -420,10 +507,59 @@ try {
     const kpi = page.locator('.kpi', { hasText: 'マイナンバーカード保有率' });
     assert.equal(await kpi.count(), 1);
     const text = await kpi.textContent();
-    assert.ok(text.includes('基準') && text.includes('最新') && text.includes('目標') && text.includes('達成度'));
+    assert.ok(text.includes('基準') && text.includes('調査時点') && text.includes('目標') && text.includes('達成度'));
     assert.match(text, /令和\d+年\d+月/);
     assert.ok(await kpi.locator('svg.kpi-chart rect').count() >= 2, 'bars drawn');
     await shot('kpis.png');
+  });
+
+  await check('指標: every card shows the value at as-of (調査時点) and the newest later value (最新), each with its 和暦 month, and the API\'s attainment at as-of', async () => {
+    const body = await api(`kpis?survey=${survey}`);
+    assert.ok(body.items.some((k) => k.after_as_of && k.after_as_of.value !== null), 'the demo has a KPI observed after the as-of date');
+    await go(`#/kpis?survey=${survey}`);
+    const cards = await page.$$eval('li.kpi', (els) => els.map((e) => ({
+      title: e.querySelector('h2').textContent.trim(),
+      flow: e.querySelector('.kpi__flow').textContent.replace(/\s+/g, ' '),
+      after: e.querySelector('.kpi__after') ? e.querySelector('.kpi__after').textContent.replace(/\s+/g, ' ') : '',
+      att: e.querySelector('.kpi__att-value').textContent.trim() })));
+    const bad = [];
+    if (cards.length !== body.items.length) bad.push(`${cards.length} cards, /kpis has ${body.items.length}`);
+    for (const k of body.items) {
+      const c = cards.find((x) => x.title === k.title);
+      if (!c) { bad.push(`${k.code}: no card`); continue; }
+      const at = k.at_as_of, later = k.after_as_of;
+      if (at.value !== null && !c.flow.includes(`調査時点 ${amount(at.value, k.unit)}（${warekiMonth(at.date)}）`)) bad.push(`${k.code}: 調査時点 ${amount(at.value, k.unit)}（${warekiMonth(at.date)}） not in '${c.flow}'`);
+      if (later.value !== null && !c.after.includes(`最新 ${amount(later.value, k.unit)}（${warekiMonth(later.date)}）`)) bad.push(`${k.code}: 最新 ${amount(later.value, k.unit)}（${warekiMonth(later.date)}） not in '${c.after}'`);
+      if (later.value === null && c.after.includes('最新')) bad.push(`${k.code}: no observation after as-of, the card says '${c.after}'`);
+      const want = k.attainment === null ? '—' : pct(k.attainment);
+      if (c.att !== want) bad.push(`${k.code}: attainment shown ${c.att}, API ${k.attainment} (${want})`);
+    }
+    assert.deepEqual(bad, []);
+    if (summary.survey.as_of === '2024-03-31') {
+      const text = (await page.locator('.kpi', { hasText: 'マイナンバーカード保有率' }).textContent()).replace(/\s+/g, ' ');
+      assert.ok(text.includes('調査時点 75.2%（令和6年3月）') && text.includes('最新 79.1%'), text);
+    }
+  });
+
+  await check('指標 uses no figure but the API\'s: the deprecated "latest" is not shown, and a null attainment is not recomputed', async () => {
+    await page.route('**/api/v1/kpis?*', async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      for (const k of body.items) {
+        k.latest = { value: 98765.43, date: '2001-05-31' };
+        k.attainment = null;
+      }
+      await route.fulfill({ response: res, json: body });
+    });
+    try {
+      await go(`#/kpis?survey=${survey}`);
+      const text = await page.textContent('main');
+      assert.ok(!text.includes('98,765.43') && !text.includes('平成13年5月'), 'the deprecated latest is shown');
+      const atts = await page.$$eval('.kpi__att-value', (els) => els.map((e) => e.textContent.trim()));
+      assert.ok(atts.length > 0 && atts.every((a) => a === '—'), `attainments shown though the API gave null: ${atts}`);
+    } finally {
+      await page.unroute('**/api/v1/kpis?*');
+    }
   });
 
   await check('keyboard only: skip link, filter by keyword, open an initiative with Enter', async () => {
@@ -498,6 +634,152 @@ try {
     for (const v of views) {
       await go(v);
       await page.evaluate(AXE_SOURCE); // evaluated over the DevTools protocol: the page's CSP stays on
+      const res = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+      for (const x of res.violations) found.push(`${v}: ${x.id} (${x.impact}) ${x.nodes.slice(0, 2).map((n) => n.target.join(' ')).join(' | ')}`);
+    }
+    assert.deepEqual(found, []);
+  });
+
+  // ---- older runs (run=ID) ------------------------------------------------------------------
+  // Two more runs of the survey: one by `hyoka evaluate --rules` with other thresholds (its figures
+  // differ), then one by POST /evaluations with the server's rules (the newest again, with the
+  // figures of the demo's run, so the checks above and below still hold).
+  let runs = null;
+  await check('older runs: stored with `hyoka evaluate --rules` (other thresholds) and POST /api/v1/evaluations', async () => {
+    assert.ok(BUILD && STACK && TOKEN, 'HYOKA_BUILD, HYOKA_STACK_DIR and HYOKA_TOKEN are set (run.sh, scripts/stack.sh)');
+    const rules = fs.readFileSync(path.join(ROOT, 'config/rules/default.cfg'), 'utf8')
+      .replace(/on_track_ratio\s*=\s*[0-9.]+;/, 'on_track_ratio = 1.5;')
+      .replace(/progressing_ratio\s*=\s*[0-9.]+;/, 'progressing_ratio = 0.9;')
+      .replace(/^version = .*$/m, 'version = "2024.1-browser";');
+    assert.ok(rules.includes('on_track_ratio = 1.5;') && rules.includes('"2024.1-browser"'), 'could not alter config/rules/default.cfg');
+    const file = path.join(STACK, 'rules-browser.cfg');
+    fs.writeFileSync(file, rules);
+    const alt = JSON.parse(execFileSync(`${BUILD}/cli/hyoka`, ['--config', `${STACK}/hyoka.cfg`, 'evaluate', '--survey', survey,
+      '--rules', file, '--format', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 60000, stdio: ['ignore', 'pipe', 'pipe'] }));
+    assert.ok(alt.run && alt.run.id > summary.run.id, `hyoka evaluate stored no new run: ${JSON.stringify(alt.run)}`);
+    assert.notDeepEqual(alt.summary.categories.map((c) => c.count), summary.categories.map((c) => c.count), 'the altered rules changed no count');
+    const res = await fetch(`${BASE}/api/v1/evaluations`, { method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ survey }) });
+    assert.equal(res.status, 201, `POST /api/v1/evaluations → ${res.status}`);
+    const posted = await res.json();
+    runs = { first: summary.run.id, alt: alt.run.id, newest: posted.run.id, altSummary: alt.summary };
+  });
+
+  const cardCounts = () => page.$$eval('.cat-card__count', (els) => els.map((e) => Number(e.firstChild.textContent.replace(/,/g, ''))));
+  await check('an older run (#/?survey=S&run=ID): its counts under a banner with 評価日時 in 和暦, the rule version and a link to the newest', async () => {
+    assert.ok(runs, 'runs stored');
+    const sum = await api(`summary?survey=${survey}&run=${runs.alt}`);
+    assert.equal(sum.run.id, runs.alt, 'the API answers from the run asked for');
+    await go(`#/?survey=${survey}&run=${runs.alt}`);
+    assert.deepEqual(await cardCounts(), runs.altSummary.categories.map((c) => c.count), 'cards = what hyoka evaluate stored');
+    const reasonCounts = await page.$$eval('table.data--reasons tbody td.num', (els) => els.map((e) => Number(e.textContent.replace(/,/g, ''))));
+    assert.deepEqual(reasonCounts, runs.altSummary.reasons.map((r) => r.count), 'reason counts = the stored run');
+    const banner = (await page.textContent('#run-banner')).replace(/\s+/g, ' ');
+    const when = await page.evaluate(async (ts) => (await import('/format.js')).warekiDateTime(ts), sum.run.evaluated_at);
+    assert.match(when, /^令和/);
+    for (const want of ['最新ではない', `評価番号 ${runs.alt}`, when, '2024.1-browser', `評価番号 ${runs.newest}`]) assert.ok(banner.includes(want), `banner lacks '${want}': ${banner}`);
+    assert.ok((await page.title()).includes('過去の評価'), await page.title());
+    await shot('older-run.png');
+    assert.equal(await page.getAttribute('#newest-run-link', 'href'), `#/?survey=${survey}`);
+    await page.click('#newest-run-link');
+    await page.waitForFunction(() => !location.hash.includes('run='));
+    await settle();
+    assert.equal(await page.$('#run-banner'), null, 'a banner on the newest run');
+    assert.deepEqual(await cardCounts(), summary.categories.map((c) => c.count), 'the newest run has the demo\'s counts');
+  });
+
+  await check('an older run: every API call of every view carries run=ID, and so does every link inside the view', async () => {
+    const seen = [];
+    const onRequest = (req) => { if (req.url().includes('/api/v1/')) seen.push(new URL(req.url())); };
+    page.on('request', onRequest);
+    const bad = [];
+    // the API calls that do not depend on the run: the survey catalogue, its runs, KPIs, projects
+    const runless = /\/api\/v1\/(surveys|runs|kpis|projects)$/;
+    const drawn = async (hash) => {
+      seen.length = 0;
+      await go(hash);
+      for (const u of seen) {
+        if (u.pathname === '/api/v1/summary' && !u.searchParams.has('survey')) continue; // the default survey (ensureSurveys)
+        if (u.pathname === '/api/v1/summary' && u.searchParams.get('survey') !== survey) continue; // the previous survey's 前回
+        if (runless.test(u.pathname)) continue;
+        if (u.searchParams.get('run') !== String(runs.alt)) bad.push(`${hash}: GET ${u.pathname}${u.search} without run=${runs.alt}`);
+      }
+      // every link but 評価履歴's and the banner's, which lead to the other runs
+      const links = await page.$$eval('#main a[href^="#/"], .site-nav a[href^="#/"]', (as) => as.filter((a) => !a.closest('.data--runs, #run-banner'))
+        .map((a) => a.getAttribute('href')));
+      for (const href of links) {
+        const q = new URLSearchParams(href.split('?')[1] || '');
+        if (q.get('survey') === survey && q.get('run') !== String(runs.alt)) bad.push(`${hash}: link ${href} drops run=${runs.alt}`);
+      }
+      for (const sel of ['#report-link', '#report-button', '#csv-link']) {
+        const href = await page.evaluate((x) => { const el = document.querySelector(x); return el && el.getAttribute('href'); }, sel);
+        if (href && new URL(href, BASE).searchParams.get('run') !== String(runs.alt)) bad.push(`${hash}: ${sel} ${href} without run=${runs.alt}`);
+      }
+      if (!(await page.$('#run-banner'))) bad.push(`${hash}: no banner`);
+    };
+    try {
+      const stalledCount = runs.altSummary.categories.find((c) => c.id === stalled.id).count;
+      await drawn(`#/?survey=${survey}&run=${runs.alt}`);
+      await drawn(`#/list?survey=${survey}&run=${runs.alt}&category=${stalled.id}`);
+      const line = await page.textContent('#list-count');
+      if (countIn(line) !== stalledCount) bad.push(`list of the run's ${stalled.id}: says '${line}', the run stored ${stalledCount}`);
+      const csv = await (await fetch(new URL(await page.getAttribute('#csv-link', 'href'), BASE))).text();
+      const csvRows = csv.split(/\r?\n/).filter((l) => l.trim() !== '').length - 1;
+      if (csvRows !== stalledCount) bad.push(`CSV link of the run's ${stalled.id} list: ${csvRows} rows, the run stored ${stalledCount}`);
+      const code = (await listCodes())[0];
+      const detail = await api(`initiatives/${encodeURIComponent(code)}?survey=${survey}&run=${runs.alt}`);
+      await drawn(`#/initiative/${encodeURIComponent(code)}?survey=${survey}&run=${runs.alt}`);
+      if (!(await page.textContent('.detail-head')).includes(detail.category.label)) bad.push(`detail of ${code}: not the run's category ${detail.category.label}`);
+      await drawn(`#/departments?survey=${survey}&run=${runs.alt}`);
+      await drawn(`#/measures?survey=${survey}&run=${runs.alt}`);
+      await drawn(`#/kpis?survey=${survey}&run=${runs.alt}`);
+    } finally {
+      page.off('request', onRequest);
+    }
+    assert.deepEqual(bad, []);
+  });
+
+  await check('評価履歴 on 概要: the survey\'s runs from /runs, newest first, the one shown marked, each leading to its own figures', async () => {
+    const body = await api(`runs?survey=${survey}`);
+    await go(`#/?survey=${survey}&run=${runs.alt}`);
+    const rows = await page.$$eval('table.data--runs tbody tr', (trs) => trs.map((tr) => ({
+      run: Number(tr.dataset.run), current: !!tr.querySelector('[aria-current]'), text: tr.textContent,
+      href: tr.querySelector('th a') ? tr.querySelector('th a').getAttribute('href') : null })));
+    assert.deepEqual(rows.map((r) => r.run), body.items.slice(0, 10).map((x) => x.id), 'the rows are /runs\'s items in order');
+    assert.deepEqual(rows.filter((r) => r.current).map((r) => r.run), [runs.alt], 'the run shown is marked');
+    assert.ok(rows[0].run === runs.newest && rows[0].text.includes('最新'), `the newest first: ${rows[0].text}`);
+    body.items.slice(0, 10).forEach((x, i) => assert.ok(rows[i].text.includes(x.rules.version), `run ${x.id}: version ${x.rules.version}`));
+    const first = rows.find((r) => r.run === runs.first);
+    assert.ok(first && first.href === `#/?survey=${survey}&run=${runs.first}`, `link to the demo's run: ${first && first.href}`);
+    await page.click(`table.data--runs tr[data-run="${runs.first}"] th a`);
+    await page.waitForFunction((id) => location.hash.endsWith(`run=${id}`), runs.first);
+    await settle();
+    assert.deepEqual(await cardCounts(), summary.categories.map((c) => c.count), 'the demo\'s run has its counts');
+    assert.ok(await page.$('#run-banner'), 'banner on an older run');
+  });
+
+  await check('run=ID of the newest run shows no banner; an unknown run and a run of another survey show the API\'s detail naming run', async () => {
+    await go(`#/?survey=${survey}&run=${runs.newest}`);
+    assert.equal(await page.$('#run-banner'), null);
+    assert.deepEqual(await cardCounts(), summary.categories.map((c) => c.count));
+    const other = (await api('surveys')).items.find((x) => x.code !== survey && x.latest_run);
+    for (const [hash, status] of [[`#/?survey=${survey}&run=99999999`, 404], [`#/list?survey=${other.code}&run=${runs.alt}`, 400]]) {
+      const q = new URLSearchParams(hash.split('?')[1]);
+      const res = await fetch(`${BASE}/api/v1/summary?${q}`);
+      assert.equal(res.status, status, `${hash}: API ${res.status}`);
+      const problem = await res.json();
+      assert.match(problem.detail, /run/, `the problem names run: ${problem.detail}`);
+      await go(hash);
+      const text = await page.textContent('.error-panel');
+      assert.ok(text.includes(problem.detail) && text.includes(String(status)), `${hash}: ${text}`);
+    }
+  });
+
+  await check('axe-core on an older run\'s 概要 and 取組一覧 (banner, 評価履歴, reason switch): no violations', async () => {
+    const found = [];
+    for (const v of [`#/?survey=${survey}&run=${runs.alt}`, `#/list?survey=${survey}&run=${runs.alt}&primary_reason=${reason.id}`, `#/kpis?survey=${survey}`]) {
+      await go(v);
+      await page.evaluate(AXE_SOURCE);
       const res = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
       for (const x of res.violations) found.push(`${v}: ${x.id} (${x.impact}) ${x.nodes.slice(0, 2).map((n) => n.target.join(' ')).join(' | ')}`);
     }

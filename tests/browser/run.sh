@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # run.sh - the browser tier: the dashboard (nginx/www/) in Debian's chromium, driven by
 # playwright-core, against a demo stack started here (scripts/stack.sh) and stopped on exit.
-# Screenshots land in tests/artifacts/. Bounded: npm ci 120 s, stack start ~60 s, tests 240 s.
+# The checks store two more runs of the default survey (`hyoka evaluate --rules` with other
+# thresholds, then POST /api/v1/evaluations) to look at an older one; they need HYOKA_BUILD and
+# what stack_up exports (HYOKA_STACK_DIR, HYOKA_TOKEN).
+# Screenshots land in tests/artifacts/. Bounded: npm ci 120 s, stack start ~60 s, tests 240 s
+# (about 95 s of checks on the 2-core machine under load).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
