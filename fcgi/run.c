@@ -103,6 +103,45 @@ store_run *run_resolve_or_reply(hy_req *r)
     return NULL;
 }
 
+int run_previous_or_reply(hy_req *r, const store_run *rn, store_run **out)
+{
+    store_error err = {0};
+    char key[64];
+    snprintf(key, sizeof key, "previous:%lld", rn->id);
+    *out = NULL;
+    long long *cached_id = cache_get(key), id = 0;
+    if (cached_id != NULL) {
+        id = *cached_id; /* 0: none */
+    } else {
+        int found = -1;
+        for (int attempt = 0; attempt < 2 && found < 0; attempt++) {
+            PGconn *c = db_conn(&err);
+            if (c == NULL)
+                break;
+            found = store_read_previous_run(c, rn->id, &id, &err);
+            if (found < 0 && !db_lost(c, &err))
+                break;
+        }
+        if (found < 0) {
+            db_reply_error(r, &err);
+            return -1;
+        }
+        if (found != STORE_RUN_FOUND)
+            id = 0;
+        long long *copy = xmalloc(sizeof *copy);
+        *copy = id;
+        if (!cache_put(key, copy, sizeof *copy + sizeof key, long_free))
+            free(copy);
+    }
+    if (id == 0)
+        return 0;
+    if (resolve(NULL, id, out, &err) != STORE_RUN_FOUND) {
+        db_reply_error(r, &err);
+        return -1;
+    }
+    return 1;
+}
+
 /* Loads the run's initiatives unless it has them (the cache then counts their bytes). Returns 0,
  * or -1 with err set. */
 static int ensure_items(store_run *rn, store_error *err)

@@ -30,6 +30,10 @@ store_run *run_resolve_items_or_reply(hy_req *r);
  * is off), or -1 when the database failed (then requests load it as usual). */
 int run_preload(void);
 
+/* The run `rn` is compared with (store_read_previous_run), loaded or from the cache like any other
+ * run: 1 with *out set (run_release it), 0 when there is none, or -1 after answering 503. */
+int run_previous_or_reply(hy_req *r, const store_run *rn, store_run **out);
+
 /* {"code","as_of","label"} and {"id","evaluated_at","rules":{"version","sha256"},"started_by",
  * "newest"}. */
 json_t *run_survey_json(const store_run *rn);

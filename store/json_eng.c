@@ -212,6 +212,16 @@ json_t *jeng_summary(const eng_rules *r, const jeng_tally *t)
     return o;
 }
 
+long jeng_summary_reasons_total(const json_t *summary)
+{
+    long sum = 0;
+    size_t i;
+    const json_t *e;
+    json_array_foreach(json_object_get(summary, "reasons"), i, e)
+        sum += (long)json_integer_value(json_object_get(e, "count"));
+    return sum;
+}
+
 json_t *jeng_catalog(const eng_rules *r)
 {
     json_t *o = jeng_must(json_object());

@@ -75,6 +75,10 @@ json_t *jeng_result_shared(const eng_rules *r, const jeng_labels *l, const eng_r
 /* {"total", "categories", "reasons", "flags"} as SPEC's summary: rule-file order, zero counts
  * included, percent = eng_round(count / total * 100, 1), 0.0 when total is 0. */
 json_t *jeng_summary(const eng_rules *r, const jeng_tally *t);
+/* The number of initiatives counted under a reason in a summary: the sum of its primary-reason
+ * counts (each initiative has at most one primary reason). The reasons tables' 合計 (API, page,
+ * report). */
+long jeng_summary_reasons_total(const json_t *summary);
 /* The rule set's catalog as stored in rule_sets.catalog (docs/contracts.md). */
 json_t *jeng_catalog(const eng_rules *r);
 /* [{"name", "type": "number|boolean|string|opaque", "label" (only when the fact has one: the

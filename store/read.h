@@ -57,6 +57,11 @@ int store_read_versions(PGconn *c, long long *newest_run, long long *data_versio
  * on, and listeners on hyoka_runs hear of it. 0, or -1 with err set. */
 int store_publish_run(PGconn *c, long long run_id, store_error *err);
 
+/* The run a view compares run `run_id` with: the current run of the survey evaluated just before
+ * its survey (the latest as-of date before it that has a published run). Returns STORE_RUN_FOUND
+ * with *out set, STORE_RUN_NONE when there is none (err clear), or -1 with err set. */
+int store_read_previous_run(PGconn *c, long long run_id, long long *out, store_error *err);
+
 /* ---- a loaded run ---------------------------------------------------------------------------- */
 
 typedef struct store_run_label {

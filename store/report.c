@@ -4,6 +4,7 @@
 #include "report.h"
 #include "code_order.h"
 #include "read.h"
+#include "json_eng.h"
 #include "narrative.h"
 #include "wareki.h"
 #include "xalloc.h"
@@ -648,9 +649,9 @@ static void summary_table(report_ctx *x, const char *list, long total)
     table_start(d, categories ? cat_header : reason_header, 3, categories ? 6u : 2u);
     size_t i;
     json_t *entry;
-    long sum = 0;
     json_array_foreach(json_object_get(x->summary, list), i, entry)
     {
+        long n = (long)json_integer_value(json_object_get(entry, "count"));
         char label[1024], count[32], mark[32], third[64];
         if (categories)
             snprintf(mark, sizeof mark, "（%zu）", i + 1);
@@ -658,8 +659,6 @@ static void summary_table(report_ctx *x, const char *list, long total)
             lettered(i, mark, sizeof mark);
         snprintf(label, sizeof label, "%s%s", mark,
                  json_string_value(json_object_get(entry, "label")));
-        long n = (long)json_integer_value(json_object_get(entry, "count"));
-        sum += n;
         snprintf(count, sizeof count, "%ld", n);
         snprintf(third, sizeof third, "%.1f%%",
                  json_number_value(json_object_get(entry, "percent")));
@@ -668,7 +667,7 @@ static void summary_table(report_ctx *x, const char *list, long total)
         table_row(d, cells, 3);
     }
     char count[32];
-    snprintf(count, sizeof count, "%ld", sum);
+    snprintf(count, sizeof count, "%ld", categories ? total : jeng_summary_reasons_total(x->summary));
     const char *cells[3] = {"合計", count, !categories ? "" : total > 0 ? "100.0%" : "0.0%"};
     table_row(d, cells, 3);
     table_end(d);

@@ -158,23 +158,6 @@ export function surveyName(sv) {
   return sv.label || asOfLabel(sv.as_of) || sv.code;
 }
 
-/** previousSurvey(code) → the evaluated survey just before this one (by as_of), or null. */
-export function previousSurvey(code) {
-  const list = (state.surveys || []).filter((s) => !(s.runs === 0 || s.latest_run === null))
-    .sort((a, b) => String(a.as_of).localeCompare(String(b.as_of)));
-  const i = list.findIndex((s) => s.code === code);
-  return i > 0 ? list[i - 1] : null;
-}
-
-export function compareCodes(a, b) {
-  const x = String(a).split('-'), y = String(b).split('-');
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const p = Number(x[i] ?? -1), q = Number(y[i] ?? -1);
-    if (p !== q) return (Number.isNaN(p) || Number.isNaN(q)) ? String(x[i]).localeCompare(String(y[i])) : p - q;
-  }
-  return 0;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 

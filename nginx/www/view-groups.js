@@ -4,7 +4,7 @@
 import { h } from './dom.js';
 import { formatCount, formatScore } from './format.js';
 import { categoryTone, TONE_ICON, stackBar } from './charts.js';
-import { link, cached, listOf, summaryOf, compareCodes, tableWrap, pageHeading, show, updateChrome, scopeOf } from './core.js';
+import { link, cached, listOf, summaryOf, tableWrap, pageHeading, show, updateChrome, scopeOf } from './core.js';
 
 
 /** countOf(row, id): a row's count for a category, as /departments and /measures give it
@@ -20,9 +20,10 @@ function meanOf(row) {
 }
 
 /** Column orders of 所管課別 / 施策別 (the URL's ?order=): counts descending, mean score ascending
- *  (weakest first), so the rows that need attention come first. */
-function groupComparator(order, nameOf, isDept) {
-  const byName = (a, b) => (isDept ? String(nameOf(a)).localeCompare(String(nameOf(b)), 'ja') : compareCodes(nameOf(a), nameOf(b)));
+ *  (weakest first), so the rows that need attention come first; ties, and ?order=name, keep the
+ *  API's order (the read model's: measures by code, departments by name), never one of the page's. */
+function groupComparator(order, apiIndex) {
+  const byName = (a, b) => apiIndex.get(a) - apiIndex.get(b);
   if (order === 'total') return (a, b) => (b.total ?? 0) - (a.total ?? 0) || byName(a, b);
   if (order === 'score') {
     return (a, b) => {
@@ -35,7 +36,7 @@ function groupComparator(order, nameOf, isDept) {
     const id = order.slice(4);
     return (a, b) => (countOf(b, id) ?? -1) - (countOf(a, id) ?? -1) || byName(a, b);
   }
-  return isDept ? null : byName; // departments: the API's order (by name)
+  return null; // the API's order
 }
 
 export async function groupView(kind, survey, token, route) {
@@ -47,7 +48,7 @@ export async function groupView(kind, survey, token, route) {
   const isDept = kind === 'departments';
   const nameOf = (r) => (isDept ? (r.name ?? r.department ?? r.label ?? '') : (r.code ?? ''));
   const order = route.params.get('order') || 'name';
-  const cmp = groupComparator(order, nameOf, isDept);
+  const cmp = groupComparator(order, new Map(rows.map((r, i) => [r, i])));
   const sorted = cmp ? [...rows].sort(cmp) : [...rows];
   const title = isDept ? '所管課別の状況' : '施策別の状況';
   const sortHead = (key, label, cls, hint) => h('th', { scope: 'col', class: cls, 'aria-sort': order === key ? (key === 'score' ? 'ascending' : key === 'name' ? 'ascending' : 'descending') : null },

@@ -9,7 +9,7 @@ import { h } from './dom.js';
 import { apiGet, apiUrl } from './api.js';
 import { formatCount, formatScore } from './format.js';
 import {
-  state, link, cached, listOf, summaryOf, surveyName, compareCodes, categoryBadge, flagBadge, tableWrap,
+  state, link, cached, listOf, summaryOf, surveyName, categoryBadge, flagBadge, tableWrap,
   pageHeading, setStatus, show, updateChrome, errorPanel, rerender, scopeOf,
 } from './core.js';
 
@@ -74,8 +74,7 @@ async function filterForm(scope, catalog, p) {
         : h('div', { class: 'field' }, h('label', { for: 'f-department' }, '所管課'),
           h('input', { id: 'f-department', name: 'department', type: 'text', value: p.department || '' })),
       measures
-        ? select('f-measure', '施策', 'measure', [any, ...[...measures].sort((a, b) => compareCodes(a.code, b.code))
-          .map((m) => [m.code, `${m.code} ${m.title || ''}`])], p.measure)
+        ? select('f-measure', '施策', 'measure', [any, ...measures.map((m) => [m.code, `${m.code} ${m.title || ''}`])], p.measure)
         : h('div', { class: 'field' }, h('label', { for: 'f-measure' }, '施策（コード）'),
           h('input', { id: 'f-measure', name: 'measure', type: 'text', value: p.measure || '' })),
       select('f-sort', '並び順', 'sort', SORTS, p.sort || 'code'),

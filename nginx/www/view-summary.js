@@ -7,7 +7,7 @@ import { apiUrl } from './api.js';
 import { warekiDate, warekiDateTime, asOfLabel, formatCount, formatPercent } from './format.js';
 import { categoryTone, TONE_ICON, donutChart } from './charts.js';
 import {
-  state, link, cached, listOf, summaryOf, surveyByCode, surveyName, previousSurvey, categoryBadge, severityBadge,
+  state, link, cached, listOf, summaryOf, surveyByCode, surveyName, categoryBadge, severityBadge,
   tableWrap, pageHeading, show, updateChrome, scopeOf,
 } from './core.js';
 
@@ -71,24 +71,23 @@ function projectSection(projects) {
         h('td', null, pr.stage || '—'), h('th', { scope: 'row' }, pr.theme), h('td', null, pr.department || '—')))))));
 }
 
-/** The change of one category against the previous survey, e.g. '前回 75件 → +7'. */
-function deltaNote(c, prevSummary) {
-  if (!prevSummary) return null;
-  const before = (prevSummary.categories || []).find((x) => x.id === c.id);
-  if (!before) return null;
-  const d = c.count - before.count;
+/** The change of one category against the previous survey, as the API gives it
+ *  (summary.previous), e.g. '前回（令和4年度末）75件・71.4%　+7件'. */
+function deltaNote(c, previous) {
+  if (!previous) return null;
+  const before = (previous.categories || []).find((x) => x.id === c.id);
+  if (!before || typeof before.change !== 'number') return null;
+  const d = before.change;
   const sign = d > 0 ? `+${formatCount(d)}` : d < 0 ? `−${formatCount(-d)}` : '±0';
   return h('span', { class: 'cat-card__delta' },
-    `前回（${surveyName(prevSummary.survey)}）${formatCount(before.count)}件・${formatPercent(before.percent)}　`,
+    `前回（${surveyName(previous.survey)}）${formatCount(before.count)}件・${formatPercent(before.percent)}　`,
     h('strong', null, `${sign}件`));
 }
 
 export async function summaryView(route, survey, token) {
   const scope = scopeOf(route, survey);
-  const prev = previousSurvey(survey);
-  const [sum, projects, prevSummary, runs] = await Promise.all([summaryOf(scope),
+  const [sum, projects, runs] = await Promise.all([summaryOf(scope),
     cached('projects').then((b) => listOf(b, 'projects')).catch(() => null),
-    prev ? summaryOf(prev.code).catch(() => null) : null,
     cached('runs', { survey, limit: RUNS_SHOWN }).catch(() => null)]);
   const sv = sum.survey || surveyByCode(survey) || { code: survey };
   const cats = sum.categories || [];
@@ -110,7 +109,7 @@ export async function summaryView(route, survey, token) {
           h('span', { class: 'cat-card__nums' },
             h('span', { class: 'cat-card__count' }, formatCount(c.count), h('span', { class: 'cat-card__unit' }, '件')),
             h('span', { class: 'cat-card__pct' }, formatPercent(c.percent))),
-          deltaNote(c, prevSummary),
+          deltaNote(c, sum.previous),
           h('span', { class: 'cat-card__more' }, '取組を見る')),
         c.response ? h('p', { class: 'cat-card__response' }, h('span', { class: 'tag' }, '対応'), c.response) : null);
     }));
@@ -128,7 +127,6 @@ export async function summaryView(route, survey, token) {
       h('th', { scope: 'row' }, '合計'), h('td', { class: 'num' }, formatCount(total)),
       h('td', { class: 'num' }, formatPercent(total > 0 ? 100 : 0)))));
 
-  const reasonTotal = reasons.reduce((a, r) => a + (r.count || 0), 0);
   const reasonSection = h('section', { class: 'panel', 'aria-labelledby': 'reasons-h' },
     h('h2', { id: 'reasons-h' }, '課題がある取組とその対応'),
     reasons.length === 0
@@ -144,7 +142,7 @@ export async function summaryView(route, survey, token) {
             h('td', { class: 'num', 'data-label': '取組数' }, formatCount(r.count)),
             h('td', { 'data-label': '対応策' }, r.response || h('span', { class: 'muted' }, '（対応策の定義なし）'))))),
           h('tfoot', null, h('tr', null, h('th', { scope: 'row' }, '合計'),
-            h('td', { class: 'num' }, formatCount(reasonTotal)), h('td', { class: 'empty-cell' }))))) ]);
+            h('td', { class: 'num' }, formatCount(sum.reasons_total)), h('td', { class: 'empty-cell' }))))) ]);
 
   const flagSection = h('section', { class: 'panel', 'aria-labelledby': 'flags-h' },
     h('h2', { id: 'flags-h' }, '注意フラグ'),

@@ -416,6 +416,20 @@ test('v1.1 /runs and run=: older runs by id; unknown 404 and another survey\'s 4
   assert.equal(csv.text.trim().split('\r\n').length - 1, stored2022.results.length);
 });
 
+test('summary: reasons_total and, per category, the previous survey\'s count and the change (the page computes none)', async () => {
+  const s = (await get('/api/v1/summary?survey=2023')).json;
+  assert.equal(s.reasons_total, s.reasons.reduce((a, r) => a + r.count, 0));
+  assert.equal(s.reasons_total, stored.results.filter((x) => x.reasons.length > 0).length);
+  const prev = (await get('/api/v1/summary?survey=2022')).json;
+  assert.equal(prev.previous, null, '2022 is the first survey');
+  assert.equal(s.previous.survey.code, '2022');
+  assert.equal(s.previous.run.id, prev.run.id);
+  s.categories.forEach((c, i) => {
+    const b = prev.categories.find((x) => x.id === c.id);
+    assert.deepEqual(s.previous.categories[i], { id: c.id, count: b.count, percent: b.percent, change: c.count - b.count });
+  });
+});
+
 test('v1.1 /kpis: the value at the survey\'s as-of date and the newest after it, each dated, and the attainment at as-of', async () => {
   const r = await get('/api/v1/kpis?survey=2023');
   assert.equal(r.status, 200);
