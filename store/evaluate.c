@@ -97,21 +97,9 @@ static void buf_put_array(strbuf *b, const char *const *items, int n)
 
 /* ---- small SQL helpers ------------------------------------------------------------------- */
 
-static PGresult *query(PGconn *c, const char *sql, int nparams, const char *const *params,
-                       ExecStatusType want, const char *what, store_error *err)
-{
-    PGresult *res = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != want) {
-        store_fail_pq(err, c, res, what);
-        PQclear(res);
-        return NULL;
-    }
-    return res;
-}
-
 static int command(PGconn *c, const char *sql, const char *what, store_error *err)
 {
-    PGresult *res = query(c, sql, 0, NULL, PGRES_COMMAND_OK, what, err);
+    PGresult *res = store_query(c, sql, 0, NULL, PGRES_COMMAND_OK, what, err);
     if (res == NULL)
         return -1;
     PQclear(res);
@@ -180,7 +168,7 @@ eng_schema *store_fact_schema(PGconn *c, store_error *err)
      * row description did, a domain counts as its base type (through domains of domains), and a
      * type is named without its modifier: the name goes into every run's fact_schema, which must
      * not change with the way it is read. */
-    PGresult *res = query(c,
+    PGresult *res = store_query(c,
                           "WITH RECURSIVE col(attnum, attname, typ) AS ("
                           " SELECT a.attnum, a.attname, a.atttypid FROM pg_attribute a"
                           " WHERE a.attrelid = 'evaluation_facts'::regclass AND a.attnum > 0"
@@ -264,10 +252,10 @@ static int resolve_surveys(PGconn *c, const char *code, survey **chain_out, int 
     PGresult *res;
     if (code != NULL) {
         const char *params[1] = {code};
-        res = query(c, "SELECT id, code, as_of::text, label FROM surveys WHERE code = $1", 1,
+        res = store_query(c, "SELECT id, code, as_of::text, label FROM surveys WHERE code = $1", 1,
                     params, PGRES_TUPLES_OK, "looking up the survey", err);
     } else {
-        res = query(c,
+        res = store_query(c,
                     "SELECT id, code, as_of::text, label FROM surveys "
                     "ORDER BY as_of DESC, id DESC LIMIT 1",
                     0, NULL, PGRES_TUPLES_OK, "looking up the latest survey", err);
@@ -288,7 +276,7 @@ static int resolve_surveys(PGconn *c, const char *code, survey **chain_out, int 
     /* Earlier surveys, newest first: each one's previous is the latest strictly earlier as_of
      * (ties between surveys of one date: the higher id). */
     const char *params[1] = {target.as_of};
-    res = query(c,
+    res = store_query(c,
                 "SELECT id, code, as_of::text, label FROM surveys WHERE as_of < $1::date "
                 "ORDER BY as_of DESC, id DESC",
                 1, params, PGRES_TUPLES_OK, "listing earlier surveys", err);
@@ -462,7 +450,7 @@ static const char facts_sql_range[] =
  * error (err set). */
 static int read_facts_split(PGconn *c, const survey *s, fact_rows *f, store_error *err)
 {
-    PGresult *r = query(c, "SELECT count(*), min(id), max(id) FROM initiatives", 0, NULL,
+    PGresult *r = store_query(c, "SELECT count(*), min(id), max(id) FROM initiatives", 0, NULL,
                         PGRES_TUPLES_OK, "counting initiatives", err);
     if (r == NULL)
         return -1;
@@ -471,7 +459,7 @@ static int read_facts_split(PGconn *c, const survey *s, fact_rows *f, store_erro
     PQclear(r);
     if (count < STORE_SPLIT_ROWS)
         return 0;
-    r = query(c, "SELECT pg_export_snapshot()", 0, NULL, PGRES_TUPLES_OK, "sharing the snapshot",
+    r = store_query(c, "SELECT pg_export_snapshot()", 0, NULL, PGRES_TUPLES_OK, "sharing the snapshot",
               err);
     if (r == NULL)
         return -1;
@@ -500,7 +488,7 @@ static int read_facts_split(PGconn *c, const survey *s, fact_rows *f, store_erro
         PQfinish(sib);
         return 0;
     }
-    f->res = query(c, facts_sql_range, 4, lower, PGRES_TUPLES_OK, "reading evaluation_facts",
+    f->res = store_query(c, facts_sql_range, 4, lower, PGRES_TUPLES_OK, "reading evaluation_facts",
                    err);
     if (f->res == NULL) { /* failed here: no need to wait for the other half */
         PGcancel *cancel = PQgetCancel(sib);
@@ -553,7 +541,7 @@ static int fetch_facts(PGconn *c, const eng_schema *schema, const survey *s, boo
         char limit[24];
         snprintf(limit, sizeof limit, "%d", STORE_MAX_INITIATIVES + 1);
         const char *params[2] = {s->id, limit};
-        f->res = query(c, facts_sql_plain, 2, params, PGRES_TUPLES_OK,
+        f->res = store_query(c, facts_sql_plain, 2, params, PGRES_TUPLES_OK,
                        "reading evaluation_facts", err);
         if (f->res == NULL)
             return -1;
@@ -846,7 +834,7 @@ static int find_same_run(PGconn *c, const eng_rules *rules, const survey *s,
                          store_error *err)
 {
     const char *p[4] = {s->id, eng_rules_sha256(rules), schema_text, digest};
-    PGresult *res = query(
+    PGresult *res = store_query(
         c,
         "SELECT r.id, to_char(r.evaluated_at AT TIME ZONE 'Asia/Tokyo',"
         "                     'YYYY-MM-DD\"T\"HH24:MI:SS\"+09:00\"'), r.summary::text,"
@@ -879,7 +867,7 @@ static int stored_history(PGconn *c, const eng_rules *rules, const char *schema_
 {
     const char *p1[3] = {s->id, eng_rules_sha256(rules), schema_text};
     PGresult *res =
-        query(c,
+        store_query(c,
               "SELECT r.id FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id "
               " WHERE r.survey_id = $1 AND rs.sha256 = $2 AND r.fact_schema = $3::jsonb "
               "   AND r.id <= " STORE_READ_PUBLISHED " ORDER BY r.id DESC LIMIT 1",
@@ -894,7 +882,7 @@ static int stored_history(PGconn *c, const eng_rules *rules, const char *schema_
     snprintf(run_id, sizeof run_id, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     const char *p2[1] = {run_id};
-    res = query(c,
+    res = store_query(c,
                 "SELECT initiative_id, category, score FROM evaluation_results WHERE run_id = $1 "
                 "ORDER BY initiative_id",
                 1, p2, PGRES_TUPLES_OK, "reading a stored run", err);
@@ -1038,7 +1026,7 @@ static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file,
         return rc;
     }
     PQclear(res);
-    res = query(c, "SELECT id FROM rule_sets WHERE sha256 = $1", 1, p1, PGRES_TUPLES_OK,
+    res = store_query(c, "SELECT id FROM rule_sets WHERE sha256 = $1", 1, p1, PGRES_TUPLES_OK,
                 "finding the rule set", err);
     if (res == NULL)
         return -1;
@@ -1058,7 +1046,7 @@ static int insert_run(PGconn *c, const eng_rules *rules, const char *rules_file,
     snprintf(total_text, sizeof total_text, "%ld", total);
     const char *p2[7] = {s->id, rule_set_id, schema_text, total_text, summary_text, started_by,
                          digest};
-    res = query(c,
+    res = store_query(c,
                 "INSERT INTO evaluation_runs (survey_id, rule_set_id, fact_schema, total, summary,"
                 "                             started_by, facts_sha256) "
                 "VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, $6, $7) "
@@ -1304,7 +1292,7 @@ static json_t *run_once(PGconn *c, const store_evaluate_opts *o, bool *retry, st
         /* The results go into a fresh table of their own, attached when full (sql/005): the
          * FKs are then checked and the indexes built once, set-based, not row by row. */
         const char *p_run[1] = {run_id};
-        PGresult *res = query(c, "SELECT hyoka_results_open($1)", 1, p_run, PGRES_TUPLES_OK,
+        PGresult *res = store_query(c, "SELECT hyoka_results_open($1)", 1, p_run, PGRES_TUPLES_OK,
                               "storing results", err);
         if (res == NULL)
             goto out;
@@ -1320,7 +1308,7 @@ static json_t *run_once(PGconn *c, const store_evaluate_opts *o, bool *retry, st
                  "flags, recommendations, facts) FROM STDIN",
                  table);
         PQfreemem(table);
-        res = query(c, copy_sql, 0, NULL, PGRES_COPY_IN, "storing results", err);
+        res = store_query(c, copy_sql, 0, NULL, PGRES_COPY_IN, "storing results", err);
         if (res == NULL)
             goto out;
         PQclear(res);
@@ -1354,7 +1342,7 @@ static json_t *run_once(PGconn *c, const store_evaluate_opts *o, bool *retry, st
             PQclear(res);
         if (!ok)
             goto out;
-        res = query(c, "SELECT hyoka_results_close($1)", 1, p_run, PGRES_TUPLES_OK,
+        res = store_query(c, "SELECT hyoka_results_close($1)", 1, p_run, PGRES_TUPLES_OK,
                     "storing results", err);
         if (res == NULL)
             goto out;

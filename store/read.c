@@ -8,19 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs one parameterised query that must return rows; NULL with err set. */
-static PGresult *rows(PGconn *c, const char *sql, int n, const char *const *params,
-                      const char *what, store_error *err)
-{
-    PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        store_fail_pq(err, c, res, what);
-        PQclear(res);
-        return NULL;
-    }
-    return res;
-}
-
 static json_t *text_or_null(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? json_null() : jeng_must(json_string(PQgetvalue(res, row, col)));
@@ -50,7 +37,7 @@ int store_read_run(PGconn *c, const char *survey_code, long long run_id, long lo
     if (run_id > 0) {
         const char *params[] = {id, survey_code};
         /* the run if published, its survey, and whether the named survey exists */
-        res = rows(c,
+        res = store_select(c,
                    "SELECT (SELECT s.code FROM evaluation_runs r JOIN surveys s"
                    "         ON s.id = r.survey_id WHERE r.id = $1::bigint"
                    "         AND r.id <= " STORE_READ_PUBLISHED "),"
@@ -77,13 +64,13 @@ int store_read_run(PGconn *c, const char *survey_code, long long run_id, long lo
     }
     if (survey_code != NULL) {
         const char *params[] = {survey_code};
-        res = rows(c,
+        res = store_select(c,
                    "SELECT (SELECT max(r.id) FROM evaluation_runs r WHERE r.survey_id = s.id"
                    "        AND r.id <= " STORE_READ_PUBLISHED ")"
                    " FROM surveys s WHERE s.code = $1",
                    1, params, "finding the survey's current run", err);
     } else {
-        res = rows(c, DEFAULT_SURVEY_RUN, 0, NULL, "finding the current run", err);
+        res = store_select(c, DEFAULT_SURVEY_RUN, 0, NULL, "finding the current run", err);
     }
     if (res == NULL)
         return -1;
@@ -112,7 +99,7 @@ int store_read_previous_run(PGconn *c, long long run_id, long long *out, store_e
     char id[32];
     snprintf(id, sizeof id, "%lld", run_id);
     const char *params[] = {id};
-    PGresult *res = rows(c,
+    PGresult *res = store_select(c,
                          "SELECT r.id FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id"
                          " WHERE r.id <= " STORE_READ_PUBLISHED
                          "   AND s.as_of < (SELECT t.as_of FROM evaluation_runs x"
@@ -132,7 +119,7 @@ int store_read_versions(PGconn *c, long long *newest_run, long long *data_versio
                         store_error *err)
 {
     store_error_clear(err);
-    PGresult *res = rows(c, "SELECT newest_run, version FROM data_version", 0, NULL,
+    PGresult *res = store_select(c, "SELECT newest_run, version FROM data_version", 0, NULL,
                          "reading what changed", err);
     if (res == NULL)
         return -1;
@@ -155,7 +142,7 @@ int store_publish_run(PGconn *c, long long run_id, store_error *err)
     const char *params[] = {id};
     char what[64];
     snprintf(what, sizeof what, "publishing run %lld", run_id);
-    PGresult *res = rows(c, "SELECT hyoka_publish_run($1)", 1, params, what, err);
+    PGresult *res = store_select(c, "SELECT hyoka_publish_run($1)", 1, params, what, err);
     if (res == NULL)
         return -1;
     PQclear(res);
@@ -168,9 +155,9 @@ int store_read_as_of(PGconn *c, const char *survey_code, char out[11], store_err
     const char *params[] = {survey_code};
     PGresult *res =
         survey_code != NULL
-            ? rows(c, "SELECT as_of::text FROM surveys WHERE code = $1", 1, params,
+            ? store_select(c, "SELECT as_of::text FROM surveys WHERE code = $1", 1, params,
                    "reading the survey", err)
-            : rows(c,
+            : store_select(c,
                    "SELECT s.as_of::text FROM surveys s WHERE s.id = (SELECT r.survey_id FROM"
                    " evaluation_runs r WHERE r.id = (" DEFAULT_SURVEY_RUN "))",
                    0, NULL, "reading the survey", err);
@@ -232,9 +219,9 @@ json_t *store_read_runs(PGconn *c, const char *survey_code, long limit, long off
     const char *p1[] = {survey_code};
     PGresult *res =
         survey_code != NULL
-            ? rows(c, "SELECT id, code, as_of::text, label FROM surveys WHERE code = $1", 1, p1,
+            ? store_select(c, "SELECT id, code, as_of::text, label FROM surveys WHERE code = $1", 1, p1,
                    "reading the survey", err)
-            : rows(c,
+            : store_select(c,
                    "SELECT s.id, s.code, s.as_of::text, s.label FROM surveys s ORDER BY EXISTS"
                    " (SELECT 1 FROM evaluation_runs r WHERE r.survey_id = s.id AND r.id <= "
                    STORE_READ_PUBLISHED ") DESC, s.as_of DESC, s.id DESC LIMIT 1",
@@ -254,7 +241,7 @@ json_t *store_read_runs(PGconn *c, const char *survey_code, long limit, long off
     snprintf(lim, sizeof lim, "%ld", limit);
     snprintf(off, sizeof off, "%ld", offset);
     const char *p2[] = {PQgetvalue(res, 0, 0), lim, off};
-    PGresult *runs = rows(c,
+    PGresult *runs = store_select(c,
                           "SELECT" RUN_COLUMNS ", count(*) OVER ()"
                           " FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id"
                           " JOIN rule_sets rs ON rs.id = r.rule_set_id"
@@ -270,7 +257,7 @@ json_t *store_read_runs(PGconn *c, const char *survey_code, long limit, long off
     if (PQntuples(runs) > 0) {
         total = strtoll(PQgetvalue(runs, 0, RUN_NCOLUMNS), NULL, 10);
     } else if (offset > 0) { /* a page past the end: count them anyway */
-        PGresult *n = rows(c,
+        PGresult *n = store_select(c,
                            "SELECT count(*) FROM evaluation_runs r WHERE r.survey_id = $1"
                            " AND r.id <= " STORE_READ_PUBLISHED,
                            1, p2, "counting the survey's runs", err);
@@ -294,7 +281,7 @@ json_t *store_read_runs(PGconn *c, const char *survey_code, long limit, long off
 json_t *store_read_surveys(PGconn *c, store_error *err)
 {
     store_error_clear(err);
-    PGresult *res = rows(
+    PGresult *res = store_select(
         c,
         "SELECT s.code, s.as_of::text, s.label,"
         " (SELECT count(*) FROM evaluation_runs x WHERE x.survey_id = s.id"
@@ -330,7 +317,7 @@ json_t *store_read_surveys(PGconn *c, store_error *err)
 json_t *store_read_history(PGconn *c, const char *code, store_error *err)
 {
     store_error_clear(err);
-    PGresult *runs = rows(
+    PGresult *runs = store_select(
         c,
         "SELECT coalesce(array_agg(lr.id), '{}') FROM surveys s"
         " JOIN LATERAL (SELECT max(r.id) AS id FROM evaluation_runs r WHERE r.survey_id = s.id"
@@ -339,7 +326,7 @@ json_t *store_read_history(PGconn *c, const char *code, store_error *err)
     if (runs == NULL)
         return NULL;
     const char *params[] = {code, PQgetvalue(runs, 0, 0)};
-    PGresult *res = rows(
+    PGresult *res = store_select(
         c,
         "SELECT s.code, s.as_of::text, s.label, e.category, e.score::text,"
         " (SELECT x->>'label' FROM jsonb_array_elements(rs.catalog->'categories') x"
@@ -367,7 +354,7 @@ json_t *store_read_history(PGconn *c, const char *code, store_error *err)
 json_t *store_read_projects(PGconn *c, store_error *err)
 {
     store_error_clear(err);
-    PGresult *res = rows(c,
+    PGresult *res = store_select(c,
                          "SELECT theme, department, stage FROM projects"
                          " ORDER BY min(id) OVER (PARTITION BY stage), id",
                          0, NULL, "listing the projects", err);

@@ -10,19 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs one parameterised query that must return rows; NULL with err set. */
-static PGresult *rows(PGconn *c, const char *sql, int n, const char *const *params,
-                      const char *what, store_error *err)
-{
-    PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        store_fail_pq(err, c, res, what);
-        PQclear(res);
-        return NULL;
-    }
-    return res;
-}
-
 #define RUN_BLOCK (64 * 1024) /* arena block: one malloc for hundreds of strings */
 
 static char *new_block(store_run *rn, size_t size)
@@ -305,7 +292,7 @@ store_run *store_run_load(PGconn *c, long long id, store_error *err)
     const char *params[] = {idtext};
     store_run *rn = xcalloc(1, sizeof *rn);
     rn->id = id;
-    PGresult *res = rows(c, sql_header, 1, params, "reading the evaluation run", err);
+    PGresult *res = store_select(c, sql_header, 1, params, "reading the evaluation run", err);
     if (res == NULL)
         goto fail;
     if (PQntuples(res) != 1) {
@@ -352,10 +339,10 @@ int store_run_load_items(PGconn *c, store_run *rn, store_error *err)
     PGresult *res = NULL, *deps = NULL;
     intern shared = {NULL, 0, 0};
     memo recs = {0}, reasons = {0}, flags = {0};
-    res = rows(c, sql_items, 1, params, "reading the run's results", err);
+    res = store_select(c, sql_items, 1, params, "reading the run's results", err);
     if (res == NULL)
         goto fail;
-    deps = rows(c, sql_departments, 1, params, "reading the results' departments", err);
+    deps = store_select(c, sql_departments, 1, params, "reading the results' departments", err);
     if (deps == NULL)
         goto fail;
     int n = PQntuples(res), nd = PQntuples(deps), d = 0;

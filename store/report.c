@@ -181,18 +181,6 @@ static const char html_style[] =
 
 /* ---- data -------------------------------------------------------------------------------- */
 
-static PGresult *query(PGconn *c, const char *sql, int n, const char *const *params,
-                       const char *what, store_error *err)
-{
-    PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        store_fail_pq(err, c, res, what);
-        PQclear(res);
-        return NULL;
-    }
-    return res;
-}
-
 static const char *val(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
@@ -417,7 +405,7 @@ static int section_projects(report_ctx *x, store_error *err)
 {
     char limit[24];
     const char *params[1] = {limit_text(limit)};
-    PGresult *res = query(x->c,
+    PGresult *res = store_select(x->c,
                           "SELECT coalesce(stage, ''), theme, coalesce(department, '') "
                           "  FROM projects "
                           " ORDER BY min(id) OVER (PARTITION BY stage), id LIMIT $1",
@@ -535,7 +523,7 @@ static int section_additions(report_ctx *x, store_error *err)
     char limit[24];
     const char *params[2] = {x->as_of, limit_text(limit)};
     PGresult *res =
-        query(x->c,
+        store_select(x->c,
               "SELECT i.title, coalesce(string_agg(dp.name, '、' ORDER BY idp.position), '') "
               "  FROM initiatives i "
               "  LEFT JOIN initiative_departments idp ON idp.initiative_id = i.id "
@@ -583,7 +571,7 @@ static int section_problem_list(report_ctx *x, store_error *err)
      * sorted in C, so that the order is the one every view uses */
     const char *params[1] = {x->run_id};
     PGresult *res =
-        query(x->c,
+        store_select(x->c,
               "SELECT r.primary_reason, i.code, i.title, "
               "       coalesce((SELECT string_agg(dp.name, '、' ORDER BY idp.position) "
               "                   FROM initiative_departments idp "
@@ -722,7 +710,7 @@ static PGresult *read_run(PGconn *c, long long run_id, store_error *err)
     char id[24];
     snprintf(id, sizeof id, "%lld", run_id);
     const char *p[1] = {id};
-    return query(c,
+    return store_select(c,
                  "SELECT r.id, r.total, r.summary::text, rs.version,"
                  "       to_json(r.evaluated_at) #>> '{}', s.id, s.code, s.as_of::text"
                  "  FROM evaluation_runs r JOIN rule_sets rs ON rs.id = r.rule_set_id"
@@ -773,7 +761,7 @@ char *store_report_with(PGconn *c, const store_report_opts *o, store_error *err)
     /* The run id as a parameter, not a correlated column: PostgreSQL then plans only the run's
      * partition (one per run, sql/005), not all of them (~100 ms of planning at 500 runs). */
     const char *rp[1] = {x.run_id};
-    mres = query(c,
+    mres = store_select(c,
                  "SELECT count(DISTINCT i.measure_id) FROM evaluation_results er "
                  "  JOIN initiatives i ON i.id = er.initiative_id WHERE er.run_id = $1",
                  1, rp, "counting the run's measures", err);
@@ -784,7 +772,7 @@ char *store_report_with(PGconn *c, const store_report_opts *o, store_error *err)
         store_fail(err, STORE_EDB, "run %s has no readable summary", x.run_id);
         goto out;
     }
-    pres = query(c,
+    pres = store_select(c,
                  "SELECT title, adopted_on::text, roadmap_title, roadmap_adopted_on::text "
                  "  FROM plans ORDER BY period_start DESC NULLS LAST, id DESC LIMIT 1",
                  0, NULL, "reading the plan", err);

@@ -179,6 +179,24 @@ int store_set_time_zone(PGconn *c, const char *zone, store_error *err)
     return rc;
 }
 
+PGresult *store_query(PGconn *c, const char *sql, int nparams, const char *const *params,
+                      ExecStatusType want, const char *what, store_error *err)
+{
+    PGresult *res = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != want) {
+        store_fail_pq(err, c, res, what);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+PGresult *store_select(PGconn *c, const char *sql, int nparams, const char *const *params,
+                       const char *what, store_error *err)
+{
+    return store_query(c, sql, nparams, params, PGRES_TUPLES_OK, what, err);
+}
+
 PGconn *store_connect(const char *conninfo, store_error *err)
 {
     PGconn *c = store_connect_raw(conninfo, err);

@@ -54,6 +54,14 @@ int store_fail(store_error *err, store_status status, const char *fmt, ...)
 /* Like store_fail with STORE_EDB and the message "WHAT: <libpq's message>", taken from `res` if it
  * is an error result, else from the connection. Does not PQclear `res`. */
 int store_fail_pq(store_error *err, PGconn *c, const PGresult *res, const char *what);
+/* Runs one parameterised query (text parameters and results) that must end in `want`
+ * (PGRES_TUPLES_OK for a SELECT): the result, which the caller PQclears, or NULL with err set by
+ * store_fail_pq("WHAT: ..."). Every query of store/ goes through it or through libpq's COPY. */
+PGresult *store_query(PGconn *c, const char *sql, int nparams, const char *const *params,
+                      ExecStatusType want, const char *what, store_error *err);
+/* store_query for a query that returns rows (want PGRES_TUPLES_OK). */
+PGresult *store_select(PGconn *c, const char *sql, int nparams, const char *const *params,
+                       const char *what, store_error *err);
 /* Resets err to STORE_OK with an empty message. */
 void store_error_clear(store_error *err);
 /* The process exit code for a status: 0 ok, 1 user error (EUSER, ENOTFOUND), 2 environment. */
