@@ -99,6 +99,17 @@ void h_runs(hy_req *r, const char *arg)
 
 /* ---- /departments and /measures: per-survey counts by category and mean score ------------- */
 
+/* {"survey", "run", "categories": [{"id", "label"}…]} of a drill-down document. */
+static json_t *drill_down_doc(const store_run *rn)
+{
+    json_t *cats = json_array();
+    for (int c = 0; c < rn->ncategories; c++)
+        json_array_append_new(cats, json_pack("{s:s, s:s?}", "id", rn->categories[c].id, "label",
+                                              rn->categories[c].label));
+    return json_pack("{s:o, s:o, s:o}", "survey", run_survey_json(rn), "run", run_info_json(rn),
+                     "categories", cats);
+}
+
 typedef struct group {
     const char *key, *title;
     long total, scored;
@@ -132,32 +143,26 @@ static void tally(group *g, const store_run_item *it)
     }
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const group *)a)->key, ((const group *)b)->key);
-}
-
 static int by_code(const void *a, const void *b)
 {
     return code_order_cmp(((const group *)a)->key, ((const group *)b)->key);
 }
 
-static json_t *group_json(const store_run *rn, const group *g, bool measure)
+static json_t *group_json(const store_run *rn, const group *g)
 {
     json_t *counts = json_object();
     for (int c = 0; c < rn->ncategories; c++)
         json_object_set_new(counts, rn->categories[c].id, json_integer(g->counts[c]));
     json_t *mean = g->scored > 0 ? jeng_number(eng_round(g->score_sum / (double)g->scored, 1))
                                  : json_null();
-    if (measure)
-        return json_pack("{s:s, s:s, s:i, s:o, s:o}", "code", g->key, "title", g->title,
-                         "total", (int)g->total, "counts", counts, "mean_score", mean);
-    return json_pack("{s:s, s:i, s:o, s:o}", "name", g->key, "total", (int)g->total, "counts",
-                     counts, "mean_score", mean);
+    return json_pack("{s:s, s:s, s:i, s:o, s:o}", "code", g->key, "title", g->title, "total",
+                     (int)g->total, "counts", counts, "mean_score", mean);
 }
 
-static void drill_down(hy_req *r, bool measures)
+/* /measures: the run's results by measure, in code order. */
+void h_measures(hy_req *r, const char *arg)
 {
+    (void)arg;
     int format;
     if (param_enum_or_reply(r, "format", formats, 0, &format) < 0 || run_reply_cached(r))
         return;
@@ -168,39 +173,39 @@ static void drill_down(hy_req *r, bool measures)
     int n = 0, cap = 0;
     for (int i = 0; i < rn->nitems; i++) {
         const store_run_item *it = &rn->items[i];
-        if (measures) {
-            tally(find_group(&groups, &n, &cap, it->measure_code, it->measure_title), it);
-        } else {
-            for (int d = 0; d < it->ndepartments; d++)
-                tally(find_group(&groups, &n, &cap, it->departments[d], NULL), it);
-        }
+        tally(find_group(&groups, &n, &cap, it->measure_code, it->measure_title), it);
     }
     if (n > 0)
-        qsort(groups, (size_t)n, sizeof *groups, measures ? by_code : by_name);
-    json_t *items = json_array(), *cats = json_array();
+        qsort(groups, (size_t)n, sizeof *groups, by_code);
+    json_t *items = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(items, group_json(rn, &groups[i], measures));
-    for (int c = 0; c < rn->ncategories; c++)
-        json_array_append_new(cats, json_pack("{s:s, s:s?}", "id", rn->categories[c].id, "label",
-                                              rn->categories[c].label));
-    json_t *doc = json_pack("{s:o, s:o, s:o, s:i, s:o}", "survey", run_survey_json(rn), "run",
-                            run_info_json(rn), "categories", cats, "total", n, "items", items);
+        json_array_append_new(items, group_json(rn, &groups[i]));
+    json_t *doc = drill_down_doc(rn);
+    json_object_set_new(doc, "total", json_integer(n));
+    json_object_set_new(doc, "items", items);
     reply_list(r, doc, format, true);
     json_decref(doc);
     free(groups);
     run_release(rn);
 }
 
+/* /departments: the run's results by department and by 部, in the organisation's order, both
+ * as the read model gives them (store_run_departments). format=csv lists the departments. */
 void h_departments(hy_req *r, const char *arg)
 {
     (void)arg;
-    drill_down(r, false);
-}
-
-void h_measures(hy_req *r, const char *arg)
-{
-    (void)arg;
-    drill_down(r, true);
+    int format;
+    if (param_enum_or_reply(r, "format", formats, 0, &format) < 0 || run_reply_cached(r))
+        return;
+    store_run *rn = run_resolve_items_or_reply(r);
+    if (rn == NULL)
+        return;
+    json_t *doc = drill_down_doc(rn), *by_department = store_run_departments(rn);
+    json_object_update(doc, by_department); /* "total", "items", "divisions" */
+    json_decref(by_department);
+    reply_list(r, doc, format, true);
+    json_decref(doc);
+    run_release(rn);
 }
 
 /* ---- /kpis: each KPI at the survey's as-of date and after it (store/kpi.h) ------------------ */

@@ -346,6 +346,43 @@ def progress_row(code, survey, fate, ms, start, rnd):
     return row
 
 
+# The departments (所管課) the initiatives and projects name, by 部 (division) in the order of an
+# organisation chart: (division, its reading, [(department, its reading)]). Illustrative: a
+# plausible city hall, not Izumo's official chart (the seed report names departments, not their
+# 部). Positions are 10, 20, ... in this order, so that a department can be put between two.
+DIVISIONS = [
+    ("総合政策部", "ソウゴウセイサクブ", [
+        ("政策企画課", "セイサクキカクカ"), ("行政改革推進課", "ギョウセイカイカクスイシンカ"),
+        ("情報政策課", "ジョウホウセイサクカ"), ("広報課", "コウホウカ"),
+        ("交通政策課", "コウツウセイサクカ")]),
+    ("総務部", "ソウムブ", [
+        ("総務課", "ソウムカ"), ("人事課", "ジンジカ"), ("防災安全課", "ボウサイアンゼンカ"),
+        ("契約検査課", "ケイヤクケンサカ"), ("財産管理課", "ザイサンカンリカ")]),
+    ("財政部", "ザイセイブ", [
+        ("財政課", "ザイセイカ"), ("税務課", "ゼイムカ"), ("収納課", "シュウノウカ")]),
+    ("市民文化部", "シミンブンカブ", [
+        ("市民課", "シミンカ"), ("保険年金課", "ホケンネンキンカ"),
+        ("市民活動支援課", "シミンカツドウシエンカ"), ("文化スポーツ課", "ブンカスポーツカ")]),
+    ("健康福祉部", "ケンコウフクシブ", [
+        ("福祉推進課", "フクシスイシンカ"), ("高齢者福祉課", "コウレイシャフクシカ"),
+        ("医療介護連携課", "イリョウカイゴレンケイカ"), ("健康増進課", "ケンコウゾウシンカ")]),
+    ("子ども未来部", "コドモミライブ", [
+        ("子ども政策課", "コドモセイサクカ"), ("保育幼稚園課", "ホイクヨウチエンカ")]),
+    ("経済環境部", "ケイザイカンキョウブ", [
+        ("商工振興課", "ショウコウシンコウカ"), ("観光課", "カンコウカ"),
+        ("環境政策課", "カンキョウセイサクカ")]),
+    ("農林水産部", "ノウリンスイサンブ", [("農業振興課", "ノウギョウシンコウカ")]),
+    ("都市建設部", "トシケンセツブ", [
+        ("都市計画課", "トシケイカクカ"), ("道路河川維持課", "ドウロカセンイジカ")]),
+    ("教育部", "キョウイクブ", [
+        ("学校教育課", "ガッコウキョウイクカ"), ("児童生徒支援課", "ジドウセイトシエンカ"),
+        ("生涯学習課", "ショウガイガクシュウカ"), ("文化財課", "ブンカザイカ"),
+        ("出雲中央図書館", "イズモチュウオウトショカン")]),
+    ("会計管理者", "カイケイカンリシャ", [("会計課", "カイケイカ")]),
+    ("議会事務局", "ギカイジムキョク", [("議会事務局", "ギカイジムキョク")]),
+]
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "config", "demo")
@@ -402,6 +439,14 @@ def main():
           [["izumo-digital-first", "出雲市デジタルファースト推進計画", "2021-04-01", "2026-03-31",
             "2021-03-31", "出雲市デジタルファースト推進計画実現に向けたロードマップ",
             "2022-03-31"]])
+    departments = [[name, kana, division, division_kana, ""]
+                   for division, division_kana, deps in DIVISIONS for name, kana in deps]
+    for k, row in enumerate(departments, 1):
+        row[4] = str(10 * k)
+    named = {d.strip() for i in initiatives for d in i[3].replace(";", "、").split("、")}
+    assert named == {row[0] for row in departments}, named ^ {row[0] for row in departments}
+    write("departments.csv", ["name", "kana", "division", "division_kana", "position"],
+          departments)
     write("measures.csv", ["code", "title", "area"], measures)
     write("initiatives.csv", ["code", "measure_code", "title", "departments", "start_date",
                               "due_date"], initiatives)

@@ -58,11 +58,12 @@ log = { level = "${HYOKA_LOG_LEVEL:-info}"; };
 CFG
 
     if [ "$mode" = demo ]; then
-        # The SPEC's eight import files, plans.csv (the plan the report names) and report_texts.csv
-        # (the planning office's text of the report).
+        # The SPEC's eight import files, plans.csv (the plan the report names), departments.csv
+        # (readings, 部 and order: docs/departments.md) and report_texts.csv (the planning
+        # office's text of the report).
         local csvs=() f
-        for f in plans measures initiatives milestones surveys progress kpis kpi_values projects \
-            report_texts; do
+        for f in plans departments measures initiatives milestones surveys progress kpis kpi_values \
+            projects report_texts; do
             [ -f "$HYOKA_ROOT/config/demo/$f.csv" ] && csvs+=("$HYOKA_ROOT/config/demo/$f.csv")
         done
         [ ${#csvs[@]} -gt 0 ] || die "no demo data in $HYOKA_ROOT/config/demo/"

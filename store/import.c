@@ -2,6 +2,7 @@
  * tables -> set-based checks and upserts, all in one transaction. */
 #include "import.h"
 #include "csv_cell.h"
+#include "kana.h"
 #include "narrative.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -28,6 +29,8 @@ typedef enum {
     CT_DIRECTION, /* up / down */
     CT_LIST,      /* items separated by '、' or ';' (stored joined by U+001F) */
     CT_KIND,      /* a kind of report_texts.csv's rows (narrative_kind) */
+    CT_KANA,      /* a reading: full-width katakana or hiragana (kana_check) */
+    CT_POSITION,  /* a place in an order: a whole number 0..999999999 */
 } cell_type;
 
 enum {
@@ -57,9 +60,11 @@ typedef struct table_spec {
     column_spec cols[MAX_SPEC_COLUMNS];
 } table_spec;
 
-/* In dependency order: the order files are applied in. plans.csv and report_texts.csv extend the
- * SPEC's eight files (the report names the plan and the roadmap, and quotes the planning office's
- * text: store/narrative.h); nothing else refers to them. */
+/* In dependency order: the order files are applied in. plans.csv, departments.csv and
+ * report_texts.csv extend the SPEC's eight files (the report names the plan and the roadmap, and
+ * quotes the planning office's text: store/narrative.h; departments.csv gives the departments'
+ * readings, 部 and order: store/departments.h); nothing else refers to them. departments.csv
+ * comes before initiatives.csv: a department new to both files is counted as new by it. */
 static const table_spec TABLES[] = {
     {"plans.csv", "plans", "imp_plans",
      "EXISTS (SELECT 1 FROM plans x WHERE x.code = t.code)", true, 7,
@@ -70,6 +75,13 @@ static const table_spec TABLES[] = {
       {"adopted_on", CT_DATE, 0, "date", "adopted_on", NULL},
       {"roadmap_title", CT_TEXT, 0, "text", "roadmap_title", NULL},
       {"roadmap_adopted_on", CT_DATE, 0, "date", "roadmap_adopted_on", NULL}}},
+    {"departments.csv", "departments", "imp_departments",
+     "EXISTS (SELECT 1 FROM departments x WHERE x.name = t.name)", true, 5,
+     {{"name", CT_CODE, F_KEY, "text", "name", NULL},
+      {"kana", CT_KANA, 0, "text", "kana", NULL},
+      {"division", CT_CODE, 0, "text", "division", NULL},
+      {"division_kana", CT_KANA, 0, "text", "division_kana", NULL},
+      {"position", CT_POSITION, 0, "integer", "position", NULL}}},
     {"measures.csv", "measures", "imp_measures",
      "EXISTS (SELECT 1 FROM measures x WHERE x.code = t.code)", true, 3,
      {{"code", CT_CODE, F_KEY, "text", "code", NULL},
@@ -148,7 +160,7 @@ static const table_spec TABLES[] = {
 _Static_assert(sizeof TABLES / sizeof TABLES[0] == IMPORT_MAX_FILES, "one file of each kind");
 
 enum {
-    T_PLANS, T_MEASURES, T_INITIATIVES, T_MILESTONES, T_SURVEYS, T_PROGRESS, T_KPIS, T_KPI_VALUES,
+    T_PLANS, T_DEPARTMENTS, T_MEASURES, T_INITIATIVES, T_MILESTONES, T_SURVEYS, T_PROGRESS, T_KPIS, T_KPI_VALUES,
     T_PROJECTS, T_REPORT_TEXTS
 };
 
@@ -389,6 +401,29 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
         strbuf_puts(out, kind);
         return 0;
     }
+    case CT_KANA:
+        switch (kana_check(s)) {
+        case KANA_OK:
+            strbuf_puts(out, s);
+            return 0;
+        case KANA_HALFWIDTH:
+            snprintf(msg, msgsz, "half-width katakana in '%.60s': write the reading in "
+                                 "full-width katakana or hiragana", s);
+            return -1;
+        case KANA_OTHER:
+            break;
+        }
+        snprintf(msg, msgsz, "not a reading in kana: '%.60s' (katakana or hiragana, e.g. "
+                             "ソウムカ or そうむか)", s);
+        return -1;
+    case CT_POSITION:
+        if (strspn(s, "0123456789") != strlen(s) || strlen(s) > 9) {
+            snprintf(msg, msgsz, "not a position: '%.40s' (expected a whole number from 0 to "
+                                 "999999999, e.g. 10)", s);
+            return -1;
+        }
+        strbuf_printf(out, "%ld", strtol(s, NULL, 10));
+        return 0;
     case CT_LIST: {
         /* split on '、' and ';'; empty items (a trailing separator) are skipped */
         char *items[IMPORT_MAX_LIST_ITEMS];
@@ -801,6 +836,54 @@ static int check_date_order(PGconn *c, import *im, int fi, int k_early, int k_la
     return rc;
 }
 
+/* departments.csv's rows against each other and the stored departments: two departments never
+ * share a position (the order would be a coin toss), a division is read one way, and a reading
+ * of a division needs the division. */
+static int check_departments(PGconn *c, import *im, int fi, store_error *err)
+{
+    const imp_file *f = &im->files[fi];
+    int rc = 0;
+    if (f->present[4] >= 0) {
+        rc = check(c, im, fi, 4,
+                   "SELECT t.row, 'position ' || t.position || ' is already given to ' || "
+                   "quote_literal(o.name) || ' at row ' || o.row FROM imp_departments t "
+                   "CROSS JOIN LATERAL (SELECT o.name, o.row FROM imp_departments o WHERE "
+                   "o.position = t.position AND o.row < t.row ORDER BY o.row LIMIT 1) o "
+                   "ORDER BY t.row",
+                   err);
+        if (rc == 0)
+            rc = check(c, im, fi, 4,
+                       "SELECT t.row, 'position ' || t.position || ' is that of ' || "
+                       "quote_literal(d.name) || ' in the database (give one of them another "
+                       "position; this file may list it too)' FROM imp_departments t JOIN "
+                       "departments d ON d.position = t.position WHERE NOT EXISTS (SELECT 1 FROM "
+                       "imp_departments x WHERE x.name = d.name) ORDER BY t.row, d.name",
+                       err);
+    }
+    if (rc == 0 && f->present[2] >= 0 && f->present[3] >= 0)
+        rc = check(c, im, fi, 3,
+                   "SELECT t.row, 'division ' || quote_literal(t.division) || ' is read ' || "
+                   "quote_literal(o.division_kana) || ' at row ' || o.row FROM imp_departments t "
+                   "CROSS JOIN LATERAL (SELECT o.division_kana, o.row FROM imp_departments o "
+                   "WHERE o.division = t.division AND o.division_kana IS NOT NULL AND o.row < "
+                   "t.row ORDER BY o.row LIMIT 1) o WHERE t.division_kana IS NOT NULL AND "
+                   "t.division_kana <> o.division_kana ORDER BY t.row",
+                   err);
+    if (rc == 0 && f->present[3] >= 0)
+        rc = check(c, im, fi, 3,
+                   f->present[2] >= 0
+                       ? "SELECT t.row, 'a reading of the division needs the division (column "
+                         "division is empty)' FROM imp_departments t WHERE t.division_kana IS "
+                         "NOT NULL AND t.division IS NULL ORDER BY t.row"
+                       : "SELECT t.row, 'a reading of the division needs the division (this "
+                         "file has no column division, and none is stored for ' || "
+                         "quote_literal(t.name) || ')' FROM imp_departments t LEFT JOIN "
+                         "departments d ON d.name = t.name WHERE t.division_kana IS NOT NULL AND "
+                         "d.division IS NULL ORDER BY t.row",
+                   err);
+    return rc;
+}
+
 /* The cross-row and cross-file checks, set-based over the temporary tables. */
 static int run_checks(PGconn *c, import *im, store_error *err)
 {
@@ -852,6 +935,9 @@ static int run_checks(PGconn *c, import *im, store_error *err)
             rc = check_date_order(c, im, fi, 2, 3, "period start", "period end", err);
             break;
         }
+        case T_DEPARTMENTS:
+            rc = check_departments(c, im, fi, err);
+            break;
         case T_INITIATIVES: {
             rc = check(c, im, fi, 1,
                        "SELECT t.row, 'unknown measure ' || quote_literal(t.measure_code) || "
@@ -1258,7 +1344,7 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
             store_fail(err, STORE_EUSER,
                        "%s: unknown file name '%s' (expected measures.csv, initiatives.csv, "
                        "milestones.csv, surveys.csv, progress.csv, kpis.csv, kpi_values.csv, "
-                       "projects.csv, plans.csv or " NARRATIVE_FILE ")",
+                       "projects.csv, plans.csv, departments.csv or " NARRATIVE_FILE ")",
                        files[i], name);
             goto out;
         }

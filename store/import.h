@@ -1,8 +1,8 @@
 /* import.h - `hyoka import`: loads the departments' CSV files into the database in one transaction.
  *
  * The files are named by table (measures.csv, initiatives.csv, milestones.csv, surveys.csv,
- * progress.csv, kpis.csv, kpi_values.csv, projects.csv, and plans.csv and report_texts.csv
- * (store/narrative.h) beyond the SPEC's eight)
+ * progress.csv, kpis.csv, kpi_values.csv, projects.csv, and plans.csv, departments.csv
+ * (store/departments.h) and report_texts.csv (store/narrative.h) beyond the SPEC's eight)
  * and applied in dependency order (plans first) whatever the order given. Every bad cell is
  * reported as `file:row:column: message` (file as given, rows
  * counted as a spreadsheet does, the column named by its header); any error rejects the whole
@@ -18,7 +18,7 @@
 
 #include "store.h"
 
-#define IMPORT_MAX_FILES 10                  /* one of each kind */
+#define IMPORT_MAX_FILES 11                  /* one of each kind */
 #define IMPORT_MAX_FILE_BYTES (256L << 20)   /* a CSV file larger than 256 MiB is refused */
 #define IMPORT_MAX_CELL_BYTES 65536          /* one cell, after conversion to UTF-8 */
 #define IMPORT_MAX_CODE_BYTES 200            /* codes, keys and list items */

@@ -16,6 +16,7 @@
 #ifndef HYOKA_STORE_READ_H
 #define HYOKA_STORE_READ_H
 
+#include "departments.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -96,6 +97,12 @@ typedef struct store_run {
     int nitems;
     long total;             /* evaluation_runs.total: the results the run stored */
     bool items_loaded;
+    /* Every department and its 部, in organisation order (store/departments.h), loaded with the
+     * items: current, as titles are. Names are the items' department strings. */
+    store_department *departments;
+    int ndepartments;
+    store_division *divisions; /* store_department.division_index indexes this */
+    int ndivisions;
     size_t bytes;           /* memory the run holds (for a cache's budget) */
     /* private */
     json_t *catalog;
@@ -134,6 +141,19 @@ typedef struct store_filter {
  * order; scores missing last either way). Writes at most rn->nitems indexes into idx and returns
  * how many. The one filter of the API's list, its CSV and the dashboard's links. */
 int store_run_select(const store_run *rn, const store_filter *f, store_sort sort, int *idx);
+
+/* ---- by department --------------------------------------------------------------------------- */
+
+/* The results of a loaded run (store_run_load_items) by department, in organisation order:
+ * {"total": N, "items": [{"name", "kana", "position", "division": {"name", "kana"}, "total",
+ * "counts": {CATEGORY_ID: n, …}, "mean_score"}, …], "divisions": [{"name", "kana", "total",
+ * "counts", "mean_score", "departments": [NAME, …]}, …]}. Only departments with results are
+ * listed, and divisions with such departments. An initiative counts for each of its departments,
+ * and once in a division however many of its departments belong to it, so a division's total may
+ * be less than the sum of its departments'. Null members: not imported (departments.csv); the
+ * departments without a division are the last division, whose name is null. mean_score is
+ * rounded to one decimal (null: no scored initiative). Never NULL (out of memory aborts). */
+json_t *store_run_departments(const store_run *rn);
 
 /* ---- lists ----------------------------------------------------------------------------------- */
 

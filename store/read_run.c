@@ -106,6 +106,8 @@ void store_run_free(store_run *rn)
         free(rn->items[i].recommendations);
     }
     free(rn->items);
+    free(rn->departments);
+    free(rn->divisions);
     json_decref(rn->summary);
     json_decref(rn->catalog);
     free(rn);
@@ -282,7 +284,32 @@ static const char *const sql_departments =
     " JOIN departments d ON d.id = x.department_id"
     " WHERE x.initiative_id IN (SELECT e.initiative_id FROM evaluation_results e WHERE e.run_id = $1)"
     " ORDER BY x.initiative_id, x.position";
+/* Every department (a city has a few hundred at most), read after the results' departments so
+ * that it names each of them. */
+static const char *const sql_department_catalog =
+    "SELECT name, kana, division, division_kana, position FROM departments";
 
+
+/* The department catalog (sql_department_catalog's rows) into rn, in organisation order. */
+static void load_departments(store_run *rn, intern *shared, const PGresult *cat)
+{
+    int n = PQntuples(cat);
+    rn->departments = xcalloc((size_t)n + 1, sizeof *rn->departments);
+    rn->divisions = xcalloc((size_t)n + 1, sizeof *rn->divisions);
+    rn->bytes += (size_t)n * (sizeof *rn->departments + sizeof *rn->divisions);
+    for (int i = 0; i < n; i++) {
+        store_department *dp = &rn->departments[i];
+        dp->name = keep_shared(rn, shared, PQgetvalue(cat, i, 0));
+        dp->kana = PQgetisnull(cat, i, 1) ? NULL : keep_shared(rn, shared, PQgetvalue(cat, i, 1));
+        dp->division = PQgetisnull(cat, i, 2) ? NULL : keep_shared(rn, shared, PQgetvalue(cat, i, 2));
+        dp->division_kana =
+            PQgetisnull(cat, i, 3) ? NULL : keep_shared(rn, shared, PQgetvalue(cat, i, 3));
+        dp->has_position = !PQgetisnull(cat, i, 4);
+        dp->position = dp->has_position ? strtol(PQgetvalue(cat, i, 4), NULL, 10) : 0;
+    }
+    rn->ndepartments = n;
+    rn->ndivisions = store_departments_order(rn->departments, n, rn->divisions);
+}
 
 store_run *store_run_load(PGconn *c, long long id, store_error *err)
 {
@@ -336,7 +363,7 @@ int store_run_load_items(PGconn *c, store_run *rn, store_error *err)
     snprintf(idtext, sizeof idtext, "%lld", rn->id);
     const char *params[] = {idtext};
     long long id = rn->id;
-    PGresult *res = NULL, *deps = NULL;
+    PGresult *res = NULL, *deps = NULL, *cat = NULL;
     intern shared = {NULL, 0, 0};
     memo recs = {0}, reasons = {0}, flags = {0};
     res = store_select(c, sql_items, 1, params, "reading the run's results", err);
@@ -344,6 +371,9 @@ int store_run_load_items(PGconn *c, store_run *rn, store_error *err)
         goto fail;
     deps = store_select(c, sql_departments, 1, params, "reading the results' departments", err);
     if (deps == NULL)
+        goto fail;
+    cat = store_select(c, sql_department_catalog, 0, NULL, "reading the departments", err);
+    if (cat == NULL)
         goto fail;
     int n = PQntuples(res), nd = PQntuples(deps), d = 0;
     rn->items = xcalloc((size_t)n, sizeof *rn->items);
@@ -404,9 +434,11 @@ int store_run_load_items(PGconn *c, store_run *rn, store_error *err)
         goto fail;
     }
     qsort(rn->items, (size_t)rn->nitems, sizeof *rn->items, item_cmp);
+    load_departments(rn, &shared, cat);
     rn->items_loaded = true;
     free(shared.slots);
     PQclear(deps);
+    PQclear(cat);
     memo_free(&recs);
     memo_free(&reasons);
     memo_free(&flags);
@@ -415,6 +447,7 @@ fail:
     free(shared.slots);
     PQclear(res);
     PQclear(deps);
+    PQclear(cat);
     memo_free(&recs);
     memo_free(&reasons);
     memo_free(&flags);

@@ -473,13 +473,55 @@ try {
     }
   });
 
+  await check('所管課別: grouped by 部 in the imported order (config/demo/departments.csv), each 部 with the API\'s totals', async () => {
+    // the imported order: departments.csv's rows by position; 部 where their first 課 stands
+    const lines = fs.readFileSync(path.join(ROOT, 'config/demo/departments.csv'), 'utf8').trim().split('\n');
+    const head = lines[0].split(',');
+    const file = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [head[i], v])))
+      .sort((a, b) => Number(a.position) - Number(b.position));
+    const body = await api(`departments?survey=${survey}`);
+    const named = new Set(body.items.map((d) => d.name));
+    const wantDepts = file.filter((d) => named.has(d.name)).map((d) => d.name);
+    const wantDivs = [...new Set(file.filter((d) => named.has(d.name)).map((d) => d.division))];
+    assert.ok(wantDivs.length >= 5, `the demo has several 部 (${wantDivs.length})`);
+    await go(`#/departments?survey=${survey}`);
+    await page.waitForSelector('.data--groups tbody tr.division-row');
+    const shown = await page.$$eval('.data--groups tbody', (tbs) => tbs.map((tb) => {
+      const headRow = tb.querySelector('tr.division-row');
+      return {
+        division: headRow ? headRow.querySelector('th').firstChild.textContent.trim() : null,
+        cells: headRow ? [...headRow.querySelectorAll('td.num')].map((td) => td.textContent.replace(/,/g, '')) : [],
+        depts: [...tb.querySelectorAll('tr:not(.division-row) th a')].map((a) => a.textContent),
+      };
+    }));
+    assert.deepEqual(shown.map((g) => g.division), wantDivs, '部 in the order of the chart');
+    assert.deepEqual(shown.flatMap((g) => g.depts), wantDepts, '課 in the imported order');
+    for (const g of shown) {
+      const inFile = file.filter((d) => d.division === g.division && named.has(d.name)).map((d) => d.name);
+      assert.deepEqual(g.depts, inFile, `the 課 under ${g.division}`);
+      const api_ = body.divisions.find((d) => d.name === g.division);
+      assert.ok(api_, `${g.division} in /departments' divisions`);
+      const want = [api_.total, ...summary.categories.map((c) => api_.counts[c.id])].map(String);
+      assert.deepEqual(g.cells.slice(0, want.length), want, `${g.division}: 取組数 and category counts`);
+    }
+    // an initiative of two 課 of one 部 counts once in the 部 (the API's figure, not the page's sum)
+    const sums = body.divisions.filter((d) => d.name).map((d) => [d.total,
+      body.items.filter((x) => x.division.name === d.name).reduce((a, x) => a + x.total, 0)]);
+    assert.ok(sums.every(([t, s]) => t <= s), 'a 部 total is at most the sum of its 課');
+    await shot('departments-grouped.png');
+    // sorted by a column, the 課 are ranked across 部 (no group rows)
+    await go(`#/departments?survey=${survey}&order=total`);
+    await page.waitForSelector('.data--groups tbody tr');
+    assert.equal(await page.$$eval('.data--groups tr.division-row', (x) => x.length), 0, 'no 部 rows when ranked');
+  });
+
   await check('所管課別: a department row leads to the list filtered to it, with the same count', async () => {
     await go(`#/departments?survey=${survey}`);
-    await page.waitForSelector('.data--groups tbody tr');
-    const first = await page.$eval('.data--groups tbody tr', (tr) => ({
+    await page.waitForSelector('.data--groups tbody tr:not(.division-row)');
+    const first = await page.$eval('.data--groups tbody tr:not(.division-row)', (tr) => ({
       name: tr.querySelector('th a').textContent, total: tr.querySelector('td.num').textContent,
     }));
-    await page.click('.data--groups tbody tr th a');
+    await page.click('.data--groups tbody tr:not(.division-row) th a');
     await page.waitForFunction(() => location.hash.includes('department='));
     await settle();
     const expected = await api(`initiatives?survey=${survey}&department=${encodeURIComponent(first.name)}&limit=50`);

@@ -28,7 +28,8 @@ async function open(hash) {
 }
 /** The rows of the table inside SELECTOR: [{head, cells: [text…], href}] (head = th of the row),
  *  as a screen reader reads them (decorative icons, aria-hidden, left out). */
-const tableRows = (selector) => page.$$eval(`${selector} tbody tr`, (trs) => trs.map((tr) => {
+// rows of a table's body; a group header row (所管課別's 部) is not a row of the list
+const tableRows = (selector) => page.$$eval(`${selector} tbody tr:not(.division-row)`, (trs) => trs.map((tr) => {
   const read = (el) => {
     const c = el.cloneNode(true);
     for (const x of c.querySelectorAll('[aria-hidden="true"]')) x.remove();

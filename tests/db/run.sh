@@ -225,6 +225,36 @@ expect "kpis.csv without initiative_codes keeps the links" [ "$(kpilinks)" = "9-
 printf 'code,title,initiative_codes\nk9,指標,\n' >"$w/kpis.csv"
 hy import "$w/kpis.csv"
 expect "an empty initiative_codes cell removes the links" [ "$(kpilinks)" = "-" ]
+# departments.csv: readings, 部 and positions upserted by name (docs/departments.md)
+dept() { sql hyoka "SELECT coalesce(kana, '-') || '|' || coalesce(division, '-') || '|' || coalesce(division_kana, '-') || '|' || coalesce(position::text, '-') FROM departments WHERE name = '$1'"; }
+printf 'name,kana,division,division_kana,position\n市民課,しみんか,市民文化部,シミンブンカブ,20\n新設課,シンセツカ,市民文化部,シミンブンカブ,10\n' >"$w/departments.csv"
+hy import "$w/departments.csv"
+expect "departments.csv: a department no other file names is created, a known one updated" \
+    eval '[ "$rc" -eq 0 ] && has "departments.csv: 2 rows, 1 new, 1 updated, 0 unchanged"'
+expect "departments.csv: a hiragana reading kept as written; 部, its reading and the position stored" \
+    [ "$(dept 市民課)" = "しみんか|市民文化部|シミンブンカブ|20" ]
+printf 'name,position\n市民課,5\n' >"$w/departments.csv"
+hy import "$w/departments.csv"
+expect "departments.csv with only name and position: the position updated, the reading and 部 kept" \
+    [ "$(dept 市民課)" = "しみんか|市民文化部|シミンブンカブ|5" ]
+printf 'name,kana,position\n市民課,,\n' >"$w/departments.csv"
+hy import "$w/departments.csv"
+expect "departments.csv: empty cells clear the reading and the position" [ "$(dept 市民課)" = "-|市民文化部|シミンブンカブ|-" ]
+printf 'name,kana,division\n同時課,ドウジカ,総務部\n' >"$w/departments.csv"
+printf 'code,measure_code,title,departments\n9-1-01,9-3,取組,市民課、同時課\n' >"$w/initiatives.csv"
+hy import "$w/initiatives.csv" "$w/departments.csv"
+expect "departments.csv and initiatives.csv together: the department is new in departments.csv" \
+    eval '[ "$rc" -eq 0 ] && has "departments.csv: 1 row, 1 new, 0 updated, 0 unchanged"'
+expect "... and the initiative is linked to it" \
+    [ "$(sql hyoka "SELECT string_agg(d.name || ':' || coalesce(d.kana, ''), ',' ORDER BY x.position) FROM initiative_departments x JOIN departments d ON d.id = x.department_id JOIN initiatives i ON i.id = x.initiative_id WHERE i.code = '9-1-01'")" = "市民課:,同時課:ドウジカ" ]
+printf 'name,division_kana\n新設課,シンセツブ\n同時課,ソウムブ\n' >"$w/departments.csv"
+hy import "$w/departments.csv"
+expect "departments.csv without a division column: a reading of the division needs a stored division" \
+    eval '[ "$rc" -eq 0 ] && [ "$(dept 同時課)" = "ドウジカ|総務部|ソウムブ|-" ]'
+sql hyoka "UPDATE departments SET division = NULL, division_kana = NULL WHERE name = '新設課'" >/dev/null
+hy import "$w/departments.csv"
+expect "... and without one stored it is refused at its row and column" \
+    eval '[ "$rc" -eq 1 ] && has "departments.csv:2:division_kana: a reading of the division needs the division (this file has no column division, and none is stored for '"'新設課'"')"'
 # booleans in every spelling, thousands separators, 0.5 and 50%
 sql hyoka "INSERT INTO surveys (code, as_of) VALUES ('t', '2025-03-31')" >/dev/null
 {

@@ -172,6 +172,84 @@ test('initiative detail: ITEM + facts + explanation + history', async () => {
   isProblem(await get('/api/v1/initiatives/' + encodeURIComponent(item.code) + '?survey=1999'), 404);
 });
 
+/** config/demo/departments.csv as objects, in file order. */
+function demoDepartments() {
+  const lines = readFileSync(new URL('../../config/demo/departments.csv', import.meta.url), 'utf8').trim().split('\n');
+  const head = lines[0].split(',');
+  return lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [head[i], v])));
+}
+
+/** Makes the servers drop what they cached from imported data, as an import does (sql/009). */
+function dataChanged(sqlText) {
+  execFileSync('psql', ['-qAtX', '-v', 'ON_ERROR_STOP=1'], {
+    input: `${sqlText}; UPDATE data_version SET version = version + 1; NOTIFY hyoka_data;` });
+}
+
+async function departmentsWhenChanged(check) {
+  // the NOTIFY reaches every worker a moment later: ask until the answer has changed
+  for (let i = 0; i < 50; i++) {
+    const d = await get('/api/v1/departments?survey=2023');
+    if (check(d.json)) return d.json;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return (await get('/api/v1/departments?survey=2023')).json;
+}
+
+test('departments: by 部 in the order of departments.csv; each 部 with totals from the results', async () => {
+  const file = demoDepartments().sort((a, b) => a.position - b.position);
+  const d = (await get('/api/v1/departments?survey=2023')).json;
+  const named = new Set(stored.results.flatMap((i) => i.departments));
+  assert.deepEqual(d.items.map((x) => x.name), file.filter((f) => named.has(f.name)).map((f) => f.name), 'organisation order');
+  for (const x of d.items) {
+    const f = file.find((y) => y.name === x.name);
+    assert.deepEqual([x.kana, x.position, x.division], [f.kana, Number(f.position), { name: f.division, kana: f.division_kana }], x.name);
+  }
+  const divs = [...new Set(d.items.map((x) => x.division.name))];
+  assert.deepEqual(d.divisions.map((v) => v.name), divs, '部 in the order of their first 課');
+  const cats = stored.summary.categories.map((c) => c.id);
+  for (const v of d.divisions) {
+    const mine = stored.results.filter((i) => i.departments.some((n) => file.find((f) => f.name === n).division === v.name));
+    assert.equal(v.total, mine.length, `${v.name}: an initiative counts once in its 部`);
+    for (const c of cats) assert.equal(v.counts[c], mine.filter((i) => i.category.id === c).length, `${v.name} ${c}`);
+    const scored = mine.filter((i) => i.score !== null);
+    if (scored.length) assert.ok(Math.abs(v.mean_score - scored.reduce((a, i) => a + i.score, 0) / scored.length) < 0.051, v.name);
+    assert.deepEqual(v.departments, d.items.filter((x) => x.division.name === v.name).map((x) => x.name));
+  }
+  // somewhere two 課 of one 部 share an initiative: then the 部 total is less than its 課' sum
+  assert.ok(d.divisions.some((v) => v.total < d.items.filter((x) => x.division.name === v.name).reduce((a, x) => a + x.total, 0)),
+    'the demo has an initiative of two 課 of one 部');
+  const csv = await get('/api/v1/departments?survey=2023&format=csv');
+  const rows = csv.text.replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+  assert.ok(rows[0].split(',').includes('division.name'), rows[0]);
+  assert.deepEqual(rows.slice(1).map((r) => r.split(',')[0].replace(/^"(.*)"$/, '$1')), d.items.map((x) => x.name), 'CSV in the same order');
+});
+
+test('departments: without positions in 五十音 order of the readings; without readings by name', async () => {
+  const ja = new Intl.Collator('ja');
+  try {
+    dataChanged('UPDATE departments SET position = NULL');
+    const d = await departmentsWhenChanged((j) => j.items.every((x) => x.position === null));
+    assert.ok(d.items.every((x) => x.position === null), 'positions cleared');
+    assert.ok(d.items.every((x) => x.kana) && d.divisions.length > 5, 'readings and 部 of departments.csv (the demo)');
+    const divs = d.divisions.map((v) => v.kana);
+    assert.deepEqual(divs, [...divs].sort(ja.compare), '部 by their readings (五十音)');
+    for (const v of d.divisions) {
+      const kana = d.items.filter((x) => x.division.name === v.name).map((x) => x.kana);
+      assert.deepEqual(kana, [...kana].sort(ja.compare), `課 of ${v.name} by their readings`);
+    }
+    dataChanged('UPDATE departments SET kana = NULL, division = NULL, division_kana = NULL');
+    const n = await departmentsWhenChanged((j) => j.items.every((x) => x.kana === null));
+    assert.deepEqual(n.divisions.map((v) => v.name), [null], 'one group without a 部');
+    const names = n.items.map((x) => x.name);
+    assert.deepEqual(names, [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), 'names in code-point order');
+  } finally {
+    const values = demoDepartments().map((f) => `('${f.name}', '${f.kana}', '${f.division}', '${f.division_kana}', ${Number(f.position)})`).join(', ');
+    dataChanged(`UPDATE departments d SET kana = v.kana, division = v.division, division_kana = v.dk, position = v.position
+                 FROM (VALUES ${values}) v(name, kana, division, dk, position) WHERE d.name = v.name`);
+    await departmentsWhenChanged((j) => j.items.every((x) => x.position !== null));
+  }
+});
+
 test('lists: surveys, departments, measures, kpis, projects, rules (JSON and CSV)', async () => {
   const s = await get('/api/v1/surveys');
   assert.deepEqual(s.json.items.map((x) => x.code), ['2022', '2023']);
