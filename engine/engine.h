@@ -82,10 +82,20 @@ int eng_schema_count(const eng_schema *s);
 const char *eng_schema_name(const eng_schema *s, int slot);
 eng_type eng_schema_type(const eng_schema *s, int slot);
 int eng_schema_find(const eng_schema *s, const char *name); /* slot or -1 */
-/* The reader's name of a fact (e.g. from the database's COMMENT ON COLUMN), used by explanation
- * text instead of the fact's id; NULL or "" removes it. Returns -1 for a slot not in the schema. */
+/* The reader's name of a fact (the database's fact_labels, sql/016), used by explanation text
+ * instead of the fact's id; NULL or "" removes it. Returns -1 for a slot not in the schema. */
 int eng_schema_set_label(eng_schema *s, int slot, const char *label);
 const char *eng_schema_label(const eng_schema *s, int slot); /* NULL: none (text uses the id) */
+/* How a fact's value is shown to people: its unit ("円"), its display kind ("yen"; the kinds are
+ * store/fact_display.c's) and its place in a list of facts (1, 2, ...; 0: after those that have
+ * one). The engine keeps and copies them with the schema and never reads them: they travel with
+ * a run's fact schema so that an old run is shown as it was evaluated. NULL or "" removes a unit
+ * or kind; -1 for a slot not in the schema or a negative position. */
+int eng_schema_set_display(eng_schema *s, int slot, const char *unit, const char *display,
+                           int position);
+const char *eng_schema_unit(const eng_schema *s, int slot);    /* NULL: none */
+const char *eng_schema_display(const eng_schema *s, int slot); /* NULL: none */
+int eng_schema_position(const eng_schema *s, int slot);        /* 0: none */
 /* The fact name closest to `name` for a "did you mean" (usable facts only), or NULL. */
 const char *eng_schema_suggest(const eng_schema *s, const char *name);
 

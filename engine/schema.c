@@ -10,6 +10,9 @@ typedef struct fact {
     eng_type type;
     char *opaque_type; /* owned; human name of an ENG_OPAQUE column type ("date"), else NULL */
     char *label;       /* owned; the reader's name of the fact (e.g. 費用対効果), or NULL */
+    char *unit;        /* owned; shown after the value ("円"), or NULL */
+    char *display;     /* owned; how the value is written ("yen"), or NULL */
+    int position;      /* place in a list of facts, 1-based; 0: none */
 } fact;
 
 struct eng_schema {
@@ -53,6 +56,8 @@ void eng_schema_free(eng_schema *s)
         free(s->facts[i].name);
         free(s->facts[i].opaque_type);
         free(s->facts[i].label);
+        free(s->facts[i].unit);
+        free(s->facts[i].display);
     }
     free(s);
 }
@@ -128,13 +133,50 @@ const char *eng_schema_label(const eng_schema *s, int slot)
     return slot >= 0 && slot < s->count ? s->facts[slot].label : NULL;
 }
 
+static char *dup_or_null(const char *text)
+{
+    return text != NULL && text[0] != '\0' ? xstrdup(text) : NULL;
+}
+
+int eng_schema_set_display(eng_schema *s, int slot, const char *unit, const char *display,
+                           int position)
+{
+    if (slot < 0 || slot >= s->count || position < 0)
+        return -1;
+    fact *f = &s->facts[slot];
+    free(f->unit);
+    free(f->display);
+    f->unit = dup_or_null(unit);
+    f->display = dup_or_null(display);
+    f->position = position;
+    return 0;
+}
+
+const char *eng_schema_unit(const eng_schema *s, int slot)
+{
+    return s != NULL && slot >= 0 && slot < s->count ? s->facts[slot].unit : NULL;
+}
+
+const char *eng_schema_display(const eng_schema *s, int slot)
+{
+    return s != NULL && slot >= 0 && slot < s->count ? s->facts[slot].display : NULL;
+}
+
+int eng_schema_position(const eng_schema *s, int slot)
+{
+    return s != NULL && slot >= 0 && slot < s->count ? s->facts[slot].position : 0;
+}
+
 eng_schema *eng_schema_copy(const eng_schema *s)
 {
     eng_schema *c = eng_schema_new();
-    for (int i = 0; i < eng_schema_count(s); i++)
-        if (eng_schema_add(c, s->facts[i].name, s->facts[i].type, s->facts[i].opaque_type) < 0 ||
-            eng_schema_set_label(c, i, s->facts[i].label) < 0)
+    for (int i = 0; i < eng_schema_count(s); i++) {
+        const fact *f = &s->facts[i];
+        if (eng_schema_add(c, f->name, f->type, f->opaque_type) < 0 ||
+            eng_schema_set_label(c, i, f->label) < 0 ||
+            eng_schema_set_display(c, i, f->unit, f->display, f->position) < 0)
             abort();
+    }
     return c;
 }
 

@@ -163,6 +163,7 @@ void h_initiative(hy_req *r, const char *code)
     json_object_set_new(doc, "survey", run_survey_json(rn));
     json_object_set_new(doc, "run", run_info_json(rn));
     json_object_set(doc, "facts", json_object_get(explained, "facts"));
+    json_object_set(doc, "fact_display", json_object_get(explained, "fact_display"));
     json_object_set(doc, "explanation", json_object_get(explained, "explanation"));
     json_object_set_new(doc, "history", history);
     history = NULL;

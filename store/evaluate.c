@@ -9,6 +9,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <math.h>
 #include <stdint.h>
@@ -161,6 +162,31 @@ static bool is_key_column(const char *name)
     return strcmp(name, "survey_id") == 0 || strcmp(name, "initiative_id") == 0;
 }
 
+/* Gives the facts of `s` their label, unit, display kind and position from fact_labels (sql/016):
+ * what a run's fact_schema keeps so that its page shows the facts as they were labelled when it
+ * was evaluated. A row for a name that is not a fact is ignored; a fact without a row keeps none
+ * (it is shown by its name). Returns 0, or -1 with err set. */
+static int label_facts(PGconn *c, eng_schema *s, store_error *err)
+{
+    PGresult *res = store_query(c, "SELECT name, label, unit, display, position FROM fact_labels",
+                          0, NULL, PGRES_TUPLES_OK, "reading the fact labels (fact_labels)", err);
+    if (res == NULL)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        int slot = eng_schema_find(s, PQgetvalue(res, i, 0));
+        if (slot < 0)
+            continue;
+        long position = strtol(PQgetvalue(res, i, 4), NULL, 10);
+        if (eng_schema_set_label(s, slot, PQgetvalue(res, i, 1)) < 0 ||
+            eng_schema_set_display(s, slot, PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2),
+                                   PQgetvalue(res, i, 3),
+                                   position > 0 && position <= INT_MAX ? (int)position : 0) < 0)
+            abort(); /* the slot was just found */
+    }
+    PQclear(res);
+    return 0;
+}
+
 eng_schema *store_fact_schema(PGconn *c, store_error *err)
 {
     /* The view's columns from the catalog, in SELECT * order: planning and starting the view
@@ -208,7 +234,7 @@ eng_schema *store_fact_schema(PGconn *c, store_error *err)
         eng_schema_free(s);
         return NULL;
     }
-    return s;
+    return label_facts(c, s, err) == 0 ? s : (eng_schema_free(s), NULL);
 }
 
 /* ---- surveys ----------------------------------------------------------------------------- */

@@ -27,7 +27,8 @@
 /* The fact names and types of the database's `evaluation_facts` view, in column order, without
  * the keys survey_id and initiative_id, followed by previous_category (string) and previous_score
  * (number). numeric/integer/float columns are numbers, boolean booleans, text/varchar/char
- * strings; any other column is ENG_OPAQUE under its SQL type name (usable in no rule).
+ * strings; any other column is ENG_OPAQUE under its SQL type name (usable in no rule). Each fact
+ * with a row in fact_labels (sql/016) carries its label, unit, display kind and position.
  * Returns a new schema, or NULL with err set (STORE_EDB; STORE_ESCHEMA if the view itself has a
  * column named previous_category or previous_score). */
 eng_schema *store_fact_schema(PGconn *c, store_error *err);
@@ -94,8 +95,9 @@ json_t *store_evaluate_each(PGconn *c, const eng_rules *rules, const char *rules
                             const char *survey_code, bool dry_run, store_item_fn each,
                             bool with_facts, void *arg, store_error *err);
 
-/* {"facts": {name: value, ... in fact-schema order}, "explanation": [step, ...]} for one stored
- * result, regenerated from the run's stored rule text, fact schema and facts (SPEC "HTTP API
+/* {"facts": {name: value, ... in fact-schema order}, "fact_display": [{"name", "label", "unit",
+ * "display", "value", "text"}, ...] (fact_display_list: the labels, units and texts of the run's
+ * fact schema), "explanation": [step, ...]} for one stored result, regenerated from the run's stored rule text, fact schema and facts (SPEC "HTTP API
  * details"). Compiled rule sets are cached (STORE_EXPLAIN_CACHE, by sha256 and fact schema,
  * guarded by a mutex: callable from several threads with one PGconn each).
  * Unknown run or initiative not in the run: STORE_ENOTFOUND. A stored rule set that no longer

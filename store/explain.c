@@ -2,6 +2,7 @@
  * and facts (explanations are not stored: docs/contracts.md), with a small cache of compiled rule
  * sets shared by the server's threads. */
 #include "evaluate.h"
+#include "fact_display.h"
 #include "json_eng.h"
 #include "xalloc.h"
 
@@ -251,6 +252,7 @@ json_t *store_explain_in(PGconn *c, long long run_id, const char *initiative_cod
         doc, "language",
         json_string(language != NULL ? language : eng_rules_language(entry->rules)));
     json_object_set_new(doc, "facts", fo);
+    json_object_set_new(doc, "fact_display", fact_display_list(schema, facts_json, entry->rules));
     json_object_set_new(doc, "explanation", jeng_explanation(expl));
 
 out:

@@ -2,6 +2,7 @@
 #include "json_eng.h"
 #include "xalloc.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -287,6 +288,12 @@ json_t *jeng_schema(const eng_schema *s)
         put(e, "type", jeng_must(json_string(type_name(t))));
         if (eng_schema_label(s, i) != NULL)
             put(e, "label", jeng_must(json_string(eng_schema_label(s, i))));
+        if (eng_schema_unit(s, i) != NULL)
+            put(e, "unit", jeng_must(json_string(eng_schema_unit(s, i))));
+        if (eng_schema_display(s, i) != NULL)
+            put(e, "display", jeng_must(json_string(eng_schema_display(s, i))));
+        if (eng_schema_position(s, i) > 0)
+            put(e, "position", jeng_must(json_integer(eng_schema_position(s, i))));
         push(arr, e);
     }
     return arr;
@@ -332,6 +339,10 @@ eng_schema *jeng_schema_parse(const json_t *fact_schema, char *err, size_t errle
             return NULL;
         }
         eng_schema_set_label(s, slot, json_string_value(json_object_get(e, "label")));
+        json_int_t position = json_integer_value(json_object_get(e, "position"));
+        eng_schema_set_display(s, slot, json_string_value(json_object_get(e, "unit")),
+                               json_string_value(json_object_get(e, "display")),
+                               position > 0 && position <= INT_MAX ? (int)position : 0);
     }
     return s;
 }

@@ -81,8 +81,9 @@ json_t *jeng_summary(const eng_rules *r, const jeng_tally *t);
 long jeng_summary_reasons_total(const json_t *summary);
 /* The rule set's catalog as stored in rule_sets.catalog (docs/contracts.md). */
 json_t *jeng_catalog(const eng_rules *r);
-/* [{"name", "type": "number|boolean|string|opaque", "label" (only when the fact has one: the
- * reader's name explanations use)}] in slot order (evaluation_runs.fact_schema).
+/* [{"name", "type": "number|boolean|string|opaque", and only when the fact has them: "label" (the
+ * reader's name explanations use), "unit", "display", "position" (how store/fact_display.c shows
+ * the value; sql/016)}] in slot order (evaluation_runs.fact_schema).
  * Opaque columns are not usable in rules, so their SQL type name is not needed to recompile. */
 json_t *jeng_schema(const eng_schema *s);
 /* Rebuilds a schema from jeng_schema's output; NULL with a message in err if malformed. */

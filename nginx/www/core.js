@@ -234,7 +234,7 @@ export function updateNav(route) {
 }
 
 /** updateChrome(scope, summary): the menu and the report link keep the survey and run shown; the
- *  footer names the run. */
+ *  footer names the run by its 評価日時 and rules' version (no SHA-256: that is for planners). */
 export function updateChrome(scope, summary) {
   for (const a of document.querySelectorAll('[data-nav]')) {
     const name = a.dataset.nav;
@@ -245,8 +245,9 @@ export function updateChrome(scope, summary) {
   if (summary && summary.run) {
     const r = summary.run;
     const rules = r.rules || {};
-    foot.textContent = `表示中の評価: ${surveyName(summary.survey)}（評価番号 ${r.id ?? '—'}、${warekiDateTime(r.evaluated_at)}${state.banner ? '、最新ではありません' : ''}）`
-      + ` ・ 評価ルール ${rules.version ?? '—'}（SHA-256 ${String(rules.sha256 || '').slice(0, 12)}…）`;
+    // managers read when and with which version; the run's number and SHA-256 are in 概要's 技術情報
+    foot.textContent = `表示中の評価: ${surveyName(summary.survey)}（評価日時 ${warekiDateTime(r.evaluated_at)}${state.banner ? '、最新ではありません' : ''}）`
+      + ` ・ 評価ルール 版 ${rules.version ?? '—'}`;
   } else {
     foot.textContent = '';
   }

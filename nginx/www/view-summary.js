@@ -1,6 +1,11 @@
 // view-summary.js - 概要: the survey's result as the seed report shows it (categories with a chart
 // and the change since the previous survey, reasons with responses, flags, projects), and the
 // survey's stored runs (評価履歴), each of which can be shown instead of the newest.
+//
+// Managers read 評価日時 and the rules' version; the run's number and the rule set's SHA-256 are
+// for planners and stand inside <details> (技術情報). A flag is not a category: the flags table
+// says so, and where a flag and a category have like names (遅延 / 遅延はしているが順調) it shows
+// how the flag's initiatives fall into the categories, with counts the API gives.
 
 import { h } from './dom.js';
 import { apiUrl } from './api.js';
@@ -48,12 +53,63 @@ function runsSection(survey, body, shownId) {
               : h('a', { href }, `評価番号 ${r.id}`),
             r.newest ? h('span', { class: 'tag' }, '最新') : null),
           h('td', null, warekiDateTime(r.evaluated_at)),
-          h('td', null, `版 ${rules.version ?? '—'} `, h('code', { class: 'sha', title: rules.sha256 || '' }, String(rules.sha256 || '').slice(0, 12))),
+          h('td', null, `版 ${rules.version ?? '—'}`, shaDetails(rules.sha256)),
           h('td', { class: 'num' }, formatCount(r.total)),
           h('td', null, STARTED_BY[r.started_by] || '—'));
       })))));
 }
 
+
+/** The rule set's SHA-256 for planners, folded (managers read the version). */
+function shaDetails(sha256) {
+  if (!sha256) return null;
+  return h('details', { class: 'sha-details' }, h('summary', null, '識別値'),
+    h('code', { class: 'sha' }, `SHA-256 ${sha256}`));
+}
+
+/** likeNames(flag, category) → whether a flag's and a category's labels could be taken for one
+ *  another (one contains the other: 遅延 / 遅延はしているが順調). */
+function likeNames(a, b) {
+  return Boolean(a && b) && (a.includes(b) || b.includes(a));
+}
+
+/** flagBreakdowns(scope, flags, cats) → for each flag with a count whose label is like a
+ *  category's, [{flag, counts: [{category, count}]}]: how many of the flag's initiatives are in each
+ *  category, each the total of /initiatives?flag=F&category=C (the API counts, the page does not).
+ *  null when the API cannot say. */
+async function flagBreakdowns(scope, flags, cats) {
+  const wanted = flags.filter((f) => f.count > 0 && cats.some((c) => likeNames(f.label, c.label)));
+  try {
+    return await Promise.all(wanted.map(async (f) => ({
+      flag: f,
+      counts: await Promise.all(cats.map(async (c) => ({
+        category: c,
+        count: (await cached('initiatives', { ...scope, flag: f.id, category: c.id, limit: 1 })).total,
+      }))),
+    })));
+  } catch {
+    return null;
+  }
+}
+
+/** The note under 注意フラグ: what a flag is against a category, and for flags named like a
+ *  category, where their initiatives are. */
+function flagNote(breakdowns, cats, scope) {
+  const general = h('p', { class: 'panel__note', id: 'flag-vs-category' },
+    '注意フラグは評価区分とは別の目印です。評価区分は各取組に1つだけ付きます（ルールの上から順に、最初に条件に当てはまった区分）。'
+    + '注意フラグは条件に当てはまる取組すべてに付き、どの評価区分の取組にも付くことがあり、1つの取組に複数付くこともあります。'
+    + 'そのため、名前が似ていても件数は一致しません。');
+  const lines = (breakdowns || []).map(({ flag, counts }) => {
+    const like = cats.filter((c) => likeNames(flag.label, c.label));
+    return h('li', { 'data-flag': flag.id },
+      `注意フラグ「${flag.label}」${formatCount(flag.count)}件の評価区分の内訳：`,
+      counts.map(({ category, count }, i) => [i ? '、' : '',
+        h('a', { href: link('list', { ...scope, flag: flag.id, category: category.id }) }, `${category.label} ${formatCount(count)}件`)]),
+      '。',
+      like.map((c) => `評価区分「${c.label}」${formatCount(c.count)}件は、この注意フラグの件数とは別に数えています。`));
+  });
+  return [general, lines.length ? h('ul', { class: 'flag-breakdown' }, lines) : null];
+}
 
 /** The 官民連携 projects table of the seed report (section 4 (3)); an optional part of 概要. */
 function projectSection(projects) {
@@ -97,6 +153,7 @@ export async function summaryView(route, survey, token) {
   const run = sum.run || {};
   const rules = run.rules || {};
   updateChrome(scope, sum);
+  const breakdowns = await flagBreakdowns(scope, flags, cats);
 
   const cards = h('ol', { class: 'cat-cards', 'aria-label': '評価区分別の取組数' },
     cats.map((c, i) => {
@@ -117,7 +174,7 @@ export async function summaryView(route, survey, token) {
   const resultTable = h('table', { class: 'data data--seed' },
     h('caption', { class: 'visually-hidden' }, '調査結果'),
     h('thead', null, h('tr', null,
-      h('th', { scope: 'col' }, '調査結果'), h('th', { scope: 'col', class: 'num' }, '取組数'), h('th', { scope: 'col', class: 'num' }, '割合'))),
+      h('th', { scope: 'col' }, '調査結果（評価区分）'), h('th', { scope: 'col', class: 'num' }, '取組数'), h('th', { scope: 'col', class: 'num' }, '割合'))),
     h('tbody', null, cats.map((c, i) => h('tr', null,
       h('th', { scope: 'row' }, h('a', { href: link('list', { ...scope, category: c.id }) },
         categoryBadge({ id: c.id, label: `(${i + 1}) ${c.label}` }, sum))),
@@ -147,22 +204,25 @@ export async function summaryView(route, survey, token) {
   const flagSection = h('section', { class: 'panel', 'aria-labelledby': 'flags-h' },
     h('h2', { id: 'flags-h' }, '注意フラグ'),
     flags.length === 0
-      ? h('p', { class: 'muted' }, 'この評価ルールにはフラグが定義されていません。')
-      : tableWrap('注意フラグ', h('table', { class: 'data' },
-        h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'フラグ'), h('th', { scope: 'col' }, '重要度'),
+      ? h('p', { class: 'muted' }, 'この評価ルールには注意フラグが定義されていません。')
+      : [flagNote(breakdowns, cats, scope), tableWrap('注意フラグ', h('table', { class: 'data' },
+        h('thead', null, h('tr', null, h('th', { scope: 'col' }, '注意フラグ'), h('th', { scope: 'col' }, '重要度'),
           h('th', { scope: 'col', class: 'num' }, '取組数'))),
         h('tbody', null, flags.map((f) => h('tr', null,
           h('th', { scope: 'row' }, h('a', { href: link('list', { ...scope, flag: f.id }) }, f.label)),
           h('td', null, severityBadge(f.severity)),
-          h('td', { class: 'num' }, formatCount(f.count))))))));
+          h('td', { class: 'num' }, formatCount(f.count)))))))]);
 
-  const meta = h('dl', { class: 'run-meta' },
-    h('div', null, h('dt', null, '調査時点'), h('dd', null, `${warekiDate(sv.as_of)}（${asOfLabel(sv.as_of)}）`)),
-    h('div', null, h('dt', null, '調査対象'), h('dd', null, `${formatCount(total)} 取組`)),
-    h('div', null, h('dt', null, '評価日時'), h('dd', null, run.evaluated_at ? warekiDateTime(run.evaluated_at) : '—',
-      run.id !== undefined ? `（評価番号 ${run.id}）` : '')),
-    h('div', null, h('dt', null, '評価ルール'), h('dd', null, `版 ${rules.version ?? '—'}`, ' ',
-      h('code', { class: 'sha', title: rules.sha256 || '' }, `SHA-256 ${String(rules.sha256 || '').slice(0, 12)}…`))));
+  const meta = h('div', { class: 'run-meta-wrap' },
+    h('dl', { class: 'run-meta' },
+      h('div', null, h('dt', null, '調査時点'), h('dd', null, `${warekiDate(sv.as_of)}（${asOfLabel(sv.as_of)}）`)),
+      h('div', null, h('dt', null, '調査対象'), h('dd', null, `${formatCount(total)} 取組`)),
+      h('div', null, h('dt', null, '評価日時'), h('dd', { id: 'run-evaluated-at' }, run.evaluated_at ? warekiDateTime(run.evaluated_at) : '—')),
+      h('div', null, h('dt', null, '評価ルール'), h('dd', { id: 'run-rules-version' }, `版 ${rules.version ?? '—'}`))),
+    h('details', { class: 'run-meta__tech', id: 'run-tech' }, h('summary', null, '技術情報（評価番号・ルールの識別値）'),
+      h('dl', { class: 'run-meta' },
+        h('div', null, h('dt', null, '評価番号'), h('dd', null, String(run.id ?? '—'))),
+        h('div', null, h('dt', null, 'ルールの識別値'), h('dd', null, h('code', { class: 'sha' }, `SHA-256 ${rules.sha256 || '—'}`))))));
 
   const actions = h('p', { class: 'page-actions' },
     h('a', { class: 'button button--small', href: apiUrl('report', { ...scope, format: 'html' }), target: '_blank', rel: 'noopener', id: 'report-button' },

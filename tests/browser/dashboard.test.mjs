@@ -63,6 +63,55 @@ function countIn(text) {
   return m ? Number(m[1].replace(/,/g, '')) : null;
 }
 
+/** englishWords(root, allowed) runs in the page: the ASCII-only words of the text under root that
+ *  are not identifiers, numbers or units, i.e. what would be English on a Japanese page. Skipped:
+ *  text inside <code>/<kbd>/<samp> and translate="no" elements (identifiers, the product's name),
+ *  <script>/<style>, and the strings in `allowed.data` (the city's own data: titles, department
+ *  names, reported text, which may hold names like AI-OCR). Allowed tokens: snake_case and dotted
+ *  identifiers (progress_ratio, thresholds.on_track_ratio), rule-file positions (default.cfg:54),
+ *  and the units in `allowed.units`. Returns [{word, context}]. */
+function englishWords(root, allowed) {
+  const skip = (el) => el.closest('code, kbd, samp, script, style, [translate="no"]');
+  const data = [...allowed.data].filter(Boolean).sort((a, b) => b.length - a.length);
+  const units = new Set(allowed.units);
+  const out = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.parentElement || skip(n.parentElement)) continue;
+    let text = n.textContent;
+    for (const d of data) text = text.split(d).join(' ');
+    for (const m of text.matchAll(/[A-Za-z0-9_.:\/'-]*[A-Za-z][A-Za-z0-9_.:\/'-]*/g)) {
+      const w = m[0].replace(/^[.:'\/-]+|[.:'\/-]+$/g, '');
+      if (!/[A-Za-z]/.test(w)) continue;
+      if (/_/.test(w) && /^[A-Za-z0-9_.]+$/.test(w)) continue;            // snake_case identifier
+      if (/^[a-z][a-z0-9]*(\.[a-z][a-z0-9_]*)+$/.test(w)) continue;        // thresholds.x, flag.delay
+      if (/^[\w.-]+\.cfg(:\d+)?$/.test(w)) continue;                       // default.cfg:54
+      if (units.has(w)) continue;
+      // the rule language's own names where an explanation quotes an expression with its values
+      // ('min(progress_ratio 0.22, 1)', '1 - reasons 1 / 3'): identifiers, not sentences
+      if (/^(min|max|abs|round|clamp|coalesce|is_null)$/.test(w) && text[m.index + m[0].length] === '(') continue;
+      if (w === 'reasons' || w === 'category') continue;
+      out.push({ word: w, context: n.textContent.trim().slice(0, 80) });
+    }
+  }
+  return out;
+}
+
+/** The text a fact is written with, computed here from its stored value (an oracle independent of
+ *  store/fact_display.c): percent, yen, due_days and yes_no. */
+function factOracle(f) {
+  if (f.value === null) return '値なし';
+  const round = (x, d) => { const v = Number((x * 10 ** d).toPrecision(15)); return Math.sign(v) * Math.round(Math.abs(v)) / 10 ** d; };
+  const group = (x) => new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 }).format(x);
+  switch (f.display) {
+    case 'percent': return `${group(round(f.value * 100, 1))} ${f.unit}`;
+    case 'yen': return `${group(round(f.value, 0))} ${f.unit}`;
+    case 'yes_no': return f.value ? 'はい' : 'いいえ';
+    case 'due_days': return f.value < 0 ? `期限まで ${group(-f.value)} ${f.unit}` : f.value > 0 ? `期限を ${group(f.value)} ${f.unit}超過` : '期限当日';
+    default: return null;
+  }
+}
+
 const results = [];
 async function check(name, fn) {
   const t0 = Date.now();
@@ -133,6 +182,46 @@ try {
     assert.ok(text.includes(summary.run.rules.version), 'rule-set version shown');
     assert.ok(text.includes(summary.run.rules.sha256.slice(0, 12)), 'sha256 prefix shown');
     await shot('summary.png');
+  });
+
+  await check('summary: a flag is not a category (note, and the like-named flag split by category with the API\'s counts); 評価日時 and version shown, the SHA-256 only inside <details>', async () => {
+    await go('#/');
+    await page.waitForSelector('#flag-vs-category');
+    const note = await page.textContent('#flag-vs-category');
+    for (const w of ['注意フラグ', '評価区分', '一致しません']) assert.ok(note.includes(w), `note says ${w}: ${note}`);
+    const like = summary.flags.filter((f) => f.count > 0 && summary.categories.some((c) => c.label.includes(f.label) || f.label.includes(c.label)));
+    assert.ok(like.length > 0, 'the demo has a flag named like a category (遅延 / 遅延はしているが順調)');
+    for (const f of like) {
+      const line = await page.textContent(`.flag-breakdown li[data-flag="${f.id}"]`);
+      let sum = 0;
+      for (const c of summary.categories) {
+        const n = (await api(`initiatives?survey=${survey}&flag=${f.id}&category=${c.id}&limit=1`)).total;
+        sum += n;
+        assert.ok(line.includes(`${c.label} ${n}件`), `${f.label} × ${c.label} = ${n} in "${line}"`);
+      }
+      assert.equal(sum, f.count, `the split of ${f.label} adds up to its count`);
+      assert.ok(line.includes(`注意フラグ「${f.label}」${f.count}件`), line);
+    }
+    const when = new Intl.DateTimeFormat('ja-JP-u-ca-japanese', { era: 'long', year: 'numeric', month: 'long', day: 'numeric',
+      hour: 'numeric', minute: '2-digit', timeZone: 'Asia/Tokyo' }).format(new Date(summary.run.evaluated_at)).replace(/^(\D+)1年/, '$1元年');
+    assert.equal(await page.textContent('#run-evaluated-at'), when, '評価日時 in 和暦');
+    assert.equal(await page.textContent('#run-rules-version'), `版 ${summary.run.rules.version}`);
+    const sha = summary.run.rules.sha256;
+    const outside = await page.evaluate((prefix) => {
+      const bad = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (n.textContent.includes(prefix) && !n.parentElement.closest('details')) bad.push(n.textContent.trim());
+      }
+      for (const el of document.body.querySelectorAll('*')) {
+        for (const a of el.attributes) if (a.value.includes(prefix) && !el.closest('details')) bad.push(`${el.tagName}[${a.name}]`);
+      }
+      return bad;
+    }, sha.slice(0, 8));
+    assert.deepEqual(outside, [], 'SHA-256 outside <details>');
+    assert.ok((await page.textContent('#run-tech')).includes(sha), 'the full SHA-256 under 技術情報');
+    assert.ok(!(await page.isVisible('#run-tech .sha')), 'folded until opened');
+    assert.ok(!(await page.textContent('#footer-run')).includes('評価番号'), 'the footer names the run by date and version');
   });
 
   await check('summary dates are in 和暦 (as_of of the survey)', async () => {
@@ -458,6 +547,95 @@ try {
     await shot('detail.png');
   });
 
+  /** The data strings of an initiative (the city's own words) and the units the API names. */
+  async function pageAllowances(detail) {
+    const kpis = (await api(`kpis?survey=${survey}`)).items;
+    return {
+      data: [detail.title, detail.measure && detail.measure.title, ...(detail.departments || []),
+        ...detail.fact_display.filter((f) => f.display === 'text' && typeof f.value === 'string').map((f) => f.value),
+        ...kpis.flatMap((k) => [k.title, k.unit])],
+      units: [...detail.fact_display.map((f) => f.unit), ...kpis.map((k) => k.unit)].filter(Boolean),
+    };
+  }
+
+  await check('the word check finds English: an English label and true/null among Japanese text are reported', async () => {
+    await go(`#/initiative/${encodeURIComponent(firstStalled.code)}?survey=${survey}`);
+    const found = await page.evaluate(([fn, allowed]) => {
+      const div = document.createElement('div');
+      div.innerHTML = '<table><tr><th>Budget</th><td>1,200,000 円</td></tr><tr><th>完了</th><td>はい（true）</td></tr>'
+        + '<tr><th><code>budget_planned</code></th><td>progress_ratio 0.5 が基準値 on_track_ratio を下回る（default.cfg:54） not delayed</td></tr></table>';
+      document.body.append(div);
+      const words = new Function(`return (${fn})`)()(div, allowed).map((x) => x.word);
+      div.remove();
+      return words;
+    }, [englishWords.toString(), { data: [], units: ['円'] }]);
+    assert.deepEqual(found, ['Budget', 'true', 'not', 'delayed']);
+    const more = await page.evaluate(([fn]) => {
+      const div = document.createElement('div');
+      div.innerHTML = '<p>min(progress_ratio 0.5, 1) = 0.5、重み 0.6</p><p>min value</p><p>ID</p><p translate="no">hyoka</p>';
+      document.body.append(div);
+      const words = new Function(`return (${fn})`)()(div, { data: [], units: [] }).map((x) => x.word);
+      div.remove();
+      return words;
+    }, [englishWords.toString()]);
+    assert.deepEqual(more, ['min', 'value', 'ID'], 'a function name only before "(", the product name only as translate="no"');
+  });
+
+  for (const code of [firstStalled.code, (await api(`kpis?survey=${survey}`)).items.find((k) => k.initiatives.length > 0).initiatives[0]]) {
+    await check(`initiative ${code}: no English word outside identifiers, numbers and units (page and chrome)`, async () => {
+      const detail = await api(`initiatives/${encodeURIComponent(code)}?survey=${survey}`);
+      await go(`#/initiative/${encodeURIComponent(code)}?survey=${survey}`);
+      await page.waitForSelector('.data--facts');
+      const allowed = await pageAllowances(detail);
+      const found = await page.evaluate(([fn, a]) => new Function(`return (${fn})`)()(document.body, a),
+        [englishWords.toString(), allowed]);
+      assert.deepEqual(found, [], `English on the page: ${JSON.stringify(found.slice(0, 8))}`);
+    });
+  }
+
+  await check(`initiative ${firstStalled.code}: facts with labels and units (進捗率 … %, 予算 … 円, 期限まで … 日, はい/いいえ), the reported reason first, identifiers on hover and under 識別子`, async () => {
+    const detail = await api(`initiatives/${encodeURIComponent(firstStalled.code)}?survey=${survey}`);
+    await go(`#/initiative/${encodeURIComponent(firstStalled.code)}?survey=${survey}`);
+    await page.waitForSelector('.data--facts');
+    const rows = await page.$$eval('.data--facts tbody tr', (trs) => trs.map((tr) => ({
+      name: tr.dataset.fact, th: tr.querySelector('th').textContent, title: tr.querySelector('th').getAttribute('title'),
+      td: tr.querySelector('td').textContent,
+    })));
+    assert.deepEqual(rows.map((r) => r.name), detail.fact_display.map((f) => f.name), 'the API\'s order');
+    assert.equal(rows[0].name, 'reported_reason', 'the department\'s reported reason first');
+    const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
+    const want = { actual_progress: ['進捗率', /^\d+(\.\d)? %$/], budget_planned: ['予算', /^[\d,]+ 円$/],
+      days_past_due: ['期限までの日数', /^(期限まで [\d,]+ 日|期限を [\d,]+ 日超過|期限当日)$/], plan_decided: ['具体案の決定', /^(はい|いいえ)$/],
+      completed: ['完了', /^(はい|いいえ)$/] };
+    for (const [name, [label, re]] of Object.entries(want)) {
+      assert.ok(byName[name], `row ${name}`);
+      assert.equal(byName[name].th, label, `${name} label`);
+      assert.match(byName[name].td, re, `${name} = ${byName[name].td}`);
+    }
+    for (const f of detail.fact_display) {
+      const r = byName[f.name];
+      assert.equal(r.th, f.label, `${f.name}: label`);
+      assert.equal(r.td, f.text, `${f.name}: the API's text`);
+      assert.equal(r.title, f.name, `${f.name}: identifier on hover`);
+      assert.notEqual(f.label, f.name, `${f.name} has a label of its own (sql/016)`);
+      if (f.unit && f.value !== null) assert.ok(r.td.includes(f.unit), `${f.name}: unit ${f.unit} in ${r.td}`);
+      const oracle = factOracle(f);
+      if (oracle !== null) assert.equal(r.td, oracle, `${f.name} (${f.display}) from its value ${JSON.stringify(f.value)}`);
+      assert.deepEqual(detail.facts[f.name] ?? null, f.value, `${f.name}: fact_display value = facts`);
+    }
+    const prev = detail.fact_display.find((f) => f.name === 'previous_category');
+    if (prev && prev.value !== null) {
+      const cats = (await api(`summary?survey=${survey}`)).categories;
+      assert.equal(byName.previous_category.td, cats.find((c) => c.id === prev.value).label, 'a category by its label, not its id');
+    }
+    const ids = await page.$$eval('details.fact-ids code', (els) => els.map((e) => e.textContent));
+    for (const f of detail.fact_display) assert.ok(ids.includes(f.name), `identifier ${f.name} under 識別子と保存値`);
+    await page.click('details.fact-ids summary');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    // the top of the page: head, reasons, the facts and 識別子 opened (the explanation below is long)
+    await page.screenshot({ path: path.join(ARTIFACTS, 'initiative.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 2000 } });
+  });
+
   await check('an initiative with KPIs lists them under 関連する指標 with the API\'s attainment', async () => {
     const kpis = (await api(`kpis?survey=${survey}`)).items;
     const k = kpis.find((x) => x.initiatives.length > 0 && typeof x.attainment === 'number');
@@ -530,6 +708,17 @@ try {
     await go(`#/measures?survey=${survey}`);
     await page.waitForSelector('.data--groups tbody tr');
     await shot('departments-measures.png');
+  });
+
+  await check('screenshots: 所管課別 and the HTML report (tests/artifacts/departments.png, report.png)', async () => {
+    await go(`#/departments?survey=${survey}`);
+    await page.waitForSelector('.data--groups tbody tr');
+    await shot('departments.png');
+    const res = await page.goto(`${BASE}/api/v1/report?survey=${survey}&format=html`);
+    assert.equal(res.status(), 200);
+    assert.ok((await page.textContent('body')).includes(summary.categories[0].label), 'the report shows the categories');
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'report.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.min(height, 2600) } });
   });
 
   await check('施策別 sorted by the last category: counts as the API gives them, largest first', async () => {

@@ -550,3 +550,60 @@ test('read-your-writes: right after POST /evaluations, every GET answers from th
     });
   }
 });
+
+// Facts for people (issue 12, sql/016): fact_display beside SPEC's facts object, each fact with
+// the label, unit and text of the run's stored fact schema, so an old run keeps its labels.
+test('initiative detail: fact_display gives each fact its label, unit and text; an old run keeps the labels it was evaluated with', async () => {
+  const item = stored.results.find((i) => i.facts.budget_planned !== null && i.facts.actual_progress !== null
+    && i.facts.days_past_due !== null && i.facts.reported_reason !== null);
+  assert.ok(item, 'the demo has an initiative with a budget, a progress, a due date and a reported reason');
+  const path = `/api/v1/initiatives/${encodeURIComponent(item.code)}?survey=2023&run=${stored.run.id}`;
+  const r = await get(path);
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.facts, item.facts, 'SPEC\'s facts (name → value) unchanged');
+  const list = r.json.fact_display;
+  assert.ok(Array.isArray(list));
+  assert.deepEqual(list.map((f) => f.name).sort(), Object.keys(item.facts).sort(), 'one entry per fact');
+  for (const f of list) {
+    assert.deepEqual(Object.keys(f), ['name', 'label', 'unit', 'display', 'value', 'text'], f.name);
+    assert.deepEqual(f.value, item.facts[f.name], `${f.name}: value = facts`);
+    assert.equal(typeof f.text, 'string');
+    assert.notEqual(f.label, f.name, `${f.name} is labelled (sql/016)`);
+  }
+  assert.equal(list[0].name, 'reported_reason', 'the department\'s reported reason first');
+  assert.equal(list[0].text, item.facts.reported_reason);
+  const by = Object.fromEntries(list.map((f) => [f.name, f]));
+  const grouped = (x) => new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 }).format(x);
+  const half = (x, d) => { const v = Number((x * 10 ** d).toPrecision(15)); return Math.sign(v) * Math.round(Math.abs(v)) / 10 ** d; };
+  assert.deepEqual([by.actual_progress.label, by.actual_progress.unit, by.actual_progress.display], ['進捗率', '%', 'percent']);
+  assert.equal(by.actual_progress.text, `${grouped(half(item.facts.actual_progress * 100, 1))} %`);
+  assert.deepEqual([by.budget_planned.label, by.budget_planned.unit], ['予算', '円']);
+  assert.equal(by.budget_planned.text, `${grouped(half(item.facts.budget_planned, 0))} 円`);
+  const d = item.facts.days_past_due;
+  assert.equal(by.days_past_due.text, d < 0 ? `期限まで ${grouped(-d)} 日` : d > 0 ? `期限を ${grouped(d)} 日超過` : '期限当日');
+  assert.equal(by.plan_decided.text, item.facts.plan_decided === null ? '値なし' : item.facts.plan_decided ? 'はい' : 'いいえ');
+  const cats = (await get('/api/v1/summary?survey=2023')).json.categories;
+  if (item.facts.previous_category !== null) {
+    assert.equal(by.previous_category.text, cats.find((c) => c.id === item.facts.previous_category).label, 'a category by its label');
+  }
+  // The explanation names facts by their labels too.
+  assert.ok(r.json.explanation.some((s) => s.text.includes(by.cost_benefit.label) || s.text.includes(by.plan_decided.label)),
+    'explanations use the labels');
+
+  // A label edited in fact_labels: a new evaluation stores it; the old run still shows its own.
+  const psql = (sql) => execFileSync('psql', ['-qAtX', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+  psql("UPDATE fact_labels SET label = '当初予算', unit = '千円' WHERE name = 'budget_planned'");
+  try {
+    const out = execFileSync(`${process.env.HYOKA_BUILD}/cli/hyoka`, ['--config', `${dir}/hyoka.cfg`, 'evaluate', '--survey', '2023',
+      '--rules', `${dir}/rules.cfg`, '--format', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const fresh = JSON.parse(out).run.id;
+    assert.ok(fresh > stored.run.id, 'new labels: a new run is stored (its fact schema differs)');
+    const now = (await get(`/api/v1/initiatives/${encodeURIComponent(item.code)}?survey=2023&run=${fresh}`)).json.fact_display
+      .find((f) => f.name === 'budget_planned');
+    assert.deepEqual([now.label, now.unit, now.text], ['当初予算', '千円', `${grouped(half(item.facts.budget_planned, 0))} 千円`]);
+    const old = (await get(path)).json.fact_display.find((f) => f.name === 'budget_planned');
+    assert.deepEqual([old.label, old.unit], ['予算', '円'], 'the old run keeps what it was evaluated with');
+  } finally {
+    psql("UPDATE fact_labels SET label = '予算', unit = '円' WHERE name = 'budget_planned'");
+  }
+});

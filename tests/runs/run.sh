@@ -171,7 +171,7 @@ code=$(sql -c "SELECT i.code FROM evaluation_results r JOIN initiatives i ON i.i
 run 0 "store_explain($run23, $code)" "$verify" "$run23" "$code"
 load_doc explain "$tmp/out"
 ex_sql() { sql -c "SELECT $1"; }
-check "explain: keys" "evaluation,explanation,facts,language,run" "$(ex_sql "string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(hyoka_test.doc('explain')) k")"
+check "explain: keys" "evaluation,explanation,fact_display,facts,language,run" "$(ex_sql "string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(hyoka_test.doc('explain')) k")"
 # (numbers are printed with 15 significant digits, stored with 17: compare them within 1e-12)
 check "explain: facts are the stored ones" "0" \
     "$(ex_sql "count(*) FROM jsonb_each((SELECT r.facts::jsonb FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND i.code = '$code')) s FULL JOIN jsonb_each(hyoka_test.doc('explain')->'facts') e ON e.key = s.key WHERE e.key IS NULL OR s.key IS NULL OR CASE WHEN jsonb_typeof(s.value) = 'number' AND jsonb_typeof(e.value) = 'number' THEN abs((s.value)::text::numeric - (e.value)::text::numeric) > 1e-12 * greatest(1, abs((s.value)::text::numeric)) ELSE s.value <> e.value END")"
@@ -209,13 +209,17 @@ contains "explain text: its response" "$tmp/explain.txt" "  - 取組の必要性
 # every step's sentence, numbered, in the API's order
 sql -c "SELECT format('  %2s. %s', n, s->>'text') FROM jsonb_array_elements(hyoka_test.doc('explain_api')->'explanation') WITH ORDINALITY t(s, n) ORDER BY n" >"$tmp/want_steps"
 check "explain text: every step's sentence, after 評価の理由：" "$(cat "$tmp/want_steps")" "$(sed -n '/^評価の理由：$/,$p' "$tmp/explain.txt" | tail -n +2)"
-# a decided plan reads as decided (the negation of !plan_decided), numbers rounded for reading
-contains "explain text: !plan_decided on a decided plan" "$tmp/explain.txt" "plan_decided が「はい」であるため、理由『具体案の検討に時間を要すもの』に該当しない（default.cfg:"
+# a decided plan reads as decided (the negation of !plan_decided), numbers rounded for reading;
+# facts are named by their labels in the database (sql/016's fact_labels, kept in the run)
+label_of() { sql -c "SELECT label FROM fact_labels WHERE name = '$1'"; }
+l_decided=$(label_of plan_decided) l_cb=$(label_of cost_benefit) l_months=$(label_of months_since_start)
+[ -n "$l_decided" ] && [ -n "$l_cb" ] && [ -n "$l_months" ] || bad "fact_labels has plan_decided, cost_benefit, months_since_start" "$l_decided/$l_cb/$l_months"
+contains "explain text: !plan_decided on a decided plan" "$tmp/explain.txt" "$l_decided が「はい」であるため、理由『具体案の検討に時間を要すもの』に該当しない（default.cfg:"
 cb=$(sql -c "SELECT round((r.facts->>'cost_benefit')::numeric, 2)::float8 FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND i.code = '$decided'")
-contains "explain text: the cost sentence, cost_benefit rounded to $cb" "$tmp/explain.txt" "cost_benefit $cb が基準値 cost_benefit_min 1 を下回るため、理由『費用対効果に課題があるもの』に該当（default.cfg:"
+contains "explain text: the cost sentence, cost_benefit rounded to $cb" "$tmp/explain.txt" "$l_cb $cb が基準値 cost_benefit_min 1 を下回るため、理由『費用対効果に課題があるもの』に該当（default.cfg:"
 if grep -qE '→|applies|does not|is set|re-normalised' "$tmp/explain.txt"; then bad "explain text: no English wording" "$(grep -E '→|applies|does not|is set|re-normalised' "$tmp/explain.txt" | head -3)"; else ok "explain text: no English wording"; fi
 run 0 "explain $planning --run $run23" "$hyoka" explain --run "$run23" "$planning"
-contains "explain text: an undecided plan past its months" "$tmp/out" "plan_decided が「いいえ」であり、かつ months_since_start "
+contains "explain text: an undecided plan past its months" "$tmp/out" "$l_decided が「いいえ」であり、かつ $l_months "
 contains "explain text: ... gives the planning reason" "$tmp/out" "を上回るため、理由『具体案の検討に時間を要すもの』に該当（default.cfg:"
 run 0 "explain $planning --run $run22 (an older run)" "$hyoka" explain --run "$run22" "$planning"
 contains "explain --run: that run" "$tmp/out" "（調査 2022、評価 $run22、"

@@ -108,6 +108,32 @@ static void test_schema_round_trip(void **state)
     free(text);
     json_decref(j);
     eng_schema_free(back);
+
+    /* unit, display kind and position (sql/016's fact_labels) travel with the run's schema */
+    assert_int_equal(eng_schema_set_display(s, 0, "%", "percent", 2), 0);
+    assert_int_equal(eng_schema_set_display(s, 1, NULL, "yes_no", 0), 0);
+    assert_int_equal(eng_schema_set_display(s, 9, "%", "percent", 1), -1);
+    assert_int_equal(eng_schema_set_display(s, 0, "%", "percent", -1), -1);
+    j = jeng_schema(s);
+    text = json_dumps(json_array_get(j, 0), JENG_DUMP_FLAGS);
+    assert_string_equal(text, "{\"name\":\"actual_progress\",\"type\":\"number\",\"label\":"
+                              "\"進捗率\",\"unit\":\"%\",\"display\":\"percent\",\"position\":2}");
+    free(text);
+    text = json_dumps(json_array_get(j, 1), JENG_DUMP_FLAGS);
+    assert_string_equal(text,
+                        "{\"name\":\"plan_decided\",\"type\":\"boolean\",\"display\":\"yes_no\"}");
+    back = jeng_schema_parse(j, err, sizeof err);
+    assert_non_null(back);
+    assert_string_equal(eng_schema_unit(back, 0), "%");
+    assert_string_equal(eng_schema_display(back, 0), "percent");
+    assert_int_equal(eng_schema_position(back, 0), 2);
+    assert_null(eng_schema_unit(back, 1));
+    assert_string_equal(eng_schema_display(back, 1), "yes_no");
+    assert_int_equal(eng_schema_position(back, 1), 0);
+    assert_null(eng_schema_display(back, 2));
+    free(text);
+    json_decref(j);
+    eng_schema_free(back);
     eng_schema_free(s);
 }
 
