@@ -8,11 +8,15 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# free_port: prints a TCP port on 127.0.0.1 that nothing listens on.
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on, from 20000 up to the start of
+# the kernel's ephemeral range (32768 by default): a port in that range can be taken as the local
+# port of any outgoing connection (psql, curl) between this check and the server's bind.
 free_port() {
-    local p
+    local p lo=20000 hi=32767 first
+    first=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) &&
+        [ "$first" -gt $((lo + 1000)) ] 2>/dev/null && hi=$((first - 1))
     for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 30000))
+        p=$((lo + RANDOM % (hi - lo + 1)))
         if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
             echo "$p"
             return 0

@@ -81,8 +81,11 @@ CFG
     # hyoka-fcgi: the master stays in the foreground of its own background job.
     "$fcgi" --config "$dir/hyoka.cfg" >>"$dir/hyoka-fcgi.log" 2>&1 &
     echo $! >"$dir/hyoka-fcgi.pid"
+    # Bounds, not delays: each wait ends as soon as its condition holds. 60 s, because a machine
+    # running two test commands and builds at once (load average 12 on 2 cores) took longer than the
+    # 10 s these were, and the silent exit that followed (below) hid why.
     local i
-    for i in $(seq 1 100); do
+    for i in $(seq 1 600); do
         [ -S "$dir/hyoka.sock" ] && break
         kill -0 "$(cat "$dir/hyoka-fcgi.pid")" 2>/dev/null ||
             { tail -20 "$dir/hyoka-fcgi.log" >&2; die "hyoka-fcgi did not start"; }
@@ -99,15 +102,17 @@ CFG
 
     export HYOKA_URL=http://127.0.0.1:$port
     export HYOKA_TOKEN=$token
-    for i in $(seq 1 100); do
+    for i in $(seq 1 600); do
         if curl -fsS -o /dev/null "$HYOKA_URL/api/v1/health" 2>/dev/null; then
             log "hyoka on $HYOKA_URL (stack in $dir)"
             return 0
         fi
+        kill -0 "$(cat "$dir/nginx.pid")" 2>/dev/null || break # nginx ended (port taken?)
         sleep 0.1
     done
-    tail -5 "$dir/hyoka-fcgi.log" "$dir/nginx-logs/error.log" >&2 2>/dev/null
-    die "no healthy answer from $HYOKA_URL/api/v1/health"
+    # `|| true`: a log that does not exist must not end a `set -e` caller before die says why
+    tail -5 "$dir/hyoka-fcgi.log" "$dir/nginx-logs/error.log" "$dir/nginx-logs/stderr.log" >&2 2>/dev/null || true
+    die "no healthy answer from $HYOKA_URL/api/v1/health (nginx $(kill -0 "$(cat "$dir/nginx.pid")" 2>/dev/null && echo running || echo ended))"
 }
 
 # stack_nginx_conf DIR PORT: nginx.conf for the stack, generated from nginx/hyoka.conf.
