@@ -79,8 +79,10 @@ static int number(const char *arg, const char *s, const char *end, const char *w
 
 double set_option_value(const set_option *o, int i)
 {
-    if (o->step == 0)
-        return o->from;
+    if (o->step == 0 || i == 0)
+        return o->from; /* FROM as parsed: taken at 15 digits, FROM:FROM:1 with a FROM of more
+                         * (0.1234567890123456) was a point above TO (fuzz_set found it in a
+                         * clean-clone run's 20 s of fuzzing) */
     char buf[40];
     snprintf(buf, sizeof buf, "%.15g", o->from + (double)i * o->step);
     return strtod(buf, NULL);

@@ -30,7 +30,8 @@ int set_option_parse(const char *arg, bool range, set_option *out, char *err, si
 
 /* Value i (0 <= i < npoints): FROM + i * STEP (never by adding STEP up, which drifts), taken at 15
  * significant digits, the digits hyoka's output shows: 0.5:0.95:0.05 ends at exactly 0.95, not
- * at 0.9500000000000001. A NUMBER is returned as parsed. */
+ * at 0.9500000000000001; value 0 is FROM as parsed. A NUMBER is returned as
+ * parsed. */
 double set_option_value(const set_option *o, int i);
 
 void set_option_cleanup(set_option *o);

@@ -57,6 +57,13 @@ for t in "${targets[@]}"; do
             "$t" "${execs:-?}" "$rc" "$logf"
         for f in "$crashes"/*; do [ -f "$f" ] && printf '    cp %s %s/\n' "$f" "$seeds"; done
         grep -m5 -E 'ERROR|SUMMARY|runtime error' "$logf"
+        # The input itself, so that a CI log keeps it after the build directory is gone (a clean-
+        # clone run lost fuzz_set's first crash so): base64, at most 4 KiB of it.
+        for f in "$crashes"/*; do
+            [ -f "$f" ] || continue
+            printf '    input %s (%d bytes, base64; `base64 -d` gives it back):\n' "${f##*/}" "$(wc -c <"$f")"
+            head -c 4096 "$f" | base64 | sed 's/^/    /'
+        done
     fi
 done
 exit $crashed

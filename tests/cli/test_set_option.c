@@ -56,6 +56,9 @@ static void test_range(void **state)
         {"thresholds.r=0.5:0.95:0.05", 10, 0.5, 0.95}, /* 0.5 + 9 * 0.05 = 0.9500000000000001 */
         {"thresholds.r=0:1:0.1", 11, 0, 1},            /* 0.30000000000000004 taken as 0.3 */
         {"thresholds.r=0.9:0.9:0.1", 1, 0.9, 0.9},
+        /* FROM with 16 significant digits: the point is FROM, not FROM at 15 digits (above TO) */
+        {"thresholds.r=0.1234567890123456:0.1234567890123456:1", 1, 0.1234567890123456,
+         0.1234567890123456},
         {"thresholds.r=0:0.99:0.5", 2, 0, 0.5}, /* never beyond TO */
         {"thresholds.r=-1:1:1", 3, -1, 1},
         {"thresholds.r=0:9999:1", 10000, 0, 9999}, /* the limit itself */
