@@ -1,7 +1,6 @@
 /* h_catalog.c - the lists: /surveys, /runs, /departments and /measures (per-run drill-down), /kpis,
  * /projects. Every figure comes from the read model (store/read.h, store/kpi.h); this file only
  * shapes it. */
-#include "code_order.h"
 #include "csvout.h"
 #include "db.h"
 #include "handlers.h"
@@ -9,7 +8,6 @@
 #include "kpi.h"
 #include "read.h"
 #include "run.h"
-#include "xalloc.h"
 
 #include <limits.h>
 
@@ -110,55 +108,6 @@ static json_t *drill_down_doc(const store_run *rn)
                      "categories", cats);
 }
 
-typedef struct group {
-    const char *key, *title;
-    long total, scored;
-    double score_sum;
-    long counts[STORE_RUN_MAX_CATALOG];
-} group;
-
-static group *find_group(group **groups, int *n, int *cap, const char *key, const char *title)
-{
-    for (int i = 0; i < *n; i++)
-        if (strcmp((*groups)[i].key, key) == 0)
-            return &(*groups)[i];
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 64;
-        *groups = xrealloc(*groups, (size_t)*cap * sizeof **groups);
-    }
-    group *g = &(*groups)[(*n)++];
-    memset(g, 0, sizeof *g);
-    g->key = key;
-    g->title = title;
-    return g;
-}
-
-static void tally(group *g, const store_run_item *it)
-{
-    g->total++;
-    g->counts[it->category]++;
-    if (it->has_score) {
-        g->scored++;
-        g->score_sum += it->score;
-    }
-}
-
-static int by_code(const void *a, const void *b)
-{
-    return code_order_cmp(((const group *)a)->key, ((const group *)b)->key);
-}
-
-static json_t *group_json(const store_run *rn, const group *g)
-{
-    json_t *counts = json_object();
-    for (int c = 0; c < rn->ncategories; c++)
-        json_object_set_new(counts, rn->categories[c].id, json_integer(g->counts[c]));
-    json_t *mean = g->scored > 0 ? jeng_number(eng_round(g->score_sum / (double)g->scored, 1))
-                                 : json_null();
-    return json_pack("{s:s, s:s, s:i, s:o, s:o}", "code", g->key, "title", g->title, "total",
-                     (int)g->total, "counts", counts, "mean_score", mean);
-}
-
 /* /measures: the run's results by measure, in code order. */
 void h_measures(hy_req *r, const char *arg)
 {
@@ -169,23 +118,11 @@ void h_measures(hy_req *r, const char *arg)
     store_run *rn = run_resolve_items_or_reply(r);
     if (rn == NULL)
         return;
-    group *groups = NULL;
-    int n = 0, cap = 0;
-    for (int i = 0; i < rn->nitems; i++) {
-        const store_run_item *it = &rn->items[i];
-        tally(find_group(&groups, &n, &cap, it->measure_code, it->measure_title), it);
-    }
-    if (n > 0)
-        qsort(groups, (size_t)n, sizeof *groups, by_code);
-    json_t *items = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(items, group_json(rn, &groups[i]));
-    json_t *doc = drill_down_doc(rn);
-    json_object_set_new(doc, "total", json_integer(n));
-    json_object_set_new(doc, "items", items);
+    json_t *doc = drill_down_doc(rn), *by_measure = store_run_measures(rn);
+    json_object_update(doc, by_measure); /* "total", "items" */
+    json_decref(by_measure);
     reply_list(r, doc, format, true);
     json_decref(doc);
-    free(groups);
     run_release(rn);
 }
 

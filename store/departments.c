@@ -1,9 +1,10 @@
 /* departments.c - the organisation chart's order (departments.h) and a run's results by 部 and
- * 所管課 (store_run_departments, read.h). */
+ * 所管課 (store_run_departments, read.h) and by measure (store_run_measures), counted alike. */
 #include "departments.h"
 #include "engine.h"
 #include "json_eng.h"
 #include "kana.h"
+#include "code_order.h"
 #include "read.h"
 #include "xalloc.h"
 
@@ -222,4 +223,51 @@ json_t *store_run_departments(const store_run *rn)
     free(div);
     return jeng_must(json_pack("{s:I, s:o, s:o}", "total", (json_int_t)listed, "items", items,
                                "divisions", divisions));
+}
+
+/* ---- a run's results by measure -------------------------------------------------------------- */
+
+json_t *store_run_measures(const store_run *rn)
+{
+    /* Items are in code order, and a measure's code is the prefix of its initiatives' codes, so
+     * the measures come in code order as their first items do; a measure whose initiatives are
+     * not together in that order (a code outside its measure's prefix) is found again by name. */
+    json_t *items = jeng_must(json_array());
+    tally *t = xcalloc((size_t)rn->nitems + 1, sizeof *t);
+    const char **codes = xcalloc((size_t)rn->nitems + 1, sizeof *codes);
+    const char **titles = xcalloc((size_t)rn->nitems + 1, sizeof *titles);
+    int n = 0;
+    for (int i = 0; i < rn->nitems; i++) {
+        const store_run_item *it = &rn->items[i];
+        int k = n - 1;
+        if (k < 0 || strcmp(codes[k], it->measure_code) != 0)
+            for (k = 0; k < n && strcmp(codes[k], it->measure_code) != 0; k++)
+                ;
+        if (k == n) {
+            codes[n] = it->measure_code;
+            titles[n++] = it->measure_title;
+        }
+        count(&t[k], it);
+    }
+    int *order = xcalloc((size_t)n + 1, sizeof *order);
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    /* insertion sort by code_order_cmp: n is small and nearly sorted already */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && code_order_cmp(codes[order[j - 1]], codes[order[j]]) > 0; j--) {
+            int x = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = x;
+        }
+    for (int i = 0; i < n; i++) {
+        int k = order[i];
+        json_t *m = jeng_must(json_pack("{s:s, s:o}", "code", codes[k], "title", str_or_null(titles[k])));
+        put_tally(m, rn, &t[k]);
+        json_array_append_new(items, m);
+    }
+    free(order);
+    free(titles);
+    free(codes);
+    free(t);
+    return jeng_must(json_pack("{s:i, s:o}", "total", n, "items", items));
 }

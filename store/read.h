@@ -154,6 +154,9 @@ int store_run_select(const store_run *rn, const store_filter *f, store_sort sort
  * departments without a division are the last division, whose name is null. mean_score is
  * rounded to one decimal (null: no scored initiative). Never NULL (out of memory aborts). */
 json_t *store_run_departments(const store_run *rn);
+/* {"total", "items": [{"code", "title", "total", "counts", "mean_score"}]}: the run's results by
+ * measure, in code_order_cmp order, counted and scored as store_run_departments does. */
+json_t *store_run_measures(const store_run *rn);
 
 /* ---- lists ----------------------------------------------------------------------------------- */
 
