@@ -108,41 +108,37 @@ static json_t *drill_down_doc(const store_run *rn)
                      "categories", cats);
 }
 
-/* /measures: the run's results by measure, in code order. */
-void h_measures(hy_req *r, const char *arg)
+/* A drill-down of the run the request names: drill_down_doc with the groups `by` gives ("total",
+ * "items" and, for departments, "divisions"), as JSON or its items as CSV. */
+static void drill_down(hy_req *r, json_t *(*by)(const store_run *rn))
 {
-    (void)arg;
     int format;
     if (param_enum_or_reply(r, "format", formats, 0, &format) < 0 || run_reply_cached(r))
         return;
     store_run *rn = run_resolve_items_or_reply(r);
     if (rn == NULL)
         return;
-    json_t *doc = drill_down_doc(rn), *by_measure = store_run_measures(rn);
-    json_object_update(doc, by_measure); /* "total", "items" */
-    json_decref(by_measure);
+    json_t *doc = drill_down_doc(rn), *groups = by(rn);
+    json_object_update(doc, groups);
+    json_decref(groups);
     reply_list(r, doc, format, true);
     json_decref(doc);
     run_release(rn);
 }
 
-/* /departments: the run's results by department and by 部, in the organisation's order, both
- * as the read model gives them (store_run_departments). format=csv lists the departments. */
+/* /measures: the run's results by measure, in code order (store_run_measures). */
+void h_measures(hy_req *r, const char *arg)
+{
+    (void)arg;
+    drill_down(r, store_run_measures);
+}
+
+/* /departments: the run's results by department and by 部, in the organisation's order
+ * (store_run_departments). format=csv lists the departments. */
 void h_departments(hy_req *r, const char *arg)
 {
     (void)arg;
-    int format;
-    if (param_enum_or_reply(r, "format", formats, 0, &format) < 0 || run_reply_cached(r))
-        return;
-    store_run *rn = run_resolve_items_or_reply(r);
-    if (rn == NULL)
-        return;
-    json_t *doc = drill_down_doc(rn), *by_department = store_run_departments(rn);
-    json_object_update(doc, by_department); /* "total", "items", "divisions" */
-    json_decref(by_department);
-    reply_list(r, doc, format, true);
-    json_decref(doc);
-    run_release(rn);
+    drill_down(r, store_run_departments);
 }
 
 /* ---- /kpis: each KPI at the survey's as-of date and after it (store/kpi.h) ------------------ */
@@ -204,9 +200,11 @@ void h_kpis(hy_req *r, const char *arg)
     json_t *items = jeng_must(json_array());
     for (size_t i = 0; i < kpis.n; i++)
         json_array_append_new(items, kpi_json(&kpis.items[i]));
-    json_t *doc = jeng_must(json_pack("{s:o, s:I, s:o}", "as_of",
+    /* truncated: more than KPI_MAX_ITEMS KPIs exist, and the first of them are listed */
+    json_t *doc = jeng_must(json_pack("{s:o, s:I, s:b, s:o}", "as_of",
                                       as_of[0] ? json_string(as_of) : json_null(), "total",
-                                      (json_int_t)kpis.n, "items", items));
+                                      (json_int_t)kpis.n, "truncated", kpis.truncated, "items",
+                                      items));
     kpi_list_cleanup(&kpis);
     reply_list(r, doc, format, false);
     json_decref(doc);

@@ -10,7 +10,7 @@
 /* {"survey", "run", "categories": [{"id", "count", "percent", "change"}]}: the previous run's
  * count of each category of `rn`'s catalog (null when that run's rules have no such category) and
  * the change to `rn`'s count. */
-static json_t *previous_json(const store_run *rn, const store_run *prev)
+static json_t *previous_json(const store_run *rn, const store_run_head *prev)
 {
     json_t *cats = jeng_must(json_array());
     size_t i, j;
@@ -29,8 +29,9 @@ static json_t *previous_json(const store_run *rn, const store_run *prev)
                                       json_object_get(before, "percent"), "change",
                                       before != NULL ? json_integer(now - then) : json_null())));
     }
-    return jeng_must(json_pack("{s:o, s:o, s:o}", "survey", run_survey_json(prev), "run",
-                               run_info_json(prev), "categories", cats));
+    /* the current run of its survey, so the newest of it */
+    return jeng_must(json_pack("{s:o, s:o, s:o}", "survey", run_head_survey_json(prev), "run",
+                               run_head_info_json(prev, true), "categories", cats));
 }
 
 void h_summary(hy_req *r, const char *arg)
@@ -38,12 +39,9 @@ void h_summary(hy_req *r, const char *arg)
     (void)arg;
     if (run_reply_cached(r))
         return;
-    store_run *rn = run_resolve_or_reply(r), *prev = NULL;
+    store_run *rn = run_resolve_or_reply(r);
     if (rn == NULL)
         return;
-    int has_prev = run_previous_or_reply(r, rn, &prev);
-    if (has_prev < 0)
-        goto out;
     json_t *doc = json_pack("{s:o, s:o}", "survey", run_survey_json(rn), "run", run_info_json(rn));
     /* The stored summary is exactly the API's {"total", "categories", "reasons", "flags"}. */
     static const char *const keys[] = {"total", "categories", "reasons", "flags"};
@@ -53,10 +51,9 @@ void h_summary(hy_req *r, const char *arg)
     }
     json_object_set_new(doc, "reasons_total",
                         json_integer(jeng_summary_reasons_total(rn->summary)));
-    json_object_set_new(doc, "previous", has_prev ? previous_json(rn, prev) : json_null());
+    json_object_set_new(doc, "previous",
+                        rn->previous.id > 0 ? previous_json(rn, &rn->previous) : json_null());
     run_reply_json_and_cache(r, doc);
     json_decref(doc);
-out:
-    run_release(prev);
     run_release(rn);
 }

@@ -103,45 +103,6 @@ store_run *run_resolve_or_reply(hy_req *r)
     return NULL;
 }
 
-int run_previous_or_reply(hy_req *r, const store_run *rn, store_run **out)
-{
-    store_error err = {0};
-    char key[64];
-    snprintf(key, sizeof key, "previous:%lld", rn->id);
-    *out = NULL;
-    long long *cached_id = cache_get(key), id = 0;
-    if (cached_id != NULL) {
-        id = *cached_id; /* 0: none */
-    } else {
-        int found = -1;
-        for (int attempt = 0; attempt < 2 && found < 0; attempt++) {
-            PGconn *c = db_conn(&err);
-            if (c == NULL)
-                break;
-            found = store_read_previous_run(c, rn->id, &id, &err);
-            if (found < 0 && !db_lost(c, &err))
-                break;
-        }
-        if (found < 0) {
-            db_reply_error(r, &err);
-            return -1;
-        }
-        if (found != STORE_RUN_FOUND)
-            id = 0;
-        long long *copy = xmalloc(sizeof *copy);
-        *copy = id;
-        if (!cache_put(key, copy, sizeof *copy + sizeof key, long_free))
-            free(copy);
-    }
-    if (id == 0)
-        return 0;
-    if (resolve(NULL, id, out, &err) != STORE_RUN_FOUND) {
-        db_reply_error(r, &err);
-        return -1;
-    }
-    return 1;
-}
-
 /* Loads the run's initiatives unless it has them (the cache then counts their bytes). Returns 0,
  * or -1 with err set. */
 static int ensure_items(store_run *rn, store_error *err)
@@ -202,18 +163,39 @@ void run_release(store_run *rn)
         store_run_free(rn);
 }
 
+static json_t *survey_json(const char *code, const char *as_of, const char *label)
+{
+    return jeng_must(json_pack("{s:s, s:s, s:s?}", "code", code, "as_of", as_of, "label", label));
+}
+
+static json_t *info_json(long long id, const char *evaluated_at, const char *version,
+                         const char *sha256, const char *started_by, bool newest)
+{
+    return jeng_must(json_pack("{s:I, s:s, s:{s:s, s:s}, s:s?, s:b}", "id", (json_int_t)id,
+                               "evaluated_at", evaluated_at, "rules", "version", version,
+                               "sha256", sha256, "started_by", started_by, "newest", newest));
+}
+
 json_t *run_survey_json(const store_run *rn)
 {
-    return json_pack("{s:s, s:s, s:s?}", "code", rn->survey_code, "as_of", rn->survey_as_of,
-                     "label", rn->survey_label);
+    return survey_json(rn->survey_code, rn->survey_as_of, rn->survey_label);
 }
 
 json_t *run_info_json(const store_run *rn)
 {
-    return jeng_must(json_pack("{s:I, s:s, s:{s:s, s:s}, s:s?, s:b}", "id", (json_int_t)rn->id,
-                               "evaluated_at", rn->evaluated_at, "rules", "version",
-                               rn->rules_version, "sha256", rn->rules_sha256, "started_by",
-                               rn->started_by, "newest", rn->newest));
+    return info_json(rn->id, rn->evaluated_at, rn->rules_version, rn->rules_sha256,
+                     rn->started_by, rn->newest);
+}
+
+json_t *run_head_survey_json(const store_run_head *h)
+{
+    return survey_json(h->survey_code, h->survey_as_of, h->survey_label);
+}
+
+json_t *run_head_info_json(const store_run_head *h, bool newest)
+{
+    return info_json(h->id, h->evaluated_at, h->rules_version, h->rules_sha256, h->started_by,
+                     newest);
 }
 
 static json_t *label_json(const store_run_label *l, bool severity)

@@ -30,14 +30,13 @@ store_run *run_resolve_items_or_reply(hy_req *r);
  * is off), or -1 when the database failed (then requests load it as usual). */
 int run_preload(void);
 
-/* The run `rn` is compared with (store_read_previous_run), loaded or from the cache like any other
- * run: 1 with *out set (run_release it), 0 when there is none, or -1 after answering 503. */
-int run_previous_or_reply(hy_req *r, const store_run *rn, store_run **out);
-
 /* {"code","as_of","label"} and {"id","evaluated_at","rules":{"version","sha256"},"started_by",
  * "newest"}. */
 json_t *run_survey_json(const store_run *rn);
 json_t *run_info_json(const store_run *rn);
+/* The same two for another run shown beside one (store_run.previous). */
+json_t *run_head_survey_json(const store_run_head *h);
+json_t *run_head_info_json(const store_run_head *h, bool newest);
 /* The SPEC's ITEM. */
 json_t *run_item_json(const store_run *rn, const store_run_item *it);
 /* Response bodies built from stored runs, cached under the request's path and raw query:

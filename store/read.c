@@ -93,28 +93,6 @@ int store_read_run(PGconn *c, const char *survey_code, long long run_id, long lo
     return found;
 }
 
-int store_read_previous_run(PGconn *c, long long run_id, long long *out, store_error *err)
-{
-    store_error_clear(err);
-    char id[32];
-    snprintf(id, sizeof id, "%lld", run_id);
-    const char *params[] = {id};
-    PGresult *res = store_select(c,
-                         "SELECT r.id FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id"
-                         " WHERE r.id <= " STORE_READ_PUBLISHED
-                         "   AND s.as_of < (SELECT t.as_of FROM evaluation_runs x"
-                         "                  JOIN surveys t ON t.id = x.survey_id WHERE x.id = $1)"
-                         " ORDER BY s.as_of DESC, r.id DESC LIMIT 1",
-                         1, params, "finding the previous survey's run", err);
-    if (res == NULL)
-        return -1;
-    int found = PQntuples(res) == 1 ? STORE_RUN_FOUND : STORE_RUN_NONE;
-    if (found == STORE_RUN_FOUND)
-        *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return found;
-}
-
 int store_read_versions(PGconn *c, long long *newest_run, long long *data_version,
                         store_error *err)
 {

@@ -58,11 +58,6 @@ int store_read_versions(PGconn *c, long long *newest_run, long long *data_versio
  * on, and listeners on hyoka_runs hear of it. 0, or -1 with err set. */
 int store_publish_run(PGconn *c, long long run_id, store_error *err);
 
-/* The run a view compares run `run_id` with: the current run of the survey evaluated just before
- * its survey (the latest as-of date before it that has a published run). Returns STORE_RUN_FOUND
- * with *out set, STORE_RUN_NONE when there is none (err clear), or -1 with err set. */
-int store_read_previous_run(PGconn *c, long long run_id, long long *out, store_error *err);
-
 /* ---- a loaded run ---------------------------------------------------------------------------- */
 
 typedef struct store_run_label {
@@ -83,6 +78,14 @@ typedef struct store_run_item {
     uint64_t flags;     /* bit i: run->flags[i] */
 } store_run_item;
 
+/* What a view shows of another run beside a loaded one: its header and summary. */
+typedef struct store_run_head {
+    long long id; /* 0: there is no such run */
+    const char *survey_code, *survey_as_of, *survey_label, *evaluated_at, *rules_version,
+        *rules_sha256, *started_by;
+    json_t *summary;
+} store_run_head;
+
 typedef struct store_run {
     long long id;
     const char *survey_code, *survey_as_of, *survey_label, *evaluated_at, *rules_version,
@@ -93,6 +96,10 @@ typedef struct store_run {
         flags[STORE_RUN_MAX_CATALOG];
     int ncategories, nreasons, nflags;
     json_t *summary;        /* evaluation_runs.summary: {"total","categories","reasons","flags"} */
+    /* The run it is compared with: the current run of the survey evaluated just before its
+     * survey (the latest as-of date before it that has a published run); id 0 if none. Read by
+     * the same query as the run (/summary's "previous" costs no query of its own). */
+    store_run_head previous;
     store_run_item *items;  /* in code_order_cmp order, once store_run_load_items */
     int nitems;
     long total;             /* evaluation_runs.total: the results the run stored */

@@ -109,6 +109,7 @@ void store_run_free(store_run *rn)
     free(rn->departments);
     free(rn->divisions);
     json_decref(rn->summary);
+    json_decref(rn->previous.summary);
     json_decref(rn->catalog);
     free(rn);
 }
@@ -266,9 +267,20 @@ static const char *const sql_header =
     " to_char(r.evaluated_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM'),"
     " rs.version, rs.sha256, rs.catalog::text, coalesce(r.summary::text, 'null'), r.total,"
     " r.started_by, r.id = (SELECT max(x.id) FROM evaluation_runs x WHERE x.survey_id = r.survey_id"
-    "                       AND x.id <= " STORE_READ_PUBLISHED ")"
+    "                       AND x.id <= " STORE_READ_PUBLISHED "),"
+    /* 12..20: the previous survey's current run (store_run.previous) */
+    " pr.id, pr.code, pr.as_of, pr.label, pr.evaluated_at, pr.version, pr.sha256, pr.started_by,"
+    " pr.summary"
     " FROM evaluation_runs r JOIN surveys s ON s.id = r.survey_id"
-    " JOIN rule_sets rs ON rs.id = r.rule_set_id WHERE r.id = $1";
+    " JOIN rule_sets rs ON rs.id = r.rule_set_id"
+    " LEFT JOIN LATERAL (SELECT p.id, ps.code, ps.as_of::text AS as_of, ps.label,"
+    "   to_char(p.evaluated_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM') AS evaluated_at, prs.version,"
+    "   prs.sha256, p.started_by, coalesce(p.summary::text, 'null') AS summary"
+    "   FROM evaluation_runs p JOIN surveys ps ON ps.id = p.survey_id"
+    "   JOIN rule_sets prs ON prs.id = p.rule_set_id"
+    "   WHERE p.id <= " STORE_READ_PUBLISHED " AND ps.as_of < s.as_of"
+    "   ORDER BY ps.as_of DESC, p.id DESC LIMIT 1) pr ON true"
+    " WHERE r.id = $1";
 
 /* In initiative_id order, as sql_departments: the two are merged by id in C. A correlated
  * json_agg of each initiative's departments made loading a run of 100,000 take ~1.2 s, most of
@@ -338,6 +350,19 @@ store_run *store_run_load(PGconn *c, long long id, store_error *err)
     rn->catalog = json_loads(PQgetvalue(res, 0, 7), 0, NULL); /* NULL if malformed (below) */
     rn->summary = json_loads(PQgetvalue(res, 0, 8), JSON_DECODE_ANY, NULL);
     rn->bytes += 2 * strlen(PQgetvalue(res, 0, 7)) + 2 * strlen(PQgetvalue(res, 0, 8));
+    if (!PQgetisnull(res, 0, 12)) {
+        store_run_head *p = &rn->previous;
+        p->id = strtoll(PQgetvalue(res, 0, 12), NULL, 10);
+        p->survey_code = keep(rn, PQgetvalue(res, 0, 13));
+        p->survey_as_of = keep(rn, PQgetvalue(res, 0, 14));
+        p->survey_label = PQgetisnull(res, 0, 15) ? NULL : keep(rn, PQgetvalue(res, 0, 15));
+        p->evaluated_at = keep(rn, PQgetvalue(res, 0, 16));
+        p->rules_version = keep(rn, PQgetvalue(res, 0, 17));
+        p->rules_sha256 = keep(rn, PQgetvalue(res, 0, 18));
+        p->started_by = PQgetisnull(res, 0, 19) ? NULL : keep(rn, PQgetvalue(res, 0, 19));
+        p->summary = json_loads(PQgetvalue(res, 0, 20), JSON_DECODE_ANY, NULL);
+        rn->bytes += 2 * strlen(PQgetvalue(res, 0, 20));
+    }
     PQclear(res);
     res = NULL;
     if (!json_is_object(rn->catalog) ||
