@@ -37,7 +37,7 @@ int store_read_run(PGconn *c, const char *survey_code, long long run_id, long lo
     if (run_id > 0) {
         const char *params[] = {id, survey_code};
         /* the run if published, its survey, and whether the named survey exists */
-        res = store_select(c,
+        res = store_select_prepared(c, "hyoka_read_run_id",
                    "SELECT (SELECT s.code FROM evaluation_runs r JOIN surveys s"
                    "         ON s.id = r.survey_id WHERE r.id = $1::bigint"
                    "         AND r.id <= " STORE_READ_PUBLISHED "),"
@@ -64,13 +64,14 @@ int store_read_run(PGconn *c, const char *survey_code, long long run_id, long lo
     }
     if (survey_code != NULL) {
         const char *params[] = {survey_code};
-        res = store_select(c,
+        res = store_select_prepared(c, "hyoka_read_run_survey",
                    "SELECT (SELECT max(r.id) FROM evaluation_runs r WHERE r.survey_id = s.id"
                    "        AND r.id <= " STORE_READ_PUBLISHED ")"
                    " FROM surveys s WHERE s.code = $1",
                    1, params, "finding the survey's current run", err);
     } else {
-        res = store_select(c, DEFAULT_SURVEY_RUN, 0, NULL, "finding the current run", err);
+        res = store_select_prepared(c, "hyoka_read_run_default", DEFAULT_SURVEY_RUN, 0, NULL,
+                                    "finding the current run", err);
     }
     if (res == NULL)
         return -1;

@@ -331,7 +331,8 @@ store_run *store_run_load(PGconn *c, long long id, store_error *err)
     const char *params[] = {idtext};
     store_run *rn = xcalloc(1, sizeof *rn);
     rn->id = id;
-    PGresult *res = store_select(c, sql_header, 1, params, "reading the evaluation run", err);
+    PGresult *res = store_select_prepared(c, "hyoka_run_header", sql_header, 1, params,
+                                          "reading the evaluation run", err);
     if (res == NULL)
         goto fail;
     if (PQntuples(res) != 1) {

@@ -197,6 +197,33 @@ PGresult *store_select(PGconn *c, const char *sql, int nparams, const char *cons
     return store_query(c, sql, nparams, params, PGRES_TUPLES_OK, what, err);
 }
 
+PGresult *store_select_prepared(PGconn *c, const char *name, const char *sql, int nparams,
+                                const char *const *params, const char *what, store_error *err)
+{
+    if (PQtransactionStatus(c) != PQTRANS_IDLE)
+        return store_select(c, sql, nparams, params, what, err);
+    PGresult *res = PQexecPrepared(c, name, nparams, params, NULL, NULL, 0);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (PQresultStatus(res) == PGRES_FATAL_ERROR && state != NULL &&
+        strcmp(state, "26000") == 0) { /* not prepared on this connection yet */
+        PQclear(res);
+        res = PQprepare(c, name, sql, nparams, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            store_fail_pq(err, c, res, what);
+            PQclear(res);
+            return NULL;
+        }
+        PQclear(res);
+        res = PQexecPrepared(c, name, nparams, params, NULL, NULL, 0);
+    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        store_fail_pq(err, c, res, what);
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
 PGconn *store_connect(const char *conninfo, store_error *err)
 {
     PGconn *c = store_connect_raw(conninfo, err);
