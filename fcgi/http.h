@@ -38,12 +38,14 @@ typedef struct hy_req {
     char *query_buf;        /* owned: the decoded names and values, NUL-terminated */
     int status;             /* 0 until answered */
     size_t bytes_out;
+    int route;              /* the route table's index once routed (metrics), -1 until then */
+    double t0;              /* app_now() when the request had been read */
 } hy_req;
 
 /* Reads method, path and query from the FastCGI environment. Returns 0, or -1 after answering
  * 400 (a path that is not UTF-8 text; malformed, duplicate or too many parameters) or 414 (path
  * or query too long). Reads f->envp; answers through f->ipcFd and f->out. */
-int http_req_init(hy_req *r, FCGX_Request *f, long max_query);
+int http_req_init(hy_req *r, FCGX_Request *f, long max_query, double t0);
 void http_req_cleanup(hy_req *r);
 
 const char *http_param(const hy_req *r, const char *name);     /* NULL if absent */

@@ -49,7 +49,9 @@ static unsigned long get(counter *c) { return atomic_load_explicit(c, memory_ord
 
 void metrics_request(int route, int status, double seconds)
 {
-    if (m == NULL || route < 0 || route >= METRICS_MAX_ROUTES)
+    if (route < 0)
+        route = route_count(); /* not routed: "unmatched" */
+    if (m == NULL || route >= METRICS_MAX_ROUTES)
         return;
     size_t s = 0;
     while (s < NSTATUS && statuses[s] != status)
@@ -135,7 +137,7 @@ long metrics_write(char *buf, size_t n, const char *rules_version, const char *r
             else
                 put(&o, "\",status=\"other\"} %lu\n", v);
         }
-    put(&o, "# HELP hyoka_http_request_duration_seconds Time from accept to the last byte.\n"
+    put(&o, "# HELP hyoka_http_request_duration_seconds Time from the request read to its answer written.\n"
             "# TYPE hyoka_http_request_duration_seconds histogram\n");
     for (int r = 0; r < nroutes; r++) {
         unsigned long count = get(&m->count[r]);

@@ -13,7 +13,8 @@
 
 /* Returns 0, or -1 if the mapping cannot be created (errno set). Call once, before fork(). */
 int metrics_init(void);
-/* One answered request: route index (route_count() for unmatched), HTTP status, seconds taken. */
+/* One answered request: route index (route_count() or -1 for unmatched), HTTP status, seconds
+ * taken; http_reply calls it just before the answer is written. */
 void metrics_request(int route, int status, double seconds);
 void metrics_db_error(void);
 void metrics_reload(int ok);          /* a SIGHUP reload: ok 1 = applied, 0 = refused */

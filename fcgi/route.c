@@ -89,6 +89,7 @@ int route_prepare(hy_req *r, char *arg, size_t argn)
         if (!match(routes[i].pattern, r->path, arg, argn))
             continue;
         if (routes[i].methods & want) {
+            r->route = i;
             http_params_check(r, routes[i].params, routes[i].may_be_empty);
             return i;
         }

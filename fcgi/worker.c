@@ -211,17 +211,15 @@ static void serve(int i)
     w.serving = i;
     double t0 = app_now();
     hy_req r;
-    int route = route_count();
     db_sync_runs(); /* between requests, like a notification: nothing of the cache is pinned */
-    if (http_req_init(&r, req, app.config.max_query) == 0)
-        route = route_dispatch(&r);
+    if (http_req_init(&r, req, app.config.max_query, t0) == 0)
+        route_dispatch(&r);
     if (r.status == 0)
         http_problem(&r, 500, NULL, "the request was not answered");
     drain_input(req);
-    double seconds = app_now() - t0;
-    metrics_request(route, r.status, seconds);
+    /* metrics: counted by http_reply, before the answer left */
     log_debug("%s %s -> %d (%zu bytes, %.1f ms)", r.method, r.path, r.status, r.bytes_out,
-              seconds * 1e3);
+              (app_now() - t0) * 1e3);
     http_req_cleanup(&r);
     FCGX_Finish_r(req); /* closes the connection unless nginx asked to keep it */
     w.serving = -1;

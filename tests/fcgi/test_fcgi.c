@@ -93,7 +93,7 @@ static answer request(const char *method, const char *path, const char *query)
     FCGX_Request f = {.ipcFd = sv[1], .requestId = 1, .envp = env, .out = &out};
     hy_req r;
     char arg[HTTP_MAX_PATH + 1];
-    if (http_req_init(&r, &f, MAX_QUERY) == 0)
+    if (http_req_init(&r, &f, MAX_QUERY, 0) == 0)
         route_prepare(&r, arg, sizeof arg);
     close(sv[1]);
     size_t got;

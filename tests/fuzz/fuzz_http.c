@@ -60,7 +60,7 @@ static void parse(parsed *p, const char *method, const char *path, size_t plen, 
     p->f.requestId = 1;
     p->f.envp = p->env;
     p->f.out = &p->out;
-    if (http_req_init(&p->r, &p->f, MAX_QUERY) == 0)
+    if (http_req_init(&p->r, &p->f, MAX_QUERY, 0) == 0)
         route_prepare(&p->r, p->arg, sizeof p->arg);
 }
 
