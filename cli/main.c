@@ -18,8 +18,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"check", cmd_check, OPT_CONFIG | OPT_DB, 1, 1, "[--db] RULES",
-     "validate a rule set; every error as file:line:col"},
+    {"check", cmd_check, OPT_CONFIG | OPT_DB | OPT_ANALYZE, 1, 1, "[--db] [--analyze] RULES",
+     "validate a rule set; every error as file:line:col; --analyze: gaps and shadows"},
     {"test", cmd_test, OPT_CONFIG, 2, 2, "RULES CASES", "run rule test cases"},
     {"import", cmd_import, OPT_CONFIG | OPT_ENCODING | OPT_DRY_RUN, 1, -1,
      "[--encoding utf-8|cp932] [--dry-run] FILE.csv...", "load CSV files in one transaction"},
@@ -65,6 +65,9 @@ static const option_spec option_specs[] = {
     {"--conninfo", OPT_CONNINFO, 1, offsetof(cli_opts, conninfo), false},
     {"--run", OPT_RUN, 1, offsetof(cli_opts, run), false},
     {"--set", OPT_SET, 1, 0, true},
+    {"--analyze", OPT_ANALYZE, 0, 0, false},
+    {"--coverage", OPT_COVERAGE, 0, 0, false},
+    {"--fail-under", OPT_FAIL_UNDER, 1, offsetof(cli_opts, fail_under), false},
 };
 #define NOPTIONS (sizeof option_specs / sizeof option_specs[0])
 
@@ -175,6 +178,10 @@ int main(int argc, char **argv)
             o.dry_run = true;
         } else if (spec->bit == OPT_DB) {
             o.db = true;
+        } else if (spec->bit == OPT_ANALYZE) {
+            o.analyze = true;
+        } else if (spec->bit == OPT_COVERAGE) {
+            o.coverage = true;
         }
     }
 

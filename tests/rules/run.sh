@@ -3,6 +3,8 @@
 #   bad/NAME.cfg       `hyoka check` exits 1, prints exactly bad/NAME.expected on stderr, no stdout;
 #   bad/NAME.test.cfg  `hyoka test default.cfg` exits 1 with exactly bad/NAME.expected on stderr;
 #   good/NAME.cfg      `hyoka check` exits 0 (stderr = good/NAME.expected when that file exists);
+#   analyze/NAME.cfg   `hyoka check --analyze` prints exactly analyze/NAME.expected after its ok
+#                      line, exit 1 when it has a finding, else 0; default.cfg has no finding;
 #   the shipped config/rules/default.cfg checks, and its test cases all pass;
 #   a case file with failures prints them and "N passed, N failed", exit 1; a missing file is exit 2.
 # Usage: tests/rules/run.sh [PATH-TO-HYOKA]   (default $HYOKA_BUILD/cli/hyoka; CTest passes it).
@@ -63,8 +65,35 @@ for f in good/*.cfg; do
     fi
 done
 
+echo "== check --analyze: findings with verified examples, exit 1 with findings"
+for f in analyze/*.cfg; do
+    run "$hyoka" check --analyze "$f"
+    exp="${f%.cfg}.expected"
+    want=0
+    grep -q ': finding: ' "$exp" 2>/dev/null && want=1
+    if [ ! -f "$exp" ]; then
+        bad "$f: no $exp"
+    elif [ $rc -ne $want ]; then
+        bad "$f: exit $rc, expected $want"; cat "$tmp/out" "$tmp/err"
+    elif ! tail -n +2 "$tmp/out" | diff -u "$exp" - >"$tmp/diff"; then
+        bad "$f: output differs from $exp"; cat "$tmp/diff"
+    elif [ -s "$tmp/err" ]; then
+        bad "$f: unexpected stderr"; cat "$tmp/err"
+    else
+        ok
+    fi
+done
+# every class has its file and finding
+for class in "can never match" "is never reached" "thresholds out of order" "no longer fits" \
+    "not decided"; do
+    if grep -q "$class" analyze/*.expected; then ok; else bad "no analyze test shows '$class'"; fi
+done
+
 cd "$root"
 echo "== the shipped rule set"
+run "$hyoka" check --analyze config/rules/default.cfg
+if [ $rc -eq 0 ] && [ "$(tail -n 1 "$tmp/out")" = "config/rules/default.cfg: analysis: 0 findings, 0 not decided" ]; then ok
+else bad "check --analyze default.cfg: exit $rc"; cat "$tmp/out" "$tmp/err"; fi
 run "$hyoka" check config/rules/default.cfg
 sha=$(sha256sum config/rules/default.cfg | cut -d' ' -f1)
 want="config/rules/default.cfg: ok — version 2024.1, 3 reasons, 2 flags, 3 categories, 3 score components (sha256 $sha)"
