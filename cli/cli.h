@@ -61,5 +61,6 @@ int cmd_report(const cli_opts *o);
 int cmd_doctor(const cli_opts *o);
 int cmd_explain(const cli_opts *o);
 int cmd_sweep(const cli_opts *o);
+int cmd_coverage(const cli_opts *o);
 
 #endif

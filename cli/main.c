@@ -20,7 +20,9 @@ typedef struct command {
 static const command commands[] = {
     {"check", cmd_check, OPT_CONFIG | OPT_DB | OPT_ANALYZE, 1, 1, "[--db] [--analyze] RULES",
      "validate a rule set; every error as file:line:col; --analyze: gaps and shadows"},
-    {"test", cmd_test, OPT_CONFIG, 2, 2, "RULES CASES", "run rule test cases"},
+    {"test", cmd_test, OPT_CONFIG | OPT_COVERAGE | OPT_FAIL_UNDER, 2, 2,
+     "[--coverage [--fail-under PERCENT]] RULES CASES",
+     "run rule test cases; --coverage: which entries the cases matched"},
     {"import", cmd_import, OPT_CONFIG | OPT_ENCODING | OPT_DRY_RUN, 1, -1,
      "[--encoding utf-8|cp932] [--dry-run] FILE.csv...", "load CSV files in one transaction"},
     {"migrate", cmd_migrate, OPT_CONFIG | OPT_CONNINFO, 0, 0, "[--conninfo CONNINFO]",
@@ -43,6 +45,10 @@ static const command commands[] = {
     {"explain", cmd_explain, OPT_CONFIG | OPT_SURVEY | OPT_RUN | OPT_FORMAT, 1, 1,
      "[--survey CODE] [--run ID] [--format text|json] CODE",
      "one initiative's stored evaluation and why, rule by rule"},
+    {"coverage", cmd_coverage,
+     OPT_CONFIG | OPT_SURVEY | OPT_RUN | OPT_FORMAT | OPT_FAIL_UNDER, 0, 0,
+     "[--survey CODE] [--run ID] [--format table|json|csv] [--fail-under PERCENT]",
+     "which categories, reasons and flags a stored run matched, and which never did"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

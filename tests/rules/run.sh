@@ -118,6 +118,25 @@ if [ $rc -eq 1 ] && [ "$(tail -n 1 "$tmp/out")" = "1 passed, 2 failed" ] &&
     grep -q "^      点数の要素『指標達成』は、kpi_attainment が未報告のため除外し、残りの要素の重みで按分し直す（default.cfg:[0-9]*）$" "$tmp/out"; then ok
 else bad "failing.test.cfg: exit $rc"; cat "$tmp/out" "$tmp/err"; fi
 
+echo "== test --coverage: hand-counted coverage, --fail-under"
+run "$hyoka" test --coverage config/rules/default.cfg tests/rules/cases/coverage.test.cfg
+if [ $rc -eq 0 ] && diff -u tests/rules/cases/coverage.expected "$tmp/out" >"$tmp/diff" && [ ! -s "$tmp/err" ]; then ok
+else bad "test --coverage: exit $rc"; cat "$tmp/diff" "$tmp/err"; fi
+run "$hyoka" test --coverage --fail-under 75 config/rules/default.cfg tests/rules/cases/coverage.test.cfg
+if [ $rc -eq 0 ]; then ok; else bad "--fail-under 75 at 75.0 %: exit $rc"; cat "$tmp/err"; fi
+run "$hyoka" test --coverage --fail-under 75.1 config/rules/default.cfg tests/rules/cases/coverage.test.cfg
+if [ $rc -eq 1 ] && [ "$(cat "$tmp/err")" = "hyoka test: 75.0 % of the entries matched, under --fail-under 75.1" ]; then ok
+else bad "--fail-under 75.1 at 75.0 %: exit $rc"; cat "$tmp/err"; fi
+run "$hyoka" test --fail-under 50 config/rules/default.cfg tests/rules/cases/coverage.test.cfg
+if [ $rc -eq 1 ] && grep -q "^hyoka test: --fail-under needs --coverage$" "$tmp/err"; then ok
+else bad "--fail-under without --coverage: exit $rc"; cat "$tmp/err"; fi
+run "$hyoka" test --coverage --fail-under 101 config/rules/default.cfg tests/rules/cases/coverage.test.cfg
+if [ $rc -eq 1 ] && grep -q "^hyoka test: --fail-under '101': expected a percentage from 0 to 100$" "$tmp/err"; then ok
+else bad "--fail-under 101: exit $rc"; cat "$tmp/err"; fi
+run "$hyoka" test --coverage --fail-under 100 config/rules/default.cfg config/rules/default.test.cfg
+if [ $rc -eq 0 ] && [ "$(tail -n 1 "$tmp/out")" = "coverage: 8 of 8 entries matched (100.0 %) by $ncases cases" ]; then ok
+else bad "default.test.cfg covers every entry: exit $rc"; cat "$tmp/out" "$tmp/err"; fi
+
 echo "== unreadable files are exit 2"
 run "$hyoka" check tests/rules/bad/no_such_file.cfg
 if [ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "hyoka check: cannot read tests/rules/bad/no_such_file.cfg: No such file or directory" ]; then ok
