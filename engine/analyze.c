@@ -130,15 +130,15 @@ static char *fmt_dup(const char *fmt, ...)
     return s;
 }
 
-static void add_entry(az *a, eng_finding_kind kind, const eng_rule_info *info, int col,
-                      char *message, char *example)
+static void add_entry(az *a, eng_finding_kind kind, eng_kind rk, int ri, const eng_rule_info *info,
+                      int col, char *message, char *example)
 {
     eng_analysis *o = a->out;
     if (o->n == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 8;
         o->items = xrealloc(o->items, (size_t)o->cap * sizeof *o->items);
     }
-    o->items[o->n++] = (eng_finding){kind, info->file, info->line, col, message, example};
+    o->items[o->n++] = (eng_finding){kind, rk, ri, info->file, info->line, col, message, example};
     if (kind != ENG_FINDING_UNDECIDED)
         o->nfindings++;
 }
@@ -1334,18 +1334,33 @@ static eng_rules *probe_new(az *a, const char *when)
     return p;
 }
 
-/* Whether `when` is true on `facts`, by the engine (-1: the probe did not load). */
-static int probe_true(az *a, const char *when, const eng_value *facts)
+/* A condition checked on examples by the engine: its probe rule set, compiled at the first use. */
+typedef struct probe {
+    const char *when;
+    eng_rules *rules; /* NULL until used, or when it does not load */
+    eng_ctx *ctx;
+    bool tried;
+} probe;
+
+/* Whether the probe's condition is true on `facts` (-1: the probe did not load). */
+static int probe_true(az *a, probe *p, const eng_value *facts)
 {
-    eng_rules *p = probe_new(a, when);
-    if (p == NULL)
+    if (!p->tried) {
+        p->tried = true;
+        p->rules = probe_new(a, p->when);
+        p->ctx = p->rules ? eng_ctx_new(p->rules) : NULL;
+    }
+    if (p->ctx == NULL)
         return -1;
-    eng_ctx *c = eng_ctx_new(p);
     eng_result res;
-    eng_evaluate(c, facts, &res);
-    eng_ctx_free(c);
-    eng_rules_free(p);
+    eng_evaluate(p->ctx, facts, &res);
     return res.category == 0;
+}
+
+static void probe_cleanup(probe *p)
+{
+    eng_ctx_free(p->ctx);
+    eng_rules_free(p->rules);
 }
 
 /* ---- questions --------------------------------------------------------------------------- */
@@ -1355,11 +1370,12 @@ static void reset_undecided(az *a)
     a->und_info = NULL;
 }
 
-static void note_undecided(az *a, const eng_rule_info *about, const char *question)
+static void note_undecided(az *a, eng_kind k, int i, const char *question)
 {
+    const eng_rule_info *about = a->p[k][i].info;
     if (a->und_info == NULL)
         return;
-    add_entry(a, ENG_FINDING_UNDECIDED, a->und_info, a->und_col,
+    add_entry(a, ENG_FINDING_UNDECIDED, k, i, a->und_info, a->und_col,
               fmt_dup("%s (%s:%d): the analysis does not reason about '%s'", question,
                       about->file, about->line, a->und_text),
               NULL);
@@ -1413,7 +1429,7 @@ static void check_rule_matches(az *a, eng_kind k, int i)
     where w = {p->info, p->src};
     dnf t = pred(a, &w, p->root, P_T);
     if (t.n == 0) {
-        add_entry(a, ENG_FINDING_NEVER_TRUE, p->info, 0,
+        add_entry(a, ENG_FINDING_NEVER_TRUE, k, i, p->info, 0,
                   fmt_dup("%s '%s' can never match: no facts make its when true", kind_word(k),
                           p->info->id),
                   NULL);
@@ -1426,20 +1442,20 @@ static void check_rule_matches(az *a, eng_kind k, int i)
     if (!find_example(a, &t, facts, rule_matched, &b)) {
         char q[200];
         snprintf(q, sizeof q, "whether %s '%s' can match", kind_word(k), p->info->id);
-        note_undecided(a, p->info, q);
+        note_undecided(a, k, i, q);
     }
     free(facts);
 }
 
 typedef struct shadow_check {
     int j;
-    const char *when;
+    probe when;
 } shadow_check;
 
 static bool shadowed_example(az *a, const eng_value *facts, const eng_result *res, void *ud)
 {
-    const shadow_check *s = ud;
-    return res->category < s->j && probe_true(a, s->when, facts) == 1;
+    shadow_check *s = ud;
+    return res->category < s->j && probe_true(a, &s->when, facts) == 1;
 }
 
 static void check_category(az *a, int j)
@@ -1449,7 +1465,7 @@ static void check_category(az *a, int j)
     where w = {p->info, p->src};
     dnf t = p->root ? pred(a, &w, p->root, P_T) : top(a);
     if (t.n == 0) {
-        add_entry(a, ENG_FINDING_NEVER_TRUE, p->info, 0,
+        add_entry(a, ENG_FINDING_NEVER_TRUE, ENG_KIND_CATEGORY, j, p->info, 0,
                   fmt_dup("category '%s' can never match: no facts make its when true",
                           p->info->id),
                   NULL);
@@ -1466,8 +1482,9 @@ static void check_category(az *a, int j)
         char *example = NULL;
         bool found;
         if (p->root != NULL) {
-            shadow_check sc = {j, p->info->expression};
+            shadow_check sc = {j, {p->info->expression, NULL, NULL, false}};
             found = find_example(a, &t, facts, shadowed_example, &sc);
+            probe_cleanup(&sc.when);
         } else {
             eng_result res;
             memset(facts, 0, (size_t)a->nfacts * sizeof *facts);
@@ -1483,7 +1500,7 @@ static void check_category(az *a, int j)
                               p->root ? ", although its own when is true" : "");
             free(f);
         }
-        add_entry(a, ENG_FINDING_SHADOWED, p->info, 0,
+        add_entry(a, ENG_FINDING_SHADOWED, ENG_KIND_CATEGORY, j, p->info, 0,
                   p->root ? fmt_dup("category '%s' is never reached: whenever its when is true, "
                                     "an earlier category matches first",
                                     p->info->id)
@@ -1496,7 +1513,7 @@ static void check_category(az *a, int j)
         if (!find_example(a, &s, facts, rule_matched, &b)) {
             char q[200];
             snprintf(q, sizeof q, "whether category '%s' can be reached", p->info->id);
-            note_undecided(a, p->info, q);
+            note_undecided(a, ENG_KIND_CATEGORY, j, q);
         }
     }
     free(facts);
@@ -1548,13 +1565,13 @@ static const char *var_name(const az *a, int var)
 
 typedef struct order_check {
     int j;
-    const char *when;
+    probe when;
 } order_check;
 
 static bool order_example(az *a, const eng_value *facts, const eng_result *res, void *ud)
 {
-    const order_check *o = ud;
-    return res->category < o->j && probe_true(a, o->when, facts) == 1;
+    order_check *o = ud;
+    return res->category < o->j && probe_true(a, &o->when, facts) == 1;
 }
 
 static void check_order(az *a, int i, int j)
@@ -1582,8 +1599,10 @@ static void check_order(az *a, int i, int j)
             reset_undecided(a);
             dnf both = dnf_and(a, pred(a, &wi, pi->root, P_T), pred(a, &wj, pj->root, P_T));
             eng_value *facts = xcalloc((size_t)a->nfacts + 1, sizeof *facts);
-            order_check oc = {j, pj->info->expression};
-            if (both.n > 0 && find_example(a, &both, facts, order_example, &oc)) {
+            order_check oc = {j, {pj->info->expression, NULL, NULL, false}};
+            bool found = both.n > 0 && find_example(a, &both, facts, order_example, &oc);
+            probe_cleanup(&oc.when);
+            if (found) {
                 eng_result res;
                 eng_evaluate(a->ctx, facts, &res);
                 const threshold *l = &a->r->thresholds[later->threshold],
@@ -1594,7 +1613,7 @@ static void check_order(az *a, int i, int j)
                 char *f = describe_facts(a, facts);
                 const char *cmp = later->lower ? (earlier->strict ? ">" : ">=")
                                                : (earlier->strict ? "<" : "<=");
-                add_entry(a, ENG_FINDING_THRESHOLD_ORDER, pj->info, 0,
+                add_entry(a, ENG_FINDING_THRESHOLD_ORDER, ENG_KIND_CATEGORY, j, pj->info, 0,
                           fmt_dup("thresholds out of order: %s (%s, %s:%d) should be %s %s (%s, "
                                   "%s:%d): category '%s' needs %s %s the first, but the earlier "
                                   "category '%s' (%s:%d) takes every %s %s the second",
@@ -1714,7 +1733,7 @@ static void check_score(az *a, int s)
         if (same >= 0)
             snprintf(tail, sizeof tail, ", the same as with %d", same);
         char *f = describe_facts(a, facts);
-        add_entry(a, ENG_FINDING_SCORE_RANGE, p->info, 0,
+        add_entry(a, ENG_FINDING_SCORE_RANGE, ENG_KIND_SCORE, s, p->info, 0,
                   fmt_dup("score component '%s' no longer fits the %d reasons: with %d reasons "
                           "'%s' is %s, clamped to %s%s",
                           p->info->id, nr, k, p->info->expression, vs, cs, tail),

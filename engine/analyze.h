@@ -36,6 +36,8 @@ typedef enum eng_finding_kind {
 
 typedef struct eng_finding {
     eng_finding_kind kind;
+    eng_kind rule_kind; /* the rule it is about: its section and index in file order */
+    int rule_index;
     const char *file;
     int line;
     int col;             /* UNDECIDED: column of the part not decided in the expression; else 0 */
