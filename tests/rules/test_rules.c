@@ -1011,6 +1011,7 @@ static void test_analysis_sound(void **state)
     analysis_sound(HYOKA_SOURCE_DIR "/tests/rules/analyze/shadow.cfg", 2);
     analysis_sound(HYOKA_SOURCE_DIR "/tests/rules/analyze/order.cfg", 2);
     analysis_sound(HYOKA_SOURCE_DIR "/tests/rules/analyze/score.cfg", 1);
+    analysis_sound(HYOKA_SOURCE_DIR "/tests/rules/analyze/catchall.cfg", 1);
 }
 
 int main(void)
