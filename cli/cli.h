@@ -23,6 +23,9 @@ enum {
     OPT_CONNINFO = 1 << 7, /* --conninfo CONNINFO */
     OPT_RUN = 1 << 8,      /* --run ID */
     OPT_SET = 1 << 9,      /* --set thresholds.NAME=VALUE, repeatable (cli/set_option.h) */
+    OPT_ANALYZE = 1 << 10,    /* --analyze (check): gaps and shadows, engine/analyze.h */
+    OPT_COVERAGE = 1 << 11,   /* --coverage (test): which entries the cases matched */
+    OPT_FAIL_UNDER = 1 << 12, /* --fail-under PERCENT (test --coverage, coverage) */
 };
 
 typedef struct cli_opts {
@@ -38,6 +41,9 @@ typedef struct cli_opts {
     const char **sets;
     bool dry_run;
     bool db;
+    bool analyze;
+    bool coverage;
+    const char *fail_under; /* --fail-under, as given */
     int nargs;            /* positional arguments after the command name */
     char **args;
 } cli_opts;
@@ -55,5 +61,6 @@ int cmd_report(const cli_opts *o);
 int cmd_doctor(const cli_opts *o);
 int cmd_explain(const cli_opts *o);
 int cmd_sweep(const cli_opts *o);
+int cmd_coverage(const cli_opts *o);
 
 #endif

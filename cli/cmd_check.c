@@ -1,8 +1,11 @@
-/* cmd_check.c - `hyoka check [--db] RULES`: compiles a rule set against the built-in fact schema
- * (or the database's view with --db) and prints every error and warning as file:line:col. */
+/* cmd_check.c - `hyoka check [--db] [--analyze] RULES`: compiles a rule set against the built-in
+ * fact schema (or the database's view with --db) and prints every error and warning as
+ * file:line:col. With --analyze, also what the rules can never do (engine/analyze.h), on stdout:
+ * exit 0 with no findings, 1 with findings ("not decided" notes do not count). */
 #include "cli.h"
 
 #include "service.h"
+#include "analyze.h"
 #include "engine.h"
 #include "evaluate.h"
 #include "store.h"
@@ -72,6 +75,17 @@ int cmd_check(const cli_opts *o)
            eng_rules_version(r), nr, plural(nr, "reason", "reasons"), nf,
            plural(nf, "flag", "flags"), nc, plural(nc, "category", "categories"), ns,
            plural(ns, "component", "components"), eng_rules_sha256(r));
+    if (o->analyze) {
+        eng_analysis *an = eng_analyze(r);
+        int nfind = eng_analysis_findings(an), nu = eng_analysis_count(an) - nfind;
+        if (eng_analysis_print(an, stdout) != 0)
+            rc = CLI_EENV;
+        printf("%s: analysis: %d %s, %d not decided\n", path, nfind,
+               plural(nfind, "finding", "findings"), nu);
+        if (nfind > 0 && rc == CLI_OK)
+            rc = CLI_EUSER;
+        eng_analysis_free(an);
+    }
 out:
     eng_rules_free(r);
     eng_schema_free(schema);

@@ -1,8 +1,12 @@
-/* cmd_test.c - `hyoka test RULES CASES`: runs rule test cases (facts in, expected category,
- * reasons, flags and score out) and prints every failing case with its explanation. */
+/* cmd_test.c - `hyoka test [--coverage [--fail-under PERCENT]] RULES CASES`: runs rule test cases
+ * (facts in, expected category, reasons, flags and score out) and prints every failing case with
+ * its explanation. With --coverage, also which categories, reasons and flags the cases matched
+ * and which none did, with file:line (store/coverage.h, as `hyoka coverage` counts a run); exit 1
+ * when the share matched is below --fail-under. */
 #include "cli.h"
 
 #include "cfgutil.h"
+#include "coverage.h"
 #include "engine.h"
 #include "xalloc.h"
 
@@ -271,12 +275,14 @@ static void format_score(bool has, double score, char *out, size_t size)
         snprintf(out, size, "%.1f", score);
 }
 
-/* Runs one case; prints it when it fails. Returns true if it passed. */
-static bool run_case(case_file *cf, eng_ctx *ctx, eng_explanation *ex, const test_case *tc)
+/* Runs one case; prints it when it fails. Returns true if it passed; its result in *out. */
+static bool run_case(case_file *cf, eng_ctx *ctx, eng_explanation *ex, const test_case *tc,
+                     eng_result *out)
 {
     const eng_rules *r = cf->rules;
     eng_result res;
     eng_explain(ctx, tc->facts, &res, ex);
+    *out = res;
     char diff[2048] = "";
     size_t n = 0;
     const char *got_cat = eng_rules_get(r, ENG_KIND_CATEGORY, res.category)->id;
@@ -318,6 +324,16 @@ int cmd_test(const cli_opts *o)
 {
     const char *rules_path = o->args[0], *cases_path = o->args[1];
     int rc = CLI_OK;
+    double fail_under = 0;
+    if (o->fail_under != NULL && !o->coverage) {
+        fprintf(stderr, "hyoka test: --fail-under needs --coverage\n");
+        return CLI_EUSER;
+    }
+    if (o->fail_under != NULL && coverage_parse_percent(o->fail_under, &fail_under) != 0) {
+        fprintf(stderr, "hyoka test: --fail-under '%s': expected a percentage from 0 to 100\n",
+                o->fail_under);
+        return CLI_EUSER;
+    }
     eng_diags *d = eng_diags_new();
     eng_schema *schema = eng_schema_new_builtin();
     eng_rules *r = NULL;
@@ -374,17 +390,34 @@ int cmd_test(const cli_opts *o)
     eng_ctx *ctx = eng_ctx_new(r);
     eng_explanation *ex = eng_explanation_new();
     int passed = 0, failed = 0;
+    coverage cv;
+    coverage_init(&cv, r);
     for (int i = 0; i < cf.ncases; i++) {
-        if (run_case(&cf, ctx, ex, &cf.cases[i]))
+        eng_result res;
+        if (run_case(&cf, ctx, ex, &cf.cases[i], &res))
             passed++;
         else
             failed++;
+        coverage_add(&cv, res.category, res.primary_reason, res.reasons, res.flags);
     }
     printf("%d passed, %d failed\n", passed, failed);
+    double percent = coverage_percent(&cv);
+    if (o->coverage) {
+        json_t *doc = coverage_json(&cv);
+        coverage_print(doc, stdout);
+        json_decref(doc);
+    }
+    coverage_cleanup(&cv);
     if (fflush(stdout) != 0)
         rc = CLI_EENV;
     else if (failed > 0)
         rc = CLI_EUSER;
+    if (o->fail_under != NULL && percent < fail_under) {
+        fprintf(stderr, "hyoka test: %.1f %% of the entries matched, under --fail-under %s\n",
+                percent, o->fail_under);
+        if (rc == CLI_OK)
+            rc = CLI_EUSER;
+    }
     eng_explanation_free(ex);
     eng_ctx_free(ctx);
 out:

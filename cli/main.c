@@ -18,9 +18,11 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"check", cmd_check, OPT_CONFIG | OPT_DB, 1, 1, "[--db] RULES",
-     "validate a rule set; every error as file:line:col"},
-    {"test", cmd_test, OPT_CONFIG, 2, 2, "RULES CASES", "run rule test cases"},
+    {"check", cmd_check, OPT_CONFIG | OPT_DB | OPT_ANALYZE, 1, 1, "[--db] [--analyze] RULES",
+     "validate a rule set; every error as file:line:col; --analyze: gaps and shadows"},
+    {"test", cmd_test, OPT_CONFIG | OPT_COVERAGE | OPT_FAIL_UNDER, 2, 2,
+     "[--coverage [--fail-under PERCENT]] RULES CASES",
+     "run rule test cases; --coverage: which entries the cases matched"},
     {"import", cmd_import, OPT_CONFIG | OPT_ENCODING | OPT_DRY_RUN, 1, -1,
      "[--encoding utf-8|cp932] [--dry-run] FILE.csv...", "load CSV files in one transaction"},
     {"migrate", cmd_migrate, OPT_CONFIG | OPT_CONNINFO, 0, 0, "[--conninfo CONNINFO]",
@@ -43,6 +45,10 @@ static const command commands[] = {
     {"explain", cmd_explain, OPT_CONFIG | OPT_SURVEY | OPT_RUN | OPT_FORMAT, 1, 1,
      "[--survey CODE] [--run ID] [--format text|json] CODE",
      "one initiative's stored evaluation and why, rule by rule"},
+    {"coverage", cmd_coverage,
+     OPT_CONFIG | OPT_SURVEY | OPT_RUN | OPT_FORMAT | OPT_FAIL_UNDER, 0, 0,
+     "[--survey CODE] [--run ID] [--format table|json|csv] [--fail-under PERCENT]",
+     "which categories, reasons and flags a stored run matched, and which never did"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -65,6 +71,9 @@ static const option_spec option_specs[] = {
     {"--conninfo", OPT_CONNINFO, 1, offsetof(cli_opts, conninfo), false},
     {"--run", OPT_RUN, 1, offsetof(cli_opts, run), false},
     {"--set", OPT_SET, 1, 0, true},
+    {"--analyze", OPT_ANALYZE, 0, 0, false},
+    {"--coverage", OPT_COVERAGE, 0, 0, false},
+    {"--fail-under", OPT_FAIL_UNDER, 1, offsetof(cli_opts, fail_under), false},
 };
 #define NOPTIONS (sizeof option_specs / sizeof option_specs[0])
 
@@ -175,6 +184,10 @@ int main(int argc, char **argv)
             o.dry_run = true;
         } else if (spec->bit == OPT_DB) {
             o.db = true;
+        } else if (spec->bit == OPT_ANALYZE) {
+            o.analyze = true;
+        } else if (spec->bit == OPT_COVERAGE) {
+            o.coverage = true;
         }
     }
 

@@ -45,6 +45,7 @@ static const route routes[] = {
     {M_GET, "/api/v1/kpis", h_kpis, p_survey_format, NULL},
     {M_GET, "/api/v1/projects", h_projects, p_format, NULL},
     {M_GET, "/api/v1/rules", h_rules, p_none, NULL},
+    {M_GET, "/api/v1/rules/coverage", h_rules_coverage, p_run_format, NULL},
     {M_GET, "/api/v1/report", h_report, p_run_format, NULL},
     {M_GET, "/api/v1/health", h_health, p_none, NULL},
     {M_GET, "/api/v1/metrics", h_metrics, p_none, NULL},

@@ -165,6 +165,16 @@ json_t *store_run_departments(const store_run *rn);
  * measure, in code_order_cmp order, counted and scored as store_run_departments does. */
 json_t *store_run_measures(const store_run *rn);
 
+/* ---- rule coverage --------------------------------------------------------------------------- */
+
+/* Which categories, reasons and flags the results of a loaded run (store_run_load_items)
+ * matched, and which never did, with the file:line of each in the run's own rule text (compiled
+ * against the run's fact schema): store/coverage.h's document. The one computation behind
+ * `hyoka coverage` and GET /api/v1/rules/coverage; its counts are the summary's (categories,
+ * flags, and reasons' "primary"). NULL with err set (STORE_EDB, or STORE_ESCHEMA when the
+ * run's catalog and rule text disagree). */
+json_t *store_run_coverage(PGconn *c, const store_run *rn, store_error *err);
+
 /* ---- lists ----------------------------------------------------------------------------------- */
 
 /* Limits of a page of /runs. */

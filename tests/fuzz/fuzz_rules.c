@@ -1,7 +1,9 @@
 /* fuzz_rules.c - libFuzzer target for the rule loader: the input bytes as a rule file, compiled
  * against the built-in schema with eng_rules_load_string; when it loads, one initiative (all
  * facts null, then all set) is evaluated and explained (in Japanese and English), checking
- * evaluate == explain. */
+ * evaluate == explain; and the rule set is analysed (check --analyze): nothing it calls
+ * impossible may happen to those two initiatives. */
+#include "analyze.h"
 #include "engine.h"
 #include "xalloc.h"
 
@@ -28,6 +30,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r == NULL && eng_diags_errors(d) == 0)
         abort(); /* a refused rule set always says why */
     if (r != NULL) {
+        eng_analysis *an = eng_analyze(r);
+        uint64_t never[3] = {0, 0, 0}; /* reasons, flags, categories */
+        for (int i = 0; i < eng_analysis_count(an); i++) {
+            const eng_finding *f = eng_analysis_get(an, i);
+            if (f->message == NULL || f->file == NULL)
+                abort();
+            if (f->kind == ENG_FINDING_NEVER_TRUE || f->kind == ENG_FINDING_SHADOWED)
+                never[f->rule_kind == ENG_KIND_REASON ? 0 : f->rule_kind == ENG_KIND_FLAG ? 1 : 2] |=
+                    UINT64_C(1) << f->rule_index;
+        }
+        eng_analysis_free(an);
         eng_value facts[ENG_MAX_FACTS];
         int n = eng_schema_count(schema);
         eng_ctx *c = eng_ctx_new(r);
@@ -48,6 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             if (a.has_score && !(a.score >= 0 && a.score <= 100))
                 abort();
+            if ((a.reasons & never[0]) || (a.flags & never[1]) || ((never[2] >> a.category) & 1))
+                abort(); /* the analysis called this impossible */
             for (int i = 0; i < eng_explanation_count(e); i++)
                 if (eng_explanation_get(e, i)->text == NULL)
                     abort();

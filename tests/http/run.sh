@@ -78,6 +78,8 @@ fi
 check "hostile parameters and paths, no worker lost (params.test.mjs)" timeout 120 node --test --test-reporter=spec tests/http/params.test.mjs
 check "the report in the seed's shape, its figures the API's and the database's (tests/report/report.test.mjs)" \
     timeout 120 node --test --test-reporter=spec tests/report/report.test.mjs
+check "rule coverage: the summary's counts, never-matched entries with file:line (coverage.test.mjs)" \
+    timeout 120 node --test --test-reporter=spec tests/http/coverage.test.mjs
 
 # ---- 1b. an import refreshes what the server has cached (NOTIFY hyoka_data) -----------------
 log "== an import of a new title is served at once, although the run is cached"

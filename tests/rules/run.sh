@@ -3,6 +3,8 @@
 #   bad/NAME.cfg       `hyoka check` exits 1, prints exactly bad/NAME.expected on stderr, no stdout;
 #   bad/NAME.test.cfg  `hyoka test default.cfg` exits 1 with exactly bad/NAME.expected on stderr;
 #   good/NAME.cfg      `hyoka check` exits 0 (stderr = good/NAME.expected when that file exists);
+#   analyze/NAME.cfg   `hyoka check --analyze` prints exactly analyze/NAME.expected after its ok
+#                      line, exit 1 when it has a finding, else 0; default.cfg has no finding;
 #   the shipped config/rules/default.cfg checks, and its test cases all pass;
 #   a case file with failures prints them and "N passed, N failed", exit 1; a missing file is exit 2.
 # Usage: tests/rules/run.sh [PATH-TO-HYOKA]   (default $HYOKA_BUILD/cli/hyoka; CTest passes it).
@@ -63,8 +65,36 @@ for f in good/*.cfg; do
     fi
 done
 
+echo "== check --analyze: findings with verified examples, exit 1 with findings"
+for f in analyze/*.cfg; do
+    run "$hyoka" check --analyze "$f"
+    exp="${f%.cfg}.expected"
+    want=0
+    grep -q ': finding: ' "$exp" 2>/dev/null && want=1
+    if [ ! -f "$exp" ]; then
+        bad "$f: no $exp"
+    elif [ $rc -ne $want ]; then
+        bad "$f: exit $rc, expected $want"; cat "$tmp/out" "$tmp/err"
+    elif ! tail -n +2 "$tmp/out" | diff -u "$exp" - >"$tmp/diff"; then
+        bad "$f: output differs from $exp"; cat "$tmp/diff"
+    elif [ -s "$tmp/err" ]; then
+        bad "$f: unexpected stderr"; cat "$tmp/err"
+    else
+        ok
+    fi
+done
+# every class has its file and finding
+for class in "can never match" "is never reached" "(the catch-all) is never reached" \
+    "thresholds out of order" "no longer fits" \
+    "not decided"; do
+    if grep -q "$class" analyze/*.expected; then ok; else bad "no analyze test shows '$class'"; fi
+done
+
 cd "$root"
 echo "== the shipped rule set"
+run "$hyoka" check --analyze config/rules/default.cfg
+if [ $rc -eq 0 ] && [ "$(tail -n 1 "$tmp/out")" = "config/rules/default.cfg: analysis: 0 findings, 0 not decided" ]; then ok
+else bad "check --analyze default.cfg: exit $rc"; cat "$tmp/out" "$tmp/err"; fi
 run "$hyoka" check config/rules/default.cfg
 sha=$(sha256sum config/rules/default.cfg | cut -d' ' -f1)
 want="config/rules/default.cfg: ok — version 2024.1, 3 reasons, 2 flags, 3 categories, 3 score components (sha256 $sha)"
@@ -88,6 +118,25 @@ if [ $rc -eq 1 ] && [ "$(tail -n 1 "$tmp/out")" = "1 passed, 2 failed" ] &&
     grep -q "^      それより前の分類のいずれにも当たらないため、分類は『課題があり、進捗していない』（default.cfg:[0-9]*）$" "$tmp/out" &&
     grep -q "^      点数の要素『指標達成』は、kpi_attainment が未報告のため除外し、残りの要素の重みで按分し直す（default.cfg:[0-9]*）$" "$tmp/out"; then ok
 else bad "failing.test.cfg: exit $rc"; cat "$tmp/out" "$tmp/err"; fi
+
+echo "== test --coverage: hand-counted coverage, --fail-under"
+run "$hyoka" test --coverage config/rules/default.cfg tests/rules/cases/coverage.test.cfg
+if [ $rc -eq 0 ] && diff -u tests/rules/cases/coverage.expected "$tmp/out" >"$tmp/diff" && [ ! -s "$tmp/err" ]; then ok
+else bad "test --coverage: exit $rc"; cat "$tmp/diff" "$tmp/err"; fi
+run "$hyoka" test --coverage --fail-under 75 config/rules/default.cfg tests/rules/cases/coverage.test.cfg
+if [ $rc -eq 0 ]; then ok; else bad "--fail-under 75 at 75.0 %: exit $rc"; cat "$tmp/err"; fi
+run "$hyoka" test --coverage --fail-under 75.1 config/rules/default.cfg tests/rules/cases/coverage.test.cfg
+if [ $rc -eq 1 ] && [ "$(cat "$tmp/err")" = "hyoka test: 75.0 % of the entries matched, under --fail-under 75.1" ]; then ok
+else bad "--fail-under 75.1 at 75.0 %: exit $rc"; cat "$tmp/err"; fi
+run "$hyoka" test --fail-under 50 config/rules/default.cfg tests/rules/cases/coverage.test.cfg
+if [ $rc -eq 1 ] && grep -q "^hyoka test: --fail-under needs --coverage$" "$tmp/err"; then ok
+else bad "--fail-under without --coverage: exit $rc"; cat "$tmp/err"; fi
+run "$hyoka" test --coverage --fail-under 101 config/rules/default.cfg tests/rules/cases/coverage.test.cfg
+if [ $rc -eq 1 ] && grep -q "^hyoka test: --fail-under '101': expected a percentage from 0 to 100$" "$tmp/err"; then ok
+else bad "--fail-under 101: exit $rc"; cat "$tmp/err"; fi
+run "$hyoka" test --coverage --fail-under 100 config/rules/default.cfg config/rules/default.test.cfg
+if [ $rc -eq 0 ] && [ "$(tail -n 1 "$tmp/out")" = "coverage: 8 of 8 entries matched (100.0 %) by $ncases cases" ]; then ok
+else bad "default.test.cfg covers every entry: exit $rc"; cat "$tmp/out" "$tmp/err"; fi
 
 echo "== unreadable files are exit 2"
 run "$hyoka" check tests/rules/bad/no_such_file.cfg
