@@ -1,5 +1,6 @@
 /* cmd_check.c - `hyoka check [--db] RULES`: compiles a rule set against the built-in fact schema
  * (or the database's view with --db) and prints every error and warning as file:line:col. */
+#include "i18n.h"
 #include "cli.h"
 
 #include "service.h"
@@ -25,7 +26,7 @@ static eng_schema *schema_from_db(const cli_opts *o, int *rc)
     store_error_clear(&err);
     eng_schema *s = store_fact_schema(c, &err);
     if (s == NULL) {
-        fprintf(stderr, "hyoka check: %s\n", err.message);
+        fprintf(stderr, _("hyoka check: %s\n"), err.message);
         *rc = store_exit_code(err.status);
     }
     PQfinish(c);
@@ -49,7 +50,7 @@ int cmd_check(const cli_opts *o)
 
     int read = eng_file_read(path, &text, &len, d);
     if (read == -2) {
-        fprintf(stderr, "hyoka check: cannot read %s: %s\n", path, strerror(errno));
+        fprintf(stderr, _("hyoka check: cannot read %s: %s\n"), path, strerror(errno));
         rc = CLI_EENV;
         goto out;
     }

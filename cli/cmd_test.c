@@ -1,5 +1,6 @@
 /* cmd_test.c - `hyoka test RULES CASES`: runs rule test cases (facts in, expected category,
  * reasons, flags and score out) and prints every failing case with its explanation. */
+#include "i18n.h"
 #include "cli.h"
 
 #include "cfgutil.h"
@@ -49,14 +50,14 @@ static void err(case_file *cf, int line, const char *fmt, ...)
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, _(fmt), ap);
     va_end(ap);
     eng_diags_add(cf->d, cf->path, line, 0, 0, false, NULL, "%s", msg);
 }
 
 static const char *type_word(eng_type t)
 {
-    return t == ENG_NUM ? "a number" : t == ENG_BOOL ? "a boolean" : "a string";
+    return t == ENG_NUM ? _("a number") : t == ENG_BOOL ? _("a boolean") : _("a string");
 }
 
 /* Reports an unknown key with a suggestion from `known`. */
@@ -184,7 +185,7 @@ static void read_cases(case_file *cf, config_t *cfg)
     for (int i = 0; i < config_setting_length(root); i++) { /* after: messages in line order */
         config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
         if (strcmp(config_setting_name(s), "cases") != 0)
-            unknown_key(cf, s, "the case file", top, 1);
+            unknown_key(cf, s, _("the case file"), top, 1);
     }
 }
 
@@ -225,10 +226,10 @@ static void read_case_list(case_file *cf, config_setting_t *root)
         config_setting_t *name = config_setting_get_member(e, "name");
         if (name == NULL || config_setting_type(name) != CONFIG_TYPE_STRING) {
             err(cf, name ? line_of(name) : line_of(e), "case %d needs a 'name' (a string)", i + 1);
-            snprintf(what, sizeof what, "case %d", i + 1);
+            snprintf(what, sizeof what, _("case %d"), i + 1);
         } else {
             tc->name = config_setting_get_string(name);
-            snprintf(what, sizeof what, "case '%s'", tc->name);
+            snprintf(what, sizeof what, _("case '%s'"), tc->name);
             for (int j = 0; j < i; j++)
                 if (cf->cases[j].name != NULL && strcmp(cf->cases[j].name, tc->name) == 0)
                     err(cf, line_of(name), "duplicate case name '%s' (first at line %d)", tc->name,
@@ -331,7 +332,7 @@ int cmd_test(const cli_opts *o)
     size_t rules_len;
     int read = eng_file_read(rules_path, &rules_text, &rules_len, d);
     if (read == -2) {
-        fprintf(stderr, "hyoka test: cannot read %s: %s\n", rules_path, strerror(errno));
+        fprintf(stderr, _("hyoka test: cannot read %s: %s\n"), rules_path, strerror(errno));
         rc = CLI_EENV;
         goto out;
     }
@@ -352,7 +353,7 @@ int cmd_test(const cli_opts *o)
 
     read = eng_file_read(cases_path, &text, &len, d);
     if (read == -2) {
-        fprintf(stderr, "hyoka test: cannot read %s: %s\n", cases_path, strerror(errno));
+        fprintf(stderr, _("hyoka test: cannot read %s: %s\n"), cases_path, strerror(errno));
         rc = CLI_EENV;
         goto out;
     }
@@ -361,7 +362,7 @@ int cmd_test(const cli_opts *o)
     if (prepared != NULL) {
         if (config_read_string(&cfg, prepared) != CONFIG_TRUE)
             err(&cf, config_error_line(&cfg), "%s",
-                config_error_text(&cfg) ? config_error_text(&cfg) : "syntax error");
+                _(config_error_text(&cfg) ? config_error_text(&cfg) : "syntax error"));
         else
             read_cases(&cf, &cfg);
     }

@@ -1,4 +1,5 @@
 /* config.c - loads and validates the service config (libconfig), reporting file:line for every error. */
+#include "i18n.h"
 #include "config.h"
 #include "xalloc.h"
 
@@ -82,7 +83,7 @@ static void error_at(loader *l, const config_setting_t *s, const char *fmt, ...)
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, _(fmt), ap);
     va_end(ap);
     const char *file = s != NULL ? config_setting_source_file(s) : NULL;
     int line = s != NULL ? (int)config_setting_source_line(s) : 0;
@@ -97,15 +98,15 @@ static void error_at(loader *l, const config_setting_t *s, const char *fmt, ...)
 static const char *type_name(int t)
 {
     switch (t) {
-    case CONFIG_TYPE_GROUP: return "a group";
+    case CONFIG_TYPE_GROUP: return _("a group");
     case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64: return "an integer";
-    case CONFIG_TYPE_FLOAT: return "a number with a fraction";
-    case CONFIG_TYPE_STRING: return "a string";
-    case CONFIG_TYPE_BOOL: return "a boolean";
-    case CONFIG_TYPE_ARRAY: return "an array";
-    case CONFIG_TYPE_LIST: return "a list";
-    default: return "a value of unknown type";
+    case CONFIG_TYPE_INT64: return _("an integer");
+    case CONFIG_TYPE_FLOAT: return _("a number with a fraction");
+    case CONFIG_TYPE_STRING: return _("a string");
+    case CONFIG_TYPE_BOOL: return _("a boolean");
+    case CONFIG_TYPE_ARRAY: return _("an array");
+    case CONFIG_TYPE_LIST: return _("a list");
+    default: return _("a value of unknown type");
     }
 }
 
@@ -390,8 +391,8 @@ static int load(const char *path, hy_config *out, eng_diags *diags, bool need_ru
                           errno != 0 ? strerror(errno) : "I/O error");
         else
             eng_diags_add(diags, file, line > 0 ? line : 1, 0, 0, false, NULL, "%s",
-                          config_error_text(&cfg) != NULL ? config_error_text(&cfg)
-                                                          : "syntax error");
+                          _(config_error_text(&cfg) != NULL ? config_error_text(&cfg)
+                                                            : "syntax error"));
         l.errors++;
         goto out;
     }

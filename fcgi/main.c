@@ -22,6 +22,7 @@
  * Workers get SIGTERM when the master dies (PR_SET_PDEATHSIG), so none is left behind.
  */
 #define _GNU_SOURCE /* pipe2 */
+#include "i18n.h"
 #include "app.h"
 #include "db.h"
 #include "engine.h"
@@ -434,6 +435,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    hy_i18n_init_program(); /* --check-config in the caller's language; requests choose their own */
     const char *config_path = getenv("HYOKA_CONFIG");
     bool check = false;
     if (config_path == NULL || config_path[0] == '\0')
@@ -452,7 +454,7 @@ int main(int argc, char **argv)
             printf("hyoka-fcgi %s\n", HYOKA_VERSION);
             return 0;
         } else {
-            fprintf(stderr, "hyoka-fcgi: unknown argument '%s'\n", argv[i]);
+            fprintf(stderr, _("hyoka-fcgi: unknown argument '%s'\n"), argv[i]);
             usage(stderr);
             return 1;
         }

@@ -1,5 +1,6 @@
 /* import.c - `hyoka import`: CSV (libcsv, iconv) -> positioned validation -> COPY into temporary
  * tables -> set-based checks and upserts, all in one transaction. */
+#include "i18n.h"
 #include "import.h"
 #include "csv_cell.h"
 #include "kana.h"
@@ -209,6 +210,7 @@ static void add_diag(import *im, int file, long row, int column, const char *fmt
         im->capdiags = im->capdiags ? im->capdiags * 2 : 32;
         im->diags = xrealloc(im->diags, (size_t)im->capdiags * sizeof *im->diags);
     }
+    fmt = _(fmt); /* every import diagnostic passes here; the position is printed apart */
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -250,7 +252,9 @@ static void print_diags(import *im, FILE *out)
     long more = im->dropped + (im->ndiags > IMPORT_MAX_PRINTED_ERRORS
                                    ? im->ndiags - IMPORT_MAX_PRINTED_ERRORS : 0);
     if (more > 0)
-        fprintf(out, "... and %ld more errors\n", more);
+        fprintf(out, dngettext(HY_TEXTDOMAIN, "... and %ld more error\n", "... and %ld more errors\n",
+                                  (unsigned long)more),
+                more);
 }
 
 /* ---- cell parsing ----------------------------------------------------------------------------- */
@@ -265,15 +269,15 @@ static int to_utf8(import *im, const char *in, size_t len, strbuf *out, char *wh
     char *src = (char *)(uintptr_t)in, *dst = out->data;
     size_t left = len, room = out->cap - 1;
     if (memchr(in, '\0', len) != NULL) {
-        snprintf(why, whysz, "contains a NUL byte");
+        snprintf(why, whysz, _("contains a NUL byte"));
         return -1;
     }
     if (iconv(im->cd, &src, &left, &dst, &room) == (size_t)-1) {
         if (errno == EILSEQ || errno == EINVAL) {
-            snprintf(why, whysz, "invalid %s byte sequence at byte %zu (0x%02X)%s",
+            snprintf(why, whysz, _("invalid %s byte sequence at byte %zu (0x%02X)%s"),
                      im->cp932 ? "CP932" : "UTF-8", (size_t)(src - in) + 1,
                      (unsigned)(unsigned char)*src,
-                     im->cp932 ? "" : ": is it Shift_JIS? then use --encoding cp932");
+                     im->cp932 ? "" : _(": is it Shift_JIS? then use --encoding cp932"));
             return -1;
         }
         abort(); /* E2BIG cannot happen: 3 bytes of UTF-8 per input byte is enough for CP932 */
@@ -323,25 +327,25 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
     switch (col->type) {
     case CT_TEXT:
         if (strlen(s) > IMPORT_MAX_CELL_BYTES) {
-            snprintf(msg, msgsz, "longer than %d bytes", IMPORT_MAX_CELL_BYTES);
+            snprintf(msg, msgsz, _("longer than %d bytes"), IMPORT_MAX_CELL_BYTES);
             return -1;
         }
         strbuf_puts(out, s);
         return 0;
     case CT_CODE:
         if (strlen(s) > IMPORT_MAX_CODE_BYTES) {
-            snprintf(msg, msgsz, "longer than %d bytes", IMPORT_MAX_CODE_BYTES);
+            snprintf(msg, msgsz, _("longer than %d bytes"), IMPORT_MAX_CODE_BYTES);
             return -1;
         }
         if (has_control(s)) {
-            snprintf(msg, msgsz, "contains a line break or control character");
+            snprintf(msg, msgsz, _("contains a line break or control character"));
             return -1;
         }
         strbuf_puts(out, s);
         return 0;
     case CT_DATE:
         if (csv_cell_date(s, norm, sizeof norm) != 0) {
-            snprintf(msg, msgsz, "not a date: '%.40s' (expected YYYY-MM-DD or YYYY/M/D)", s);
+            snprintf(msg, msgsz, _("not a date: '%.40s' (expected YYYY-MM-DD or YYYY/M/D)"), s);
             return -1;
         }
         strbuf_puts(out, norm);
@@ -354,11 +358,11 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
     case CT_AMOUNT:
     case CT_NUMBER:
         if (csv_cell_decimal(s, true, norm, sizeof norm) != 0) {
-            snprintf(msg, msgsz, "not a number: '%.40s'", s);
+            snprintf(msg, msgsz, _("not a number: '%.40s'"), s);
             return -1;
         }
         if (col->type == CT_AMOUNT && norm[0] == '-' && strspn(norm, "-0.") != strlen(norm)) {
-            snprintf(msg, msgsz, "negative amount %s (amounts are >= 0)", norm);
+            snprintf(msg, msgsz, _("negative amount %s (amounts are >= 0)"), norm);
             return -1;
         }
         strbuf_puts(out, norm[0] == '-' && col->type == CT_AMOUNT ? norm + 1 : norm);
@@ -367,7 +371,7 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
         int b = csv_cell_bool(s);
         if (b < 0) {
             snprintf(msg, msgsz,
-                     "not a boolean: '%.40s' (expected true/false, yes/no, 1/0, はい/いいえ, ○/×)",
+                     _("not a boolean: '%.40s' (expected true/false, yes/no, 1/0, はい/いいえ, ○/×)"),
                      s);
             return -1;
         }
@@ -379,7 +383,7 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
         long y = strtol(s, &end, 10);
         if (s[0] == '\0' || strspn(s, "0123456789") != strlen(s) || *end != '\0' || y < 1900 ||
             y > 2200) {
-            snprintf(msg, msgsz, "not a fiscal year: '%.40s' (expected e.g. 2023)", s);
+            snprintf(msg, msgsz, _("not a fiscal year: '%.40s' (expected e.g. 2023)"), s);
             return -1;
         }
         strbuf_printf(out, "%ld", y);
@@ -390,12 +394,12 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
             strbuf_puts(out, csv_cell_ieq(s, "up") ? "up" : "down");
             return 0;
         }
-        snprintf(msg, msgsz, "direction must be 'up' or 'down', not '%.40s'", s);
+        snprintf(msg, msgsz, _("direction must be 'up' or 'down', not '%.40s'"), s);
         return -1;
     case CT_KIND: {
         const char *kind = narrative_kind(s);
         if (kind == NULL) {
-            snprintf(msg, msgsz, "unknown kind '%.40s' (expected %s)", s, narrative_kinds_text());
+            snprintf(msg, msgsz, _("unknown kind '%.40s' (expected %s)"), s, narrative_kinds_text());
             return -1;
         }
         strbuf_puts(out, kind);
@@ -407,19 +411,19 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
             strbuf_puts(out, s);
             return 0;
         case KANA_HALFWIDTH:
-            snprintf(msg, msgsz, "half-width katakana in '%.60s': write the reading in "
-                                 "full-width katakana or hiragana", s);
+            snprintf(msg, msgsz, _("half-width katakana in '%.60s': write the reading in "
+                                 "full-width katakana or hiragana"), s);
             return -1;
         case KANA_OTHER:
             break;
         }
-        snprintf(msg, msgsz, "not a reading in kana: '%.60s' (katakana or hiragana, e.g. "
-                             "ソウムカ or そうむか)", s);
+        snprintf(msg, msgsz, _("not a reading in kana: '%.60s' (katakana or hiragana, e.g. "
+                             "ソウムカ or そうむか)"), s);
         return -1;
     case CT_POSITION:
         if (strspn(s, "0123456789") != strlen(s) || strlen(s) > 9) {
-            snprintf(msg, msgsz, "not a position: '%.40s' (expected a whole number from 0 to "
-                                 "999999999, e.g. 10)", s);
+            snprintf(msg, msgsz, _("not a position: '%.40s' (expected a whole number from 0 to "
+                                 "999999999, e.g. 10)"), s);
             return -1;
         }
         strbuf_printf(out, "%ld", strtol(s, NULL, 10));
@@ -438,17 +442,17 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
             char *item = trim_item(p);
             if (*item != '\0') {
                 if (n == IMPORT_MAX_LIST_ITEMS) {
-                    snprintf(msg, msgsz, "more than %d items", IMPORT_MAX_LIST_ITEMS);
+                    snprintf(msg, msgsz, _("more than %d items"), IMPORT_MAX_LIST_ITEMS);
                     return -1;
                 }
                 if (strlen(item) > IMPORT_MAX_CODE_BYTES || has_control(item)) {
-                    snprintf(msg, msgsz, "item '%.40s' is too long or has a control character",
+                    snprintf(msg, msgsz, _("item '%.40s' is too long or has a control character"),
                              item);
                     return -1;
                 }
                 for (int k = 0; k < n; k++) {
                     if (strcmp(items[k], item) == 0) {
-                        snprintf(msg, msgsz, "'%s' is listed twice", item);
+                        snprintf(msg, msgsz, _("'%s' is listed twice"), item);
                         return -1;
                     }
                 }
@@ -1106,9 +1110,11 @@ static int upsert(PGconn *c, const imp_file *f, FILE *out, store_error *err)
                       t->numbered ? " ORDER BY t.row" : "");
         inserted = exec_count(c, sql.data, f->path, err);
         if (inserted >= 0 && out != NULL)
-            fprintf(out, "%s: %ld row%s, %ld new, %ld updated, %ld unchanged\n", f->path,
-                    f->nrows, f->nrows == 1 ? "" : "s", inserted, updated,
-                    f->nrows - inserted - updated);
+            fprintf(out,
+                    dngettext(HY_TEXTDOMAIN, "%s: %ld row, %ld new, %ld updated, %ld unchanged\n",
+                              "%s: %ld rows, %ld new, %ld updated, %ld unchanged\n",
+                              (unsigned long)f->nrows),
+                    f->path, f->nrows, inserted, updated, f->nrows - inserted - updated);
     }
     strbuf_cleanup(&cols);
     strbuf_cleanup(&vals);
@@ -1177,10 +1183,13 @@ static int write_narrative(PGconn *c, const imp_file *f, FILE *out, store_error 
     if (narrative_apply(c, &inserted, &updated, &removed, err) != 0)
         return -1;
     if (out != NULL) {
-        fprintf(out, "%s: %ld row%s, %ld new, %ld updated, %ld unchanged", f->path, f->nrows,
-                f->nrows == 1 ? "" : "s", inserted, updated, f->nrows - inserted - updated);
+        fprintf(out,
+                dngettext(HY_TEXTDOMAIN, "%s: %ld row, %ld new, %ld updated, %ld unchanged",
+                          "%s: %ld rows, %ld new, %ld updated, %ld unchanged",
+                          (unsigned long)f->nrows),
+                f->path, f->nrows, inserted, updated, f->nrows - inserted - updated);
         if (removed > 0)
-            fprintf(out, ", %ld removed", removed);
+            fprintf(out, _(", %ld removed"), removed);
         fputc('\n', out);
     }
     return 0;
@@ -1344,8 +1353,8 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
             store_fail(err, STORE_EUSER,
                        "%s: unknown file name '%s' (expected measures.csv, initiatives.csv, "
                        "milestones.csv, surveys.csv, progress.csv, kpis.csv, kpi_values.csv, "
-                       "projects.csv, plans.csv, departments.csv or " NARRATIVE_FILE ")",
-                       files[i], name);
+                       "projects.csv, plans.csv, departments.csv or %s)",
+                       files[i], name, NARRATIVE_FILE);
             goto out;
         }
         if (seen[t] != NULL) {
@@ -1393,8 +1402,10 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
     if (im.ndiags > 0) {
         print_diags(&im, diag_out);
         long total = im.ndiags + im.dropped;
-        store_fail(err, STORE_EUSER, "%ld error%s: nothing was imported", total,
-                   total == 1 ? "" : "s");
+        store_fail(err, STORE_EUSER,
+                   dngettext(HY_TEXTDOMAIN, "%ld error: nothing was imported",
+                             "%ld errors: nothing was imported", (unsigned long)total),
+                   total);
         goto out;
     }
     /* A dry run leaves the live system alone: no exclusive locks, per-row checks. */

@@ -1,4 +1,5 @@
 /* store.c - connecting to PostgreSQL, checking the schema version, and store_error helpers. */
+#include "i18n.h"
 #include "store.h"
 
 #include <stdarg.h>
@@ -32,7 +33,7 @@ int store_fail(store_error *err, store_status status, const char *fmt, ...)
         return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    vsnprintf(err->message, sizeof err->message, _(fmt), ap);
     va_end(ap);
     err->status = status;
     return -1;
@@ -59,7 +60,7 @@ int store_fail_pq(store_error *err, PGconn *c, const PGresult *res, const char *
     }
     if (msg == NULL)
         msg = c != NULL ? PQerrorMessage(c) : "no connection";
-    store_fail(err, STORE_EDB, "%s: %s", what, msg);
+    store_fail(err, STORE_EDB, "%s: %s", _(what), msg); /* what: a store_fail_pq keyword */
     if (err != NULL)
         chomp(err->message);
     return -1;
