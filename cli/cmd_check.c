@@ -69,10 +69,10 @@ int cmd_check(const cli_opts *o)
     }
     int nr = eng_rules_count(r, ENG_KIND_REASON), nf = eng_rules_count(r, ENG_KIND_FLAG),
         nc = eng_rules_count(r, ENG_KIND_CATEGORY), ns = eng_rules_count(r, ENG_KIND_SCORE);
-    printf("%s: ok — version %s, %d %s, %d %s, %d %s, %d score %s (sha256 %s)\n", path,
-           eng_rules_version(r), nr, plural(nr, "reason", "reasons"), nf,
-           plural(nf, "flag", "flags"), nc, plural(nc, "category", "categories"), ns,
-           plural(ns, "component", "components"), eng_rules_sha256(r));
+    printf(_("%s: ok — version %s, %d %s, %d %s, %d %s, %d score %s (sha256 %s)\n"), path,
+           eng_rules_version(r), nr, plural(nr, _("reason"), _("reasons")), nf,
+           plural(nf, _("flag"), _("flags")), nc, plural(nc, _("category"), _("categories")), ns,
+           plural(ns, _("component"), _("components")), eng_rules_sha256(r));
 out:
     eng_rules_free(r);
     eng_schema_free(schema);

@@ -230,8 +230,10 @@ static void print_table(FILE *out, const json_t *doc, const char *a, const char 
         }
     }
     const json_t *changed = json_object_get(doc, "changed");
-    fprintf(out, "\n%zu initiative%s would change\n", json_array_size(changed),
-            json_array_size(changed) == 1 ? "" : "s");
+    fprintf(out,
+            dngettext(HY_TEXTDOMAIN, "\n%zu initiative would change\n",
+                      "\n%zu initiatives would change\n", (unsigned long)json_array_size(changed)),
+            json_array_size(changed));
     size_t i;
     json_t *e;
     json_array_foreach(changed, i, e)

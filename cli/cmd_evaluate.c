@@ -156,9 +156,9 @@ static void print_summary_table(FILE *out, const json_t *summary)
 {
     size_t i;
     json_t *e;
-    fprintf(out, "%lld initiatives\n\n",
+    fprintf(out, _("%lld initiatives\n\n"),
             (long long)json_integer_value(json_object_get(summary, "total")));
-    fputs("categories      count  percent\n", out);
+    fputs(_("categories      count  percent\n"), out);
     json_array_foreach(json_object_get(summary, "categories"), i, e)
     {
         fprintf(out, "  %-12s %6lld  %6.1f%%  %s\n", json_string_value(json_object_get(e, "id")),
@@ -166,14 +166,14 @@ static void print_summary_table(FILE *out, const json_t *summary)
                 json_number_value(json_object_get(e, "percent")),
                 json_string_value(json_object_get(e, "label")));
     }
-    fputs("reasons (primary)\n", out);
+    fputs(_("reasons (primary)\n"), out);
     json_array_foreach(json_object_get(summary, "reasons"), i, e)
     {
         fprintf(out, "  %-12s %6lld           %s\n", json_string_value(json_object_get(e, "id")),
                 (long long)json_integer_value(json_object_get(e, "count")),
                 json_string_value(json_object_get(e, "label")));
     }
-    fputs("flags\n", out);
+    fputs(_("flags\n"), out);
     json_array_foreach(json_object_get(summary, "flags"), i, e)
     {
         fprintf(out, "  %-12s %6lld  %-8s %s\n", json_string_value(json_object_get(e, "id")),
@@ -191,17 +191,17 @@ void runs_print_header(FILE *out, const json_t *doc, const eng_rules *rules)
     char era[WAREKI_MAX];
     if (wareki_as_of_iso(as_of, era, sizeof era) < 0)
         snprintf(era, sizeof era, "-");
-    fprintf(out, "survey %s (as of %s, %s), rules %s (sha256 %.12s)\n",
+    fprintf(out, _("survey %s (as of %s, %s), rules %s (sha256 %.12s)\n"),
             json_string_value(json_object_get(s, "code")), as_of, era, eng_rules_version(rules),
             eng_rules_sha256(rules));
     if (eng_rules_overrides(rules)[0] != '\0')
-        fprintf(out, "with %s (--set)\n", eng_rules_overrides(rules));
+        fprintf(out, _("with %s (--set)\n"), eng_rules_overrides(rules));
     if (json_is_object(run))
-        fprintf(out, "stored as run %lld at %s\n",
+        fprintf(out, _("stored as run %lld at %s\n"),
                 (long long)json_integer_value(json_object_get(run, "id")),
                 json_string_value(json_object_get(run, "evaluated_at")));
     else
-        fputs("dry run: nothing stored\n", out);
+        fputs(_("dry run: nothing stored\n"), out);
 }
 
 /* Column widths of the per-initiative table: codes and category ids longer than these push the

@@ -317,7 +317,7 @@ static void write_table(FILE *out, const sweep *s)
     }
     free(w);
     if (s->file_point >= 0)
-        fputs("(* the value the rule file has)\n", out);
+        fputs(_("(* the value the rule file has)\n"), out);
 
     size_t ninitiatives = 0;
     int cw = 0;
@@ -326,9 +326,11 @@ static void write_table(FILE *out, const sweep *s)
         ninitiatives++;
         cw = max_int(cw, (int)strlen(store_facts_code(s->facts, s->flips[first].row)));
     }
-    fprintf(out, "\n%zu initiative%s change%s category in this range%s\n", ninitiatives,
-            ninitiatives == 1 ? "" : "s", ninitiatives == 1 ? "s" : "",
-            ninitiatives > 0 ? " (value: from -> to)" : "");
+    fprintf(out,
+            dngettext(HY_TEXTDOMAIN, "\n%zu initiative changes category in this range%s\n",
+                      "\n%zu initiatives change category in this range%s\n",
+                      (unsigned long)ninitiatives),
+            ninitiatives, ninitiatives > 0 ? _(" (value: from -> to)") : "");
     for (size_t first = 0, end; first < s->nflips; first = end) {
         end = initiative_end(s, first);
         fprintf(out, "  %-*s", cw, store_facts_code(s->facts, s->flips[first].row));

@@ -282,19 +282,19 @@ static bool run_case(case_file *cf, eng_ctx *ctx, eng_explanation *ex, const tes
     size_t n = 0;
     const char *got_cat = eng_rules_get(r, ENG_KIND_CATEGORY, res.category)->id;
     if (tc->category != NULL && strcmp(tc->category, got_cat) != 0)
-        n += (size_t)snprintf(diff + n, sizeof diff - n, "    category: expected %s, got %s\n",
+        n += (size_t)snprintf(diff + n, sizeof diff - n, _("    category: expected %s, got %s\n"),
                               tc->category, got_cat);
     char a[512], b[512];
     if (tc->check_reasons && tc->reasons != res.reasons && n < sizeof diff) {
         format_ids(r, ENG_KIND_REASON, tc->reasons, a, sizeof a);
         format_ids(r, ENG_KIND_REASON, res.reasons, b, sizeof b);
         n +=
-            (size_t)snprintf(diff + n, sizeof diff - n, "    reasons: expected %s, got %s\n", a, b);
+            (size_t)snprintf(diff + n, sizeof diff - n, _("    reasons: expected %s, got %s\n"), a, b);
     }
     if (tc->check_flags && tc->flags != res.flags && n < sizeof diff) {
         format_ids(r, ENG_KIND_FLAG, tc->flags, a, sizeof a);
         format_ids(r, ENG_KIND_FLAG, res.flags, b, sizeof b);
-        n += (size_t)snprintf(diff + n, sizeof diff - n, "    flags: expected %s, got %s\n", a, b);
+        n += (size_t)snprintf(diff + n, sizeof diff - n, _("    flags: expected %s, got %s\n"), a, b);
     }
     if (tc->check_score && n < sizeof diff) {
         bool ok = tc->score_null ? !res.has_score
@@ -302,13 +302,13 @@ static bool run_case(case_file *cf, eng_ctx *ctx, eng_explanation *ex, const tes
         if (!ok) {
             format_score(!tc->score_null, tc->score, a, sizeof a);
             format_score(res.has_score, res.score, b, sizeof b);
-            n += (size_t)snprintf(diff + n, sizeof diff - n, "    score: expected %s, got %s\n", a,
+            n += (size_t)snprintf(diff + n, sizeof diff - n, _("    score: expected %s, got %s\n"), a,
                                   b);
         }
     }
     if (n == 0)
         return true;
-    printf("%s:%d: case '%s' failed:\n%s    explanation:\n", cf->path, tc->line,
+    printf(_("%s:%d: case '%s' failed:\n%s    explanation:\n"), cf->path, tc->line,
            tc->name ? tc->name : "?", diff);
     for (int i = 0; i < eng_explanation_count(ex); i++)
         printf("      %s\n", eng_explanation_get(ex, i)->text);
@@ -381,7 +381,7 @@ int cmd_test(const cli_opts *o)
         else
             failed++;
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    printf(_("%d passed, %d failed\n"), passed, failed);
     if (fflush(stdout) != 0)
         rc = CLI_EENV;
     else if (failed > 0)

@@ -23,6 +23,7 @@ typedef enum key_kind {
     KEY_MODE,     /* octal string like "0660" */
     KEY_TOKENS,   /* array of "sha256:<64 hex>" */
     KEY_LEVEL,    /* "error" | "warn" | "info" | "debug" */
+    KEY_LANG,     /* "en" | "ja": hy_lang */
 } key_kind;
 
 typedef struct key_spec {
@@ -47,6 +48,7 @@ static const key_spec keys[] = {
     {"server", "workers", KEY_INT, HY_WORKERS_MIN, HY_WORKERS_MAX, F(workers), false},
     {"server", "backlog", KEY_INT, HY_BACKLOG_MIN, HY_BACKLOG_MAX, F(backlog), false},
     {"api", "write_tokens", KEY_TOKENS, 0, HY_MAX_TOKENS, 0, false},
+    {"api", "language", KEY_LANG, 0, 0, F(language), false},
     {"limits", "max_body", KEY_INT, HY_MAX_BODY_MIN, HY_MAX_BODY_MAX, F(max_body), true},
     {"limits", "max_query", KEY_INT, HY_MAX_QUERY_MIN, HY_MAX_QUERY_MAX, F(max_query), true},
     {"limits", "cache_bytes", KEY_INT, HY_CACHE_BYTES_MIN, HY_CACHE_BYTES_MAX, F(cache_bytes),
@@ -264,11 +266,12 @@ static void load_key(loader *l, const key_spec *k, const config_setting_t *s, hy
     case KEY_STRING:
     case KEY_PATH:
     case KEY_MODE:
+    case KEY_LANG:
     case KEY_LEVEL: {
         if (t != CONFIG_TYPE_STRING) {
             error_at(l, s, k->kind == KEY_MODE
-                               ? "%s must be an octal string like \"0660\", not %s"
-                               : "%s must be a string, not %s",
+                               ? N_("%s must be an octal string like \"0660\", not %s")
+                               : N_("%s must be a string, not %s"),
                      name, type_name(t));
             return;
         }
@@ -284,6 +287,13 @@ static void load_key(loader *l, const key_spec *k, const config_setting_t *s, hy
                 return;
             }
             *(int *)((char *)c + k->offset) = (int)mode;
+        } else if (k->kind == KEY_LANG) {
+            int lang = hy_lang_from_tag(v, strlen(v));
+            if (lang < 0 || strlen(v) != 2) {
+                error_at(l, s, "%s must be \"ja\" or \"en\", not \"%s\"", name, v);
+                return;
+            }
+            *(int *)((char *)c + k->offset) = lang;
         } else if (k->kind == KEY_LEVEL) {
             for (int i = 0; i <= HY_LOG_DEBUG; i++)
                 if (strcmp(v, level_names[i]) == 0) {

@@ -153,9 +153,10 @@ int hy_lang_accept(const char *header)
             best_q = q;
         }
     }
-    /* "*" alone (or above every named language) means any: English, the original. */
+    /* "*" (any language) above every language we speak: the server's choice (api.language).
+     * Browsers and fetch() send "*" when the user set nothing. */
     if (star_q > best_q)
-        return HY_LANG_EN;
+        return -1;
     return best;
 }
 

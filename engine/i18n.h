@@ -43,8 +43,9 @@ typedef enum { HY_LANG_EN = 0, HY_LANG_JA = 1 } hy_lang;
 const char *hy_lang_tag(hy_lang l);
 /* The language of a tag such as "ja", "ja-JP", "en-US" (case-insensitive); -1 if neither. */
 int hy_lang_from_tag(const char *tag, size_t len);
-/* The best language of an Accept-Language header value (RFC 9110 12.5.4: q-values, "*", ties go
- * to the earlier entry); -1 if it names neither language with q > 0 (or is NULL or malformed). */
+/* The best language of an Accept-Language header value (RFC 9110 12.5.4: q-values, ties go to the
+ * earlier entry); -1 if it names neither language with q > 0, or prefers "*" (any: the server
+ * chooses), or is NULL or malformed. */
 int hy_lang_accept(const char *header);
 /* A locale object whose LC_MESSAGES is `l` (everything else "C"), made once per process, for
  * uselocale(); (locale_t)0 if the system lacks the locale (then messages stay English). */

@@ -402,6 +402,10 @@ static void master_reload(const char *config_path, int listen_fd)
     hy_app previous = app;
     app = next;
     log_set_level(app.config.log_level);
+    http_set_default_language(app.config.language); /* api.language */
+    if (hy_lang_locale(HY_LANG_JA) == (locale_t)0)
+        log_warn("the locale ja_JP.UTF-8 is not installed: problems asked for in Japanese are "
+                 "answered in English (localedef -i ja_JP -f UTF-8 ja_JP.UTF-8)");
     nslots = app.config.workers;
     bool warm = pipe2(warm_pipe, O_CLOEXEC) == 0;
     for (int i = 0; i < nslots; i++)
@@ -487,6 +491,7 @@ int main(int argc, char **argv)
         return 1;
     }
     log_set_level(app.config.log_level);
+    http_set_default_language(app.config.language); /* api.language */
     if (FCGX_Init() != 0 || metrics_init() < 0) {
         log_error("cannot initialise libfcgi or the shared memory");
         return 2;

@@ -15,6 +15,8 @@
 #                           the "what" of a failed query (store_fail_pq translates it)
 #   err:3                   cli/cmd_test.c: case-file errors
 #   unexpected:2            engine/parse.c: what the parser expected
+#   check_rows:5            store/import.c: the import's cross-row checks (SQL finds, C words)
+#   report:2                cli/cmd_doctor.c: each check's line
 #   http_problem:4 http_problem_h:5
 #                           fcgi/http.c: the API's problem detail
 # Updating the translations: scripts in po/README.md.
@@ -23,7 +25,7 @@ out=${1:?usage: po/xgettext.sh OUT.pot}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 kw=(_ N_ eng_diags_add:8 expr_error:5 expr_verror:5 error_at:4 diag_at:6 vdiag:8 add_diag:5
-    store_fail:3 store_fail_pq:4 store_query:6 store_select:5 store_select_prepared:6 err:3 unexpected:2 http_problem:4 http_problem_h:5 cli_fail:2 warn_at:4)
+    store_fail:3 store_fail_pq:4 store_query:6 store_select:5 store_select_prepared:6 err:3 unexpected:2 check_rows:5 report:2 http_problem:4 http_problem_h:5 cli_fail:2 warn_at:4)
 args=()
 for k in "${kw[@]}"; do
     args+=("--keyword=$k")

@@ -709,7 +709,7 @@ static void parse_text(import *im, int fi, const char *data, size_t len)
         add_diag(im, fi, r.row + 1, f->header_row ? column : -1,
                  "malformed CSV: %s (a quote inside an unquoted cell, text after a closing "
                  "quote, or a quote that is never closed)",
-                 csv_error(&p) == CSV_EPARSE ? "bad quoting" : csv_strerror(csv_error(&p)));
+                 csv_error(&p) == CSV_EPARSE ? _("bad quoting") : csv_strerror(csv_error(&p)));
     }
     csv_free(&p);
     if (f->header_row == 0 && rc == 0)
@@ -793,9 +793,16 @@ static int copy_in(PGconn *c, const imp_file *f, store_error *err)
     return rc;
 }
 
-/* Runs a check query returning (row, message) and adds a diagnostic per row at `column` (a spec
- * column index; its header position is used, -1 if the file left it out). */
-static int check(PGconn *c, import *im, int fi, int spec_col, const char *sql, store_error *err)
+/* Text values a check query may return after the row, for its message's %s. */
+#define CHECK_MAX_VALUES 4
+
+/* Runs a check query returning (row, value...) and adds a diagnostic per row at `column` (a spec
+ * column index; its header position is used, -1 if the file left it out): the message is `fmt`
+ * (English, translated by add_diag) with the row's values for its %s, up to CHECK_MAX_VALUES.
+ * The query only finds the rows and their values; the words are C's, so that they can be
+ * translated (po/: check_rows is an xgettext keyword). */
+static int check_rows(PGconn *c, import *im, int fi, int spec_col, const char *fmt,
+                      const char *sql, store_error *err)
 {
     PGresult *res = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -804,9 +811,21 @@ static int check(PGconn *c, import *im, int fi, int spec_col, const char *sql, s
         return -1;
     }
     int column = spec_col >= 0 ? im->files[fi].present[spec_col] : -1;
-    for (int i = 0; i < PQntuples(res); i++)
-        add_diag(im, fi, strtol(PQgetvalue(res, i, 0), NULL, 10), column, "%s",
-                 PQgetvalue(res, i, 1));
+    int nvalues = PQnfields(res) - 1;
+    if (nvalues > CHECK_MAX_VALUES)
+        abort(); /* a query of this file returns more values than a message takes */
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *v[CHECK_MAX_VALUES] = {"", "", "", ""};
+        for (int k = 0; k < nvalues; k++)
+            v[k] = PQgetvalue(res, i, k + 1);
+        /* The format is one of this file's literals (or NARRATIVE_CHECKS'); a message takes
+         * only the leading values it names, the rest are ignored as printf allows. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        add_diag(im, fi, strtol(PQgetvalue(res, i, 0), NULL, 10), column, fmt, v[0], v[1], v[2],
+                 v[3]);
+#pragma GCC diagnostic pop
+    }
     PQclear(res);
     return 0;
 }
@@ -818,10 +837,10 @@ static const char *opt_col(const imp_file *f, int k, const char *stored)
 
 /* Rows of file `fi` whose date in column k_late is before the one in k_early, each taken from the
  * file or, where the file leaves that column out, from the stored row of the same code; reported
- * at the later column when the file has it. "<late> 2024-03-31 is before the <early> 2024-04-01".
- * Nothing to check when the file has neither column. */
+ * at the later column when the file has it. `fmt` takes the later date, then the earlier: "due
+ * date %s is before the start date %s". Nothing to check when the file has neither column. */
 static int check_date_order(PGconn *c, import *im, int fi, int k_early, int k_late,
-                            const char *early_label, const char *late_label, store_error *err)
+                            const char *fmt, store_error *err)
 {
     const imp_file *f = &im->files[fi];
     if (f->present[k_early] < 0 && f->present[k_late] < 0)
@@ -832,10 +851,10 @@ static int check_date_order(PGconn *c, import *im, int fi, int k_early, int k_la
     snprintf(l, sizeof l, "%s.%s", f->present[k_late] >= 0 ? "t" : "x", late);
     strbuf q = {0};
     strbuf_printf(&q,
-                  "SELECT t.row, '%s ' || %s || ' is before the %s ' || %s FROM %s t "
+                  "SELECT t.row, %s::text, %s::text FROM %s t "
                   "LEFT JOIN %s x ON x.code = t.code WHERE %s < %s ORDER BY t.row",
-                  late_label, l, early_label, e, f->spec->tmp, f->spec->table, l, e);
-    int rc = check(c, im, fi, f->present[k_late] >= 0 ? k_late : k_early, q.data, err);
+                  l, e, f->spec->tmp, f->spec->table, l, e);
+    int rc = check_rows(c, im, fi, f->present[k_late] >= 0 ? k_late : k_early, fmt, q.data, err);
     strbuf_cleanup(&q);
     return rc;
 }
@@ -848,43 +867,46 @@ static int check_departments(PGconn *c, import *im, int fi, store_error *err)
     const imp_file *f = &im->files[fi];
     int rc = 0;
     if (f->present[4] >= 0) {
-        rc = check(c, im, fi, 4,
-                   "SELECT t.row, 'position ' || t.position || ' is already given to ' || "
-                   "quote_literal(o.name) || ' at row ' || o.row FROM imp_departments t "
+        rc = check_rows(c, im, fi, 4, "position %s is already given to %s at row %s",
+                   "SELECT t.row, t.position::text, quote_literal(o.name), o.row::text "
+                   "FROM imp_departments t "
                    "CROSS JOIN LATERAL (SELECT o.name, o.row FROM imp_departments o WHERE "
                    "o.position = t.position AND o.row < t.row ORDER BY o.row LIMIT 1) o "
                    "ORDER BY t.row",
                    err);
         if (rc == 0)
-            rc = check(c, im, fi, 4,
-                       "SELECT t.row, 'position ' || t.position || ' is that of ' || "
-                       "quote_literal(d.name) || ' in the database (give one of them another "
-                       "position; this file may list it too)' FROM imp_departments t JOIN "
+            rc = check_rows(c, im, fi, 4,
+                       "position %s is that of %s in the database (give one of them another "
+                       "position; this file may list it too)",
+                       "SELECT t.row, t.position::text, quote_literal(d.name) "
+                       "FROM imp_departments t JOIN "
                        "departments d ON d.position = t.position WHERE NOT EXISTS (SELECT 1 FROM "
                        "imp_departments x WHERE x.name = d.name) ORDER BY t.row, d.name",
                        err);
     }
     if (rc == 0 && f->present[2] >= 0 && f->present[3] >= 0)
-        rc = check(c, im, fi, 3,
-                   "SELECT t.row, 'division ' || quote_literal(t.division) || ' is read ' || "
-                   "quote_literal(o.division_kana) || ' at row ' || o.row FROM imp_departments t "
+        rc = check_rows(c, im, fi, 3, "division %s is read %s at row %s",
+                   "SELECT t.row, quote_literal(t.division), quote_literal(o.division_kana), "
+                   "o.row::text FROM imp_departments t "
                    "CROSS JOIN LATERAL (SELECT o.division_kana, o.row FROM imp_departments o "
                    "WHERE o.division = t.division AND o.division_kana IS NOT NULL AND o.row < "
                    "t.row ORDER BY o.row LIMIT 1) o WHERE t.division_kana IS NOT NULL AND "
                    "t.division_kana <> o.division_kana ORDER BY t.row",
                    err);
-    if (rc == 0 && f->present[3] >= 0)
-        rc = check(c, im, fi, 3,
-                   f->present[2] >= 0
-                       ? "SELECT t.row, 'a reading of the division needs the division (column "
-                         "division is empty)' FROM imp_departments t WHERE t.division_kana IS "
-                         "NOT NULL AND t.division IS NULL ORDER BY t.row"
-                       : "SELECT t.row, 'a reading of the division needs the division (this "
-                         "file has no column division, and none is stored for ' || "
-                         "quote_literal(t.name) || ')' FROM imp_departments t LEFT JOIN "
-                         "departments d ON d.name = t.name WHERE t.division_kana IS NOT NULL AND "
-                         "d.division IS NULL ORDER BY t.row",
-                   err);
+    if (rc == 0 && f->present[3] >= 0 && f->present[2] >= 0)
+        rc = check_rows(c, im, fi, 3,
+                        "a reading of the division needs the division (column division is empty)",
+                        "SELECT t.row FROM imp_departments t WHERE t.division_kana IS NOT NULL "
+                        "AND t.division IS NULL ORDER BY t.row",
+                        err);
+    else if (rc == 0 && f->present[3] >= 0)
+        rc = check_rows(c, im, fi, 3,
+                        "a reading of the division needs the division (this file has no column "
+                        "division, and none is stored for %s)",
+                        "SELECT t.row, quote_literal(t.name) FROM imp_departments t LEFT JOIN "
+                        "departments d ON d.name = t.name WHERE t.division_kana IS NOT NULL AND "
+                        "d.division IS NULL ORDER BY t.row",
+                        err);
     return rc;
 }
 
@@ -910,14 +932,15 @@ static int run_checks(PGconn *c, import *im, store_error *err)
         q.len = 0;
         /* the window (a sort of every row) only over the keys a hash aggregate found twice */
         strbuf_printf(&q,
-                      "SELECT row, 'duplicate key (' || %s || '): first given at row ' || first "
+                      "SELECT row, %s, first::text "
                       "FROM (SELECT row, %s, min(row) OVER (PARTITION BY %s) AS first FROM %s "
                       "WHERE (%s) IN (SELECT %s FROM %s WHERE true%s GROUP BY %s "
                       "HAVING count(*) > 1)) s WHERE row > first ORDER BY row",
                       shown.data, keys.data, keys.data, t->tmp, keys.data, keys.data, t->tmp,
                       notnull.data, keys.data);
         if (keys.len > 0)
-            rc = check(c, im, fi, 0, q.data, err);
+            rc = check_rows(c, im, fi, 0, "duplicate key (%s): first given at row %s", q.data,
+                            err);
         strbuf_cleanup(&keys);
         strbuf_cleanup(&notnull);
         strbuf_cleanup(&shown);
@@ -926,69 +949,70 @@ static int run_checks(PGconn *c, import *im, store_error *err)
             if (!(t->cols[k].flags & F_NEW) || f->present[k] >= 0)
                 continue;
             q.len = 0;
-            strbuf_printf(&q,
-                          "SELECT row, 'a new row needs column ''%s'', which this file does not "
-                          "have' FROM %s t WHERE NOT %s ORDER BY row",
+            /* the column's name is one of the table spec's identifiers, never the file's text */
+            strbuf_printf(&q, "SELECT row, '%s' FROM %s t WHERE NOT %s ORDER BY row",
                           t->cols[k].name, t->tmp, t->exists);
-            rc = check(c, im, fi, -1, q.data, err);
+            rc = check_rows(c, im, fi, -1,
+                            "a new row needs column '%s', which this file does not have", q.data,
+                            err);
         }
         if (rc != 0)
             break;
         switch (ti) {
         case T_PLANS: {
-            rc = check_date_order(c, im, fi, 2, 3, "period start", "period end", err);
+            rc = check_date_order(c, im, fi, 2, 3, N_("period end %s is before the period start %s"),
+                                  err);
             break;
         }
         case T_DEPARTMENTS:
             rc = check_departments(c, im, fi, err);
             break;
         case T_INITIATIVES: {
-            rc = check(c, im, fi, 1,
-                       "SELECT t.row, 'unknown measure ' || quote_literal(t.measure_code) || "
-                       "' (neither in measures.csv of this import nor in the database)' "
-                       "FROM imp_initiatives t WHERE t.measure_code IS NOT NULL "
+            rc = check_rows(c, im, fi, 1,
+                       "unknown measure %s (neither in measures.csv of this import nor in the "
+                       "database)",
+                       "SELECT t.row, quote_literal(t.measure_code) FROM imp_initiatives t WHERE t.measure_code IS NOT NULL "
                        "AND NOT EXISTS (SELECT 1 FROM imp_measures m WHERE m.code = "
                        "t.measure_code) AND NOT EXISTS (SELECT 1 FROM measures m "
                        "WHERE m.code = t.measure_code) ORDER BY t.row",
                        err);
             if (rc == 0)
-                rc = check_date_order(c, im, fi, 4, 5, "start date", "due date", err);
+                rc = check_date_order(c, im, fi, 4, 5, N_("due date %s is before the start date %s"),
+                                      err);
             break;
         }
         case T_MILESTONES:
         case T_PROGRESS:
-            rc = check(c, im, fi, 0,
+            rc = check_rows(c, im, fi, 0,
+                       "unknown initiative %s (neither in initiatives.csv of this import nor in "
+                       "the database)",
                        ti == T_MILESTONES
-                           ? "SELECT t.row, 'unknown initiative ' || "
-                             "quote_literal(t.initiative_code) || ' (neither in initiatives.csv "
-                             "of this import nor in the database)' FROM imp_milestones t "
+                           ? "SELECT t.row, quote_literal(t.initiative_code) FROM imp_milestones t "
                              "WHERE t.initiative_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
                              "imp_initiatives x WHERE x.code = t.initiative_code) AND NOT EXISTS "
                              "(SELECT 1 FROM initiatives x WHERE x.code = t.initiative_code) "
                              "ORDER BY t.row"
-                           : "SELECT t.row, 'unknown initiative ' || "
-                             "quote_literal(t.initiative_code) || ' (neither in initiatives.csv "
-                             "of this import nor in the database)' FROM imp_progress t "
+                           : "SELECT t.row, quote_literal(t.initiative_code) FROM imp_progress t "
                              "WHERE t.initiative_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
                              "imp_initiatives x WHERE x.code = t.initiative_code) AND NOT EXISTS "
                              "(SELECT 1 FROM initiatives x WHERE x.code = t.initiative_code) "
                              "ORDER BY t.row",
                        err);
             if (rc == 0 && ti == T_PROGRESS)
-                rc = check(c, im, fi, 1,
-                           "SELECT t.row, 'unknown survey ' || quote_literal(t.survey_code) || "
-                           "' (neither in surveys.csv of this import nor in the database)' "
-                           "FROM imp_progress t WHERE t.survey_code IS NOT NULL AND NOT EXISTS "
+                rc = check_rows(c, im, fi, 1,
+                           "unknown survey %s (neither in surveys.csv of this import nor in the "
+                           "database)",
+                           "SELECT t.row, quote_literal(t.survey_code) FROM imp_progress t WHERE t.survey_code IS NOT NULL AND NOT EXISTS "
                            "(SELECT 1 FROM imp_surveys x WHERE x.code = t.survey_code) AND NOT "
                            "EXISTS (SELECT 1 FROM surveys x WHERE x.code = t.survey_code) "
                            "ORDER BY t.row",
                            err);
             break;
         case T_KPIS: {
-            rc = check(c, im, fi, 8,
-                       "SELECT t.row, 'unknown initiative ' || quote_literal(u.code) || "
-                       "' (neither in initiatives.csv of this import nor in the database)' "
-                       "FROM imp_kpis t CROSS JOIN LATERAL "
+            rc = check_rows(c, im, fi, 8,
+                       "unknown initiative %s (neither in initiatives.csv of this import nor in "
+                       "the database)",
+                       "SELECT t.row, quote_literal(u.code) FROM imp_kpis t CROSS JOIN LATERAL "
                        "unnest(string_to_array(t.initiative_codes, E'\\x1f')) u(code) "
                        "WHERE NOT EXISTS (SELECT 1 FROM imp_initiatives x WHERE x.code = u.code) "
                        "AND NOT EXISTS (SELECT 1 FROM initiatives x WHERE x.code = u.code) "
@@ -999,33 +1023,40 @@ static int run_checks(PGconn *c, import *im, store_error *err)
             dir = dir ? dir : "t.direction";
             bv = bv ? bv : "t.baseline_value";
             tv = tv ? tv : "t.target_value";
-            q.len = 0;
-            strbuf_printf(
-                &q,
-                "SELECT t.row, 'a KPI whose direction is ' || quote_literal(%s) || "
-                "' needs a target_value ' || CASE WHEN %s = 'up' THEN 'above' ELSE 'below' "
-                "END || ' its baseline_value (target ' || %s || ', baseline ' || %s || ')' "
-                "FROM imp_kpis t LEFT JOIN kpis k ON k.code = t.code "
-                "WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s IS NOT NULL AND "
-                "NOT ((%s = 'up' AND %s > %s) OR (%s = 'down' AND %s < %s)) "
-                "ORDER BY t.row",
-                dir, dir, tv, bv, dir, tv, bv, dir, tv, bv, dir, tv, bv);
+            /* one query per direction: the message says above or below */
             int col = f->present[6] >= 0 ? 6 : f->present[4] >= 0 ? 4 : 3;
-            if (rc == 0 && (f->present[3] >= 0 || f->present[4] >= 0 || f->present[6] >= 0))
-                rc = check(c, im, fi, col, q.data, err);
+            static const char *const dirs[2][3] = {
+                {"up", ">", N_("a KPI whose direction is %s needs a target_value above its "
+                               "baseline_value (target %s, baseline %s)")},
+                {"down", "<", N_("a KPI whose direction is %s needs a target_value below its "
+                                 "baseline_value (target %s, baseline %s)")},
+            };
+            for (int d = 0; d < 2 && rc == 0; d++) {
+                if (f->present[3] < 0 && f->present[4] < 0 && f->present[6] < 0)
+                    break;
+                q.len = 0;
+                strbuf_printf(&q,
+                              "SELECT t.row, quote_literal(%s), %s::text, %s::text "
+                              "FROM imp_kpis t LEFT JOIN kpis k ON k.code = t.code "
+                              "WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s = '%s' AND "
+                              "NOT (%s %s %s) ORDER BY t.row",
+                              dir, tv, bv, tv, bv, dir, dirs[d][0], tv, dirs[d][1], bv);
+                rc = check_rows(c, im, fi, col, dirs[d][2], q.data, err);
+            }
             if (rc == 0)
-                rc = check_date_order(c, im, fi, 5, 7, "baseline date", "target date", err);
+                rc = check_date_order(c, im, fi, 5, 7,
+                                      N_("target date %s is before the baseline date %s"), err);
             break;
         }
         case T_REPORT_TEXTS:
             for (size_t k = 0; k < NARRATIVE_NCHECKS && rc == 0; k++)
-                rc = check(c, im, fi, NARRATIVE_CHECKS[k].column, NARRATIVE_CHECKS[k].sql, err);
+                rc = check_rows(c, im, fi, NARRATIVE_CHECKS[k].column, NARRATIVE_CHECKS[k].fmt,
+                                NARRATIVE_CHECKS[k].sql, err);
             break;
         case T_KPI_VALUES:
-            rc = check(c, im, fi, 0,
-                       "SELECT t.row, 'unknown KPI ' || quote_literal(t.kpi_code) || "
-                       "' (neither in kpis.csv of this import nor in the database)' "
-                       "FROM imp_kpi_values t WHERE t.kpi_code IS NOT NULL AND NOT EXISTS "
+            rc = check_rows(c, im, fi, 0,
+                       "unknown KPI %s (neither in kpis.csv of this import nor in the database)",
+                       "SELECT t.row, quote_literal(t.kpi_code) FROM imp_kpi_values t WHERE t.kpi_code IS NOT NULL AND NOT EXISTS "
                        "(SELECT 1 FROM imp_kpis x WHERE x.code = t.kpi_code) AND NOT EXISTS "
                        "(SELECT 1 FROM kpis x WHERE x.code = t.kpi_code) ORDER BY t.row",
                        err);
@@ -1257,8 +1288,8 @@ static int bulk_begin(PGconn *c, const import *im, FILE *out, store_error *err)
         if (exec_ok(c, "ROLLBACK TO SAVEPOINT bulk", err) != 0)
             return -1;
         if (out != NULL)
-            fprintf(out, "note: other sessions are reading the roadmap tables: foreign keys are "
-                         "checked row by row (slower)\n");
+            fprintf(out, "%s", _("note: other sessions are reading the roadmap tables: foreign keys "
+                                 "are checked row by row (slower)\n"));
     }
     if (exec_ok(c, "SET LOCAL lock_timeout = DEFAULT", err) != 0 ||
         exec_ok(c, "RELEASE SAVEPOINT bulk", err) != 0)

@@ -453,7 +453,7 @@ int store_lock_xact(PGconn *c, const char *key, const char *what, store_error *e
                               what, holder, waited, advice);
         }
         if (progress != NULL && pid > 0) {
-            fprintf(progress, "waiting for the %s lock (%.0f s of at most %d s), held by %s\n",
+            fprintf(progress, _("waiting for the %s lock (%.0f s of at most %d s), held by %s\n"),
                     what, waited, lock_wait, holder);
             fflush(progress);
         }
@@ -473,7 +473,7 @@ int store_lock_xact(PGconn *c, const char *key, const char *what, store_error *e
             if (!ok)
                 return -1;
             if (progress != NULL) {
-                fprintf(progress, "took the %s lock after %.1f s\n", what, seconds_since(&t0));
+                fprintf(progress, _("took the %s lock after %.1f s\n"), what, seconds_since(&t0));
                 fflush(progress);
             }
             taken = true;
