@@ -2,6 +2,7 @@
  * fact schema (or the database's view with --db) and prints every error and warning as
  * file:line:col. With --analyze, also what the rules can never do (engine/analyze.h), on stdout:
  * exit 0 with no findings, 1 with findings ("not decided" notes do not count). */
+#include "i18n.h"
 #include "cli.h"
 
 #include "service.h"
@@ -28,7 +29,7 @@ static eng_schema *schema_from_db(const cli_opts *o, int *rc)
     store_error_clear(&err);
     eng_schema *s = store_fact_schema(c, &err);
     if (s == NULL) {
-        fprintf(stderr, "hyoka check: %s\n", err.message);
+        fprintf(stderr, _("hyoka check: %s\n"), err.message);
         *rc = store_exit_code(err.status);
     }
     PQfinish(c);
@@ -52,7 +53,7 @@ int cmd_check(const cli_opts *o)
 
     int read = eng_file_read(path, &text, &len, d);
     if (read == -2) {
-        fprintf(stderr, "hyoka check: cannot read %s: %s\n", path, strerror(errno));
+        fprintf(stderr, _("hyoka check: cannot read %s: %s\n"), path, strerror(errno));
         rc = CLI_EENV;
         goto out;
     }
@@ -71,17 +72,17 @@ int cmd_check(const cli_opts *o)
     }
     int nr = eng_rules_count(r, ENG_KIND_REASON), nf = eng_rules_count(r, ENG_KIND_FLAG),
         nc = eng_rules_count(r, ENG_KIND_CATEGORY), ns = eng_rules_count(r, ENG_KIND_SCORE);
-    printf("%s: ok — version %s, %d %s, %d %s, %d %s, %d score %s (sha256 %s)\n", path,
-           eng_rules_version(r), nr, plural(nr, "reason", "reasons"), nf,
-           plural(nf, "flag", "flags"), nc, plural(nc, "category", "categories"), ns,
-           plural(ns, "component", "components"), eng_rules_sha256(r));
+    printf(_("%s: ok — version %s, %d %s, %d %s, %d %s, %d score %s (sha256 %s)\n"), path,
+           eng_rules_version(r), nr, plural(nr, _("reason"), _("reasons")), nf,
+           plural(nf, _("flag"), _("flags")), nc, plural(nc, _("category"), _("categories")), ns,
+           plural(ns, _("component"), _("components")), eng_rules_sha256(r));
     if (o->analyze) {
         eng_analysis *an = eng_analyze(r);
         int nfind = eng_analysis_findings(an), nu = eng_analysis_count(an) - nfind;
         if (eng_analysis_print(an, stdout) != 0)
             rc = CLI_EENV;
-        printf("%s: analysis: %d %s, %d not decided\n", path, nfind,
-               plural(nfind, "finding", "findings"), nu);
+        printf(_("%s: analysis: %d %s, %d not decided\n"), path, nfind,
+               plural(nfind, _("finding"), _("findings")), nu);
         if (nfind > 0 && rc == CLI_OK)
             rc = CLI_EUSER;
         eng_analysis_free(an);

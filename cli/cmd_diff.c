@@ -4,6 +4,7 @@
  * `--set thresholds.NAME=NUMBER` replaces thresholds of B, which is then A itself if not given:
  * `hyoka diff --set thresholds.on_track_ratio=0.9 RULES`.
  */
+#include "i18n.h"
 #include "runs.h"
 #include "xalloc.h"
 
@@ -229,8 +230,10 @@ static void print_table(FILE *out, const json_t *doc, const char *a, const char 
         }
     }
     const json_t *changed = json_object_get(doc, "changed");
-    fprintf(out, "\n%zu initiative%s would change\n", json_array_size(changed),
-            json_array_size(changed) == 1 ? "" : "s");
+    fprintf(out,
+            dngettext(HY_TEXTDOMAIN, "\n%zu initiative would change\n",
+                      "\n%zu initiatives would change\n", (unsigned long)json_array_size(changed)),
+            json_array_size(changed));
     size_t i;
     json_t *e;
     json_array_foreach(changed, i, e)
@@ -247,12 +250,12 @@ int cmd_diff(const cli_opts *o)
 {
     const char *format = o->format != NULL ? o->format : "table";
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "hyoka diff: --format '%s': expected table or json\n", format);
+        fprintf(stderr, _("hyoka diff: --format '%s': expected table or json\n"), format);
         return CLI_EUSER;
     }
     if (o->nargs < 2 && o->nsets == 0) {
-        fprintf(stderr, "hyoka diff: give two rule files, or one with --set "
-                        "thresholds.NAME=NUMBER\n");
+        fprintf(stderr, _("hyoka diff: give two rule files, or one with --set "
+                        "thresholds.NAME=NUMBER\n"));
         return CLI_EUSER;
     }
     runs_overrides ov;
@@ -278,7 +281,7 @@ int cmd_diff(const cli_opts *o)
     if (da != NULL)
         db = store_evaluate_each(c, rb, path_b, o->survey, true, collect, false, &ob, &err);
     if (da == NULL || db == NULL) {
-        fprintf(stderr, "hyoka diff: %s\n", err.message);
+        fprintf(stderr, _("hyoka diff: %s\n"), err.message);
         rc = store_exit_code(err.status);
         goto out;
     }

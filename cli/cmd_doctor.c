@@ -2,6 +2,7 @@
  * or "FAIL ...: why"), exit 1 if any failed: the service config, its rule set, the database as
  * the reader and as the writer (schema current), the reader's grants (it may write nothing), the
  * socket (owner, group, mode of the config) and the nginx snippet. */
+#include "i18n.h"
 #include "cli.h"
 #include "config.h"
 #include "engine.h"
@@ -27,7 +28,7 @@ static void report(bool ok, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     fputs(ok ? "ok    " : "FAIL  ", stdout);
-    vprintf(fmt, ap);
+    vprintf(_(fmt), ap); /* a `report` keyword (po/) */
     putchar('\n');
     va_end(ap);
     if (!ok)
@@ -91,7 +92,7 @@ static void check_socket(const hy_config *cfg)
               strcmp(owner, want_owner) == 0 &&
               (cfg->socket_group == NULL || strcmp(group, cfg->socket_group) == 0);
     report(ok, "socket %s: %s %s:%s mode %04o (want %s:%s mode %04o)", cfg->socket,
-           S_ISSOCK(st.st_mode) ? "socket" : "NOT a socket", owner, group,
+           S_ISSOCK(st.st_mode) ? _("socket") : _("NOT a socket"), owner, group,
            (unsigned)(st.st_mode & 07777), want_owner,
            cfg->socket_group != NULL ? cfg->socket_group : "*", (unsigned)cfg->socket_mode);
 }
@@ -105,9 +106,9 @@ int cmd_doctor(const cli_opts *o)
     int rc = hy_config_load(path, &cfg, d);
     eng_diags_print(d, stderr);
     eng_diags_free(d);
-    report(rc == 0, "config %s%s", path, rc == 0 ? "" : ": has errors (above)");
+    report(rc == 0, "config %s%s", path, rc == 0 ? "" : _(": has errors (above)"));
     if (rc != 0) {
-        printf("1 check failed; the others need a valid config\n");
+        printf("%s", _("1 check failed; the others need a valid config\n"));
         return CLI_EUSER;
     }
 
@@ -115,8 +116,8 @@ int cmd_doctor(const cli_opts *o)
     eng_schema *s = eng_schema_new_builtin();
     eng_rules *rules = eng_rules_load_file(cfg.rules_file, s, d);
     eng_diags_print(d, stderr);
-    report(rules != NULL, "rules %s%s%s", cfg.rules_file, rules != NULL ? ": version " : ": ",
-           rules != NULL ? eng_rules_version(rules) : "has errors (above)");
+    report(rules != NULL, "rules %s%s%s", cfg.rules_file, rules != NULL ? _(": version ") : ": ",
+           rules != NULL ? eng_rules_version(rules) : _("has errors (above)"));
     eng_rules_free(rules);
     eng_schema_free(s);
     eng_diags_free(d);
@@ -130,6 +131,8 @@ int cmd_doctor(const cli_opts *o)
            "nginx: %s and %s in place", DOCTOR_NGINX_HTTP, DOCTOR_NGINX_SNIPPET);
     hy_config_cleanup(&cfg);
     if (failures > 0)
-        printf("%d check%s failed\n", failures, failures == 1 ? "" : "s");
+        printf(dngettext(HY_TEXTDOMAIN, "%d check failed\n", "%d checks failed\n",
+                         (unsigned long)failures),
+               failures);
     return failures > 0 ? CLI_EUSER : CLI_OK;
 }

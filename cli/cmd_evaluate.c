@@ -1,5 +1,6 @@
 /* cmd_evaluate.c - `hyoka evaluate`: evaluate a survey with a rule set, store the run, print it as
  * a table, JSON or CSV. Also the helpers of cli/runs.h shared with `diff` and `report`. */
+#include "i18n.h"
 #include "runs.h"
 #include "xalloc.h"
 
@@ -33,7 +34,7 @@ eng_rules *runs_load_rules(PGconn *c, const char *path, const char *cmd, int *rc
     FILE *probe =
         fopen(path, "r"); /* unreadable is the environment's fault (exit 2), as in check */
     if (probe == NULL) {
-        fprintf(stderr, "hyoka %s: cannot read %s: %s\n", cmd, path, strerror(errno));
+        fprintf(stderr, _("hyoka %s: cannot read %s: %s\n"), cmd, path, strerror(errno));
         *rc = CLI_EENV;
         return NULL;
     }
@@ -41,7 +42,7 @@ eng_rules *runs_load_rules(PGconn *c, const char *path, const char *cmd, int *rc
     store_error err = {0};
     eng_schema *schema = store_fact_schema(c, &err);
     if (schema == NULL) {
-        fprintf(stderr, "hyoka %s: %s\n", cmd, err.message);
+        fprintf(stderr, _("hyoka %s: %s\n"), cmd, err.message);
         *rc = store_exit_code(err.status);
         return NULL;
     }
@@ -51,10 +52,11 @@ eng_rules *runs_load_rules(PGconn *c, const char *path, const char *cmd, int *rc
     if (rules == NULL) {
         int n = eng_diags_errors(diags);
         if (n > 0)
-            fprintf(stderr, "hyoka %s: %s: %d error%s, rule set not used\n", cmd, path, n,
-                    n == 1 ? "" : "s");
+            fprintf(stderr, dngettext(HY_TEXTDOMAIN, "hyoka %s: %s: %d error, rule set not used\n",
+                              "hyoka %s: %s: %d errors, rule set not used\n", (unsigned long)n),
+                    cmd, path, n);
         else
-            fprintf(stderr, "hyoka %s: %s: cannot load the rule set\n", cmd, path);
+            fprintf(stderr, _("hyoka %s: %s: cannot load the rule set\n"), cmd, path);
         *rc = CLI_EUSER;
     }
     eng_diags_free(diags);
@@ -70,7 +72,7 @@ int runs_overrides_parse(const cli_opts *o, const char *cmd, runs_overrides *out
     for (int i = 0; i < o->nsets; i++) {
         char err[SET_ERROR_MAX];
         if (set_option_parse(o->sets[i], false, &out->options[i], err, sizeof err) != 0) {
-            fprintf(stderr, "hyoka %s: %s\n", cmd, err);
+            fprintf(stderr, _("hyoka %s: %s\n"), cmd, err);
             runs_overrides_cleanup(out);
             return -1;
         }
@@ -111,7 +113,7 @@ eng_rules *runs_override(eng_rules *rules, const runs_overrides *ov, const char 
     eng_rules *changed = eng_rules_override(rules, ov->overrides, ov->n, diags);
     if (changed == NULL) {
         runs_print_errors(diags);
-        fprintf(stderr, "hyoka %s: the --set values do not fit the rule set: nothing evaluated\n",
+        fprintf(stderr, _("hyoka %s: the --set values do not fit the rule set: nothing evaluated\n"),
                 cmd);
         *rc = CLI_EUSER;
     }
@@ -154,9 +156,9 @@ static void print_summary_table(FILE *out, const json_t *summary)
 {
     size_t i;
     json_t *e;
-    fprintf(out, "%lld initiatives\n\n",
+    fprintf(out, _("%lld initiatives\n\n"),
             (long long)json_integer_value(json_object_get(summary, "total")));
-    fputs("categories      count  percent\n", out);
+    fputs(_("categories      count  percent\n"), out);
     json_array_foreach(json_object_get(summary, "categories"), i, e)
     {
         fprintf(out, "  %-12s %6lld  %6.1f%%  %s\n", json_string_value(json_object_get(e, "id")),
@@ -164,14 +166,14 @@ static void print_summary_table(FILE *out, const json_t *summary)
                 json_number_value(json_object_get(e, "percent")),
                 json_string_value(json_object_get(e, "label")));
     }
-    fputs("reasons (primary)\n", out);
+    fputs(_("reasons (primary)\n"), out);
     json_array_foreach(json_object_get(summary, "reasons"), i, e)
     {
         fprintf(out, "  %-12s %6lld           %s\n", json_string_value(json_object_get(e, "id")),
                 (long long)json_integer_value(json_object_get(e, "count")),
                 json_string_value(json_object_get(e, "label")));
     }
-    fputs("flags\n", out);
+    fputs(_("flags\n"), out);
     json_array_foreach(json_object_get(summary, "flags"), i, e)
     {
         fprintf(out, "  %-12s %6lld  %-8s %s\n", json_string_value(json_object_get(e, "id")),
@@ -189,17 +191,17 @@ void runs_print_header(FILE *out, const json_t *doc, const eng_rules *rules)
     char era[WAREKI_MAX];
     if (wareki_as_of_iso(as_of, era, sizeof era) < 0)
         snprintf(era, sizeof era, "-");
-    fprintf(out, "survey %s (as of %s, %s), rules %s (sha256 %.12s)\n",
+    fprintf(out, _("survey %s (as of %s, %s), rules %s (sha256 %.12s)\n"),
             json_string_value(json_object_get(s, "code")), as_of, era, eng_rules_version(rules),
             eng_rules_sha256(rules));
     if (eng_rules_overrides(rules)[0] != '\0')
-        fprintf(out, "with %s (--set)\n", eng_rules_overrides(rules));
+        fprintf(out, _("with %s (--set)\n"), eng_rules_overrides(rules));
     if (json_is_object(run))
-        fprintf(out, "stored as run %lld at %s\n",
+        fprintf(out, _("stored as run %lld at %s\n"),
                 (long long)json_integer_value(json_object_get(run, "id")),
                 json_string_value(json_object_get(run, "evaluated_at")));
     else
-        fputs("dry run: nothing stored\n", out);
+        fputs(_("dry run: nothing stored\n"), out);
 }
 
 /* Column widths of the per-initiative table: codes and category ids longer than these push the
@@ -287,13 +289,13 @@ int cmd_evaluate(const cli_opts *o)
 {
     const char *format = o->format != NULL ? o->format : "table";
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
-        fprintf(stderr, "hyoka evaluate: --format '%s': expected table, json or csv\n", format);
+        fprintf(stderr, _("hyoka evaluate: --format '%s': expected table, json or csv\n"), format);
         return CLI_EUSER;
     }
     if (o->nsets > 0 && !o->dry_run) {
-        fprintf(stderr, "hyoka evaluate: --set goes with --dry-run only: a stored run must be "
+        fprintf(stderr, _("hyoka evaluate: --set goes with --dry-run only: a stored run must be "
                         "reproducible from its stored rule file (to store it, write the value "
-                        "into the rule file)\n");
+                        "into the rule file)\n"));
         return CLI_EUSER;
     }
     runs_overrides ov;
@@ -310,8 +312,8 @@ int cmd_evaluate(const cli_opts *o)
     eng_rules *rules = NULL;
     json_t *doc = NULL;
     if (rules_path == NULL) {
-        fprintf(stderr, "hyoka evaluate: no --rules given and no service config with rules.file "
-                        "(--config, $HYOKA_CONFIG or /etc/hyoka/hyoka.cfg)\n");
+        fprintf(stderr, _("hyoka evaluate: no --rules given and no service config with rules.file "
+                        "(--config, $HYOKA_CONFIG or /etc/hyoka/hyoka.cfg)\n"));
         rc = CLI_EUSER;
         goto out;
     }
@@ -346,7 +348,7 @@ int cmd_evaluate(const cli_opts *o)
     doc = store_evaluate(c, &eo, &err);
     fclose(buffer);
     if (doc == NULL) {
-        fprintf(stderr, "hyoka evaluate: %s\n", err.message);
+        fprintf(stderr, _("hyoka evaluate: %s\n"), err.message);
         rc = store_exit_code(err.status);
         free(lines);
         csvw_free(csv);
@@ -355,8 +357,8 @@ int cmd_evaluate(const cli_opts *o)
     const json_t *run = json_object_get(doc, "run");
     if (!o->dry_run && !stored) /* SPEC v1.1 "Identical evaluations": say so, exit 0 */
         fprintf(stderr,
-                "hyoka evaluate: the rules and facts are those of run %lld of survey '%s' "
-                "(its newest): nothing stored\n",
+                _("hyoka evaluate: the rules and facts are those of run %lld of survey '%s' "
+                "(its newest): nothing stored\n"),
                 (long long)json_integer_value(json_object_get(run, "id")),
                 json_string_value(json_object_get(json_object_get(doc, "survey"), "code")));
     if (strcmp(format, "json") == 0) {

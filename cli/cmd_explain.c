@@ -2,6 +2,7 @@
  * category, reasons, flags, score and recommendations, then one sentence per rule evaluated with
  * its file:line. Everything comes from store_explain_in, the function behind the API's initiative
  * detail, so the terminal and the page read the same sentences. */
+#include "i18n.h"
 #include "runs.h"
 
 #include "evaluate.h"
@@ -88,7 +89,7 @@ int cmd_explain(const cli_opts *o)
 {
     const char *format = o->format != NULL ? o->format : "text";
     if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "hyoka explain: --format '%s': expected text or json\n", format);
+        fprintf(stderr, _("hyoka explain: --format '%s': expected text or json\n"), format);
         return CLI_EUSER;
     }
     long long run_id = 0;
@@ -97,7 +98,7 @@ int cmd_explain(const cli_opts *o)
         errno = 0;
         run_id = strtoll(o->run, &end, 10);
         if (o->run[0] < '0' || o->run[0] > '9' || *end != '\0' || errno != 0 || run_id <= 0) {
-            fprintf(stderr, "hyoka explain: --run '%s': expected a run id (a positive number)\n",
+            fprintf(stderr, _("hyoka explain: --run '%s': expected a run id (a positive number)\n"),
                     o->run);
             return CLI_EUSER;
         }
@@ -117,7 +118,7 @@ int cmd_explain(const cli_opts *o)
     PQfinish(c);
     store_explain_cache_clear();
     if (doc == NULL) {
-        fprintf(stderr, "hyoka explain: %s\n", err.message);
+        fprintf(stderr, _("hyoka explain: %s\n"), err.message);
         return store_exit_code(err.status);
     }
     if (strcmp(format, "json") == 0) {

@@ -1,4 +1,5 @@
 /* cmd_import.c - `hyoka import [--encoding cp932] [--dry-run] FILE.csv...`: loads CSV files. */
+#include "i18n.h"
 #include "cli.h"
 #include "service.h"
 #include "import.h"
@@ -20,7 +21,7 @@ int cmd_import(const cli_opts *o)
                           stderr, &err);
     PQfinish(c);
     if (rc != 0) {
-        fprintf(stderr, "hyoka import: %s\n", err.message);
+        fprintf(stderr, _("hyoka import: %s\n"), err.message);
         return store_exit_code(err.status);
     }
     return CLI_OK;

@@ -4,6 +4,7 @@
  * database's owner: --conninfo names that connection and then no service config is read. Without
  * it the service config's writer (else reader) conninfo is used, or the PG* environment when no
  * config exists; rules.file is never needed. */
+#include "i18n.h"
 #include "cli.h"
 #include "service.h"
 #include "store.h"
@@ -27,12 +28,12 @@ int cmd_migrate(const cli_opts *o)
     /* No schema check: creating the schema is the point. */
     PGconn *c = store_connect_raw(conninfo, &err);
     if (c == NULL) {
-        fprintf(stderr, "hyoka migrate: %s\n", err.message);
+        fprintf(stderr, _("hyoka migrate: %s\n"), err.message);
         if (o->conninfo == NULL && cfg.path != NULL)
             fprintf(stderr,
-                    "hyoka migrate: that was the writer's connection of %s; migrations need the "
+                    _("hyoka migrate: that was the writer's connection of %s; migrations need the "
                     "database's owner (they create the roles hyoka_web and hyoka_writer): as the "
-                    "postgres user, run hyoka migrate --conninfo \"dbname=hyoka\"\n",
+                    "postgres user, run hyoka migrate --conninfo \"dbname=hyoka\"\n"),
                     cfg.path);
         hy_config_cleanup(&cfg);
         return store_exit_code(err.status);
@@ -42,7 +43,7 @@ int cmd_migrate(const cli_opts *o)
     int applied = store_migrate(c, dir, stdout, &err);
     PQfinish(c);
     if (applied < 0) {
-        fprintf(stderr, "hyoka migrate: %s\n", err.message);
+        fprintf(stderr, _("hyoka migrate: %s\n"), err.message);
         return store_exit_code(err.status);
     }
     return CLI_OK;

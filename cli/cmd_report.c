@@ -1,4 +1,5 @@
 /* cmd_report.c - `hyoka report`: the progress report of a survey (Markdown or HTML) on stdout. */
+#include "i18n.h"
 #include "runs.h"
 
 #include "report.h"
@@ -10,7 +11,7 @@ int cmd_report(const cli_opts *o)
 {
     const char *format = o->format != NULL ? o->format : "md";
     if (strcmp(format, "md") != 0 && strcmp(format, "html") != 0) {
-        fprintf(stderr, "hyoka report: --format '%s': expected md or html\n", format);
+        fprintf(stderr, _("hyoka report: --format '%s': expected md or html\n"), format);
         return CLI_EUSER;
     }
     int rc = CLI_OK;
@@ -23,7 +24,7 @@ int cmd_report(const cli_opts *o)
     char *text = store_report(c, o->survey, format, &err);
     PQfinish(c);
     if (text == NULL) {
-        fprintf(stderr, "hyoka report: %s\n", err.message);
+        fprintf(stderr, _("hyoka report: %s\n"), err.message);
         return store_exit_code(err.status);
     }
     fputs(text, stdout);

@@ -5,6 +5,7 @@
  * jeng_summary), and the initiatives whose category changes from one value to the next, with the
  * value where each change first appears (SPEC v1.1 "Threshold overrides"). Nothing is stored.
  */
+#include "i18n.h"
 #include "runs.h"
 #include "xalloc.h"
 
@@ -85,7 +86,7 @@ static int run_sweep(sweep *s, int *rc)
         eng_rules *rules = eng_rules_override(s->rules, &ov, 1, diags);
         if (rules == NULL) {
             runs_print_errors(diags);
-            fprintf(stderr, "hyoka sweep: the --set value does not fit the rule set\n");
+            fprintf(stderr, _("hyoka sweep: the --set value does not fit the rule set\n"));
             *rc = CLI_EUSER;
             status = -1;
             break;
@@ -105,8 +106,8 @@ static int run_sweep(sweep *s, int *rc)
                 continue;
             if (s->nflips == SWEEP_MAX_FLIPS) {
                 fprintf(stderr,
-                        "hyoka sweep: more than %d category changes: take a larger STEP or a "
-                        "narrower range\n",
+                        _("hyoka sweep: more than %d category changes: take a larger STEP or a "
+                        "narrower range\n"),
                         SWEEP_MAX_FLIPS);
                 *rc = CLI_EUSER;
                 status = -1;
@@ -316,7 +317,7 @@ static void write_table(FILE *out, const sweep *s)
     }
     free(w);
     if (s->file_point >= 0)
-        fputs("(* the value the rule file has)\n", out);
+        fputs(_("(* the value the rule file has)\n"), out);
 
     size_t ninitiatives = 0;
     int cw = 0;
@@ -325,9 +326,11 @@ static void write_table(FILE *out, const sweep *s)
         ninitiatives++;
         cw = max_int(cw, (int)strlen(store_facts_code(s->facts, s->flips[first].row)));
     }
-    fprintf(out, "\n%zu initiative%s change%s category in this range%s\n", ninitiatives,
-            ninitiatives == 1 ? "" : "s", ninitiatives == 1 ? "s" : "",
-            ninitiatives > 0 ? " (value: from -> to)" : "");
+    fprintf(out,
+            dngettext(HY_TEXTDOMAIN, "\n%zu initiative changes category in this range%s\n",
+                      "\n%zu initiatives change category in this range%s\n",
+                      (unsigned long)ninitiatives),
+            ninitiatives, ninitiatives > 0 ? _(" (value: from -> to)") : "");
     for (size_t first = 0, end; first < s->nflips; first = end) {
         end = initiative_end(s, first);
         fprintf(out, "  %-*s", cw, store_facts_code(s->facts, s->flips[first].row));
@@ -343,19 +346,19 @@ int cmd_sweep(const cli_opts *o)
 {
     const char *format = o->format != NULL ? o->format : "table";
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
-        fprintf(stderr, "hyoka sweep: --format '%s': expected table, csv or json\n", format);
+        fprintf(stderr, _("hyoka sweep: --format '%s': expected table, csv or json\n"), format);
         return CLI_EUSER;
     }
     if (o->nsets != 1) {
         fprintf(stderr,
-                "hyoka sweep: give exactly one --set thresholds.NAME=FROM:TO:STEP (%d given)\n",
+                _("hyoka sweep: give exactly one --set thresholds.NAME=FROM:TO:STEP (%d given)\n"),
                 o->nsets);
         return CLI_EUSER;
     }
     sweep s = {0};
     char err_text[SET_ERROR_MAX];
     if (set_option_parse(o->sets[0], true, &s.range, err_text, sizeof err_text) != 0) {
-        fprintf(stderr, "hyoka sweep: %s\n", err_text);
+        fprintf(stderr, _("hyoka sweep: %s\n"), err_text);
         return CLI_EUSER;
     }
     int rc = CLI_OK;
@@ -375,7 +378,7 @@ int cmd_sweep(const cli_opts *o)
         eng_rules *first = eng_rules_override(rules, &ov, 1, diags);
         if (first == NULL) {
             runs_print_errors(diags);
-            fprintf(stderr, "hyoka sweep: the --set value does not fit the rule set\n");
+            fprintf(stderr, _("hyoka sweep: the --set value does not fit the rule set\n"));
             rc = CLI_EUSER;
         }
         eng_rules_free(first);
@@ -386,7 +389,7 @@ int cmd_sweep(const cli_opts *o)
     store_error err = {0};
     facts = store_facts_read(c, rules, o->survey, &err);
     if (facts == NULL) {
-        fprintf(stderr, "hyoka sweep: %s\n", err.message);
+        fprintf(stderr, _("hyoka sweep: %s\n"), err.message);
         rc = store_exit_code(err.status);
         goto out;
     }

@@ -3,6 +3,7 @@
  * its explanation. With --coverage, also which categories, reasons and flags the cases matched
  * and which none did, with file:line (store/coverage.h, as `hyoka coverage` counts a run); exit 1
  * when the share matched is below --fail-under. */
+#include "i18n.h"
 #include "cli.h"
 
 #include "cfgutil.h"
@@ -53,14 +54,14 @@ static void err(case_file *cf, int line, const char *fmt, ...)
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, _(fmt), ap);
     va_end(ap);
     eng_diags_add(cf->d, cf->path, line, 0, 0, false, NULL, "%s", msg);
 }
 
 static const char *type_word(eng_type t)
 {
-    return t == ENG_NUM ? "a number" : t == ENG_BOOL ? "a boolean" : "a string";
+    return t == ENG_NUM ? _("a number") : t == ENG_BOOL ? _("a boolean") : _("a string");
 }
 
 /* Reports an unknown key with a suggestion from `known`. */
@@ -188,7 +189,7 @@ static void read_cases(case_file *cf, config_t *cfg)
     for (int i = 0; i < config_setting_length(root); i++) { /* after: messages in line order */
         config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
         if (strcmp(config_setting_name(s), "cases") != 0)
-            unknown_key(cf, s, "the case file", top, 1);
+            unknown_key(cf, s, _("the case file"), top, 1);
     }
 }
 
@@ -229,10 +230,10 @@ static void read_case_list(case_file *cf, config_setting_t *root)
         config_setting_t *name = config_setting_get_member(e, "name");
         if (name == NULL || config_setting_type(name) != CONFIG_TYPE_STRING) {
             err(cf, name ? line_of(name) : line_of(e), "case %d needs a 'name' (a string)", i + 1);
-            snprintf(what, sizeof what, "case %d", i + 1);
+            snprintf(what, sizeof what, _("case %d"), i + 1);
         } else {
             tc->name = config_setting_get_string(name);
-            snprintf(what, sizeof what, "case '%s'", tc->name);
+            snprintf(what, sizeof what, _("case '%s'"), tc->name);
             for (int j = 0; j < i; j++)
                 if (cf->cases[j].name != NULL && strcmp(cf->cases[j].name, tc->name) == 0)
                     err(cf, line_of(name), "duplicate case name '%s' (first at line %d)", tc->name,
@@ -287,19 +288,19 @@ static bool run_case(case_file *cf, eng_ctx *ctx, eng_explanation *ex, const tes
     size_t n = 0;
     const char *got_cat = eng_rules_get(r, ENG_KIND_CATEGORY, res.category)->id;
     if (tc->category != NULL && strcmp(tc->category, got_cat) != 0)
-        n += (size_t)snprintf(diff + n, sizeof diff - n, "    category: expected %s, got %s\n",
+        n += (size_t)snprintf(diff + n, sizeof diff - n, _("    category: expected %s, got %s\n"),
                               tc->category, got_cat);
     char a[512], b[512];
     if (tc->check_reasons && tc->reasons != res.reasons && n < sizeof diff) {
         format_ids(r, ENG_KIND_REASON, tc->reasons, a, sizeof a);
         format_ids(r, ENG_KIND_REASON, res.reasons, b, sizeof b);
         n +=
-            (size_t)snprintf(diff + n, sizeof diff - n, "    reasons: expected %s, got %s\n", a, b);
+            (size_t)snprintf(diff + n, sizeof diff - n, _("    reasons: expected %s, got %s\n"), a, b);
     }
     if (tc->check_flags && tc->flags != res.flags && n < sizeof diff) {
         format_ids(r, ENG_KIND_FLAG, tc->flags, a, sizeof a);
         format_ids(r, ENG_KIND_FLAG, res.flags, b, sizeof b);
-        n += (size_t)snprintf(diff + n, sizeof diff - n, "    flags: expected %s, got %s\n", a, b);
+        n += (size_t)snprintf(diff + n, sizeof diff - n, _("    flags: expected %s, got %s\n"), a, b);
     }
     if (tc->check_score && n < sizeof diff) {
         bool ok = tc->score_null ? !res.has_score
@@ -307,13 +308,13 @@ static bool run_case(case_file *cf, eng_ctx *ctx, eng_explanation *ex, const tes
         if (!ok) {
             format_score(!tc->score_null, tc->score, a, sizeof a);
             format_score(res.has_score, res.score, b, sizeof b);
-            n += (size_t)snprintf(diff + n, sizeof diff - n, "    score: expected %s, got %s\n", a,
+            n += (size_t)snprintf(diff + n, sizeof diff - n, _("    score: expected %s, got %s\n"), a,
                                   b);
         }
     }
     if (n == 0)
         return true;
-    printf("%s:%d: case '%s' failed:\n%s    explanation:\n", cf->path, tc->line,
+    printf(_("%s:%d: case '%s' failed:\n%s    explanation:\n"), cf->path, tc->line,
            tc->name ? tc->name : "?", diff);
     for (int i = 0; i < eng_explanation_count(ex); i++)
         printf("      %s\n", eng_explanation_get(ex, i)->text);
@@ -347,7 +348,7 @@ int cmd_test(const cli_opts *o)
     size_t rules_len;
     int read = eng_file_read(rules_path, &rules_text, &rules_len, d);
     if (read == -2) {
-        fprintf(stderr, "hyoka test: cannot read %s: %s\n", rules_path, strerror(errno));
+        fprintf(stderr, _("hyoka test: cannot read %s: %s\n"), rules_path, strerror(errno));
         rc = CLI_EENV;
         goto out;
     }
@@ -368,7 +369,7 @@ int cmd_test(const cli_opts *o)
 
     read = eng_file_read(cases_path, &text, &len, d);
     if (read == -2) {
-        fprintf(stderr, "hyoka test: cannot read %s: %s\n", cases_path, strerror(errno));
+        fprintf(stderr, _("hyoka test: cannot read %s: %s\n"), cases_path, strerror(errno));
         rc = CLI_EENV;
         goto out;
     }
@@ -377,7 +378,7 @@ int cmd_test(const cli_opts *o)
     if (prepared != NULL) {
         if (config_read_string(&cfg, prepared) != CONFIG_TRUE)
             err(&cf, config_error_line(&cfg), "%s",
-                config_error_text(&cfg) ? config_error_text(&cfg) : "syntax error");
+                _(config_error_text(&cfg) ? config_error_text(&cfg) : "syntax error"));
         else
             read_cases(&cf, &cfg);
     }
@@ -400,7 +401,7 @@ int cmd_test(const cli_opts *o)
             failed++;
         coverage_add(&cv, res.category, res.primary_reason, res.reasons, res.flags);
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    printf(_("%d passed, %d failed\n"), passed, failed);
     double percent = coverage_percent(&cv);
     if (o->coverage) {
         json_t *doc = coverage_json(&cv);

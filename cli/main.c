@@ -1,5 +1,6 @@
 /* main.c - `hyoka`: option parsing and the command table. Commands live in cmd_*.c. */
 #include <stddef.h>
+#include "i18n.h"
 #include "cli.h"
 #include "xalloc.h"
 
@@ -136,6 +137,7 @@ int main(int argc, char **argv)
 
     if (positional == NULL || sets == NULL)
         abort();
+    hy_i18n_init_program(); /* messages in the language of LC_ALL / LC_MESSAGES / LANG */
     o.sets = sets;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -160,18 +162,18 @@ int main(int argc, char **argv)
         const char *value;
         const option_spec *spec = find_option(arg, &value);
         if (spec == NULL) {
-            fprintf(stderr, "hyoka: unknown option '%s'\n", arg);
+            fprintf(stderr, _("hyoka: unknown option '%s'\n"), arg);
             goto out;
         }
         if ((given & spec->bit) && !spec->repeatable) {
-            fprintf(stderr, "hyoka: option %s given twice\n", spec->name);
+            fprintf(stderr, _("hyoka: option %s given twice\n"), spec->name);
             goto out;
         }
         given |= spec->bit;
         if (spec->takes_value) {
             if (value == NULL) {
                 if (i + 1 >= argc) {
-                    fprintf(stderr, "hyoka: option %s needs a value\n", spec->name);
+                    fprintf(stderr, _("hyoka: option %s needs a value\n"), spec->name);
                     goto out;
                 }
                 value = argv[++i];
@@ -206,20 +208,20 @@ int main(int argc, char **argv)
     }
     const command *cmd = find_command(positional[0]);
     if (cmd == NULL) {
-        fprintf(stderr, "hyoka: unknown command '%s'\n", positional[0]);
+        fprintf(stderr, _("hyoka: unknown command '%s'\n"), positional[0]);
         usage(stderr);
         goto out;
     }
     for (size_t i = 0; i < NOPTIONS; i++) {
         if ((given & option_specs[i].bit) && !(cmd->options & option_specs[i].bit)) {
-            fprintf(stderr, "hyoka %s: option %s does not apply\nusage: hyoka %s %s\n", cmd->name,
+            fprintf(stderr, _("hyoka %s: option %s does not apply\nusage: hyoka %s %s\n"), cmd->name,
                     option_specs[i].name, cmd->name, cmd->usage);
             goto out;
         }
     }
     int nargs = npos - 1;
     if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
-        fprintf(stderr, "usage: hyoka %s %s\n", cmd->name, cmd->usage);
+        fprintf(stderr, _("usage: hyoka %s %s\n"), cmd->name, cmd->usage);
         goto out;
     }
     o.command = cmd->name;

@@ -1,4 +1,5 @@
 /* service.c - the service config and database connection shared by the database commands. */
+#include "i18n.h"
 #include "service.h"
 
 #include "store.h"
@@ -20,7 +21,7 @@ static int service_config(const cli_opts *o, const char *cmd, hy_config *cfg, bo
     if (access(path, F_OK) != 0) {
         if (!named)
             return 0;
-        fprintf(stderr, "hyoka %s: cannot read the service config %s: %s\n", cmd, path,
+        fprintf(stderr, _("hyoka %s: cannot read the service config %s: %s\n"), cmd, path,
                 strerror(errno));
         return -1;
     }
@@ -30,7 +31,7 @@ static int service_config(const cli_opts *o, const char *cmd, hy_config *cfg, bo
     eng_diags_print(diags, stderr); /* the errors, or warnings only */
     eng_diags_free(diags);
     if (rc != 0) {
-        fprintf(stderr, "hyoka %s: the service config %s has errors\n", cmd, path);
+        fprintf(stderr, _("hyoka %s: the service config %s has errors\n"), cmd, path);
         return -1;
     }
     return 0;
@@ -74,7 +75,7 @@ PGconn *cli_connect(const cli_opts *o, const char *cmd, bool writer, hy_config *
     if (cfg == NULL)
         hy_config_cleanup(&local);
     if (conn == NULL) {
-        fprintf(stderr, "hyoka %s: %s\n", cmd, err.message);
+        fprintf(stderr, _("hyoka %s: %s\n"), cmd, err.message);
         *rc = store_exit_code(err.status);
     }
     return conn;

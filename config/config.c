@@ -1,4 +1,5 @@
 /* config.c - loads and validates the service config (libconfig), reporting file:line for every error. */
+#include "i18n.h"
 #include "config.h"
 #include "xalloc.h"
 
@@ -22,6 +23,7 @@ typedef enum key_kind {
     KEY_MODE,     /* octal string like "0660" */
     KEY_TOKENS,   /* array of "sha256:<64 hex>" */
     KEY_LEVEL,    /* "error" | "warn" | "info" | "debug" */
+    KEY_LANG,     /* "en" | "ja": hy_lang */
 } key_kind;
 
 typedef struct key_spec {
@@ -46,6 +48,7 @@ static const key_spec keys[] = {
     {"server", "workers", KEY_INT, HY_WORKERS_MIN, HY_WORKERS_MAX, F(workers), false},
     {"server", "backlog", KEY_INT, HY_BACKLOG_MIN, HY_BACKLOG_MAX, F(backlog), false},
     {"api", "write_tokens", KEY_TOKENS, 0, HY_MAX_TOKENS, 0, false},
+    {"api", "language", KEY_LANG, 0, 0, F(language), false},
     {"limits", "max_body", KEY_INT, HY_MAX_BODY_MIN, HY_MAX_BODY_MAX, F(max_body), true},
     {"limits", "max_query", KEY_INT, HY_MAX_QUERY_MIN, HY_MAX_QUERY_MAX, F(max_query), true},
     {"limits", "cache_bytes", KEY_INT, HY_CACHE_BYTES_MIN, HY_CACHE_BYTES_MAX, F(cache_bytes),
@@ -82,7 +85,7 @@ static void error_at(loader *l, const config_setting_t *s, const char *fmt, ...)
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, _(fmt), ap);
     va_end(ap);
     const char *file = s != NULL ? config_setting_source_file(s) : NULL;
     int line = s != NULL ? (int)config_setting_source_line(s) : 0;
@@ -97,15 +100,15 @@ static void error_at(loader *l, const config_setting_t *s, const char *fmt, ...)
 static const char *type_name(int t)
 {
     switch (t) {
-    case CONFIG_TYPE_GROUP: return "a group";
+    case CONFIG_TYPE_GROUP: return _("a group");
     case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64: return "an integer";
-    case CONFIG_TYPE_FLOAT: return "a number with a fraction";
-    case CONFIG_TYPE_STRING: return "a string";
-    case CONFIG_TYPE_BOOL: return "a boolean";
-    case CONFIG_TYPE_ARRAY: return "an array";
-    case CONFIG_TYPE_LIST: return "a list";
-    default: return "a value of unknown type";
+    case CONFIG_TYPE_INT64: return _("an integer");
+    case CONFIG_TYPE_FLOAT: return _("a number with a fraction");
+    case CONFIG_TYPE_STRING: return _("a string");
+    case CONFIG_TYPE_BOOL: return _("a boolean");
+    case CONFIG_TYPE_ARRAY: return _("an array");
+    case CONFIG_TYPE_LIST: return _("a list");
+    default: return _("a value of unknown type");
     }
 }
 
@@ -263,11 +266,12 @@ static void load_key(loader *l, const key_spec *k, const config_setting_t *s, hy
     case KEY_STRING:
     case KEY_PATH:
     case KEY_MODE:
+    case KEY_LANG:
     case KEY_LEVEL: {
         if (t != CONFIG_TYPE_STRING) {
             error_at(l, s, k->kind == KEY_MODE
-                               ? "%s must be an octal string like \"0660\", not %s"
-                               : "%s must be a string, not %s",
+                               ? N_("%s must be an octal string like \"0660\", not %s")
+                               : N_("%s must be a string, not %s"),
                      name, type_name(t));
             return;
         }
@@ -283,6 +287,13 @@ static void load_key(loader *l, const key_spec *k, const config_setting_t *s, hy
                 return;
             }
             *(int *)((char *)c + k->offset) = (int)mode;
+        } else if (k->kind == KEY_LANG) {
+            int lang = hy_lang_from_tag(v, strlen(v));
+            if (lang < 0 || strlen(v) != 2) {
+                error_at(l, s, "%s must be \"ja\" or \"en\", not \"%s\"", name, v);
+                return;
+            }
+            *(int *)((char *)c + k->offset) = lang;
         } else if (k->kind == KEY_LEVEL) {
             for (int i = 0; i <= HY_LOG_DEBUG; i++)
                 if (strcmp(v, level_names[i]) == 0) {
@@ -390,8 +401,8 @@ static int load(const char *path, hy_config *out, eng_diags *diags, bool need_ru
                           errno != 0 ? strerror(errno) : "I/O error");
         else
             eng_diags_add(diags, file, line > 0 ? line : 1, 0, 0, false, NULL, "%s",
-                          config_error_text(&cfg) != NULL ? config_error_text(&cfg)
-                                                          : "syntax error");
+                          _(config_error_text(&cfg) != NULL ? config_error_text(&cfg)
+                                                            : "syntax error"));
         l.errors++;
         goto out;
     }

@@ -9,7 +9,7 @@
  *     rules    = { file = "rules/default.cfg"; };           # relative: to the config's folder
  *     server   = { socket = "/run/hyoka/hyoka.sock"; socket_mode = "0660";
  *                  socket_owner = "hyoka"; socket_group = "www-data"; workers = 4; backlog = 128; };
- *     api      = { write_tokens = [ "sha256:<64 hex>" ]; };
+ *     api      = { write_tokens = [ "sha256:<64 hex>" ]; language = "ja"; };
  *     limits   = { max_body = 1048576; max_query = 8192; cache_bytes = 67108864; };
  *     log      = { level = "info"; };                        # error | warn | info | debug
  *
@@ -56,6 +56,8 @@ typedef struct hy_config {
     long max_body; long max_query;            /* limits.* in bytes */
     long cache_bytes;                         /* limits.cache_bytes: per-worker cache of runs */
     int log_level;                            /* 0 error, 1 warn, 2 info, 3 debug */
+    int language;                             /* api.language: hy_lang of a request without
+                                                 Accept-Language (HY_LANG_EN by default) */
 } hy_config;
 
 /* Reads and validates `path`. Returns 0 with *out filled (defaults for what the file omits), or

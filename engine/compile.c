@@ -83,7 +83,7 @@ __attribute__((format(printf, 4, 5))) static void error_at(compiler *cc, int off
 
 static const char *tname(eng_type t)
 {
-    return eng_type_name(t);
+    return eng_type_label(t);
 }
 
 /* The operator as written ("&&" or "and"), for messages. */
@@ -433,7 +433,7 @@ static eng_type check_call(compiler *cc, node *n)
     }
     n->fn = f->fn;
     if (n->nargs < f->min_args || (f->max_args >= 0 && n->nargs > f->max_args)) {
-        error_at(cc, n->op_off, n->op_len, "function '%s' takes %s, got %d", f->name, f->arity,
+        error_at(cc, n->op_off, n->op_len, "function '%s' takes %s, got %d", f->name, _(f->arity),
                  n->nargs);
         free(types);
         return EXPR_T_ERROR;

@@ -58,6 +58,7 @@
  *
  * Types are named "number", "boolean", "string" and "null".
  */
+#include "i18n.h"
 #include "internal.h"
 
 #include <stdarg.h>
@@ -130,6 +131,7 @@ void eng_diags_add(eng_diags *d, const char *file, int line, int col, int span, 
         d->items = items;
         d->cap = cap;
     }
+    fmt = _(fmt); /* the one place every rule-file message passes ("%s" is not translated) */
     va_list ap;
     va_start(ap, fmt);
     va_list ap2;
@@ -251,7 +253,7 @@ int eng_diags_print(const eng_diags *d, FILE *out)
 {
     for (int i = 0; d && i < d->count; i++) {
         const eng_diag *g = &d->items[i];
-        const char *kind = g->warning ? "warning" : "error";
+        const char *kind = g->warning ? _("warning") : _("error");
         int rc;
         if (g->col > 0)
             rc = fprintf(out, "%s:%d:%d: %s: %s\n", g->file, g->line, g->col, kind, g->message);

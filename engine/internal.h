@@ -21,6 +21,7 @@
 #define HYOKA_ENGINE_INTERNAL_H
 
 #include "engine.h"
+#include "i18n.h"
 #include "xalloc.h"
 
 #include <math.h>
@@ -154,5 +155,7 @@ static inline double round_half_away(double x, int decimals)
 
 /* "null", "boolean", "number", "string" or "opaque": how messages name a type. (value.c) */
 const char *eng_type_name(eng_type t);
+/* The type's name for a message, in the reader's language (i18n.h). */
+const char *eng_type_label(eng_type t);
 
 #endif

@@ -10,6 +10,7 @@
  * clearer than a generator, and it must report positions in our own form.
  */
 #include "expr_impl.h"
+#include "i18n.h"
 
 #include <locale.h>
 #include <stdarg.h>
@@ -32,6 +33,7 @@ void lex_init(lexer *lx, const char *src, int len, const char *file, int line, e
 void expr_verror(const lexer *lx, bool warning, int off, int len, const char *fmt, va_list ap)
 {
     /* Formatted here (not by eng_diags_add) to quote names of any length without truncation. */
+    fmt = _(fmt); /* every expression message passes here (compile.c's error_at, parse.c) */
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);

@@ -16,6 +16,7 @@
  * functions and types are checked by compile.c, which reports all of its errors.
  */
 #include "expr_impl.h"
+#include "i18n.h"
 
 #include <stdlib.h>
 
@@ -131,7 +132,7 @@ static void unexpected(parser *ps, const char *expected)
         expr_error(ps->lx, false, t.off, 1, "syntax error: unexpected end of expression");
     else
         expr_error(ps->lx, false, t.off, t.len, "syntax error: unexpected '%.*s' (%s)", t.len,
-                   ps->lx->src + t.off, expected);
+                   ps->lx->src + t.off, _(expected)); /* an `unexpected` keyword (po/) */
 }
 
 static bool enter(parser *ps)

@@ -1,6 +1,7 @@
 /* rules.c - a libconfig rule file -> an immutable eng_rules: the text checked (size, UTF-8, BOM,
  * @include, 32-bit integers), hashed, parsed, every key and type checked, every expression
  * compiled in its scope; all errors collected, a rule set with any error never returned. */
+#include "i18n.h"
 #include "cfgutil.h"
 #include "ruleset.h"
 
@@ -26,7 +27,7 @@ static void vdiag(eng_diags *d, const char *file, int line, int col, int span, b
                   const char *excerpt, const char *fmt, va_list ap)
 {
     char msg[MSG_MAX];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, _(fmt), ap);
     eng_diags_add(d, file, line, col, span, warning, excerpt, "%s", msg);
 }
 
@@ -311,9 +312,11 @@ static void sha256_hex(const char *text, size_t len, char out[65])
 typedef enum stage { ST_DERIVED, ST_REASONS, ST_FLAGS, ST_CATEGORIES, ST_SCORE } stage;
 
 static const char *const stage_names[] = {"derived", "reasons", "flags", "categories", "score"};
-static const char *const available_from[] = {"derived, reasons, flags, categories and score",
-                                             "flags, categories and score", "categories and score",
-                                             "score", "nowhere"};
+/* Words of messages: translated where they are used. */
+static const char *const available_from[] = {N_("derived, reasons, flags, categories and score"),
+                                             N_("flags, categories and score"),
+                                             N_("categories and score"), N_("score"),
+                                             N_("nowhere")};
 _Static_assert(sizeof stage_names / sizeof stage_names[0] == ST_SCORE + 1, "one name per stage");
 _Static_assert(sizeof available_from / sizeof available_from[0] == ST_SCORE + 1,
                "one entry per stage");
@@ -373,12 +376,12 @@ static void later(expr_name *out, const char *name, stage st, stage computed)
     out->status = EXPR_NAME_LATER;
     if (st == computed)
         snprintf(out->later, sizeof out->later,
-                 "'%s' is not available in %s: it is computed by this section (available in %s)",
-                 name, stage_names[st], available_from[computed]);
+                 _("'%s' is not available in %s: it is computed by this section (available in %s)"),
+                 name, stage_names[st], _(available_from[computed]));
     else
         snprintf(out->later, sizeof out->later,
-                 "'%s' is not available in %s: %s are computed after %s (available in %s)", name,
-                 stage_names[st], stage_names[computed], stage_names[st], available_from[computed]);
+                 _("'%s' is not available in %s: %s are computed after %s (available in %s)"), name,
+                 stage_names[st], stage_names[computed], stage_names[st], _(available_from[computed]));
 }
 
 static int resolve(void *ud, const char *name, expr_name *out)
@@ -438,7 +441,7 @@ static int resolve(void *ud, const char *name, expr_name *out)
         const char *opaque = eng_schema_opaque_type(r->schema, i);
         if (opaque != NULL) {
             out->status = EXPR_NAME_OPAQUE;
-            snprintf(out->later, sizeof out->later, "fact '%s' has type %s, which rules cannot use",
+            snprintf(out->later, sizeof out->later, _("fact '%s' has type %s, which rules cannot use"),
                      name, opaque);
             return 0;
         }
@@ -457,8 +460,8 @@ static int resolve(void *ud, const char *name, expr_name *out)
         }
         out->status = EXPR_NAME_LATER;
         snprintf(out->later, sizeof out->later,
-                 "'%s' is defined later in derived (line %d); derived names can use only "
-                 "earlier ones",
+                 _("'%s' is defined later in derived (line %d); derived names can use only "
+                 "earlier ones"),
                  name, r->rules[ENG_KIND_DERIVED][i].info.line);
         return 0;
     }
@@ -506,21 +509,21 @@ const char *eng_config_type_phrase(const config_setting_t *s)
 {
     switch (config_setting_type(s)) {
     case CONFIG_TYPE_GROUP:
-        return "a group { … }";
+        return _("a group { … }");
     case CONFIG_TYPE_INT:
     case CONFIG_TYPE_INT64:
     case CONFIG_TYPE_FLOAT:
-        return "a number";
+        return _("a number");
     case CONFIG_TYPE_STRING:
-        return "a string";
+        return _("a string");
     case CONFIG_TYPE_BOOL:
-        return "a boolean";
+        return _("a boolean");
     case CONFIG_TYPE_ARRAY:
-        return "an array [ … ]";
+        return _("an array [ … ]");
     case CONFIG_TYPE_LIST:
-        return "a list ( … )";
+        return _("a list ( … )");
     default:
-        return "an unknown kind of value";
+        return _("an unknown kind of value");
     }
 }
 
@@ -699,7 +702,7 @@ static void apply_overrides(loader *L, const config_setting_t *g)
             const char *near = diag_suggest(o->name, names, r->nthresholds);
             char hint[160] = "";
             if (near != NULL)
-                snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
+                snprintf(hint, sizeof hint, _(" (did you mean '%s'?)"), near);
             diag_at(L->d, L->file, line, 0, 0,
                     "cannot override thresholds.%s: the rule file has no threshold '%s'%s; its "
                     "thresholds are %s",
@@ -863,9 +866,9 @@ static void read_section(loader *L, const section_spec *spec, const config_setti
                 ru->info.id = own(r, id);
         }
         if (id != NULL)
-            snprintf(what, sizeof what, "%s entry '%s'", spec->name, id);
+            snprintf(what, sizeof what, _("%s entry '%s'"), spec->name, id);
         else
-            snprintf(what, sizeof what, "%s entry %d", spec->name, i + 1);
+            snprintf(what, sizeof what, _("%s entry %d"), spec->name, i + 1);
 
         for (int m = 0; m < config_setting_length(e); m++) {
             config_setting_t *s = config_setting_get_elem(e, (unsigned)m);
@@ -913,8 +916,8 @@ static void read_section(loader *L, const section_spec *spec, const config_setti
                         id != NULL ? id : "?");
         } else {
             int line = ru->info.line;
-            const char *need = k == ENG_KIND_CATEGORY ? " (only the last category, the "
-                                                        "catch-all, has none)"
+            const char *need = k == ENG_KIND_CATEGORY ? _(" (only the last category, the "
+                                                          "catch-all, has none)")
                                                       : "";
             config_setting_t *w = config_setting_get_member(e, "when");
             if (w == NULL)
@@ -1026,7 +1029,7 @@ static void check_cycles(loader *L)
         char msg[MSG_MAX];
         int m =
             snprintf(msg, sizeof msg,
-                     "derived '%s' is part of a cycle: ", der[i].info.id ? der[i].info.id : "?");
+                     _("derived '%s' is part of a cycle: "), der[i].info.id ? der[i].info.id : "?");
         for (int k = np - 1; k >= -1 && m >= 0 && (size_t)m < sizeof msg; k--) {
             int v = k >= 0 ? path[k] : i;
             m += snprintf(msg + m, sizeof msg - (size_t)m, "%s%s", k == np - 1 ? "" : " -> ",
@@ -1184,7 +1187,7 @@ static void walk(loader *L, config_t *cfg)
         for (size_t j = 0; j < sizeof top_keys / sizeof top_keys[0]; j++)
             known = known || strcmp(config_setting_name(s), top_keys[j]) == 0;
         if (!known)
-            unknown_key(L, s, "the rule file", top_keys,
+            unknown_key(L, s, _("the rule file"), top_keys,
                         (int)(sizeof top_keys / sizeof top_keys[0]));
     }
 
@@ -1283,7 +1286,7 @@ static const char *syntax_hint(const char *text, int line)
         while (r < end && (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r'))
             r++;
         if (r < end && (*r == ')' || *r == ']'))
-            return " (a comma before ')' or ']' is not allowed in libconfig 1.5: remove it)";
+            return _(" (a comma before ')' or ']' is not allowed in libconfig 1.5: remove it)");
     }
     return "";
 }
@@ -1308,7 +1311,7 @@ static eng_rules *load(const char *text, const char *file, const eng_schema *sch
     if (config_read_string(&cfg, copy) != CONFIG_TRUE) {
         int line = config_error_line(&cfg);
         diag_at(diags, file, line, 0, 0, "%s%s",
-                config_error_text(&cfg) ? config_error_text(&cfg) : "syntax error",
+                _(config_error_text(&cfg) ? config_error_text(&cfg) : "syntax error"),
                 syntax_hint(copy, line));
     } else {
         loader L = {.r = r,

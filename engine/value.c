@@ -1,5 +1,6 @@
 /* value.c - eng_value helpers: string values, decimal rounding (SPEC "Precise semantics"), and
  * the one way values are shown in explanations and messages. */
+#include "i18n.h"
 #include "internal.h"
 
 #include <assert.h>
@@ -111,11 +112,18 @@ static int format_decimal(double d, char *out)
     return -1;
 }
 
-static const char *const type_names[] = {"null", "boolean", "number", "string", "opaque"};
+/* Also words of messages: N_ marks them for po/hyoka.pot (eng_type_label translates). */
+static const char *const type_names[] = {N_("null"), N_("boolean"), N_("number"), N_("string"),
+                                         N_("opaque")};
 
 const char *eng_type_name(eng_type t)
 {
     return (unsigned)t < sizeof type_names / sizeof type_names[0] ? type_names[t] : "?";
+}
+
+const char *eng_type_label(eng_type t)
+{
+    return _(eng_type_name(t));
 }
 
 /* snprintf(buf, size, "%s", word) without its cost. */

@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include "app.h"
+#include "i18n.h"
 #include "json_eng.h"
 #include "metrics.h"
 #include "text_check.h"
@@ -15,24 +16,50 @@
 #include <string.h>
 #include <sys/uio.h>
 
+/* The reason phrases are also a problem's title, translated there (N_: po/hyoka.pot). The status
+ * line keeps them in English. */
 const char *http_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200: return N_("OK");
+    case 201: return N_("Created");
+    case 204: return N_("No Content");
+    case 400: return N_("Bad Request");
+    case 401: return N_("Unauthorized");
+    case 403: return N_("Forbidden");
+    case 404: return N_("Not Found");
+    case 405: return N_("Method Not Allowed");
+    case 413: return N_("Content Too Large");
+    case 414: return N_("URI Too Long");
+    case 415: return N_("Unsupported Media Type");
+    case 500: return N_("Internal Server Error");
+    case 503: return N_("Service Unavailable");
+    default: return N_("Error");
     }
+}
+
+static int default_language = HY_LANG_EN;
+
+void http_set_default_language(int lang)
+{
+    default_language = lang == HY_LANG_JA ? HY_LANG_JA : HY_LANG_EN;
+}
+
+/* The request's language, made the thread's LC_MESSAGES (per request, never setlocale). A
+ * language whose locale the system lacks (ja_JP.UTF-8 not generated) falls back to English, and
+ * Content-Language says so. */
+static void choose_language(hy_req *r)
+{
+    int lang = hy_lang_accept(http_env(r, "HTTP_ACCEPT_LANGUAGE"));
+    if (lang < 0)
+        lang = default_language;
+    locale_t loc = hy_lang_locale((hy_lang)lang);
+    if (loc == (locale_t)0) {
+        lang = HY_LANG_EN;
+        loc = hy_lang_locale(HY_LANG_EN);
+    }
+    r->lang = lang;
+    r->prev_locale = loc != (locale_t)0 ? uselocale(loc) : (locale_t)0;
 }
 
 static int hexval(char c)
@@ -77,6 +104,7 @@ int http_req_init(hy_req *r, FCGX_Request *f, long max_query, double t0)
     r->fcgi = f;
     r->route = -1;
     r->t0 = t0;
+    choose_language(r);
     r->method = http_env(r, "REQUEST_METHOD");
     if (r->method == NULL)
         r->method = "GET";
@@ -173,6 +201,9 @@ int http_req_init(hy_req *r, FCGX_Request *f, long max_query, double t0)
 
 void http_req_cleanup(hy_req *r)
 {
+    if (r->prev_locale != (locale_t)0)
+        uselocale(r->prev_locale);
+    r->prev_locale = (locale_t)0;
     free(r->query_buf);
     r->query_buf = NULL;
     r->nparams = 0;
@@ -451,12 +482,12 @@ static void vproblem(hy_req *r, int status, const char *extra, const char *param
                      va_list ap)
 {
     char detail[1024];
-    int n = vsnprintf(detail, sizeof detail, fmt, ap);
+    int n = vsnprintf(detail, sizeof detail, _(fmt), ap); /* in the request's language */
     if (n >= (int)sizeof detail)
         detail[utf8_cut(detail, sizeof detail - 1)] = '\0';
     json_t *doc = json_object();
     json_object_set_new(doc, "type", json_string(problem_type(status, param)));
-    json_object_set_new(doc, "title", json_string(http_reason(status)));
+    json_object_set_new(doc, "title", json_string(_(http_reason(status))));
     json_object_set_new(doc, "status", json_integer(status));
     /* Details quote what the client sent, cut above at a character boundary; invalid bytes
      * (only a method can still have them) must not lose the whole answer. */
@@ -468,8 +499,11 @@ static void vproblem(hy_req *r, int status, const char *extra, const char *param
     }
     char *s = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
+    char headers[512];
+    snprintf(headers, sizeof headers, "%sContent-Language: %s\r\nVary: Accept-Language\r\n",
+             extra != NULL ? extra : "", hy_lang_tag((hy_lang)r->lang));
     http_reply(r, status, "application/problem+json; charset=utf-8", s ? s : "{}",
-               s ? strlen(s) : 2, extra);
+               s ? strlen(s) : 2, headers);
     free(s);
 }
 

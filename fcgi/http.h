@@ -16,6 +16,7 @@
 
 #include <fcgiapp.h>
 #include <jansson.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -40,9 +41,18 @@ typedef struct hy_req {
     size_t bytes_out;
     int route;              /* the route table's index once routed (metrics), -1 until then */
     double t0;              /* app_now() when the request had been read */
+    int lang;               /* hy_lang of the messages: Accept-Language, else api.language */
+    locale_t prev_locale;   /* the thread's locale before the request's (http_req_cleanup) */
 } hy_req;
 
-/* Reads method, path and query from the FastCGI environment. Returns 0, or -1 after answering
+/* The language of a request that names none in Accept-Language (api.language; hy_lang). */
+void http_set_default_language(int lang);
+
+/* Reads method, path and query from the FastCGI environment. First chooses the language of the
+ * request's messages (Accept-Language: ja or en with q-values, else api.language, else English)
+ * and makes it the thread's LC_MESSAGES with uselocale() until http_req_cleanup, so that every
+ * message translated while serving it (problems, store errors) is in that language; a problem
+ * says which with Content-Language and Vary: Accept-Language. Returns 0, or -1 after answering
  * 400 (a path that is not UTF-8 text; malformed, duplicate or too many parameters) or 414 (path
  * or query too long). Reads f->envp; answers through f->ipcFd and f->out. */
 int http_req_init(hy_req *r, FCGX_Request *f, long max_query, double t0);

@@ -22,6 +22,7 @@
  * Workers get SIGTERM when the master dies (PR_SET_PDEATHSIG), so none is left behind.
  */
 #define _GNU_SOURCE /* pipe2 */
+#include "i18n.h"
 #include "app.h"
 #include "db.h"
 #include "engine.h"
@@ -401,6 +402,10 @@ static void master_reload(const char *config_path, int listen_fd)
     hy_app previous = app;
     app = next;
     log_set_level(app.config.log_level);
+    http_set_default_language(app.config.language); /* api.language */
+    if (hy_lang_locale(HY_LANG_JA) == (locale_t)0)
+        log_warn("the locale ja_JP.UTF-8 is not installed: problems asked for in Japanese are "
+                 "answered in English (localedef -i ja_JP -f UTF-8 ja_JP.UTF-8)");
     nslots = app.config.workers;
     bool warm = pipe2(warm_pipe, O_CLOEXEC) == 0;
     for (int i = 0; i < nslots; i++)
@@ -434,6 +439,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    hy_i18n_init_program(); /* --check-config in the caller's language; requests choose their own */
     const char *config_path = getenv("HYOKA_CONFIG");
     bool check = false;
     if (config_path == NULL || config_path[0] == '\0')
@@ -452,7 +458,7 @@ int main(int argc, char **argv)
             printf("hyoka-fcgi %s\n", HYOKA_VERSION);
             return 0;
         } else {
-            fprintf(stderr, "hyoka-fcgi: unknown argument '%s'\n", argv[i]);
+            fprintf(stderr, _("hyoka-fcgi: unknown argument '%s'\n"), argv[i]);
             usage(stderr);
             return 1;
         }
@@ -485,6 +491,7 @@ int main(int argc, char **argv)
         return 1;
     }
     log_set_level(app.config.log_level);
+    http_set_default_language(app.config.language); /* api.language */
     if (FCGX_Init() != 0 || metrics_init() < 0) {
         log_error("cannot initialise libfcgi or the shared memory");
         return 2;

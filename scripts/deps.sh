@@ -10,6 +10,7 @@ packages=(
     chromium fonts-noto-cjk nodejs npm ca-certificates curl python3 libxml2-utils procps valgrind
     debhelper lintian go-md2man debootstrap
     bc systemd   # bc: the db tier's timings; systemd: systemd-socket-activate in the package tier
+    gettext locales   # msgfmt/xgettext (po/), and ja_JP.UTF-8 for the Japanese message tests
 )
 # node/npm may come from another source on the image; only ask apt for them when missing.
 missing=()
@@ -20,11 +21,18 @@ for p in "${packages[@]}"; do
     esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-    exit 0
-fi
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+# The locale the Japanese message tests (and hyoka-fcgi's Accept-Language: ja) use.
+ensure_ja_locale() {
+    locale -a 2>/dev/null | grep -qix 'ja_JP.utf-\?8' && return 0
+    echo "deps: generating the locale ja_JP.UTF-8" >&2
+    $SUDO localedef -i ja_JP -f UTF-8 ja_JP.UTF-8
+}
+if [ ${#missing[@]} -eq 0 ]; then
+    ensure_ja_locale
+    exit 0
+fi
 echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
@@ -36,3 +44,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
     trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+ensure_ja_locale

@@ -26,6 +26,11 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+# A defined locale for every step: the tests' expected texts are the English msgids (po/), and
+# a tier that checks Japanese asks for it itself (LANG=ja_JP.UTF-8 on the command it runs).
+export LC_ALL=C.UTF-8
+unset LANGUAGE
+
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0
 failed=0

@@ -1,6 +1,7 @@
 /* csv_cell.c - parsing one cell of an imported CSV file: decimals, progress, dates, booleans.
  * Hand-written because these are the SPEC's own syntaxes ("1,200", "50%", "2024/4/1", "はい"):
  * strtod and strptime would accept more (exponents, locales, "2024-4-1x") and say less. */
+#include "i18n.h"
 #include "csv_cell.h"
 
 #include <stdio.h>
@@ -101,7 +102,7 @@ int csv_cell_progress(const char *s, char *out, size_t outsz, char *msg, size_t 
     size_t len = strlen(s);
     bool percent = len > 0 && s[len - 1] == '%';
     if (len >= sizeof number) {
-        snprintf(msg, msgsz, "not a progress value: '%.40s...' (expected e.g. 0.5 or 50%%)", s);
+        snprintf(msg, msgsz, _("not a progress value: '%.40s...' (expected e.g. 0.5 or 50%%)"), s);
         return -1;
     }
     memcpy(number, s, len + 1);
@@ -109,21 +110,21 @@ int csv_cell_progress(const char *s, char *out, size_t outsz, char *msg, size_t 
         number[len - 1] = '\0';
     char norm[CSV_CELL_MAX_DIGITS + 8];
     if (csv_cell_decimal(number, false, norm, sizeof norm) != 0) {
-        snprintf(msg, msgsz, "not a progress value: '%.40s' (expected e.g. 0.5 or 50%%)", s);
+        snprintf(msg, msgsz, _("not a progress value: '%.40s' (expected e.g. 0.5 or 50%%)"), s);
         return -1;
     }
     double v = strtod(norm, NULL); /* only for the range check; the text is stored */
     if (norm[0] == '-' || (percent ? v > 100 : v > 1)) {
         snprintf(msg, msgsz,
-                 "progress %s%s is outside %s (write a fraction such as 0.5 or a percentage such "
-                 "as 50%%)",
+                 _("progress %s%s is outside %s (write a fraction such as 0.5 or a percentage such "
+                 "as 50%%)"),
                  norm, percent ? "%" : "", percent ? "0%..100%" : "0..1");
         return -1;
     }
     if (percent)
-        return divide_by_100(norm, out, outsz) == 0 ? 0 : (snprintf(msg, msgsz, "too long"), -1);
+        return divide_by_100(norm, out, outsz) == 0 ? 0 : (snprintf(msg, msgsz, _("too long")), -1);
     int w = snprintf(out, outsz, "%s", norm);
-    return w > 0 && (size_t)w < outsz ? 0 : (snprintf(msg, msgsz, "too long"), -1);
+    return w > 0 && (size_t)w < outsz ? 0 : (snprintf(msg, msgsz, _("too long")), -1);
 }
 
 int csv_cell_date(const char *s, char *out, size_t outsz)

@@ -1,5 +1,6 @@
 /* import.c - `hyoka import`: CSV (libcsv, iconv) -> positioned validation -> COPY into temporary
  * tables -> set-based checks and upserts, all in one transaction. */
+#include "i18n.h"
 #include "import.h"
 #include "csv_cell.h"
 #include "kana.h"
@@ -209,6 +210,7 @@ static void add_diag(import *im, int file, long row, int column, const char *fmt
         im->capdiags = im->capdiags ? im->capdiags * 2 : 32;
         im->diags = xrealloc(im->diags, (size_t)im->capdiags * sizeof *im->diags);
     }
+    fmt = _(fmt); /* every import diagnostic passes here; the position is printed apart */
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -250,7 +252,9 @@ static void print_diags(import *im, FILE *out)
     long more = im->dropped + (im->ndiags > IMPORT_MAX_PRINTED_ERRORS
                                    ? im->ndiags - IMPORT_MAX_PRINTED_ERRORS : 0);
     if (more > 0)
-        fprintf(out, "... and %ld more errors\n", more);
+        fprintf(out, dngettext(HY_TEXTDOMAIN, "... and %ld more error\n", "... and %ld more errors\n",
+                                  (unsigned long)more),
+                more);
 }
 
 /* ---- cell parsing ----------------------------------------------------------------------------- */
@@ -265,15 +269,15 @@ static int to_utf8(import *im, const char *in, size_t len, strbuf *out, char *wh
     char *src = (char *)(uintptr_t)in, *dst = out->data;
     size_t left = len, room = out->cap - 1;
     if (memchr(in, '\0', len) != NULL) {
-        snprintf(why, whysz, "contains a NUL byte");
+        snprintf(why, whysz, _("contains a NUL byte"));
         return -1;
     }
     if (iconv(im->cd, &src, &left, &dst, &room) == (size_t)-1) {
         if (errno == EILSEQ || errno == EINVAL) {
-            snprintf(why, whysz, "invalid %s byte sequence at byte %zu (0x%02X)%s",
+            snprintf(why, whysz, _("invalid %s byte sequence at byte %zu (0x%02X)%s"),
                      im->cp932 ? "CP932" : "UTF-8", (size_t)(src - in) + 1,
                      (unsigned)(unsigned char)*src,
-                     im->cp932 ? "" : ": is it Shift_JIS? then use --encoding cp932");
+                     im->cp932 ? "" : _(": is it Shift_JIS? then use --encoding cp932"));
             return -1;
         }
         abort(); /* E2BIG cannot happen: 3 bytes of UTF-8 per input byte is enough for CP932 */
@@ -323,25 +327,25 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
     switch (col->type) {
     case CT_TEXT:
         if (strlen(s) > IMPORT_MAX_CELL_BYTES) {
-            snprintf(msg, msgsz, "longer than %d bytes", IMPORT_MAX_CELL_BYTES);
+            snprintf(msg, msgsz, _("longer than %d bytes"), IMPORT_MAX_CELL_BYTES);
             return -1;
         }
         strbuf_puts(out, s);
         return 0;
     case CT_CODE:
         if (strlen(s) > IMPORT_MAX_CODE_BYTES) {
-            snprintf(msg, msgsz, "longer than %d bytes", IMPORT_MAX_CODE_BYTES);
+            snprintf(msg, msgsz, _("longer than %d bytes"), IMPORT_MAX_CODE_BYTES);
             return -1;
         }
         if (has_control(s)) {
-            snprintf(msg, msgsz, "contains a line break or control character");
+            snprintf(msg, msgsz, _("contains a line break or control character"));
             return -1;
         }
         strbuf_puts(out, s);
         return 0;
     case CT_DATE:
         if (csv_cell_date(s, norm, sizeof norm) != 0) {
-            snprintf(msg, msgsz, "not a date: '%.40s' (expected YYYY-MM-DD or YYYY/M/D)", s);
+            snprintf(msg, msgsz, _("not a date: '%.40s' (expected YYYY-MM-DD or YYYY/M/D)"), s);
             return -1;
         }
         strbuf_puts(out, norm);
@@ -354,11 +358,11 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
     case CT_AMOUNT:
     case CT_NUMBER:
         if (csv_cell_decimal(s, true, norm, sizeof norm) != 0) {
-            snprintf(msg, msgsz, "not a number: '%.40s'", s);
+            snprintf(msg, msgsz, _("not a number: '%.40s'"), s);
             return -1;
         }
         if (col->type == CT_AMOUNT && norm[0] == '-' && strspn(norm, "-0.") != strlen(norm)) {
-            snprintf(msg, msgsz, "negative amount %s (amounts are >= 0)", norm);
+            snprintf(msg, msgsz, _("negative amount %s (amounts are >= 0)"), norm);
             return -1;
         }
         strbuf_puts(out, norm[0] == '-' && col->type == CT_AMOUNT ? norm + 1 : norm);
@@ -367,7 +371,7 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
         int b = csv_cell_bool(s);
         if (b < 0) {
             snprintf(msg, msgsz,
-                     "not a boolean: '%.40s' (expected true/false, yes/no, 1/0, はい/いいえ, ○/×)",
+                     _("not a boolean: '%.40s' (expected true/false, yes/no, 1/0, はい/いいえ, ○/×)"),
                      s);
             return -1;
         }
@@ -379,7 +383,7 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
         long y = strtol(s, &end, 10);
         if (s[0] == '\0' || strspn(s, "0123456789") != strlen(s) || *end != '\0' || y < 1900 ||
             y > 2200) {
-            snprintf(msg, msgsz, "not a fiscal year: '%.40s' (expected e.g. 2023)", s);
+            snprintf(msg, msgsz, _("not a fiscal year: '%.40s' (expected e.g. 2023)"), s);
             return -1;
         }
         strbuf_printf(out, "%ld", y);
@@ -390,12 +394,12 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
             strbuf_puts(out, csv_cell_ieq(s, "up") ? "up" : "down");
             return 0;
         }
-        snprintf(msg, msgsz, "direction must be 'up' or 'down', not '%.40s'", s);
+        snprintf(msg, msgsz, _("direction must be 'up' or 'down', not '%.40s'"), s);
         return -1;
     case CT_KIND: {
         const char *kind = narrative_kind(s);
         if (kind == NULL) {
-            snprintf(msg, msgsz, "unknown kind '%.40s' (expected %s)", s, narrative_kinds_text());
+            snprintf(msg, msgsz, _("unknown kind '%.40s' (expected %s)"), s, narrative_kinds_text());
             return -1;
         }
         strbuf_puts(out, kind);
@@ -407,19 +411,19 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
             strbuf_puts(out, s);
             return 0;
         case KANA_HALFWIDTH:
-            snprintf(msg, msgsz, "half-width katakana in '%.60s': write the reading in "
-                                 "full-width katakana or hiragana", s);
+            snprintf(msg, msgsz, _("half-width katakana in '%.60s': write the reading in "
+                                 "full-width katakana or hiragana"), s);
             return -1;
         case KANA_OTHER:
             break;
         }
-        snprintf(msg, msgsz, "not a reading in kana: '%.60s' (katakana or hiragana, e.g. "
-                             "ソウムカ or そうむか)", s);
+        snprintf(msg, msgsz, _("not a reading in kana: '%.60s' (katakana or hiragana, e.g. "
+                             "ソウムカ or そうむか)"), s);
         return -1;
     case CT_POSITION:
         if (strspn(s, "0123456789") != strlen(s) || strlen(s) > 9) {
-            snprintf(msg, msgsz, "not a position: '%.40s' (expected a whole number from 0 to "
-                                 "999999999, e.g. 10)", s);
+            snprintf(msg, msgsz, _("not a position: '%.40s' (expected a whole number from 0 to "
+                                 "999999999, e.g. 10)"), s);
             return -1;
         }
         strbuf_printf(out, "%ld", strtol(s, NULL, 10));
@@ -438,17 +442,17 @@ static int parse_cell(const column_spec *col, char *s, strbuf *out, char *msg, s
             char *item = trim_item(p);
             if (*item != '\0') {
                 if (n == IMPORT_MAX_LIST_ITEMS) {
-                    snprintf(msg, msgsz, "more than %d items", IMPORT_MAX_LIST_ITEMS);
+                    snprintf(msg, msgsz, _("more than %d items"), IMPORT_MAX_LIST_ITEMS);
                     return -1;
                 }
                 if (strlen(item) > IMPORT_MAX_CODE_BYTES || has_control(item)) {
-                    snprintf(msg, msgsz, "item '%.40s' is too long or has a control character",
+                    snprintf(msg, msgsz, _("item '%.40s' is too long or has a control character"),
                              item);
                     return -1;
                 }
                 for (int k = 0; k < n; k++) {
                     if (strcmp(items[k], item) == 0) {
-                        snprintf(msg, msgsz, "'%s' is listed twice", item);
+                        snprintf(msg, msgsz, _("'%s' is listed twice"), item);
                         return -1;
                     }
                 }
@@ -705,7 +709,7 @@ static void parse_text(import *im, int fi, const char *data, size_t len)
         add_diag(im, fi, r.row + 1, f->header_row ? column : -1,
                  "malformed CSV: %s (a quote inside an unquoted cell, text after a closing "
                  "quote, or a quote that is never closed)",
-                 csv_error(&p) == CSV_EPARSE ? "bad quoting" : csv_strerror(csv_error(&p)));
+                 csv_error(&p) == CSV_EPARSE ? _("bad quoting") : csv_strerror(csv_error(&p)));
     }
     csv_free(&p);
     if (f->header_row == 0 && rc == 0)
@@ -789,9 +793,16 @@ static int copy_in(PGconn *c, const imp_file *f, store_error *err)
     return rc;
 }
 
-/* Runs a check query returning (row, message) and adds a diagnostic per row at `column` (a spec
- * column index; its header position is used, -1 if the file left it out). */
-static int check(PGconn *c, import *im, int fi, int spec_col, const char *sql, store_error *err)
+/* Text values a check query may return after the row, for its message's %s. */
+#define CHECK_MAX_VALUES 4
+
+/* Runs a check query returning (row, value...) and adds a diagnostic per row at `column` (a spec
+ * column index; its header position is used, -1 if the file left it out): the message is `fmt`
+ * (English, translated by add_diag) with the row's values for its %s, up to CHECK_MAX_VALUES.
+ * The query only finds the rows and their values; the words are C's, so that they can be
+ * translated (po/: check_rows is an xgettext keyword). */
+static int check_rows(PGconn *c, import *im, int fi, int spec_col, const char *fmt,
+                      const char *sql, store_error *err)
 {
     PGresult *res = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -800,9 +811,21 @@ static int check(PGconn *c, import *im, int fi, int spec_col, const char *sql, s
         return -1;
     }
     int column = spec_col >= 0 ? im->files[fi].present[spec_col] : -1;
-    for (int i = 0; i < PQntuples(res); i++)
-        add_diag(im, fi, strtol(PQgetvalue(res, i, 0), NULL, 10), column, "%s",
-                 PQgetvalue(res, i, 1));
+    int nvalues = PQnfields(res) - 1;
+    if (nvalues > CHECK_MAX_VALUES)
+        abort(); /* a query of this file returns more values than a message takes */
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *v[CHECK_MAX_VALUES] = {"", "", "", ""};
+        for (int k = 0; k < nvalues; k++)
+            v[k] = PQgetvalue(res, i, k + 1);
+        /* The format is one of this file's literals (or NARRATIVE_CHECKS'); a message takes
+         * only the leading values it names, the rest are ignored as printf allows. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        add_diag(im, fi, strtol(PQgetvalue(res, i, 0), NULL, 10), column, fmt, v[0], v[1], v[2],
+                 v[3]);
+#pragma GCC diagnostic pop
+    }
     PQclear(res);
     return 0;
 }
@@ -814,10 +837,10 @@ static const char *opt_col(const imp_file *f, int k, const char *stored)
 
 /* Rows of file `fi` whose date in column k_late is before the one in k_early, each taken from the
  * file or, where the file leaves that column out, from the stored row of the same code; reported
- * at the later column when the file has it. "<late> 2024-03-31 is before the <early> 2024-04-01".
- * Nothing to check when the file has neither column. */
+ * at the later column when the file has it. `fmt` takes the later date, then the earlier: "due
+ * date %s is before the start date %s". Nothing to check when the file has neither column. */
 static int check_date_order(PGconn *c, import *im, int fi, int k_early, int k_late,
-                            const char *early_label, const char *late_label, store_error *err)
+                            const char *fmt, store_error *err)
 {
     const imp_file *f = &im->files[fi];
     if (f->present[k_early] < 0 && f->present[k_late] < 0)
@@ -828,10 +851,10 @@ static int check_date_order(PGconn *c, import *im, int fi, int k_early, int k_la
     snprintf(l, sizeof l, "%s.%s", f->present[k_late] >= 0 ? "t" : "x", late);
     strbuf q = {0};
     strbuf_printf(&q,
-                  "SELECT t.row, '%s ' || %s || ' is before the %s ' || %s FROM %s t "
+                  "SELECT t.row, %s::text, %s::text FROM %s t "
                   "LEFT JOIN %s x ON x.code = t.code WHERE %s < %s ORDER BY t.row",
-                  late_label, l, early_label, e, f->spec->tmp, f->spec->table, l, e);
-    int rc = check(c, im, fi, f->present[k_late] >= 0 ? k_late : k_early, q.data, err);
+                  l, e, f->spec->tmp, f->spec->table, l, e);
+    int rc = check_rows(c, im, fi, f->present[k_late] >= 0 ? k_late : k_early, fmt, q.data, err);
     strbuf_cleanup(&q);
     return rc;
 }
@@ -844,43 +867,46 @@ static int check_departments(PGconn *c, import *im, int fi, store_error *err)
     const imp_file *f = &im->files[fi];
     int rc = 0;
     if (f->present[4] >= 0) {
-        rc = check(c, im, fi, 4,
-                   "SELECT t.row, 'position ' || t.position || ' is already given to ' || "
-                   "quote_literal(o.name) || ' at row ' || o.row FROM imp_departments t "
+        rc = check_rows(c, im, fi, 4, "position %s is already given to %s at row %s",
+                   "SELECT t.row, t.position::text, quote_literal(o.name), o.row::text "
+                   "FROM imp_departments t "
                    "CROSS JOIN LATERAL (SELECT o.name, o.row FROM imp_departments o WHERE "
                    "o.position = t.position AND o.row < t.row ORDER BY o.row LIMIT 1) o "
                    "ORDER BY t.row",
                    err);
         if (rc == 0)
-            rc = check(c, im, fi, 4,
-                       "SELECT t.row, 'position ' || t.position || ' is that of ' || "
-                       "quote_literal(d.name) || ' in the database (give one of them another "
-                       "position; this file may list it too)' FROM imp_departments t JOIN "
+            rc = check_rows(c, im, fi, 4,
+                       "position %s is that of %s in the database (give one of them another "
+                       "position; this file may list it too)",
+                       "SELECT t.row, t.position::text, quote_literal(d.name) "
+                       "FROM imp_departments t JOIN "
                        "departments d ON d.position = t.position WHERE NOT EXISTS (SELECT 1 FROM "
                        "imp_departments x WHERE x.name = d.name) ORDER BY t.row, d.name",
                        err);
     }
     if (rc == 0 && f->present[2] >= 0 && f->present[3] >= 0)
-        rc = check(c, im, fi, 3,
-                   "SELECT t.row, 'division ' || quote_literal(t.division) || ' is read ' || "
-                   "quote_literal(o.division_kana) || ' at row ' || o.row FROM imp_departments t "
+        rc = check_rows(c, im, fi, 3, "division %s is read %s at row %s",
+                   "SELECT t.row, quote_literal(t.division), quote_literal(o.division_kana), "
+                   "o.row::text FROM imp_departments t "
                    "CROSS JOIN LATERAL (SELECT o.division_kana, o.row FROM imp_departments o "
                    "WHERE o.division = t.division AND o.division_kana IS NOT NULL AND o.row < "
                    "t.row ORDER BY o.row LIMIT 1) o WHERE t.division_kana IS NOT NULL AND "
                    "t.division_kana <> o.division_kana ORDER BY t.row",
                    err);
-    if (rc == 0 && f->present[3] >= 0)
-        rc = check(c, im, fi, 3,
-                   f->present[2] >= 0
-                       ? "SELECT t.row, 'a reading of the division needs the division (column "
-                         "division is empty)' FROM imp_departments t WHERE t.division_kana IS "
-                         "NOT NULL AND t.division IS NULL ORDER BY t.row"
-                       : "SELECT t.row, 'a reading of the division needs the division (this "
-                         "file has no column division, and none is stored for ' || "
-                         "quote_literal(t.name) || ')' FROM imp_departments t LEFT JOIN "
-                         "departments d ON d.name = t.name WHERE t.division_kana IS NOT NULL AND "
-                         "d.division IS NULL ORDER BY t.row",
-                   err);
+    if (rc == 0 && f->present[3] >= 0 && f->present[2] >= 0)
+        rc = check_rows(c, im, fi, 3,
+                        "a reading of the division needs the division (column division is empty)",
+                        "SELECT t.row FROM imp_departments t WHERE t.division_kana IS NOT NULL "
+                        "AND t.division IS NULL ORDER BY t.row",
+                        err);
+    else if (rc == 0 && f->present[3] >= 0)
+        rc = check_rows(c, im, fi, 3,
+                        "a reading of the division needs the division (this file has no column "
+                        "division, and none is stored for %s)",
+                        "SELECT t.row, quote_literal(t.name) FROM imp_departments t LEFT JOIN "
+                        "departments d ON d.name = t.name WHERE t.division_kana IS NOT NULL AND "
+                        "d.division IS NULL ORDER BY t.row",
+                        err);
     return rc;
 }
 
@@ -906,14 +932,15 @@ static int run_checks(PGconn *c, import *im, store_error *err)
         q.len = 0;
         /* the window (a sort of every row) only over the keys a hash aggregate found twice */
         strbuf_printf(&q,
-                      "SELECT row, 'duplicate key (' || %s || '): first given at row ' || first "
+                      "SELECT row, %s, first::text "
                       "FROM (SELECT row, %s, min(row) OVER (PARTITION BY %s) AS first FROM %s "
                       "WHERE (%s) IN (SELECT %s FROM %s WHERE true%s GROUP BY %s "
                       "HAVING count(*) > 1)) s WHERE row > first ORDER BY row",
                       shown.data, keys.data, keys.data, t->tmp, keys.data, keys.data, t->tmp,
                       notnull.data, keys.data);
         if (keys.len > 0)
-            rc = check(c, im, fi, 0, q.data, err);
+            rc = check_rows(c, im, fi, 0, "duplicate key (%s): first given at row %s", q.data,
+                            err);
         strbuf_cleanup(&keys);
         strbuf_cleanup(&notnull);
         strbuf_cleanup(&shown);
@@ -922,69 +949,70 @@ static int run_checks(PGconn *c, import *im, store_error *err)
             if (!(t->cols[k].flags & F_NEW) || f->present[k] >= 0)
                 continue;
             q.len = 0;
-            strbuf_printf(&q,
-                          "SELECT row, 'a new row needs column ''%s'', which this file does not "
-                          "have' FROM %s t WHERE NOT %s ORDER BY row",
+            /* the column's name is one of the table spec's identifiers, never the file's text */
+            strbuf_printf(&q, "SELECT row, '%s' FROM %s t WHERE NOT %s ORDER BY row",
                           t->cols[k].name, t->tmp, t->exists);
-            rc = check(c, im, fi, -1, q.data, err);
+            rc = check_rows(c, im, fi, -1,
+                            "a new row needs column '%s', which this file does not have", q.data,
+                            err);
         }
         if (rc != 0)
             break;
         switch (ti) {
         case T_PLANS: {
-            rc = check_date_order(c, im, fi, 2, 3, "period start", "period end", err);
+            rc = check_date_order(c, im, fi, 2, 3, N_("period end %s is before the period start %s"),
+                                  err);
             break;
         }
         case T_DEPARTMENTS:
             rc = check_departments(c, im, fi, err);
             break;
         case T_INITIATIVES: {
-            rc = check(c, im, fi, 1,
-                       "SELECT t.row, 'unknown measure ' || quote_literal(t.measure_code) || "
-                       "' (neither in measures.csv of this import nor in the database)' "
-                       "FROM imp_initiatives t WHERE t.measure_code IS NOT NULL "
+            rc = check_rows(c, im, fi, 1,
+                       "unknown measure %s (neither in measures.csv of this import nor in the "
+                       "database)",
+                       "SELECT t.row, quote_literal(t.measure_code) FROM imp_initiatives t WHERE t.measure_code IS NOT NULL "
                        "AND NOT EXISTS (SELECT 1 FROM imp_measures m WHERE m.code = "
                        "t.measure_code) AND NOT EXISTS (SELECT 1 FROM measures m "
                        "WHERE m.code = t.measure_code) ORDER BY t.row",
                        err);
             if (rc == 0)
-                rc = check_date_order(c, im, fi, 4, 5, "start date", "due date", err);
+                rc = check_date_order(c, im, fi, 4, 5, N_("due date %s is before the start date %s"),
+                                      err);
             break;
         }
         case T_MILESTONES:
         case T_PROGRESS:
-            rc = check(c, im, fi, 0,
+            rc = check_rows(c, im, fi, 0,
+                       "unknown initiative %s (neither in initiatives.csv of this import nor in "
+                       "the database)",
                        ti == T_MILESTONES
-                           ? "SELECT t.row, 'unknown initiative ' || "
-                             "quote_literal(t.initiative_code) || ' (neither in initiatives.csv "
-                             "of this import nor in the database)' FROM imp_milestones t "
+                           ? "SELECT t.row, quote_literal(t.initiative_code) FROM imp_milestones t "
                              "WHERE t.initiative_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
                              "imp_initiatives x WHERE x.code = t.initiative_code) AND NOT EXISTS "
                              "(SELECT 1 FROM initiatives x WHERE x.code = t.initiative_code) "
                              "ORDER BY t.row"
-                           : "SELECT t.row, 'unknown initiative ' || "
-                             "quote_literal(t.initiative_code) || ' (neither in initiatives.csv "
-                             "of this import nor in the database)' FROM imp_progress t "
+                           : "SELECT t.row, quote_literal(t.initiative_code) FROM imp_progress t "
                              "WHERE t.initiative_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
                              "imp_initiatives x WHERE x.code = t.initiative_code) AND NOT EXISTS "
                              "(SELECT 1 FROM initiatives x WHERE x.code = t.initiative_code) "
                              "ORDER BY t.row",
                        err);
             if (rc == 0 && ti == T_PROGRESS)
-                rc = check(c, im, fi, 1,
-                           "SELECT t.row, 'unknown survey ' || quote_literal(t.survey_code) || "
-                           "' (neither in surveys.csv of this import nor in the database)' "
-                           "FROM imp_progress t WHERE t.survey_code IS NOT NULL AND NOT EXISTS "
+                rc = check_rows(c, im, fi, 1,
+                           "unknown survey %s (neither in surveys.csv of this import nor in the "
+                           "database)",
+                           "SELECT t.row, quote_literal(t.survey_code) FROM imp_progress t WHERE t.survey_code IS NOT NULL AND NOT EXISTS "
                            "(SELECT 1 FROM imp_surveys x WHERE x.code = t.survey_code) AND NOT "
                            "EXISTS (SELECT 1 FROM surveys x WHERE x.code = t.survey_code) "
                            "ORDER BY t.row",
                            err);
             break;
         case T_KPIS: {
-            rc = check(c, im, fi, 8,
-                       "SELECT t.row, 'unknown initiative ' || quote_literal(u.code) || "
-                       "' (neither in initiatives.csv of this import nor in the database)' "
-                       "FROM imp_kpis t CROSS JOIN LATERAL "
+            rc = check_rows(c, im, fi, 8,
+                       "unknown initiative %s (neither in initiatives.csv of this import nor in "
+                       "the database)",
+                       "SELECT t.row, quote_literal(u.code) FROM imp_kpis t CROSS JOIN LATERAL "
                        "unnest(string_to_array(t.initiative_codes, E'\\x1f')) u(code) "
                        "WHERE NOT EXISTS (SELECT 1 FROM imp_initiatives x WHERE x.code = u.code) "
                        "AND NOT EXISTS (SELECT 1 FROM initiatives x WHERE x.code = u.code) "
@@ -995,33 +1023,40 @@ static int run_checks(PGconn *c, import *im, store_error *err)
             dir = dir ? dir : "t.direction";
             bv = bv ? bv : "t.baseline_value";
             tv = tv ? tv : "t.target_value";
-            q.len = 0;
-            strbuf_printf(
-                &q,
-                "SELECT t.row, 'a KPI whose direction is ' || quote_literal(%s) || "
-                "' needs a target_value ' || CASE WHEN %s = 'up' THEN 'above' ELSE 'below' "
-                "END || ' its baseline_value (target ' || %s || ', baseline ' || %s || ')' "
-                "FROM imp_kpis t LEFT JOIN kpis k ON k.code = t.code "
-                "WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s IS NOT NULL AND "
-                "NOT ((%s = 'up' AND %s > %s) OR (%s = 'down' AND %s < %s)) "
-                "ORDER BY t.row",
-                dir, dir, tv, bv, dir, tv, bv, dir, tv, bv, dir, tv, bv);
+            /* one query per direction: the message says above or below */
             int col = f->present[6] >= 0 ? 6 : f->present[4] >= 0 ? 4 : 3;
-            if (rc == 0 && (f->present[3] >= 0 || f->present[4] >= 0 || f->present[6] >= 0))
-                rc = check(c, im, fi, col, q.data, err);
+            static const char *const dirs[2][3] = {
+                {"up", ">", N_("a KPI whose direction is %s needs a target_value above its "
+                               "baseline_value (target %s, baseline %s)")},
+                {"down", "<", N_("a KPI whose direction is %s needs a target_value below its "
+                                 "baseline_value (target %s, baseline %s)")},
+            };
+            for (int d = 0; d < 2 && rc == 0; d++) {
+                if (f->present[3] < 0 && f->present[4] < 0 && f->present[6] < 0)
+                    break;
+                q.len = 0;
+                strbuf_printf(&q,
+                              "SELECT t.row, quote_literal(%s), %s::text, %s::text "
+                              "FROM imp_kpis t LEFT JOIN kpis k ON k.code = t.code "
+                              "WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s = '%s' AND "
+                              "NOT (%s %s %s) ORDER BY t.row",
+                              dir, tv, bv, tv, bv, dir, dirs[d][0], tv, dirs[d][1], bv);
+                rc = check_rows(c, im, fi, col, dirs[d][2], q.data, err);
+            }
             if (rc == 0)
-                rc = check_date_order(c, im, fi, 5, 7, "baseline date", "target date", err);
+                rc = check_date_order(c, im, fi, 5, 7,
+                                      N_("target date %s is before the baseline date %s"), err);
             break;
         }
         case T_REPORT_TEXTS:
             for (size_t k = 0; k < NARRATIVE_NCHECKS && rc == 0; k++)
-                rc = check(c, im, fi, NARRATIVE_CHECKS[k].column, NARRATIVE_CHECKS[k].sql, err);
+                rc = check_rows(c, im, fi, NARRATIVE_CHECKS[k].column, NARRATIVE_CHECKS[k].fmt,
+                                NARRATIVE_CHECKS[k].sql, err);
             break;
         case T_KPI_VALUES:
-            rc = check(c, im, fi, 0,
-                       "SELECT t.row, 'unknown KPI ' || quote_literal(t.kpi_code) || "
-                       "' (neither in kpis.csv of this import nor in the database)' "
-                       "FROM imp_kpi_values t WHERE t.kpi_code IS NOT NULL AND NOT EXISTS "
+            rc = check_rows(c, im, fi, 0,
+                       "unknown KPI %s (neither in kpis.csv of this import nor in the database)",
+                       "SELECT t.row, quote_literal(t.kpi_code) FROM imp_kpi_values t WHERE t.kpi_code IS NOT NULL AND NOT EXISTS "
                        "(SELECT 1 FROM imp_kpis x WHERE x.code = t.kpi_code) AND NOT EXISTS "
                        "(SELECT 1 FROM kpis x WHERE x.code = t.kpi_code) ORDER BY t.row",
                        err);
@@ -1106,9 +1141,11 @@ static int upsert(PGconn *c, const imp_file *f, FILE *out, store_error *err)
                       t->numbered ? " ORDER BY t.row" : "");
         inserted = exec_count(c, sql.data, f->path, err);
         if (inserted >= 0 && out != NULL)
-            fprintf(out, "%s: %ld row%s, %ld new, %ld updated, %ld unchanged\n", f->path,
-                    f->nrows, f->nrows == 1 ? "" : "s", inserted, updated,
-                    f->nrows - inserted - updated);
+            fprintf(out,
+                    dngettext(HY_TEXTDOMAIN, "%s: %ld row, %ld new, %ld updated, %ld unchanged\n",
+                              "%s: %ld rows, %ld new, %ld updated, %ld unchanged\n",
+                              (unsigned long)f->nrows),
+                    f->path, f->nrows, inserted, updated, f->nrows - inserted - updated);
     }
     strbuf_cleanup(&cols);
     strbuf_cleanup(&vals);
@@ -1177,10 +1214,13 @@ static int write_narrative(PGconn *c, const imp_file *f, FILE *out, store_error 
     if (narrative_apply(c, &inserted, &updated, &removed, err) != 0)
         return -1;
     if (out != NULL) {
-        fprintf(out, "%s: %ld row%s, %ld new, %ld updated, %ld unchanged", f->path, f->nrows,
-                f->nrows == 1 ? "" : "s", inserted, updated, f->nrows - inserted - updated);
+        fprintf(out,
+                dngettext(HY_TEXTDOMAIN, "%s: %ld row, %ld new, %ld updated, %ld unchanged",
+                          "%s: %ld rows, %ld new, %ld updated, %ld unchanged",
+                          (unsigned long)f->nrows),
+                f->path, f->nrows, inserted, updated, f->nrows - inserted - updated);
         if (removed > 0)
-            fprintf(out, ", %ld removed", removed);
+            fprintf(out, _(", %ld removed"), removed);
         fputc('\n', out);
     }
     return 0;
@@ -1248,8 +1288,8 @@ static int bulk_begin(PGconn *c, const import *im, FILE *out, store_error *err)
         if (exec_ok(c, "ROLLBACK TO SAVEPOINT bulk", err) != 0)
             return -1;
         if (out != NULL)
-            fprintf(out, "note: other sessions are reading the roadmap tables: foreign keys are "
-                         "checked row by row (slower)\n");
+            fprintf(out, "%s", _("note: other sessions are reading the roadmap tables: foreign keys "
+                                 "are checked row by row (slower)\n"));
     }
     if (exec_ok(c, "SET LOCAL lock_timeout = DEFAULT", err) != 0 ||
         exec_ok(c, "RELEASE SAVEPOINT bulk", err) != 0)
@@ -1344,8 +1384,8 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
             store_fail(err, STORE_EUSER,
                        "%s: unknown file name '%s' (expected measures.csv, initiatives.csv, "
                        "milestones.csv, surveys.csv, progress.csv, kpis.csv, kpi_values.csv, "
-                       "projects.csv, plans.csv, departments.csv or " NARRATIVE_FILE ")",
-                       files[i], name);
+                       "projects.csv, plans.csv, departments.csv or %s)",
+                       files[i], name, NARRATIVE_FILE);
             goto out;
         }
         if (seen[t] != NULL) {
@@ -1393,8 +1433,10 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
     if (im.ndiags > 0) {
         print_diags(&im, diag_out);
         long total = im.ndiags + im.dropped;
-        store_fail(err, STORE_EUSER, "%ld error%s: nothing was imported", total,
-                   total == 1 ? "" : "s");
+        store_fail(err, STORE_EUSER,
+                   dngettext(HY_TEXTDOMAIN, "%ld error: nothing was imported",
+                             "%ld errors: nothing was imported", (unsigned long)total),
+                   total);
         goto out;
     }
     /* A dry run leaves the live system alone: no exclusive locks, per-row checks. */

@@ -1,5 +1,6 @@
 /* migrate.c - `hyoka migrate`: applies the numbered sql/NNN_name.sql files, each in its own
  * transaction recorded in schema_migrations, under an advisory lock. */
+#include "i18n.h"
 #include "store.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -289,9 +290,9 @@ int store_migrate(PGconn *c, const char *sql_dir, FILE *log, store_error *err)
     PQclear(r);
     if (rc == 0 && log != NULL) {
         if (applied == 0)
-            fprintf(log, "schema is up to date (version %d)\n", newest);
+            fprintf(log, _("schema is up to date (version %d)\n"), newest);
         else
-            fprintf(log, "schema is at version %d\n", newest);
+            fprintf(log, _("schema is at version %d\n"), newest);
     }
 out:
     PQclear(PQexecParams(c, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, lock_params, NULL,

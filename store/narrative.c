@@ -1,4 +1,5 @@
 /* narrative.c - report_texts.csv: its kinds, cross-row checks, write and read (narrative.h). */
+#include "i18n.h"
 #include "narrative.h"
 #include "csv_cell.h"
 
@@ -23,43 +24,43 @@ const char *narrative_kind(const char *s)
 
 const char *narrative_kinds_text(void)
 {
-    return "title, theme, paragraph, figure, projects or outlook; in Japanese 表題, テーマ, 本文, "
-           "指標, 官民連携 or 今後の方向性";
+    return _("title, theme, paragraph, figure, projects or outlook; in Japanese 表題, テーマ, 本文, "
+             "指標, 官民連携 or 今後の方向性");
 }
 
 /* Rows of a survey are numbered by their file row; "the last theme above" is the greatest theme
  * row below this one of the same survey. */
 const narrative_check NARRATIVE_CHECKS[] = {
-    {0, "SELECT t.row, 'unknown survey ' || quote_literal(t.survey_code) || ' (neither in "
-        "surveys.csv of this import nor in the database)' FROM " NARRATIVE_TMP " t "
+    {0, N_("unknown survey %s (neither in surveys.csv of this import nor in the database)"),
+     "SELECT t.row, quote_literal(t.survey_code) FROM " NARRATIVE_TMP " t "
         "WHERE t.survey_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM imp_surveys x WHERE "
         "x.code = t.survey_code) AND NOT EXISTS (SELECT 1 FROM surveys x WHERE x.code = "
         "t.survey_code) ORDER BY t.row"},
-    {1, "SELECT t.row, 'a ' || t.kind || ' row belongs to a theme, but no theme row of survey ' "
-        "|| quote_literal(t.survey_code) || ' comes before it' FROM " NARRATIVE_TMP " t "
+    {1, N_("a %s row belongs to a theme, but no theme row of survey %s comes before it"),
+     "SELECT t.row, t.kind, quote_literal(t.survey_code) FROM " NARRATIVE_TMP " t "
         "WHERE t.kind IN ('paragraph', 'figure', 'projects') AND NOT EXISTS (SELECT 1 FROM "
         NARRATIVE_TMP " x WHERE x.survey_code = t.survey_code AND x.kind = 'theme' AND x.row < "
         "t.row) ORDER BY t.row"},
-    {1, "SELECT row, 'the title of survey ' || quote_literal(survey_code) || ' is already given "
-        "at row ' || first FROM (SELECT row, survey_code, min(row) OVER (PARTITION BY "
+    {1, N_("the title of survey %s is already given at row %s"),
+     "SELECT row, quote_literal(survey_code), first::text FROM (SELECT row, survey_code, min(row) OVER (PARTITION BY "
         "survey_code) AS first FROM " NARRATIVE_TMP " WHERE kind = 'title') s WHERE row > first "
         "ORDER BY row"},
-    {1, "SELECT row, 'the projects of survey ' || quote_literal(survey_code) || ' are already "
-        "placed at row ' || first FROM (SELECT row, survey_code, min(row) OVER (PARTITION BY "
+    {1, N_("the projects of survey %s are already placed at row %s"),
+     "SELECT row, quote_literal(survey_code), first::text FROM (SELECT row, survey_code, min(row) OVER (PARTITION BY "
         "survey_code) AS first FROM " NARRATIVE_TMP " WHERE kind = 'projects') s WHERE row > "
         "first ORDER BY row"},
-    {2, "SELECT t.row, 'empty, but rows of kind ' || t.kind || ' need their text' FROM " NARRATIVE_TMP
-        " t WHERE t.kind IS NOT NULL AND t.kind <> 'projects' AND t.text IS NULL ORDER BY t.row"},
-    {2, "SELECT t.row, 'a projects row takes no text (the report shows projects.csv as a table)' "
-        "FROM " NARRATIVE_TMP " t WHERE t.kind = 'projects' AND t.text IS NOT NULL ORDER BY t.row"},
-    {2, "SELECT row, 'theme ' || quote_literal(text) || ' of survey ' || quote_literal(survey_code)"
-        " || ' is already given at row ' || first FROM (SELECT row, survey_code, text, min(row) "
+    {2, N_("empty, but rows of kind %s need their text"),
+     "SELECT t.row, t.kind FROM " NARRATIVE_TMP " t WHERE t.kind IS NOT NULL AND t.kind <> 'projects' AND t.text IS NULL ORDER BY t.row"},
+    {2, N_("a projects row takes no text (the report shows projects.csv as a table)"),
+     "SELECT t.row FROM " NARRATIVE_TMP " t WHERE t.kind = 'projects' AND t.text IS NOT NULL ORDER BY t.row"},
+    {2, N_("theme %s of survey %s is already given at row %s"),
+     "SELECT row, quote_literal(text), quote_literal(survey_code), first::text FROM (SELECT row, survey_code, text, min(row) "
         "OVER (PARTITION BY survey_code, text) AS first FROM " NARRATIVE_TMP " WHERE kind = "
         "'theme' AND text IS NOT NULL) s WHERE row > first ORDER BY row"},
-    {3, "SELECT t.row, 'only a figure row lists KPIs (this row is of kind ' || t.kind || ')' FROM "
-        NARRATIVE_TMP " t WHERE t.kind <> 'figure' AND t.kpi_codes IS NOT NULL ORDER BY t.row"},
-    {3, "SELECT t.row, 'unknown KPI ' || quote_literal(u.code) || ' (neither in kpis.csv of this "
-        "import nor in the database)' FROM " NARRATIVE_TMP " t CROSS JOIN LATERAL "
+    {3, N_("only a figure row lists KPIs (this row is of kind %s)"),
+     "SELECT t.row, t.kind FROM " NARRATIVE_TMP " t WHERE t.kind <> 'figure' AND t.kpi_codes IS NOT NULL ORDER BY t.row"},
+    {3, N_("unknown KPI %s (neither in kpis.csv of this import nor in the database)"),
+     "SELECT t.row, quote_literal(u.code) FROM " NARRATIVE_TMP " t CROSS JOIN LATERAL "
         "unnest(string_to_array(t.kpi_codes, E'\\x1f')) u(code) WHERE NOT EXISTS (SELECT 1 FROM "
         "imp_kpis x WHERE x.code = u.code) AND NOT EXISTS (SELECT 1 FROM kpis x WHERE x.code = "
         "u.code) ORDER BY t.row"},

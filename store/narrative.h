@@ -32,10 +32,12 @@ const char *narrative_kind(const char *s);
 const char *narrative_kinds_text(void);
 
 /* The cross-row checks over NARRATIVE_TMP (columns row, survey_code, kind, text, kpi_codes; lists
- * joined by U+001F): each query returns (row, message) for the bad rows, to be reported at the
- * file's column `column` (0 survey_code, 1 kind, 2 text, 3 kpi_codes). */
+ * joined by U+001F): each query returns (row, value...) for the bad rows, to be reported at the
+ * file's column `column` (0 survey_code, 1 kind, 2 text, 3 kpi_codes) as `fmt` (English, for
+ * gettext) with the values for its %s. */
 typedef struct narrative_check {
     int column;
+    const char *fmt;
     const char *sql;
 } narrative_check;
 extern const narrative_check NARRATIVE_CHECKS[];

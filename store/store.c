@@ -1,4 +1,5 @@
 /* store.c - connecting to PostgreSQL, checking the schema version, and store_error helpers. */
+#include "i18n.h"
 #include "store.h"
 
 #include <stdarg.h>
@@ -32,7 +33,7 @@ int store_fail(store_error *err, store_status status, const char *fmt, ...)
         return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    vsnprintf(err->message, sizeof err->message, _(fmt), ap);
     va_end(ap);
     err->status = status;
     return -1;
@@ -59,7 +60,7 @@ int store_fail_pq(store_error *err, PGconn *c, const PGresult *res, const char *
     }
     if (msg == NULL)
         msg = c != NULL ? PQerrorMessage(c) : "no connection";
-    store_fail(err, STORE_EDB, "%s: %s", what, msg);
+    store_fail(err, STORE_EDB, "%s: %s", _(what), msg); /* what: a store_fail_pq keyword */
     if (err != NULL)
         chomp(err->message);
     return -1;
@@ -452,7 +453,7 @@ int store_lock_xact(PGconn *c, const char *key, const char *what, store_error *e
                               what, holder, waited, advice);
         }
         if (progress != NULL && pid > 0) {
-            fprintf(progress, "waiting for the %s lock (%.0f s of at most %d s), held by %s\n",
+            fprintf(progress, _("waiting for the %s lock (%.0f s of at most %d s), held by %s\n"),
                     what, waited, lock_wait, holder);
             fflush(progress);
         }
@@ -472,7 +473,7 @@ int store_lock_xact(PGconn *c, const char *key, const char *what, store_error *e
             if (!ok)
                 return -1;
             if (progress != NULL) {
-                fprintf(progress, "took the %s lock after %.1f s\n", what, seconds_since(&t0));
+                fprintf(progress, _("took the %s lock after %.1f s\n"), what, seconds_since(&t0));
                 fflush(progress);
             }
             taken = true;

@@ -13,6 +13,9 @@ build=${HYOKA_BUILD:-$root/build}
 hyoka=$build/cli/hyoka
 [ -x "$hyoka" ] || die "no $hyoka: build first"
 
+# The expected texts are English (the msgids), whatever the caller's locale.
+export LC_ALL=C.UTF-8
+unset LANGUAGE
 tmp=$(mktemp -d /tmp/hyoka-db.XXXXXX)
 cleanup() { pg_stop "$tmp"; rm -rf "$tmp"; }
 trap cleanup EXIT
@@ -400,6 +403,28 @@ for dir in "$here"/bad/*/; do
         nok "bad/$name: a table changed"
     else
         ok "bad/$name: $(head -1 "$dir/expected.txt")"
+    fi
+done
+
+echo "== bad files in Japanese (LANG=ja_JP.UTF-8): the same positions, Japanese text; nothing may change"
+for dir in "$here"/bad/*/; do
+    name=$(basename "$dir")
+    args=$(cat "$dir/args" 2>/dev/null || true)
+    before=$(fingerprint demo)
+    (cd "$dir" && timeout 60 env -u LC_ALL -u LC_MESSAGES LANG=ja_JP.UTF-8 "$hyoka" import $args \
+        $(ls *.csv) >"$tmp/stdout" 2>"$tmp/stderr")
+    rc=$?
+    if [ $rc -ne 1 ]; then
+        nok "bad/$name (ja): exit $rc, expected 1"
+        cat "$tmp/stderr"
+    elif ! python3 "$root/tests/lib/same_positions.py" "$dir/expected.txt" "$tmp/stderr" \
+        "bad/$name (ja)" >"$tmp/diff"; then
+        nok "bad/$name (ja): positions or text"
+        cat "$tmp/diff"
+    elif [ "$(fingerprint demo)" != "$before" ]; then
+        nok "bad/$name (ja): a table changed"
+    else
+        ok "bad/$name (ja): $(head -1 "$tmp/stderr")"
     fi
 done
 

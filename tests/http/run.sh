@@ -80,6 +80,8 @@ check "the report in the seed's shape, its figures the API's and the database's 
     timeout 120 node --test --test-reporter=spec tests/report/report.test.mjs
 check "rule coverage: the summary's counts, never-matched entries with file:line (coverage.test.mjs)" \
     timeout 120 node --test --test-reporter=spec tests/http/coverage.test.mjs
+check "problems in the reader's language: Accept-Language ja/en, Content-Language, Vary (language.test.mjs)" \
+    timeout 60 node --test --test-reporter=spec tests/http/language.test.mjs
 
 # ---- 1b. an import refreshes what the server has cached (NOTIFY hyoka_data) -----------------
 log "== an import of a new title is served at once, although the run is cached"
@@ -217,6 +219,19 @@ check "still answering after the worker died" test "$(status_of /api/v1/summary)
 # ---- 4. a second instance, --check-config --------------------------------------------------
 log "== a second instance on the same socket, --check-config"
 sed -i 's/progres_ratio >= thresholds/progress_ratio >= thresholds/' "$dir/rules.cfg" # good again
+# api.language = "ja": a request that names no language we speak is answered in Japanese.
+lang_of() { curl -s -o /dev/null -D - "$HYOKA_URL/api/v1/initiatives?limit=abc" | tr -d '\r' | awk -F': ' 'tolower($1) == "content-language" { print $2 }'; }
+# lang_settles L: 20 answers in a row (any worker) say Content-Language L, within 10 s
+lang_settles() { local n=0; for _ in $(seq 1 200); do if [ "$(lang_of)" = "$1" ]; then n=$((n + 1)); [ $n -ge 20 ] && return 0; else n=0; sleep 0.05; fi; done; return 1; }
+cp "$dir/hyoka.cfg" "$dir/hyoka.cfg.en"
+sed -i 's/^api = { /api = { language = "ja"; /' "$dir/hyoka.cfg"
+kill -HUP "$master"
+check "after SIGHUP with api.language = \"ja\", a request without Accept-Language gets Japanese" lang_settles ja
+check "... and Accept-Language: en still gets English (language.test.mjs with api.language ja)" \
+    env HYOKA_EXPECT_DEFAULT_LANGUAGE=ja timeout 60 node --test --test-reporter=spec tests/http/language.test.mjs
+cp "$dir/hyoka.cfg.en" "$dir/hyoka.cfg"
+kill -HUP "$master"
+check "after SIGHUP without api.language, English again" lang_settles en
 "$HYOKA_BUILD/fcgi/hyoka-fcgi" --config "$dir/hyoka.cfg" >"$dir/second.log" 2>&1 &
 second=$!
 wait "$second"

@@ -34,6 +34,14 @@ nsql=$(ls "$root"/sql/[0-9]*_*.sql | wc -l)
 expect "every migration in /usr/share/hyoka/sql ($nsql)" \
     [ "$(ls "$stage"/usr/share/hyoka/sql/[0-9]*_*.sql | wc -l)" -eq "$nsql" ]
 expect "dashboard in /usr/share/hyoka/www" [ -f "$stage/usr/share/hyoka/www/index.html" ]
+expect "Japanese messages in /usr/share/locale/ja/LC_MESSAGES/hyoka.mo" \
+    [ -f "$stage/usr/share/locale/ja/LC_MESSAGES/hyoka.mo" ]
+# The installed hyoka finds its catalog beside itself (PREFIX/share/locale), not in the build tree.
+printf 'version = "1";\nthresholds = { x = "a"; };\n' >"$tmp/bad.cfg"
+env -u LC_ALL -u LC_MESSAGES LANG=ja_JP.UTF-8 "$stage/usr/bin/hyoka" check "$tmp/bad.cfg" >"$tmp/out" 2>&1
+expect "installed hyoka speaks Japanese under LANG=ja_JP.UTF-8" has "$tmp/bad.cfg:2: エラー: 閾値 'x' は文字列ではなく、数値で書いてください"
+env -u LC_ALL -u LC_MESSAGES LANG=C "$stage/usr/bin/hyoka" check "$tmp/bad.cfg" >"$tmp/out" 2>&1
+expect "installed hyoka speaks English under LANG=C" has "$tmp/bad.cfg:2: error: threshold 'x' must be a number, not a string"
 
 echo "== --version"
 version=$(sed -n 's/^project(hyoka VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")

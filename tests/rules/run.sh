@@ -27,6 +27,13 @@ run() {
     rc=$?
 }
 
+# The expected files are English: the messages' msgids, whatever the caller's locale.
+export LC_ALL=C.UTF-8
+unset LANGUAGE
+# "${ja[@]}" CMD...: runs CMD as a Japanese user would (LANG=ja_JP.UTF-8, nothing overriding it)
+ja=(env -u LC_ALL -u LC_MESSAGES LANG=ja_JP.UTF-8)
+same_positions=$root/tests/lib/same_positions.py
+
 cd "$here"
 echo "== bad rule files: exit 1 and the exact diagnostics"
 for f in bad/*.cfg; do
@@ -47,6 +54,31 @@ for f in bad/*.cfg; do
         ok
     fi
 done
+
+echo "== bad rule files in Japanese (LANG=ja_JP.UTF-8): exit 1, the same positions and excerpts, Japanese text"
+if ! locale -a 2>/dev/null | grep -qix 'ja_JP.utf-\?8'; then
+    bad "the locale ja_JP.UTF-8 is not installed (scripts/deps.sh generates it)"
+else
+    for f in bad/*.cfg; do
+        case "$f" in
+        *.test.cfg) run "${ja[@]}" "$hyoka" test ../../config/rules/default.cfg "$f" ;;
+        *) run "${ja[@]}" "$hyoka" check "$f" ;;
+        esac
+        if [ $rc -ne 1 ]; then
+            bad "$f (ja): exit $rc, expected 1"; cat "$tmp/err"
+        elif [ -s "$tmp/out" ]; then
+            bad "$f (ja): printed on stdout:"; cat "$tmp/out"
+        elif ! python3 "$same_positions" "${f%.cfg}.expected" "$tmp/err" "$f (ja)"; then
+            bad "$f (ja): see above"
+        else
+            ok
+        fi
+    done
+    # LANG=C is English: byte for byte the expected file.
+    f=bad/unknown_name.cfg
+    run env -u LC_ALL -u LC_MESSAGES LANG=C "$hyoka" check "$f"
+    if [ $rc -eq 1 ] && diff -u "${f%.cfg}.expected" "$tmp/err"; then ok; else bad "$f (LANG=C): not the English text"; fi
+fi
 
 echo "== good rule files: exit 0"
 for f in good/*.cfg; do
