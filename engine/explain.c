@@ -406,7 +406,7 @@ static tval call_value(const writer *w, const node *n)
     int fn = call_fn(w, n);
     if (n->nargs > (int)(sizeof v / sizeof v[0]) || fn < 0)
         return unknown;
-    if (fn == FN_COALESCE) { /* the run stops at the first non-null argument */
+    if (expr_functions[fn].lazy) { /* the first argument that is not null decides */
         for (int i = 0; i < n->nargs; i++) {
             tval t = tree_value(w, n->args[i]);
             if (!t.known || t.v.type != ENG_NULL)
@@ -416,21 +416,10 @@ static tval call_value(const writer *w, const node *n)
     }
     if (!arg_values(w, n, v))
         return unknown;
-    switch ((expr_fn)fn) {
-    case FN_MIN:
-    case FN_MAX:
-        return known(val_minmax(fn == FN_MAX, v, n->nargs));
-    case FN_ABS:
-        return known(val_abs(v[0]));
-    case FN_ROUND:
-        return known(val_round(v[0], n->nargs > 1 ? v[1] : eng_num(0)));
-    case FN_CLAMP:
-        return n->nargs == 3 ? known(val_clamp(v[0], v[1], v[2])) : unknown;
-    case FN_ISNULL:
-        return known(eng_bool(v[0].type == ENG_NULL));
-    default:
+    if (n->nargs < expr_functions[fn].min_args ||
+        (expr_functions[fn].max_args >= 0 && n->nargs > expr_functions[fn].max_args))
         return unknown;
-    }
+    return known(val_call((expr_fn)fn, v, n->nargs));
 }
 
 static tval tree_value(const writer *w, const node *n)

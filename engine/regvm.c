@@ -253,12 +253,6 @@ static inline double tri(eng_value v)
 /* A comparison of two numbers: null (0.5) if either is null (NaN). */
 #define CMP(a, b, expr) (isunordered((a), (b)) ? 0.5 : (double)(expr))
 
-/* An arithmetic result: NaN and infinities become null (NaN), as val_num does. */
-static inline double finite_or_null(double x)
-{
-    return isfinite(x) ? x : NAN;
-}
-
 /* Computed-goto dispatch where the compiler has it (GCC, clang: one indirect jump per
  * instruction, each predicted on its own), else a switch. */
 #if defined(__GNUC__) && !defined(HYOKA_REGVM_SWITCH)
@@ -429,51 +423,14 @@ dispatch:
         R[in->d] = isnan(x) ? 0.5 : tri(val_in(SVAL(x), &strings[-1 - in->b], in->c));
     }
     NEXT();
-    CASE(MIN)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = isunordered(a, b) ? NAN : b < a ? b : a;
-    }
+    /* the functions of functions.h, each by its own implementation */
+#define X(id, name, min, max, arity, kind, dflt, decimals, lazy, impl)                             \
+    CASE(F_##id) R[in->d] = impl(R[in->a], R[in->b], R[in->c], NAN);                              \
+    NEXT();                                                                                        \
+    CASE(F_##id##_B) R[in->d] = impl(R[in->a], R[in->b], R[in->c], 0.5);                          \
     NEXT();
-    CASE(MAX)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = isunordered(a, b) ? NAN : b > a ? b : a;
-    }
-    NEXT();
-    CASE(ABS) R[in->d] = fabs(R[in->a]);
-    NEXT();
-    CASE(ROUND)
-    {
-        double x = R[in->a], k = R[in->b], v = NAN;
-        if (!isunordered(x, k) && k == floor(k) && k >= -EXPR_ROUND_MAX_DECIMALS &&
-            k <= EXPR_ROUND_MAX_DECIMALS)
-            v = finite_or_null(round_half_away(x, (int)k));
-        R[in->d] = v;
-    }
-    NEXT();
-    CASE(CLAMP)
-    {
-        double x = R[in->a], lo = R[in->b], hi = R[in->c];
-        if (isnan(x) || isnan(lo) || isnan(hi)) {
-            x = NAN;
-        } else {
-            if (x < lo)
-                x = lo;
-            if (x > hi)
-                x = hi;
-        }
-        R[in->d] = x;
-    }
-    NEXT();
-    CASE(COAL_N) R[in->d] = isnan(R[in->a]) ? R[in->b] : R[in->a];
-    NEXT();
-    CASE(COAL_B) R[in->d] = R[in->a] == 0.5 ? R[in->b] : R[in->a];
-    NEXT();
-    CASE(ISNULL_N) R[in->d] = isnan(R[in->a]) ? 1.0 : 0.0;
-    NEXT();
-    CASE(ISNULL_B) R[in->d] = R[in->a] == 0.5 ? 1.0 : 0.0;
-    NEXT();
+    EXPR_FUNCTIONS(X)
+#undef X
     /* A rule step: `m` is whether the rule matched. */
 #define REASON_STEP(m)                                                                             \
     {                                                                                              \

@@ -65,6 +65,51 @@ static const char *const strings[] = {"departments", "previous_category", "repor
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void gen_bool(text *t, int depth);
+static void gen_num(text *t, int depth);
+static void gen_str(text *t, int depth);
+
+static void gen_type(text *t, int depth, eng_type type)
+{
+    if (type == ENG_NUM)
+        gen_num(t, depth);
+    else if (type == ENG_BOOL)
+        gen_bool(t, depth);
+    else
+        gen_str(t, depth);
+}
+
+/* calls generated, per function of the table (every one must be, see test_derived_values) */
+static long fn_generated[FN__COUNT];
+
+/* A call of a random function of functions.h that gives a `want` (ENG_NUM, ENG_BOOL, ENG_STR),
+ * with random arguments of the types its row takes: a new function joins by its row alone. */
+static void gen_call(text *t, int depth, eng_type want)
+{
+    int fits[FN__COUNT], n = 0;
+    for (int f = 0; f < FN__COUNT; f++) {
+        fn_kind k = expr_functions[f].kind;
+        if ((k == FK_NUM && want == ENG_NUM) || k == FK_SAME || (k == FK_BOOL && want == ENG_BOOL))
+            fits[n++] = f;
+    }
+    assert_true(n > 0);
+    const expr_function *f = &expr_functions[fits[pick(n)]];
+    fn_generated[f - expr_functions]++;
+    int max = f->max_args < 0 ? f->min_args + 2 : f->max_args;
+    int nargs = f->min_args + pick(max - f->min_args + 1);
+    static const eng_type any[] = {ENG_NUM, ENG_BOOL, ENG_STR};
+    eng_type at = f->kind == FK_NUM ? ENG_NUM : f->kind == FK_SAME ? want : any[pick(3)];
+    put(t, "%s(", f->name);
+    for (int i = 0; i < nargs; i++) {
+        put(t, i ? ", " : "");
+        if (i == f->decimals) {
+            static const char *const decimals[] = {"0", "1", "2", "-1", "15"};
+            put(t, "%s", decimals[pick(COUNT(decimals))]);
+        } else {
+            gen_type(t, depth - 1, at);
+        }
+    }
+    put(t, ")");
+}
 
 static void gen_num(text *t, int depth)
 {
@@ -89,35 +134,11 @@ static void gen_num(text *t, int depth)
         gen_num(t, depth - 1);
         put(t, ")");
         break;
-    case 3: {
-        static const char *const fns[] = {"min", "max", "coalesce"};
-        put(t, "%s(", fns[pick(3)]);
-        for (int i = 0, n = 2 + pick(2); i < n; i++) {
-            put(t, i ? ", " : "");
-            gen_num(t, depth - 1);
-        }
-        put(t, ")");
-        break;
-    }
+    case 3:
     case 4:
-        put(t, "abs(");
-        gen_num(t, depth - 1);
-        put(t, ")");
-        break;
     case 5:
-        put(t, "round(");
-        gen_num(t, depth - 1);
-        static const char *const decimals[] = {"", ", 0", ", 1", ", 2", ", -1", ", 15"};
-        put(t, "%s)", decimals[pick(COUNT(decimals))]);
-        break;
     case 6:
-        put(t, "clamp(");
-        gen_num(t, depth - 1);
-        put(t, ", ");
-        gen_num(t, depth - 1);
-        put(t, ", ");
-        gen_num(t, depth - 1);
-        put(t, ")");
+        gen_call(t, depth, ENG_NUM);
         break;
     case 7:
     case 8:
@@ -188,14 +209,7 @@ static void gen_bool(text *t, int depth)
         put(t, "(%s in ('a', '情報政策課', 'delayed'))", strings[pick(3)]);
         break;
     case 9:
-        put(t, "is_null(");
-        if (pick(3) == 0)
-            put(t, "%s", strings[pick(3)]);
-        else if (pick(2) == 0)
-            gen_num(t, depth - 1);
-        else
-            gen_bool(t, depth - 1);
-        put(t, ")");
+        gen_call(t, depth, ENG_BOOL);
         break;
     case 10:
     case 11:
@@ -208,11 +222,7 @@ static void gen_bool(text *t, int depth)
         put(t, ")");
         break;
     default:
-        put(t, "coalesce(");
-        gen_bool(t, depth - 1);
-        put(t, ", ");
-        gen_bool(t, depth - 1);
-        put(t, ")");
+        gen_call(t, depth, ENG_BOOL);
         break;
     }
 }
@@ -234,12 +244,7 @@ static void gen_str(text *t, int depth)
         gen_str(t, depth - 1);
         put(t, ")");
     } else {
-        put(t, "coalesce(");
-        for (int i = 0, n = 2 + pick(2); i < n; i++) {
-            put(t, i ? ", " : "");
-            gen_str(t, depth - 1);
-        }
-        put(t, ")");
+        gen_call(t, depth, ENG_STR);
     }
 }
 
@@ -358,6 +363,9 @@ static void test_derived_values(void **state)
     /* the test tests something: most expressions run on the register VM, of both types */
     assert_true(on_register_vm > NEXPRESSIONS * 9 / 10);
     assert_true(numbers > NEXPRESSIONS / 3 && numbers < on_register_vm - NEXPRESSIONS / 3);
+    for (int f = 0; f < FN__COUNT; f++) /* every function of the table was called, often */
+        if (fn_generated[f] < NEXPRESSIONS / 10)
+            fail_msg("%s: %ld calls generated", expr_functions[f].name, fn_generated[f]);
     eng_schema_free(s);
 }
 
