@@ -91,13 +91,6 @@ static inline double fn_is_null(double a, double b, double c, double nul)
     return reg_is_null(a, nul) ? 1.0 : 0.0;
 }
 
-/* if_null(x, y): x unless it is null, else y */
-static inline double fn_if_null(double x, double y, double c, double nul)
-{
-    (void)c;
-    return reg_is_null(x, nul) ? y : x;
-}
-
 /* X(ID, name, min args, max args (-1: any number, applied pairwise from the left; else at most
  *   3), arity for messages, kind, dflt (a missing argument), decimals (the index of an argument
  *   that, given as a constant, must be an integer in [-15, 15]; -1 none), lazy (the result is
@@ -110,8 +103,7 @@ static inline double fn_if_null(double x, double y, double c, double nul)
     X(ROUND, "round", 1, 2, "1 or 2 arguments", FK_NUM, 0, 1, false, fn_round)                     \
     X(CLAMP, "clamp", 3, 3, "3 arguments", FK_NUM, 0, -1, false, fn_clamp)                         \
     X(COALESCE, "coalesce", 2, -1, "2 or more arguments", FK_SAME, 0, -1, true, fn_coalesce)       \
-    X(ISNULL, "is_null", 1, 1, "1 argument", FK_BOOL, 0, -1, false, fn_is_null)                   \
-    X(IFNULL, "if_null", 2, 2, "2 arguments", FK_SAME, 0, -1, true, fn_if_null)
+    X(ISNULL, "is_null", 1, 1, "1 argument", FK_BOOL, 0, -1, false, fn_is_null)
 
 typedef enum expr_fn {
 #define X(id, name, min, max, arity, kind, dflt, decimals, lazy, impl) FN_##id,
