@@ -1088,7 +1088,10 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
             if (!refs[j].is_const && !reads[j])
                 continue;
             s->inputs[nin].name = refs[j].name;
-            s->inputs[nin].value = refs[j].is_const ? refs[j].constant : slots[refs[j].slot];
+            eng_value v = refs[j].is_const ? refs[j].constant : slots[refs[j].slot];
+            if (v.type == ENG_NUM && !isfinite(v.as.num))
+                v = eng_null(); /* as the evaluation used it (a NaN or infinite fact is null) */
+            s->inputs[nin].value = v;
             nin++;
         }
     }

@@ -59,7 +59,18 @@ struct eng_ctx {
     double *regs;     /* the register VM's registers (constants filled in), or NULL */
     bool *reads;      /* explaining: which refs of the rule just run it read */
     int nreads;       /* the most refs of any rule */
+    unsigned char *marks; /* explaining on the register VM: registers a step needed (nregs) */
+    bool stack_vm; /* run eng_evaluate and eng_explain on the stack VM even when the register VM
+                    * could: the reference the tests compare the register VM with */
 };
+
+/* What regvm_trace records a step with. */
+typedef struct regvm_tracer {
+    eng_explanation *e;
+    const eng_rules *r;
+    bool *reads;          /* per ref of the rule (eng_ctx.reads) */
+    unsigned char *marks; /* per register (eng_ctx.marks) */
+} regvm_tracer;
 
 /* regvm.c: the whole rule set as one typed register program, run by eng_evaluate. */
 typedef struct reg_prog reg_prog;
@@ -74,6 +85,12 @@ void regvm_init(const reg_prog *p, double *regs);
  * filled by regvm_init; string facts are copied into `slots`. Does not allocate. */
 void regvm_run(const reg_prog *p, double *regs, eng_value *slots, const eng_value *facts,
                eng_result *out);
+
+/* regvm_run that also records every rule step into t->e (explain_step: the names the step read,
+ * with short-circuits as the language defines them, their values and the result, all from the
+ * registers), the catch-all category included; the caller resets and finishes the explanation. */
+void regvm_trace(const reg_prog *p, double *regs, eng_value *slots, const eng_value *facts,
+                 eng_result *out, regvm_tracer *t);
 
 /* explain.c: recording one evaluation (called by eval.c only when explaining) */
 void explain_reset(eng_explanation *e);

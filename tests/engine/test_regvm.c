@@ -1,9 +1,12 @@
-/* test_regvm.c - the register VM (regvm.c, behind eng_evaluate) against the stack VM (vm.c,
- * behind eng_explain): random well-typed expressions, in every place a rule file can hold one,
- * must give the same derived values and the same results for facts full of nulls, NaN,
+/* test_regvm.c - the register VM (regvm.c, behind eng_evaluate and, traced, eng_explain) against
+ * the stack VM (vm.c, an eng_ctx with stack_vm set): random well-typed expressions, in every
+ * place a rule file can hold one, must give the same derived values, the same results and the
+ * same explanations (step by step: inputs read, values, text) for facts full of nulls, NaN,
  * infinities, zeros and halves. */
 #include "expr_impl.h"
 #include "ruleset.h"
+
+#include "../support/explain_same.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -331,17 +334,26 @@ static void test_derived_values(void **state)
         eng_type type = expr_type(r->rules[ENG_KIND_DERIVED][0].prog);
         assert_true(type == ENG_NUM || type == ENG_BOOL);
         numbers += type == ENG_NUM;
-        eng_ctx *c = eng_ctx_new(r);
-        eng_explanation *e = eng_explanation_new();
+        eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
+        cs->stack_vm = true;
+        eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         /* the Japanese sentences on every other expression (the wording layer under ASan) */
         assert_int_equal(eng_explanation_set_language(e, n % 2 ? "ja" : "en"), 0);
+        assert_int_equal(eng_explanation_set_language(es, n % 2 ? "ja" : "en"), 0);
         for (int k = 0; k < NFACTS; k++) {
             random_facts(s, facts);
-            eng_result a, b;
+            eng_result a, b, a2;
             eng_evaluate(c, facts, &a);
             double x = c->regs[r->derived_base];
-            eng_explain(c, facts, &b, e);
-            eng_value v = eng_explanation_get(e, 0)->result;
+            eng_explain(cs, facts, &b, es);
+            eng_value v = eng_explanation_get(es, 0)->result;
+            eng_explain(c, facts, &a2, e);
+            int step = explain_first_difference(e, es);
+            if (step >= 0 || !same_result(&a, &a2))
+                fail_msg("d = %s: the traced register VM explains step %d as \"%s\", the stack VM "
+                         "as \"%s\"", t.buf, step,
+                         step < eng_explanation_count(e) ? eng_explanation_get(e, step)->text : "-",
+                         step < eng_explanation_count(es) ? eng_explanation_get(es, step)->text : "-");
             bool same;
             if (type == ENG_NUM)
                 same = v.type == ENG_NULL ? isnan(x)
@@ -357,7 +369,9 @@ static void test_derived_values(void **state)
             }
         }
         eng_explanation_free(e);
+        eng_explanation_free(es);
         eng_ctx_free(c);
+        eng_ctx_free(cs);
         eng_rules_free(r);
     }
     /* the test tests something: most expressions run on the register VM, of both types */
@@ -380,13 +394,21 @@ static int same_results(const char *rules, const eng_schema *s, const char *x, l
         return 0;
     }
     eng_value facts[ENG_MAX_FACTS];
-    eng_ctx *c = eng_ctx_new(r);
-    eng_explanation *e = eng_explanation_new();
+    eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
+    cs->stack_vm = true;
+    eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
     for (int k = 0; k < NFACTS; k++) {
         random_facts(s, facts);
-        eng_result a, b;
+        eng_result a, b, a2;
         eng_evaluate(c, facts, &a);
-        eng_explain(c, facts, &b, e);
+        eng_explain(cs, facts, &b, es);
+        eng_explain(c, facts, &a2, e);
+        int step = explain_first_difference(e, es);
+        if (step >= 0 || !same_result(&a, &a2))
+            fail_msg("%s: the traced register VM explains step %d as \"%s\", the stack VM as "
+                     "\"%s\"", x, step,
+                     step < eng_explanation_count(e) ? eng_explanation_get(e, step)->text : "-",
+                     step < eng_explanation_count(es) ? eng_explanation_get(es, step)->text : "-");
         if (!same_result(&a, &b))
             fail_msg("%s: stack VM category %d reasons %llx flags %llx score %g; register VM "
                      "category %d reasons %llx flags %llx score %g",
@@ -396,7 +418,9 @@ static int same_results(const char *rules, const eng_schema *s, const char *x, l
         categories[a.category]++;
     }
     eng_explanation_free(e);
+    eng_explanation_free(es);
     eng_ctx_free(c);
+    eng_ctx_free(cs);
     eng_rules_free(r);
     return 1;
 }

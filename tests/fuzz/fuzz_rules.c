@@ -1,9 +1,13 @@
 /* fuzz_rules.c - libFuzzer target for the rule loader: the input bytes as a rule file, compiled
  * against the built-in schema with eng_rules_load_string; when it loads, one initiative (all
  * facts null, then all set) is evaluated and explained (in Japanese and English), checking
- * evaluate == explain. */
+ * evaluate == explain, and that the register VM's traced explanation equals the stack VM's step
+ * by step (inputs read, values, text). */
 #include "engine.h"
+#include "ruleset.h"
 #include "xalloc.h"
+
+#include "../support/explain_same.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,8 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r != NULL) {
         eng_value facts[ENG_MAX_FACTS];
         int n = eng_schema_count(schema);
-        eng_ctx *c = eng_ctx_new(r);
-        eng_explanation *e = eng_explanation_new();
+        eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
+        cs->stack_vm = true;
+        eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         for (int round = 0; round < 2; round++) {
             for (int i = 0; i < n; i++) {
                 eng_type t = eng_schema_type(schema, i);
@@ -48,6 +53,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             if (a.has_score && !(a.score >= 0 && a.score <= 100))
                 abort();
+            eng_result b2;
+            eng_explain(cs, facts, &b2, es);
+            if (b2.category != b.category || b2.reasons != b.reasons || b2.flags != b.flags ||
+                b2.has_score != b.has_score || (b.has_score && b2.score != b.score) ||
+                explain_first_difference(e, es) >= 0)
+                abort();
             for (int i = 0; i < eng_explanation_count(e); i++)
                 if (eng_explanation_get(e, i)->text == NULL)
                     abort();
@@ -62,7 +73,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             eng_recommendations(r, &a, rec, 8);
         }
         eng_explanation_free(e);
+        eng_explanation_free(es);
         eng_ctx_free(c);
+        eng_ctx_free(cs);
     }
     eng_rules_free(r);
     eng_diags_free(d);
