@@ -195,6 +195,54 @@ static void put_grouped(step_store *s, const char *digits, size_t n)
 
 /* A number as a Japanese sentence shows it: two decimals at most (0.36, 0.86), trailing zeros
  * dropped, two significant digits below 0.01, thousands grouped from 10,000 (1,200,000). */
+int explain_number_2dp(double x, char *num, size_t size)
+{
+    double r = eng_round(x, 2), a = fabs(r);
+    if (a < 1e13 && size >= 24) {
+        /* r is the double nearest to M / 100 (M < 1e15 < 2^50): a * 100 is within 0.25 of M,
+         * and %.2f of r prints M / 100 */
+        long long m = (long long)(a * 100 + 0.5);
+        char digits[24];
+        int n = 0;
+        long long whole = m / 100;
+        int cents = (int)(m % 100);
+        if (cents % 10 != 0) {
+            digits[n++] = (char)('0' + cents % 10);
+            digits[n++] = (char)('0' + cents / 10);
+            digits[n++] = '.';
+        } else if (cents != 0) {
+            digits[n++] = (char)('0' + cents / 10);
+            digits[n++] = '.';
+        }
+        do {
+            digits[n++] = (char)('0' + whole % 10);
+            whole /= 10;
+        } while (whole > 0);
+        int len = 0;
+        if (r < 0 && m != 0)
+            num[len++] = '-';
+        while (n > 0)
+            num[len++] = digits[--n];
+        num[len] = '\0';
+        return len;
+    }
+    snprintf(num, size, "%.2f", r);
+    char *dot = strchr(num, '.');
+    if (dot == NULL)
+        dot = strchr(num, ','); /* a program that set a locale such as de_DE */
+    if (dot != NULL) {
+        *dot = '.';
+        char *end = num + strlen(num);
+        while (end > dot + 1 && end[-1] == '0')
+            *--end = '\0';
+        if (end == dot + 1)
+            *dot = '\0';
+    }
+    if (strcmp(num, "-0") == 0)
+        snprintf(num, size, "0");
+    return (int)strlen(num);
+}
+
 static void put_ja_number(step_store *s, double x)
 {
     char num[64];
@@ -206,22 +254,8 @@ static void put_ja_number(step_store *s, double x)
     }
     if (a < 0.01 && eng_round(a, 2) == 0)
         snprintf(num, sizeof num, "%.2g", x);
-    else {
-        snprintf(num, sizeof num, "%.2f", eng_round(x, 2));
-        char *dot = strchr(num, '.');
-        if (dot == NULL)
-            dot = strchr(num, ','); /* a program that set a locale such as de_DE */
-        if (dot != NULL) {
-            *dot = '.';
-            char *end = num + strlen(num);
-            while (end > dot + 1 && end[-1] == '0')
-                *--end = '\0';
-            if (end == dot + 1)
-                *dot = '\0';
-        }
-    }
-    if (strcmp(num, "-0") == 0)
-        snprintf(num, sizeof num, "0");
+    else
+        explain_number_2dp(x, num, sizeof num);
     const char *digits = num[0] == '-' ? num + 1 : num;
     size_t intlen = strcspn(digits, ".e");
     if (a < 10000 || strchr(digits, 'e') != NULL) {

@@ -100,6 +100,11 @@ void explain_reset(eng_explanation *e);
 void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, const eng_value *slots,
                   const bool *reads, eng_value result);
 
+/* How a Japanese sentence shows a number: eng_round(x, 2) as "%.2f" prints it, without trailing
+ * zeros after the point ("0.5", "12", "-3.25"), "-0" as "0"; without printf below 1e13. `size`
+ * at least 24. Returns the length. */
+int explain_number_2dp(double x, char *num, size_t size);
+
 /* After the last step of one evaluation: writes the score components' text (their weight after
  * re-normalising depends on which components had a value). */
 void explain_finish(eng_explanation *e, const eng_rules *r);
