@@ -137,23 +137,14 @@ static inline __attribute__((always_inline)) void run(eng_ctx *c, const eng_valu
     double sum = 0, weights = 0;
     for (int i = 0; i < nscore; i++) {
         eng_value v = run_rule(c, sc[i].prog, e);
-        if (v.type == ENG_NUM && !isnan(v.as.num)) {
-            double x = v.as.num < 0 ? 0 : v.as.num > 1 ? 1 : v.as.num;
-            sum += sc[i].weight * x;
-            weights += sc[i].weight;
-        }
+        score_add(&sum, &weights, sc[i].weight, v.type == ENG_NUM ? v.as.num : NAN);
         if (e)
             explain_step(e, r, ENG_KIND_SCORE, i, slots, c->reads, v);
     }
     if (e)
         explain_finish(e, r);
 
-    out->category = category;
-    out->primary_reason = reasons ? __builtin_ctzll(reasons) : -1; /* the first in file order */
-    out->reasons = reasons;
-    out->flags = flags;
-    out->has_score = weights > 0;
-    out->score = weights > 0 ? round_half_away(100.0 * sum / weights, 1) : 0.0;
+    result_finish(out, category, reasons, flags, sum, weights);
 }
 
 int eng_evaluate(eng_ctx *c, const eng_value *facts, eng_result *out)

@@ -240,15 +240,7 @@ dispatch:
     CASE(CATEGORY_ELSE) NEXT(); /* no category matched: the catch-all (a step when tracing) */
     CASE(CATEGORY_ID) R[in->d] = -1 - (p->category_base + category);
     NEXT();
-    CASE(SCORE)
-    {
-        double x = R[in->a];
-        if (!isnan(x)) {
-            x = x < 0 ? 0 : x > 1 ? 1 : x;
-            sum += w[in->b] * x;
-            weights += w[in->b];
-        }
-    }
+    CASE(SCORE) score_add(&sum, &weights, w[in->b], R[in->a]);
     NEXT();
     CASE(END) goto done;
 #if !REGVM_GOTO
@@ -264,10 +256,5 @@ dispatch:
 #undef STEP
 #undef SVAL
 done:
-    out->category = category;
-    out->primary_reason = reasons ? __builtin_ctzll(reasons) : -1; /* the first in file order */
-    out->reasons = reasons;
-    out->flags = flags;
-    out->has_score = weights > 0;
-    out->score = weights > 0 ? round_half_away(100.0 * sum / weights, 1) : 0.0;
+    result_finish(out, category, reasons, flags, sum, weights);
 }

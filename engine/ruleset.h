@@ -72,6 +72,31 @@ typedef struct regvm_tracer {
     unsigned char *marks; /* per register (eng_ctx.marks) */
 } regvm_tracer;
 
+/* ---- the rule steps' arithmetic, for both VMs (regvm_loop.h, eval.c) ------------------------ */
+
+/* A score component's value x (NaN: null, left out) into the weighted sum: clamped to [0, 1]. */
+static inline void score_add(double *sum, double *weights, double weight, double x)
+{
+    if (!isnan(x)) {
+        x = x < 0 ? 0 : x > 1 ? 1 : x;
+        *sum += weight * x;
+        *weights += weight;
+    }
+}
+
+/* The result's fields from what the steps gathered: the first matched reason in file order, the
+ * score as the weighted mean of the components with a value, in percent, at 1 decimal. */
+static inline void result_finish(eng_result *out, int category, uint64_t reasons, uint64_t flags,
+                                 double sum, double weights)
+{
+    out->category = category;
+    out->primary_reason = reasons ? __builtin_ctzll(reasons) : -1;
+    out->reasons = reasons;
+    out->flags = flags;
+    out->has_score = weights > 0;
+    out->score = weights > 0 ? round_half_away(100.0 * sum / weights, 1) : 0.0;
+}
+
 /* regvm.c: the whole rule set as one typed register program, run by eng_evaluate. */
 typedef struct reg_prog reg_prog;
 /* Links the rules' register code; NULL when some expression has none (the caller keeps the
