@@ -193,20 +193,34 @@ static inline eng_value val_num(double d)
     return isfinite(d) ? eng_num(d) : eng_null();
 }
 
+/* A number operand as a register (anything else is null, NaN); a boolean operand (anything
+ * else is null, 0.5); a boolean register as a value. */
+static inline double val_reg_num(eng_value x)
+{
+    return x.type == ENG_NUM ? x.as.num : NAN;
+}
+static inline double val_reg_bool(eng_value x)
+{
+    return x.type == ENG_BOOL ? (x.as.b ? 1.0 : 0.0) : 0.5;
+}
+static inline eng_value val_of_bool(double r)
+{
+    return r == 0.5 ? eng_null() : eng_bool(r == 1.0);
+}
+
+/* + - * / by functions.h's operators */
 static inline eng_value val_arith(expr_op op, eng_value x, eng_value y)
 {
-    if (x.type != ENG_NUM || y.type != ENG_NUM)
-        return eng_null();
-    double a = x.as.num, b = y.as.num;
+    double a = val_reg_num(x), b = val_reg_num(y);
     switch (op) {
     case OP_ADD:
-        return val_num(a + b);
+        return val_num(op_add(a, b));
     case OP_SUB:
-        return val_num(a - b);
+        return val_num(op_sub(a, b));
     case OP_MUL:
-        return val_num(a * b);
+        return val_num(op_mul(a, b));
     case OP_DIV:
-        return b == 0 ? eng_null() : val_num(a / b);
+        return val_num(op_div(a, b));
     default:
         return eng_null();
     }
@@ -214,18 +228,16 @@ static inline eng_value val_arith(expr_op op, eng_value x, eng_value y)
 
 static inline eng_value val_compare(expr_op op, eng_value x, eng_value y)
 {
-    if (x.type != ENG_NUM || y.type != ENG_NUM)
-        return eng_null();
-    double a = x.as.num, b = y.as.num;
+    double a = val_reg_num(x), b = val_reg_num(y);
     switch (op) {
     case OP_LT:
-        return eng_bool(a < b);
+        return val_of_bool(op_lt(a, b));
     case OP_LE:
-        return eng_bool(a <= b);
+        return val_of_bool(op_le(a, b));
     case OP_GT:
-        return eng_bool(a > b);
+        return val_of_bool(op_gt(a, b));
     case OP_GE:
-        return eng_bool(a >= b);
+        return val_of_bool(op_ge(a, b));
     default:
         return eng_null();
     }
@@ -250,40 +262,39 @@ static inline bool val_same(eng_value x, eng_value y)
     }
 }
 
+/* == != : numbers and booleans by functions.h's operators, strings by their bytes */
 static inline eng_value val_equal(bool negate, eng_value x, eng_value y)
 {
     if (x.type == ENG_NULL || y.type == ENG_NULL)
         return eng_null();
+    if (x.type == y.type && x.type == ENG_NUM)
+        return val_of_bool(negate ? op_ne_n(x.as.num, y.as.num) : op_eq_n(x.as.num, y.as.num));
+    if (x.type == y.type && x.type == ENG_BOOL) {
+        double a = val_reg_bool(x), b = val_reg_bool(y);
+        return val_of_bool(negate ? op_ne_b(a, b) : op_eq_b(a, b));
+    }
     return eng_bool(val_same(x, y) != negate);
 }
 
 /* Kleene logic: anything but a boolean counts as unknown. */
 static inline eng_value val_not(eng_value x)
 {
-    return x.type == ENG_BOOL ? eng_bool(!x.as.b) : eng_null();
+    return val_of_bool(op_not(val_reg_bool(x)));
 }
 
 static inline eng_value val_and(eng_value x, eng_value y)
 {
-    if ((x.type == ENG_BOOL && !x.as.b) || (y.type == ENG_BOOL && !y.as.b))
-        return eng_bool(false);
-    if (x.type == ENG_BOOL && y.type == ENG_BOOL)
-        return eng_bool(true);
-    return eng_null();
+    return val_of_bool(op_and(val_reg_bool(x), val_reg_bool(y)));
 }
 
 static inline eng_value val_or(eng_value x, eng_value y)
 {
-    if ((x.type == ENG_BOOL && x.as.b) || (y.type == ENG_BOOL && y.as.b))
-        return eng_bool(true);
-    if (x.type == ENG_BOOL && y.type == ENG_BOOL)
-        return eng_bool(false);
-    return eng_null();
+    return val_of_bool(op_or(val_reg_bool(x), val_reg_bool(y)));
 }
 
 static inline eng_value val_neg(eng_value x)
 {
-    return x.type == ENG_NUM ? eng_num(-x.as.num) : eng_null();
+    return val_num(op_neg(val_reg_num(x)));
 }
 
 static inline eng_value val_in(eng_value x, const eng_value *list, int n)

@@ -38,6 +38,78 @@ static inline double finite_or_null(double x)
     return isfinite(x) ? x : NAN;
 }
 
+/* ---- operators, on register values: the one definition that the register VM runs and that
+ * val_* (expr_impl.h: constant folding, the stack VM, explanations) apply to eng_value's ---- */
+
+static inline double op_neg(double a)
+{
+    return -a;
+}
+static inline double op_add(double a, double b)
+{
+    return finite_or_null(a + b);
+}
+static inline double op_sub(double a, double b)
+{
+    return finite_or_null(a - b);
+}
+static inline double op_mul(double a, double b)
+{
+    return finite_or_null(a * b);
+}
+static inline double op_div(double a, double b)
+{
+    return finite_or_null(a / b); /* x / 0 is infinite or NaN: null */
+}
+/* comparisons of numbers: a boolean register, null (0.5) if either is null */
+static inline double op_lt(double a, double b)
+{
+    return isunordered(a, b) ? 0.5 : (double)(a < b);
+}
+static inline double op_le(double a, double b)
+{
+    return isunordered(a, b) ? 0.5 : (double)(a <= b);
+}
+static inline double op_gt(double a, double b)
+{
+    return isunordered(a, b) ? 0.5 : (double)(a > b);
+}
+static inline double op_ge(double a, double b)
+{
+    return isunordered(a, b) ? 0.5 : (double)(a >= b);
+}
+static inline double op_eq_n(double a, double b)
+{
+    return isunordered(a, b) ? 0.5 : (double)(a == b);
+}
+static inline double op_ne_n(double a, double b)
+{
+    return isunordered(a, b) ? 0.5 : (double)(a != b);
+}
+static inline double op_eq_b(double a, double b)
+{
+    return a == 0.5 || b == 0.5 ? 0.5 : (double)(a == b);
+}
+static inline double op_ne_b(double a, double b)
+{
+    return a == 0.5 || b == 0.5 ? 0.5 : (double)(a != b);
+}
+/* Kleene logic on 0 / 0.5 / 1: not is 1 - x, and the minimum, or the maximum */
+static inline double op_not(double a)
+{
+    return 1.0 - a;
+}
+static inline double op_and(double a, double b)
+{
+    return a < b ? a : b;
+}
+static inline double op_or(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/* ---- functions ---------------------------------------------------------------------------- */
+
 static inline double fn_min(double a, double b, double c, double nul)
 {
     (void)c, (void)nul;

@@ -306,8 +306,6 @@ static inline double tri(eng_value v)
     return v.type == ENG_BOOL ? (double)v.as.b : 0.5;
 }
 
-/* A comparison of two numbers: null (0.5) if either is null (NaN). */
-#define CMP(a, b, expr) (isunordered((a), (b)) ? 0.5 : (double)(expr))
 
 /* Computed-goto dispatch where the compiler has it (GCC, clang: one indirect jump per
  * instruction, each predicted on its own), else a switch. */
@@ -405,19 +403,13 @@ static eng_value step_condition(const reg_insn *in, const double *R)
     int form = in->op >= R_CATEGORY ? in->op - R_CATEGORY
              : in->op >= R_FLAG     ? in->op - R_FLAG
                                     : in->op - R_REASON;
-    double a = R[in->a], b = R[in->b], v;
-    switch (form) {
-    case 0:
-        v = a;
-        break;
-    case 5:
-        v = a < b ? a : b;
-        break;
-    default:
-        if (isunordered(a, b))
-            return eng_null();
-        return eng_bool(form == 1 ? a < b : form == 2 ? a <= b : form == 3 ? a > b : a >= b);
-    }
+    double a = R[in->a], b = R[in->b];
+    double v = form == 0 ? a
+             : form == 1 ? op_lt(a, b)
+             : form == 2 ? op_le(a, b)
+             : form == 3 ? op_gt(a, b)
+             : form == 4 ? op_ge(a, b)
+                         : op_and(a, b);
     return v == 0.5 ? eng_null() : eng_bool(v == 1.0);
 }
 

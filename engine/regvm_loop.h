@@ -69,65 +69,33 @@ dispatch:
 #endif
     CASE(MOV) R[in->d] = R[in->a];
     NEXT();
-    CASE(NEG) R[in->d] = -R[in->a];
+    CASE(NEG) R[in->d] = op_neg(R[in->a]);
     NEXT();
-    CASE(NOT) R[in->d] = 1.0 - R[in->a];
+    CASE(NOT) R[in->d] = op_not(R[in->a]);
     NEXT();
-    CASE(ADD) R[in->d] = finite_or_null(R[in->a] + R[in->b]);
+    CASE(ADD) R[in->d] = op_add(R[in->a], R[in->b]);
     NEXT();
-    CASE(SUB) R[in->d] = finite_or_null(R[in->a] - R[in->b]);
+    CASE(SUB) R[in->d] = op_sub(R[in->a], R[in->b]);
     NEXT();
-    CASE(MUL) R[in->d] = finite_or_null(R[in->a] * R[in->b]);
+    CASE(MUL) R[in->d] = op_mul(R[in->a], R[in->b]);
     NEXT();
-    CASE(DIV) R[in->d] = finite_or_null(R[in->a] / R[in->b]); /* x/0 is inf or NaN: null */
+    CASE(DIV) R[in->d] = op_div(R[in->a], R[in->b]);
     NEXT();
-    CASE(LT)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a < b);
-    }
+    CASE(LT) R[in->d] = op_lt(R[in->a], R[in->b]);
     NEXT();
-    CASE(LE)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a <= b);
-    }
+    CASE(LE) R[in->d] = op_le(R[in->a], R[in->b]);
     NEXT();
-    CASE(GT)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a > b);
-    }
+    CASE(GT) R[in->d] = op_gt(R[in->a], R[in->b]);
     NEXT();
-    CASE(GE)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a >= b);
-    }
+    CASE(GE) R[in->d] = op_ge(R[in->a], R[in->b]);
     NEXT();
-    CASE(EQ_N)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a == b);
-    }
+    CASE(EQ_N) R[in->d] = op_eq_n(R[in->a], R[in->b]);
     NEXT();
-    CASE(NE_N)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a != b);
-    }
+    CASE(NE_N) R[in->d] = op_ne_n(R[in->a], R[in->b]);
     NEXT();
-    CASE(EQ_B)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = a == 0.5 || b == 0.5 ? 0.5 : (double)(a == b);
-    }
+    CASE(EQ_B) R[in->d] = op_eq_b(R[in->a], R[in->b]);
     NEXT();
-    CASE(NE_B)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = a == 0.5 || b == 0.5 ? 0.5 : (double)(a != b);
-    }
+    CASE(NE_B) R[in->d] = op_ne_b(R[in->a], R[in->b]);
     NEXT();
     CASE(EQ_S)
     {
@@ -141,17 +109,9 @@ dispatch:
         R[in->d] = isnan(a) || isnan(b) ? 0.5 : !(a == b || val_same(SVAL(a), SVAL(b)));
     }
     NEXT();
-    CASE(AND)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = a < b ? a : b;
-    }
+    CASE(AND) R[in->d] = op_and(R[in->a], R[in->b]);
     NEXT();
-    CASE(OR)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = a > b ? a : b;
-    }
+    CASE(OR) R[in->d] = op_or(R[in->a], R[in->b]);
     NEXT();
     CASE(SEL)
     {
