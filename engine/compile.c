@@ -731,7 +731,11 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
             return reg_const(cc, n->value.as.b ? 1.0 : 0.0);
         return REG_NO;
     case N_NAME:
-        return n->type == want ? RX_SLOT | n->slot : REG_NO; /* not one of unknown type */
+        if (n->type == want)
+            return RX_SLOT | n->slot;
+        /* A name of unknown type: in a rule set, a derived value of no type, which is always null
+         * (every other name has a type), its register NaN: as a boolean, 0.5. */
+        return want == ENG_BOOL ? reg_emit(cc, R_NULL_B, RX_SLOT | n->slot, 0, 0) : RX_SLOT | n->slot;
     case N_UNARY:
         if (n->op == T_MINUS)
             return reg_emit(cc, R_NEG, reg_gen(cc, n->a, ENG_NUM), 0, 0);
@@ -756,6 +760,8 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
         case OP_EQ:
         case OP_NE: {
             eng_type t = operand_type(n->a, n->b);
+            if (t == ENG_NULL) /* both of unknown type, so both null: null as numbers */
+                t = ENG_NUM;
             if (t == ENG_STR) {
                 int a = reg_gen(cc, n->a, ENG_STR);
                 return reg_emit(cc, o == OP_EQ ? R_EQ_S : R_NE_S, a, reg_gen(cc, n->b, ENG_STR), 0);
@@ -782,7 +788,8 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
         return reg_emit(cc, want == ENG_BOOL ? R_SEL_B : R_SEL, c, a, reg_gen(cc, n->c, want));
     }
     case N_IN: {
-        if (n->a->type == ENG_NUM) {
+        eng_type xt = known(n->a->type) ? n->a->type : n->args[0]->value.type; /* as check_in */
+        if (xt == ENG_NUM) {
             int x = reg_gen(cc, n->a, ENG_NUM);
             int first = REG_NO;
             for (int i = 0; i < n->nargs; i++) { /* consecutive constants */
@@ -792,7 +799,7 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
             }
             return reg_emit(cc, R_IN_N, x, first, n->nargs);
         }
-        if (n->a->type == ENG_STR) {
+        if (xt == ENG_STR) {
             int x = reg_gen(cc, n->a, ENG_STR);
             int first = RX_SCONST | cc->prog->nconsts;
             for (int i = 0; i < n->nargs; i++)
@@ -805,6 +812,8 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
         const expr_function *f = &expr_functions[n->fn];
         /* the arguments' type: numbers, the call's own (FK_SAME), or the argument's (FK_BOOL) */
         eng_type at = f->kind == FK_NUM ? ENG_NUM : f->kind == FK_SAME ? want : n->args[0]->type;
+        if (at == ENG_NULL) /* an argument of unknown type, so null: null as a number */
+            at = ENG_NUM;
         if (at != ENG_NUM && at != ENG_BOOL && at != ENG_STR)
             return REG_NO;
         static const reg_op ops[FN__COUNT][2] = {
@@ -830,10 +839,13 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
 }
 
 /* Register code for the whole expression, or none (see expr_prog.reg_code). */
-static void reg_compile(compiler *cc, const node *root)
+static void reg_compile(compiler *cc, const node *root, eng_type want)
 {
     expr_prog *p = cc->prog;
-    int r = reg_gen(cc, root, p->type);
+    /* an expression of no type is always null: computed as what its place wants (a condition a
+     * boolean), else as a number (NaN), its names read */
+    eng_type t = p->type != ENG_NULL ? p->type : want == ENG_BOOL ? ENG_BOOL : ENG_NUM;
+    int r = reg_gen(cc, root, t);
     if (r == REG_NO) {
         free(p->reg_code);
         free(p->reg_consts);
@@ -934,7 +946,7 @@ expr_prog *expr_compile(const char *src, const expr_scope *scope, eng_type want,
         cc.prog->type = want; /* unknown until run time: checked by EXPECT below */
     gen_as(&cc, root, want);
     assert(cc.sp == 1);
-    reg_compile(&cc, root);
+    reg_compile(&cc, root, want);
     arena_free(&arena);
     return cc.prog;
 }

@@ -333,6 +333,7 @@ static void mark_operands(unsigned char *marks, const reg_insn *in, const double
 {
     switch (in->op) {
     case R_MOV:
+    case R_NULL_B:
     case R_NEG:
     case R_NOT:
     case R_IN_N:

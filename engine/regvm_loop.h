@@ -69,6 +69,8 @@ dispatch:
 #endif
     CASE(MOV) R[in->d] = R[in->a];
     NEXT();
+    CASE(NULL_B) R[in->d] = 0.5;
+    NEXT();
     CASE(NEG) R[in->d] = op_neg(R[in->a]);
     NEXT();
     CASE(NOT) R[in->d] = op_not(R[in->a]);

@@ -32,6 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r == NULL && eng_diags_errors(d) == 0)
         abort(); /* a refused rule set always says why */
     if (r != NULL) {
+        if (r->reg == NULL)
+            abort(); /* every rule set that loads runs on the register VM */
         eng_value facts[ENG_MAX_FACTS];
         int n = eng_schema_count(schema);
         eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
