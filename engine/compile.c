@@ -12,29 +12,19 @@ const char *const expr_op_names[OP__COUNT] = {
 };
 #undef OP
 
-typedef struct fn_info {
-    const char *name;
-    expr_fn fn;
-    int min_args, max_args; /* max -1: unbounded */
-    const char *arity;      /* for "function 'x' takes ..." */
-} fn_info;
-
-static const fn_info functions[] = {
-    {"min", FN_MIN, 2, -1, "2 or more arguments"},
-    {"max", FN_MAX, 2, -1, "2 or more arguments"},
-    {"abs", FN_ABS, 1, 1, "1 argument"},
-    {"round", FN_ROUND, 1, 2, "1 or 2 arguments"},
-    {"clamp", FN_CLAMP, 3, 3, "3 arguments"},
-    {"coalesce", FN_COALESCE, 2, -1, "2 or more arguments"},
-    {"is_null", FN_ISNULL, 1, 1, "1 argument"},
+const expr_function expr_functions[FN__COUNT] = {
+#define X(id, name, min, max, arity, kind, dflt, decimals, lazy, impl)                             \
+    [FN_##id] = {name, min, max, arity, kind, dflt, decimals, lazy, impl},
+    EXPR_FUNCTIONS(X)
+#undef X
 };
-#define NFUNCTIONS ((int)(sizeof functions / sizeof functions[0]))
+#define NFUNCTIONS ((int)FN__COUNT)
 
 int expr_fn_lookup(const char *name, size_t len)
 {
     for (int i = 0; i < NFUNCTIONS; i++)
-        if (strlen(functions[i].name) == len && memcmp(functions[i].name, name, len) == 0)
-            return (int)functions[i].fn;
+        if (strlen(expr_functions[i].name) == len && memcmp(expr_functions[i].name, name, len) == 0)
+            return i;
     return -1;
 }
 
@@ -147,10 +137,7 @@ static int add_ref(compiler *cc, const char *name, int off, int len, const expr_
 
 static bool is_function_name(const char *name)
 {
-    for (int i = 0; i < NFUNCTIONS; i++)
-        if (strcmp(functions[i].name, name) == 0)
-            return true;
-    return false;
+    return expr_fn_lookup(name, strlen(name)) >= 0;
 }
 
 static eng_type check(compiler *cc, node *n);
@@ -408,18 +395,14 @@ static eng_type check_in(compiler *cc, node *n)
 
 static eng_type check_call(compiler *cc, node *n)
 {
-    const fn_info *f = NULL;
-    for (int i = 0; i < NFUNCTIONS; i++)
-        if ((int)strlen(functions[i].name) == n->op_len &&
-            memcmp(functions[i].name, cc->lx.src + n->op_off, (size_t)n->op_len) == 0)
-            f = &functions[i];
+    int fn = expr_fn_lookup(cc->lx.src + n->op_off, (size_t)n->op_len);
     eng_type *types = xrealloc(NULL, (size_t)n->nargs * sizeof *types);
     for (int i = 0; i < n->nargs; i++)
         types[i] = check(cc, n->args[i]);
-    if (!f) {
+    if (fn < 0) {
         const char *names[NFUNCTIONS];
         for (int i = 0; i < NFUNCTIONS; i++)
-            names[i] = functions[i].name;
+            names[i] = expr_functions[i].name;
         char full[ENG_MAX_EXPR_LEN + 1];
         snprintf(full, sizeof full, "%.*s", n->op_len, cc->lx.src + n->op_off);
         const char *close = diag_suggest(full, names, NFUNCTIONS);
@@ -431,7 +414,8 @@ static eng_type check_call(compiler *cc, node *n)
         free(types);
         return EXPR_T_ERROR;
     }
-    n->fn = f->fn;
+    const expr_function *f = &expr_functions[fn];
+    n->fn = (expr_fn)fn;
     if (n->nargs < f->min_args || (f->max_args >= 0 && n->nargs > f->max_args)) {
         error_at(cc, n->op_off, n->op_len, "function '%s' takes %s, got %d", f->name, _(f->arity),
                  n->nargs);
@@ -439,11 +423,11 @@ static eng_type check_call(compiler *cc, node *n)
         return EXPR_T_ERROR;
     }
     eng_type result = ENG_NUM;
-    switch (f->fn) {
-    case FN_ISNULL:
+    switch (f->kind) {
+    case FK_BOOL:
         result = ENG_BOOL;
         break;
-    case FN_COALESCE: {
+    case FK_SAME: {
         result = ENG_NULL;
         for (int i = 0; i < n->nargs; i++) {
             if (types[i] == EXPR_T_ERROR) {
@@ -453,7 +437,7 @@ static eng_type check_call(compiler *cc, node *n)
                     result = types[i];
                 } else if (types[i] != result) {
                     error_at(cc, n->args[i]->off, n->args[i]->len,
-                             "type error: 'coalesce' needs values of one type, got %s and %s",
+                             "type error: '%s' needs values of one type, got %s and %s", f->name,
                              tname(result), tname(types[i]));
                     result = EXPR_T_ERROR;
                 }
@@ -461,58 +445,34 @@ static eng_type check_call(compiler *cc, node *n)
         }
         break;
     }
-    default:
+    case FK_NUM:
         for (int i = 0; i < n->nargs; i++)
             if (!fits(types[i], ENG_NUM))
                 error_at(cc, n->args[i]->off, n->args[i]->len,
                          "type error: '%s' needs numbers, got %s", f->name, tname(types[i]));
-        if (f->fn == FN_ROUND && n->nargs == 2 && n->args[1]->kind == N_CONST &&
-            n->args[1]->value.type == ENG_NUM) {
-            double d = n->args[1]->value.as.num;
-            if (d != floor(d) || d < -EXPR_ROUND_MAX_DECIMALS || d > EXPR_ROUND_MAX_DECIMALS) {
-                char v[32];
-                eng_value_format(n->args[1]->value, v, sizeof v);
-                error_at(cc, n->args[1]->off, n->args[1]->len,
-                         "decimals of 'round' must be an integer from %d to %d, got %s",
-                         -EXPR_ROUND_MAX_DECIMALS, EXPR_ROUND_MAX_DECIMALS, v);
-            }
-        }
         break;
     }
+    int k = f->decimals;
+    if (k >= 0 && k < n->nargs && n->args[k]->kind == N_CONST && n->args[k]->value.type == ENG_NUM) {
+        double d = n->args[k]->value.as.num;
+        if (d != floor(d) || d < -EXPR_ROUND_MAX_DECIMALS || d > EXPR_ROUND_MAX_DECIMALS) {
+            char v[32];
+            eng_value_format(n->args[k]->value, v, sizeof v);
+            error_at(cc, n->args[k]->off, n->args[k]->len,
+                     "decimals of '%s' must be an integer from %d to %d, got %s", f->name,
+                     -EXPR_ROUND_MAX_DECIMALS, EXPR_ROUND_MAX_DECIMALS, v);
+        }
+    }
     free(types);
-    /* Fold a call whose arguments are all constants. */
+    /* Fold a call whose arguments are all constants, with the function's own implementation. */
     for (int i = 0; i < n->nargs; i++)
         if (n->args[i]->kind != N_CONST)
             return result;
     eng_value *vals = xrealloc(NULL, (size_t)n->nargs * sizeof *vals);
     for (int i = 0; i < n->nargs; i++)
         vals[i] = n->args[i]->value;
-    eng_value v = eng_null();
-    switch (f->fn) {
-    case FN_MIN:
-        v = val_minmax(false, vals, n->nargs);
-        break;
-    case FN_MAX:
-        v = val_minmax(true, vals, n->nargs);
-        break;
-    case FN_ABS:
-        v = val_abs(vals[0]);
-        break;
-    case FN_ROUND:
-        v = val_round(vals[0], n->nargs == 2 ? vals[1] : eng_num(0));
-        break;
-    case FN_CLAMP:
-        v = val_clamp(vals[0], vals[1], vals[2]);
-        break;
-    case FN_COALESCE:
-        v = val_coalesce(vals, n->nargs);
-        break;
-    case FN_ISNULL:
-        v = eng_bool(vals[0].type == ENG_NULL);
-        break;
-    }
+    make_const(n, val_call(n->fn, vals, n->nargs), result);
     free(vals);
-    make_const(n, v, result);
     return result;
 }
 
@@ -703,12 +663,8 @@ static void gen(compiler *cc, const node *n)
     }
     case N_CALL: {
         for (int i = 0; i < n->nargs; i++)
-            gen_as(cc, n->args[i], n->fn == FN_COALESCE ? n->type : ENG_NULL);
-        static const expr_op ops[] = {
-            [FN_MIN] = OP_MIN,      [FN_MAX] = OP_MAX,     [FN_ABS] = OP_ABS,
-            [FN_ROUND] = OP_ROUND,  [FN_CLAMP] = OP_CLAMP, [FN_COALESCE] = OP_COALESCE,
-            [FN_ISNULL] = OP_ISNULL};
-        emit(cc, ops[n->fn], n->nargs, 0, n);
+            gen_as(cc, n->args[i], expr_functions[n->fn].kind == FK_SAME ? n->type : ENG_NULL);
+        emit(cc, OP_CALL, n->nargs, (int)n->fn, n);
         push(cc, 1 - n->nargs);
         break;
     }
@@ -775,7 +731,11 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
             return reg_const(cc, n->value.as.b ? 1.0 : 0.0);
         return REG_NO;
     case N_NAME:
-        return n->type == want ? RX_SLOT | n->slot : REG_NO; /* not one of unknown type */
+        if (n->type == want)
+            return RX_SLOT | n->slot;
+        /* A name of unknown type: in a rule set, a derived value of no type, which is always null
+         * (every other name has a type), its register NaN: as a boolean, 0.5. */
+        return want == ENG_BOOL ? reg_emit(cc, R_NULL_B, RX_SLOT | n->slot, 0, 0) : RX_SLOT | n->slot;
     case N_UNARY:
         if (n->op == T_MINUS)
             return reg_emit(cc, R_NEG, reg_gen(cc, n->a, ENG_NUM), 0, 0);
@@ -800,6 +760,8 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
         case OP_EQ:
         case OP_NE: {
             eng_type t = operand_type(n->a, n->b);
+            if (t == ENG_NULL) /* both of unknown type, so both null: null as numbers */
+                t = ENG_NUM;
             if (t == ENG_STR) {
                 int a = reg_gen(cc, n->a, ENG_STR);
                 return reg_emit(cc, o == OP_EQ ? R_EQ_S : R_NE_S, a, reg_gen(cc, n->b, ENG_STR), 0);
@@ -826,7 +788,8 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
         return reg_emit(cc, want == ENG_BOOL ? R_SEL_B : R_SEL, c, a, reg_gen(cc, n->c, want));
     }
     case N_IN: {
-        if (n->a->type == ENG_NUM) {
+        eng_type xt = known(n->a->type) ? n->a->type : n->args[0]->value.type; /* as check_in */
+        if (xt == ENG_NUM) {
             int x = reg_gen(cc, n->a, ENG_NUM);
             int first = REG_NO;
             for (int i = 0; i < n->nargs; i++) { /* consecutive constants */
@@ -836,7 +799,7 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
             }
             return reg_emit(cc, R_IN_N, x, first, n->nargs);
         }
-        if (n->a->type == ENG_STR) {
+        if (xt == ENG_STR) {
             int x = reg_gen(cc, n->a, ENG_STR);
             int first = RX_SCONST | cc->prog->nconsts;
             for (int i = 0; i < n->nargs; i++)
@@ -845,55 +808,44 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
         }
         return REG_NO;
     }
-    case N_CALL:
-        switch (n->fn) {
-        case FN_MIN:
-        case FN_MAX: {
-            /* pairwise from the left: the same comparisons, in the same order, as val_minmax */
-            int acc = reg_gen(cc, n->args[0], ENG_NUM);
-            for (int i = 1; i < n->nargs; i++)
-                acc = reg_emit(cc, n->fn == FN_MIN ? R_MIN : R_MAX, acc,
-                               reg_gen(cc, n->args[i], ENG_NUM), 0);
-            return acc;
-        }
-        case FN_ABS:
-            return reg_emit(cc, R_ABS, reg_gen(cc, n->args[0], ENG_NUM), 0, 0);
-        case FN_ROUND: {
-            int x = reg_gen(cc, n->args[0], ENG_NUM);
-            int k = n->nargs == 2 ? reg_gen(cc, n->args[1], ENG_NUM) : reg_const(cc, 0);
-            return reg_emit(cc, R_ROUND, x, k, 0);
-        }
-        case FN_CLAMP: {
-            int x = reg_gen(cc, n->args[0], ENG_NUM);
-            int lo = reg_gen(cc, n->args[1], ENG_NUM);
-            return reg_emit(cc, R_CLAMP, x, lo, reg_gen(cc, n->args[2], ENG_NUM));
-        }
-        case FN_COALESCE: {
-            int acc = reg_gen(cc, n->args[0], want);
-            for (int i = 1; i < n->nargs; i++)
-                acc = reg_emit(cc, want == ENG_BOOL ? R_COAL_B : R_COAL_N, acc,
-                               reg_gen(cc, n->args[i], want), 0);
-            return acc;
-        }
-        case FN_ISNULL: {
-            const node *x = n->args[0];
-            if (x->type == ENG_NUM || x->type == ENG_STR) /* both: NaN is null */
-                return reg_emit(cc, R_ISNULL_N, reg_gen(cc, x, x->type), 0, 0);
-            if (x->type == ENG_BOOL)
-                return reg_emit(cc, R_ISNULL_B, reg_gen(cc, x, ENG_BOOL), 0, 0);
+    case N_CALL: {
+        const expr_function *f = &expr_functions[n->fn];
+        /* the arguments' type: numbers, the call's own (FK_SAME), or the argument's (FK_BOOL) */
+        eng_type at = f->kind == FK_NUM ? ENG_NUM : f->kind == FK_SAME ? want : n->args[0]->type;
+        if (at == ENG_NULL) /* an argument of unknown type, so null: null as a number */
+            at = ENG_NUM;
+        if (at != ENG_NUM && at != ENG_BOOL && at != ENG_STR)
             return REG_NO;
+        static const reg_op ops[FN__COUNT][2] = {
+#define X(id, name, min, max, arity, kind, dflt, decimals, lazy, impl) [FN_##id] = {R_F_##id, R_F_##id##_B},
+            EXPR_FUNCTIONS(X)
+#undef X
+        };
+        reg_op op = ops[n->fn][at == ENG_BOOL];
+        if (f->max_args < 0) { /* pairwise from the left, as val_call */
+            int acc = reg_gen(cc, n->args[0], at);
+            for (int i = 1; i < n->nargs; i++)
+                acc = reg_emit(cc, op, acc, reg_gen(cc, n->args[i], at), 0);
+            return acc;
         }
-        }
-        return REG_NO;
+        assert(f->max_args <= 3);
+        int x[3] = {0, 0, 0};
+        for (int i = 0; i < f->max_args; i++)
+            x[i] = i < n->nargs ? reg_gen(cc, n->args[i], at) : reg_const(cc, f->dflt);
+        return reg_emit(cc, op, x[0], x[1], x[2]);
+    }
     }
     return REG_NO;
 }
 
 /* Register code for the whole expression, or none (see expr_prog.reg_code). */
-static void reg_compile(compiler *cc, const node *root)
+static void reg_compile(compiler *cc, const node *root, eng_type want)
 {
     expr_prog *p = cc->prog;
-    int r = reg_gen(cc, root, p->type);
+    /* an expression of no type is always null: computed as what its place wants (a condition a
+     * boolean), else as a number (NaN), its names read */
+    eng_type t = p->type != ENG_NULL ? p->type : want == ENG_BOOL ? ENG_BOOL : ENG_NUM;
+    int r = reg_gen(cc, root, t);
     if (r == REG_NO) {
         free(p->reg_code);
         free(p->reg_consts);
@@ -994,7 +946,7 @@ expr_prog *expr_compile(const char *src, const expr_scope *scope, eng_type want,
         cc.prog->type = want; /* unknown until run time: checked by EXPECT below */
     gen_as(&cc, root, want);
     assert(cc.sp == 1);
-    reg_compile(&cc, root);
+    reg_compile(&cc, root, want);
     arena_free(&arena);
     return cc.prog;
 }

@@ -1,8 +1,9 @@
 /* eval.c - evaluating one initiative against a compiled rule set, in the fixed order
  * derived -> reasons -> flags -> categories -> score. eng_evaluate runs the rule set's register
- * program (regvm.c) when it has one; otherwise, and always for eng_explain, the loop below runs
- * each rule on the stack VM and, when asked, records the explanation (compiled twice, so that
- * plain evaluation has no explanation branch). Neither allocates while evaluating. */
+ * program (regvm.c) when it has one, and eng_explain the same program traced; otherwise (or with
+ * eng_ctx.stack_vm, for the tests) the loop below runs each rule on the stack VM and, when
+ * asked, records the explanation (compiled twice, so that plain evaluation has no explanation
+ * branch). Neither allocates while evaluating. */
 #include "ruleset.h"
 
 #include <assert.h>
@@ -28,6 +29,7 @@ eng_ctx *eng_ctx_new(const eng_rules *r)
     if (r->reg != NULL) {
         c->regs = xcalloc((size_t)regvm_nregs(r->reg), sizeof *c->regs);
         regvm_init(r->reg, c->regs);
+        c->marks = xcalloc((size_t)regvm_nregs(r->reg), sizeof *c->marks);
     }
     return c;
 }
@@ -40,6 +42,7 @@ void eng_ctx_free(eng_ctx *c)
     free(c->stack);
     free(c->regs);
     free(c->reads);
+    free(c->marks);
     free(c);
 }
 
@@ -134,29 +137,20 @@ static inline __attribute__((always_inline)) void run(eng_ctx *c, const eng_valu
     double sum = 0, weights = 0;
     for (int i = 0; i < nscore; i++) {
         eng_value v = run_rule(c, sc[i].prog, e);
-        if (v.type == ENG_NUM && !isnan(v.as.num)) {
-            double x = v.as.num < 0 ? 0 : v.as.num > 1 ? 1 : v.as.num;
-            sum += sc[i].weight * x;
-            weights += sc[i].weight;
-        }
+        score_add(&sum, &weights, sc[i].weight, v.type == ENG_NUM ? v.as.num : NAN);
         if (e)
             explain_step(e, r, ENG_KIND_SCORE, i, slots, c->reads, v);
     }
     if (e)
         explain_finish(e, r);
 
-    out->category = category;
-    out->primary_reason = reasons ? __builtin_ctzll(reasons) : -1; /* the first in file order */
-    out->reasons = reasons;
-    out->flags = flags;
-    out->has_score = weights > 0;
-    out->score = weights > 0 ? round_half_away(100.0 * sum / weights, 1) : 0.0;
+    result_finish(out, category, reasons, flags, sum, weights);
 }
 
 int eng_evaluate(eng_ctx *c, const eng_value *facts, eng_result *out)
 {
     const eng_rules *r = c->rules;
-    if (r->reg != NULL) {
+    if (r->reg != NULL && !c->stack_vm) {
 #ifndef NDEBUG
         for (int i = 0; i < r->nfacts; i++)
             assert(facts[i].type == ENG_NULL || facts[i].type == eng_schema_type(r->schema, i));
@@ -171,7 +165,14 @@ int eng_evaluate(eng_ctx *c, const eng_value *facts, eng_result *out)
 int eng_explain(eng_ctx *c, const eng_value *facts, eng_result *out, eng_explanation *e)
 {
     explain_reset(e);
-    run(c, facts, out, e);
+    const eng_rules *r = c->rules;
+    if (r->reg != NULL && !c->stack_vm) {
+        regvm_tracer t = {e, r, c->reads, c->marks};
+        regvm_trace(r->reg, c->regs, c->slots, facts, out, &t);
+        explain_finish(e, r);
+    } else {
+        run(c, facts, out, e);
+    }
     return 0;
 }
 

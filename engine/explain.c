@@ -195,6 +195,54 @@ static void put_grouped(step_store *s, const char *digits, size_t n)
 
 /* A number as a Japanese sentence shows it: two decimals at most (0.36, 0.86), trailing zeros
  * dropped, two significant digits below 0.01, thousands grouped from 10,000 (1,200,000). */
+int explain_number_2dp(double x, char *num, size_t size)
+{
+    double r = eng_round(x, 2), a = fabs(r);
+    if (a < 1e13 && size >= 24) {
+        /* r is the double nearest to M / 100 (M < 1e15 < 2^50): a * 100 is within 0.25 of M,
+         * and %.2f of r prints M / 100 */
+        long long m = (long long)(a * 100 + 0.5);
+        char digits[24];
+        int n = 0;
+        long long whole = m / 100;
+        int cents = (int)(m % 100);
+        if (cents % 10 != 0) {
+            digits[n++] = (char)('0' + cents % 10);
+            digits[n++] = (char)('0' + cents / 10);
+            digits[n++] = '.';
+        } else if (cents != 0) {
+            digits[n++] = (char)('0' + cents / 10);
+            digits[n++] = '.';
+        }
+        do {
+            digits[n++] = (char)('0' + whole % 10);
+            whole /= 10;
+        } while (whole > 0);
+        int len = 0;
+        if (r < 0 && m != 0)
+            num[len++] = '-';
+        while (n > 0)
+            num[len++] = digits[--n];
+        num[len] = '\0';
+        return len;
+    }
+    snprintf(num, size, "%.2f", r);
+    char *dot = strchr(num, '.');
+    if (dot == NULL)
+        dot = strchr(num, ','); /* a program that set a locale such as de_DE */
+    if (dot != NULL) {
+        *dot = '.';
+        char *end = num + strlen(num);
+        while (end > dot + 1 && end[-1] == '0')
+            *--end = '\0';
+        if (end == dot + 1)
+            *dot = '\0';
+    }
+    if (strcmp(num, "-0") == 0)
+        snprintf(num, size, "0");
+    return (int)strlen(num);
+}
+
 static void put_ja_number(step_store *s, double x)
 {
     char num[64];
@@ -206,22 +254,8 @@ static void put_ja_number(step_store *s, double x)
     }
     if (a < 0.01 && eng_round(a, 2) == 0)
         snprintf(num, sizeof num, "%.2g", x);
-    else {
-        snprintf(num, sizeof num, "%.2f", eng_round(x, 2));
-        char *dot = strchr(num, '.');
-        if (dot == NULL)
-            dot = strchr(num, ','); /* a program that set a locale such as de_DE */
-        if (dot != NULL) {
-            *dot = '.';
-            char *end = num + strlen(num);
-            while (end > dot + 1 && end[-1] == '0')
-                *--end = '\0';
-            if (end == dot + 1)
-                *dot = '\0';
-        }
-    }
-    if (strcmp(num, "-0") == 0)
-        snprintf(num, sizeof num, "0");
+    else
+        explain_number_2dp(x, num, sizeof num);
     const char *digits = num[0] == '-' ? num + 1 : num;
     size_t intlen = strcspn(digits, ".e");
     if (a < 10000 || strchr(digits, 'e') != NULL) {
@@ -406,7 +440,7 @@ static tval call_value(const writer *w, const node *n)
     int fn = call_fn(w, n);
     if (n->nargs > (int)(sizeof v / sizeof v[0]) || fn < 0)
         return unknown;
-    if (fn == FN_COALESCE) { /* the run stops at the first non-null argument */
+    if (expr_functions[fn].lazy) { /* the first argument that is not null decides */
         for (int i = 0; i < n->nargs; i++) {
             tval t = tree_value(w, n->args[i]);
             if (!t.known || t.v.type != ENG_NULL)
@@ -416,21 +450,10 @@ static tval call_value(const writer *w, const node *n)
     }
     if (!arg_values(w, n, v))
         return unknown;
-    switch ((expr_fn)fn) {
-    case FN_MIN:
-    case FN_MAX:
-        return known(val_minmax(fn == FN_MAX, v, n->nargs));
-    case FN_ABS:
-        return known(val_abs(v[0]));
-    case FN_ROUND:
-        return known(val_round(v[0], n->nargs > 1 ? v[1] : eng_num(0)));
-    case FN_CLAMP:
-        return n->nargs == 3 ? known(val_clamp(v[0], v[1], v[2])) : unknown;
-    case FN_ISNULL:
-        return known(eng_bool(v[0].type == ENG_NULL));
-    default:
+    if (n->nargs < expr_functions[fn].min_args ||
+        (expr_functions[fn].max_args >= 0 && n->nargs > expr_functions[fn].max_args))
         return unknown;
-    }
+    return known(val_call((expr_fn)fn, v, n->nargs));
 }
 
 static tval tree_value(const writer *w, const node *n)
@@ -1099,7 +1122,10 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
             if (!refs[j].is_const && !reads[j])
                 continue;
             s->inputs[nin].name = refs[j].name;
-            s->inputs[nin].value = refs[j].is_const ? refs[j].constant : slots[refs[j].slot];
+            eng_value v = refs[j].is_const ? refs[j].constant : slots[refs[j].slot];
+            if (v.type == ENG_NUM && !isfinite(v.as.num))
+                v = eng_null(); /* as the evaluation used it (a NaN or infinite fact is null) */
+            s->inputs[nin].value = v;
             nin++;
         }
     }

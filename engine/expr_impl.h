@@ -5,6 +5,7 @@
 #ifndef HYOKA_ENGINE_EXPR_IMPL_H
 #define HYOKA_ENGINE_EXPR_IMPL_H
 
+#include "functions.h"
 #include "internal.h"
 
 #include <math.h>
@@ -81,7 +82,6 @@ typedef enum node_kind {
     N_CALL, /* fn(args) */
 } node_kind;
 
-typedef enum expr_fn { FN_MIN, FN_MAX, FN_ABS, FN_ROUND, FN_CLAMP, FN_COALESCE, FN_ISNULL } expr_fn;
 /* The function called name[0, len) (an N_CALL's op_off/op_len: parse.c leaves `fn` to
  * compile.c), or -1 for none. */
 int expr_fn_lookup(const char *name, size_t len);
@@ -193,20 +193,34 @@ static inline eng_value val_num(double d)
     return isfinite(d) ? eng_num(d) : eng_null();
 }
 
+/* A number operand as a register (anything else is null, NaN); a boolean operand (anything
+ * else is null, 0.5); a boolean register as a value. */
+static inline double val_reg_num(eng_value x)
+{
+    return x.type == ENG_NUM ? x.as.num : NAN;
+}
+static inline double val_reg_bool(eng_value x)
+{
+    return x.type == ENG_BOOL ? (x.as.b ? 1.0 : 0.0) : 0.5;
+}
+static inline eng_value val_of_bool(double r)
+{
+    return r == 0.5 ? eng_null() : eng_bool(r == 1.0);
+}
+
+/* + - * / by functions.h's operators */
 static inline eng_value val_arith(expr_op op, eng_value x, eng_value y)
 {
-    if (x.type != ENG_NUM || y.type != ENG_NUM)
-        return eng_null();
-    double a = x.as.num, b = y.as.num;
+    double a = val_reg_num(x), b = val_reg_num(y);
     switch (op) {
     case OP_ADD:
-        return val_num(a + b);
+        return val_num(op_add(a, b));
     case OP_SUB:
-        return val_num(a - b);
+        return val_num(op_sub(a, b));
     case OP_MUL:
-        return val_num(a * b);
+        return val_num(op_mul(a, b));
     case OP_DIV:
-        return b == 0 ? eng_null() : val_num(a / b);
+        return val_num(op_div(a, b));
     default:
         return eng_null();
     }
@@ -214,18 +228,16 @@ static inline eng_value val_arith(expr_op op, eng_value x, eng_value y)
 
 static inline eng_value val_compare(expr_op op, eng_value x, eng_value y)
 {
-    if (x.type != ENG_NUM || y.type != ENG_NUM)
-        return eng_null();
-    double a = x.as.num, b = y.as.num;
+    double a = val_reg_num(x), b = val_reg_num(y);
     switch (op) {
     case OP_LT:
-        return eng_bool(a < b);
+        return val_of_bool(op_lt(a, b));
     case OP_LE:
-        return eng_bool(a <= b);
+        return val_of_bool(op_le(a, b));
     case OP_GT:
-        return eng_bool(a > b);
+        return val_of_bool(op_gt(a, b));
     case OP_GE:
-        return eng_bool(a >= b);
+        return val_of_bool(op_ge(a, b));
     default:
         return eng_null();
     }
@@ -250,40 +262,39 @@ static inline bool val_same(eng_value x, eng_value y)
     }
 }
 
+/* == != : numbers and booleans by functions.h's operators, strings by their bytes */
 static inline eng_value val_equal(bool negate, eng_value x, eng_value y)
 {
     if (x.type == ENG_NULL || y.type == ENG_NULL)
         return eng_null();
+    if (x.type == y.type && x.type == ENG_NUM)
+        return val_of_bool(negate ? op_ne_n(x.as.num, y.as.num) : op_eq_n(x.as.num, y.as.num));
+    if (x.type == y.type && x.type == ENG_BOOL) {
+        double a = val_reg_bool(x), b = val_reg_bool(y);
+        return val_of_bool(negate ? op_ne_b(a, b) : op_eq_b(a, b));
+    }
     return eng_bool(val_same(x, y) != negate);
 }
 
 /* Kleene logic: anything but a boolean counts as unknown. */
 static inline eng_value val_not(eng_value x)
 {
-    return x.type == ENG_BOOL ? eng_bool(!x.as.b) : eng_null();
+    return val_of_bool(op_not(val_reg_bool(x)));
 }
 
 static inline eng_value val_and(eng_value x, eng_value y)
 {
-    if ((x.type == ENG_BOOL && !x.as.b) || (y.type == ENG_BOOL && !y.as.b))
-        return eng_bool(false);
-    if (x.type == ENG_BOOL && y.type == ENG_BOOL)
-        return eng_bool(true);
-    return eng_null();
+    return val_of_bool(op_and(val_reg_bool(x), val_reg_bool(y)));
 }
 
 static inline eng_value val_or(eng_value x, eng_value y)
 {
-    if ((x.type == ENG_BOOL && x.as.b) || (y.type == ENG_BOOL && y.as.b))
-        return eng_bool(true);
-    if (x.type == ENG_BOOL && y.type == ENG_BOOL)
-        return eng_bool(false);
-    return eng_null();
+    return val_of_bool(op_or(val_reg_bool(x), val_reg_bool(y)));
 }
 
 static inline eng_value val_neg(eng_value x)
 {
-    return x.type == ENG_NUM ? eng_num(-x.as.num) : eng_null();
+    return val_num(op_neg(val_reg_num(x)));
 }
 
 static inline eng_value val_in(eng_value x, const eng_value *list, int n)
@@ -296,56 +307,58 @@ static inline eng_value val_in(eng_value x, const eng_value *list, int n)
     return eng_bool(false);
 }
 
-/* min/max over n values: null if any is null. */
-static inline eng_value val_minmax(bool is_max, const eng_value *v, int n)
+/* A value as a register holds it (opcodes.def), for a function whose arguments have type t:
+ * string i of the call is the reference -1 - i; another type than t (a name of a type unknown
+ * until run time) is null. */
+static inline double val_to_reg(eng_value v, eng_type t, int i)
 {
-    double m = 0;
-    for (int i = 0; i < n; i++) {
-        if (v[i].type != ENG_NUM)
-            return eng_null();
-        if (i == 0 || (is_max ? v[i].as.num > m : v[i].as.num < m))
-            m = v[i].as.num;
+    switch (t == v.type ? t : ENG_NULL) {
+    case ENG_NUM:
+        return v.as.num;
+    case ENG_BOOL:
+        return v.as.b ? 1.0 : 0.0;
+    case ENG_STR:
+        return -1.0 - i;
+    default:
+        return t == ENG_BOOL ? 0.5 : NAN;
     }
-    return eng_num(m);
 }
 
-static inline eng_value val_abs(eng_value x)
+/* Calls function f (functions.h) on n values: the row's implementation, which the register VM
+ * runs too, over the values as registers. Constant folding, the stack VM and explanations
+ * compute every call through here. */
+static inline eng_value val_call(expr_fn f, const eng_value *v, int n)
 {
-    return x.type == ENG_NUM ? eng_num(fabs(x.as.num)) : eng_null();
-}
-
-/* Limit of round(x, n): |n| <= 15 (a double has no more significant decimals). */
-#define EXPR_ROUND_MAX_DECIMALS 15
-
-/* round(x, n): null when n is not an integer in [-15, 15]. */
-static inline eng_value val_round(eng_value x, eng_value n)
-{
-    if (x.type != ENG_NUM || n.type != ENG_NUM)
+    const expr_function *F = &expr_functions[f];
+    eng_type t = ENG_NUM; /* the arguments' type */
+    if (F->kind != FK_NUM)
+        for (int i = 0; i < n; i++)
+            if (v[i].type != ENG_NULL) {
+                t = v[i].type;
+                break;
+            }
+    double nul = t == ENG_BOOL ? 0.5 : NAN, r;
+    if (F->max_args < 0) { /* pairwise from the left */
+        r = val_to_reg(v[0], t, 0);
+        for (int i = 1; i < n; i++)
+            r = F->impl(r, val_to_reg(v[i], t, i), F->dflt, nul);
+    } else {
+        double a[3] = {F->dflt, F->dflt, F->dflt};
+        for (int i = 0; i < n && i < 3; i++)
+            a[i] = val_to_reg(v[i], t, i);
+        r = F->impl(a[0], a[1], a[2], nul);
+    }
+    eng_type rt = F->kind == FK_NUM ? ENG_NUM : F->kind == FK_BOOL ? ENG_BOOL : t;
+    switch (rt) {
+    case ENG_NUM:
+        return val_num(r);
+    case ENG_BOOL:
+        return r == 0.5 ? eng_null() : eng_bool(r == 1.0);
+    case ENG_STR:
+        return isnan(r) ? eng_null() : v[-1 - (int)r];
+    default:
         return eng_null();
-    double d = n.as.num;
-    if (d != floor(d) || d < -EXPR_ROUND_MAX_DECIMALS || d > EXPR_ROUND_MAX_DECIMALS)
-        return eng_null();
-    return val_num(eng_round(x.as.num, (int)d));
-}
-
-static inline eng_value val_clamp(eng_value x, eng_value lo, eng_value hi)
-{
-    if (x.type != ENG_NUM || lo.type != ENG_NUM || hi.type != ENG_NUM)
-        return eng_null();
-    double d = x.as.num;
-    if (d < lo.as.num)
-        d = lo.as.num;
-    if (d > hi.as.num)
-        d = hi.as.num;
-    return eng_num(d);
-}
-
-static inline eng_value val_coalesce(const eng_value *v, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (v[i].type != ENG_NULL)
-            return v[i];
-    return eng_null();
+    }
 }
 
 #endif

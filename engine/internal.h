@@ -6,8 +6,10 @@
  *   parse.c     tokens -> typed tree, precedence climbing over a priority table, depth limit
  *   compile.c   tree -> expr_prog: names resolved to slots, constants folded, && || ?: as jumps;
  *               the same tree also as typed register code (regvm.c links it)
- *   vm.c        expr_run: a small stack machine over eng_value slots; never allocates
+ *   vm.c        expr_run: a small stack machine over eng_value slots; never allocates (the
+ *               fallback for rule sets regvm.c cannot represent, and the tests' reference)
  *   regvm.c     the whole rule set as one typed register program (doubles) for eng_evaluate
+ *               and, traced (regvm_loop.h), eng_explain
  *   schema.c    eng_schema, including the built-in schema of the shipped evaluation_facts view
  *   rules.c     libconfig file -> eng_rules (every key and type checked, all errors collected)
  *   eval.c      eng_evaluate / eng_explain: derived -> reasons -> flags -> categories -> score

@@ -1,7 +1,9 @@
-/* regvm.c - the typed register VM behind eng_evaluate: links every rule's register code
- * (compile.c) into one straight program for the whole rule set and runs it over one array of
- * doubles. eng_explain and the unit tests run the same expressions on the stack VM (vm.c);
- * a rule set whose expressions the register VM cannot all represent runs on the stack VM only.
+/* regvm.c - the typed register VM behind eng_evaluate and eng_explain: links every rule's
+ * register code (compile.c) into one straight program for the whole rule set and runs it over
+ * one array of doubles; eng_explain runs the same dispatch loop compiled with tracing
+ * (regvm_loop.h), which records each rule step from the registers. The stack VM (vm.c) remains
+ * for a rule set whose expressions the register VM cannot all represent (a derived value that
+ * is always null, so of no type) and as the reference the differential tests compare with.
  *
  * Why a second VM: the stack VM moves 24-byte eng_value's and checks their types on every
  * operation, and runs one program per rule. Here types were settled by the compiler, so a
@@ -11,8 +13,8 @@
  * tests it: one dispatch loop per initiative. Measured with bench/engine/bench_engine and the
  * default rules (Release, gcc 12): 2,155 instructions per initiative on the stack VM and
  * 633 here (callgrind, 100,000 initiatives); 450-480 ns and 80-95 ns CPU (1,000,000).
- * eng_evaluate's results must equal eng_explain's (stack VM): bench_engine checks it on every
- * run, and so does tests/fuzz/fuzz_rules. */
+ * The stack VM must give the same results and explanations: tests/engine/test_regvm.c and
+ * tests/fuzz/fuzz_rules compare them step by step. */
 #include "expr_impl.h"
 #include "ruleset.h"
 
@@ -35,15 +37,43 @@ struct reg_prog {
     int nnum_facts, nbool_facts, nstr_facts;
     double *weights;      /* per score component */
     int ncategories;
+    /* for regvm_trace, per instruction: the kind of the rule step that ends there (-1: none),
+     * the rule's index, and where its expression's code starts */
+    signed char *step_kind;
+    int *step_index, *step_start;
+    eng_type *slot_type; /* per slot: how a register is read back as a value */
+    int nslots, temp_base;
 };
 
 /* ---- linking ------------------------------------------------------------------------------ */
 
 typedef struct linker {
     reg_prog *p;
-    int cap;
+    int cap, stepcap;
     int const_off, string_off, temp_base;
 } linker;
+
+/* Notes the step metadata of every instruction emitted since the last call: the last of them
+ * ends rule i of kind k (-1: none), whose code starts at `start`. */
+static void step(linker *L, int k, int i, int start)
+{
+    reg_prog *p = L->p;
+    if (L->stepcap < L->cap) {
+        p->step_kind = xrealloc(p->step_kind, (size_t)L->cap * sizeof *p->step_kind);
+        p->step_index = xrealloc(p->step_index, (size_t)L->cap * sizeof *p->step_index);
+        p->step_start = xrealloc(p->step_start, (size_t)L->cap * sizeof *p->step_start);
+        for (int j = L->stepcap; j < L->cap; j++)
+            p->step_kind[j] = -1;
+        L->stepcap = L->cap;
+    }
+    for (int j = start; j < p->ncode; j++) /* (a fused step replaced an instruction noted -1) */
+        p->step_kind[j] = -1;
+    if (k >= 0 && p->ncode > 0) {
+        p->step_kind[p->ncode - 1] = (signed char)k;
+        p->step_index[p->ncode - 1] = i;
+        p->step_start[p->ncode - 1] = start;
+    }
+}
 
 static int emit(linker *L, reg_insn in)
 {
@@ -175,7 +205,21 @@ reg_prog *regvm_link(const eng_rules *r)
     p->weights = xcalloc((size_t)nscore, sizeof *p->weights);
     p->ncategories = ncats;
 
-    linker L = {.p = p, .temp_base = p->sref_base + nstrings};
+    p->nslots = r->nslots;
+    p->temp_base = p->sref_base + nstrings;
+    p->slot_type = xcalloc((size_t)r->nslots, sizeof *p->slot_type);
+    for (int i = 0; i < r->nfacts; i++)
+        p->slot_type[i] = eng_schema_type(r->schema, i);
+    for (int i = 0; i < r->count[ENG_KIND_DERIVED]; i++)
+        p->slot_type[r->derived_base + i] = expr_type(r->rules[ENG_KIND_DERIVED][i].prog);
+    p->slot_type[r->reasons_slot] = ENG_NUM;
+    for (int i = 0; i < r->count[ENG_KIND_REASON]; i++)
+        p->slot_type[r->reason_base + i] = ENG_BOOL;
+    for (int i = 0; i < r->count[ENG_KIND_FLAG]; i++)
+        p->slot_type[r->flag_base + i] = ENG_BOOL;
+    p->slot_type[r->category_slot] = ENG_STR;
+
+    linker L = {.p = p, .temp_base = p->temp_base};
     for (int i = 0; i < r->count[ENG_KIND_DERIVED]; i++) {
         int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_DERIVED][i].prog);
         int slot = r->derived_base + i;
@@ -183,23 +227,29 @@ reg_prog *regvm_link(const eng_rules *r)
             p->code[p->ncode - 1].d = slot; /* the last instruction writes the slot itself */
         else
             emit(&L, (reg_insn){R_MOV, slot, root, 0, 0});
+        step(&L, ENG_KIND_DERIVED, i, n0);
     }
     for (int i = 0; i < r->count[ENG_KIND_REASON]; i++) {
         int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_REASON][i].prog);
         emit_rule(&L, n0, root, R_REASON, r->reason_base + i, i);
+        step(&L, ENG_KIND_REASON, i, n0);
     }
     emit(&L, (reg_insn){R_COUNT, r->reasons_slot, 0, 0, 0});
     for (int i = 0; i < r->count[ENG_KIND_FLAG]; i++) {
         int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_FLAG][i].prog);
         emit_rule(&L, n0, root, R_FLAG, r->flag_base + i, i);
+        step(&L, ENG_KIND_FLAG, i, n0);
     }
     int *jumps = xcalloc((size_t)ncats, sizeof *jumps);
     for (int i = 0; i < ncats - 1; i++) {
         int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_CATEGORY][i].prog);
         emit_rule(&L, n0, root, R_CATEGORY, i, 0);
         jumps[i] = p->ncode - 1;
+        step(&L, ENG_KIND_CATEGORY, i, n0);
     }
-    for (int i = 0; i < ncats - 1; i++)
+    emit(&L, (reg_insn){R_CATEGORY_ELSE, 0, 0, 0, 0});
+    step(&L, ENG_KIND_CATEGORY, ncats - 1, p->ncode - 1);
+    for (int i = 0; i < ncats - 1; i++) /* a match jumps past the catch-all */
         p->code[jumps[i]].c = p->ncode;
     free(jumps);
     if (reads_category)
@@ -207,10 +257,12 @@ reg_prog *regvm_link(const eng_rules *r)
     for (int i = 0; i < nscore; i++) {
         const rule *sc = &r->rules[ENG_KIND_SCORE][i];
         p->weights[i] = sc->weight;
-        int root = link_expr(&L, sc->prog);
+        int n0 = p->ncode, root = link_expr(&L, sc->prog);
         emit(&L, (reg_insn){R_SCORE, 0, root, i, 0});
+        step(&L, ENG_KIND_SCORE, i, n0);
     }
     emit(&L, (reg_insn){R_END, 0, 0, 0, 0});
+    step(&L, -1, 0, p->ncode - 1);
     assert(L.const_off == nconsts && L.string_off == nstrings);
     return p;
 }
@@ -224,6 +276,10 @@ void regvm_free(reg_prog *p)
     free(p->strings);
     free(p->fact_slots);
     free(p->weights);
+    free(p->step_kind);
+    free(p->step_index);
+    free(p->step_start);
+    free(p->slot_type);
     free(p);
 }
 
@@ -250,14 +306,6 @@ static inline double tri(eng_value v)
     return v.type == ENG_BOOL ? (double)v.as.b : 0.5;
 }
 
-/* A comparison of two numbers: null (0.5) if either is null (NaN). */
-#define CMP(a, b, expr) (isunordered((a), (b)) ? 0.5 : (double)(expr))
-
-/* An arithmetic result: NaN and infinities become null (NaN), as val_num does. */
-static inline double finite_or_null(double x)
-{
-    return isfinite(x) ? x : NAN;
-}
 
 /* Computed-goto dispatch where the compiler has it (GCC, clang: one indirect jump per
  * instruction, each predicted on its own), else a switch. */
@@ -267,289 +315,154 @@ static inline double finite_or_null(double x)
 #define REGVM_GOTO 0
 #endif
 
-void regvm_run(const reg_prog *p, double *R, eng_value *slots, const eng_value *facts,
-               eng_result *out)
+/* ---- tracing: a rule step as an explanation records it ------------------------------------ */
+
+/* The function (functions.h) an instruction calls, + 1; 0 for other instructions. */
+static const unsigned char fn_of_op[R__COUNT] = {
+#define X(id, name, min, max, arity, kind, dflt, decimals, lazy, impl)                             \
+    [R_F_##id] = FN_##id + 1, [R_F_##id##_B] = FN_##id + 1,
+    EXPR_FUNCTIONS(X)
+#undef X
+};
+
+/* Marks the registers instruction `in` read, given the values it saw: the language's
+ * short-circuits (the stack VM's jumps) decide what a value depended on: `a && b` reads b only
+ * if a is not false, `a || b` only if a is not true, `c ? x : y` x if c is true, y if false,
+ * neither if null. */
+static void mark_operands(unsigned char *marks, const reg_insn *in, const double *R)
 {
-    /* the facts into registers, one loop per type (no type switch per fact) */
-    const int *fs = p->fact_slots;
-    for (int i = 0, n = p->nnum_facts; i < n; i++, fs++) {
-        /* branch-free: the number is read whatever the type and kept only when it is one */
-        const eng_value *f = &facts[*fs];
-        double v = f->as.num;
-        R[*fs] = ((f->type == ENG_NUM) & (fabs(v) < INFINITY)) ? v : NAN;
-    }
-    for (int i = 0, n = p->nbool_facts; i < n; i++, fs++) {
-        const eng_value *f = &facts[*fs];
-        R[*fs] = f->type == ENG_BOOL ? (double)f->as.b : 0.5;
-    }
-    for (int i = 0, n = p->nstr_facts; i < n; i++, fs++) { /* the register: a reference */
-        slots[*fs] = facts[*fs];
-        R[*fs] = facts[*fs].type == ENG_STR ? (double)*fs : NAN;
-    }
-
-    uint64_t reasons = 0, flags = 0;
-    int nmatched = 0, category = p->ncategories - 1; /* the catch-all unless one matches */
-    double sum = 0, weights = 0;
-    const double *const w = p->weights;
-    const eng_value *const strings = p->strings;
-    const reg_insn *const code = p->code;
-    const reg_insn *in = code;
-/* The string a register refers to (not null: NaN is checked first). */
-#define SVAL(r) ((r) >= 0 ? slots[(int)(r)] : strings[-1 - (int)(r)])
-
-#if REGVM_GOTO
-    static const void *const labels[R__COUNT] = {
-#define ROP(name, operands) &&L_##name,
-#include "opcodes.def"
-#undef ROP
-    };
-#define CASE(name) L_##name:
-#define NEXT() goto *labels[(++in)->op]
-    goto *labels[in->op];
-#else
-#define CASE(name) case R_##name:
-#define NEXT()                                                                                     \
-    do {                                                                                           \
-        in++;                                                                                      \
-        goto dispatch;                                                                             \
-    } while (0)
-dispatch:
     switch (in->op) {
-#endif
-    CASE(MOV) R[in->d] = R[in->a];
-    NEXT();
-    CASE(NEG) R[in->d] = -R[in->a];
-    NEXT();
-    CASE(NOT) R[in->d] = 1.0 - R[in->a];
-    NEXT();
-    CASE(ADD) R[in->d] = finite_or_null(R[in->a] + R[in->b]);
-    NEXT();
-    CASE(SUB) R[in->d] = finite_or_null(R[in->a] - R[in->b]);
-    NEXT();
-    CASE(MUL) R[in->d] = finite_or_null(R[in->a] * R[in->b]);
-    NEXT();
-    CASE(DIV) R[in->d] = finite_or_null(R[in->a] / R[in->b]); /* x/0 is inf or NaN: null */
-    NEXT();
-    CASE(LT)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a < b);
+    case R_MOV:
+    case R_NULL_B:
+    case R_NEG:
+    case R_NOT:
+    case R_IN_N:
+    case R_IN_S:
+    case R_REASON:
+    case R_FLAG:
+    case R_CATEGORY:
+    case R_SCORE:
+        marks[in->a] = 1;
+        break;
+    case R_AND:
+    case R_REASON_AND:
+    case R_FLAG_AND:
+    case R_CATEGORY_AND:
+        marks[in->a] = 1;
+        if (R[in->a] != 0.0)
+            marks[in->b] = 1;
+        break;
+    case R_OR:
+        marks[in->a] = 1;
+        if (R[in->a] != 1.0)
+            marks[in->b] = 1;
+        break;
+    case R_SEL:
+    case R_SEL_B:
+        marks[in->a] = 1;
+        if (R[in->a] == 1.0)
+            marks[in->b] = 1;
+        else if (R[in->a] == 0.0)
+            marks[in->c] = 1;
+        break;
+    case R_COUNT:
+    case R_CATEGORY_ELSE:
+    case R_CATEGORY_ID:
+    case R_END:
+        break;
+    default: {
+        int f = fn_of_op[in->op];
+        int n = f == 0 ? 2 : expr_functions[f - 1].max_args < 0 ? 2 : expr_functions[f - 1].max_args;
+        marks[in->a] = 1;
+        if (n > 1)
+            marks[in->b] = 1;
+        if (n > 2)
+            marks[in->c] = 1;
+        break;
     }
-    NEXT();
-    CASE(LE)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a <= b);
     }
-    NEXT();
-    CASE(GT)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a > b);
-    }
-    NEXT();
-    CASE(GE)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a >= b);
-    }
-    NEXT();
-    CASE(EQ_N)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a == b);
-    }
-    NEXT();
-    CASE(NE_N)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = CMP(a, b, a != b);
-    }
-    NEXT();
-    CASE(EQ_B)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = a == 0.5 || b == 0.5 ? 0.5 : (double)(a == b);
-    }
-    NEXT();
-    CASE(NE_B)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = a == 0.5 || b == 0.5 ? 0.5 : (double)(a != b);
-    }
-    NEXT();
-    CASE(EQ_S)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = isnan(a) || isnan(b) ? 0.5 : a == b || val_same(SVAL(a), SVAL(b));
-    }
-    NEXT();
-    CASE(NE_S)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = isnan(a) || isnan(b) ? 0.5 : !(a == b || val_same(SVAL(a), SVAL(b)));
-    }
-    NEXT();
-    CASE(AND)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = a < b ? a : b;
-    }
-    NEXT();
-    CASE(OR)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = a > b ? a : b;
-    }
-    NEXT();
-    CASE(SEL)
-    {
-        double c = R[in->a];
-        R[in->d] = c == 1.0 ? R[in->b] : c == 0.0 ? R[in->c] : NAN;
-    }
-    NEXT();
-    CASE(SEL_B)
-    {
-        double c = R[in->a];
-        R[in->d] = c == 1.0 ? R[in->b] : c == 0.0 ? R[in->c] : 0.5;
-    }
-    NEXT();
-    CASE(IN_N)
-    {
-        double x = R[in->a], v = isnan(x) ? 0.5 : 0.0;
-        for (int i = 0; i < in->c; i++)
-            if (R[in->b + i] == x)
-                v = 1.0;
-        R[in->d] = v;
-    }
-    NEXT();
-    CASE(IN_S)
-    {
-        double x = R[in->a];
-        R[in->d] = isnan(x) ? 0.5 : tri(val_in(SVAL(x), &strings[-1 - in->b], in->c));
-    }
-    NEXT();
-    CASE(MIN)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = isunordered(a, b) ? NAN : b < a ? b : a;
-    }
-    NEXT();
-    CASE(MAX)
-    {
-        double a = R[in->a], b = R[in->b];
-        R[in->d] = isunordered(a, b) ? NAN : b > a ? b : a;
-    }
-    NEXT();
-    CASE(ABS) R[in->d] = fabs(R[in->a]);
-    NEXT();
-    CASE(ROUND)
-    {
-        double x = R[in->a], k = R[in->b], v = NAN;
-        if (!isunordered(x, k) && k == floor(k) && k >= -EXPR_ROUND_MAX_DECIMALS &&
-            k <= EXPR_ROUND_MAX_DECIMALS)
-            v = finite_or_null(round_half_away(x, (int)k));
-        R[in->d] = v;
-    }
-    NEXT();
-    CASE(CLAMP)
-    {
-        double x = R[in->a], lo = R[in->b], hi = R[in->c];
-        if (isnan(x) || isnan(lo) || isnan(hi)) {
-            x = NAN;
-        } else {
-            if (x < lo)
-                x = lo;
-            if (x > hi)
-                x = hi;
-        }
-        R[in->d] = x;
-    }
-    NEXT();
-    CASE(COAL_N) R[in->d] = isnan(R[in->a]) ? R[in->b] : R[in->a];
-    NEXT();
-    CASE(COAL_B) R[in->d] = R[in->a] == 0.5 ? R[in->b] : R[in->a];
-    NEXT();
-    CASE(ISNULL_N) R[in->d] = isnan(R[in->a]) ? 1.0 : 0.0;
-    NEXT();
-    CASE(ISNULL_B) R[in->d] = R[in->a] == 0.5 ? 1.0 : 0.0;
-    NEXT();
-    /* A rule step: `m` is whether the rule matched. */
-#define REASON_STEP(m)                                                                             \
-    {                                                                                              \
-        bool m_ = (m);                                                                             \
-        reasons |= (uint64_t)m_ << in->c;                                                          \
-        nmatched += m_;                                                                            \
-        R[in->d] = m_;                                                                             \
-    }                                                                                              \
-    NEXT();
-#define FLAG_STEP(m)                                                                               \
-    {                                                                                              \
-        bool m_ = (m);                                                                             \
-        flags |= (uint64_t)m_ << in->c;                                                            \
-        R[in->d] = m_;                                                                             \
-    }                                                                                              \
-    NEXT();
-#define CATEGORY_STEP(m)                                                                           \
-    if (m) {                                                                                       \
-        category = in->d;                                                                          \
-        in = code + in->c - 1; /* NEXT() steps onto the target */                                  \
-    }                                                                                              \
-    NEXT();
-    /* a and b true: both are 1 (booleans are 0, 0.5 or 1) */
-#define BOTH(a, b) (R[a] + R[b] == 2.0)
-    CASE(REASON) REASON_STEP(R[in->a] == 1.0)
-    CASE(REASON_LT) REASON_STEP(R[in->a] < R[in->b])
-    CASE(REASON_LE) REASON_STEP(R[in->a] <= R[in->b])
-    CASE(REASON_GT) REASON_STEP(R[in->a] > R[in->b])
-    CASE(REASON_GE) REASON_STEP(R[in->a] >= R[in->b])
-    CASE(REASON_AND) REASON_STEP(BOTH(in->a, in->b))
-    CASE(COUNT) R[in->d] = nmatched;
-    NEXT();
-    CASE(FLAG) FLAG_STEP(R[in->a] == 1.0)
-    CASE(FLAG_LT) FLAG_STEP(R[in->a] < R[in->b])
-    CASE(FLAG_LE) FLAG_STEP(R[in->a] <= R[in->b])
-    CASE(FLAG_GT) FLAG_STEP(R[in->a] > R[in->b])
-    CASE(FLAG_GE) FLAG_STEP(R[in->a] >= R[in->b])
-    CASE(FLAG_AND) FLAG_STEP(BOTH(in->a, in->b))
-    CASE(CATEGORY) CATEGORY_STEP(R[in->a] == 1.0)
-    CASE(CATEGORY_LT) CATEGORY_STEP(R[in->a] < R[in->b])
-    CASE(CATEGORY_LE) CATEGORY_STEP(R[in->a] <= R[in->b])
-    CASE(CATEGORY_GT) CATEGORY_STEP(R[in->a] > R[in->b])
-    CASE(CATEGORY_GE) CATEGORY_STEP(R[in->a] >= R[in->b])
-    CASE(CATEGORY_AND) CATEGORY_STEP(BOTH(in->a, in->b))
-#undef REASON_STEP
-#undef FLAG_STEP
-#undef CATEGORY_STEP
-#undef BOTH
-    CASE(CATEGORY_ID) R[in->d] = -1 - (p->category_base + category);
-    NEXT();
-    CASE(SCORE)
-    {
-        double x = R[in->a];
-        if (!isnan(x)) {
-            x = x < 0 ? 0 : x > 1 ? 1 : x;
-            sum += w[in->b] * x;
-            weights += w[in->b];
-        }
-    }
-    NEXT();
-    CASE(END) goto done;
-#if !REGVM_GOTO
-    case R__COUNT:
-    default:
-        assert(0 && "bad register opcode");
-        goto done;
-    }
-#endif
-#undef CASE
-#undef NEXT
-#undef SVAL
-done:
-    out->category = category;
-    out->primary_reason = reasons ? __builtin_ctzll(reasons) : -1; /* the first in file order */
-    out->reasons = reasons;
-    out->flags = flags;
-    out->has_score = weights > 0;
-    out->score = weights > 0 ? round_half_away(100.0 * sum / weights, 1) : 0.0;
 }
+
+/* Register r of slot type t as a value. */
+static eng_value reg_value(const reg_prog *p, const eng_value *slots, double x, eng_type t)
+{
+    switch (t) {
+    case ENG_NUM:
+        return isnan(x) ? eng_null() : eng_num(x);
+    case ENG_BOOL:
+        return x == 0.5 ? eng_null() : eng_bool(x == 1.0);
+    case ENG_STR:
+        return isnan(x) ? eng_null() : x >= 0 ? slots[(int)x] : p->strings[-1 - (int)x];
+    default:
+        return eng_null();
+    }
+}
+
+/* The value a rule step's condition had: a comparison or && folded into the step included. */
+static eng_value step_condition(const reg_insn *in, const double *R)
+{
+    int form = in->op >= R_CATEGORY ? in->op - R_CATEGORY
+             : in->op >= R_FLAG     ? in->op - R_FLAG
+                                    : in->op - R_REASON;
+    double a = R[in->a], b = R[in->b];
+    double v = form == 0 ? a
+             : form == 1 ? op_lt(a, b)
+             : form == 2 ? op_le(a, b)
+             : form == 3 ? op_gt(a, b)
+             : form == 4 ? op_ge(a, b)
+                         : op_and(a, b);
+    return v == 0.5 ? eng_null() : eng_bool(v == 1.0);
+}
+
+/* After instruction `in`: if a rule step ends there, records it (explain_step). */
+static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_value *slots,
+                       const reg_insn *in, int category)
+{
+    (void)category;
+    int pc = (int)(in - p->code), k = p->step_kind[pc];
+    if (k < 0)
+        return;
+    int i = p->step_index[pc];
+    const rule *ru = &T->r->rules[k][i];
+    if (ru->prog == NULL) { /* the catch-all category */
+        explain_step(T->e, T->r, (eng_kind)k, i, slots, NULL, eng_bool(true));
+        return;
+    }
+    /* what the step read: backwards over its code, from the registers the step itself read */
+    memset(T->marks, 0, (size_t)p->nregs);
+    mark_operands(T->marks, in, R);
+    for (int q = pc - 1; q >= p->step_start[pc]; q--)
+        if (T->marks[p->code[q].d])
+            mark_operands(T->marks, &p->code[q], R);
+    const expr_ref *refs;
+    int nrefs = expr_refs(ru->prog, &refs);
+    for (int j = 0; j < nrefs; j++) {
+        int s = refs[j].slot;
+        T->reads[j] = !refs[j].is_const && T->marks[s];
+        if (T->reads[j])
+            slots[s] = reg_value(p, slots, R[s], p->slot_type[s]);
+    }
+    eng_value result;
+    switch ((eng_kind)k) {
+    case ENG_KIND_DERIVED:
+        result = reg_value(p, slots, R[in->d], p->slot_type[in->d]);
+        slots[in->d] = result;
+        break;
+    case ENG_KIND_SCORE:
+        result = isnan(R[in->a]) ? eng_null() : eng_num(R[in->a]);
+        break;
+    default:
+        result = step_condition(in, R);
+        break;
+    }
+    explain_step(T->e, T->r, (eng_kind)k, i, slots, T->reads, result);
+}
+
+/* The dispatch loop, compiled twice from one source: regvm_run for results, and regvm_trace,
+ * which also records each rule step for an explanation (see regvm_loop.h). */
+#define REGVM_TRACE 0
+#include "regvm_loop.h"
+#undef REGVM_TRACE
+#define REGVM_TRACE 1
+#include "regvm_loop.h"
+#undef REGVM_TRACE

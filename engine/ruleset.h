@@ -59,7 +59,43 @@ struct eng_ctx {
     double *regs;     /* the register VM's registers (constants filled in), or NULL */
     bool *reads;      /* explaining: which refs of the rule just run it read */
     int nreads;       /* the most refs of any rule */
+    unsigned char *marks; /* explaining on the register VM: registers a step needed (nregs) */
+    bool stack_vm; /* run eng_evaluate and eng_explain on the stack VM even when the register VM
+                    * could: the reference the tests compare the register VM with */
 };
+
+/* What regvm_trace records a step with. */
+typedef struct regvm_tracer {
+    eng_explanation *e;
+    const eng_rules *r;
+    bool *reads;          /* per ref of the rule (eng_ctx.reads) */
+    unsigned char *marks; /* per register (eng_ctx.marks) */
+} regvm_tracer;
+
+/* ---- the rule steps' arithmetic, for both VMs (regvm_loop.h, eval.c) ------------------------ */
+
+/* A score component's value x (NaN: null, left out) into the weighted sum: clamped to [0, 1]. */
+static inline void score_add(double *sum, double *weights, double weight, double x)
+{
+    if (!isnan(x)) {
+        x = x < 0 ? 0 : x > 1 ? 1 : x;
+        *sum += weight * x;
+        *weights += weight;
+    }
+}
+
+/* The result's fields from what the steps gathered: the first matched reason in file order, the
+ * score as the weighted mean of the components with a value, in percent, at 1 decimal. */
+static inline void result_finish(eng_result *out, int category, uint64_t reasons, uint64_t flags,
+                                 double sum, double weights)
+{
+    out->category = category;
+    out->primary_reason = reasons ? __builtin_ctzll(reasons) : -1;
+    out->reasons = reasons;
+    out->flags = flags;
+    out->has_score = weights > 0;
+    out->score = weights > 0 ? round_half_away(100.0 * sum / weights, 1) : 0.0;
+}
 
 /* regvm.c: the whole rule set as one typed register program, run by eng_evaluate. */
 typedef struct reg_prog reg_prog;
@@ -75,6 +111,12 @@ void regvm_init(const reg_prog *p, double *regs);
 void regvm_run(const reg_prog *p, double *regs, eng_value *slots, const eng_value *facts,
                eng_result *out);
 
+/* regvm_run that also records every rule step into t->e (explain_step: the names the step read,
+ * with short-circuits as the language defines them, their values and the result, all from the
+ * registers), the catch-all category included; the caller resets and finishes the explanation. */
+void regvm_trace(const reg_prog *p, double *regs, eng_value *slots, const eng_value *facts,
+                 eng_result *out, regvm_tracer *t);
+
 /* explain.c: recording one evaluation (called by eval.c only when explaining) */
 void explain_reset(eng_explanation *e);
 /* Records rule i of kind k after it ran: its inputs (the names the run read, per `reads` from
@@ -82,6 +124,11 @@ void explain_reset(eng_explanation *e);
  * and its result. For the catch-all category (no program), `reads` is NULL and `result` true. */
 void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, const eng_value *slots,
                   const bool *reads, eng_value result);
+
+/* How a Japanese sentence shows a number: eng_round(x, 2) as "%.2f" prints it, without trailing
+ * zeros after the point ("0.5", "12", "-3.25"), "-0" as "0"; without printf below 1e13. `size`
+ * at least 24. Returns the length. */
+int explain_number_2dp(double x, char *num, size_t size);
 
 /* After the last step of one evaluation: writes the score components' text (their weight after
  * re-normalising depends on which components had a value). */

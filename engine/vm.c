@@ -79,34 +79,10 @@ static inline eng_value run(const expr_prog *p, const eng_value *slots, eng_valu
         case OP_IN:
             sp[-1] = val_in(sp[-1], p->consts + in.a, in.b);
             break;
-        case OP_MIN:
-        case OP_MAX:
+        case OP_CALL:
             sp -= in.a;
-            *sp = val_minmax(in.op == OP_MAX, sp, in.a);
+            *sp = val_call((expr_fn)in.b, sp, in.a);
             sp++;
-            break;
-        case OP_ABS:
-            sp[-1] = val_abs(sp[-1]);
-            break;
-        case OP_ROUND:
-            if (in.a == 2) {
-                sp[-2] = val_round(sp[-2], sp[-1]);
-                sp--;
-            } else {
-                sp[-1] = val_round(sp[-1], eng_num(0));
-            }
-            break;
-        case OP_CLAMP:
-            sp[-3] = val_clamp(sp[-3], sp[-2], sp[-1]);
-            sp -= 2;
-            break;
-        case OP_COALESCE:
-            sp -= in.a;
-            *sp = val_coalesce(sp, in.a);
-            sp++;
-            break;
-        case OP_ISNULL:
-            sp[-1] = eng_bool(sp[-1].type == ENG_NULL);
             break;
         case OP_AND:
             sp[-2] = val_and(sp[-2], sp[-1]);

@@ -1,8 +1,8 @@
 /* bench_engine.c - evaluates N synthetic initiatives (default 1,000,000; facts from a fixed-seed
  * PRNG, about 10 % of each fact null) with a rule set (default config/rules/default.cfg) and
  * prints ns per initiative without and with explanations, and the allocations counted while
- * evaluating, and a digest of the results: evaluate (the register VM) and explain (the stack VM)
- * must give the same ones, else the exit status is 1. A benchmark, not a test: it prints numbers
+ * evaluating, and a digest of the results: evaluate (the register VM) and explain (the same VM,
+ * traced) must give the same ones, else the exit status is 1. A benchmark, not a test: it prints numbers
  * and the command that produced them.
  *
  *   bench_engine [RULES [N [--no-explain]]]     (--no-explain: for profiling evaluate alone)
@@ -88,7 +88,7 @@ static double cpu_ns(void)
 }
 
 /* FNV-1a over the fields of a result: the digest of a pass, so that evaluate (register VM) and
- * explain (stack VM) can be compared without storing a million results. */
+ * explain (traced) can be compared without storing a million results. */
 static uint64_t digest_add(uint64_t h, const eng_result *r)
 {
     uint64_t fields[6];

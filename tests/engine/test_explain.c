@@ -8,6 +8,10 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "ruleset.h"
+
+#include <math.h>
+#include <stdint.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,6 +369,54 @@ static void test_ja_labels_and_numbers(void **state)
 }
 
 /* `language` is checked by the loader with a positioned error. */
+/* explain_number_2dp, the Japanese sentences' numbers without printf, against what it replaced:
+ * "%.2f" of eng_round(x, 2) with trailing zeros cut and "-0" as "0". */
+static void ref_2dp(double x, char *num, size_t size)
+{
+    snprintf(num, size, "%.2f", eng_round(x, 2));
+    char *dot = strchr(num, '.');
+    if (dot != NULL) {
+        char *end = num + strlen(num);
+        while (end > dot + 1 && end[-1] == '0')
+            *--end = '\0';
+        if (end == dot + 1)
+            *dot = '\0';
+    }
+    if (strcmp(num, "-0") == 0)
+        snprintf(num, size, "0");
+}
+
+static void test_number_2dp(void **state)
+{
+    (void)state;
+    uint64_t rng = 0x9E3779B97F4A7C15u;
+    static const double fixed[] = {0, -0.0, 0.01, 0.005, 0.015, 0.125, 1.005, 2.675, 0.5, 12,
+                                   -3.25, 9999.995, 1e13 - 0.005, 1e13, 123456789.125, -0.004,
+                                   1e15, 0.1, 0.7, 99.995};
+    long checked = 0;
+    for (int i = 0; i < 400000 + (int)(sizeof fixed / sizeof fixed[0]); i++) {
+        double x;
+        if (i < (int)(sizeof fixed / sizeof fixed[0])) {
+            x = fixed[i];
+        } else {
+            rng ^= rng >> 12, rng ^= rng << 25, rng ^= rng >> 27;
+            uint64_t u = rng * 2685821657736338717u;
+            int scale = (int)(u % 16) - 3; /* 1e-3 .. 1e12 */
+            double m = (double)(u >> 11) / 9007199254740992.0;
+            x = (u & 1 ? -1 : 1) * m * pow(10, scale);
+            if (u & 2) /* on a half cent: the rounding itself decides */
+                x = (floor(x * 100) + 0.5) / 100;
+        }
+        char a[64], b[64];
+        int n = explain_number_2dp(x, a, sizeof a);
+        ref_2dp(x, b, sizeof b);
+        if (strcmp(a, b) != 0 || n != (int)strlen(a))
+            fail_msg("%.17g: %s, printf %s", x, a, b);
+        checked++;
+    }
+    assert_true(checked > 400000);
+}
+
 static void test_language_setting(void **state)
 {
     (void)state;
@@ -408,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_en_negation_and_weights),
         cmocka_unit_test(test_ja_labels_and_numbers),
         cmocka_unit_test(test_language_setting),
+        cmocka_unit_test(test_number_2dp),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

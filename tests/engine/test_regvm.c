@@ -1,9 +1,12 @@
-/* test_regvm.c - the register VM (regvm.c, behind eng_evaluate) against the stack VM (vm.c,
- * behind eng_explain): random well-typed expressions, in every place a rule file can hold one,
- * must give the same derived values and the same results for facts full of nulls, NaN,
+/* test_regvm.c - the register VM (regvm.c, behind eng_evaluate and, traced, eng_explain) against
+ * the stack VM (vm.c, an eng_ctx with stack_vm set): random well-typed expressions, in every
+ * place a rule file can hold one, must give the same derived values, the same results and the
+ * same explanations (step by step: inputs read, values, text) for facts full of nulls, NaN,
  * infinities, zeros and halves. */
 #include "expr_impl.h"
 #include "ruleset.h"
+
+#include "../support/explain_same.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,6 +68,51 @@ static const char *const strings[] = {"departments", "previous_category", "repor
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void gen_bool(text *t, int depth);
+static void gen_num(text *t, int depth);
+static void gen_str(text *t, int depth);
+
+static void gen_type(text *t, int depth, eng_type type)
+{
+    if (type == ENG_NUM)
+        gen_num(t, depth);
+    else if (type == ENG_BOOL)
+        gen_bool(t, depth);
+    else
+        gen_str(t, depth);
+}
+
+/* calls generated, per function of the table (every one must be, see test_derived_values) */
+static long fn_generated[FN__COUNT];
+
+/* A call of a random function of functions.h that gives a `want` (ENG_NUM, ENG_BOOL, ENG_STR),
+ * with random arguments of the types its row takes: a new function joins by its row alone. */
+static void gen_call(text *t, int depth, eng_type want)
+{
+    int fits[FN__COUNT], n = 0;
+    for (int f = 0; f < FN__COUNT; f++) {
+        fn_kind k = expr_functions[f].kind;
+        if ((k == FK_NUM && want == ENG_NUM) || k == FK_SAME || (k == FK_BOOL && want == ENG_BOOL))
+            fits[n++] = f;
+    }
+    assert_true(n > 0);
+    const expr_function *f = &expr_functions[fits[pick(n)]];
+    fn_generated[f - expr_functions]++;
+    int max = f->max_args < 0 ? f->min_args + 2 : f->max_args;
+    int nargs = f->min_args + pick(max - f->min_args + 1);
+    static const eng_type any[] = {ENG_NUM, ENG_BOOL, ENG_STR};
+    eng_type at = f->kind == FK_NUM ? ENG_NUM : f->kind == FK_SAME ? want : any[pick(3)];
+    put(t, "%s(", f->name);
+    for (int i = 0; i < nargs; i++) {
+        put(t, i ? ", " : "");
+        if (i == f->decimals) {
+            static const char *const decimals[] = {"0", "1", "2", "-1", "15"};
+            put(t, "%s", decimals[pick(COUNT(decimals))]);
+        } else {
+            gen_type(t, depth - 1, at);
+        }
+    }
+    put(t, ")");
+}
 
 static void gen_num(text *t, int depth)
 {
@@ -89,35 +137,11 @@ static void gen_num(text *t, int depth)
         gen_num(t, depth - 1);
         put(t, ")");
         break;
-    case 3: {
-        static const char *const fns[] = {"min", "max", "coalesce"};
-        put(t, "%s(", fns[pick(3)]);
-        for (int i = 0, n = 2 + pick(2); i < n; i++) {
-            put(t, i ? ", " : "");
-            gen_num(t, depth - 1);
-        }
-        put(t, ")");
-        break;
-    }
+    case 3:
     case 4:
-        put(t, "abs(");
-        gen_num(t, depth - 1);
-        put(t, ")");
-        break;
     case 5:
-        put(t, "round(");
-        gen_num(t, depth - 1);
-        static const char *const decimals[] = {"", ", 0", ", 1", ", 2", ", -1", ", 15"};
-        put(t, "%s)", decimals[pick(COUNT(decimals))]);
-        break;
     case 6:
-        put(t, "clamp(");
-        gen_num(t, depth - 1);
-        put(t, ", ");
-        gen_num(t, depth - 1);
-        put(t, ", ");
-        gen_num(t, depth - 1);
-        put(t, ")");
+        gen_call(t, depth, ENG_NUM);
         break;
     case 7:
     case 8:
@@ -188,14 +212,7 @@ static void gen_bool(text *t, int depth)
         put(t, "(%s in ('a', '情報政策課', 'delayed'))", strings[pick(3)]);
         break;
     case 9:
-        put(t, "is_null(");
-        if (pick(3) == 0)
-            put(t, "%s", strings[pick(3)]);
-        else if (pick(2) == 0)
-            gen_num(t, depth - 1);
-        else
-            gen_bool(t, depth - 1);
-        put(t, ")");
+        gen_call(t, depth, ENG_BOOL);
         break;
     case 10:
     case 11:
@@ -208,11 +225,7 @@ static void gen_bool(text *t, int depth)
         put(t, ")");
         break;
     default:
-        put(t, "coalesce(");
-        gen_bool(t, depth - 1);
-        put(t, ", ");
-        gen_bool(t, depth - 1);
-        put(t, ")");
+        gen_call(t, depth, ENG_BOOL);
         break;
     }
 }
@@ -234,12 +247,7 @@ static void gen_str(text *t, int depth)
         gen_str(t, depth - 1);
         put(t, ")");
     } else {
-        put(t, "coalesce(");
-        for (int i = 0, n = 2 + pick(2); i < n; i++) {
-            put(t, i ? ", " : "");
-            gen_str(t, depth - 1);
-        }
-        put(t, ")");
+        gen_call(t, depth, ENG_STR);
     }
 }
 
@@ -318,32 +326,43 @@ static void test_derived_values(void **state)
                  "score = ( { id = \"s\"; weight = 1; value = \"reasons\"; } );\n",
                  t.buf);
         eng_rules *r = load(rules, s);
-        if (r == NULL || r->reg == NULL) { /* always-null expressions have no type to run as */
-            eng_rules_free(r);
+        if (r == NULL)
             continue;
-        }
+        if (r->reg == NULL) /* always-null expressions too run on it, as numbers (NaN) */
+            fail_msg("d = %s: not on the register VM", t.buf);
         on_register_vm++;
         eng_type type = expr_type(r->rules[ENG_KIND_DERIVED][0].prog);
-        assert_true(type == ENG_NUM || type == ENG_BOOL);
+        assert_true(type == ENG_NUM || type == ENG_BOOL || type == ENG_NULL);
         numbers += type == ENG_NUM;
-        eng_ctx *c = eng_ctx_new(r);
-        eng_explanation *e = eng_explanation_new();
+        eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
+        cs->stack_vm = true;
+        eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         /* the Japanese sentences on every other expression (the wording layer under ASan) */
         assert_int_equal(eng_explanation_set_language(e, n % 2 ? "ja" : "en"), 0);
+        assert_int_equal(eng_explanation_set_language(es, n % 2 ? "ja" : "en"), 0);
         for (int k = 0; k < NFACTS; k++) {
             random_facts(s, facts);
-            eng_result a, b;
+            eng_result a, b, a2;
             eng_evaluate(c, facts, &a);
             double x = c->regs[r->derived_base];
-            eng_explain(c, facts, &b, e);
-            eng_value v = eng_explanation_get(e, 0)->result;
+            eng_explain(cs, facts, &b, es);
+            eng_value v = eng_explanation_get(es, 0)->result;
+            eng_explain(c, facts, &a2, e);
+            int step = explain_first_difference(e, es);
+            if (step >= 0 || !same_result(&a, &a2))
+                fail_msg("d = %s: the traced register VM explains step %d as \"%s\", the stack VM "
+                         "as \"%s\"", t.buf, step,
+                         step < eng_explanation_count(e) ? eng_explanation_get(e, step)->text : "-",
+                         step < eng_explanation_count(es) ? eng_explanation_get(es, step)->text : "-");
             bool same;
             if (type == ENG_NUM)
                 same = v.type == ENG_NULL ? isnan(x)
                                           : v.type == ENG_NUM &&
                                                 memcmp(&v.as.num, &x, sizeof x) == 0; /* -0.0 */
-            else
+            else if (type == ENG_BOOL)
                 same = v.type == ENG_NULL ? x == 0.5 : v.type == ENG_BOOL && v.as.b == (x == 1.0);
+            else
+                same = v.type == ENG_NULL && isnan(x);
             if (!same || !same_result(&a, &b)) {
                 char shown[64];
                 eng_value_format(v, shown, sizeof shown);
@@ -352,12 +371,17 @@ static void test_derived_values(void **state)
             }
         }
         eng_explanation_free(e);
+        eng_explanation_free(es);
         eng_ctx_free(c);
+        eng_ctx_free(cs);
         eng_rules_free(r);
     }
     /* the test tests something: most expressions run on the register VM, of both types */
     assert_true(on_register_vm > NEXPRESSIONS * 9 / 10);
     assert_true(numbers > NEXPRESSIONS / 3 && numbers < on_register_vm - NEXPRESSIONS / 3);
+    for (int f = 0; f < FN__COUNT; f++) /* every function of the table was called, often */
+        if (fn_generated[f] < NEXPRESSIONS / 10)
+            fail_msg("%s: %ld calls generated", expr_functions[f].name, fn_generated[f]);
     eng_schema_free(s);
 }
 
@@ -372,13 +396,21 @@ static int same_results(const char *rules, const eng_schema *s, const char *x, l
         return 0;
     }
     eng_value facts[ENG_MAX_FACTS];
-    eng_ctx *c = eng_ctx_new(r);
-    eng_explanation *e = eng_explanation_new();
+    eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
+    cs->stack_vm = true;
+    eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
     for (int k = 0; k < NFACTS; k++) {
         random_facts(s, facts);
-        eng_result a, b;
+        eng_result a, b, a2;
         eng_evaluate(c, facts, &a);
-        eng_explain(c, facts, &b, e);
+        eng_explain(cs, facts, &b, es);
+        eng_explain(c, facts, &a2, e);
+        int step = explain_first_difference(e, es);
+        if (step >= 0 || !same_result(&a, &a2))
+            fail_msg("%s: the traced register VM explains step %d as \"%s\", the stack VM as "
+                     "\"%s\"", x, step,
+                     step < eng_explanation_count(e) ? eng_explanation_get(e, step)->text : "-",
+                     step < eng_explanation_count(es) ? eng_explanation_get(es, step)->text : "-");
         if (!same_result(&a, &b))
             fail_msg("%s: stack VM category %d reasons %llx flags %llx score %g; register VM "
                      "category %d reasons %llx flags %llx score %g",
@@ -388,7 +420,9 @@ static int same_results(const char *rules, const eng_schema *s, const char *x, l
         categories[a.category]++;
     }
     eng_explanation_free(e);
+    eng_explanation_free(es);
     eng_ctx_free(c);
+    eng_ctx_free(cs);
     eng_rules_free(r);
     return 1;
 }
@@ -476,7 +510,8 @@ static void test_string_values(void **state)
     eng_schema_free(s);
 }
 
-/* What the register VM cannot represent keeps the stack VM, with the same results. */
+/* What the register VM once could not represent (a derived value of no type, always null) runs
+ * on it too, with the stack VM's results and explanations. */
 static void test_fallback(void **state)
 {
     (void)state;
@@ -487,7 +522,8 @@ static void test_fallback(void **state)
         {"departments", "reg"},                                        /* a string, copied */
         {"completed ? departments : measure_code", "reg"},             /* a computed string */
         {"coalesce(reported_reason, 'none')", "reg"},
-        {"null", ""},                                                  /* no type at all */
+        {"null", "reg"},                                               /* no type at all */
+        {"completed ? null : null", "reg"},                     /* no type, a name read */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char rules[1024];
@@ -501,19 +537,25 @@ static void test_fallback(void **state)
         assert_non_null(r);
         if ((r->reg != NULL) != (cases[i][1][0] != '\0'))
             fail_msg("%s: expected the %s VM", cases[i][0], cases[i][1][0] ? "register" : "stack");
-        eng_ctx *c = eng_ctx_new(r);
-        eng_explanation *e = eng_explanation_new();
+        eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
+        cs->stack_vm = true;
+        eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         eng_value facts[ENG_MAX_FACTS];
         rng = 7;
         for (int k = 0; k < 200; k++) {
             random_facts(s, facts);
-            eng_result a, b;
+            eng_result a, b, b2;
             eng_evaluate(c, facts, &a);
             eng_explain(c, facts, &b, e);
             assert_true(same_result(&a, &b));
+            eng_explain(cs, facts, &b2, es);
+            assert_true(same_result(&a, &b2));
+            assert_int_equal(explain_first_difference(e, es), -1);
         }
         eng_explanation_free(e);
+        eng_explanation_free(es);
         eng_ctx_free(c);
+        eng_ctx_free(cs);
         eng_rules_free(r);
     }
     eng_schema_free(s);

@@ -1,8 +1,11 @@
 /* fuzz_expr.c - libFuzzer target for the expression compiler: compiles arbitrary bytes against a
  * small scope (every type, a name of unknown type, constants, a "later" and an opaque name) and,
  * when they compile, runs the program on a few fact vectors, checking the VM's promises: the
- * result has the program's static type or is null, numbers are finite, diagnostics print. */
-#include "internal.h"
+ * result has the program's static type or is null, numbers are finite, diagnostics print. Then
+ * every function of functions.h's table is called on what the input computes (so a new function
+ * is fuzzed by its row alone): the compiled call must give what val_call gives on the input's
+ * value. */
+#include "expr_impl.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -61,6 +64,54 @@ static void check(bool ok)
         abort(); /* libFuzzer reports it as a crash with the input */
 }
 
+/* Compiles f(src, src, ...) with the fewest arguments f takes (a decimals argument 1) and checks
+ * that it runs to what the row's implementation gives on the value of src alone (`inner`). */
+static void check_call(int f, const char *src, size_t size, const expr_scope *scope,
+                       const expr_prog *inner, const eng_value *const *vectors, int nvectors)
+{
+    const expr_function *fn = &expr_functions[f];
+    eng_type t = expr_type(inner);
+    if (fn->kind == FK_NUM && t != ENG_NUM && t != ENG_NULL)
+        return;
+    size_t cap = (size + 4) * 3 + 32;
+    char *call = xmalloc(cap);
+    size_t len;
+    len = (size_t)snprintf(call, cap, "%s(", fn->name);
+    for (int i = 0; i < fn->min_args; i++) {
+        if (i)
+            len += (size_t)snprintf(call + len, cap - len, ", ");
+        if (i == fn->decimals)
+            len += (size_t)snprintf(call + len, cap - len, "1");
+        else
+            len += (size_t)snprintf(call + len, cap - len, "(%s)", src);
+    }
+    snprintf(call + len, cap - len, ")");
+    eng_diags *d = eng_diags_new();
+    expr_prog *p = expr_compile(call, scope, ENG_NULL, "fuzz.cfg", 1, d);
+    if (p != NULL) {
+        eng_value *stack = xcalloc((size_t)expr_stack_size(p) + (size_t)expr_stack_size(inner),
+                                   sizeof *stack);
+        for (int v = 0; v < nvectors; v++) {
+            eng_value x = expr_run(inner, vectors[v], stack);
+            eng_value args[3] = {x, x, x};
+            if (fn->decimals >= 0 && fn->decimals < 3)
+                args[fn->decimals] = eng_num(1);
+            eng_value want = val_call((expr_fn)f, args, fn->min_args);
+            eng_value got = expr_run(p, vectors[v], stack);
+            check(got.type == want.type);
+            check(got.type != ENG_NUM || memcmp(&got.as.num, &want.as.num, sizeof got.as.num) == 0);
+            check(got.type != ENG_BOOL || got.as.b == want.as.b);
+            check(got.type != ENG_STR || (got.as.str.len == want.as.str.len &&
+                                          memcmp(got.as.str.ptr, want.as.str.ptr,
+                                                 got.as.str.len) == 0));
+        }
+        free(stack);
+        expr_free(p);
+    }
+    eng_diags_free(d);
+    free(call);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -111,6 +162,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             for (int i = 0; i < nrefs; i++)
                 check(refs[i].offset >= 0 && refs[i].offset + refs[i].len <= (int)size);
+            if (wants[w] == ENG_NULL && strlen(src) * 3 + 64 <= ENG_MAX_EXPR_LEN) {
+                const eng_value *vs[] = {vectors[0], vectors[1], vectors[2], vectors[3]};
+                for (int f = 0; f < FN__COUNT; f++)
+                    check_call(f, src, size, &scope, p, vs, 4);
+            }
             free(reads);
             free(stack);
             expr_free(p);

@@ -1,11 +1,15 @@
 /* fuzz_rules.c - libFuzzer target for the rule loader: the input bytes as a rule file, compiled
  * against the built-in schema with eng_rules_load_string; when it loads, one initiative (all
  * facts null, then all set) is evaluated and explained (in Japanese and English), checking
- * evaluate == explain; and the rule set is analysed (check --analyze): nothing it calls
- * impossible may happen to those two initiatives. */
+ * evaluate == explain, and that the register VM's traced explanation equals the stack VM's step
+ * by step (inputs read, values, text); and the rule set is analysed (check --analyze): nothing
+ * it calls impossible may happen to those two initiatives. */
 #include "analyze.h"
 #include "engine.h"
+#include "ruleset.h"
 #include "xalloc.h"
+
+#include "../support/explain_same.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,10 +45,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     UINT64_C(1) << f->rule_index;
         }
         eng_analysis_free(an);
+        if (r->reg == NULL)
+            abort(); /* every rule set that loads runs on the register VM */
         eng_value facts[ENG_MAX_FACTS];
         int n = eng_schema_count(schema);
-        eng_ctx *c = eng_ctx_new(r);
-        eng_explanation *e = eng_explanation_new();
+        eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
+        cs->stack_vm = true;
+        eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         for (int round = 0; round < 2; round++) {
             for (int i = 0; i < n; i++) {
                 eng_type t = eng_schema_type(schema, i);
@@ -63,6 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             if ((a.reasons & never[0]) || (a.flags & never[1]) || ((never[2] >> a.category) & 1))
                 abort(); /* the analysis called this impossible */
+            eng_result b2;
+            eng_explain(cs, facts, &b2, es);
+            if (b2.category != b.category || b2.reasons != b.reasons || b2.flags != b.flags ||
+                b2.has_score != b.has_score || (b.has_score && b2.score != b.score) ||
+                explain_first_difference(e, es) >= 0)
+                abort();
             for (int i = 0; i < eng_explanation_count(e); i++)
                 if (eng_explanation_get(e, i)->text == NULL)
                     abort();
@@ -77,7 +90,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             eng_recommendations(r, &a, rec, 8);
         }
         eng_explanation_free(e);
+        eng_explanation_free(es);
         eng_ctx_free(c);
+        eng_ctx_free(cs);
     }
     eng_rules_free(r);
     eng_diags_free(d);
