@@ -25,5 +25,6 @@ void h_kpis(hy_req *r, const char *arg);
 void h_projects(hy_req *r, const char *arg);
 void h_report(hy_req *r, const char *arg);
 void h_evaluations(hy_req *r, const char *arg);
+void h_rules_sweep(hy_req *r, const char *arg);
 
 #endif
