@@ -211,7 +211,11 @@ contains "explain text: the cost reason" "$tmp/explain.txt" "理由：費用対�
 contains "explain text: its response" "$tmp/explain.txt" "  - 取組の必要性を再確認するとともに、優良な財源確保に努める。"
 # every step's sentence, numbered, in the API's order
 sql -c "SELECT format('  %2s. %s', n, s->>'text') FROM jsonb_array_elements(hyoka_test.doc('explain_api')->'explanation') WITH ORDINALITY t(s, n) ORDER BY n" >"$tmp/want_steps"
-check "explain text: every step's sentence, after 評価の理由：" "$(cat "$tmp/want_steps")" "$(sed -n '/^評価の理由：$/,$p' "$tmp/explain.txt" | tail -n +2)"
+check "explain text: every step's sentence, after 評価の理由：" "$(cat "$tmp/want_steps")" "$(sed -n '/^評価の理由：$/,$p' "$tmp/explain.txt" | tail -n +2 | sed '/^何が変われば改善するか：$/,$d')"
+# what would it take: the API's counterfactual sentences, or one line per category no fact reaches
+sql -c "SELECT format('  - %s', s->>'text') FROM jsonb_array_elements(hyoka_test.doc('explain_api')->'counterfactuals') WITH ORDINALITY t(s, n) WHERE (s->>'found')::boolean ORDER BY n" >"$tmp/want_cf"
+sql -c "SELECT format('  - どの項目もひとつ変えるだけでは『%s』になりません', l) FROM (SELECT s->>'category_label' AS l, bool_or((s->>'found')::boolean) AS reached FROM jsonb_array_elements(hyoka_test.doc('explain_api')->'counterfactuals') s GROUP BY 1) x WHERE NOT reached" >>"$tmp/want_cf"
+check "explain text: 何が変われば改善するか, as the API's counterfactuals" "$(sort "$tmp/want_cf")" "$(sed -n '/^何が変われば改善するか：$/,$p' "$tmp/explain.txt" | tail -n +2 | sort)"
 # a decided plan reads as decided (the negation of !plan_decided), numbers rounded for reading;
 # facts are named by their labels in the database (sql/016's fact_labels, kept in the run)
 label_of() { sql -c "SELECT label FROM fact_labels WHERE name = '$1'"; }
