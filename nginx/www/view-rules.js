@@ -7,7 +7,8 @@
 //
 // The state is in the URL (#/rules?survey=2023&threshold=on_track_ratio&value=0.7), kept with
 // history.replaceState while the value moves, so that a reload or a shared link shows the same.
-// Requests are debounced and only the newest answer is drawn.
+// Requests are throttled (one in flight, one per MIN_INTERVAL_MS); the newest value is always the
+// last one asked for, and only the newest answer is drawn.
 
 import { h } from './dom.js';
 import { apiGet, ApiError } from './api.js';
@@ -16,7 +17,9 @@ import {
   link, summaryOf, tableWrap, pageHeading, show, updateChrome, categoryBadge, errorPanel, setStatus,
 } from './core.js';
 
-const DEBOUNCE_MS = 120;
+// at most one request in flight and one every MIN_INTERVAL_MS (nginx allows 10/s per client on
+// this path): a slider dragged across its range asks for the newest value as soon as it may
+const MIN_INTERVAL_MS = 100;
 const MAX_CHANGES_SHOWN = 200;
 
 /** sliderRange(v0) → {min, max, step} for a threshold whose file value is v0: ratios 0–1 by
@@ -120,9 +123,15 @@ export async function rulesView(route, survey, token) {
 
   let seq = 0;
   let timer = null;
+  let inflight = false;
+  let pending = false;
+  let lastStart = -Infinity;
   async function update() {
     const mine = ++seq;
     const started = performance.now();
+    inflight = true;
+    pending = false;
+    lastStart = started;
     result.setAttribute('aria-busy', 'true');
     try {
       const doc = await apiGet('rules/sweep', { survey, threshold: current.name, value });
@@ -134,12 +143,15 @@ export async function rulesView(route, survey, token) {
       result.dataset.value = '';
       if (e instanceof ApiError && e.kind === 'client') setStatus(e.detail);
     } finally {
-      if (mine === seq) result.setAttribute('aria-busy', 'false');
+      inflight = false;
+      if (pending) schedule();
+      else if (mine === seq) result.setAttribute('aria-busy', 'false');
     }
   }
   function schedule() {
+    if (inflight) { pending = true; return; }
     clearTimeout(timer);
-    timer = setTimeout(update, DEBOUNCE_MS);
+    timer = setTimeout(update, Math.max(0, lastStart + MIN_INTERVAL_MS - performance.now()));
   }
   function setValue(v) {
     if (!Number.isFinite(v)) return;
