@@ -9,7 +9,10 @@
  * Prints the best and the median of a few rounds, wall and this process's CPU (the machine is
  * shared: CPU says more). A benchmark, not a test.
  *
- *   bench_whatif [SURVEY [RULES]]     (PG* environment: the database, e.g. bench/data's)
+ *   bench_whatif [SURVEY [RULES [PART]]]   (PG* environment: the database, e.g. bench/data's)
+ * PART: all (the default), or one of read, whatif, planner, sweep, cf: only reading the facts and
+ * that part, for instruction counts (valgrind --tool=callgrind counts every thread; subtract the
+ * count of `read`).
  */
 #include "engine.h"
 #include "evaluate.h"
@@ -134,7 +137,12 @@ int main(int argc, char **argv)
 {
     const char *survey = argc > 1 ? argv[1] : NULL;
     const char *path = argc > 2 ? argv[2] : HYOKA_SOURCE_DIR "/config/rules/default.cfg";
-    counterfactuals(path);
+    const char *part = argc > 3 ? argv[3] : "all";
+#define PART(name) (strcmp(part, "all") == 0 || strcmp(part, name) == 0)
+    if (PART("cf"))
+        counterfactuals(path);
+    if (strcmp(part, "cf") == 0)
+        return 0;
 
     store_error err = {0};
     PGconn *c = store_connect("", &err);
@@ -161,7 +169,8 @@ int main(int argc, char **argv)
            now_ms(CLOCK_MONOTONIC) - t0);
 
     double wall[ROUNDS], cpu[ROUNDS];
-    for (int round = 0; round < ROUNDS; round++) {
+    char what[128];
+    for (int round = 0; round < ROUNDS && PART("whatif"); round++) {
         double value = 0.9;
         double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
         store_sweep *s = store_sweep_run(facts, rules, "on_track_ratio", &value, 1, 0, &err);
@@ -173,11 +182,11 @@ int main(int argc, char **argv)
         }
         store_sweep_free(s);
     }
-    char what[128];
     snprintf(what, sizeof what, "what-if, 1 value x %d", n);
-    report(what, wall, cpu, ROUNDS, "target < 50 ms");
+    if (PART("whatif"))
+        report(what, wall, cpu, ROUNDS, "target < 50 ms");
 
-    for (int round = 0; round < ROUNDS; round++) {
+    for (int round = 0; round < ROUNDS && PART("planner"); round++) {
         double two[2] = {0.95, 0.7 + 0.01 * round};
         double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
         store_sweep *s = store_sweep_run(facts, rules, "on_track_ratio", two, 2, 200000, &err);
@@ -195,12 +204,13 @@ int main(int argc, char **argv)
         store_sweep_free(s);
     }
     snprintf(what, sizeof what, "planner update (file value + 1) x %d", n);
-    report(what, wall, cpu, ROUNDS, "target < 200 ms, + HTTP");
+    if (PART("planner"))
+        report(what, wall, cpu, ROUNDS, "target < 200 ms, + HTTP");
 
     double values[100];
     for (int i = 0; i < 100; i++)
         values[i] = (i + 1) / 100.0;
-    for (int round = 0; round < ROUNDS; round++) {
+    for (int round = 0; round < ROUNDS && PART("sweep"); round++) {
         double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
         store_sweep *s = store_sweep_run(facts, rules, "on_track_ratio", values, 100,
                                          STORE_SWEEP_MAX_FLIPS, &err);
@@ -215,7 +225,8 @@ int main(int argc, char **argv)
         store_sweep_free(s);
     }
     snprintf(what, sizeof what, "sweep, 100 values x %d", n);
-    report(what, wall, cpu, ROUNDS, "target < 1 s");
+    if (PART("sweep"))
+        report(what, wall, cpu, ROUNDS, "target < 1 s");
 
     store_facts_free(facts);
     eng_rules_free(rules);

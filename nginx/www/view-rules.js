@@ -22,10 +22,11 @@ import {
 const MIN_INTERVAL_MS = 100;
 const MAX_CHANGES_SHOWN = 200;
 
-/** sliderRange(v0) → {min, max, step} for a threshold whose file value is v0: ratios 0–1 by
- *  0.01, whole numbers 0–2·v0 by 1, anything else 0–2·v0 in 100 steps. */
+/** sliderRange(v0) → {min, max, step} for a threshold whose file value is v0: up to 1 (ratios)
+ *  0 to 2·v0 (at least 1) by 0.01, whole numbers 0–2·v0 by 1, anything else 0–2·v0 in 100 steps.
+ *  The number field takes any value. */
 function sliderRange(v0) {
-  if (v0 >= 0 && v0 <= 1) return { min: 0, max: 1, step: 0.01 };
+  if (v0 >= 0 && v0 <= 1) return { min: 0, max: Math.max(1, Math.round(200 * v0) / 100), step: 0.01 };
   const max = Math.abs(v0) * 2 || 1;
   return { min: v0 < 0 ? -max : 0, max, step: Number.isInteger(v0) ? 1 : max / 100 };
 }
