@@ -261,26 +261,49 @@ void store_sweep_write_json(const store_sweep *s, strbuf *b)
         put_json(b, e);
     }
     strbuf_puts(b, i > 0 ? "\n  ],\n  \"changes\": [" : "],\n  \"changes\": [");
-    /* one initiative at a time: the changes can be many */
+    /* One initiative at a time: the changes can be many. A flip's text depends on its value and
+     * categories only: those are serialised once (by jansson, as put_json would), the changes
+     * put together from them (for 2,300 changes the planner's request spent a quarter of its
+     * instructions building and dumping one jansson object per flip). */
+    int ncat = eng_rules_count(s->rules, ENG_KIND_CATEGORY);
+    char **value_text = xcalloc((size_t)s->nvalues + 1, sizeof *value_text);
+    char **id_text = xcalloc((size_t)ncat + 1, sizeof *id_text);
+    for (int p = 0; p < s->nvalues; p++) {
+        json_t *v = jeng_number(s->values[p]);
+        value_text[p] = jeng_dumps(v, JENG_DUMP_FLAGS | JSON_ENCODE_ANY);
+        json_decref(v);
+    }
+    for (int k = 0; k < ncat; k++) {
+        json_t *v = jeng_must(json_string(category_id(s, k)));
+        id_text[k] = jeng_dumps(v, JENG_DUMP_FLAGS | JSON_ENCODE_ANY);
+        json_decref(v);
+    }
     for (size_t first = 0, end; first < s->nflips; first = end) {
         end = first;
         while (end < s->nflips && s->flips[end].row == s->flips[first].row)
             end++;
-        json_t *change = jeng_must(json_object());
-        json_object_set_new(change, "code",
-                            jeng_must(json_string(store_facts_code(s->facts, s->flips[first].row))));
-        json_t *flips = jeng_must(json_array());
+        strbuf_puts(b, first > 0 ? ",\n    {\"code\":" : "\n    {\"code\":");
+        json_t *code = jeng_must(json_string(store_facts_code(s->facts, s->flips[first].row)));
+        put_json(b, code);
+        json_decref(code);
+        strbuf_puts(b, ",\"flips\":[");
         for (size_t f = first; f < end; f++) {
-            json_t *x = jeng_must(json_object());
-            json_object_set_new(x, "value", jeng_number(s->values[s->flips[f].point]));
-            json_object_set_new(x, "from", jeng_must(json_string(category_id(s, s->flips[f].from))));
-            json_object_set_new(x, "to", jeng_must(json_string(category_id(s, s->flips[f].to))));
-            json_array_append_new(flips, x);
+            const flip *x = &s->flips[f];
+            strbuf_puts(b, f > first ? ",{\"value\":" : "{\"value\":");
+            strbuf_puts(b, value_text[x->point]);
+            strbuf_puts(b, ",\"from\":");
+            strbuf_puts(b, id_text[x->from]);
+            strbuf_puts(b, ",\"to\":");
+            strbuf_puts(b, id_text[x->to]);
+            strbuf_puts(b, "}");
         }
-        json_object_set_new(change, "flips", flips);
-        strbuf_puts(b, first > 0 ? ",\n    " : "\n    ");
-        put_json(b, change);
-        json_decref(change);
+        strbuf_puts(b, "]}");
     }
     strbuf_puts(b, s->nflips > 0 ? "\n  ]\n}\n" : "]\n}\n");
+    for (int p = 0; p < s->nvalues; p++)
+        free(value_text[p]);
+    for (int k = 0; k < ncat; k++)
+        free(id_text[k]);
+    free(value_text);
+    free(id_text);
 }
