@@ -15,7 +15,9 @@
  *
  * The survey's facts are read once per worker and kept (one survey at a time) until an import or
  * a new run moves data_version (store_read_versions): the first request of a worker pays for
- * reading them (~2.7 s for 100,000 initiatives on bench/data), the next ones only evaluate.
+ * reading them (~2.7 s for 100,000 initiatives on bench/data), the next ones only evaluate. For
+ * value=V the file's value is evaluated once per worker and threshold and kept too
+ * (store_sweep_continue), so a request evaluates the survey once, at V.
  */
 #include "app.h"
 #include "db.h"
@@ -34,8 +36,11 @@
 #define SWEEP_API_MAX_EVALUATIONS 5000000L /* ~0.35 s of engine time on two cores */
 #define SWEEP_API_MAX_FLIPS 200000
 
-/* The worker's facts: one survey, for one rule set, at one data version. */
+/* The worker's facts: one survey, for one rule set, at one data version; and the sweep of one
+ * threshold at the file's value, which value=V continues from (store_sweep_continue). */
 static struct {
+    store_sweep *baseline;
+    char *baseline_name;
     store_facts *facts;
     char *survey; /* as asked ("" for the default) */
     char sha256[65];
@@ -44,6 +49,8 @@ static struct {
 
 static void kept_drop(void)
 {
+    store_sweep_free(kept.baseline);
+    free(kept.baseline_name);
     store_facts_free(kept.facts);
     free(kept.survey);
     memset(&kept, 0, sizeof kept);
@@ -182,14 +189,27 @@ void h_rules_sweep(hy_req *r, const char *arg)
                      n, store_facts_count(facts), SWEEP_API_MAX_EVALUATIONS);
         return;
     }
-    store_sweep *s =
-        store_sweep_run(facts, app.rules, name, values, n, SWEEP_API_MAX_FLIPS, &err);
-    if (s == NULL) {
+    store_sweep *s = NULL;
+    const store_sweep *shown;
+    if (single) {
+        /* the file's value is swept once per worker and threshold, then continued from */
+        if (kept.baseline == NULL || strcmp(kept.baseline_name, name) != 0) {
+            store_sweep_free(kept.baseline);
+            free(kept.baseline_name);
+            kept.baseline = store_sweep_run(facts, app.rules, name, values, 1, 0, &err);
+            kept.baseline_name = kept.baseline != NULL ? xstrdup(name) : NULL;
+        }
+        if (kept.baseline != NULL && n > 1)
+            s = store_sweep_continue(kept.baseline, values + 1, n - 1, SWEEP_API_MAX_FLIPS, &err);
+        shown = n > 1 ? s : kept.baseline;
+    } else
+        shown = s = store_sweep_run(facts, app.rules, name, values, n, SWEEP_API_MAX_FLIPS, &err);
+    if (shown == NULL) {
         http_problem(r, 400, single ? "value" : "step", "%s", err.message);
         return;
     }
     strbuf b = {0};
-    store_sweep_write_json(s, &b);
+    store_sweep_write_json(shown, &b);
     http_reply(r, 200, "application/json; charset=utf-8", b.data, b.len,
                "Cache-Control: no-store\r\n");
     strbuf_cleanup(&b);

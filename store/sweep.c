@@ -32,6 +32,7 @@ struct store_sweep {
     flip *flips;
     size_t nflips, capflips;
     int file_point;
+    uint8_t *last; /* each initiative's category at the last value (store_sweep_continue) */
 };
 
 /* One value's pass, on a thread of its own. */
@@ -93,8 +94,10 @@ static int threads_to_use(int nvalues)
     return t < nvalues ? t : nvalues;
 }
 
-store_sweep *store_sweep_run(const store_facts *facts, const eng_rules *rules, const char *name,
-                             const double *values, int n, size_t max_flips, store_error *err)
+/* store_sweep_run, or with base: store_sweep_continue (values[0] is base's last value). */
+static store_sweep *run(const store_facts *facts, const eng_rules *rules, const char *name,
+                        const double *values, int n, size_t max_flips, const store_sweep *base,
+                        store_error *err)
 {
     store_error_clear(err);
     if (max_flips > STORE_SWEEP_MAX_FLIPS)
@@ -110,15 +113,24 @@ store_sweep *store_sweep_run(const store_facts *facts, const eng_rules *rules, c
     s->file_point = -1;
 
     int count = store_facts_count(facts);
-    int nthreads = threads_to_use(n);
+    int start = 0;
+    uint8_t *previous = xcalloc((size_t)count + 1, 1);
+    if (base != NULL) { /* the first point as base has it: counts and categories */
+        json_array_append(s->points,
+                          json_array_get(base->points, json_array_size(base->points) - 1));
+        memcpy(previous, base->last, (size_t)count);
+        if (base->file_point == base->nvalues - 1)
+            s->file_point = 0;
+        start = 1;
+    }
+    int nthreads = threads_to_use(n - start);
     job jobs[SWEEP_THREADS];
     memset(jobs, 0, sizeof jobs);
     for (int t = 0; t < nthreads; t++)
         jobs[t].results = xcalloc((size_t)count + 1, sizeof *jobs[t].results);
-    uint8_t *previous = xcalloc((size_t)count + 1, 1);
     eng_diags *diags = eng_diags_new();
     int status = 0;
-    for (int first = 0; first < n && status == 0; first += nthreads) {
+    for (int first = start; first < n && status == 0; first += nthreads) {
         int batch = n - first < nthreads ? n - first : nthreads;
         for (int t = 0; t < batch && status == 0; t++) {
             eng_threshold_override ov = {name, values[first + t]};
@@ -182,7 +194,7 @@ store_sweep *store_sweep_run(const store_facts *facts, const eng_rules *rules, c
         }
     }
     eng_diags_free(diags);
-    free(previous);
+    s->last = previous;
     for (int t = 0; t < nthreads; t++)
         free(jobs[t].results);
     if (status != 0) {
@@ -198,10 +210,28 @@ store_sweep *store_sweep_run(const store_facts *facts, const eng_rules *rules, c
     return s;
 }
 
+store_sweep *store_sweep_run(const store_facts *facts, const eng_rules *rules, const char *name,
+                             const double *values, int n, size_t max_flips, store_error *err)
+{
+    return run(facts, rules, name, values, n, max_flips, NULL, err);
+}
+
+store_sweep *store_sweep_continue(const store_sweep *base, const double *values, int n,
+                                  size_t max_flips, store_error *err)
+{
+    double *all = xcalloc((size_t)n + 2, sizeof *all);
+    all[0] = base->values[base->nvalues - 1];
+    memcpy(all + 1, values, (size_t)n * sizeof *values);
+    store_sweep *s = run(base->facts, base->rules, base->name, all, n + 1, max_flips, base, err);
+    free(all);
+    return s;
+}
+
 void store_sweep_free(store_sweep *s)
 {
     if (s == NULL)
         return;
+    free(s->last);
     json_decref(s->points);
     free(s->flips);
     free(s->values);

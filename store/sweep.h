@@ -33,6 +33,14 @@ typedef struct store_sweep store_sweep;
 store_sweep *store_sweep_run(const store_facts *facts, const eng_rules *rules, const char *name,
                              const double *values, int n, size_t max_flips, store_error *err);
 void store_sweep_free(store_sweep *s);
+/* A sweep whose first point is `base`'s last (its value, counts and categories, taken as they
+ * are, not evaluated again), followed by values[0..n): the same answer as store_sweep_run of all
+ * n + 1 values, for the price of n. The planner's API sweeps the file's value once per worker and
+ * continues from it for each value=V. The new sweep borrows base's facts and rules (as
+ * store_sweep_run does); base itself may be freed after the call. NULL with err set as
+ * store_sweep_run's. */
+store_sweep *store_sweep_continue(const store_sweep *base, const double *values, int n,
+                                  size_t max_flips, store_error *err);
 
 /* [{"value", "total", "categories": [{"id", "count"}], "reasons": [{"id", "count"}]}] in the
  * order of the values (borrowed). */
