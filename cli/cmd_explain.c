@@ -1,7 +1,8 @@
 /* cmd_explain.c - `hyoka explain CODE`: one initiative's stored evaluation in the terminal: its
  * category, reasons, flags, score and recommendations, then one sentence per rule evaluated with
- * its file:line. Everything comes from store_explain_in, the function behind the API's initiative
- * detail, so the terminal and the page read the same sentences. */
+ * its file:line, and what one fact would have to be for a better category
+ * (store/counterfactuals.h). Everything comes from store_explain_in, the function behind the
+ * API's initiative detail, so the terminal and the page read the same sentences. */
 #include "i18n.h"
 #include "runs.h"
 
@@ -49,6 +50,40 @@ static void print_labelled(const words *w, const json_t *arr)
     }
 }
 
+/* What would it take: the sentences of the facts that alone give a better category, then, per
+ * better category no single fact gives, one line saying so. */
+static void print_counterfactuals(bool in_ja, const json_t *list)
+{
+    if (json_array_size(list) == 0)
+        return;
+    printf("%s\n", in_ja ? "何が変われば改善するか：" : "what would it take:");
+    size_t i;
+    const json_t *x;
+    json_array_foreach(list, i, x)
+        if (json_is_true(json_object_get(x, "found")))
+            printf("  - %s\n", str(x, "text"));
+    /* categories in the order the list gives them; one line for those no fact reaches */
+    json_array_foreach(list, i, x)
+    {
+        const char *cat = str(x, "category");
+        bool first = true, any = false;
+        size_t j;
+        const json_t *y;
+        json_array_foreach(list, j, y)
+        {
+            if (strcmp(str(y, "category"), cat) != 0)
+                continue;
+            if (j < i)
+                first = false;
+            any = any || json_is_true(json_object_get(y, "found"));
+        }
+        if (first && !any)
+            printf(in_ja ? "  - どの項目もひとつ変えるだけでは『%s』になりません\n"
+                         : "  - no single fact changes it to %s\n",
+                   str(x, "category_label"));
+    }
+}
+
 static void print_text(const json_t *doc, const char *code)
 {
     const words *w = strcmp(str(doc, "language"), "ja") == 0 ? &ja : &en;
@@ -83,6 +118,7 @@ static void print_text(const json_t *doc, const char *code)
     const json_t *step;
     json_array_foreach(json_object_get(doc, "explanation"), i, step)
         printf("  %2zu. %s\n", i + 1, str(step, "text"));
+    print_counterfactuals(w == &ja, json_object_get(doc, "counterfactuals"));
 }
 
 int cmd_explain(const cli_opts *o)

@@ -1,202 +1,43 @@
 /* cmd_sweep.c - `hyoka sweep RULES --set thresholds.NAME=FROM:TO:STEP`: what-if over a range. The
- * survey's facts are read once (store_facts); at each value the rule set is compiled with the
- * threshold replaced (eng_rules_override) and every initiative evaluated in memory. Prints, per
- * value, the category counts and primary-reason counts (the summary's own counts: jeng_tally,
- * jeng_summary), and the initiatives whose category changes from one value to the next, with the
- * value where each change first appears (SPEC v1.1 "Threshold overrides"). Nothing is stored.
+ * survey's facts are read once (store_facts) and swept by store_sweep_run (store/sweep.h, the
+ * computation GET /api/v1/rules/sweep shares). Prints, per value, the category counts and
+ * primary-reason counts, and the initiatives whose category changes from one value to the next,
+ * with the value where each change first appears (SPEC v1.1 "Threshold overrides") as a table,
+ * CSV or SPEC's JSON (store_sweep_write_json). Nothing is stored.
  */
 #include "i18n.h"
 #include "runs.h"
 #include "xalloc.h"
 
-#include "code_order.h"
 #include "csvw.h"
 #include "evaluate.h"
 #include "json_eng.h"
+#include "sweep.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Category changes one sweep keeps (12 bytes each): more are no reading for a person, and the
- * bound keeps memory explicit (SET_MAX_POINTS values of STORE_MAX_INITIATIVES initiatives could
- * otherwise flip 10^10 times). */
-#define SWEEP_MAX_FLIPS 1000000
-
-static json_t *must(json_t *j)
-{
-    if (j == NULL)
-        abort();
-    return j;
-}
-
-/* Initiative `row` takes category `to` (was `from`) from value `point` on. */
-typedef struct flip {
-    int row, point;
-    uint8_t from, to;
-} flip;
-
 typedef struct sweep {
     const store_facts *facts;
     const eng_rules *rules; /* as the file has it: ids, labels */
     set_option range;
-    json_t *points; /* [{"value", "total", "categories", "reasons"}] */
-    flip *flips;
-    size_t nflips, capflips;
-    int file_point; /* the value the rule file itself has, if it is one of the points; else -1 */
+    store_sweep *sw; /* the computation (store/sweep.h), shared with GET /api/v1/rules/sweep */
 } sweep;
-
-/* {"value", "total", "categories": [{"id", "count"}], "reasons": [{"id", "count"}]} from the
- * summary of the value's results. */
-static json_t *point_json(double value, const json_t *summary)
-{
-    json_t *p = must(json_object());
-    json_object_set_new(p, "value", jeng_number(value));
-    json_object_set(p, "total", json_object_get(summary, "total"));
-    static const char *const lists[] = {"categories", "reasons"};
-    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
-        json_t *arr = must(json_array());
-        size_t i;
-        json_t *e;
-        json_array_foreach(json_object_get(summary, lists[l]), i, e)
-        {
-            json_t *x = must(json_object());
-            json_object_set(x, "id", json_object_get(e, "id"));
-            json_object_set(x, "count", json_object_get(e, "count"));
-            json_array_append_new(arr, x);
-        }
-        json_object_set_new(p, lists[l], arr);
-    }
-    return p;
-}
-
-/* Evaluates every value. Returns 0, or -1 after printing why (rc set). */
-static int run_sweep(sweep *s, int *rc)
-{
-    int n = store_facts_count(s->facts);
-    eng_result *results = xcalloc((size_t)n + 1, sizeof *results);
-    int *previous = xcalloc((size_t)n + 1, sizeof *previous);
-    eng_diags *diags = eng_diags_new();
-    int status = 0;
-    s->points = must(json_array());
-    s->file_point = -1;
-    for (int p = 0; p < s->range.npoints && status == 0; p++) {
-        eng_threshold_override ov = {s->range.name, set_option_value(&s->range, p)};
-        eng_diags_clear(diags);
-        eng_rules *rules = eng_rules_override(s->rules, &ov, 1, diags);
-        if (rules == NULL) {
-            runs_print_errors(diags);
-            fprintf(stderr, _("hyoka sweep: the --set value does not fit the rule set\n"));
-            *rc = CLI_EUSER;
-            status = -1;
-            break;
-        }
-        if (eng_rules_overrides(rules)[0] == '\0')
-            s->file_point = p;
-        store_facts_evaluate(s->facts, rules, results);
-        jeng_tally tally;
-        memset(&tally, 0, sizeof tally);
-        for (int i = 0; i < n; i++)
-            jeng_tally_add(&tally, &results[i]);
-        json_t *summary = jeng_summary(rules, &tally);
-        json_array_append_new(s->points, point_json(ov.value, summary));
-        json_decref(summary);
-        for (int i = 0; i < n && p > 0; i++) {
-            if (results[i].category == previous[i])
-                continue;
-            if (s->nflips == SWEEP_MAX_FLIPS) {
-                fprintf(stderr,
-                        _("hyoka sweep: more than %d category changes: take a larger STEP or a "
-                        "narrower range\n"),
-                        SWEEP_MAX_FLIPS);
-                *rc = CLI_EUSER;
-                status = -1;
-                break;
-            }
-            if (s->nflips == s->capflips) {
-                s->capflips = s->capflips ? 2 * s->capflips : 1024;
-                s->flips = xrealloc(s->flips, s->capflips * sizeof *s->flips);
-            }
-            s->flips[s->nflips++] =
-                (flip){i, p, (uint8_t)previous[i], (uint8_t)results[i].category};
-        }
-        for (int i = 0; i < n; i++)
-            previous[i] = results[i].category;
-        eng_rules_free(rules);
-    }
-    eng_diags_free(diags);
-    free(previous);
-    free(results);
-    return status;
-}
-
-static const store_facts *sort_facts; /* for by_code: qsort has no user argument */
-
-/* Flips by initiative code (store/code_order.h), then by value. */
-static int by_code(const void *x, const void *y)
-{
-    const flip *a = x, *b = y;
-    int c = a->row == b->row ? 0
-                             : code_order_cmp(store_facts_code(sort_facts, a->row),
-                                              store_facts_code(sort_facts, b->row));
-    return c != 0 ? c : (a->point > b->point) - (a->point < b->point);
-}
 
 static const char *category_id(const sweep *s, int i)
 {
     return eng_rules_get(s->rules, ENG_KIND_CATEGORY, i)->id;
 }
 
-/* The flips of one initiative: s->flips[first, end). */
+/* The flips of one initiative: [first, end). */
 static size_t initiative_end(const sweep *s, size_t first)
 {
-    size_t end = first;
-    while (end < s->nflips && s->flips[end].row == s->flips[first].row)
+    size_t end = first, n = store_sweep_nflips(s->sw);
+    const char *code = store_sweep_flip_at(s->sw, first).code;
+    while (end < n && store_sweep_flip_at(s->sw, end).code == code)
         end++;
     return end;
-}
-
-static void write_json(FILE *out, const sweep *s)
-{
-    static const size_t flags = JENG_DUMP_FLAGS | JSON_ENCODE_ANY;
-    json_t *survey = store_facts_survey(s->facts);
-    fputs("{\n  \"survey\": ", out);
-    json_dumpf(survey, out, flags);
-    json_decref(survey);
-    json_t *name = must(json_string(s->range.name));
-    fputs(",\n  \"threshold\": ", out);
-    json_dumpf(name, out, flags);
-    json_decref(name);
-    fputs(",\n  \"points\": [", out);
-    size_t i;
-    json_t *e;
-    json_array_foreach(s->points, i, e)
-    {
-        fputs(i > 0 ? ",\n    " : "\n    ", out);
-        json_dumpf(e, out, flags);
-    }
-    fputs(i > 0 ? "\n  ],\n  \"changes\": [" : "],\n  \"changes\": [", out);
-    /* one initiative at a time: the changes can be many */
-    for (size_t first = 0, end; first < s->nflips; first = end) {
-        end = initiative_end(s, first);
-        json_t *change = must(json_object());
-        json_object_set_new(change, "code",
-                            must(json_string(store_facts_code(s->facts, s->flips[first].row))));
-        json_t *flips = must(json_array());
-        for (size_t f = first; f < end; f++) {
-            json_t *x = must(json_object());
-            json_object_set_new(x, "value",
-                                jeng_number(set_option_value(&s->range, s->flips[f].point)));
-            json_object_set_new(x, "from", must(json_string(category_id(s, s->flips[f].from))));
-            json_object_set_new(x, "to", must(json_string(category_id(s, s->flips[f].to))));
-            json_array_append_new(flips, x);
-        }
-        json_object_set_new(change, "flips", flips);
-        fputs(first > 0 ? ",\n    " : "\n    ", out);
-        json_dumpf(change, out, flags);
-        json_decref(change);
-    }
-    fputs(s->nflips > 0 ? "\n  ]\n}\n" : "]\n}\n", out);
 }
 
 /* One row per value: value, total, category.ID..., reason.ID... (ids prefixed, so that no id can
@@ -218,14 +59,11 @@ static void write_csv(FILE *out, const sweep *s)
         names[2 + k] = xmalloc(len);
         snprintf(names[2 + k], len, "%s.%s", cat ? "category" : "reason", id);
     }
-    for (size_t k = 0; k < ncols; k++)
-        if (names[k] == NULL)
-            abort();
     csvw *w = csvw_new(CSVW_PLAIN);
     csvw_header(w, (const char *const *)names, ncols);
     size_t i;
     json_t *p;
-    json_array_foreach(s->points, i, p)
+    json_array_foreach(store_sweep_points(s->sw), i, p)
     {
         csvw_number(w, json_number_value(json_object_get(p, "value")), CSVW_SHORTEST);
         csvw_integer(w, json_integer_value(json_object_get(p, "total")));
@@ -254,7 +92,7 @@ static int max_int(int a, int b)
 
 static void write_table(FILE *out, const sweep *s)
 {
-    json_t *doc = must(json_object());
+    json_t *doc = jeng_must(json_object());
     json_object_set_new(doc, "survey", store_facts_survey(s->facts));
     runs_print_header(out, doc, s->rules);
     json_decref(doc);
@@ -267,7 +105,7 @@ static void write_table(FILE *out, const sweep *s)
     int vw = (int)strlen("value"), tw = (int)strlen("total");
     size_t i;
     json_t *p;
-    json_array_foreach(s->points, i, p)
+    json_array_foreach(store_sweep_points(s->sw), i, p)
     {
         vw = max_int(
             vw, snprintf(buf, sizeof buf, "%.15g", json_number_value(json_object_get(p, "value"))));
@@ -296,9 +134,9 @@ static void write_table(FILE *out, const sweep *s)
                               k < ncat ? k : k - ncat)
                     ->id);
     fputc('\n', out);
-    json_array_foreach(s->points, i, p)
+    json_array_foreach(store_sweep_points(s->sw), i, p)
     {
-        fprintf(out, "%s %*.15g  %*lld", (int)i == s->file_point ? "*" : " ", vw,
+        fprintf(out, "%s %*.15g  %*lld", (int)i == store_sweep_file_point(s->sw) ? "*" : " ", vw,
                 json_number_value(json_object_get(p, "value")), tw,
                 (long long)json_integer_value(json_object_get(p, "total")));
         int k = 0;
@@ -316,28 +154,31 @@ static void write_table(FILE *out, const sweep *s)
         fputc('\n', out);
     }
     free(w);
-    if (s->file_point >= 0)
+    if (store_sweep_file_point(s->sw) >= 0)
         fputs(_("(* the value the rule file has)\n"), out);
 
     size_t ninitiatives = 0;
     int cw = 0;
-    for (size_t first = 0, end; first < s->nflips; first = end) {
+    size_t nflips = store_sweep_nflips(s->sw);
+    for (size_t first = 0, end; first < nflips; first = end) {
         end = initiative_end(s, first);
         ninitiatives++;
-        cw = max_int(cw, (int)strlen(store_facts_code(s->facts, s->flips[first].row)));
+        cw = max_int(cw, (int)strlen(store_sweep_flip_at(s->sw, first).code));
     }
     fprintf(out,
             dngettext(HY_TEXTDOMAIN, "\n%zu initiative changes category in this range%s\n",
                       "\n%zu initiatives change category in this range%s\n",
                       (unsigned long)ninitiatives),
             ninitiatives, ninitiatives > 0 ? _(" (value: from -> to)") : "");
-    for (size_t first = 0, end; first < s->nflips; first = end) {
+    for (size_t first = 0, end; first < nflips; first = end) {
         end = initiative_end(s, first);
-        fprintf(out, "  %-*s", cw, store_facts_code(s->facts, s->flips[first].row));
-        for (size_t f = first; f < end; f++)
+        fprintf(out, "  %-*s", cw, store_sweep_flip_at(s->sw, first).code);
+        for (size_t f = first; f < end; f++) {
+            store_sweep_flip x = store_sweep_flip_at(s->sw, f);
             fprintf(out, "%s%.15g: %s -> %s", f == first ? "  " : ", ",
-                    set_option_value(&s->range, s->flips[f].point),
-                    category_id(s, s->flips[f].from), category_id(s, s->flips[f].to));
+                    set_option_value(&s->range, x.point), category_id(s, x.from),
+                    category_id(s, x.to));
+        }
         fputc('\n', out);
     }
 }
@@ -395,14 +236,23 @@ int cmd_sweep(const cli_opts *o)
     }
     s.facts = facts;
     s.rules = rules;
-    if (run_sweep(&s, &rc) != 0)
+    double *values = xcalloc((size_t)s.range.npoints, sizeof *values);
+    for (int p = 0; p < s.range.npoints; p++)
+        values[p] = set_option_value(&s.range, p);
+    s.sw = store_sweep_run(facts, rules, s.range.name, values, s.range.npoints,
+                           STORE_SWEEP_MAX_FLIPS, &err);
+    free(values);
+    if (s.sw == NULL) {
+        fprintf(stderr, _("hyoka sweep: %s\n"), err.message);
+        rc = CLI_EUSER;
         goto out;
-    sort_facts = facts;
-    if (s.nflips > 0)
-        qsort(s.flips, s.nflips, sizeof *s.flips, by_code);
-    if (strcmp(format, "json") == 0)
-        write_json(stdout, &s);
-    else if (strcmp(format, "csv") == 0)
+    }
+    if (strcmp(format, "json") == 0) {
+        strbuf b = {0};
+        store_sweep_write_json(s.sw, &b);
+        fwrite(b.data, 1, b.len, stdout);
+        strbuf_cleanup(&b);
+    } else if (strcmp(format, "csv") == 0)
         write_csv(stdout, &s);
     else
         write_table(stdout, &s);
@@ -411,8 +261,7 @@ int cmd_sweep(const cli_opts *o)
         rc = CLI_EENV;
     }
 out:
-    json_decref(s.points);
-    free(s.flips);
+    store_sweep_free(s.sw);
     set_option_cleanup(&s.range);
     store_facts_free(facts);
     eng_rules_free(rules);

@@ -288,4 +288,54 @@ int eng_file_read(const char *path, char **text, size_t *len, eng_diags *diags);
  * errors added to `diags`, or NULL (after an error) when the text cannot be parsed at all. */
 char *eng_config_text_prepare(const char *text, size_t len, const char *file, eng_diags *diags);
 
+/* ---- what would it take (counterfactual.c) ----------------------------------------------- */
+
+/* The rule set's thresholds in file order (after eng_rules_override, with the new values):
+ * NAME without "thresholds.", owned by the rule set. -1 / NULL / NaN for i out of range. */
+int eng_rules_threshold_count(const eng_rules *r);
+const char *eng_rules_threshold_name(const eng_rules *r, int i);
+double eng_rules_threshold_value(const eng_rules *r, int i);
+
+/* For one initiative and one better category (index below the initiative's): the nearest value of
+ * one fact, the other facts as given, that eng_evaluate puts into that category. */
+typedef struct eng_counterfactual {
+    int fact;        /* slot in the schema */
+    int category;    /* the better category (index) */
+    bool found;      /* false: no value of this fact alone gives the category */
+    eng_value value; /* found: ENG_NUM or ENG_BOOL */
+    /* numbers only: the category holds at `value` and beyond it, away from the reported value,
+     * in `direction` (+1: from value upward, -1: from value downward, 0: the fact was null and
+     * value is 0); `before` = nextafter(value) toward the reported value (not that category:
+     * before_category), `after` = nextafter(value) the other way (after_category). */
+    int direction;
+    double before, after;
+    int before_category, after_category;
+} eng_counterfactual;
+
+/* What a rule set compares each fact with, found once from its expressions' text: the facts the
+ * derived values, reasons, flags and categories read (numbers and booleans; the score cannot
+ * change a category), and the numbers in those expressions and the thresholds. Immutable: one
+ * per rule set, shared by threads. eng_cf_new never fails (aborts on OOM); eng_cf_free(NULL). */
+typedef struct eng_cf eng_cf;
+eng_cf *eng_cf_new(const eng_rules *r);
+void eng_cf_free(eng_cf *cf);
+int eng_cf_nfacts(const eng_cf *cf);       /* facts read */
+int eng_cf_fact(const eng_cf *cf, int i); /* their slots, in schema order */
+
+/* The counterfactuals of one initiative (`facts` as eng_evaluate takes them; `c` a context of the
+ * rule set `cf` was made from): for every fact read (eng_cf_fact order) and every category before
+ * the initiative's own (file order), one entry. Numbers: candidate flip points are the numbers
+ * the expressions hold, the thresholds, the other facts' and the derived values' values, and the
+ * value where a derived value linear in the fact (a*x + b or a/x + b, fitted on four evaluations
+ * each side) equals one of them; every candidate and its neighbours are evaluated with
+ * eng_evaluate, and between two evaluated points of different categories the exact pair of
+ * adjacent doubles where the category changes is found by bisection (so every reported value was
+ * evaluated, and so was the step before it). A change and a change back between two evaluated
+ * points that have the same category is not seen. Booleans: the other value (null: true, then
+ * false). A null number is searched from 0.
+ * Writes at most `max` entries and returns how many there are (nfacts * category). Allocates its
+ * scratch space; `facts` is not changed. */
+int eng_counterfactuals(const eng_cf *cf, eng_ctx *c, const eng_value *facts,
+                        eng_counterfactual *out, int max);
+
 #endif

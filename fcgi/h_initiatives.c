@@ -165,6 +165,7 @@ void h_initiative(hy_req *r, const char *code)
     json_object_set(doc, "facts", json_object_get(explained, "facts"));
     json_object_set(doc, "fact_display", json_object_get(explained, "fact_display"));
     json_object_set(doc, "explanation", json_object_get(explained, "explanation"));
+    json_object_set(doc, "counterfactuals", json_object_get(explained, "counterfactuals"));
     json_object_set_new(doc, "history", history);
     history = NULL;
     run_reply_json_and_cache(r, doc);

@@ -36,6 +36,13 @@ void h_rules(hy_req *r, const char *arg)
                             "loaded_at", app.rules_loaded_iso, "file", name,
                             "source", eng_rules_source(app.rules), "checked_against_database",
                             app.rules_checked_db);
+    /* the thresholds the planner page (ルール調整) can move: [{"name", "value"}] in file order */
+    json_t *thresholds = json_array();
+    for (int i = 0; i < eng_rules_threshold_count(app.rules); i++)
+        json_array_append_new(thresholds,
+                              json_pack("{s:s, s:f}", "name", eng_rules_threshold_name(app.rules, i),
+                                        "value", eng_rules_threshold_value(app.rules, i)));
+    json_object_set_new(doc, "thresholds", thresholds);
     http_reply_json(r, 200, doc);
     json_decref(doc);
 }

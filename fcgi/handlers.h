@@ -26,5 +26,6 @@ void h_projects(hy_req *r, const char *arg);
 void h_report(hy_req *r, const char *arg);
 void h_evaluations(hy_req *r, const char *arg);
 void h_rules_coverage(hy_req *r, const char *arg);
+void h_rules_sweep(hy_req *r, const char *arg);
 
 #endif

@@ -33,6 +33,7 @@ static const char *const p_initiatives[] = {"survey", "run", "category", "primar
 static const char *const p_runs[] = {"survey", "limit", "offset", "format", NULL};
 /* The empty search text is in every code: `q=` (an emptied search box) lists everything. */
 static const char *const p_search[] = {"q", NULL};
+static const char *const p_sweep[] = {"survey", "threshold", "value", "from", "to", "step", NULL};
 
 static const route routes[] = {
     {M_GET, "/api/v1/summary", h_summary, p_run, NULL},
@@ -46,6 +47,7 @@ static const route routes[] = {
     {M_GET, "/api/v1/projects", h_projects, p_format, NULL},
     {M_GET, "/api/v1/rules", h_rules, p_none, NULL},
     {M_GET, "/api/v1/rules/coverage", h_rules_coverage, p_run_format, NULL},
+    {M_GET, "/api/v1/rules/sweep", h_rules_sweep, p_sweep, NULL},
     {M_GET, "/api/v1/report", h_report, p_run_format, NULL},
     {M_GET, "/api/v1/health", h_health, p_none, NULL},
     {M_GET, "/api/v1/metrics", h_metrics, p_none, NULL},

@@ -783,11 +783,17 @@ static int evaluate_rows(const eng_rules *rules, const fact_rows *f, const histo
     out->ids = xcalloc((size_t)f->nrows, sizeof *out->ids);
     out->results = xcalloc((size_t)f->nrows, sizeof *out->results);
     for (int row = 0; row < f->nrows; row++) {
+        long id = initiative_id(f, row);
+        out->ids[row] = id;
+        if (f->parsed != NULL && prev == NULL) {
+            /* parsed once and nothing to add: evaluated in place (a sweep's 100 passes over
+             * 100,000 initiatives spent a sixth of their time copying the facts) */
+            eng_evaluate(ctx, f->parsed + (size_t)row * (size_t)f->nslots, &out->results[row]);
+            continue;
+        }
         if (row_facts(f, schema, row, facts, err) != 0)
             return -1;
-        long id = initiative_id(f, row);
         set_previous(rules, f, prev, id, facts);
-        out->ids[row] = id;
         eng_evaluate(ctx, facts, &out->results[row]);
     }
     return 0;

@@ -107,7 +107,9 @@ json_t *store_explain(PGconn *c, long long run_id, const char *initiative_code, 
  * `language`, what store_explain gives), e.g. for an API request's Accept-Language or lang=;
  * another language is STORE_EUSER. The document also has "run" {"id", "survey",
  * "rules_version"}, "language" (of the text) and "evaluation": the stored result as an ITEM's
- * rule part (jeng_result: "score", "category", "reasons", "flags", "recommendations"). */
+ * rule part (jeng_result: "score", "category", "reasons", "flags", "recommendations") and
+ * "counterfactuals" (store/counterfactuals.h: what one fact would have to be for a better
+ * category, in the same language). */
 json_t *store_explain_in(PGconn *c, long long run_id, const char *initiative_code,
                          const char *language, store_error *err);
 

@@ -1,6 +1,7 @@
 /* explain.c - regenerates the explanation of a stored result from the run's rule text, fact schema
  * and facts (explanations are not stored: docs/contracts.md), with a small cache of compiled rule
  * sets shared by the server's threads. */
+#include "counterfactuals.h"
 #include "evaluate.h"
 #include "fact_display.h"
 #include "json_eng.h"
@@ -254,6 +255,8 @@ json_t *store_explain_in(PGconn *c, long long run_id, const char *initiative_cod
     json_object_set_new(doc, "facts", fo);
     json_object_set_new(doc, "fact_display", fact_display_list(schema, facts_json, entry->rules));
     json_object_set_new(doc, "explanation", jeng_explanation(expl));
+    json_object_set_new(doc, "counterfactuals",
+                        store_counterfactuals(entry->rules, ctx, facts, facts_json, schema, language));
 
 out:
     eng_explanation_free(expl);

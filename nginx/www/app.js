@@ -18,6 +18,7 @@ import { groupView } from './view-groups.js';
 import { listView } from './view-list.js';
 import { initiativeView } from './view-initiative.js';
 import { kpiView } from './view-kpis.js';
+import { rulesView } from './view-rules.js';
 
 async function notFoundView(route, survey, token) {
   return show(token, [pageHeading('ページが見つかりません'),
@@ -31,6 +32,7 @@ const VIEWS = {
   list: listView,
   initiative: initiativeView,
   kpis: kpiView,
+  rules: rulesView,
 };
 
 // ---------------------------------------------------------------------------------------------

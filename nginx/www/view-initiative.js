@@ -104,6 +104,32 @@ function explanationSummary(it, catalog) {
   return h('div', { class: 'explain-summary' }, h('h3', null, '判定の要約'), h('ul', null, lines));
 }
 
+/** whatIfSection(list) → 何が変われば改善するか: the API's counterfactuals (one fact changed, the
+ *  others as reported; values exact at the boundary, found by the engine): a row per fact and
+ *  better category that one value reaches, then the categories no single fact reaches. Null for
+ *  an initiative in the first category (the API gives []). */
+function whatIfSection(list) {
+  if (!list.length) return null;
+  const found = list.filter((c) => c.found);
+  const categories = [...new Map(list.map((c) => [c.category, c.category_label])).entries()];
+  const unreached = categories.filter(([id]) => !found.some((c) => c.category === id));
+  const word = (c) => (c.direction === 'at_least' ? '以上' : c.direction === 'at_most' ? '以下' : '');
+  return h('section', { class: 'panel', 'aria-labelledby': 'whatif-h' },
+    h('h2', { id: 'whatif-h' }, '何が変われば改善するか'),
+    h('p', { class: 'panel__note' }, 'ほかの値は報告どおりのまま、ひとつの値だけを変えたときに、よりよい評価区分になる最も近い値です。評価ルールで境目の両側を計算して確かめています。'),
+    found.length ? tableWrap('何が変われば改善するか', h('table', { class: 'data data--whatif' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, '項目'), h('th', { scope: 'col' }, '現在'),
+        h('th', { scope: 'col' }, '必要な値'), h('th', { scope: 'col' }, 'なる評価区分'), h('th', { scope: 'col' }, '説明'))),
+      h('tbody', null, found.map((c) => h('tr', { 'data-fact': c.fact, 'data-category': c.category },
+        h('th', { scope: 'row', title: c.fact }, c.label),
+        h('td', null, c.value_text),
+        h('td', { title: c.to_exact ? `境目 ${c.to_exact}（直前 ${c.before.exact}）` : null }, `${c.to_text}${word(c) ? ` ${word(c)}` : ''}`),
+        h('td', null, c.category_label),
+        h('td', null, c.text)))))) : null,
+    unreached.length ? h('ul', { class: 'plain-list whatif-none' }, unreached.map(([, label]) =>
+      h('li', null, `どの項目もひとつ変えるだけでは「${label}」になりません。`))) : null);
+}
+
 export async function initiativeView(route, survey, token) {
   const code = route.arg;
   const scope = scopeOf(route, survey);
@@ -182,6 +208,7 @@ export async function initiativeView(route, survey, token) {
           h('td', null, categoryBadge(x.category, catalog)),
           h('td', { class: 'num' }, formatScore(x.score)))))))]
       : h('p', { class: 'muted' }, '過去の調査の評価はありません'));
+  const whatIf = whatIfSection(it.counterfactuals || []);
   const kpiSection = kpis && kpis.length ? h('section', { class: 'panel', 'aria-labelledby': 'kpi-h' },
     h('h2', { id: 'kpi-h' }, '関連する指標'),
     h('p', { class: 'panel__note' }, `事実「${(factsByName(it).get('kpi_attainment') || { label: '指標の達成度' }).label}」は、これらの指標の調査時点の達成度の平均です。「最新」は調査時点より後の観測値で、評価には使っていません。`),
@@ -195,6 +222,6 @@ export async function initiativeView(route, survey, token) {
           h('td', null, f.after ? `${f.num(f.after)}（${f.when(f.after)}）` : h('span', { class: 'muted' }, 'なし')),
           h('td', { class: 'num' }, formatAttainment(f.attainment)));
       }))))) : null;
-  return show(token, [back, pageHeading(`${it.code} ${it.title || ''}`), head, findings, factTable, explain, kpiSection, hist],
+  return show(token, [back, pageHeading(`${it.code} ${it.title || ''}`), head, findings, factTable, explain, whatIf, kpiSection, hist],
     `${it.code} ${it.title || ''}`, `initiative:${it.code}`);
 }

@@ -36,6 +36,9 @@ mkdir -p "$HYOKA_ARTIFACTS"
 # The last checks stop hyoka-fcgi (nginx stays up) and expect the dashboard's error state.
 export HYOKA_STOP_BACKEND="bash -c 'source \"$root/scripts/lib.sh\"; stop_pidfile \"$tmp/hyoka-fcgi.pid\" 35'"
 
-log "browser: dashboard checks against $HYOKA_URL"
 cd "$here"
+# first: the dashboard checks store more runs and end by stopping hyoka-fcgi
+log "browser: planner page (ルール調整) checks against $HYOKA_URL"
+timeout 120 node planner.test.mjs
+log "browser: dashboard checks against $HYOKA_URL"
 timeout 240 node dashboard.test.mjs

@@ -607,3 +607,77 @@ test('initiative detail: fact_display gives each fact its label, unit and text; 
     psql("UPDATE fact_labels SET label = '予算', unit = '円' WHERE name = 'budget_planned'");
   }
 });
+
+// The planner's what-if (issue 15): GET /api/v1/rules/sweep, reads only, SPEC's sweep JSON, bounded.
+test('rules/sweep: value=V gives the file\'s value then V, SPEC\'s sweep shape, the changes between them; no token', async () => {
+  const r = await get('/api/v1/rules/sweep?survey=2023&threshold=on_track_ratio&value=0.7');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(Object.keys(r.json).sort(), ['changes', 'points', 'survey', 'threshold']);
+  assert.equal(r.json.threshold, 'on_track_ratio');
+  assert.equal(r.json.survey.code, '2023');
+  assert.deepEqual(r.json.points.map((p) => p.value), [0.95, 0.7]);
+  const at = (p) => p.categories.map((c) => `${c.id}=${c.count}`).join(' ');
+  assert.equal(at(r.json.points[0]), 'on_track=82 delayed=9 stalled=14');
+  assert.equal(r.json.points[0].reasons.map((c) => c.count).join('/'), '5/5/4');
+  const moved = r.json.points[1].categories[0].count - 82;
+  assert.ok(moved > 0, at(r.json.points[1]));
+  // every change is at 0.7, and the count of changes adds up with the counts
+  assert.equal(r.json.changes.length, moved);
+  for (const c of r.json.changes) assert.deepEqual(c.flips.map((f) => [f.value, f.to]), [[0.7, 'on_track']]);
+  assert.match(r.headers.get('cache-control') || '', /no-store/);
+  // the value the file has: one point, no change
+  const same = await get('/api/v1/rules/sweep?survey=2023&threshold=on_track_ratio&value=0.95');
+  assert.deepEqual(same.json.points.map((p) => p.value), [0.95]);
+  assert.deepEqual(same.json.changes, []);
+});
+
+test('rules/sweep: from/to/step gives the points of hyoka sweep --set thresholds.NAME=FROM:TO:STEP', async () => {
+  const r = await get('/api/v1/rules/sweep?survey=2023&threshold=on_track_ratio&from=0.5&to=1&step=0.05');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.points.map((p) => p.value), [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1]);
+  assert.equal(r.json.points[9].categories.map((c) => c.count).join('/'), '82/9/14');
+  for (const p of r.json.points) assert.equal(p.total, 105);
+});
+
+test('rules/sweep: bad or missing parameters are 400 naming them; GET /rules lists the thresholds', async () => {
+  const q = (s) => get(`/api/v1/rules/sweep?${s}`);
+  isProblem(await q('value=1'), 400, 'threshold');
+  isProblem(await q('threshold=nope&value=1'), 400, 'threshold');
+  isProblem(await q('threshold='), 400, 'threshold');
+  isProblem(await q('threshold=on_track_ratio'), 400, 'from');
+  isProblem(await q('threshold=on_track_ratio&value=abc'), 400, 'value');
+  isProblem(await q('threshold=on_track_ratio&value=1e999'), 400, 'value');
+  isProblem(await q('threshold=on_track_ratio&value=nan'), 400, 'value');
+  isProblem(await q('threshold=on_track_ratio&value=1&step=1'), 400, 'step');
+  isProblem(await q('threshold=on_track_ratio&from=0&to=1'), 400, 'step');
+  isProblem(await q('threshold=on_track_ratio&from=0&to=1&step=0'), 400, 'step');
+  isProblem(await q('threshold=on_track_ratio&from=1&to=0&step=0.1'), 400, 'to');
+  isProblem(await q('threshold=on_track_ratio&from=0&to=1&step=0.001'), 400, 'step');
+  isProblem(await q('threshold=on_track_ratio&value=1&survey=1999'), 404, 'survey');
+  isProblem(await q('threshold=on_track_ratio&value=1&bogus=1'), 400, 'bogus');
+  const rules = await get('/api/v1/rules');
+  assert.deepEqual(rules.json.thresholds, [{ name: 'on_track_ratio', value: 0.95 }, { name: 'progressing_ratio', value: 0.5 },
+    { name: 'cost_benefit_min', value: 1 }, { name: 'planning_months', value: 12 }]);
+});
+
+test('initiative detail: counterfactuals, one per fact read and better category, each value flipping as the sweep says', async () => {
+  const delayed = (await get('/api/v1/initiatives?survey=2023&category=delayed&limit=100')).json.items;
+  let checked = 0;
+  for (const it of delayed) {
+    const d = (await get(`/api/v1/initiatives/${encodeURIComponent(it.code)}?survey=2023`)).json;
+    assert.ok(Array.isArray(d.counterfactuals), it.code);
+    // delayed: one better category (on_track), for each fact the rules read
+    assert.ok(d.counterfactuals.length > 0 && d.counterfactuals.every((c) => c.category === 'on_track'), it.code);
+    for (const c of d.counterfactuals.filter((x) => x.found && x.fact === 'actual_progress')) {
+      // progress_ratio >= on_track_ratio: the progress that flips it is also where on_track_ratio
+      // = actual / planned would flip it, so a sweep at that ratio must move this initiative
+      assert.equal(c.direction, 'at_least');
+      assert.ok(Number(c.before.exact) < Number(c.to_exact) && c.before.category === 'delayed' && c.after.category === 'on_track');
+      assert.match(c.text, /^進捗率が .* → .*『予定どおり順調』$/);
+      checked++;
+    }
+  }
+  assert.ok(checked > 0, 'no delayed initiative had a progress counterfactual');
+  const first = (await get('/api/v1/initiatives?survey=2023&category=on_track&limit=1')).json.items[0];
+  assert.deepEqual((await get(`/api/v1/initiatives/${encodeURIComponent(first.code)}?survey=2023`)).json.counterfactuals, []);
+});

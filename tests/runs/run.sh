@@ -167,11 +167,14 @@ run 0 "runs_verify 2022 run" "$verify" "$run22"
 cat "$tmp/out"
 run 0 "runs_verify 2023 run (re-evaluate + explain every result)" "$verify" "$run23"
 cat "$tmp/out" "$tmp/err" | head -20
+# every counterfactual value of the 105 initiatives re-evaluated: it flips, the step before does not
+check "runs_verify 2023: counterfactuals re-evaluated (found / none)" "18 204" \
+    "$(sed -n 's/.* \([0-9]*\) counterfactual values flip.*, \([0-9]*\) say no single value/\1 \2/p' "$tmp/out")"
 code=$(sql -c "SELECT i.code FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND r.primary_reason IS NOT NULL ORDER BY i.code LIMIT 1")
 run 0 "store_explain($run23, $code)" "$verify" "$run23" "$code"
 load_doc explain "$tmp/out"
 ex_sql() { sql -c "SELECT $1"; }
-check "explain: keys" "evaluation,explanation,fact_display,facts,language,run" "$(ex_sql "string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(hyoka_test.doc('explain')) k")"
+check "explain: keys" "counterfactuals,evaluation,explanation,fact_display,facts,language,run" "$(ex_sql "string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(hyoka_test.doc('explain')) k")"
 # (numbers are printed with 15 significant digits, stored with 17: compare them within 1e-12)
 check "explain: facts are the stored ones" "0" \
     "$(ex_sql "count(*) FROM jsonb_each((SELECT r.facts::jsonb FROM evaluation_results r JOIN initiatives i ON i.id = r.initiative_id WHERE r.run_id = $run23 AND i.code = '$code')) s FULL JOIN jsonb_each(hyoka_test.doc('explain')->'facts') e ON e.key = s.key WHERE e.key IS NULL OR s.key IS NULL OR CASE WHEN jsonb_typeof(s.value) = 'number' AND jsonb_typeof(e.value) = 'number' THEN abs((s.value)::text::numeric - (e.value)::text::numeric) > 1e-12 * greatest(1, abs((s.value)::text::numeric)) ELSE s.value <> e.value END")"
@@ -208,7 +211,11 @@ contains "explain text: the cost reason" "$tmp/explain.txt" "理由：費用対�
 contains "explain text: its response" "$tmp/explain.txt" "  - 取組の必要性を再確認するとともに、優良な財源確保に努める。"
 # every step's sentence, numbered, in the API's order
 sql -c "SELECT format('  %2s. %s', n, s->>'text') FROM jsonb_array_elements(hyoka_test.doc('explain_api')->'explanation') WITH ORDINALITY t(s, n) ORDER BY n" >"$tmp/want_steps"
-check "explain text: every step's sentence, after 評価の理由：" "$(cat "$tmp/want_steps")" "$(sed -n '/^評価の理由：$/,$p' "$tmp/explain.txt" | tail -n +2)"
+check "explain text: every step's sentence, after 評価の理由：" "$(cat "$tmp/want_steps")" "$(sed -n '/^評価の理由：$/,$p' "$tmp/explain.txt" | tail -n +2 | sed '/^何が変われば改善するか：$/,$d')"
+# what would it take: the API's counterfactual sentences, or one line per category no fact reaches
+sql -c "SELECT format('  - %s', s->>'text') FROM jsonb_array_elements(hyoka_test.doc('explain_api')->'counterfactuals') WITH ORDINALITY t(s, n) WHERE (s->>'found')::boolean ORDER BY n" >"$tmp/want_cf"
+sql -c "SELECT format('  - どの項目もひとつ変えるだけでは『%s』になりません', l) FROM (SELECT s->>'category_label' AS l, bool_or((s->>'found')::boolean) AS reached FROM jsonb_array_elements(hyoka_test.doc('explain_api')->'counterfactuals') s GROUP BY 1) x WHERE NOT reached" >>"$tmp/want_cf"
+check "explain text: 何が変われば改善するか, as the API's counterfactuals" "$(sort "$tmp/want_cf")" "$(sed -n '/^何が変われば改善するか：$/,$p' "$tmp/explain.txt" | tail -n +2 | sort)"
 # a decided plan reads as decided (the negation of !plan_decided), numbers rounded for reading;
 # facts are named by their labels in the database (sql/016's fact_labels, kept in the run)
 label_of() { sql -c "SELECT label FROM fact_labels WHERE name = '$1'"; }

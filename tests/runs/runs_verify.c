@@ -16,6 +16,7 @@
 #include "store.h"
 #include "xalloc.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +71,119 @@ static bool check_step(const json_t *step, const char *code)
     return ok;
 }
 
+static int verified_flips, verified_none;
+
+/* The category eng_evaluate gives with fact `slot` set to v (the other facts as reported). */
+static int category_with(eng_ctx *ctx, eng_value *facts, int slot, eng_value v)
+{
+    eng_value keep = facts[slot];
+    facts[slot] = v;
+    eng_result res;
+    eng_evaluate(ctx, facts, &res);
+    facts[slot] = keep;
+    return res.category;
+}
+
+/* Every counterfactual of store_explain re-evaluated here: the value reported ("to_exact") gives
+ * the category, the adjacent double toward the reported value ("before") does not and is the
+ * double next to it, the one beyond ("after") gives what it says; one entry per fact read and
+ * better category. */
+static void check_counterfactuals(const json_t *doc, const char *code, const eng_rules *rules,
+                                  eng_ctx *ctx, eng_value *facts, int current)
+{
+    const eng_schema *schema = eng_rules_schema(rules);
+    const json_t *list = json_object_get(doc, "counterfactuals");
+    eng_cf *cf = eng_cf_new(rules);
+    if (!json_is_array(list) ||
+        json_array_size(list) != (size_t)(eng_cf_nfacts(cf) * current)) {
+        fail(code, "counterfactuals: not one entry per fact read and better category%s%s", "",
+             "");
+        eng_cf_free(cf);
+        return;
+    }
+    eng_cf_free(cf);
+    size_t i;
+    const json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        const char *fact = json_string_value(json_object_get(e, "fact"));
+        const char *target = json_string_value(json_object_get(e, "category"));
+        int slot = fact != NULL ? eng_schema_find(schema, fact) : -1;
+        int k = target != NULL ? eng_rules_find(rules, ENG_KIND_CATEGORY, target) : -1;
+        if (slot < 0 || k < 0 || k >= current) {
+            fail(code, "counterfactual names fact %s, category %s", fact ? fact : "?",
+                 target ? target : "?");
+            continue;
+        }
+        const char *text = json_string_value(json_object_get(e, "text"));
+        if (text == NULL || text[0] == '\0')
+            fail(code, "counterfactual of %s without text%s", fact, "");
+        if (!json_is_true(json_object_get(e, "found"))) {
+            /* not exhaustive: null, both booleans, 0 and +-10^(-6..12) by quarter decades */
+            bool flips = category_with(ctx, facts, slot, eng_null()) == k;
+            if (eng_schema_type(schema, slot) == ENG_BOOL)
+                flips = flips || category_with(ctx, facts, slot, eng_bool(true)) == k ||
+                        category_with(ctx, facts, slot, eng_bool(false)) == k;
+            else
+                for (int p = -24; p <= 48 && !flips; p++)
+                    flips = category_with(ctx, facts, slot, eng_num(pow(10, p / 4.0))) == k ||
+                            category_with(ctx, facts, slot, eng_num(-pow(10, p / 4.0))) == k ||
+                            category_with(ctx, facts, slot, eng_num(0)) == k;
+            if (flips)
+                fail(code, "counterfactual %s: yet some value of it gives the category", text, "");
+            verified_none++;
+            continue;
+        }
+        const json_t *to = json_object_get(e, "to");
+        if (json_is_boolean(to)) {
+            if (category_with(ctx, facts, slot, eng_bool(json_is_true(to))) != k)
+                fail(code, "counterfactual %s: does not give that category", text, "");
+            verified_flips++;
+            continue;
+        }
+        const char *exact = json_string_value(json_object_get(e, "to_exact"));
+        const json_t *before = json_object_get(e, "before"), *after = json_object_get(e, "after");
+        const char *bx = json_string_value(json_object_get(before, "exact"));
+        const char *ax = json_string_value(json_object_get(after, "exact"));
+        const char *bcat = json_string_value(json_object_get(before, "category"));
+        const char *acat = json_string_value(json_object_get(after, "category"));
+        if (exact == NULL || bx == NULL || ax == NULL || bcat == NULL || acat == NULL) {
+            fail(code, "counterfactual %s: no exact value or sides%s", text, "");
+            continue;
+        }
+        double v = strtod(exact, NULL), b = strtod(bx, NULL), a = strtod(ax, NULL);
+        bool up = b < v;
+        if (b != nextafter(v, up ? -INFINITY : INFINITY) ||
+            a != nextafter(v, up ? INFINITY : -INFINITY))
+            fail(code, "counterfactual %s: the sides are not the adjacent doubles (%s)", text, bx);
+        if (category_with(ctx, facts, slot, eng_num(v)) != k)
+            fail(code, "counterfactual %s: %s does not give that category", text, exact);
+        int cb = category_with(ctx, facts, slot, eng_num(b));
+        if (cb == k || strcmp(eng_rules_get(rules, ENG_KIND_CATEGORY, cb)->id, bcat) != 0)
+            fail(code, "counterfactual %s: the step before (%s) flips too or is another category",
+                 text, bx);
+        if (strcmp(eng_rules_get(rules, ENG_KIND_CATEGORY,
+                                 category_with(ctx, facts, slot, eng_num(a)))
+                       ->id,
+                   acat) != 0)
+            fail(code, "counterfactual %s: the step after (%s) is another category", text, ax);
+        /* the nearest: no evaluated point strictly between the reported value and v flips */
+        const json_t *reported = json_object_get(e, "value");
+        if (json_is_number(reported)) {
+            double x = json_number_value(reported);
+            for (int p = 1; p < 64; p++) {
+                double y = x + (b - x) * p / 64;
+                if (category_with(ctx, facts, slot, eng_num(y)) == k)
+                    fail(code, "counterfactual %s: a nearer value flips (%s)", text, "");
+            }
+        }
+        verified_flips++;
+    }
+}
+
 /* store_explain for one initiative: shape, and the matched category is the stored one. */
-static void check_explain(PGconn *c, long long run, const char *code, const char *category)
+static void check_explain(PGconn *c, long long run, const char *code, const char *category,
+                          const eng_rules *rules, eng_ctx *ctx, eng_value *facts, int current)
 {
     store_error err = {0};
     json_t *doc = store_explain(c, run, code, &err);
@@ -114,6 +226,7 @@ static void check_explain(PGconn *c, long long run, const char *code, const char
     if (matched == NULL || strcmp(matched, category) != 0)
         fail(code, "explanation matches category %s, stored %s", matched ? matched : "(none)",
              category);
+    check_counterfactuals(doc, code, rules, ctx, facts, current);
     json_decref(doc);
 }
 
@@ -199,11 +312,13 @@ static int verify(PGconn *c, const char *run_text)
         ids_literal(rules, ENG_KIND_FLAG, res.flags, ids, sizeof ids);
         if (strcmp(ids, PQgetvalue(rows, i, 5)) != 0)
             fail(code, "flags: re-evaluated %s, stored %s", ids, PQgetvalue(rows, i, 5));
-        check_explain(c, atoll(run_text), code, PQgetvalue(rows, i, 1));
+        check_explain(c, atoll(run_text), code, PQgetvalue(rows, i, 1), rules, ctx, facts,
+                      res.category);
         json_decref(fj);
     }
-    printf("run %s: %d stored results re-evaluated from the stored rule text, %d mismatch%s\n",
-           run_text, n, failures, failures == 1 ? "" : "es");
+    printf("run %s: %d stored results re-evaluated from the stored rule text, %d mismatch%s; "
+           "%d counterfactual values flip and the step before does not, %d say no single value\n",
+           run_text, n, failures, failures == 1 ? "" : "es", verified_flips, verified_none);
     free(facts);
     eng_ctx_free(ctx);
     eng_rules_free(rules);

@@ -1,0 +1,237 @@
+/* bench_whatif.c - how long the planner's what-ifs take (issue 15 targets in brackets):
+ *   what-if: the survey's facts (read once, not timed) evaluated with one threshold overridden
+ *            and counted, as GET /api/v1/rules/sweep?value= does for each of its points [< 50 ms]
+ *   sweep:   store_sweep_run over 100 values (0.01:1:0.01) [< 1 s]
+ *   planner: what GET /api/v1/rules/sweep?threshold=on_track_ratio&value=V computes for the
+ *            planner page, the file's value and V, with its JSON written [page update < 200 ms]
+ *   counterfactuals: eng_counterfactuals of initiatives not in the first category, synthetic
+ *            facts (bench/engine's kind) [< 5 ms each]
+ * Prints the best and the median of a few rounds, wall and this process's CPU (the machine is
+ * shared: CPU says more). A benchmark, not a test.
+ *
+ *   bench_whatif [SURVEY [RULES [PART]]]   (PG* environment: the database, e.g. bench/data's)
+ * PART: all (the default), or one of read, whatif, planner, sweep, cf: only reading the facts and
+ * that part, for instruction counts (valgrind --tool=callgrind counts every thread; subtract the
+ * count of `read`).
+ */
+#include "engine.h"
+#include "evaluate.h"
+#include "json_eng.h"
+#include "store.h"
+#include "sweep.h"
+#include "xalloc.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ROUNDS 5
+
+static double now_ms(clockid_t id)
+{
+    struct timespec t;
+    clock_gettime(id, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void report(const char *what, double *wall, double *cpu, int n, const char *target)
+{
+    qsort(wall, (size_t)n, sizeof *wall, cmp);
+    qsort(cpu, (size_t)n, sizeof *cpu, cmp);
+    printf("%-44s wall best %8.2f ms, median %8.2f ms; CPU best %8.2f ms   (%s)\n", what, wall[0],
+           wall[n / 2], cpu[0], target);
+}
+
+static uint64_t rng = 0x9E3779B97F4A7C15u;
+static double uniform(void)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return (double)((rng * 2685821657736338717u) >> 11) / 9007199254740992.0;
+}
+
+/* bench/engine's synthetic facts: ~10 % null. */
+static void synthesize(const eng_schema *s, eng_value *f)
+{
+    for (int i = 0; i < eng_schema_count(s); i++) {
+        double u = uniform();
+        if (uniform() < 0.10) {
+            f[i] = eng_null();
+            continue;
+        }
+        const char *name = eng_schema_name(s, i);
+        switch (eng_schema_type(s, i)) {
+        case ENG_NUM:
+            f[i] = eng_num(strcmp(name, "months_since_start") == 0 ? (double)(int)(u * 48)
+                           : strcmp(name, "cost_benefit") == 0     ? u * 3
+                           : strcmp(name, "planned_progress") == 0 ? (u < 0.05 ? 0 : u)
+                                                                   : u);
+            break;
+        case ENG_BOOL:
+            f[i] = eng_bool(u < 0.7);
+            break;
+        case ENG_STR:
+            f[i] = eng_str("情報政策課");
+            break;
+        default:
+            f[i] = eng_null();
+        }
+    }
+}
+
+static void counterfactuals(const char *path)
+{
+    eng_schema *schema = eng_schema_new_builtin();
+    eng_diags *d = eng_diags_new();
+    eng_rules *r = eng_rules_load_file(path, schema, d);
+    if (r == NULL) {
+        eng_diags_print(d, stderr);
+        exit(1);
+    }
+    eng_ctx *c = eng_ctx_new(r);
+    eng_cf *cf = eng_cf_new(r);
+    int nf = eng_schema_count(schema);
+    eng_value *facts = xcalloc((size_t)nf, sizeof *facts);
+    eng_counterfactual out[256];
+    enum { N = 1000 };
+    static double wall[N], cpu[N];
+    int done = 0;
+    long found = 0, entries = 0;
+    while (done < N) {
+        synthesize(schema, facts);
+        eng_result res;
+        eng_evaluate(c, facts, &res);
+        if (res.category == 0)
+            continue;
+        double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+        int n = eng_counterfactuals(cf, c, facts, out, 256);
+        cpu[done] = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        wall[done] = now_ms(CLOCK_MONOTONIC) - w0;
+        for (int i = 0; i < n && i < 256; i++)
+            found += out[i].found;
+        entries += n;
+        done++;
+    }
+    char what[128];
+    snprintf(what, sizeof what, "counterfactuals of 1 initiative (%d)", N);
+    report(what, wall, cpu, N, "target < 5 ms");
+    printf("  %ld entries (fact x better category), %ld found\n", entries, found);
+    free(facts);
+    eng_cf_free(cf);
+    eng_ctx_free(c);
+    eng_rules_free(r);
+    eng_diags_free(d);
+    eng_schema_free(schema);
+}
+
+int main(int argc, char **argv)
+{
+    const char *survey = argc > 1 ? argv[1] : NULL;
+    const char *path = argc > 2 ? argv[2] : HYOKA_SOURCE_DIR "/config/rules/default.cfg";
+    const char *part = argc > 3 ? argv[3] : "all";
+#define PART(name) (strcmp(part, "all") == 0 || strcmp(part, name) == 0)
+    if (PART("cf"))
+        counterfactuals(path);
+    if (strcmp(part, "cf") == 0)
+        return 0;
+
+    store_error err = {0};
+    PGconn *c = store_connect("", &err);
+    if (c == NULL) {
+        fprintf(stderr, "bench_whatif: %s\n", err.message);
+        return 1;
+    }
+    eng_schema *schema = store_fact_schema(c, &err);
+    eng_diags *d = eng_diags_new();
+    eng_rules *rules = schema != NULL ? eng_rules_load_file(path, schema, d) : NULL;
+    if (rules == NULL) {
+        eng_diags_print(d, stderr);
+        fprintf(stderr, "bench_whatif: %s\n", err.message);
+        return 1;
+    }
+    double t0 = now_ms(CLOCK_MONOTONIC);
+    store_facts *facts = store_facts_read(c, rules, survey, &err);
+    if (facts == NULL) {
+        fprintf(stderr, "bench_whatif: %s\n", err.message);
+        return 1;
+    }
+    int n = store_facts_count(facts);
+    printf("facts of %d initiatives read in %.0f ms (once; not part of the figures below)\n", n,
+           now_ms(CLOCK_MONOTONIC) - t0);
+
+    double wall[ROUNDS], cpu[ROUNDS];
+    char what[128];
+    for (int round = 0; round < ROUNDS && PART("whatif"); round++) {
+        double value = 0.9;
+        double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+        store_sweep *s = store_sweep_run(facts, rules, "on_track_ratio", &value, 1, 0, &err);
+        cpu[round] = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        wall[round] = now_ms(CLOCK_MONOTONIC) - w0;
+        if (s == NULL) {
+            fprintf(stderr, "bench_whatif: %s\n", err.message);
+            return 1;
+        }
+        store_sweep_free(s);
+    }
+    snprintf(what, sizeof what, "what-if, 1 value x %d", n);
+    if (PART("whatif"))
+        report(what, wall, cpu, ROUNDS, "target < 50 ms");
+
+    for (int round = 0; round < ROUNDS && PART("planner"); round++) {
+        double two[2] = {0.95, 0.7 + 0.01 * round};
+        double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+        store_sweep *s = store_sweep_run(facts, rules, "on_track_ratio", two, 2, 200000, &err);
+        if (s == NULL) {
+            fprintf(stderr, "bench_whatif: %s\n", err.message);
+            return 1;
+        }
+        strbuf b = {0};
+        store_sweep_write_json(s, &b);
+        cpu[round] = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        wall[round] = now_ms(CLOCK_MONOTONIC) - w0;
+        if (round == 0)
+            printf("  planner: %zu bytes of JSON, %zu changes\n", b.len, store_sweep_nflips(s));
+        strbuf_cleanup(&b);
+        store_sweep_free(s);
+    }
+    snprintf(what, sizeof what, "planner update (file value + 1) x %d", n);
+    if (PART("planner"))
+        report(what, wall, cpu, ROUNDS, "target < 200 ms, + HTTP");
+
+    double values[100];
+    for (int i = 0; i < 100; i++)
+        values[i] = (i + 1) / 100.0;
+    for (int round = 0; round < ROUNDS && PART("sweep"); round++) {
+        double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+        store_sweep *s = store_sweep_run(facts, rules, "on_track_ratio", values, 100,
+                                         STORE_SWEEP_MAX_FLIPS, &err);
+        cpu[round] = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        wall[round] = now_ms(CLOCK_MONOTONIC) - w0;
+        if (s == NULL) {
+            fprintf(stderr, "bench_whatif: %s\n", err.message);
+            return 1;
+        }
+        if (round == 0)
+            printf("  sweep: %zu category changes\n", store_sweep_nflips(s));
+        store_sweep_free(s);
+    }
+    snprintf(what, sizeof what, "sweep, 100 values x %d", n);
+    if (PART("sweep"))
+        report(what, wall, cpu, ROUNDS, "target < 1 s");
+
+    store_facts_free(facts);
+    eng_rules_free(rules);
+    eng_diags_free(d);
+    eng_schema_free(schema);
+    PQfinish(c);
+    return 0;
+}

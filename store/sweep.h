@@ -1,0 +1,66 @@
+/* sweep.h - what-if over the values of one threshold (SPEC v1.1 "Threshold overrides"): the one
+ * computation behind `hyoka sweep` and GET /api/v1/rules/sweep (the planner page ルール調整).
+ * The survey's facts are read once (store_facts); at each value the rule set is compiled with the
+ * threshold replaced (eng_rules_override) and every initiative evaluated in memory; per value the
+ * category and primary-reason counts (jeng_tally, jeng_summary: the summary's own counts), and the
+ * initiatives whose category changes from one value to the next. Nothing is stored.
+ *
+ * Ownership: store_sweep_run returns a sweep the caller frees with store_sweep_free; it borrows
+ * `facts` and `rules`, which must outlive it. Borrowed pointers (points, codes) live as long as
+ * the sweep.
+ */
+#ifndef HYOKA_SWEEP_H
+#define HYOKA_SWEEP_H
+
+#include "engine.h"
+#include "evaluate.h"
+#include "strbuf.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Category changes one sweep keeps (12 bytes each): more are no reading for a person, and the
+ * bound keeps memory explicit (10,000 values of 1,000,000 initiatives could otherwise flip 10^10
+ * times). */
+#define STORE_SWEEP_MAX_FLIPS 1000000
+
+typedef struct store_sweep store_sweep;
+
+/* Evaluates `facts` with `rules` at thresholds.NAME = values[0], values[1], ... (n >= 1, any
+ * order: a change is from one value to the next). Returns the sweep, or NULL with err set
+ * (STORE_EUSER): a NAME the rule set has no threshold for, or a value it refuses (the engine's
+ * message, "file:line: ..."), or more than max_flips changes (at most STORE_SWEEP_MAX_FLIPS). */
+store_sweep *store_sweep_run(const store_facts *facts, const eng_rules *rules, const char *name,
+                             const double *values, int n, size_t max_flips, store_error *err);
+void store_sweep_free(store_sweep *s);
+/* A sweep whose first point is `base`'s last (its value, counts and categories, taken as they
+ * are, not evaluated again), followed by values[0..n): the same answer as store_sweep_run of all
+ * n + 1 values, for the price of n. The planner's API sweeps the file's value once per worker and
+ * continues from it for each value=V. The new sweep borrows base's facts and rules (as
+ * store_sweep_run does); base itself may be freed after the call. NULL with err set as
+ * store_sweep_run's. */
+store_sweep *store_sweep_continue(const store_sweep *base, const double *values, int n,
+                                  size_t max_flips, store_error *err);
+
+/* [{"value", "total", "categories": [{"id", "count"}], "reasons": [{"id", "count"}]}] in the
+ * order of the values (borrowed). */
+const json_t *store_sweep_points(const store_sweep *s);
+/* The index of the value the rule file itself has, if it is one of them; else -1. */
+int store_sweep_file_point(const store_sweep *s);
+
+/* The changes, by initiative code (store/code_order.h), then in the order of the values: the
+ * initiative takes category `to` (was `from`) at values[point]. */
+typedef struct store_sweep_flip {
+    const char *code;
+    int point;
+    int from, to; /* category indexes of the rule set */
+} store_sweep_flip;
+size_t store_sweep_nflips(const store_sweep *s);
+store_sweep_flip store_sweep_flip_at(const store_sweep *s, size_t i);
+
+/* Appends SPEC's sweep JSON to `b`: {"survey": SURVEY, "threshold": "NAME", "points": [...],
+ * "changes": [{"code", "flips": [{"value", "from", "to"}]}]}, one point or change per line.
+ * Numbers with 15 significant digits (JENG_DUMP_FLAGS). */
+void store_sweep_write_json(const store_sweep *s, strbuf *b);
+
+#endif
