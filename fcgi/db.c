@@ -201,15 +201,9 @@ int db_socket(void)
     return conn != NULL ? PQsocket(conn) : -1;
 }
 
-bool db_poll(void)
+/* Acts on the notifications libpq has read and holds (db_poll, db_poll_queued). */
+static bool take_notifications(void)
 {
-    if (conn == NULL)
-        return false;
-    if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK) {
-        log_warn("database: connection lost: %s", PQerrorMessage(conn));
-        drop(); /* flushes too; the next request reconnects */
-        return false;
-    }
     PGnotify *n;
     bool runs = false, data = false;
     while ((n = PQnotifies(conn)) != NULL) {
@@ -235,6 +229,23 @@ bool db_poll(void)
         log_info("a notification on hyoka_%s: cache flushed", runs ? "runs" : "data");
     flush_and_look();
     return true;
+}
+
+bool db_poll(void)
+{
+    if (conn == NULL)
+        return false;
+    if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK) {
+        log_warn("database: connection lost: %s", PQerrorMessage(conn));
+        drop(); /* flushes too; the next request reconnects */
+        return false;
+    }
+    return take_notifications();
+}
+
+bool db_poll_queued(void)
+{
+    return conn != NULL && take_notifications();
 }
 
 bool db_ping(void)

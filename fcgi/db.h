@@ -23,6 +23,13 @@ PGconn *db_conn(store_error *err);
  * is readable. Returns true if the cache was flushed for a change (a lost connection flushes it
  * too, quietly: false, the next request reconnects). */
 bool db_poll(void);
+/* The same for the notifications libpq has already read, without reading the socket. A NOTIFY
+ * that arrives while one of this worker's queries runs (a request's, the preload's, db_poll's own
+ * check) is read with that query's answer and kept by libpq: the socket then has nothing left to
+ * wake the worker, and only the next notification would have brought it out (a worker served an
+ * import's old departments for 6 s, tests/http's departments check). The worker asks before each
+ * wait and before each request. Returns true if the cache was flushed for a change. */
+bool db_poll_queued(void);
 /* The connection's socket (to wait on it with the request sockets), or -1 when not connected. */
 int db_socket(void);
 /* Counts connects and disconnects: a new value means db_socket() may be a new descriptor. */

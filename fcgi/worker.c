@@ -211,7 +211,8 @@ static void serve(int i)
     w.serving = i;
     double t0 = app_now();
     hy_req r;
-    db_sync_runs(); /* between requests, like a notification: nothing of the cache is pinned */
+    db_poll_queued(); /* a notification read with the previous request's queries */
+    db_sync_runs();   /* between requests, like a notification: nothing of the cache is pinned */
     if (http_req_init(&r, req, app.config.max_query, t0) == 0)
         route_dispatch(&r);
     if (r.status == 0)
@@ -308,6 +309,12 @@ static void loop(const sigset_t *unblocked)
     struct epoll_event ev[EVENTS_PER_WAIT];
     while (!worker_stop) {
         watch_db();
+        /* Notifications libpq read during the last batch's queries or the preload (db.h): the
+         * socket will not wake the wait for them. */
+        if (db_poll_queued()) {
+            preload();
+            continue;
+        }
         int n = epoll_pwait(w.epfd, ev, EVENTS_PER_WAIT, -1, unblocked);
         if (n < 0) {
             if (errno == EINTR)
