@@ -20,36 +20,36 @@ typedef struct command {
 
 static const command commands[] = {
     {"check", cmd_check, OPT_CONFIG | OPT_DB | OPT_ANALYZE, 1, 1, "[--db] [--analyze] RULES",
-     "validate a rule set; every error as file:line:col; --analyze: gaps and shadows"},
+     N_("validate a rule set; every error as file:line:col; --analyze: gaps and shadows")},
     {"test", cmd_test, OPT_CONFIG | OPT_COVERAGE | OPT_FAIL_UNDER, 2, 2,
      "[--coverage [--fail-under PERCENT]] RULES CASES",
-     "run rule test cases; --coverage: which entries the cases matched"},
+     N_("run rule test cases; --coverage: which entries the cases matched")},
     {"import", cmd_import, OPT_CONFIG | OPT_ENCODING | OPT_DRY_RUN, 1, -1,
-     "[--encoding utf-8|cp932] [--dry-run] FILE.csv...", "load CSV files in one transaction"},
+     "[--encoding utf-8|cp932] [--dry-run] FILE.csv...", N_("load CSV files in one transaction")},
     {"migrate", cmd_migrate, OPT_CONFIG | OPT_CONNINFO, 0, 0, "[--conninfo CONNINFO]",
-     "create or upgrade the database schema and its roles (as the database's owner)"},
+     N_("create or upgrade the database schema and its roles (as the database's owner)")},
     {"evaluate", cmd_evaluate,
      OPT_CONFIG | OPT_RULES | OPT_SURVEY | OPT_DRY_RUN | OPT_FORMAT | OPT_SET, 0, 0,
      "[--survey CODE] [--rules FILE] [--dry-run [--set thresholds.NAME=NUMBER]...] "
      "[--format table|json|csv]",
-     "evaluate a survey and store the run"},
+     N_("evaluate a survey and store the run")},
     {"diff", cmd_diff, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT | OPT_SET, 1, 2,
      "[--survey CODE] [--format table|json] [--set thresholds.NAME=NUMBER]... RULES_A [RULES_B]",
-     "what-if: initiatives whose results would change"},
+     N_("what-if: initiatives whose results would change")},
     {"sweep", cmd_sweep, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT | OPT_SET, 1, 1,
      "[--survey CODE] [--format table|csv|json] RULES --set thresholds.NAME=FROM:TO:STEP",
-     "what-if over a range: counts at each value of one threshold, and who changes category"},
+     N_("what-if over a range: counts at each value of one threshold, and who changes category")},
     {"doctor", cmd_doctor, OPT_CONFIG, 0, 0, "",
-     "check an installation: config, rules, database roles and grants, socket, nginx"},
+     N_("check an installation: config, rules, database roles and grants, socket, nginx")},
     {"report", cmd_report, OPT_CONFIG | OPT_SURVEY | OPT_FORMAT, 0, 0,
-     "[--survey CODE] [--format md|html]", "the progress report of a survey"},
+     "[--survey CODE] [--format md|html]", N_("the progress report of a survey")},
     {"explain", cmd_explain, OPT_CONFIG | OPT_SURVEY | OPT_RUN | OPT_FORMAT, 1, 1,
      "[--survey CODE] [--run ID] [--format text|json] CODE",
-     "one initiative's stored evaluation and why, rule by rule"},
+     N_("one initiative's stored evaluation and why, rule by rule")},
     {"coverage", cmd_coverage,
      OPT_CONFIG | OPT_SURVEY | OPT_RUN | OPT_FORMAT | OPT_FAIL_UNDER, 0, 0,
      "[--survey CODE] [--run ID] [--format table|json|csv] [--fail-under PERCENT]",
-     "which categories, reasons and flags a stored run matched, and which never did"},
+     N_("which categories, reasons and flags a stored run matched, and which never did")},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -90,13 +90,13 @@ const char *cli_config_path(const cli_opts *o)
 
 static void usage(FILE *out)
 {
-    fputs("usage: hyoka [--config FILE] COMMAND [OPTIONS] [ARGS]\n"
-          "       hyoka --version\n\ncommands:\n",
+    fputs(_("usage: hyoka [--config FILE] COMMAND [OPTIONS] [ARGS]\n"
+            "       hyoka --version\n\ncommands:\n"),
           out);
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fputs("\nOptions may stand before or after the command name. 'hyoka help COMMAND' shows one.\n"
-          "Exit status: 0 ok, 1 bad input or failed check, 2 environment (database, files).\n",
+        fprintf(out, "  %-9s %s\n", commands[i].name, _(commands[i].summary));
+    fputs(_("\nOptions may stand before or after the command name. 'hyoka help COMMAND' shows one.\n"
+            "Exit status: 0 ok, 1 bad input or failed check, 2 environment (database, files).\n"),
           out);
 }
 

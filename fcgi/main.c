@@ -429,11 +429,11 @@ static void master_reload(const char *config_path, int listen_fd)
 
 static void usage(FILE *out)
 {
-    fputs("usage: hyoka-fcgi [--config FILE] [--check-config] | --version\n"
-          "  --config FILE    service config (default $HYOKA_CONFIG, else /etc/hyoka/hyoka.cfg)\n"
-          "  --check-config   validate the config and its rule file, print every error, exit\n"
-          "  --version        print the version and exit\n"
-          "Signals: SIGHUP reloads config and rules; SIGTERM drains requests and exits.\n",
+    fputs(_("usage: hyoka-fcgi [--config FILE] [--check-config] | --version\n"
+            "  --config FILE    service config (default $HYOKA_CONFIG, else /etc/hyoka/hyoka.cfg)\n"
+            "  --check-config   validate the config and its rule file, print every error, exit\n"
+            "  --version        print the version and exit\n"
+            "Signals: SIGHUP reloads config and rules; SIGTERM drains requests and exits.\n"),
           out);
 }
 
@@ -478,7 +478,7 @@ int main(int argc, char **argv)
         eng_diags_print(d, stderr);
         bool ok = rc == 0 && rules != NULL;
         if (ok)
-            printf("ok: %s (rules %s, version %s)\n", config_path, c.rules_file,
+            printf(_("ok: %s (rules %s, version %s)\n"), config_path, c.rules_file,
                    eng_rules_version(rules));
         eng_rules_free(rules);
         hy_config_cleanup(&c);

@@ -146,9 +146,9 @@ static void explain_privilege(store_error *err, PGconn *c, const PGresult *r)
         return;
     size_t n = strlen(err->message);
     snprintf(err->message + n, sizeof err->message - n,
-             " (role \"%s\" may not change the schema of database \"%s\": hyoka migrate needs "
-             "the database's owner with CREATEROLE, or a superuser; e.g. as the postgres user: "
-             "hyoka migrate --conninfo \"dbname=%s\")",
+             _(" (role \"%s\" may not change the schema of database \"%s\": hyoka migrate needs "
+               "the database's owner with CREATEROLE, or a superuser; e.g. as the postgres user: "
+               "hyoka migrate --conninfo \"dbname=%s\")"),
              PQuser(c), PQdb(c), PQdb(c));
 }
 

@@ -508,11 +508,16 @@ try {
   await check('an unknown category in the URL shows the API\'s 400 detail naming the parameter', async () => {
     await go(`#/list?survey=${survey}&category=no_such_category`);
     await page.waitForSelector('.error-panel');
-    const res = await fetch(`${BASE}/api/v1/initiatives?survey=${survey}&category=no_such_category`);
+    // the page asks in Japanese (Accept-Language of a ja-JP browser), so the API's detail is Japanese
+    const res = await fetch(`${BASE}/api/v1/initiatives?survey=${survey}&category=no_such_category`,
+      { headers: { 'Accept-Language': 'ja' } });
     assert.equal(res.status, 400);
+    assert.equal(res.headers.get('content-language'), 'ja');
     const problem = await res.json();
+    assert.equal(problem.parameter, 'category');
     const text = await page.textContent('.error-panel');
     assert.ok(text.includes(problem.detail), `detail "${problem.detail}" not shown: ${text}`);
+    assert.ok(/[\u3040-\u30ff\u4e00-\u9fff]/.test(problem.detail), `detail not Japanese: ${problem.detail}`);
     assert.ok(text.includes('400'));
   });
 
@@ -996,10 +1001,13 @@ try {
     const other = (await api('surveys')).items.find((x) => x.code !== survey && x.latest_run);
     for (const [hash, status] of [[`#/?survey=${survey}&run=99999999`, 404], [`#/list?survey=${other.code}&run=${runs.alt}`, 400]]) {
       const q = new URLSearchParams(hash.split('?')[1]);
-      const res = await fetch(`${BASE}/api/v1/summary?${q}`);
+      const en = await (await fetch(`${BASE}/api/v1/summary?${q}`, { headers: { 'Accept-Language': 'en' } })).json();
+      assert.match(en.detail, /run/, `the problem names run: ${en.detail}`);
+      // the page's language (ja-JP): the detail it shows is the Japanese one, naming 評価
+      const res = await fetch(`${BASE}/api/v1/summary?${q}`, { headers: { 'Accept-Language': 'ja' } });
       assert.equal(res.status, status, `${hash}: API ${res.status}`);
       const problem = await res.json();
-      assert.match(problem.detail, /run/, `the problem names run: ${problem.detail}`);
+      assert.match(problem.detail, /評価/, `the problem names the run (評価): ${problem.detail}`);
       await go(hash);
       const text = await page.textContent('.error-panel');
       assert.ok(text.includes(problem.detail) && text.includes(String(status)), `${hash}: ${text}`);

@@ -1,5 +1,6 @@
 /* test_config.c - unit tests of the service config loader: good files and bad ones with their exact positions. */
 #include "config.h"
+#include "i18n.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,6 +47,9 @@ static const struct bad_case {
     {MINIMAL "limits = { max_body = 2000000; };\n", "2: limits.max_body: 2000000 is outside"},
     {MINIMAL "limits = { max_query = 5000000000L; };\n", "2: limits.max_query: 5000000000 is outside"},
     {MINIMAL "log = { level = \"verbose\"; };\n", "2: log.level must be one of"},
+    {MINIMAL "api = { language = \"fr\"; };\n", "2: api.language must be \"ja\" or \"en\", not \"fr\""},
+    {MINIMAL "api = { language = \"ja-JP\"; };\n", "2: api.language must be \"ja\" or \"en\""},
+    {MINIMAL "api = { language = 1; };\n", "2: api.language must be a string, not an integer"},
     /* libconfig wraps this to 705032704, inside the range: caught from the literal. */
     {MINIMAL "limits = { cache_bytes = 5000000000; };\n",
      "2: limits.cache_bytes: 5000000000 does not fit a 32-bit integer"},
@@ -121,7 +125,7 @@ static void test_good_file(void **state)
                     "rules = { file = \"rules/default.cfg\"; };\n"
                     "server = { socket = \"run/h.sock\"; socket_mode = \"0640\"; workers = 256;"
                     " socket_group = \"www-data\"; };\n"
-                    "api = { write_tokens = [ \"" TOKEN "\" ]; };\n"
+                    "api = { write_tokens = [ \"" TOKEN "\" ]; language = \"ja\"; };\n"
                     "limits = { max_body = 1024; max_query = 65536; cache_bytes = 3000000000L; };\n"
                     "log = { level = \"debug\"; };\n");
     eng_diags *d = eng_diags_new();
@@ -147,6 +151,7 @@ static void test_good_file(void **state)
     assert_int_equal(c.max_query, 65536);
     assert_int_equal(c.cache_bytes, 3000000000L);
     assert_int_equal(c.log_level, HY_LOG_DEBUG);
+    assert_int_equal(c.language, HY_LANG_JA);
     hy_config_cleanup(&c);
     hy_config_cleanup(&c); /* twice is fine */
     eng_diags_free(d);
@@ -165,6 +170,7 @@ static void test_defaults_and_shipped(void **state)
     assert_int_equal(c.workers, HY_WORKERS_DEFAULT);
     assert_int_equal(c.max_body, HY_MAX_BODY_DEFAULT);
     assert_int_equal(c.log_level, HY_LOG_INFO);
+    assert_int_equal(c.language, HY_LANG_EN);
     hy_config_cleanup(&c);
     /* The shipped config/hyoka.cfg is valid. */
     assert_int_equal(hy_config_load(HYOKA_SHIPPED_CONFIG, &c, d), 0);

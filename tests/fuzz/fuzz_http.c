@@ -9,10 +9,11 @@
  * answered at most once; a request for the handler has at most HTTP_MAX_PARAMS parameters, each
  * known to the route, named once, UTF-8 without control characters, no longer than
  * HTTP_MAX_VALUE and not empty but for `q`; and encoding those parameters again and parsing the
- * result gives the same parameters.
+ * result gives the same parameters. The input is also parsed as an Accept-Language header.
  */
 #define _GNU_SOURCE /* asprintf */
 #include "http.h"
+#include "i18n.h"
 #include "route.h"
 #include "text_check.h"
 #include "xalloc.h"
@@ -121,6 +122,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *line = xmalloc(len + 1);
     memcpy(line, data, len);
     line[len] = '\0';
+    /* The same text as an Accept-Language header (hyoka-fcgi reads it before anything else):
+     * a language we speak or none, never more. */
+    int lang = hy_lang_accept(line);
+    if (lang < -1 || lang > HY_LANG_JA)
+        abort();
     const char *method = "GET", *target = line;
     char *space = strchr(line, ' ');
     if (space != NULL) {
