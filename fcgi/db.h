@@ -38,8 +38,23 @@ bool db_lost(PGconn *c, const store_error *err);
 int db_share_init(void);
 void db_run_published(long long id);
 void db_sync_runs(void);
-/* Whether `SELECT 1` answers now (for /health). */
-bool db_ping(void);
+/* On a hot standby (no NOTIFY reaches it): milliseconds until data_version is next read, for the
+ * worker's epoll timeout; -1 on a primary or when not connected (wait for events only). */
+int db_poll_wait_ms(void);
+/* On a standby, once database.standby_poll_ms has passed since the last look: reads the newest
+ * run and data_version and flushes the cache if either moved (as db_poll does on a notification).
+ * Returns true if it flushed. A lost connection is dropped (the next request reconnects). */
+bool db_poll_due(void);
+/* Where reads come from (/health, /metrics), asked of the connection now. */
+typedef struct db_reads {
+    char host[128], port[16];
+    bool standby;
+    bool lag_known;
+    double replay_lag_s; /* 0 on a primary or a standby that has replayed all it received */
+    long long newest_run; /* the newest published run this worker's cache is from; -1 unknown */
+} db_reads;
+/* Fills *out; 0, or -1 when the database does not answer. */
+int db_where(db_reads *out);
 void db_close(void);
 /* Answers a store_error: EDB/ESCHEMA 503 (details only in the log), ENOTFOUND 404, EUSER 400. */
 void db_reply_error(hy_req *r, const store_error *err);
