@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static PGconn *conn;
 static unsigned generation;
@@ -327,6 +328,49 @@ bool db_poll_due(void)
         log_info("data imported (version %lld) on the standby: cache flushed", now_data);
     flush_and_look();
     return true;
+}
+
+void db_await_replay(PGconn *writer, long long run_id)
+{
+    if (conn == NULL || !where.standby || PQstatus(conn) != CONNECTION_OK)
+        return;
+    /* Where the primary's WAL stands after the run's publication committed: the insert
+     * position, which includes the commit record. pg_current_wal_lsn() is the write position,
+     * which under synchronous_commit = off may still be short of it (tests/scale: the wait
+     * ended at once and the standby did not have the run). Constant SQL. */
+    PGresult *res = PQexec(writer, "SELECT pg_current_wal_insert_lsn()::text");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        log_warn("POST /evaluations: cannot read the primary's WAL position: %s",
+                 PQerrorMessage(writer));
+        PQclear(res);
+        return;
+    }
+    char lsn[64];
+    snprintf(lsn, sizeof lsn, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    const char *params[] = {lsn};
+    double t0 = app_now();
+    for (;;) {
+        res = PQexecParams(conn, "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true)",
+                           1, NULL, params, NULL, NULL, 0);
+        bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+        bool replayed = ok && PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+        if (!ok)
+            return; /* the standby broke off: the next request reconnects */
+        if (replayed) {
+            log_debug("run %lld: replayed by the standby %s:%s after %.0f ms", run_id, where.host,
+                      where.port, (app_now() - t0) * 1e3);
+            return;
+        }
+        if (app_now() - t0 >= DB_REPLAY_WAIT_S) {
+            log_warn("run %lld: the standby %s:%s has not replayed it after %.0f s; answering now "
+                     "(it is served once replayed, within database.standby_poll_ms)",
+                     run_id, where.host, where.port, DB_REPLAY_WAIT_S);
+            return;
+        }
+        usleep(10 * 1000);
+    }
 }
 
 int db_where(db_reads *out)

@@ -45,6 +45,13 @@ int db_poll_wait_ms(void);
  * run and data_version and flushes the cache if either moved (as db_poll does on a notification).
  * Returns true if it flushed. A lost connection is dropped (the next request reconnects). */
 bool db_poll_due(void);
+/* Read-your-writes through a standby: after POST /evaluations stored and published run_id on
+ * the writer connection, waits (polling every 10 ms, at most DB_REPLAY_WAIT_S) until this
+ * worker's standby has replayed the primary's WAL up to that point, so that the answer's Location
+ * and the summary from any worker of this server (db_run_published) show the new run. Nothing to
+ * wait for on a primary. */
+#define DB_REPLAY_WAIT_S 2.0
+void db_await_replay(PGconn *writer, long long run_id);
 /* Where reads come from (/health, /metrics), asked of the connection now. */
 typedef struct db_reads {
     char host[128], port[16];

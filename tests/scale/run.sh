@@ -35,6 +35,7 @@ LAG_MARGIN_MS=9500  # b: every worker of both backends serves a new run within P
                     #    load average 15 on 2 cores, while the workers' logs show every flush in
                     #    the second of the POST); without the poll no worker ever serves it
 CONCURRENCY=6
+REPLAY_PAUSE_MS=500 # b: the standby's replay is paused this long across a POST (read-your-writes)
 
 dir=$(mktemp -d /tmp/hyoka-scale-XXXXXX)
 bgpids=()
@@ -247,11 +248,27 @@ for how in post cli; do
                                JOIN surveys s ON s.id = p.survey_id WHERE s.code = '2023')" ||
         fail "could not change a fact"
     if [ "$how" = post ]; then
+        # Read-your-writes through the standby: its replay is paused before the POST and resumed
+        # REPLAY_PAUSE_MS later; the server answers 201 once its standby has the run, so the
+        # backend that stored it serves the run at the very next request.
+        psql -qAtX -p "$sport" -c "SELECT pg_wal_replay_pause()" >/dev/null || fail "could not pause the standby's replay"
+        (sleep "$((REPLAY_PAUSE_MS / 1000)).$(printf '%03d' $((REPLAY_PAUSE_MS % 1000)))"
+         psql -qAtX -p "$sport" -c "SELECT pg_wal_replay_resume()" >/dev/null) &
+        resumer=$!
+        bgpids+=("$resumer")
+        t_post=$(ms)
         code=$(curl -sS -o "$dir/post-b.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $token" \
             -d '{"survey": "2023"}' "$url/api/v1/evaluations")
         t0=$(ms)
         [ "$code" = 201 ] || fail "POST answered $code: $(head -c 300 "$dir/post-b.json")"
         id=$(json .run.id <"$dir/post-b.json")
+        who=$(grep -l "POST /evaluations: stored run $id " "$dir/a.log" "$dir/b.log" | head -1)
+        [ -n "$who" ] || fail "no backend logged storing run $id"
+        now=$(run_of "${who%.log}.sock")
+        [ "$now" = "$id" ] ||
+            fail "right after the 201, the backend that stored run $id answers with run ${now:-?} (the standby's replay was paused)"
+        wait "$resumer"
+        figures+="POST with replay paused ${REPLAY_PAUSE_MS} ms answered in $((t0 - t_post)) ms, its backend serving run $id at once; "
     else
         "$HYOKA_BUILD/cli/hyoka" --config "$dir/stack/hyoka.cfg" evaluate --survey 2023 --format json \
             >"$dir/evaluate-b.json" 2>"$dir/evaluate-b.log" || fail "hyoka evaluate failed: $(tail -3 "$dir/evaluate-b.log")"
