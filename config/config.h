@@ -40,6 +40,9 @@
 #define HY_CACHE_BYTES_DEFAULT (64L * 1024L * 1024L)
 #define HY_MAX_TOKENS 64                         /* entries of api.write_tokens */
 #define HY_LOCK_WAIT_MAX 86400                   /* database.lock_wait, seconds (0 .. a day) */
+#define HY_STANDBY_POLL_MIN 50                   /* database.standby_poll_ms: how often a worker */
+#define HY_STANDBY_POLL_MAX 60000                /* reading from a hot standby looks for new runs */
+#define HY_STANDBY_POLL_DEFAULT 1000             /* and imports (no NOTIFY reaches a standby) */
 
 enum { HY_LOG_ERROR = 0, HY_LOG_WARN = 1, HY_LOG_INFO = 2, HY_LOG_DEBUG = 3 };
 
@@ -48,6 +51,7 @@ typedef struct hy_config {
     char *conninfo;         /* database.conninfo ("" = PG* environment only) */
     char *writer_conninfo;  /* database.writer_conninfo, for POST /evaluations; NULL if absent */
     int lock_wait;          /* database.lock_wait in seconds; -1 if absent (the store's default) */
+    int standby_poll_ms;    /* database.standby_poll_ms: data_version poll on a standby */
     char *rules_file;       /* rules.file, relative paths resolved against the config's folder */
     char *socket;           /* server.socket; NULL = socket on fd 0 / LISTEN_FDS */
     int socket_mode; char *socket_owner; char *socket_group; /* owner/group NULL: unchanged */

@@ -1,5 +1,15 @@
 /* db.c - the per-worker read-only connection: lazy connect, reconnect after failure, LISTEN
- * hyoka_runs and hyoka_data (cache invalidation).
+ * hyoka_runs and hyoka_data (cache invalidation) on a primary, a poll of data_version on a standby.
+ *
+ * database.conninfo may name several hosts (libpq: host=a,b port=5432,5433
+ * target_session_attrs=prefer-standby): libpq tries them in order, so a worker reads from a hot
+ * standby when one answers and from the primary otherwise. A hot standby runs no LISTEN and
+ * delivers no NOTIFY, so on a standby (pg_is_in_recovery() when connected) the worker reads
+ * data_version every database.standby_poll_ms instead (one indexed one-row SELECT; db_poll_due):
+ * a run published or data imported on the primary reaches the cache within that interval plus
+ * the standby's replay lag. When the standby goes away the connection breaks; the request that
+ * meets it is answered on a new connection (db_lost, the read path's one retry), which libpq makes
+ * to the next host that answers.
  *
  * A notification is a hint, not an order: any role that may connect can NOTIFY these channels
  * (every 2 s from hyoka_web once cut throughput by 86 % when each flushed every worker's cache).
@@ -16,11 +26,21 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static PGconn *conn;
 static unsigned generation;
+
+/* Where the connection reads from, noted when it is made. */
+static struct {
+    bool standby;      /* pg_is_in_recovery() */
+    char host[128];    /* PQhost: the host of a multi-host conninfo libpq connected to */
+    char port[16];
+    double next_poll;  /* app_now() when data_version is next read (standby only) */
+} where;
 
 /* What the cache was filled from: read after each flush, before anything is loaded again. */
 static struct {
@@ -91,13 +111,26 @@ static void drop(void)
 
 static int setup(PGconn *c, store_error *err)
 {
-    /* Constant statements: nothing from a request goes into them. */
+    PGresult *rec = PQexec(c, "SELECT pg_is_in_recovery()");
+    if (PQresultStatus(rec) != PGRES_TUPLES_OK || PQntuples(rec) != 1) {
+        store_fail_pq(err, c, rec, "SELECT pg_is_in_recovery()");
+        PQclear(rec);
+        return -1;
+    }
+    where.standby = PQgetvalue(rec, 0, 0)[0] == 't';
+    PQclear(rec);
+    snprintf(where.host, sizeof where.host, "%s", PQhost(c) ? PQhost(c) : "");
+    snprintf(where.port, sizeof where.port, "%s", PQport(c) ? PQport(c) : "");
+    where.next_poll = app_now() + app.config.standby_poll_ms / 1e3;
+    /* Constant statements: nothing from a request goes into them. A standby refuses LISTEN
+     * ("cannot execute LISTEN during recovery"): there the worker polls (db_poll_due). */
     static const char *const stmts[] = {
         "SET default_transaction_read_only = on",
         "LISTEN hyoka_runs", /* a run published (store_publish_run, sql/010) */
         "LISTEN hyoka_data", /* an import changed titles, departments or KPIs (store/import.c) */
     };
-    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+    size_t nstmts = where.standby ? 1 : sizeof stmts / sizeof stmts[0];
+    for (size_t i = 0; i < nstmts; i++) {
         PGresult *res = PQexec(c, stmts[i]);
         int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
         if (!ok)
@@ -129,6 +162,22 @@ static void flush_and_look(void)
     seen.known = read_state(&seen.runs, &seen.data) == 0;
 }
 
+/* Whether database.conninfo names more than one host (host=a,b or hostaddr=...,...). */
+static bool several_hosts(void)
+{
+    static int known = -1;
+    if (known >= 0)
+        return known;
+    known = 0;
+    PQconninfoOption *opts = PQconninfoParse(app.config.conninfo, NULL);
+    for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+        if ((strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0) &&
+            o->val != NULL && strchr(o->val, ',') != NULL)
+            known = 1;
+    PQconninfoFree(opts);
+    return known;
+}
+
 PGconn *db_conn(store_error *err)
 {
     if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
@@ -137,6 +186,15 @@ PGconn *db_conn(store_error *err)
         drop();
     worker_shed_idle(); /* a connect may take up to connect_timeout */
     conn = store_connect(app.config.conninfo, err);
+    if (conn == NULL && several_hosts()) {
+        /* libpq gives up on the whole host list when a server closes the connection during its
+         * startup, as one that is shutting down may, instead of trying the next host (seen in
+         * tests/scale: "the database system is shutting down" from the standby, then "server
+         * closed the connection unexpectedly" from it again, and the primary never tried). One
+         * more pass over the list: by then that server refuses or is gone. */
+        log_warn("database: %s; trying the hosts once more", err->message);
+        conn = store_connect(app.config.conninfo, err);
+    }
     if (conn == NULL) {
         metrics_db_error();
         log_warn("database: %s", err->message);
@@ -150,13 +208,14 @@ PGconn *db_conn(store_error *err)
     }
     generation++;
     flush_and_look();
-    log_info("database: connected");
+    log_info("database: connected to %s:%s (%s)", where.host, where.port,
+             where.standby ? "a hot standby: new runs are polled for" : "a primary: LISTEN");
     return conn;
 }
 
 /* Runs a parameterised query (text parameters, text results), once more on a new connection if
  * the old one broke. Returns a PGRES_TUPLES_OK or PGRES_COMMAND_OK result the caller PQclears, or
- * NULL with err set (details are logged). Only db_ping's: the server's reads are the store's. */
+ * NULL with err set (details are logged). Only db_where's: the server's reads are the store's. */
 static PGresult *db_query(const char *sql, int nparams, const char *const *params,
                           store_error *err)
 {
@@ -248,12 +307,106 @@ bool db_poll_queued(void)
     return conn != NULL && take_notifications();
 }
 
-bool db_ping(void)
+int db_poll_wait_ms(void)
+{
+    if (conn == NULL || !where.standby)
+        return -1;
+    double left = where.next_poll - app_now();
+    return left <= 0 ? 0 : (int)(left * 1e3) + 1;
+}
+
+bool db_poll_due(void)
+{
+    if (conn == NULL || !where.standby || app_now() < where.next_poll)
+        return false;
+    where.next_poll = app_now() + app.config.standby_poll_ms / 1e3;
+    long long now_runs, now_data;
+    if (read_state(&now_runs, &now_data) < 0) {
+        if (PQstatus(conn) != CONNECTION_OK) {
+            metrics_db_error();
+            log_warn("database: connection to the standby %s:%s lost; the next request "
+                     "reconnects", where.host, where.port);
+            drop(); /* flushes too */
+        }
+        return false;
+    }
+    metrics_standby_poll();
+    if (seen.known && now_runs == seen.runs && now_data == seen.data)
+        return false;
+    if (seen.known && now_runs != seen.runs)
+        log_info("new evaluation run %lld on the standby: cache flushed", now_runs);
+    else if (seen.known)
+        log_info("data imported (version %lld) on the standby: cache flushed", now_data);
+    flush_and_look();
+    return true;
+}
+
+void db_await_replay(PGconn *writer, long long run_id)
+{
+    if (conn == NULL || !where.standby || PQstatus(conn) != CONNECTION_OK)
+        return;
+    /* Where the primary's WAL stands after the run's publication committed: the insert
+     * position, which includes the commit record. pg_current_wal_lsn() is the write position,
+     * which under synchronous_commit = off may still be short of it (tests/scale: the wait
+     * ended at once and the standby did not have the run). Constant SQL. */
+    PGresult *res = PQexec(writer, "SELECT pg_current_wal_insert_lsn()::text");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        log_warn("POST /evaluations: cannot read the primary's WAL position: %s",
+                 PQerrorMessage(writer));
+        PQclear(res);
+        return;
+    }
+    char lsn[64];
+    snprintf(lsn, sizeof lsn, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    const char *params[] = {lsn};
+    double t0 = app_now();
+    for (;;) {
+        res = PQexecParams(conn, "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true)",
+                           1, NULL, params, NULL, NULL, 0);
+        bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+        bool replayed = ok && PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+        if (!ok)
+            return; /* the standby broke off: the next request reconnects */
+        if (replayed) {
+            log_debug("run %lld: replayed by the standby %s:%s after %.0f ms", run_id, where.host,
+                      where.port, (app_now() - t0) * 1e3);
+            return;
+        }
+        if (app_now() - t0 >= DB_REPLAY_WAIT_S) {
+            log_warn("run %lld: the standby %s:%s has not replayed it after %.0f s; answering now "
+                     "(it is served once replayed, within database.standby_poll_ms)",
+                     run_id, where.host, where.port, DB_REPLAY_WAIT_S);
+            return;
+        }
+        usleep(10 * 1000);
+    }
+}
+
+int db_where(db_reads *out)
 {
     store_error err;
-    PGresult *res = db_query("SELECT 1", 0, NULL, &err);
+    memset(out, 0, sizeof *out);
+    /* Caught up (everything received is replayed): no lag, however long ago the primary last
+     * committed; otherwise the age of the last replayed commit. Constant SQL. */
+    static const char *const sql =
+        "SELECT pg_is_in_recovery(),"
+        " CASE WHEN NOT pg_is_in_recovery() THEN 0"
+        "      WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0"
+        "      ELSE greatest(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)"
+        " END";
+    PGresult *res = db_query(sql, 0, NULL, &err);
+    if (res == NULL)
+        return -1;
+    out->standby = PQgetvalue(res, 0, 0)[0] == 't';
+    out->lag_known = !PQgetisnull(res, 0, 1);
+    out->replay_lag_s = out->lag_known ? strtod(PQgetvalue(res, 0, 1), NULL) : 0;
     PQclear(res);
-    return res != NULL;
+    snprintf(out->host, sizeof out->host, "%s", where.host);
+    snprintf(out->port, sizeof out->port, "%s", where.port);
+    out->newest_run = seen.known ? seen.runs : -1;
+    return 0;
 }
 
 void db_close(void)

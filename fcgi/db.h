@@ -45,8 +45,30 @@ bool db_lost(PGconn *c, const store_error *err);
 int db_share_init(void);
 void db_run_published(long long id);
 void db_sync_runs(void);
-/* Whether `SELECT 1` answers now (for /health). */
-bool db_ping(void);
+/* On a hot standby (no NOTIFY reaches it): milliseconds until data_version is next read, for the
+ * worker's epoll timeout; -1 on a primary or when not connected (wait for events only). */
+int db_poll_wait_ms(void);
+/* On a standby, once database.standby_poll_ms has passed since the last look: reads the newest
+ * run and data_version and flushes the cache if either moved (as db_poll does on a notification).
+ * Returns true if it flushed. A lost connection is dropped (the next request reconnects). */
+bool db_poll_due(void);
+/* Read-your-writes through a standby: after POST /evaluations stored and published run_id on
+ * the writer connection, waits (polling every 10 ms, at most DB_REPLAY_WAIT_S) until this
+ * worker's standby has replayed the primary's WAL up to that point, so that the answer's Location
+ * and the summary from any worker of this server (db_run_published) show the new run. Nothing to
+ * wait for on a primary. */
+#define DB_REPLAY_WAIT_S 2.0
+void db_await_replay(PGconn *writer, long long run_id);
+/* Where reads come from (/health, /metrics), asked of the connection now. */
+typedef struct db_reads {
+    char host[128], port[16];
+    bool standby;
+    bool lag_known;
+    double replay_lag_s; /* 0 on a primary or a standby that has replayed all it received */
+    long long newest_run; /* the newest published run this worker's cache is from; -1 unknown */
+} db_reads;
+/* Fills *out; 0, or -1 when the database does not answer. */
+int db_where(db_reads *out);
 void db_close(void);
 /* Answers a store_error: EDB/ESCHEMA 503 (details only in the log), ENOTFOUND 404, EUSER 400. */
 void db_reply_error(hy_req *r, const store_error *err);

@@ -178,6 +178,7 @@ void h_evaluations(hy_req *r, const char *arg)
     seconds_only(json_object_get(answer, "run"));
     json_object_update(answer, json_object_get(doc, "summary"));
     long long run_id = (long long)json_integer_value(json_object_get(json_object_get(doc, "run"), "id"));
+    db_await_replay(c, run_id); /* reading from a standby: until it has the run */
     db_run_published(run_id);
     log_info("POST /evaluations: %s run %lld of survey %s", stored ? "stored" : "identical to",
              run_id, json_string_value(json_object_get(json_object_get(doc, "survey"), "code")));

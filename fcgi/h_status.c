@@ -15,12 +15,20 @@
 void h_health(hy_req *r, const char *arg)
 {
     (void)arg;
-    bool up = db_ping();
+    db_reads where;
+    bool up = db_where(&where) == 0;
     json_t *doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:i}", "status",
                             up ? "ok" : "unavailable", "database", up ? "ok" : "unreachable",
                             "rules", "version", eng_rules_version(app.rules), "sha256",
                             eng_rules_sha256(app.rules), "loaded_at", app.rules_loaded_iso,
                             "worker", (int)getpid());
+    /* Which server this worker reads from (database.conninfo may name several). */
+    if (up)
+        json_object_set_new(doc, "reads",
+                            json_pack("{s:s, s:s, s:b, s:f, s:I}", "host", where.host, "port",
+                                      where.port, "standby", where.standby,
+                                      "replay_lag_seconds", where.replay_lag_s, "newest_run",
+                                      (json_int_t)where.newest_run));
     http_reply_json(r, up ? 200 : 503, doc);
     json_decref(doc);
 }
@@ -53,6 +61,12 @@ void h_metrics(hy_req *r, const char *arg)
     char *buf = xmalloc(METRICS_BUF);
     long n = metrics_write(buf, METRICS_BUF, eng_rules_version(app.rules),
                            eng_rules_sha256(app.rules), app.rules_loaded_at);
+    db_reads where;
+    if (n >= 0 && db_where(&where) == 0) {
+        long k = metrics_write_reads(buf + n, METRICS_BUF - (size_t)n, where.host, where.port,
+                                     where.standby, where.replay_lag_s);
+        n = k < 0 ? -1 : n + k;
+    }
     if (n < 0)
         http_problem(r, 500, NULL, "the metrics do not fit %d bytes", METRICS_BUF);
     else

@@ -26,6 +26,7 @@ typedef struct shared {
     counter sum_us[METRICS_MAX_ROUTES];
     counter db_errors, reloads, reload_failures, worker_restarts, cache_hits, cache_misses;
     counter conns_accepted, conns_handed_back;
+    counter standby_polls;
     counter workers;
 } shared;
 
@@ -75,6 +76,7 @@ void metrics_connection(int accepted, int handed_back)
         add(&m->conns_handed_back, (unsigned long)handed_back);
     }
 }
+void metrics_standby_poll(void) { if (m) add(&m->standby_polls, 1); }
 void metrics_set_workers(int n)
 {
     if (m)
@@ -181,6 +183,10 @@ long metrics_write(char *buf, size_t n, const char *rules_version, const char *r
             "hyoka_cache_lookups_total{result=\"hit\"} %lu\n"
             "hyoka_cache_lookups_total{result=\"miss\"} %lu\n",
         get(&m->cache_hits), get(&m->cache_misses));
+    put(&o, "# HELP hyoka_standby_polls_total Reads of data_version by workers reading from a hot"
+            " standby (database.standby_poll_ms).\n"
+            "# TYPE hyoka_standby_polls_total counter\nhyoka_standby_polls_total %lu\n",
+        get(&m->standby_polls));
     put(&o, "# HELP hyoka_rules_info The rule set this worker evaluates with.\n"
             "# TYPE hyoka_rules_info gauge\nhyoka_rules_info{version=\"");
     put_label(&o, rules_version);
@@ -189,5 +195,24 @@ long metrics_write(char *buf, size_t n, const char *rules_version, const char *r
     put(&o, "\"} 1\n# HELP hyoka_rules_loaded_timestamp_seconds When the rules were loaded.\n"
             "# TYPE hyoka_rules_loaded_timestamp_seconds gauge\n"
             "hyoka_rules_loaded_timestamp_seconds %.3f\n", rules_loaded_at);
+    return o.overflow ? -1 : (long)o.len;
+}
+
+long metrics_write_reads(char *buf, size_t n, const char *host, const char *port, int standby,
+                         double replay_lag_s)
+{
+    out o = {buf, n, 0, 0};
+    put(&o, "# HELP hyoka_db_reads_info Where the answering worker reads from: host and port of"
+            " its connection, 1 if a hot standby.\n"
+            "# TYPE hyoka_db_reads_info gauge\nhyoka_db_reads_info{host=\"");
+    put_label(&o, host);
+    put(&o, "\",port=\"");
+    put_label(&o, port);
+    put(&o, "\",standby=\"%s\"} 1\n", standby ? "true" : "false");
+    put(&o, "# HELP hyoka_db_replay_lag_seconds How far the standby the answering worker reads from"
+            " is behind (age of its last replayed commit; 0 when it has replayed all it received,"
+            " and on a primary).\n"
+            "# TYPE hyoka_db_replay_lag_seconds gauge\nhyoka_db_replay_lag_seconds %.3f\n",
+        replay_lag_s);
     return o.overflow ? -1 : (long)o.len;
 }

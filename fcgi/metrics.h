@@ -21,11 +21,16 @@ void metrics_reload(int ok);          /* a SIGHUP reload: ok 1 = applied, 0 = re
 void metrics_worker_restart(void);    /* a worker that died unexpectedly was replaced */
 void metrics_cache(int hit);          /* cache lookup of a stored-run response */
 void metrics_set_workers(int n);      /* live workers, set by the master */
+void metrics_standby_poll(void);      /* a worker on a hot standby read data_version */
 /* Connections a worker accepted, and idle ones it handed back to nginx (worker_shed_idle). */
 void metrics_connection(int accepted, int handed_back);
 /* Prometheus text exposition (version 0.0.4) into buf; returns the length, or -1 if it does not
  * fit. `rules_version`/`rules_sha256` are the rules of the answering worker. */
 long metrics_write(char *buf, size_t n, const char *rules_version, const char *rules_sha256,
                    double rules_loaded_at);
+/* The answering worker's database (db_where): hyoka_db_reads_info and
+ * hyoka_db_replay_lag_seconds, into buf; the length, or -1 if it does not fit. */
+long metrics_write_reads(char *buf, size_t n, const char *host, const char *port, int standby,
+                         double replay_lag_s);
 
 #endif

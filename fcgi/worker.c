@@ -315,7 +315,8 @@ static void loop(const sigset_t *unblocked)
             preload();
             continue;
         }
-        int n = epoll_pwait(w.epfd, ev, EVENTS_PER_WAIT, -1, unblocked);
+        /* On a hot standby no notification comes: wake to look at data_version (db.c). */
+        int n = epoll_pwait(w.epfd, ev, EVENTS_PER_WAIT, db_poll_wait_ms(), unblocked);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -325,10 +326,10 @@ static void loop(const sigset_t *unblocked)
         /* In this order: a notification (new run, import) flushes the cache before any request
          * of the batch is answered; connections are accepted last, so a slot closed while the
          * batch is served is not reused before the batch's stale events for it are skipped. */
-        bool accept_now = false, flushed = false;
+        bool accept_now = false, flushed = db_poll_due();
         for (int k = 0; k < n; k++)
             if (ev[k].data.u64 == TAG_DB)
-                flushed = db_poll();
+                flushed |= db_poll();
         for (int k = 0; k < n; k++) {
             uint64_t tag = ev[k].data.u64;
             if (tag == TAG_LISTEN)

@@ -78,7 +78,7 @@ fi
 
 export HYOKA_BUILD="$root/build"
 # Black-box tiers, in dependency order; each is bounded in time.
-for tier in rules db runs http consistency chaos browser package; do
+for tier in rules db runs http consistency chaos scale browser package; do
     [ -n "$only" ] && [ "$only" != "$tier" ] && continue
     [ -x "tests/$tier/run.sh" ] || continue
     step "black-box: $tier" timeout 900 "tests/$tier/run.sh"

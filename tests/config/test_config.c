@@ -121,7 +121,8 @@ static void test_good_file(void **state)
 {
     (void)state;
     const char *path = write_file(
-        "good.cfg", "database = { conninfo = \"dbname=x\"; writer_conninfo = \"dbname=w\"; };\n"
+        "good.cfg", "database = { conninfo = \"dbname=x\"; writer_conninfo = \"dbname=w\";"
+                    " standby_poll_ms = 250; };\n"
                     "rules = { file = \"rules/default.cfg\"; };\n"
                     "server = { socket = \"run/h.sock\"; socket_mode = \"0640\"; workers = 256;"
                     " socket_group = \"www-data\"; };\n"
@@ -134,6 +135,7 @@ static void test_good_file(void **state)
     assert_int_equal(eng_diags_count(d), 0);
     assert_string_equal(c.conninfo, "dbname=x");
     assert_string_equal(c.writer_conninfo, "dbname=w");
+    assert_int_equal(c.standby_poll_ms, 250);
     char want[600];
     snprintf(want, sizeof want, "%s/rules/default.cfg", dir);
     assert_string_equal(c.rules_file, want);
@@ -166,6 +168,7 @@ static void test_defaults_and_shipped(void **state)
     assert_int_equal(hy_config_load(path, &c, d), 0);
     assert_string_equal(c.conninfo, "");
     assert_null(c.writer_conninfo);
+    assert_int_equal(c.standby_poll_ms, HY_STANDBY_POLL_DEFAULT);
     assert_null(c.socket);
     assert_int_equal(c.workers, HY_WORKERS_DEFAULT);
     assert_int_equal(c.max_body, HY_MAX_BODY_DEFAULT);

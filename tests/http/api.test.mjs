@@ -318,6 +318,11 @@ test('report (md, html) and health', async () => {
   assert.equal(h.status, 200);
   assert.equal(h.json.status, 'ok');
   assert.match(h.type, /^application\/json/);
+  // The stack's single server: a primary on loopback, no lag (tests/scale has the standby).
+  assert.deepEqual(h.json.reads, { host: '127.0.0.1', port: h.json.reads.port, standby: false,
+                                   replay_lag_seconds: 0, newest_run: h.json.reads.newest_run });
+  assert.ok(h.json.reads.newest_run >= stored.run.id, 'the worker has seen the newest run');
+  assert.match(h.json.reads.port, /^\d+$/);
 });
 
 test('metrics: Prometheus text with requests, latency, rules, reloads', async () => {
@@ -332,6 +337,8 @@ test('metrics: Prometheus text with requests, latency, rules, reloads', async ()
   assert.match(r.text, new RegExp(`^hyoka_rules_info\\{version="2024\\.1",sha256="${stored.run.rules.sha256}"\\} 1$`, 'm'));
   assert.match(r.text, /^hyoka_reloads_total\{result="ok"\} 0$/m);
   assert.match(r.text, /^hyoka_workers [1-9]\d*$/m);
+  assert.match(r.text, /^hyoka_db_reads_info\{host="127\.0\.0\.1",port="\d+",standby="false"\} 1$/m);
+  assert.match(r.text, /^hyoka_db_replay_lag_seconds 0\.000$/m);
   assert.match(r.text, /^hyoka_connections_total\{event="accepted"\} [1-9]\d*$/m);
   assert.match(r.text, /^hyoka_connections_total\{event="handed_back"\} \d+$/m);
   assert.match(r.text, /^hyoka_db_errors_total \d+$/m);
