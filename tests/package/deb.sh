@@ -188,7 +188,7 @@ mount_in "$R/var/cache/apt/archives" --bind /var/cache/apt/archives
 # host's cache belongs to the host's _apt).
 printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
 chmod 755 "$R/usr/sbin/policy-rc.d"
-printf 'APT::Get::Assume-Yes "true";\nAPT::Sandbox::User "root";\nBinary::apt::APT::Keep-Downloaded-Packages "true";\nDpkg::Options { "--force-confdef"; "--force-confold"; };\n' \
+printf 'APT::Get::Assume-Yes "true";\nAPT::Sandbox::User "root";\nBinary::apt::APT::Keep-Downloaded-Packages "true";\nDpkg::Options { "--force-confdef"; "--force-confold"; };\nDPkg::Lock::Timeout "300";\n' \
     >"$R/etc/apt/apt.conf.d/90tier-chroot"
 cp /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null
 # dpkg syncs every file it unpacks; a root thrown away after the test needs no sync (sbuild's
