@@ -302,7 +302,8 @@ expect "hyoka-fcgi.socket: $listen, started from the installed units" start_unit
 step "start and check (docs/operations.md: start)"
 expect "systemctl enable --now hyoka-fcgi.socket; hyoka doctor: exit 0" run_doc start
 expect_sh "... every check ok, none failed" \
-    '! grep -q FAIL "$tmp/doc-start.log" && [ "$(grep -c "^ok " "$tmp/doc-start.log")" -ge 7 ]'
+    '! grep -q FAIL "$tmp/doc-start.log" && [ "$(grep -c "^ok " "$tmp/doc-start.log")" -ge 8 ]'
+expect "... nginx -t among them" grep -q "^ok  *nginx -t: the configuration loads" "$tmp/doc-start.log"
 sed 's/^/   /' "$tmp/doc-start.log"
 
 step "fetch through nginx"
