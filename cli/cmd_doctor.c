@@ -122,8 +122,12 @@ static void check_nginx_config(void)
             memcpy(first, line, sizeof line);
     int status = pclose(p);
     first[strcspn(first, "\n")] = '\0';
+    /* "2026/12/06 10:00:00 [emerg] 123#123: message in FILE:LINE": the message. */
+    const char *msg = first, *at = strstr(first, "] ");
+    if (at != NULL && (at = strstr(at, ": ")) != NULL)
+        msg = at + 2;
     report(status == 0, "nginx -t: %s",
-           status == 0 ? "the configuration loads" : first[0] != '\0' ? first : "failed, saying nothing");
+           status == 0 ? "the configuration loads" : msg[0] != '\0' ? msg : "failed, saying nothing");
 }
 
 int cmd_doctor(const cli_opts *o)
