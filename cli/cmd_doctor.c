@@ -1,7 +1,7 @@
 /* cmd_doctor.c - `hyoka doctor`: checks an installation end to end, one line per check ("ok  ..."
  * or "FAIL ...: why"), exit 1 if any failed: the service config, its rule set, the database as
  * the reader and as the writer (schema current), the reader's grants (it may write nothing), the
- * socket (owner, group, mode of the config) and the nginx snippet. */
+ * socket (owner, group, mode of the config), the nginx snippet and `nginx -t` (as root). */
 #include "i18n.h"
 #include "cli.h"
 #include "config.h"
@@ -15,10 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define DOCTOR_SOCKET_OWNER "hyoka" /* the user hyoka-fcgi.socket gives the socket */
 #define DOCTOR_NGINX_SNIPPET "/etc/nginx/snippets/hyoka.conf"
 #define DOCTOR_NGINX_HTTP "/etc/nginx/conf.d/hyoka.conf"
+#define DOCTOR_NGINX "/usr/sbin/nginx"
 
 static int failures;
 
@@ -97,6 +99,38 @@ static void check_socket(const hy_config *cfg)
            cfg->socket_group != NULL ? cfg->socket_group : "*", (unsigned)cfg->socket_mode);
 }
 
+/* nginx's own check of its whole configuration: the snippets in place are not enough, a site
+ * that includes them must also load (a missing upstream or variable fails here). Needs root to
+ * read the certificates and the log, so other users are told it was not run. */
+static void check_nginx_config(void)
+{
+    if (access(DOCTOR_NGINX, X_OK) != 0) {
+        report(true, "nginx -t: not run (no %s on this machine)", DOCTOR_NGINX);
+        return;
+    }
+    if (geteuid() != 0) {
+        report(true, "nginx -t: not run (needs root)");
+        return;
+    }
+    FILE *p = popen(DOCTOR_NGINX " -t -q 2>&1", "r");
+    if (p == NULL) {
+        report(false, "nginx -t: %s", strerror(errno));
+        return;
+    }
+    char first[512] = "", line[512];
+    while (fgets(line, sizeof line, p) != NULL) /* nginx's first complaint names file:line */
+        if (first[0] == '\0')
+            memcpy(first, line, sizeof line);
+    int status = pclose(p);
+    first[strcspn(first, "\n")] = '\0';
+    /* "2026/12/06 10:00:00 [emerg] 123#123: message in FILE:LINE": the message. */
+    const char *msg = first, *at = strstr(first, "] ");
+    if (at != NULL && (at = strstr(at, ": ")) != NULL)
+        msg = at + 2;
+    report(status == 0, "nginx -t: %s",
+           status == 0 ? "the configuration loads" : msg[0] != '\0' ? msg : "failed, saying nothing");
+}
+
 int cmd_doctor(const cli_opts *o)
 {
     failures = 0;
@@ -129,6 +163,7 @@ int cmd_doctor(const cli_opts *o)
     struct stat st;
     report(stat(DOCTOR_NGINX_SNIPPET, &st) == 0 && stat(DOCTOR_NGINX_HTTP, &st) == 0,
            "nginx: %s and %s in place", DOCTOR_NGINX_HTTP, DOCTOR_NGINX_SNIPPET);
+    check_nginx_config();
     hy_config_cleanup(&cfg);
     if (failures > 0)
         printf(dngettext(HY_TEXTDOMAIN, "%d check failed\n", "%d checks failed\n",
