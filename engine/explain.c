@@ -94,16 +94,27 @@ void explain_reset(eng_explanation *e)
 
 /* ---- a growable buffer per step ------------------------------------------------------------- */
 
-static void put(step_store *s, const char *p, size_t n)
+/* Makes room for n more bytes and the NUL after them. */
+static __attribute__((noinline)) void grow(step_store *s, size_t n)
 {
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 256;
-        while (s->len + n + 1 > cap)
-            cap *= 2;
-        s->buf = xrealloc(s->buf, cap);
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, p, n);
+    size_t cap = s->cap ? s->cap : 256;
+    while (s->len + n + 1 > cap)
+        cap *= 2;
+    s->buf = xrealloc(s->buf, cap);
+    s->cap = cap;
+}
+
+/* Appends n bytes (the text is built from many short pieces: no call for them). */
+static inline void put(step_store *s, const char *p, size_t n)
+{
+    if (s->len + n + 1 > s->cap)
+        grow(s, n);
+    char *d = s->buf + s->len;
+    if (n <= 16)
+        for (size_t i = 0; i < n; i++)
+            d[i] = p[i];
+    else
+        memcpy(d, p, n);
     s->len += n;
     s->buf[s->len] = '\0';
 }
