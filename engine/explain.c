@@ -104,17 +104,12 @@ static __attribute__((noinline)) void grow(step_store *s, size_t n)
     s->cap = cap;
 }
 
-/* Appends n bytes (the text is built from many short pieces: no call for them). */
+/* Appends n bytes (inline: the text is built from many short pieces). */
 static inline void put(step_store *s, const char *p, size_t n)
 {
     if (s->len + n + 1 > s->cap)
         grow(s, n);
-    char *d = s->buf + s->len;
-    if (n <= 16)
-        for (size_t i = 0; i < n; i++)
-            d[i] = p[i];
-    else
-        memcpy(d, p, n);
+    memcpy(s->buf + s->len, p, n);
     s->len += n;
     s->buf[s->len] = '\0';
 }
