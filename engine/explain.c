@@ -94,15 +94,21 @@ void explain_reset(eng_explanation *e)
 
 /* ---- a growable buffer per step ------------------------------------------------------------- */
 
-static void put(step_store *s, const char *p, size_t n)
+/* Makes room for n more bytes and the NUL after them. */
+static __attribute__((noinline)) void grow(step_store *s, size_t n)
 {
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 256;
-        while (s->len + n + 1 > cap)
-            cap *= 2;
-        s->buf = xrealloc(s->buf, cap);
-        s->cap = cap;
-    }
+    size_t cap = s->cap ? s->cap : 256;
+    while (s->len + n + 1 > cap)
+        cap *= 2;
+    s->buf = xrealloc(s->buf, cap);
+    s->cap = cap;
+}
+
+/* Appends n bytes (inline: the text is built from many short pieces). */
+static inline void put(step_store *s, const char *p, size_t n)
+{
+    if (s->len + n + 1 > s->cap)
+        grow(s, n);
     memcpy(s->buf + s->len, p, n);
     s->len += n;
     s->buf[s->len] = '\0';

@@ -172,10 +172,11 @@ struct expr_prog {
     char **owned; /* names and copied threshold strings */
     int nowned;
     /* The same expression as straight-line register code (no jumps: every operand is computed,
-     * which is safe because operations are pure and never fail), for regvm.c. NULL when the
-     * expression uses something the register VM does not represent (a name whose type is known
-     * only at run time, a result that is always null); the rule set then runs on the stack VM
-     * alone. Operands are RX_* tagged; every instruction writes a new temporary. */
+     * which is safe because operations are pure and never fail), for regvm.c. A name of a type
+     * unknown until run time is taken as null: in a rule set only a derived value of no type is
+     * one. NULL if the register VM could not represent the expression (the rule set would run on
+     * the stack VM alone; fuzz_rules checks that no rule set that loads does). Operands are RX_*
+     * tagged; every instruction writes a new temporary. */
     reg_insn *reg_code;
     int nreg_code;
     double *reg_consts;
@@ -185,7 +186,8 @@ struct expr_prog {
 
 extern const char *const expr_op_names[OP__COUNT];
 
-/* ---- value operations (shared by vm.c and constant folding) ------------------------------ */
+/* ---- value operations (vm.c, constant folding, explanations): functions.h's operators and
+ * functions applied to eng_value's ---------------------------------------------------------- */
 
 /* NaN and infinities never escape an operation: they become null. */
 static inline eng_value val_num(double d)

@@ -416,9 +416,8 @@ static eng_value step_condition(const reg_insn *in, const double *R)
 
 /* After instruction `in`: if a rule step ends there, records it (explain_step). */
 static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_value *slots,
-                       const reg_insn *in, int category)
+                       const reg_insn *in)
 {
-    (void)category;
     int pc = (int)(in - p->code), k = p->step_kind[pc];
     if (k < 0)
         return;

@@ -39,7 +39,11 @@ void regvm_run(const reg_prog *p, double *R, eng_value *slots, const eng_value *
 
 /* after each instruction: tracing, a rule step ending there is recorded (from the registers) */
 #if REGVM_TRACE
-#define STEP() regvm_step(T, p, R, slots, in, category)
+#define STEP()                                                                                     \
+    do {                                                                                           \
+        if (p->step_kind[in - code] >= 0)                                                          \
+            regvm_step(T, p, R, slots, in);                                                        \
+    } while (0)
 #else
 #define STEP() ((void)0)
 #endif

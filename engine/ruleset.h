@@ -97,7 +97,8 @@ static inline void result_finish(eng_result *out, int category, uint64_t reasons
     out->score = weights > 0 ? round_half_away(100.0 * sum / weights, 1) : 0.0;
 }
 
-/* regvm.c: the whole rule set as one typed register program, run by eng_evaluate. */
+/* regvm.c: the whole rule set as one typed register program, run by eng_evaluate (regvm_run) and
+ * eng_explain (regvm_trace). */
 typedef struct reg_prog reg_prog;
 /* Links the rules' register code; NULL when some expression has none (the caller keeps the
  * stack VM). The program is owned by the caller: regvm_free. Aborts on OOM. */

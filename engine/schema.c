@@ -113,8 +113,8 @@ int eng_schema_find(const eng_schema *s, const char *name)
 {
     if (s == NULL || name == NULL)
         return -1;
-    for (int i = 0; i < s->count; i++)
-        if (strcmp(s->facts[i].name, name) == 0)
+    for (int i = 0; i < s->count; i++) /* (the first byte first: explanations call this a lot) */
+        if (s->facts[i].name[0] == name[0] && strcmp(s->facts[i].name, name) == 0)
             return i;
     return -1;
 }
