@@ -18,6 +18,11 @@ const routes = [...readFileSync(new URL('fcgi/route.c', root), 'utf8')
   .matchAll(/\{M_(GET|POST), "([^"]+)"/g)]
   .map(([, method, pattern]) => ({ method, path: pattern.replace('{code}', '1-2-01') }))
   .filter((r) => r.path.startsWith('/api/')); // nginx passes only /api/ to hyoka-fcgi
+// Locations that nginx limits more strictly than the API as a whole (nginx/hyoka-locations.conf:
+// `location = PATH { … limit_req zone=hyoka_sweep …`): a burst of requests may get nginx's 429 there.
+const strictlyLimited = new Set([...readFileSync(new URL('nginx/hyoka-locations.conf', root), 'utf8')
+  .matchAll(/location = (\S+) \{([^}]*)\}/g)]
+  .filter(([, , body]) => /limit_req zone=(?!hyoka_api\b)/.test(body)).map(([, path]) => path));
 
 async function get(path, init) {
   const res = await fetch(base + path, init);
@@ -120,17 +125,25 @@ test('500 malformed requests, 16 at a time: no worker dies and the API answers a
   const queries = [...routes.flatMap((r) => [`${r.path}?survey`, `${r.path}?survey=`]),
     ...malformed.map(([q]) => `/api/v1/initiatives?${q}`), '/api/v1/initiatives?q=%7F'];
   const statuses = new Map();
-  let next = 0;
+  let next = 0, limited = 0;
   async function client() {
     while (next < 500) {
       const path = queries[next++ % queries.length];
       const r = await fetch(base + path);
-      await r.arrayBuffer();
+      const text = await r.text();
+      if (r.status === 429) {
+        // nginx's own answer, and only where a stricter rate applies (16 clients exceed its burst)
+        assert.ok(strictlyLimited.has(path.split('?')[0]), `429 outside a strictly limited location: ${path}`);
+        assert.match(text, /urn:hyoka:problem:rate-limited/);
+        limited++;
+        continue;
+      }
       statuses.set(r.status, (statuses.get(r.status) || 0) + 1);
     }
   }
+  assert.ok(strictlyLimited.has('/api/v1/rules/sweep'), 'the sweep location read from nginx/hyoka-locations.conf');
   await Promise.all(Array.from({ length: 16 }, client));
-  assert.deepEqual([...statuses.keys()].sort(), [400, 405], `only 400s (and 405 for GET of a POST route): ${JSON.stringify([...statuses])}`);
+  assert.deepEqual([...statuses.keys()].sort(), [400, 405], `only 400s (and 405 for GET of a POST route; ${limited} rate-limited by nginx): ${JSON.stringify([...statuses])}`);
   assert.deepEqual(workers(), before.workers, 'the same worker processes as before the first request');
   assert.equal(await restarts(), before.restarts, 'no worker restart counted');
   const s = await get('/api/v1/summary');
