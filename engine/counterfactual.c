@@ -8,8 +8,13 @@
  * adjacent pair of evaluated points with different categories is split by bisection over the
  * doubles in between until the change is between two adjacent doubles. That gives the category
  * of the whole line, as far as the points see it; the nearest point of each better category
- * follows. */
+ * follows.
+ *
+ * Also (eng_tcuts, for store/sweep.c): where a threshold's value can change an initiative's
+ * result, read from the parser's tree of each expression (parse.c) and, for derived values, the
+ * stack VM's programs (vm.c) as eval.c runs them. */
 #include "engine.h"
+#include "expr_impl.h"
 #include "ruleset.h"
 #include "xalloc.h"
 
@@ -470,4 +475,263 @@ int eng_counterfactuals(const eng_cf *cf, eng_ctx *c, const eng_value *facts,
     free(s.hi_cat);
     free(s.facts);
     return total;
+}
+
+/* ---- where a threshold's value can change a result --------------------------------------- */
+
+/* One initiative-dependent side of a comparison with the threshold. */
+typedef struct tcut_src {
+    bool derived; /* derived value `index`, else fact slot `index` */
+    int index;
+    bool negate; /* the cut is minus its value (-thresholds.NAME was compared) */
+} tcut_src;
+
+struct eng_tcuts {
+    const eng_rules *rules;
+    int ncommon;
+    double *common; /* sorted */
+    int nsrc;
+    tcut_src *src;
+    int last_derived; /* the last derived value eng_tcuts_at computes, -1: none */
+};
+
+/* The analysis of one rule set for one threshold. */
+typedef struct tcut_scan {
+    const eng_rules *r;
+    const char *full; /* "thresholds.NAME" */
+    const char *src;  /* the expression scanned */
+    const eng_rule_info *info;
+    const bool *dependent; /* per derived value: reads the threshold, directly or not */
+    eng_tcuts *t;
+    bool bounded, reads;
+    char *why;
+    size_t size;
+} tcut_scan;
+
+static bool node_is(const tcut_scan *s, const node *n, const char *name)
+{
+    size_t len = strlen(name);
+    return n->kind == N_NAME && (size_t)n->len == len && memcmp(s->src + n->off, name, len) == 0;
+}
+
+static void add_common(eng_tcuts *t, double v)
+{
+    t->common = xrealloc(t->common, (size_t)(t->ncommon + 1) * sizeof *t->common);
+    t->common[t->ncommon++] = v;
+}
+
+static void add_src(eng_tcuts *t, bool derived, int index, bool negate)
+{
+    for (int i = 0; i < t->nsrc; i++)
+        if (t->src[i].derived == derived && t->src[i].index == index &&
+            t->src[i].negate == negate)
+            return;
+    t->src = xrealloc(t->src, (size_t)(t->nsrc + 1) * sizeof *t->src);
+    t->src[t->nsrc++] = (tcut_src){derived, index, negate};
+}
+
+static void unbounded(tcut_scan *s, const node *n, const char *how)
+{
+    if (!s->bounded)
+        return;
+    s->bounded = false;
+    snprintf(s->why, s->size, "%s:%d: %s %s (\"%.*s\")", s->info->file, s->info->line, s->full,
+             how, n->len, s->src + n->off);
+}
+
+/* The other side `o` of a comparison with the threshold (with `negate`: with its negation): its
+ * cut, or unbounded. */
+static void other_side(tcut_scan *s, const node *cmp, const node *o, bool negate)
+{
+    double sign = negate ? -1.0 : 1.0;
+    if (o->kind == N_CONST && o->value.type == ENG_NUM) {
+        add_common(s->t, sign * o->value.as.num);
+        return;
+    }
+    if (o->kind == N_UNARY && o->op == T_MINUS && o->a->kind == N_CONST &&
+        o->a->value.type == ENG_NUM) {
+        add_common(s->t, -sign * o->a->value.as.num);
+        return;
+    }
+    if (o->kind == N_NAME) {
+        char name[256];
+        if ((size_t)o->len < sizeof name) {
+            memcpy(name, s->src + o->off, (size_t)o->len);
+            name[o->len] = '\0';
+            const eng_schema *schema = eng_rules_schema(s->r);
+            int i;
+            if (strncmp(name, "thresholds.", 11) == 0) {
+                for (i = 0; i < s->r->nthresholds; i++)
+                    if (strcmp(s->r->thresholds[i].name, name) == 0) {
+                        add_common(s->t, sign * s->r->thresholds[i].value);
+                        return;
+                    }
+            } else if ((i = eng_schema_find(schema, name)) >= 0) {
+                if (eng_schema_type(schema, i) == ENG_NUM) {
+                    add_src(s->t, false, i, negate);
+                    return;
+                }
+            } else if ((i = eng_rules_find(s->r, ENG_KIND_DERIVED, name)) >= 0 &&
+                       !s->dependent[i]) {
+                add_src(s->t, true, i, negate);
+                return;
+            }
+        }
+    }
+    unbounded(s, cmp, "is compared with something other than a number, a fact or a derived "
+                      "value that does not depend on it");
+}
+
+static bool is_comparison(const node *n)
+{
+    return n != NULL && n->kind == N_BINARY &&
+           (n->op == T_LT || n->op == T_LE || n->op == T_GT || n->op == T_GE || n->op == T_EQ ||
+            n->op == T_NE);
+}
+
+/* Walks the tree: every node naming the threshold must be a side of a comparison, or negated
+ * (-thresholds.NAME) such a side. */
+static void walk(tcut_scan *s, const node *n, const node *parent, const node *grand)
+{
+    if (n == NULL)
+        return;
+    if (node_is(s, n, s->full)) {
+        s->reads = true;
+        if (is_comparison(parent))
+            other_side(s, parent, parent->a == n ? parent->b : parent->a, false);
+        else if (parent != NULL && parent->kind == N_UNARY && parent->op == T_MINUS &&
+                 is_comparison(grand))
+            other_side(s, grand, grand->a == parent ? grand->b : grand->a, true);
+        else
+            unbounded(s, parent != NULL ? parent : n,
+                      parent == NULL ? "is the whole expression"
+                                     : "is read in arithmetic, a function or a condition");
+        return;
+    }
+    walk(s, n->a, n, parent);
+    walk(s, n->b, n, parent);
+    walk(s, n->c, n, parent);
+    for (int i = 0; i < n->nargs; i++)
+        walk(s, n->args[i], n, parent);
+}
+
+/* Whether the tree names the threshold or a dependent derived value. */
+static bool depends(const tcut_scan *s, const node *n)
+{
+    if (n == NULL)
+        return false;
+    if (n->kind == N_NAME) {
+        if (node_is(s, n, s->full))
+            return true;
+        for (int i = 0; i < s->r->count[ENG_KIND_DERIVED]; i++)
+            if (s->dependent[i] && node_is(s, n, s->r->rules[ENG_KIND_DERIVED][i].info.id))
+                return true;
+        return false;
+    }
+    if (depends(s, n->a) || depends(s, n->b) || depends(s, n->c))
+        return true;
+    for (int i = 0; i < n->nargs; i++)
+        if (depends(s, n->args[i]))
+            return true;
+    return false;
+}
+
+eng_tcuts *eng_tcuts_new(const eng_rules *r, const char *name, char *why, size_t size)
+{
+    if (size > 0)
+        why[0] = '\0';
+    char full[300];
+    snprintf(full, sizeof full, "thresholds.%s", name);
+    bool known = false;
+    for (int i = 0; i < r->nthresholds && !known; i++)
+        known = strcmp(r->thresholds[i].name, full) == 0;
+    if (!known) {
+        snprintf(why, size, "the rule set has no threshold %s", full);
+        return NULL;
+    }
+    eng_tcuts *t = xcalloc(1, sizeof *t);
+    t->rules = r;
+    t->last_derived = -1;
+    int nderived = r->count[ENG_KIND_DERIVED];
+    bool *dependent = xcalloc((size_t)nderived + 1, sizeof *dependent);
+    tcut_scan s = {.r = r, .full = full, .dependent = dependent, .t = t, .bounded = true,
+                   .why = why, .size = size};
+    node_arena arena = {0};
+    eng_diags *diags = eng_diags_new();
+    static const eng_kind kinds[] = {ENG_KIND_DERIVED, ENG_KIND_REASON, ENG_KIND_FLAG,
+                                     ENG_KIND_CATEGORY};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && s.bounded; k++)
+        for (int i = 0; i < r->count[kinds[k]] && s.bounded; i++) {
+            const eng_rule_info *info = &r->rules[kinds[k]][i].info;
+            if (info->expression == NULL)
+                continue;
+            lexer lx;
+            lex_init(&lx, info->expression, (int)strlen(info->expression), info->file,
+                     info->line, diags);
+            node *root = parse_expression(&lx, &arena); /* it compiled, so it parses */
+            s.src = info->expression;
+            s.info = info;
+            if (root == NULL) {
+                snprintf(why, size, "%s:%d: the expression does not parse", info->file,
+                         info->line);
+                s.bounded = false;
+                break;
+            }
+            walk(&s, root, NULL, NULL);
+            if (kinds[k] == ENG_KIND_DERIVED)
+                dependent[i] = depends(&s, root);
+        }
+    arena_free(&arena);
+    eng_diags_free(diags);
+    free(dependent);
+    if (!s.bounded) {
+        eng_tcuts_free(t);
+        return NULL;
+    }
+    if (t->ncommon > 0)
+        t->ncommon = sort_unique(t->common, t->ncommon);
+    for (int i = 0; i < t->nsrc; i++)
+        if (t->src[i].derived && t->src[i].index > t->last_derived)
+            t->last_derived = t->src[i].index;
+    return t;
+}
+
+void eng_tcuts_free(eng_tcuts *t)
+{
+    if (t == NULL)
+        return;
+    free(t->common);
+    free(t->src);
+    free(t);
+}
+
+int eng_tcuts_common(const eng_tcuts *t, const double **cuts)
+{
+    *cuts = t->common;
+    return t->ncommon;
+}
+
+int eng_tcuts_max(const eng_tcuts *t)
+{
+    return t->nsrc;
+}
+
+int eng_tcuts_at(const eng_tcuts *t, eng_ctx *c, const eng_value *facts, double *out)
+{
+    const eng_rules *r = t->rules;
+    if (t->last_derived >= 0) { /* as eval.c's stack VM loop: facts, then derived in order */
+        for (int i = 0; i < r->nused_facts; i++)
+            c->slots[r->used_facts[i]] = facts[r->used_facts[i]];
+        for (int i = 0; i <= t->last_derived; i++)
+            c->slots[r->derived_base + i] =
+                expr_run(r->rules[ENG_KIND_DERIVED][i].prog, c->slots, c->stack);
+    }
+    for (int i = 0; i < t->nsrc; i++) {
+        eng_value v = t->src[i].derived ? c->slots[r->derived_base + t->src[i].index]
+                                        : facts[t->src[i].index];
+        out[i] = v.type != ENG_NUM || isnan(v.as.num) ? NAN
+                 : t->src[i].negate              ? -v.as.num
+                                                 : v.as.num;
+    }
+    return t->nsrc;
 }

@@ -338,4 +338,31 @@ int eng_cf_fact(const eng_cf *cf, int i); /* their slots, in schema order */
 int eng_counterfactuals(const eng_cf *cf, eng_ctx *c, const eng_value *facts,
                         eng_counterfactual *out, int max);
 
+/* ---- where a threshold's value can change a result (counterfactual.c) -------------------- */
+
+/* A rule set reads thresholds.NAME in a bounded way when every place its derived values,
+ * reasons, flags and categories name it is one side of a comparison (< <= > >= == !=), itself or
+ * negated (-thresholds.NAME), whose
+ * other side is a number literal (or its negation), another threshold, a number fact, or a
+ * derived value that does not itself depend on thresholds.NAME. Then each comparison changes
+ * outcome only where the threshold passes the other side's value (its cut), so an initiative's
+ * category, reasons and flags are the same at two values of the threshold unless one of its cuts
+ * (or a cut common to all initiatives) lies between them, ends included. The score is not looked
+ * at (it cannot change a category). Immutable, shared by threads. */
+typedef struct eng_tcuts eng_tcuts;
+/* NULL when the threshold is not bounded so, or the rule set has no such threshold; then `why`
+ * (size bytes) says where and how it is read otherwise ("rules.cfg:40: thresholds.x is an operand
+ * of '*'"). Aborts on OOM. */
+eng_tcuts *eng_tcuts_new(const eng_rules *r, const char *name, char *why, size_t size);
+void eng_tcuts_free(eng_tcuts *t);
+/* Cuts common to every initiative (literals, other thresholds), sorted. */
+int eng_tcuts_common(const eng_tcuts *t, const double **cuts);
+/* Cuts that depend on the initiative (facts, derived values): at most this many per initiative. */
+int eng_tcuts_max(const eng_tcuts *t);
+/* Writes an initiative's cuts into out (eng_tcuts_max entries; NaN where the other side is null
+ * or not a number) and returns eng_tcuts_max. `c` is a context of any rule set made from the
+ * same file (derived values that give cuts do not read the threshold); derived values are
+ * computed by the engine's stack VM, the reference of eng_evaluate. Does not allocate. */
+int eng_tcuts_at(const eng_tcuts *t, eng_ctx *c, const eng_value *facts, double *out);
+
 #endif

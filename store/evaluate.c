@@ -1637,6 +1637,12 @@ const char *store_facts_code(const store_facts *sf, int i)
     return item_label(&sf->rows[sf->nchain - 1], i, LABEL_CODE);
 }
 
+const eng_value *store_facts_row(const store_facts *sf, int i)
+{
+    const fact_rows *f = &sf->rows[sf->nchain - 1];
+    return f->parsed + (size_t)i * (size_t)f->nslots;
+}
+
 void store_facts_evaluate(const store_facts *sf, const eng_rules *rules, eng_result *results)
 {
     assert(eng_schema_count(eng_rules_schema(rules)) == sf->nslots);

@@ -138,6 +138,9 @@ const char *store_facts_code(const store_facts *sf, int i);
  * from the stored run found by store_facts_read when `rules` has its sha256. No database access;
  * allocates only its scratch space. */
 void store_facts_evaluate(const store_facts *sf, const eng_rules *rules, eng_result *results);
+/* The facts of initiative i as read (eng_schema_count values; previous_category and
+ * previous_score null: store_facts_evaluate takes them from the earlier surveys), owned by sf. */
+const eng_value *store_facts_row(const store_facts *sf, int i);
 
 /* Frees every cached compiled rule set (at exit, so leak checkers stay quiet). */
 void store_explain_cache_clear(void);

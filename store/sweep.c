@@ -1,12 +1,27 @@
 /* sweep.c - what-if over the values of one threshold, shared by `hyoka sweep` and the API's
- * /rules/sweep (sweep.h). The values are evaluated a few at a time on threads of their own (each
- * value is a rule set and a pass over the facts of its own), then counted and compared in order. */
+ * /rules/sweep (sweep.h).
+ *
+ * Incremental (the usual case): the first value is evaluated in full; an initiative's result can
+ * change between two consecutive values only where a comparison with the threshold changes
+ * outcome, i.e. where the threshold passes the other side's value for that initiative (its cut,
+ * engine.h eng_tcuts). The cuts of every initiative are computed once and sorted; from one value
+ * to the next only the initiatives with a cut between the two (ends included, widened by 1e-9
+ * relative so that no rounding difference between the engine's VMs can hide one) are evaluated
+ * again, and the counts adjusted by their old and new results. A cut common to all initiatives
+ * (a literal or another threshold) between two values evaluates every initiative again.
+ * Full passes (the fallback, and the reference the tests compare with): every value is evaluated
+ * in full, a few at a time on threads of their own, then counted and compared in order. They are
+ * taken when the threshold is read in a way that has no cut (arithmetic, a function argument,
+ * compared with an expression: eng_tcuts_new says where) or when the rules read
+ * previous_category/previous_score (the earlier surveys' results at each value);
+ * store_sweep_full_reason says which. */
 #include "sweep.h"
 
 #include "code_order.h"
 #include "json_eng.h"
 #include "xalloc.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,8 +37,27 @@ typedef struct flip {
     uint8_t from, to;
 } flip;
 
+/* What is swept: a survey's facts (store_facts), or rows in memory (store_sweep_run_rows). */
+typedef struct source {
+    const store_facts *facts; /* NULL: the rows below */
+    int count;
+    const eng_value *rows; /* count * nslots */
+    int nslots;
+    const char *const *codes;
+} source;
+
+/* Every initiative's cuts (eng_tcuts), sorted by value; shared by a sweep and those continuing
+ * from it. */
+typedef struct cutset {
+    int refs;
+    eng_tcuts *tc;
+    size_t n;
+    double *value;
+    int *row;
+} cutset;
+
 struct store_sweep {
-    const store_facts *facts;
+    source src;
     const eng_rules *rules; /* as the file has it: ids, labels */
     char *name;
     double *values;
@@ -32,12 +66,42 @@ struct store_sweep {
     flip *flips;
     size_t nflips, capflips;
     int file_point;
-    uint8_t *last; /* each initiative's category at the last value (store_sweep_continue) */
+    eng_result *last; /* each initiative's result at the last value (store_sweep_continue) */
+    cutset *cuts;     /* NULL: full passes */
+    char *full_reason;
 };
+
+static int src_count(const source *src)
+{
+    return src->facts != NULL ? store_facts_count(src->facts) : src->count;
+}
+
+static const char *src_code(const source *src, int i)
+{
+    return src->facts != NULL ? store_facts_code(src->facts, i) : src->codes[i];
+}
+
+static const eng_value *src_row(const source *src, int i)
+{
+    return src->facts != NULL ? store_facts_row(src->facts, i)
+                              : src->rows + (size_t)i * (size_t)src->nslots;
+}
+
+static void src_evaluate(const source *src, const eng_rules *rules, eng_result *results)
+{
+    if (src->facts != NULL) {
+        store_facts_evaluate(src->facts, rules, results);
+        return;
+    }
+    eng_ctx *ctx = eng_ctx_new(rules);
+    for (int i = 0; i < src->count; i++)
+        eng_evaluate(ctx, src_row(src, i), &results[i]);
+    eng_ctx_free(ctx);
+}
 
 /* One value's pass, on a thread of its own. */
 typedef struct job {
-    const store_facts *facts;
+    const source *src;
     const eng_rules *rules; /* the overridden rule set */
     eng_result *results;
     pthread_t thread;
@@ -46,7 +110,7 @@ typedef struct job {
 static void *evaluate_job(void *arg)
 {
     job *j = arg;
-    store_facts_evaluate(j->facts, j->rules, j->results);
+    src_evaluate(j->src, j->rules, j->results);
     return NULL;
 }
 
@@ -74,16 +138,23 @@ static json_t *point_json(double value, const json_t *summary)
     return p;
 }
 
-static const store_facts *sort_facts; /* for by_code: qsort has no user argument */
+static void add_point(store_sweep *s, double value, const eng_rules *rules, const jeng_tally *t)
+{
+    json_t *summary = jeng_summary(rules, t);
+    json_array_append_new(s->points, point_json(value, summary));
+    json_decref(summary);
+}
+
+static const source *sort_src; /* for by_code: qsort has no user argument */
 static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Flips by initiative code (store/code_order.h), then by value. */
 static int by_code(const void *x, const void *y)
 {
     const flip *a = x, *b = y;
-    int c = a->row == b->row ? 0
-                             : code_order_cmp(store_facts_code(sort_facts, a->row),
-                                              store_facts_code(sort_facts, b->row));
+    int c = a->row == b->row
+                ? 0
+                : code_order_cmp(src_code(sort_src, a->row), src_code(sort_src, b->row));
     return c != 0 ? c : (a->point > b->point) - (a->point < b->point);
 }
 
@@ -94,35 +165,60 @@ static int threads_to_use(int nvalues)
     return t < nvalues ? t : nvalues;
 }
 
-/* store_sweep_run, or with base: store_sweep_continue (values[0] is base's last value). */
-static store_sweep *run(const store_facts *facts, const eng_rules *rules, const char *name,
-                        const double *values, int n, size_t max_flips, const store_sweep *base,
-                        store_error *err)
+/* The rule set at `value`, or NULL with err set (the engine's first error). */
+static eng_rules *rules_at(const eng_rules *rules, const char *name, double value,
+                           eng_diags *diags, store_error *err)
 {
-    store_error_clear(err);
-    if (max_flips > STORE_SWEEP_MAX_FLIPS)
-        max_flips = STORE_SWEEP_MAX_FLIPS;
-    store_sweep *s = xcalloc(1, sizeof *s);
-    s->facts = facts;
-    s->rules = rules;
-    s->name = xstrdup(name);
-    s->values = xcalloc((size_t)n + 1, sizeof *s->values);
-    memcpy(s->values, values, (size_t)n * sizeof *values);
-    s->nvalues = n;
-    s->points = jeng_must(json_array());
-    s->file_point = -1;
-
-    int count = store_facts_count(facts);
-    int start = 0;
-    uint8_t *previous = xcalloc((size_t)count + 1, 1);
-    if (base != NULL) { /* the first point as base has it: counts and categories */
-        json_array_append(s->points,
-                          json_array_get(base->points, json_array_size(base->points) - 1));
-        memcpy(previous, base->last, (size_t)count);
-        if (base->file_point == base->nvalues - 1)
-            s->file_point = 0;
-        start = 1;
+    eng_threshold_override ov = {name, value};
+    eng_diags_clear(diags);
+    eng_rules *r = eng_rules_override(rules, &ov, 1, diags);
+    if (r == NULL) {
+        const eng_diag *d = NULL;
+        for (int i = 0; i < eng_diags_count(diags) && d == NULL; i++)
+            if (!eng_diags_get(diags, i)->warning)
+                d = eng_diags_get(diags, i);
+        store_fail(err, STORE_EUSER, "%s:%d: %s", d ? d->file : "?", d ? d->line : 0,
+                   d ? d->message : "the value does not fit the rule set");
     }
+    return r;
+}
+
+/* Records a change of category; -1 with err set beyond max_flips. */
+static int add_flip(store_sweep *s, size_t max_flips, int row, int point, int from, int to,
+                    store_error *err)
+{
+    if (s->nflips == max_flips)
+        return store_fail(err, STORE_EUSER,
+                          "more than %zu category changes: take a larger step or a narrower "
+                          "range",
+                          max_flips);
+    if (s->nflips == s->capflips) {
+        s->capflips = s->capflips ? 2 * s->capflips : 1024;
+        s->flips = xrealloc(s->flips, s->capflips * sizeof *s->flips);
+    }
+    s->flips[s->nflips++] = (flip){row, point, (uint8_t)from, (uint8_t)to};
+    return 0;
+}
+
+static void tally_sub(jeng_tally *t, const eng_result *res)
+{
+    t->total--;
+    if (res->category >= 0 && res->category < ENG_MAX_CATEGORIES)
+        t->categories[res->category]--;
+    if (res->primary_reason >= 0 && res->primary_reason < ENG_MAX_REASONS)
+        t->reasons[res->primary_reason]--;
+    for (uint64_t f = res->flags; f != 0; f &= f - 1)
+        t->flags[__builtin_ctzll(f)]--;
+}
+
+/* ---- full passes --------------------------------------------------------------------------- */
+
+/* Values start .. n-1 of s, each evaluated in full; s->last holds the results at values[start-1]
+ * (start > 0) and gets those of the last value. 0, or -1 with err set. */
+static int sweep_full(store_sweep *s, int start, size_t max_flips, store_error *err)
+{
+    const double *values = s->values;
+    int n = s->nvalues, count = src_count(&s->src);
     int nthreads = threads_to_use(n - start);
     job jobs[SWEEP_THREADS];
     memset(jobs, 0, sizeof jobs);
@@ -133,19 +229,10 @@ static store_sweep *run(const store_facts *facts, const eng_rules *rules, const 
     for (int first = start; first < n && status == 0; first += nthreads) {
         int batch = n - first < nthreads ? n - first : nthreads;
         for (int t = 0; t < batch && status == 0; t++) {
-            eng_threshold_override ov = {name, values[first + t]};
-            eng_diags_clear(diags);
-            jobs[t].facts = facts;
-            jobs[t].rules = eng_rules_override(rules, &ov, 1, diags);
-            if (jobs[t].rules == NULL) {
-                const eng_diag *d = NULL;
-                for (int i = 0; i < eng_diags_count(diags) && d == NULL; i++)
-                    if (!eng_diags_get(diags, i)->warning)
-                        d = eng_diags_get(diags, i);
-                store_fail(err, STORE_EUSER, "%s:%d: %s", d ? d->file : "?", d ? d->line : 0,
-                           d ? d->message : "the value does not fit the rule set");
+            jobs[t].src = &s->src;
+            jobs[t].rules = rules_at(s->rules, s->name, values[first + t], diags, err);
+            if (jobs[t].rules == NULL)
                 status = -1;
-            }
         }
         /* the first of the batch on this thread, the others on threads of their own */
         for (int t = 1; t < batch && status == 0; t++)
@@ -164,29 +251,12 @@ static store_sweep *run(const store_facts *facts, const eng_rules *rules, const 
             memset(&tally, 0, sizeof tally);
             for (int i = 0; i < count; i++)
                 jeng_tally_add(&tally, &results[i]);
-            json_t *summary = jeng_summary(jobs[t].rules, &tally);
-            json_array_append_new(s->points, point_json(values[p], summary));
-            json_decref(summary);
-            for (int i = 0; i < count && p > 0 && status == 0; i++) {
-                if (results[i].category == previous[i])
-                    continue;
-                if (s->nflips == max_flips) {
-                    store_fail(err, STORE_EUSER,
-                               "more than %zu category changes: take a larger step or a narrower "
-                               "range",
-                               max_flips);
-                    status = -1;
-                    break;
-                }
-                if (s->nflips == s->capflips) {
-                    s->capflips = s->capflips ? 2 * s->capflips : 1024;
-                    s->flips = xrealloc(s->flips, s->capflips * sizeof *s->flips);
-                }
-                s->flips[s->nflips++] =
-                    (flip){i, p, previous[i], (uint8_t)results[i].category};
-            }
-            for (int i = 0; i < count; i++)
-                previous[i] = (uint8_t)results[i].category;
+            add_point(s, values[p], jobs[t].rules, &tally);
+            for (int i = 0; i < count && p > 0 && status == 0; i++)
+                if (results[i].category != s->last[i].category)
+                    status = add_flip(s, max_flips, i, p, s->last[i].category,
+                                      results[i].category, err);
+            memcpy(s->last, results, (size_t)count * sizeof *results);
         }
         for (int t = 0; t < batch; t++) {
             eng_rules_free((eng_rules *)jobs[t].rules);
@@ -194,16 +264,250 @@ static store_sweep *run(const store_facts *facts, const eng_rules *rules, const 
         }
     }
     eng_diags_free(diags);
-    s->last = previous;
     for (int t = 0; t < nthreads; t++)
         free(jobs[t].results);
+    return status;
+}
+
+/* ---- incremental ----------------------------------------------------------------------------- */
+
+static const cutset *sort_cuts; /* for by_cut (under sort_lock) */
+
+static int by_cut(const void *x, const void *y)
+{
+    double a = sort_cuts->value[*(const int *)x], b = sort_cuts->value[*(const int *)y];
+    return (a > b) - (a < b);
+}
+
+/* Whether the rules read previous_category or previous_score, which a survey with earlier ones
+ * has from their results at each value (the expressions' text, as a name). */
+static bool reads_previous(const eng_rules *r)
+{
+    static const eng_kind kinds[] = {ENG_KIND_DERIVED, ENG_KIND_REASON, ENG_KIND_FLAG,
+                                     ENG_KIND_CATEGORY};
+    static const char *const names[] = {"previous_category", "previous_score"};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        for (int i = 0; i < eng_rules_count(r, kinds[k]); i++) {
+            const char *e = eng_rules_get(r, kinds[k], i)->expression;
+            for (size_t j = 0; e != NULL && j < sizeof names / sizeof names[0]; j++)
+                if (strstr(e, names[j]) != NULL)
+                    return true;
+        }
+    return false;
+}
+
+/* The cuts of every initiative, sorted; NULL (and s->full_reason) when the threshold has none. */
+static cutset *cuts_new(store_sweep *s)
+{
+    char why[512];
+    if (reads_previous(s->rules)) {
+        s->full_reason = xstrdup("the rules read previous_category or previous_score, which "
+                                 "come from the earlier surveys' results at each value");
+        return NULL;
+    }
+    eng_tcuts *tc = eng_tcuts_new(s->rules, s->name, why, sizeof why);
+    if (tc == NULL) {
+        s->full_reason = xstrdup(why);
+        return NULL;
+    }
+    int count = src_count(&s->src), k = eng_tcuts_max(tc);
+    cutset *c = xcalloc(1, sizeof *c);
+    c->refs = 1;
+    c->tc = tc;
+    double *value = xcalloc((size_t)count * (size_t)k + 1, sizeof *value);
+    int *row = xcalloc((size_t)count * (size_t)k + 1, sizeof *row);
+    double *mine = xcalloc((size_t)k + 1, sizeof *mine);
+    eng_ctx *ctx = eng_ctx_new(s->rules);
+    for (int i = 0; i < count; i++) {
+        eng_tcuts_at(tc, ctx, src_row(&s->src, i), mine);
+        for (int j = 0; j < k; j++)
+            if (!isnan(mine[j])) {
+                value[c->n] = mine[j];
+                row[c->n++] = i;
+            }
+    }
+    eng_ctx_free(ctx);
+    free(mine);
+    /* sorted by value: an order of indexes, then both arrays in it */
+    int *order = xcalloc(c->n + 1, sizeof *order);
+    for (size_t i = 0; i < c->n; i++)
+        order[i] = (int)i;
+    c->value = value;
+    pthread_mutex_lock(&sort_lock);
+    sort_cuts = c;
+    qsort(order, c->n, sizeof *order, by_cut);
+    pthread_mutex_unlock(&sort_lock);
+    c->value = xcalloc(c->n + 1, sizeof *c->value);
+    c->row = xcalloc(c->n + 1, sizeof *c->row);
+    for (size_t i = 0; i < c->n; i++) {
+        c->value[i] = value[order[i]];
+        c->row[i] = row[order[i]];
+    }
+    free(order);
+    free(value);
+    free(row);
+    return c;
+}
+
+static void cuts_free(cutset *c)
+{
+    if (c == NULL || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
+        return;
+    eng_tcuts_free(c->tc);
+    free(c->value);
+    free(c->row);
+    free(c);
+}
+
+/* lo and hi widened by 1e-9 relative (at least 1e-9). */
+static double widen(double x, int dir)
+{
+    return x + dir * 1e-9 * fmax(1.0, fabs(x));
+}
+
+/* Values start .. n-1 (start >= 1) from s->last (the results at values[start-1]): only the
+ * initiatives with a cut between two consecutive values evaluated again. 0, or -1 with err. */
+static int sweep_incremental(store_sweep *s, int start, size_t max_flips, store_error *err)
+{
+    const cutset *c = s->cuts;
+    int count = src_count(&s->src);
+    jeng_tally tally;
+    memset(&tally, 0, sizeof tally);
+    for (int i = 0; i < count; i++)
+        jeng_tally_add(&tally, &s->last[i]);
+    const double *common;
+    int ncommon = eng_tcuts_common(c->tc, &common);
+    int *stamp = xcalloc((size_t)count + 1, sizeof *stamp); /* last point that evaluated it */
+    eng_diags *diags = eng_diags_new();
+    int status = 0;
+    for (int p = start; p < s->nvalues && status == 0; p++) {
+        eng_rules *rp = rules_at(s->rules, s->name, s->values[p], diags, err);
+        if (rp == NULL) {
+            status = -1;
+            break;
+        }
+        double a = s->values[p - 1], b = s->values[p];
+        double lo = widen(fmin(a, b), -1), hi = widen(fmax(a, b), 1);
+        bool all = false;
+        for (int i = 0; i < ncommon && !all; i++)
+            all = common[i] >= lo && common[i] <= hi;
+        /* the first cut >= lo */
+        size_t first = 0, end = c->n;
+        while (first < end) {
+            size_t m = first + (end - first) / 2;
+            if (c->value[m] < lo)
+                first = m + 1;
+            else
+                end = m;
+        }
+        eng_ctx *ctx = eng_ctx_new(rp);
+        size_t next = first;
+        for (int i = 0; status == 0; i++) {
+            int row;
+            if (all) {
+                if (i == count)
+                    break;
+                row = i;
+            } else {
+                if (next == c->n || c->value[next] > hi)
+                    break;
+                row = c->row[next++];
+                if (stamp[row] == p)
+                    continue;
+                stamp[row] = p;
+            }
+            eng_result r;
+            eng_evaluate(ctx, src_row(&s->src, row), &r);
+            eng_result *old = &s->last[row];
+            if (r.category != old->category || r.primary_reason != old->primary_reason ||
+                r.flags != old->flags) {
+                tally_sub(&tally, old);
+                jeng_tally_add(&tally, &r);
+            }
+            if (r.category != old->category)
+                status = add_flip(s, max_flips, row, p, old->category, r.category, err);
+            *old = r;
+        }
+        eng_ctx_free(ctx);
+        if (status == 0) {
+            if (eng_rules_overrides(rp)[0] == '\0' && s->file_point < 0)
+                s->file_point = p;
+            add_point(s, s->values[p], rp, &tally);
+        }
+        eng_rules_free(rp);
+    }
+    eng_diags_free(diags);
+    free(stamp);
+    return status;
+}
+
+/* ---- the sweep --------------------------------------------------------------------------------- */
+
+/* A sweep of `src` (copied) over values[0..n), or with base: values[0] is base's last value. */
+static store_sweep *run(const source *src, const eng_rules *rules, const char *name,
+                        const double *values, int n, size_t max_flips, const store_sweep *base,
+                        bool full, store_error *err)
+{
+    store_error_clear(err);
+    if (max_flips > STORE_SWEEP_MAX_FLIPS)
+        max_flips = STORE_SWEEP_MAX_FLIPS;
+    store_sweep *s = xcalloc(1, sizeof *s);
+    s->src = *src;
+    s->rules = rules;
+    s->name = xstrdup(name);
+    s->values = xcalloc((size_t)n + 1, sizeof *s->values);
+    memcpy(s->values, values, (size_t)n * sizeof *values);
+    s->nvalues = n;
+    s->points = jeng_must(json_array());
+    s->file_point = -1;
+    int count = src_count(src);
+    s->last = xcalloc((size_t)count + 1, sizeof *s->last);
+    int start = 0, status = 0;
+    if (base != NULL) { /* the first point as base has it: counts and results */
+        json_array_append(s->points,
+                          json_array_get(base->points, json_array_size(base->points) - 1));
+        memcpy(s->last, base->last, (size_t)count * sizeof *s->last);
+        if (base->file_point == base->nvalues - 1)
+            s->file_point = 0;
+        start = 1;
+        if (base->cuts != NULL) {
+            s->cuts = base->cuts;
+            __atomic_add_fetch(&s->cuts->refs, 1, __ATOMIC_ACQ_REL);
+        } else
+            s->full_reason = xstrdup(base->full_reason);
+    } else if (full) {
+        s->full_reason = xstrdup("full passes asked for");
+    } else {
+        s->cuts = cuts_new(s);
+        if (s->cuts != NULL) { /* the first value in full */
+            eng_diags *diags = eng_diags_new();
+            eng_rules *r0 = rules_at(rules, name, values[0], diags, err);
+            eng_diags_free(diags);
+            if (r0 == NULL) {
+                store_sweep_free(s);
+                return NULL;
+            }
+            src_evaluate(src, r0, s->last);
+            jeng_tally tally;
+            memset(&tally, 0, sizeof tally);
+            for (int i = 0; i < count; i++)
+                jeng_tally_add(&tally, &s->last[i]);
+            add_point(s, values[0], r0, &tally);
+            if (eng_rules_overrides(r0)[0] == '\0')
+                s->file_point = 0;
+            eng_rules_free(r0);
+            start = 1;
+        }
+    }
+    status = s->cuts != NULL ? sweep_incremental(s, start, max_flips, err)
+                             : sweep_full(s, start, max_flips, err);
     if (status != 0) {
         store_sweep_free(s);
         return NULL;
     }
     if (s->nflips > 0) {
         pthread_mutex_lock(&sort_lock);
-        sort_facts = facts;
+        sort_src = &s->src;
         qsort(s->flips, s->nflips, sizeof *s->flips, by_code);
         pthread_mutex_unlock(&sort_lock);
     }
@@ -213,7 +517,28 @@ static store_sweep *run(const store_facts *facts, const eng_rules *rules, const 
 store_sweep *store_sweep_run(const store_facts *facts, const eng_rules *rules, const char *name,
                              const double *values, int n, size_t max_flips, store_error *err)
 {
-    return run(facts, rules, name, values, n, max_flips, NULL, err);
+    source src = {.facts = facts};
+    return run(&src, rules, name, values, n, max_flips, NULL, false, err);
+}
+
+store_sweep *store_sweep_run_full(const store_facts *facts, const eng_rules *rules,
+                                  const char *name, const double *values, int n,
+                                  size_t max_flips, store_error *err)
+{
+    source src = {.facts = facts};
+    return run(&src, rules, name, values, n, max_flips, NULL, true, err);
+}
+
+store_sweep *store_sweep_run_rows(const eng_rules *rules, int count, const eng_value *rows,
+                                  const char *const *codes, const char *name,
+                                  const double *values, int n, size_t max_flips, bool full,
+                                  store_error *err)
+{
+    source src = {.count = count,
+                  .rows = rows,
+                  .nslots = eng_schema_count(eng_rules_schema(rules)),
+                  .codes = codes};
+    return run(&src, rules, name, values, n, max_flips, NULL, full, err);
 }
 
 store_sweep *store_sweep_continue(const store_sweep *base, const double *values, int n,
@@ -222,9 +547,15 @@ store_sweep *store_sweep_continue(const store_sweep *base, const double *values,
     double *all = xcalloc((size_t)n + 2, sizeof *all);
     all[0] = base->values[base->nvalues - 1];
     memcpy(all + 1, values, (size_t)n * sizeof *values);
-    store_sweep *s = run(base->facts, base->rules, base->name, all, n + 1, max_flips, base, err);
+    store_sweep *s = run(&base->src, base->rules, base->name, all, n + 1, max_flips, base,
+                         false, err);
     free(all);
     return s;
+}
+
+const char *store_sweep_full_reason(const store_sweep *s)
+{
+    return s->full_reason;
 }
 
 void store_sweep_free(store_sweep *s)
@@ -232,6 +563,8 @@ void store_sweep_free(store_sweep *s)
     if (s == NULL)
         return;
     free(s->last);
+    cuts_free(s->cuts);
+    free(s->full_reason);
     json_decref(s->points);
     free(s->flips);
     free(s->values);
@@ -257,7 +590,7 @@ size_t store_sweep_nflips(const store_sweep *s)
 store_sweep_flip store_sweep_flip_at(const store_sweep *s, size_t i)
 {
     const flip *f = &s->flips[i];
-    return (store_sweep_flip){store_facts_code(s->facts, f->row), f->point, f->from, f->to};
+    return (store_sweep_flip){src_code(&s->src, f->row), f->point, f->from, f->to};
 }
 
 static void put_json(strbuf *b, const json_t *j)
@@ -274,7 +607,7 @@ static const char *category_id(const store_sweep *s, int i)
 
 void store_sweep_write_json(const store_sweep *s, strbuf *b)
 {
-    json_t *survey = store_facts_survey(s->facts);
+    json_t *survey = s->src.facts != NULL ? store_facts_survey(s->src.facts) : json_null();
     strbuf_puts(b, "{\n  \"survey\": ");
     put_json(b, survey);
     json_decref(survey);
@@ -313,7 +646,7 @@ void store_sweep_write_json(const store_sweep *s, strbuf *b)
         while (end < s->nflips && s->flips[end].row == s->flips[first].row)
             end++;
         strbuf_puts(b, first > 0 ? ",\n    {\"code\":" : "\n    {\"code\":");
-        json_t *code = jeng_must(json_string(store_facts_code(s->facts, s->flips[first].row)));
+        json_t *code = jeng_must(json_string(src_code(&s->src, s->flips[first].row)));
         put_json(b, code);
         json_decref(code);
         strbuf_puts(b, ",\"flips\":[");

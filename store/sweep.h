@@ -1,9 +1,13 @@
 /* sweep.h - what-if over the values of one threshold (SPEC v1.1 "Threshold overrides"): the one
  * computation behind `hyoka sweep` and GET /api/v1/rules/sweep (the planner page ルール調整).
  * The survey's facts are read once (store_facts); at each value the rule set is compiled with the
- * threshold replaced (eng_rules_override) and every initiative evaluated in memory; per value the
- * category and primary-reason counts (jeng_tally, jeng_summary: the summary's own counts), and the
- * initiatives whose category changes from one value to the next. Nothing is stored.
+ * threshold replaced (eng_rules_override); per value the category and primary-reason counts
+ * (jeng_tally, jeng_summary: the summary's own counts), and the initiatives whose category changes
+ * from one value to the next. Nothing is stored. The first value is evaluated in full; after it,
+ * only the initiatives that have a cut of the threshold (engine.h eng_tcuts: a value its
+ * comparisons change outcome at) between two consecutive values are evaluated again, which gives
+ * exactly what evaluating every value in full gives (tests/store/test_sweep.c); every value is
+ * evaluated in full where the threshold has no cuts (store_sweep_full_reason).
  *
  * Ownership: store_sweep_run returns a sweep the caller frees with store_sweep_free; it borrows
  * `facts` and `rules`, which must outlive it. Borrowed pointers (points, codes) live as long as
@@ -17,6 +21,7 @@
 #include "strbuf.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Category changes one sweep keeps (12 bytes each): more are no reading for a person, and the
@@ -33,6 +38,21 @@ typedef struct store_sweep store_sweep;
 store_sweep *store_sweep_run(const store_facts *facts, const eng_rules *rules, const char *name,
                              const double *values, int n, size_t max_flips, store_error *err);
 void store_sweep_free(store_sweep *s);
+/* store_sweep_run evaluating every value in full: the reference the incremental sweep equals
+ * (tests, bench/whatif). */
+store_sweep *store_sweep_run_full(const store_facts *facts, const eng_rules *rules,
+                                  const char *name, const double *values, int n,
+                                  size_t max_flips, store_error *err);
+/* store_sweep_run (full: store_sweep_run_full) over `count` initiatives held in memory: rows
+ * (count * eng_schema_count values, initiative i from rows + i * that) and codes (borrowed, as
+ * rules are; store_sweep_write_json gives the survey as null). For tests. */
+store_sweep *store_sweep_run_rows(const eng_rules *rules, int count, const eng_value *rows,
+                                  const char *const *codes, const char *name,
+                                  const double *values, int n, size_t max_flips, bool full,
+                                  store_error *err);
+/* Why this sweep evaluated every value in full ("rules.cfg:40: thresholds.x is read in
+ * arithmetic ..."), or NULL: it was incremental. Owned by the sweep. */
+const char *store_sweep_full_reason(const store_sweep *s);
 /* A sweep whose first point is `base`'s last (its value, counts and categories, taken as they
  * are, not evaluated again), followed by values[0..n): the same answer as store_sweep_run of all
  * n + 1 values, for the price of n. The planner's API sweeps the file's value once per worker and
