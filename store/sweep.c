@@ -67,8 +67,10 @@ struct store_sweep {
     size_t nflips, capflips;
     int file_point;
     eng_result *last; /* each initiative's result at the last value (store_sweep_continue) */
-    cutset *cuts;     /* NULL: full passes */
+    cutset *cuts;     /* NULL: full passes (or, cuts_tried false, not needed yet) */
     char *full_reason;
+    bool cuts_tried;     /* cuts (or full_reason) are what cuts_new gave */
+    pthread_mutex_t lock; /* over cuts, full_reason and cuts_tried for store_sweep_continue */
 };
 
 static int src_count(const source *src)
@@ -460,6 +462,7 @@ static store_sweep *run(const source *src, const eng_rules *rules, const char *n
     s->nvalues = n;
     s->points = jeng_must(json_array());
     s->file_point = -1;
+    pthread_mutex_init(&s->lock, NULL);
     int count = src_count(src);
     s->last = xcalloc((size_t)count + 1, sizeof *s->last);
     int start = 0, status = 0;
@@ -470,14 +473,25 @@ static store_sweep *run(const source *src, const eng_rules *rules, const char *n
         if (base->file_point == base->nvalues - 1)
             s->file_point = 0;
         start = 1;
-        if (base->cuts != NULL) {
-            s->cuts = base->cuts;
+        /* the cuts, found once for base and all that continue from it (a what-if of one value,
+         * as the API's baseline is, has not needed them) */
+        store_sweep *b = (store_sweep *)base;
+        pthread_mutex_lock(&b->lock);
+        if (!b->cuts_tried && b->full_reason == NULL) {
+            b->cuts = cuts_new(b);
+            b->cuts_tried = true;
+        }
+        if (b->cuts != NULL) {
+            s->cuts = b->cuts;
             __atomic_add_fetch(&s->cuts->refs, 1, __ATOMIC_ACQ_REL);
         } else
-            s->full_reason = xstrdup(base->full_reason);
+            s->full_reason = xstrdup(b->full_reason);
+        pthread_mutex_unlock(&b->lock);
+        s->cuts_tried = true;
     } else if (full) {
         s->full_reason = xstrdup("full passes asked for");
-    } else {
+    } else if (n > 1) {
+        s->cuts_tried = true;
         s->cuts = cuts_new(s);
         if (s->cuts != NULL) { /* the first value in full */
             eng_diags *diags = eng_diags_new();
@@ -565,6 +579,7 @@ void store_sweep_free(store_sweep *s)
     free(s->last);
     cuts_free(s->cuts);
     free(s->full_reason);
+    pthread_mutex_destroy(&s->lock);
     json_decref(s->points);
     free(s->flips);
     free(s->values);

@@ -1,7 +1,12 @@
 /* bench_whatif.c - how long the planner's what-ifs take (issue 15 targets in brackets):
  *   what-if: the survey's facts (read once, not timed) evaluated with one threshold overridden
  *            and counted, as GET /api/v1/rules/sweep?value= does for each of its points [< 50 ms]
- *   sweep:   store_sweep_run over 100 values (0.01:1:0.01) [< 1 s]
+ *   sweep:   store_sweep_run over 100 values (0.01:1:0.01) [< 1 s], incremental (sweep.c: the
+ *            first value in full, then the initiatives with a cut between two values), and the
+ *            same with every value evaluated in full (store_sweep_run_full, the reference)
+ *   check:   for every threshold of RULES, a 100-value sweep from 0 to twice its value (at least
+ *            to 2), incremental and full: the same JSON, or exit 1 (also says which thresholds
+ *            take full passes, and why)
  *   planner: what GET /api/v1/rules/sweep?threshold=on_track_ratio&value=V computes for the
  *            planner page, the file's value and V, with its JSON written [page update < 200 ms]
  *   counterfactuals: eng_counterfactuals of initiatives not in the first category, synthetic
@@ -10,7 +15,8 @@
  * shared: CPU says more). A benchmark, not a test.
  *
  *   bench_whatif [SURVEY [RULES [PART]]]   (PG* environment: the database, e.g. bench/data's)
- * PART: all (the default), or one of read, whatif, planner, sweep, cf: only reading the facts and
+ * PART: all (the default), or one of read, whatif, planner, sweep, check, cf: only reading the
+ * facts and
  * that part, for instruction counts (valgrind --tool=callgrind counts every thread; subtract the
  * count of `read`).
  */
@@ -135,7 +141,7 @@ static void counterfactuals(const char *path)
 
 int main(int argc, char **argv)
 {
-    const char *survey = argc > 1 ? argv[1] : NULL;
+    const char *survey = argc > 1 && argv[1][0] != '\0' ? argv[1] : NULL; /* "": the latest */
     const char *path = argc > 2 ? argv[2] : HYOKA_SOURCE_DIR "/config/rules/default.cfg";
     const char *part = argc > 3 ? argv[3] : "all";
 #define PART(name) (strcmp(part, "all") == 0 || strcmp(part, name) == 0)
@@ -227,6 +233,56 @@ int main(int argc, char **argv)
     snprintf(what, sizeof what, "sweep, 100 values x %d", n);
     if (PART("sweep"))
         report(what, wall, cpu, ROUNDS, "target < 1 s");
+    for (int round = 0; round < 3 && PART("sweep"); round++) {
+        double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+        store_sweep *s = store_sweep_run_full(facts, rules, "on_track_ratio", values, 100,
+                                              STORE_SWEEP_MAX_FLIPS, &err);
+        cpu[round] = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        wall[round] = now_ms(CLOCK_MONOTONIC) - w0;
+        if (s == NULL) {
+            fprintf(stderr, "bench_whatif: %s\n", err.message);
+            return 1;
+        }
+        store_sweep_free(s);
+    }
+    snprintf(what, sizeof what, "sweep, every value in full (before), x %d", n);
+    if (PART("sweep"))
+        report(what, wall, cpu, 3, "the reference");
+
+    for (int t = 0; t < eng_rules_threshold_count(rules) && PART("check"); t++) {
+        const char *name = eng_rules_threshold_name(rules, t);
+        double top = 2 * eng_rules_threshold_value(rules, t);
+        if (top < 2)
+            top = 2;
+        double v[100];
+        for (int i = 0; i < 100; i++) { /* as the CLI gives them: 15 significant digits */
+            char text[32];
+            snprintf(text, sizeof text, "%.15g", top * i / 99);
+            v[i] = strtod(text, NULL);
+        }
+        store_sweep *a = store_sweep_run(facts, rules, name, v, 100, STORE_SWEEP_MAX_FLIPS, &err);
+        store_sweep *b =
+            a != NULL ? store_sweep_run_full(facts, rules, name, v, 100, STORE_SWEEP_MAX_FLIPS, &err)
+                      : NULL;
+        if (a == NULL || b == NULL) {
+            fprintf(stderr, "bench_whatif: %s\n", err.message);
+            return 1;
+        }
+        strbuf ja = {0}, jb = {0};
+        store_sweep_write_json(a, &ja);
+        store_sweep_write_json(b, &jb);
+        bool same = ja.len == jb.len && memcmp(ja.data, jb.data, ja.len) == 0;
+        printf("check thresholds.%s 0..%g (100 values): %zu changes; incremental %s full passes%s%s\n",
+               name, top, store_sweep_nflips(b), same ? "==" : "DIFFERS FROM",
+               store_sweep_full_reason(a) ? "; took full passes: " : "",
+               store_sweep_full_reason(a) ? store_sweep_full_reason(a) : "");
+        strbuf_cleanup(&ja);
+        strbuf_cleanup(&jb);
+        store_sweep_free(a);
+        store_sweep_free(b);
+        if (!same)
+            return 1;
+    }
 
     store_facts_free(facts);
     eng_rules_free(rules);

@@ -360,6 +360,18 @@ check "sweep: changes = the initiatives whose progress_ratio lies in [0.5, 1), i
 check "sweep: every flip is on_track -> delayed, a change has exactly code and flips" "0" \
     "$(sw "count(*) FROM jsonb_array_elements(hyoka_test.doc('sweep')->'changes') c, jsonb_array_elements(c->'flips') f WHERE f->>'from' <> 'on_track' OR f->>'to' <> 'delayed' OR (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(c) k) <> 'code,flips' OR (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(f) k) <> 'from,to,value'")"
 
+# The incremental sweep (store/sweep.c) against every value evaluated in full, on the demo data:
+# every threshold of the default rules, 100 values each (bench_whatif's check part exits 1 on
+# any difference), and a rule file reading a threshold in arithmetic (full passes, said so).
+whatif=$build/bench/whatif/bench_whatif
+for survey in 2022 2023; do
+    run 0 "sweep $survey: incremental == full passes, every threshold of default.cfg" "$whatif" "$survey" "$rules" check
+    check "sweep $survey: 4 thresholds checked, none took full passes" "4 0" \
+        "$(grep -c "incremental == full passes" "$tmp/out") $(grep -c "took full passes" "$tmp/out")"
+done
+run 0 "sweep 2023: arithmetic on a threshold takes full passes and equals them" "$whatif" 2023 "$root/tests/store/sweep/arithmetic.cfg" check
+contains "sweep: the fallback says where" "$tmp/out" "took full passes: $root/tests/store/sweep/arithmetic.cfg:11: thresholds.on_track_ratio is read in arithmetic"
+
 run 0 "sweep --format csv" "$hyoka" sweep --survey 2023 --format csv "$rules" --set thresholds.on_track_ratio=0.5:1:0.05
 check "sweep csv: header" "value,total,category.on_track,category.delayed,category.stalled,reason.cost,reason.planning,reason.context" "$(head -1 "$tmp/out")"
 check "sweep csv: one row per value" "12" "$(wc -l <"$tmp/out" | tr -d ' ')"

@@ -263,6 +263,21 @@ static void test_continue_and_limit(void **state)
         assert_true(json_equal(json_array_get(pf, i + 1), json_array_get(pc, i)));
     assert_int_equal(store_sweep_file_point(cont), 3); /* 0.95 again */
     store_sweep_free(cont);
+    /* from a sweep of one value (the API's baseline), which found no cuts yet: twice, the
+     * second continuation reusing the cuts the first found */
+    store_sweep *one =
+        store_sweep_run_rows(r, d.n, d.rows, codes, "on_track_ratio", v, 1, 100000, false, &err);
+    assert_non_null(one);
+    for (int k = 0; k < 2; k++) {
+        cont = store_sweep_continue(one, v + 1, 5, 100000, &err);
+        assert_non_null(cont);
+        assert_null(store_sweep_full_reason(cont));
+        assert_true(json_equal((json_t *)store_sweep_points(full),
+                               (json_t *)store_sweep_points(cont)));
+        assert_int_equal(store_sweep_nflips(cont), store_sweep_nflips(full));
+        store_sweep_free(cont);
+    }
+    store_sweep_free(one);
     size_t nflips = store_sweep_nflips(full);
     assert_true(nflips > 10);
     store_sweep_free(full);
