@@ -68,10 +68,11 @@ static data generate(const eng_schema *schema, int n, uint64_t seed)
             }
             switch (eng_schema_type(schema, s)) {
             case ENG_NUM:
-                f[s] = eng_num(strcmp(name, "months_since_start") == 0 ? (double)(int)(uniform() * 48)
-                               : strcmp(name, "cost_benefit") == 0     ? tied(1.5)
-                               : strcmp(name, "planned_progress") == 0 ? tied(0.5)
-                                                                       : tied(0.5));
+                f[s] =
+                    eng_num(strcmp(name, "months_since_start") == 0 ? (double)(int)(uniform() * 48)
+                            : strcmp(name, "cost_benefit") == 0     ? tied(1.5)
+                            : strcmp(name, "planned_progress") == 0 ? tied(0.5)
+                                                                    : tied(0.5));
                 break;
             case ENG_BOOL:
                 f[s] = eng_bool(uniform() < 0.6);
@@ -144,7 +145,7 @@ static int values_of(int kind, double *v)
             v[n++] = -1.0 + i * 5 / 100.0; /* -1 .. 3 by 0.05 */
     else
         for (int i = 50; i >= 0; i--)
-            v[n++] = (double)i; /* 50 .. 0 by 1 */
+            v[n++] = (double)i;   /* 50 .. 0 by 1 */
     for (int i = 0; i < n; i++) { /* as the CLI gives them: the decimal with 15 digits */
         char text[32];
         snprintf(text, sizeof text, "%.15g", v[i]);
@@ -178,11 +179,11 @@ static void sweep_file(const char *file, bool incremental, const char *why)
                 int n = values_of(kind, v);
                 store_error err = {0};
                 store_sweep *full =
-                    store_sweep_run_rows(r, set.n, set.rows, (const char *const *)set.codes,
-                                         name, v, n, STORE_SWEEP_MAX_FLIPS, true, &err);
+                    store_sweep_run_rows(r, set.n, set.rows, (const char *const *)set.codes, name,
+                                         v, n, STORE_SWEEP_MAX_FLIPS, true, &err);
                 store_sweep *inc =
-                    store_sweep_run_rows(r, set.n, set.rows, (const char *const *)set.codes,
-                                         name, v, n, STORE_SWEEP_MAX_FLIPS, false, &err);
+                    store_sweep_run_rows(r, set.n, set.rows, (const char *const *)set.codes, name,
+                                         v, n, STORE_SWEEP_MAX_FLIPS, false, &err);
                 assert_non_null(full);
                 assert_non_null(inc);
                 if (incremental) {
@@ -272,8 +273,8 @@ static void test_continue_and_limit(void **state)
         cont = store_sweep_continue(one, v + 1, 5, 100000, &err);
         assert_non_null(cont);
         assert_null(store_sweep_full_reason(cont));
-        assert_true(json_equal((json_t *)store_sweep_points(full),
-                               (json_t *)store_sweep_points(cont)));
+        assert_true(
+            json_equal((json_t *)store_sweep_points(full), (json_t *)store_sweep_points(cont)));
         assert_int_equal(store_sweep_nflips(cont), store_sweep_nflips(full));
         store_sweep_free(cont);
     }
@@ -283,8 +284,8 @@ static void test_continue_and_limit(void **state)
     store_sweep_free(full);
     /* one change fewer than there are: both refuse with the same message */
     store_error e1 = {0}, e2 = {0};
-    assert_null(store_sweep_run_rows(r, d.n, d.rows, codes, "on_track_ratio", v, 6, nflips - 1,
-                                     true, &e1));
+    assert_null(
+        store_sweep_run_rows(r, d.n, d.rows, codes, "on_track_ratio", v, 6, nflips - 1, true, &e1));
     assert_null(store_sweep_run_rows(r, d.n, d.rows, codes, "on_track_ratio", v, 6, nflips - 1,
                                      false, &e2));
     assert_string_equal(e1.message, e2.message);
@@ -323,14 +324,14 @@ static void test_hand_computed(void **state)
     double v[] = {0.4, 0.6, 0.8, 1.0};
     for (int full = 0; full < 2; full++) {
         store_error err = {0};
-        store_sweep *s = store_sweep_run_rows(r, 3, rows, codes, "on_track_ratio", v, 4, 100,
-                                              full, &err);
+        store_sweep *s =
+            store_sweep_run_rows(r, 3, rows, codes, "on_track_ratio", v, 4, 100, full, &err);
         assert_non_null(s);
         /* on_track counts: 0.4 -> 3, 0.6 -> 2, 0.8 -> 2, 1.0 -> 1 */
         static const int on_track[] = {3, 2, 2, 1};
         for (int p = 0; p < 4; p++) {
-            const json_t *cats = json_object_get(json_array_get(store_sweep_points(s), p),
-                                                 "categories");
+            const json_t *cats =
+                json_object_get(json_array_get(store_sweep_points(s), p), "categories");
             assert_int_equal(json_integer_value(json_object_get(json_array_get(cats, 0), "count")),
                              on_track[p]);
         }
@@ -354,9 +355,12 @@ static void test_hand_computed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_computed),      cmocka_unit_test(test_default),
-        cmocka_unit_test(test_shapes),             cmocka_unit_test(test_arithmetic_fallback),
-        cmocka_unit_test(test_dependent_fallback), cmocka_unit_test(test_continue_and_limit),
+        cmocka_unit_test(test_hand_computed),
+        cmocka_unit_test(test_default),
+        cmocka_unit_test(test_shapes),
+        cmocka_unit_test(test_arithmetic_fallback),
+        cmocka_unit_test(test_dependent_fallback),
+        cmocka_unit_test(test_continue_and_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
