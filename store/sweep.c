@@ -273,12 +273,43 @@ static int sweep_full(store_sweep *s, int start, size_t max_flips, store_error *
 
 /* ---- incremental ----------------------------------------------------------------------------- */
 
-static const cutset *sort_cuts; /* for by_cut (under sort_lock) */
+/* A cut and its initiative, sorted by radix_sort. */
+typedef struct keyed {
+    double value;
+    int row;
+} keyed;
 
-static int by_cut(const void *x, const void *y)
+/* The bits of a double as an unsigned integer in the doubles' order (NaN excluded). */
+static uint64_t order_key(double d)
 {
-    double a = sort_cuts->value[*(const int *)x], b = sort_cuts->value[*(const int *)y];
-    return (a > b) - (a < b);
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return (u >> 63) ? ~u : u | ((uint64_t)1 << 63);
+}
+
+/* Sorts a[0..n) by value: four stable passes over 16 bits each (qsort was a fifth of a
+ * 100-value sweep's instructions); tmp has n entries. */
+static void radix_sort(keyed *a, keyed *tmp, size_t n)
+{
+    size_t *count = xcalloc(65536, sizeof *count);
+    keyed *from = a, *to = tmp;
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[(order_key(from[i].value) >> shift) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            to[count[(order_key(from[i].value) >> shift) & 0xffff]++] = from[i];
+        keyed *t = from;
+        from = to;
+        to = t;
+    }
+    free(count); /* four passes: the result is back in a */
 }
 
 /* Whether the rules read previous_category or previous_score, which a survey with earlier ones
@@ -316,38 +347,27 @@ static cutset *cuts_new(store_sweep *s)
     cutset *c = xcalloc(1, sizeof *c);
     c->refs = 1;
     c->tc = tc;
-    double *value = xcalloc((size_t)count * (size_t)k + 1, sizeof *value);
-    int *row = xcalloc((size_t)count * (size_t)k + 1, sizeof *row);
+    keyed *all = xcalloc((size_t)count * (size_t)k + 1, sizeof *all);
     double *mine = xcalloc((size_t)k + 1, sizeof *mine);
     eng_ctx *ctx = eng_ctx_new(s->rules);
     for (int i = 0; i < count; i++) {
         eng_tcuts_at(tc, ctx, src_row(&s->src, i), mine);
         for (int j = 0; j < k; j++)
-            if (!isnan(mine[j])) {
-                value[c->n] = mine[j];
-                row[c->n++] = i;
-            }
+            if (!isnan(mine[j]))
+                all[c->n++] = (keyed){mine[j], i};
     }
     eng_ctx_free(ctx);
     free(mine);
-    /* sorted by value: an order of indexes, then both arrays in it */
-    int *order = xcalloc(c->n + 1, sizeof *order);
-    for (size_t i = 0; i < c->n; i++)
-        order[i] = (int)i;
-    c->value = value;
-    pthread_mutex_lock(&sort_lock);
-    sort_cuts = c;
-    qsort(order, c->n, sizeof *order, by_cut);
-    pthread_mutex_unlock(&sort_lock);
+    keyed *tmp = xcalloc(c->n + 1, sizeof *tmp);
+    radix_sort(all, tmp, c->n);
+    free(tmp);
     c->value = xcalloc(c->n + 1, sizeof *c->value);
     c->row = xcalloc(c->n + 1, sizeof *c->row);
     for (size_t i = 0; i < c->n; i++) {
-        c->value[i] = value[order[i]];
-        c->row[i] = row[order[i]];
+        c->value[i] = all[i].value;
+        c->row[i] = all[i].row;
     }
-    free(order);
-    free(value);
-    free(row);
+    free(all);
     return c;
 }
 
