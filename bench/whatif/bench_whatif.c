@@ -16,6 +16,7 @@
  * shared: CPU says more). A benchmark, not a test.
  *
  *   bench_whatif [SURVEY [RULES [PART]]]   (PG* environment: the database, e.g. bench/data's)
+ *   bench_whatif --memory N VALUES [full]   (no database: see memory())
  * PART: all (the default), or one of read, whatif, planner, sweep, check, cf: only reading the
  * facts and
  * that part, for instruction counts (valgrind --tool=callgrind counts every thread; subtract the
@@ -28,6 +29,7 @@
 #include "sweep.h"
 #include "xalloc.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,8 +142,59 @@ static void counterfactuals(const char *path)
     eng_schema_free(schema);
 }
 
+/* `bench_whatif --memory N VALUES [full]`: one sweep of on_track_ratio over VALUES values (0.01,
+ * 0.02, ...) of N synthetic initiatives in memory (store_sweep_run_rows), no database: for
+ * instruction counts (valgrind --tool=callgrind). */
+static int memory(int n, int nvalues, bool full)
+{
+    eng_schema *schema = eng_schema_new_builtin();
+    eng_diags *d = eng_diags_new();
+    eng_rules *r = eng_rules_load_file(HYOKA_SOURCE_DIR "/config/rules/default.cfg", schema, d);
+    if (r == NULL || n < 1 || nvalues < 1 || nvalues > 10000) {
+        eng_diags_print(d, stderr);
+        return 1;
+    }
+    int ns = eng_schema_count(schema);
+    eng_value *rows = xcalloc((size_t)n * (size_t)ns, sizeof *rows);
+    char **codes = xcalloc((size_t)n, sizeof *codes);
+    for (int i = 0; i < n; i++) {
+        char code[32];
+        snprintf(code, sizeof code, "M-%d", i + 1);
+        codes[i] = xstrdup(code);
+        synthesize(schema, rows + (size_t)i * (size_t)ns);
+    }
+    double *values = xcalloc((size_t)nvalues, sizeof *values);
+    for (int i = 0; i < nvalues; i++)
+        values[i] = (i + 1) / 100.0;
+    store_error err = {0};
+    double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+    store_sweep *s = store_sweep_run_rows(r, n, rows, (const char *const *)codes,
+                                          "on_track_ratio", values, nvalues,
+                                          STORE_SWEEP_MAX_FLIPS, full, &err);
+    double cpu = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0, wall = now_ms(CLOCK_MONOTONIC) - w0;
+    if (s == NULL) {
+        fprintf(stderr, "bench_whatif: %s\n", err.message);
+        return 1;
+    }
+    printf("sweep of %d values x %d in memory (%s): %.1f ms CPU, %.1f ms wall, %zu changes\n",
+           nvalues, n, full ? "every value in full" : "incremental", cpu, wall,
+           store_sweep_nflips(s));
+    store_sweep_free(s);
+    for (int i = 0; i < n; i++)
+        free(codes[i]);
+    free(codes);
+    free(rows);
+    free(values);
+    eng_rules_free(r);
+    eng_diags_free(d);
+    eng_schema_free(schema);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 3 && strcmp(argv[1], "--memory") == 0)
+        return memory(atoi(argv[2]), atoi(argv[3]), argc > 4 && strcmp(argv[4], "full") == 0);
     const char *survey = argc > 1 && argv[1][0] != '\0' ? argv[1] : NULL; /* "": the latest */
     const char *path = argc > 2 ? argv[2] : HYOKA_SOURCE_DIR "/config/rules/default.cfg";
     const char *part = argc > 3 ? argv[3] : "all";
