@@ -51,7 +51,8 @@ store_sweep *store_sweep_run_rows(const eng_rules *rules, int count, const eng_v
                                   const double *values, int n, size_t max_flips, bool full,
                                   store_error *err);
 /* Why this sweep evaluated every value in full ("rules.cfg:40: thresholds.x is read in
- * arithmetic ..."), or NULL: it was incremental. Owned by the sweep. */
+ * arithmetic ..."), or NULL: it was incremental (or had one value, which is evaluated in full
+ * either way). Owned by the sweep. */
 const char *store_sweep_full_reason(const store_sweep *s);
 /* A sweep whose first point is `base`'s last (its value, counts and categories, taken as they
  * are, not evaluated again), followed by values[0..n): the same answer as store_sweep_run of all
