@@ -15,6 +15,10 @@
 -- The rule is autovacuum's own (autovacuum_analyze_threshold 50 + autovacuum_analyze_scale_factor
 -- 0.1 of the table's estimated rows), applied to the rows this transaction inserted or updated
 -- (pg_stat_get_xact_*), so that a small import into a large installation analyzes nothing.
+-- Locks: ANALYZE holds SHARE UPDATE EXCLUSIVE on the table until the import commits; readers
+-- (ACCESS SHARE) do not conflict with it; an evaluation attaching its run or a CREATE INDEX
+-- already waits for the import's ROW EXCLUSIVE (its INSERTs); a manual VACUUM of that table now
+-- waits for the import too, and autovacuum gives way as it does for any lock.
 -- ANALYZE needs the table's owner: hyoka_writer calls this SECURITY DEFINER function, which
 -- analyzes only the tables an import writes.
 
