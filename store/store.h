@@ -15,7 +15,7 @@
 
 /* The schema version this program was written for: the number of the newest sql/NNN_*.sql file.
  * store_connect refuses a database at another version; tests/db checks it matches sql/. */
-#define STORE_SCHEMA_VERSION 16
+#define STORE_SCHEMA_VERSION 17
 
 /* Seconds libpq waits for a connection unless the conninfo or $PGCONNECT_TIMEOUT says otherwise. */
 #define STORE_CONNECT_TIMEOUT "5"

@@ -451,8 +451,33 @@ bulk_files=("$tmp"/bulk/{measures,initiatives,milestones,surveys,progress}.csv)
 PGDATABASE=bulk PGUSER=hyoka_writer hy import --dry-run "${bulk_files[@]}"
 expect "bulk dry run as hyoka_writer: exit 0" [ "$rc" -eq 0 ]
 expect "bulk dry run: no set-based path (no exclusive locks), the very same constraints afterwards" [ "$(fks)" = "$fks_before" ]
+# sql/017: the import analyzes what it changed by more than autovacuum's threshold, itself (with
+# autovacuum off for these tables, nobody else can have); a backend reports its counts when it
+# ends, which the client does not wait for: polled, bounded.
+sql bulk "ALTER TABLE initiatives SET (autovacuum_enabled = off); ALTER TABLE milestones SET (autovacuum_enabled = off);
+          ALTER TABLE progress_reports SET (autovacuum_enabled = off); ALTER TABLE surveys SET (autovacuum_enabled = off)" >/dev/null
+# analyzed WANT [TRIES]: the analyze counts, once they equal WANT or after TRIES tenths of a second
+analyzed() {
+    local want=$1 got
+    for _ in $(seq "${2:-100}"); do
+        got=$(sql bulk "SELECT string_agg(relname || '=' || analyze_count, ' ' ORDER BY relname) FROM pg_stat_user_tables
+                         WHERE relname IN ('initiatives', 'milestones', 'progress_reports', 'surveys')")
+        [ "$got" = "$want" ] && break
+        sleep 0.1
+    done
+    echo "$got"
+}
+expect "before the import: nothing analyzed" \
+    [ "$(analyzed "initiatives=0 milestones=0 progress_reports=0 surveys=0")" = "initiatives=0 milestones=0 progress_reports=0 surveys=0" ]
 PGDATABASE=bulk PGUSER=hyoka_writer hy import "${bulk_files[@]}"
 expect "bulk import as hyoka_writer: exit 0" [ "$rc" -eq 0 ]
+got=$(analyzed "initiatives=1 milestones=1 progress_reports=1 surveys=0")
+expect "bulk import: analyzed the tables it filled, not surveys (1 row < 50) (got: $got)" \
+    [ "$got" = "initiatives=1 milestones=1 progress_reports=1 surveys=0" ]
+PGDATABASE=bulk PGUSER=hyoka_writer hy import "$tmp/bulk/surveys.csv"
+got=$(analyzed never 20)   # nothing to wait for: a change would show within 2 s
+expect "an import that changes nothing analyzes nothing (got: $got)" \
+    [ "$rc" -eq 0 ] && [ "$got" = "initiatives=1 milestones=1 progress_reports=1 surveys=0" ]
 expect "bulk import: 8000 initiatives, 16000 milestones, 8000 progress rows stored" \
     [ "$(sql bulk "SELECT (SELECT count(*) FROM initiatives) || ' ' || (SELECT count(*) FROM milestones) || ' ' || (SELECT count(*) FROM progress_reports)")" = "8000 16000 8000" ]
 fks_after=$(fks)
