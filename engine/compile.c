@@ -800,11 +800,13 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
             return reg_emit(cc, R_IN_N, x, first, n->nargs);
         }
         if (xt == ENG_STR) {
+            /* strings are interned references (opcodes.def): `in` compares them as numbers,
+             * against consecutive registers holding the list's references */
             int x = reg_gen(cc, n->a, ENG_STR);
-            int first = RX_SCONST | cc->prog->nconsts;
+            int first = RX_SREF | cc->prog->nconsts;
             for (int i = 0; i < n->nargs; i++)
                 add_const(cc, n->args[i]->value);
-            return reg_emit(cc, R_IN_S, x, first, n->nargs);
+            return reg_emit(cc, R_IN_N, x, first, n->nargs);
         }
         return REG_NO;
     }

@@ -152,7 +152,6 @@ typedef struct reg_insn {
 #define RX_SLOT (0 << 28)   /* slot index: the register that mirrors the slot */
 #define RX_CONST (1 << 28)  /* index into the expression's reg_consts */
 #define RX_TEMP (2 << 28)   /* the expression's temporary register */
-#define RX_SCONST (3 << 28) /* IN_S's list: index into the program's consts (eng_value) */
 #define RX_SREF (4 << 28)   /* the register holding a reference to string constant (consts) i */
 #define RX_KIND(x) ((x) & (7 << 28))
 #define RX_INDEX(x) ((x) & ((1 << 28) - 1))

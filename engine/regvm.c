@@ -28,11 +28,15 @@ struct reg_prog {
     int const_base;     /* registers [const_base, +nconsts) hold constants */
     double *consts;
     int nconsts;
-    eng_value *strings; /* string constants (reference -1 - i): the expressions', then the
-                         * category ids (from category_base) */
-    int nstrings;       /* the expressions' string constants; registers [sref_base, +nstrings)
-                         * hold their references */
-    int sref_base, category_base;
+    eng_value *strings; /* the interned texts (reference -1 - i): every distinct string
+                         * literal of the expressions and every category id */
+    int nstrings;
+    int *intern;        /* open addressing over strings: index + 1, 0 empty (intern_mask + 1) */
+    unsigned intern_mask;
+    double *srefs;      /* registers [sref_base, +nsrefs): the reference of each expression's
+                         * string constant i (its consts[i]; NaN where that is no string) */
+    int nsrefs, sref_base;
+    double *category_refs; /* per category: the reference of its id (`category`) */
     int *fact_slots;    /* the facts some rule reads: numbers, then booleans, then strings */
     int nnum_facts, nbool_facts, nstr_facts;
     double *weights;      /* per score component */
@@ -44,6 +48,47 @@ struct reg_prog {
     eng_type *slot_type; /* per slot: how a register is read back as a value */
     int nslots, temp_base;
 };
+
+/* ---- interned strings ------------------------------------------------------------------- */
+
+/* A cheap hash of a text: its length and first and last bytes (texts that collide are told
+ * apart by the probe's compare; a rule set has a few dozen literals at most). */
+static inline unsigned text_hash(const eng_value *v)
+{
+    size_t n = v->as.str.len;
+    const unsigned char *s = (const unsigned char *)v->as.str.ptr;
+    return n == 0 ? 0u : (unsigned)n * 2654435761u ^ (unsigned)s[0] * 40503u ^ (unsigned)s[n - 1];
+}
+
+/* The reference of string v: -1 - i when it is interned text i, else `other`. Does not
+ * allocate: the plain evaluation calls it for every string fact. */
+static inline double intern_find(const reg_prog *p, const eng_value *v, double other)
+{
+    for (unsigned h = text_hash(v) & p->intern_mask;; h = (h + 1) & p->intern_mask) {
+        int i = p->intern[h] - 1;
+        if (i < 0)
+            return other;
+        const eng_value *t = &p->strings[i];
+        if (t->as.str.len == v->as.str.len &&
+            (v->as.str.len == 0 || memcmp(t->as.str.ptr, v->as.str.ptr, v->as.str.len) == 0))
+            return -1 - i;
+    }
+}
+
+/* Interns v (a string the rule set owns, so the pointer stays valid); returns its reference. The
+ * table was sized for every string (regvm_link), so it never fills. */
+static double intern(reg_prog *p, eng_value v)
+{
+    double ref = intern_find(p, &v, 0);
+    if (ref < 0)
+        return ref;
+    unsigned h = text_hash(&v) & p->intern_mask;
+    while (p->intern[h] != 0)
+        h = (h + 1) & p->intern_mask;
+    p->strings[p->nstrings] = v;
+    p->intern[h] = ++p->nstrings;
+    return -p->nstrings;
+}
 
 /* ---- linking ------------------------------------------------------------------------------ */
 
@@ -96,8 +141,6 @@ static int reloc(const linker *L, int x)
         return L->p->const_base + L->const_off + RX_INDEX(x);
     case RX_TEMP:
         return L->temp_base + RX_INDEX(x);
-    case RX_SCONST:
-        return -1 - (L->string_off + RX_INDEX(x));
     case RX_SREF:
         return L->p->sref_base + L->string_off + RX_INDEX(x);
     default:
@@ -112,7 +155,7 @@ static int link_expr(linker *L, const expr_prog *e)
     for (int i = 0; i < e->nreg_consts; i++)
         p->consts[L->const_off + i] = e->reg_consts[i];
     for (int i = 0; i < e->nconsts; i++)
-        p->strings[L->string_off + i] = e->consts[i];
+        p->srefs[L->string_off + i] = e->consts[i].type == ENG_STR ? intern(p, e->consts[i]) : NAN;
     for (int i = 0; i < e->nreg_code; i++) {
         reg_insn in = e->reg_code[i];
         in.d = reloc(L, in.d);
@@ -185,12 +228,18 @@ reg_prog *regvm_link(const eng_rules *r)
     p->sref_base = r->nslots + nconsts;
     p->nregs = r->nslots + nconsts + nstrings + ntemps;
     p->consts = xcalloc((size_t)nconsts, sizeof *p->consts);
-    p->nstrings = nstrings;
     int ncats = r->count[ENG_KIND_CATEGORY];
+    unsigned size = 8;
+    while (size < 2u * (unsigned)(nstrings + ncats))
+        size *= 2;
+    p->intern = xcalloc(size, sizeof *p->intern);
+    p->intern_mask = size - 1;
     p->strings = xcalloc((size_t)(nstrings + ncats), sizeof *p->strings);
-    p->category_base = nstrings;
+    p->nsrefs = nstrings;
+    p->srefs = xcalloc((size_t)nstrings + 1, sizeof *p->srefs);
+    p->category_refs = xcalloc((size_t)ncats, sizeof *p->category_refs);
     for (int i = 0; i < ncats; i++)
-        p->strings[nstrings + i] = r->rules[ENG_KIND_CATEGORY][i].id_value;
+        p->category_refs[i] = intern(p, r->rules[ENG_KIND_CATEGORY][i].id_value);
     p->fact_slots = xcalloc((size_t)r->nused_facts, sizeof *p->fact_slots);
     int nf = 0;
     static const eng_type order[] = {ENG_NUM, ENG_BOOL, ENG_STR};
@@ -274,6 +323,9 @@ void regvm_free(reg_prog *p)
     free(p->code);
     free(p->consts);
     free(p->strings);
+    free(p->intern);
+    free(p->srefs);
+    free(p->category_refs);
     free(p->fact_slots);
     free(p->weights);
     free(p->step_kind);
@@ -294,16 +346,17 @@ void regvm_init(const reg_prog *p, double *regs)
         regs[i] = NAN;
     for (int i = 0; i < p->nconsts; i++)
         regs[p->const_base + i] = p->consts[i];
-    for (int i = 0; i < p->nstrings; i++)
-        regs[p->sref_base + i] = -1 - i;
+    for (int i = 0; i < p->nsrefs; i++)
+        regs[p->sref_base + i] = p->srefs[i];
 }
 
 /* ---- running ------------------------------------------------------------------------------ */
 
-/* A boolean result of the value operations as a register: 0, 1, or 0.5 for null. */
-static inline double tri(eng_value v)
+/* == on two string references a and b (neither null): the same reference, or two facts of texts
+ * no literal has (references >= 0, the facts' slots) with the same bytes. */
+static inline bool same_text(const eng_value *facts, double a, double b)
 {
-    return v.type == ENG_BOOL ? (double)v.as.b : 0.5;
+    return a == b || (a >= 0 && b >= 0 && val_same(facts[(int)a], facts[(int)b]));
 }
 
 
@@ -337,7 +390,6 @@ static void mark_operands(unsigned char *marks, const reg_insn *in, const double
     case R_NEG:
     case R_NOT:
     case R_IN_N:
-    case R_IN_S:
     case R_REASON:
     case R_FLAG:
     case R_CATEGORY:
@@ -438,7 +490,8 @@ static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_
     for (int j = 0; j < nrefs; j++) {
         int s = refs[j].slot;
         T->reads[j] = !refs[j].is_const && T->marks[s];
-        if (T->reads[j])
+        /* (a string fact stays as given: its register may be the reference of equal text) */
+        if (T->reads[j] && !(s < T->r->nfacts && p->slot_type[s] == ENG_STR))
             slots[s] = reg_value(p, slots, R[s], p->slot_type[s]);
     }
     eng_value result;
