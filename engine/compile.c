@@ -127,6 +127,7 @@ static int add_ref(compiler *cc, const char *name, int off, int len, const expr_
     r->is_const = res->is_const;
     r->constant = eng_null();
     r->slot = res->is_const ? -1 : res->slot;
+    r->type = res->is_const ? res->constant.type : res->type;
     if (res->is_const) {
         r->constant = res->constant;
         if (r->constant.type == ENG_STR) /* the program owns what it shows */
@@ -711,6 +712,19 @@ static eng_type operand_type(const node *a, const node *b)
     return known(a->type) ? a->type : b->type;
 }
 
+static int reg_gen(compiler *cc, const node *n, eng_type want);
+
+/* reg_gen for an operand of == != `in` is_null, which tell a value of another type from null
+ * (false, not null): a name of unknown type holding one loads as a value equal to nothing of
+ * `want` but itself (LOAD_AS_OTHER, see regvm_loop.h). */
+static int reg_gen_other(compiler *cc, const node *n, eng_type want)
+{
+    if (n->kind == N_NAME && n->type == ENG_NULL && (want == ENG_NUM || want == ENG_BOOL ||
+                                                     want == ENG_STR))
+        return reg_emit(cc, R_LOAD_AS, RX_SLOT | n->slot, (int)want | LOAD_AS_OTHER, 0);
+    return reg_gen(cc, n, want);
+}
+
 /* n as a value of type `want` (ENG_NUM, ENG_BOOL or ENG_STR: a string is a reference to a slot
  * or a string constant, see opcodes.def). */
 static int reg_gen(compiler *cc, const node *n, eng_type want)
@@ -733,9 +747,9 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
     case N_NAME:
         if (n->type == want)
             return RX_SLOT | n->slot;
-        /* A name of unknown type: in a rule set, a derived value of no type, which is always null
-         * (every other name has a type), its register NaN: as a boolean, 0.5. */
-        return want == ENG_BOOL ? reg_emit(cc, R_NULL_B, RX_SLOT | n->slot, 0, 0) : RX_SLOT | n->slot;
+        /* A name of unknown type: its value if of the type wanted, else null (in a rule set, a
+         * derived value of no type, always null: the linker reads its register, see regvm.c) */
+        return reg_emit(cc, R_LOAD_AS, RX_SLOT | n->slot, (int)want, 0);
     case N_UNARY:
         if (n->op == T_MINUS)
             return reg_emit(cc, R_NEG, reg_gen(cc, n->a, ENG_NUM), 0, 0);
@@ -763,15 +777,16 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
             if (t == ENG_NULL) /* both of unknown type, so both null: null as numbers */
                 t = ENG_NUM;
             if (t == ENG_STR) {
-                int a = reg_gen(cc, n->a, ENG_STR);
-                return reg_emit(cc, o == OP_EQ ? R_EQ_S : R_NE_S, a, reg_gen(cc, n->b, ENG_STR), 0);
+                int a = reg_gen_other(cc, n->a, ENG_STR);
+                return reg_emit(cc, o == OP_EQ ? R_EQ_S : R_NE_S, a,
+                                reg_gen_other(cc, n->b, ENG_STR), 0);
             }
             if (t != ENG_NUM && t != ENG_BOOL)
                 return REG_NO;
             reg_op op = t == ENG_NUM ? (o == OP_EQ ? R_EQ_N : R_NE_N)
                                      : (o == OP_EQ ? R_EQ_B : R_NE_B);
-            int a = reg_gen(cc, n->a, t);
-            return reg_emit(cc, op, a, reg_gen(cc, n->b, t), 0);
+            int a = reg_gen_other(cc, n->a, t);
+            return reg_emit(cc, op, a, reg_gen_other(cc, n->b, t), 0);
         }
         case OP_AND:
         case OP_OR: {
@@ -790,7 +805,7 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
     case N_IN: {
         eng_type xt = known(n->a->type) ? n->a->type : n->args[0]->value.type; /* as check_in */
         if (xt == ENG_NUM) {
-            int x = reg_gen(cc, n->a, ENG_NUM);
+            int x = reg_gen_other(cc, n->a, ENG_NUM);
             int first = REG_NO;
             for (int i = 0; i < n->nargs; i++) { /* consecutive constants */
                 int k = reg_const(cc, n->args[i]->value.as.num);
@@ -802,7 +817,7 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
         if (xt == ENG_STR) {
             /* strings are interned references (opcodes.def): `in` compares them as numbers,
              * against consecutive registers holding the list's references */
-            int x = reg_gen(cc, n->a, ENG_STR);
+            int x = reg_gen_other(cc, n->a, ENG_STR);
             int first = RX_SREF | cc->prog->nconsts;
             for (int i = 0; i < n->nargs; i++)
                 add_const(cc, n->args[i]->value);
@@ -833,33 +848,60 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
         assert(f->max_args <= 3);
         int x[3] = {0, 0, 0};
         for (int i = 0; i < f->max_args; i++)
-            x[i] = i < n->nargs ? reg_gen(cc, n->args[i], at) : reg_const(cc, f->dflt);
+            x[i] = i >= n->nargs     ? reg_const(cc, f->dflt)
+                 : f->kind == FK_BOOL ? reg_gen_other(cc, n->args[i], at) /* is_null: not null */
+                                      : reg_gen(cc, n->args[i], at);
         return reg_emit(cc, op, x[0], x[1], x[2]);
     }
     }
     return REG_NO;
 }
 
+static void reg_reset(compiler *cc)
+{
+    expr_prog *p = cc->prog;
+    free(p->reg_code);
+    free(p->reg_consts);
+    p->reg_code = NULL;
+    p->reg_consts = NULL;
+    p->nreg_code = p->nreg_consts = 0;
+    cc->reg_code_cap = cc->reg_const_cap = 0;
+    p->reg_root = REG_NO;
+}
+
 /* Register code for the whole expression, or none (see expr_prog.reg_code). */
 static void reg_compile(compiler *cc, const node *root, eng_type want)
 {
     expr_prog *p = cc->prog;
+    bool unknown = false; /* reads a name of a type unknown until run time */
+    for (int i = 0; i < p->nrefs; i++)
+        unknown = unknown || (!p->refs[i].is_const && p->refs[i].type == ENG_NULL);
+    if (p->type == ENG_NULL && unknown) {
+        static const eng_type types[] = {ENG_BOOL, ENG_NUM, ENG_STR};
+        for (int i = 0; i < 3; i++) {
+            reg_reset(cc);
+            int r = reg_gen(cc, root, types[i]);
+            if (r == REG_NO)
+                continue;
+            if (p->reg_code == NULL)
+                p->reg_code = xrealloc(NULL, sizeof *p->reg_code);
+            p->reg_root = r;
+            p->run_as[types[i]] = regvm_link_expr(p);
+        }
+        reg_reset(cc);
+    }
     /* an expression of no type is always null: computed as what its place wants (a condition a
      * boolean), else as a number (NaN), its names read */
     eng_type t = p->type != ENG_NULL ? p->type : want == ENG_BOOL ? ENG_BOOL : ENG_NUM;
     int r = reg_gen(cc, root, t);
     if (r == REG_NO) {
-        free(p->reg_code);
-        free(p->reg_consts);
-        p->reg_code = NULL;
-        p->reg_consts = NULL;
-        p->nreg_code = p->nreg_consts = 0;
-        p->reg_root = REG_NO;
+        reg_reset(cc);
         return;
     }
     if (p->reg_code == NULL) /* a name or a constant alone: no instruction, but a program */
         p->reg_code = xrealloc(NULL, sizeof *p->reg_code);
     p->reg_root = r;
+    p->run = regvm_link_expr(p);
 }
 
 /* UTF-8 check (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF): columns
@@ -968,6 +1010,9 @@ void expr_free(expr_prog *p)
     free(p->refs);
     free(p->reg_code);
     free(p->reg_consts);
+    regvm_free(p->run);
+    for (int t = 0; t <= ENG_STR; t++)
+        regvm_free(p->run_as[t]);
     free(p);
 }
 
@@ -988,6 +1033,11 @@ int expr_refs(const expr_prog *p, const expr_ref **refs)
 {
     *refs = p->refs;
     return p->nrefs;
+}
+
+int expr_reg_code_size(const expr_prog *p)
+{
+    return p->nreg_code;
 }
 
 int expr_code_size(const expr_prog *p)

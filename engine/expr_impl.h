@@ -153,6 +153,8 @@ typedef struct reg_insn {
 #define RX_CONST (1 << 28)  /* index into the expression's reg_consts */
 #define RX_TEMP (2 << 28)   /* the expression's temporary register */
 #define RX_SREF (4 << 28)   /* the register holding a reference to string constant (consts) i */
+/* LOAD_AS's b: the type, and this bit to keep a value of another type apart from null */
+#define LOAD_AS_OTHER 8
 #define RX_KIND(x) ((x) & (7 << 28))
 #define RX_INDEX(x) ((x) & ((1 << 28) - 1))
 
@@ -181,7 +183,17 @@ struct expr_prog {
     double *reg_consts;
     int nreg_consts;
     int reg_root; /* RX_* operand holding the result */
+    struct reg_prog *run; /* the expression alone, linked for expr_eval (regvm.c) */
+    /* An expression of type ENG_NULL that reads names of a type unknown until run time: its value
+     * is null or has the type of those names' values, so it is linked once per type, and
+     * expr_eval runs the one of the first such name's type (indexed by eng_type; NULL else) */
+    struct reg_prog *run_as[ENG_STR + 1];
 };
+
+/* regvm.c: links one expression's register code as a program of its own, for expr_eval; NULL
+ * when it has none. */
+struct reg_prog *regvm_link_expr(const expr_prog *e);
+void regvm_free(struct reg_prog *p);
 
 extern const char *const expr_op_names[OP__COUNT];
 

@@ -80,6 +80,7 @@ typedef struct expr_ref {
     bool is_const;
     eng_value constant; /* when is_const */
     int slot;           /* when !is_const */
+    eng_type type;      /* when !is_const: the slot's type, ENG_NULL if unknown until run time */
 } expr_ref;
 
 /* Compiles `src` (as libconfig delivered it) once. `want` is the type the context needs:
@@ -108,6 +109,21 @@ eng_value expr_run(const expr_prog *p, const eng_value *slots, eng_value *stack)
  * expr_refs() entries; the caller clears it. Does not allocate. */
 eng_value expr_run_traced(const expr_prog *p, const eng_value *slots, eng_value *stack,
                           bool *reads);
+
+/* The expression on the register VM (regvm.c, the dispatch loop every rule set runs on):
+ * expr_eval computes what expr_run does, over `slots` (the facts, in the scope's slot order);
+ * `scratch` has at least expr_scratch_size(p) doubles (its registers). Does not allocate; never
+ * fails. A result of type ENG_NULL (names of a type unknown until run time) is the name's value
+ * when the expression is that name alone, else computed as a number. */
+int expr_scratch_size(const expr_prog *p);
+eng_value expr_eval(const expr_prog *p, const eng_value *slots, double *scratch);
+/* expr_eval that also sets reads[i] as expr_run_traced does, from the registers: the language's
+ * short-circuits (&& || ?:) decide which operands the result depended on, as an explanation's
+ * step does (regvm_trace). `reads` has expr_refs() entries; the caller clears it. */
+eng_value expr_eval_traced(const expr_prog *p, const eng_value *slots, double *scratch,
+                           bool *reads);
+/* Instructions of the expression's register code (tests check that folding shrinks it). */
+int expr_reg_code_size(const expr_prog *p);
 
 /* Instructions in the program (tests check that folding shrinks it). */
 int expr_code_size(const expr_prog *p);

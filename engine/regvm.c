@@ -47,6 +47,7 @@ struct reg_prog {
     int *step_index, *step_start;
     eng_type *slot_type; /* per slot: how a register is read back as a value */
     int nslots, temp_base;
+    int root; /* one expression alone (regvm_link_expr): the register of its result */
 };
 
 /* ---- interned strings ------------------------------------------------------------------- */
@@ -148,8 +149,10 @@ static int reloc(const linker *L, int x)
     }
 }
 
-/* Appends expression `e`'s code; returns the register of its result. */
-static int link_expr(linker *L, const expr_prog *e)
+/* Appends expression `e`'s code; returns the register of its result. In a rule set (`rules`)
+ * a name of unknown type is a derived value of no type, always null: LOAD_AS reads its register
+ * (NaN), as a boolean 0.5. */
+static int link_expr(linker *L, const expr_prog *e, bool rules)
 {
     reg_prog *p = L->p;
     for (int i = 0; i < e->nreg_consts; i++)
@@ -162,6 +165,8 @@ static int link_expr(linker *L, const expr_prog *e)
         in.a = reloc(L, in.a);
         in.b = reloc(L, in.b);
         in.c = reloc(L, in.c);
+        if (in.op == R_LOAD_AS && rules)
+            in.op = (in.b & ~LOAD_AS_OTHER) == ENG_BOOL ? R_NULL_B : R_MOV;
         emit(L, in);
     }
     int root = reloc(L, e->reg_root);
@@ -270,7 +275,7 @@ reg_prog *regvm_link(const eng_rules *r)
 
     linker L = {.p = p, .temp_base = p->temp_base};
     for (int i = 0; i < r->count[ENG_KIND_DERIVED]; i++) {
-        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_DERIVED][i].prog);
+        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_DERIVED][i].prog, true);
         int slot = r->derived_base + i;
         if (p->ncode > n0 && p->code[p->ncode - 1].d == root)
             p->code[p->ncode - 1].d = slot; /* the last instruction writes the slot itself */
@@ -279,19 +284,19 @@ reg_prog *regvm_link(const eng_rules *r)
         step(&L, ENG_KIND_DERIVED, i, n0);
     }
     for (int i = 0; i < r->count[ENG_KIND_REASON]; i++) {
-        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_REASON][i].prog);
+        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_REASON][i].prog, true);
         emit_rule(&L, n0, root, R_REASON, r->reason_base + i, i);
         step(&L, ENG_KIND_REASON, i, n0);
     }
     emit(&L, (reg_insn){R_COUNT, r->reasons_slot, 0, 0, 0});
     for (int i = 0; i < r->count[ENG_KIND_FLAG]; i++) {
-        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_FLAG][i].prog);
+        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_FLAG][i].prog, true);
         emit_rule(&L, n0, root, R_FLAG, r->flag_base + i, i);
         step(&L, ENG_KIND_FLAG, i, n0);
     }
     int *jumps = xcalloc((size_t)ncats, sizeof *jumps);
     for (int i = 0; i < ncats - 1; i++) {
-        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_CATEGORY][i].prog);
+        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_CATEGORY][i].prog, true);
         emit_rule(&L, n0, root, R_CATEGORY, i, 0);
         jumps[i] = p->ncode - 1;
         step(&L, ENG_KIND_CATEGORY, i, n0);
@@ -306,7 +311,7 @@ reg_prog *regvm_link(const eng_rules *r)
     for (int i = 0; i < nscore; i++) {
         const rule *sc = &r->rules[ENG_KIND_SCORE][i];
         p->weights[i] = sc->weight;
-        int n0 = p->ncode, root = link_expr(&L, sc->prog);
+        int n0 = p->ncode, root = link_expr(&L, sc->prog, true);
         emit(&L, (reg_insn){R_SCORE, 0, root, i, 0});
         step(&L, ENG_KIND_SCORE, i, n0);
     }
@@ -387,6 +392,7 @@ static void mark_operands(unsigned char *marks, const reg_insn *in, const double
     switch (in->op) {
     case R_MOV:
     case R_NULL_B:
+    case R_LOAD_AS:
     case R_NEG:
     case R_NOT:
     case R_IN_N:
@@ -518,3 +524,119 @@ static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_
 #define REGVM_TRACE 1
 #include "regvm_loop.h"
 #undef REGVM_TRACE
+
+/* ---- one expression: expr_eval ------------------------------------------------------------ */
+
+/* Registers: the slots the expression reads [0, nslots), its constants, its string constants'
+ * references, its temporaries; the code ends with END. No rule steps, so regvm_run runs it. */
+reg_prog *regvm_link_expr(const expr_prog *e)
+{
+    if (e->reg_code == NULL)
+        return NULL;
+    int nslots = 0, nfacts[3] = {0, 0, 0};
+    static const eng_type order[] = {ENG_NUM, ENG_BOOL, ENG_STR};
+    for (int i = 0; i < e->nrefs; i++)
+        if (!e->refs[i].is_const && e->refs[i].slot >= nslots)
+            nslots = e->refs[i].slot + 1;
+    reg_prog *p = xcalloc(1, sizeof *p);
+    p->nslots = nslots;
+    p->const_base = nslots;
+    p->nconsts = e->nreg_consts;
+    p->sref_base = nslots + e->nreg_consts;
+    p->temp_base = p->sref_base + e->nconsts;
+    p->nregs = p->temp_base + (e->nreg_code > 0 ? e->nreg_code : 1);
+    p->consts = xcalloc((size_t)e->nreg_consts + 1, sizeof *p->consts);
+    unsigned size = 8;
+    while (size < 2u * (unsigned)e->nconsts)
+        size *= 2;
+    p->intern = xcalloc(size, sizeof *p->intern);
+    p->intern_mask = size - 1;
+    p->strings = xcalloc((size_t)e->nconsts + 1, sizeof *p->strings);
+    p->nsrefs = e->nconsts;
+    p->srefs = xcalloc((size_t)e->nconsts + 1, sizeof *p->srefs);
+    /* the facts of known type, by type, as a rule set loads them; a name of unknown type is read
+     * by its LOAD_AS */
+    p->fact_slots = xcalloc((size_t)e->nrefs + 1, sizeof *p->fact_slots);
+    int nf = 0;
+    for (int t = 0; t < 3; t++)
+        for (int i = 0; i < e->nrefs; i++)
+            if (!e->refs[i].is_const && e->refs[i].type == order[t]) {
+                p->fact_slots[nf++] = e->refs[i].slot;
+                nfacts[t]++;
+            }
+    p->nnum_facts = nfacts[0];
+    p->nbool_facts = nfacts[1];
+    p->nstr_facts = nfacts[2];
+    linker L = {.p = p, .temp_base = p->temp_base};
+    p->root = link_expr(&L, e, false);
+    emit(&L, (reg_insn){R_END, 0, 0, 0, 0});
+    return p;
+}
+
+int expr_scratch_size(const expr_prog *e)
+{
+    int n = 1;
+    if (e->run != NULL && e->run->nregs > n)
+        n = e->run->nregs;
+    for (int t = 0; t <= ENG_STR; t++)
+        if (e->run_as[t] != NULL && e->run_as[t]->nregs > n)
+            n = e->run_as[t]->nregs;
+    return n + (n + (int)sizeof(double) - 1) / (int)sizeof(double); /* + the trace's marks */
+}
+
+/* The program expr_eval runs over `slots`, and the type of its result (see expr_prog.run_as). */
+static const reg_prog *pick(const expr_prog *e, const eng_value *slots, eng_type *type)
+{
+    *type = e->type;
+    if (e->type != ENG_NULL)
+        return e->run;
+    for (int j = 0; j < e->nrefs; j++) {
+        const expr_ref *r = &e->refs[j];
+        if (r->is_const || r->type != ENG_NULL)
+            continue;
+        eng_value v = slots[r->slot];
+        if (v.type == ENG_NUM && !isfinite(v.as.num))
+            continue; /* null */
+        if (v.type == ENG_NUM || v.type == ENG_BOOL || v.type == ENG_STR) {
+            *type = v.type;
+            return e->run_as[v.type];
+        }
+    }
+    /* every such name null, or none (an expression always null): the value is null, from the
+     * program that reads what the expression reads */
+    return e->run_as[ENG_NUM] != NULL ? e->run_as[ENG_NUM] : e->run;
+}
+
+eng_value expr_eval(const expr_prog *e, const eng_value *slots, double *scratch)
+{
+    eng_type t;
+    const reg_prog *p = pick(e, slots, &t);
+    if (p == NULL)
+        return eng_null();
+    eng_result out;
+    regvm_init(p, scratch);
+    regvm_run(p, scratch, NULL, slots, &out);
+    return reg_value(p, slots, scratch[p->root], t);
+}
+
+eng_value expr_eval_traced(const expr_prog *e, const eng_value *slots, double *scratch,
+                           bool *reads)
+{
+    eng_type t;
+    const reg_prog *p = pick(e, slots, &t);
+    eng_value v = expr_eval(e, slots, scratch);
+    if (p == NULL)
+        return v;
+    /* what the result read: backwards over the code, from the result's register (the last
+     * instruction is END) */
+    unsigned char *marks = (unsigned char *)(scratch + p->nregs);
+    memset(marks, 0, (size_t)p->nregs);
+    marks[p->root] = 1;
+    for (int q = p->ncode - 2; q >= 0; q--)
+        if (marks[p->code[q].d])
+            mark_operands(marks, &p->code[q], scratch);
+    for (int j = 0; j < e->nrefs; j++)
+        if (!e->refs[j].is_const && marks[e->refs[j].slot])
+            reads[j] = true;
+    return v;
+}

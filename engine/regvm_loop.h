@@ -76,6 +76,25 @@ dispatch:
     NEXT();
     CASE(NULL_B) R[in->d] = 0.5;
     NEXT();
+    CASE(LOAD_AS)
+    {
+        /* b: the type wanted, | LOAD_AS_OTHER to load a value of another type (not null) as one
+         * equal to nothing of that type but itself: a number infinity (never a fact or a result),
+         * a boolean 2, a string the fact's slot (its bytes then compared: val_same is false for
+         * two types) */
+        const eng_value *f = &facts[in->a];
+        eng_type t = (eng_type)(in->b & ~LOAD_AS_OTHER);
+        double v = t == ENG_BOOL ? 0.5 : NAN;
+        if (f->type == t)
+            v = t == ENG_NUM    ? finite_or_null(f->as.num)
+              : t == ENG_BOOL ? (double)f->as.b
+                              : intern_find(p, f, (double)in->a);
+        else if ((in->b & LOAD_AS_OTHER) && f->type != ENG_NULL &&
+                 !(f->type == ENG_NUM && !isfinite(f->as.num)))
+            v = t == ENG_NUM ? INFINITY : t == ENG_BOOL ? 2.0 : (double)in->a;
+        R[in->d] = v;
+    }
+    NEXT();
     CASE(NEG) R[in->d] = op_neg(R[in->a]);
     NEXT();
     CASE(NOT) R[in->d] = op_not(R[in->a]);

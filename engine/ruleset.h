@@ -44,24 +44,24 @@ struct eng_rules {
     rule *rules[ENG_NKINDS]; /* indexed by eng_kind, file order */
     int count[ENG_NKINDS];
     int nfacts, derived_base, reasons_slot, reason_base, flag_base, category_slot, nslots;
-    int stack_size;  /* the largest expr_stack_size of any program */
     int *used_facts; /* slots of the facts some program reads: all eng_evaluate copies */
     int nused_facts;
     char **strings; /* every string the rules own (ids, labels, ...) */
     int nstrings, capstrings;
-    struct reg_prog *reg; /* the rule set for the register VM; NULL: stack VM only */
+    struct reg_prog *reg; /* the rule set as one register program (NULL only if an expression
+                           * had no register code: fuzz_rules checks that none loads so) */
 };
 
 struct eng_ctx {
     const eng_rules *rules;
     eng_value *slots; /* nslots */
-    eng_value *stack; /* stack_size */
+    double *scratch;  /* per_rule: expr_eval's registers (the largest expr_scratch_size) */
     double *regs;     /* the register VM's registers (constants filled in), or NULL */
     bool *reads;      /* explaining: which refs of the rule just run it read */
     int nreads;       /* the most refs of any rule */
     unsigned char *marks; /* explaining on the register VM: registers a step needed (nregs) */
-    bool stack_vm; /* run eng_evaluate and eng_explain on the stack VM even when the register VM
-                    * could: the reference the tests compare the register VM with */
+    bool per_rule; /* run eng_evaluate and eng_explain rule by rule (eval.c), each expression
+                    * linked alone: the reference the tests compare the rule set's program with */
 };
 
 /* What regvm_trace records a step with. */

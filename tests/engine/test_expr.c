@@ -133,6 +133,23 @@ static void init_facts(void)
     facts[3][S_ACTUAL] = eng_num(INFINITY);
 }
 
+/* Runs p on the register VM (expr_eval) and on the stack VM (expr_run), which must agree. */
+static eng_value run_both(const expr_prog *p, const eng_value *f)
+{
+    eng_value stack[64];
+    double scratch[256];
+    assert_true(expr_stack_size(p) <= 64);
+    assert_true(expr_scratch_size(p) <= 256);
+    eng_value v = expr_eval(p, f, scratch);
+    eng_value s = expr_run(p, f, stack);
+    char a[128], b[128];
+    eng_value_format(v, a, sizeof a);
+    eng_value_format(s, b, sizeof b);
+    if (strcmp(a, b) != 0 || v.type != s.type)
+        fail_msg("%s: register VM %s, stack VM %s", expr_source(p), a, b);
+    return v;
+}
+
 /* Compiles and runs; returns the formatted value or "ERR <first diag>". */
 static const char *eval(const char *src, int f, eng_type want, eng_diags *d)
 {
@@ -144,9 +161,7 @@ static const char *eval(const char *src, int f, eng_type want, eng_diags *d)
                  g ? g->message : "(no diagnostic)");
         return buf;
     }
-    eng_value stack[64];
-    assert_true(expr_stack_size(p) <= 64);
-    eng_value v = expr_run(p, facts[f], stack);
+    eng_value v = run_both(p, facts[f]);
     eng_value_format(v, buf, sizeof buf);
     expr_free(p);
     return buf;
@@ -618,8 +633,12 @@ static void test_short_circuit(void **state)
         const expr_ref *refs;
         int n = expr_refs(p, &refs);
         assert_int_equal(n, (int)strlen(c->reads));
-        bool reads[8] = {false};
-        expr_run_traced(p, facts[c->facts], stack, reads);
+        bool reads[8] = {false}, sreads[8] = {false};
+        double scratch[256];
+        assert_true(expr_scratch_size(p) <= 256);
+        expr_eval_traced(p, facts[c->facts], scratch, reads);
+        expr_run_traced(p, facts[c->facts], stack, sreads);
+        assert_memory_equal(reads, sreads, sizeof reads);
         char got[9] = "";
         for (int k = 0; k < n; k++)
             got[k] = reads[k] ? '1' : '0';

@@ -335,7 +335,7 @@ static void test_derived_values(void **state)
         assert_true(type == ENG_NUM || type == ENG_BOOL || type == ENG_NULL);
         numbers += type == ENG_NUM;
         eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
-        cs->stack_vm = true;
+        cs->per_rule = true;
         eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         /* the Japanese sentences on every other expression (the wording layer under ASan) */
         assert_int_equal(eng_explanation_set_language(e, n % 2 ? "ja" : "en"), 0);
@@ -397,7 +397,7 @@ static int same_results(const char *rules, const eng_schema *s, const char *x, l
     }
     eng_value facts[ENG_MAX_FACTS];
     eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
-    cs->stack_vm = true;
+    cs->per_rule = true;
     eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
     for (int k = 0; k < NFACTS; k++) {
         random_facts(s, facts);
@@ -538,7 +538,7 @@ static void test_fallback(void **state)
         if ((r->reg != NULL) != (cases[i][1][0] != '\0'))
             fail_msg("%s: expected the %s VM", cases[i][0], cases[i][1][0] ? "register" : "stack");
         eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
-        cs->stack_vm = true;
+        cs->per_rule = true;
         eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         eng_value facts[ENG_MAX_FACTS];
         rng = 7;

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         eng_value facts[ENG_MAX_FACTS];
         int n = eng_schema_count(schema);
         eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
-        cs->stack_vm = true;
+        cs->per_rule = true;
         eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         for (int round = 0; round < 2; round++) {
             for (int i = 0; i < n; i++) {
