@@ -1,16 +1,17 @@
 /* compile.c - tree -> expr_prog: names resolved to slots (thresholds to constants), types checked
- * with every error reported, constant subtrees folded, && || ?: emitted as conditional jumps,
- * the VM stack size computed. Each instruction keeps the byte range of the source it came from. */
+ * with every error reported, constant subtrees folded (by the value operations of expr_impl.h,
+ * over functions.h's operators and functions: what the register VM runs), then the tree as typed
+ * register code, which regvm.c links into a rule set's program or alone (expr_eval). */
 #include "expr_impl.h"
 
 #include <assert.h>
 #include <stdlib.h>
 
-#define OP(name, operands, effect) #name,
-const char *const expr_op_names[OP__COUNT] = {
+#define ROP(name, operands) #name,
+static const char *const reg_op_names[R__COUNT] = {
 #include "opcodes.def"
 };
-#undef OP
+#undef ROP
 
 const expr_function expr_functions[FN__COUNT] = {
 #define X(id, name, min, max, arity, kind, dflt, decimals, lazy, impl)                             \
@@ -33,8 +34,7 @@ typedef struct compiler {
     const expr_scope *scope;
     expr_prog *prog;
     int errors;
-    int code_cap, const_cap, ref_cap, owned_cap;
-    int sp; /* stack depth while emitting */
+    int const_cap, ref_cap, owned_cap;
     int reg_code_cap, reg_const_cap;
 } compiler;
 
@@ -515,26 +515,6 @@ static eng_type check(compiler *cc, node *n)
 
 /* ---- code generation --------------------------------------------------------------------- */
 
-static int emit3(compiler *cc, expr_op op, int a, int b, int c, const node *from)
-{
-    expr_prog *p = cc->prog;
-    if (p->ncode == cc->code_cap) {
-        cc->code_cap = cc->code_cap ? cc->code_cap * 2 : 16;
-        p->code = xrealloc(p->code, (size_t)cc->code_cap * sizeof *p->code);
-        p->src_off = xrealloc(p->src_off, (size_t)cc->code_cap * sizeof *p->src_off);
-        p->src_len = xrealloc(p->src_len, (size_t)cc->code_cap * sizeof *p->src_len);
-    }
-    p->code[p->ncode] = (expr_insn){op, a, b, c};
-    p->src_off[p->ncode] = from->off;
-    p->src_len[p->ncode] = from->len;
-    return p->ncode++;
-}
-
-static int emit(compiler *cc, expr_op op, int a, int b, const node *from)
-{
-    return emit3(cc, op, a, b, 0, from);
-}
-
 static int add_const(compiler *cc, eng_value v)
 {
     expr_prog *p = cc->prog;
@@ -546,138 +526,12 @@ static int add_const(compiler *cc, eng_value v)
     return p->nconsts++;
 }
 
-/* Stack bookkeeping: every value pushed or popped while emitting, so that the VM gets a stack
- * exactly as deep as the program needs. */
-static void push(compiler *cc, int n)
-{
-    cc->sp += n;
-    if (cc->sp > cc->prog->stack_size)
-        cc->prog->stack_size = cc->sp;
-}
-
-static void gen(compiler *cc, const node *n);
-
-/* Emits n where a value of `type` is due: a name whose type is unknown until run time may hold
- * anything, so its value is checked (EXPECT) and becomes null unless it has that type. This keeps
- * the promise of expr_type(): a result is of that type or null. */
-static void gen_as(compiler *cc, const node *n, eng_type type)
-{
-    gen(cc, n);
-    if (n->type == ENG_NULL && n->kind != N_CONST &&
-        (type == ENG_BOOL || type == ENG_NUM || type == ENG_STR))
-        emit(cc, OP_EXPECT, (int)type, 0, n);
-}
-
-/* `name OP constant` (or `constant OP name`, mirrored) as one *_SK instruction. The result is
- * what LOAD, CONST and OP would give: the same val_* functions compute it. */
-static bool gen_compare_const(compiler *cc, const node *n, expr_op o)
-{
-    if (o < OP_EQ || o > OP_GE)
-        return false;
-    const node *name = n->a, *k = n->b;
-    if (name->kind == N_CONST && k->kind == N_NAME) {
-        name = n->b;
-        k = n->a;
-        switch (o) { /* c < x  is  x > c */
-        case OP_LT:
-            o = OP_GT;
-            break;
-        case OP_LE:
-            o = OP_GE;
-            break;
-        case OP_GT:
-            o = OP_LT;
-            break;
-        case OP_GE:
-            o = OP_LE;
-            break;
-        default:
-            break;
-        }
-    }
-    if (name->kind != N_NAME || k->kind != N_CONST)
-        return false;
-    static const expr_op fused[] = {[OP_EQ] = OP_EQ_SK, [OP_NE] = OP_NE_SK, [OP_LT] = OP_LT_SK,
-                                    [OP_LE] = OP_LE_SK, [OP_GT] = OP_GT_SK, [OP_GE] = OP_GE_SK};
-    emit3(cc, fused[o], name->slot, add_const(cc, k->value), name->ref, n);
-    push(cc, 1);
-    return true;
-}
-
-static void gen(compiler *cc, const node *n)
-{
-    expr_prog *p = cc->prog;
-    switch (n->kind) {
-    case N_CONST:
-        emit(cc, OP_CONST, add_const(cc, n->value), 0, n);
-        push(cc, 1);
-        break;
-    case N_NAME:
-        emit(cc, OP_LOAD, n->slot, n->ref, n);
-        push(cc, 1);
-        break;
-    case N_UNARY:
-        gen(cc, n->a);
-        emit(cc, n->op == T_MINUS ? OP_NEG : OP_NOT, 0, 0, n);
-        break;
-    case N_BINARY: {
-        expr_op o = binary_op(n->op);
-        if (gen_compare_const(cc, n, o))
-            break;
-        gen(cc, n->a);
-        if (o == OP_AND || o == OP_OR) {
-            /* a && b:  a; JFALSE end; b; AND; end:   (false decides without b) */
-            int j = emit(cc, o == OP_AND ? OP_JFALSE : OP_JTRUE, 0, 0, n);
-            gen(cc, n->b);
-            emit(cc, o, 0, 0, n);
-            push(cc, -1);
-            p->code[j].a = p->ncode;
-        } else {
-            gen(cc, n->b);
-            emit(cc, o, 0, 0, n);
-            push(cc, -1);
-        }
-        break;
-    }
-    case N_COND: {
-        /* c; JCOND else, end; a; JUMP end; else: b; end:   (null c pushes null, jumps to end) */
-        gen(cc, n->a);
-        int jc = emit(cc, OP_JCOND, 0, 0, n);
-        push(cc, -1);
-        int base = cc->sp;
-        gen_as(cc, n->b, n->type);
-        int jend = emit(cc, OP_JUMP, 0, 0, n);
-        p->code[jc].a = p->ncode;
-        cc->sp = base;
-        gen_as(cc, n->c, n->type);
-        p->code[jend].a = p->ncode;
-        p->code[jc].b = p->ncode;
-        break;
-    }
-    case N_IN: {
-        gen(cc, n->a);
-        int first = p->nconsts;
-        for (int i = 0; i < n->nargs; i++)
-            add_const(cc, n->args[i]->value);
-        emit(cc, OP_IN, first, n->nargs, n);
-        break;
-    }
-    case N_CALL: {
-        for (int i = 0; i < n->nargs; i++)
-            gen_as(cc, n->args[i], expr_functions[n->fn].kind == FK_SAME ? n->type : ENG_NULL);
-        emit(cc, OP_CALL, n->nargs, (int)n->fn, n);
-        push(cc, 1 - n->nargs);
-        break;
-    }
-    }
-}
-
 /* ---- register code (for regvm.c) --------------------------------------------------------- */
 
 /* The tree once more, as typed register code: numbers are doubles with NaN for null, booleans
  * 0 / 1 / 0.5 (null). Types are all known here, so no instruction checks one at run time. Each
- * function returns an RX_* operand, or -1 when the register VM cannot represent the node (the
- * rule set then keeps the stack VM). */
+ * function returns an RX_* operand, or -1 when the register VM cannot represent the node (no
+ * expression that type-checks is such: fuzz_expr checks it). */
 #define REG_NO (-1)
 
 static int reg_const(compiler *cc, double v)
@@ -988,8 +842,6 @@ expr_prog *expr_compile(const char *src, const expr_scope *scope, eng_type want,
     cc.prog->type = t;
     if (t == ENG_NULL && root->kind != N_CONST && (want == ENG_BOOL || want == ENG_NUM))
         cc.prog->type = want; /* unknown until run time: checked by EXPECT below */
-    gen_as(&cc, root, want);
-    assert(cc.sp == 1);
     reg_compile(&cc, root, want);
     arena_free(&arena);
     return cc.prog;
@@ -1003,9 +855,6 @@ void expr_free(expr_prog *p)
         free(p->owned[i]);
     free(p->owned);
     free(p->src);
-    free(p->code);
-    free(p->src_off);
-    free(p->src_len);
     free(p->consts);
     free(p->refs);
     free(p->reg_code);
@@ -1024,11 +873,6 @@ const char *expr_source(const expr_prog *p)
 {
     return p->src;
 }
-int expr_stack_size(const expr_prog *p)
-{
-    return p->stack_size;
-}
-
 int expr_refs(const expr_prog *p, const expr_ref **refs)
 {
     *refs = p->refs;
@@ -1040,28 +884,66 @@ int expr_reg_code_size(const expr_prog *p)
     return p->nreg_code;
 }
 
-int expr_code_size(const expr_prog *p)
+/* An operand of unlinked register code, for expr_dump. */
+static void dump_operand(const expr_prog *p, int x, char *buf, size_t size)
 {
-    return p->ncode;
+    int i = RX_INDEX(x);
+    switch (RX_KIND(x)) {
+    case RX_CONST:
+        if (isnan(p->reg_consts[i]))
+            snprintf(buf, size, "NaN");
+        else
+            snprintf(buf, size, "%.15g", p->reg_consts[i]);
+        return;
+    case RX_TEMP:
+        snprintf(buf, size, "t%d", i);
+        return;
+    case RX_SREF:
+        eng_value_format(p->consts[i], buf, size);
+        return;
+    default:
+        for (int j = 0; j < p->nrefs; j++)
+            if (!p->refs[j].is_const && p->refs[j].slot == i) {
+                snprintf(buf, size, "%s", p->refs[j].name);
+                return;
+            }
+        snprintf(buf, size, "%d", i);
+        return;
+    }
 }
 
 int expr_dump(const expr_prog *p, FILE *out)
 {
-    for (int i = 0; i < p->ncode; i++) {
-        const expr_insn *in = &p->code[i];
-        char v[64] = "";
-        if (in->op == OP_CONST)
-            eng_value_format(p->consts[in->a], v, sizeof v);
-        else if (in->op == OP_LOAD)
-            snprintf(v, sizeof v, "%s", p->refs[in->b].name);
-        else if (in->op >= OP_LT_SK && in->op <= OP_NE_SK) {
-            char k[40];
-            eng_value_format(p->consts[in->b], k, sizeof k);
-            snprintf(v, sizeof v, "%s %s", p->refs[in->c].name, k);
-        }
-        if (fprintf(out, "%3d %-8s %d %d %d %s\t; %.*s\n", i, expr_op_names[in->op], in->a, in->b,
-                    in->c, v, p->src_len[i], p->src + p->src_off[i]) < 0)
+    for (int i = 0; i < p->nreg_code; i++) {
+        const reg_insn *in = &p->reg_code[i];
+        /* the operands the instruction uses: b for all but the unary ones, c for ?:, `in` (a
+         * count) and functions of three arguments */
+        static const signed char fn_args[R__COUNT] = {
+#define X(id, name, min, max, arity, kind, dflt, decimals, lazy, impl)                             \
+    [R_F_##id] = max, [R_F_##id##_B] = max,
+            EXPR_FUNCTIONS(X)
+#undef X
+        };
+        reg_op o = in->op;
+        bool unary = o == R_MOV || o == R_NULL_B || o == R_NEG || o == R_NOT;
+        bool ternary = o == R_SEL || o == R_SEL_B || o == R_IN_N || fn_args[o] == 3;
+        char d[48], a[48], b[48] = "", c[48] = "";
+        dump_operand(p, in->d, d, sizeof d);
+        dump_operand(p, in->a, a, sizeof a);
+        if (o == R_LOAD_AS) /* a type, no register */
+            snprintf(b, sizeof b, " %s%s", eng_type_name((eng_type)(in->b & ~LOAD_AS_OTHER)),
+                     in->b & LOAD_AS_OTHER ? "|other" : "");
+        else if (!unary)
+            b[0] = ' ', dump_operand(p, in->b, b + 1, sizeof b - 1);
+        if (o == R_IN_N) /* a count */
+            snprintf(c, sizeof c, " %d", in->c);
+        else if (ternary)
+            c[0] = ' ', dump_operand(p, in->c, c + 1, sizeof c - 1);
+        if (fprintf(out, "%3d %-8s %s = %s%s%s\n", i, reg_op_names[o], d, a, b, c) < 0)
             return -1;
     }
-    return 0;
+    char root[48] = "none";
+    if (p->reg_root != REG_NO)
+        dump_operand(p, p->reg_root, root, sizeof root);
+    return fprintf(out, "    result %s\n", root) < 0 ? -1 : 0;
 }

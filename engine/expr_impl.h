@@ -1,5 +1,6 @@
 /* expr_impl.h - types shared by the expression compiler's stages (lex.c -> parse.c -> compile.c
- * -> vm.c) and the value operations that both the VM and constant folding use, so a folded
+ * -> regvm.c) and the value operations constant folding and explanations use: functions.h's
+ * operators and functions, the ones the register VM runs, applied to eng_value's, so a folded
  * constant is computed by exactly the code that would compute it at run time. Not used outside
  * engine/ and its unit tests. */
 #ifndef HYOKA_ENGINE_EXPR_IMPL_H
@@ -120,19 +121,23 @@ void arena_free(node_arena *a);
 /* expr -> cond ; returns NULL after reporting a syntax error (parsing stops at the first). */
 node *parse_expression(lexer *lx, node_arena *arena);
 
-/* ---- program (compile.c, vm.c) ----------------------------------------------------------- */
+/* ---- program (compile.c, regvm.c) -------------------------------------------------------- */
 
+/* The binary operators, for the checker, folding (val_arith, val_compare) and explanations. */
 typedef enum expr_op {
-#define OP(name, operands, effect) OP_##name,
-#include "opcodes.def"
-#undef OP
-    OP__COUNT
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_EQ,
+    OP_NE,
+    OP_LT,
+    OP_LE,
+    OP_GT,
+    OP_GE,
+    OP_AND,
+    OP_OR,
 } expr_op;
-
-typedef struct expr_insn {
-    expr_op op;
-    int a, b, c; /* operands: see opcodes.def */
-} expr_insn;
 
 /* The register VM's instruction set (opcodes.def, ROP). */
 typedef enum reg_op {
@@ -161,23 +166,17 @@ typedef struct reg_insn {
 struct expr_prog {
     char *src; /* owned copy; string literals point into it */
     eng_type type;
-    int stack_size;
-    expr_insn *code;
-    int ncode;
-    int *src_off; /* per instruction: byte range of the source it came from (like jq) */
-    int *src_len;
-    eng_value *consts;
+    eng_value *consts; /* the string constants of the register code (RX_SREF) */
     int nconsts;
     expr_ref *refs;
     int nrefs;
     char **owned; /* names and copied threshold strings */
     int nowned;
-    /* The same expression as straight-line register code (no jumps: every operand is computed,
-     * which is safe because operations are pure and never fail), for regvm.c. A name of a type
-     * unknown until run time is taken as null: in a rule set only a derived value of no type is
-     * one. NULL if the register VM could not represent the expression (the rule set would run on
-     * the stack VM alone; fuzz_rules checks that no rule set that loads does). Operands are RX_*
-     * tagged; every instruction writes a new temporary. */
+    /* The expression as straight-line register code (no jumps: every operand is computed, which
+     * is safe because operations are pure and never fail; the trace marks what the language's
+     * short-circuits read), for regvm.c. NULL if the register VM could not represent the
+     * expression (fuzz_expr and fuzz_rules check that none that compiles is so). Operands are
+     * RX_* tagged; every instruction writes a new temporary. */
     reg_insn *reg_code;
     int nreg_code;
     double *reg_consts;
@@ -195,9 +194,7 @@ struct expr_prog {
 struct reg_prog *regvm_link_expr(const expr_prog *e);
 void regvm_free(struct reg_prog *p);
 
-extern const char *const expr_op_names[OP__COUNT];
-
-/* ---- value operations (vm.c, constant folding, explanations): functions.h's operators and
+/* ---- value operations (constant folding, explanations): functions.h's operators and
  * functions applied to eng_value's ---------------------------------------------------------- */
 
 /* NaN and infinities never escape an operation: they become null. */
@@ -338,8 +335,8 @@ static inline double val_to_reg(eng_value v, eng_type t, int i)
 }
 
 /* Calls function f (functions.h) on n values: the row's implementation, which the register VM
- * runs too, over the values as registers. Constant folding, the stack VM and explanations
- * compute every call through here. */
+ * runs too, over the values as registers. Constant folding and explanations compute every
+ * call through here. */
 static inline eng_value val_call(expr_fn f, const eng_value *v, int n)
 {
     const expr_function *F = &expr_functions[f];
