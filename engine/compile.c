@@ -336,7 +336,7 @@ static eng_type check_cond(compiler *cc, node *n)
         result = EXPR_T_ERROR;
     const node *chosen = n->a->value.type != ENG_BOOL ? NULL : n->a->value.as.b ? n->b : n->c;
     /* Fold a constant condition, unless the branch it picks is a name of unknown type: that one
-     * needs the EXPECT check emitted for a branch of the ?: (see gen_as). */
+     * keeps its type check (LOAD_AS) as a branch of the ?:. */
     if (n->a->kind == N_CONST && !(chosen && chosen->type == ENG_NULL && chosen->kind != N_CONST)) {
         if (!chosen)
             make_const(n, eng_null(), result);
@@ -841,7 +841,7 @@ expr_prog *expr_compile(const char *src, const expr_scope *scope, eng_type want,
     }
     cc.prog->type = t;
     if (t == ENG_NULL && root->kind != N_CONST && (want == ENG_BOOL || want == ENG_NUM))
-        cc.prog->type = want; /* unknown until run time: checked by EXPECT below */
+        cc.prog->type = want; /* unknown until run time: checked by LOAD_AS */
     reg_compile(&cc, root, want);
     arena_free(&arena);
     return cc.prog;

@@ -1,20 +1,18 @@
-/* regvm.c - the typed register VM behind eng_evaluate and eng_explain: links every rule's
- * register code (compile.c) into one straight program for the whole rule set and runs it over
- * one array of doubles; eng_explain runs the same dispatch loop compiled with tracing
- * (regvm_loop.h), which records each rule step from the registers. The stack VM (vm.c) remains
- * for a rule set whose expressions the register VM cannot all represent (a derived value that
- * is always null, so of no type) and as the reference the differential tests compare with.
+/* regvm.c - the engine's only VM, typed and register-based, behind eng_evaluate, eng_explain and
+ * expr_eval: links every rule's register code (compile.c) into one straight program for the
+ * whole rule set and runs it over one array of doubles; eng_explain runs the same dispatch loop
+ * compiled with tracing (regvm_loop.h), which records each rule step from the registers. One
+ * expression linked alone (regvm_link_expr) is what expr_eval runs, and what eval.c's
+ * rule-by-rule loop (eng_ctx.per_rule) runs for each rule: the reference tests/engine/test_regvm.c
+ * and tests/fuzz/fuzz_rules compare the rule set's program with, step by step.
  *
- * Why a second VM: the stack VM moves 24-byte eng_value's and checks their types on every
- * operation, and runs one program per rule. Here types were settled by the compiler, so a
- * number is a double (NaN = null) and a boolean a double 0 / 1 / 0.5 (null), constants sit in
- * registers filled once per eng_ctx, and the rule steps (reason matched, flag set, first
- * category, score component) are instructions too, a comparison folded into the step that
- * tests it: one dispatch loop per initiative. Measured with bench/engine/bench_engine and the
- * default rules (Release, gcc 12): 2,155 instructions per initiative on the stack VM and
- * 633 here (callgrind, 100,000 initiatives); 450-480 ns and 80-95 ns CPU (1,000,000).
- * The stack VM must give the same results and explanations: tests/engine/test_regvm.c and
- * tests/fuzz/fuzz_rules compare them step by step. */
+ * Types were settled by the compiler, so a number is a double (NaN = null), a boolean a double
+ * 0 / 1 / 0.5 (null), a string an interned reference (opcodes.def); constants sit in registers
+ * filled once per eng_ctx, and the rule steps (reason matched, flag set, first category, score
+ * component) are instructions too, a comparison folded into the step that tests it: one
+ * dispatch loop per initiative. Measured with bench/engine/bench_engine and the default rules
+ * (Release, gcc 12): 633 instructions per initiative (callgrind, 100,000 initiatives; the stack
+ * VM this replaced: 2,155); 80-95 ns CPU (1,000,000). */
 #include "expr_impl.h"
 #include "ruleset.h"
 
@@ -384,7 +382,7 @@ static const unsigned char fn_of_op[R__COUNT] = {
 };
 
 /* Marks the registers instruction `in` read, given the values it saw: the language's
- * short-circuits (the stack VM's jumps) decide what a value depended on: `a && b` reads b only
+ * short-circuits (&& || ?:) decide what a value depended on: `a && b` reads b only
  * if a is not false, `a || b` only if a is not true, `c ? x : y` x if c is true, y if false,
  * neither if null. */
 static void mark_operands(unsigned char *marks, const reg_insn *in, const double *R)

@@ -100,15 +100,15 @@ static inline void result_finish(eng_result *out, int category, uint64_t reasons
 /* regvm.c: the whole rule set as one typed register program, run by eng_evaluate (regvm_run) and
  * eng_explain (regvm_trace). */
 typedef struct reg_prog reg_prog;
-/* Links the rules' register code; NULL when some expression has none (the caller keeps the
- * stack VM). The program is owned by the caller: regvm_free. Aborts on OOM. */
+/* Links the rules' register code; NULL when some expression has none (none that compiles has:
+ * fuzz_rules checks it). The program is owned by the caller: regvm_free. Aborts on OOM. */
 reg_prog *regvm_link(const eng_rules *r);
 void regvm_free(reg_prog *p);
 int regvm_nregs(const reg_prog *p);
 /* Fills a register file of regvm_nregs() doubles: constants, NaN elsewhere. */
 void regvm_init(const reg_prog *p, double *regs);
-/* Evaluates one initiative as eng_evaluate does (the same result as the stack VM); `regs` was
- * filled by regvm_init; string facts are copied into `slots`. Does not allocate. */
+/* Evaluates one initiative as eng_evaluate does; `regs` was filled by regvm_init; string facts
+ * are read from `facts` (only regvm_trace copies them into `slots`). Does not allocate. */
 void regvm_run(const reg_prog *p, double *regs, eng_value *slots, const eng_value *facts,
                eng_result *out);
 
@@ -120,8 +120,8 @@ void regvm_trace(const reg_prog *p, double *regs, eng_value *slots, const eng_va
 
 /* explain.c: recording one evaluation (called by eval.c only when explaining) */
 void explain_reset(eng_explanation *e);
-/* Records rule i of kind k after it ran: its inputs (the names the run read, per `reads` from
- * expr_run_traced, with their values from `slots`; thresholds always, being part of the rule)
+/* Records rule i of kind k after it ran: its inputs (the names the run read, per `reads` as
+ * expr_eval_traced and regvm_trace set it, with their values from `slots`; thresholds always, being part of the rule)
  * and its result. For the catch-all category (no program), `reads` is NULL and `result` true. */
 void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, const eng_value *slots,
                   const bool *reads, eng_value result);

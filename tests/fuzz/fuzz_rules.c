@@ -1,8 +1,8 @@
 /* fuzz_rules.c - libFuzzer target for the rule loader: the input bytes as a rule file, compiled
  * against the built-in schema with eng_rules_load_string; when it loads, one initiative (all
  * facts null, then all set) is evaluated and explained (in Japanese and English), checking
- * evaluate == explain, and that the register VM's traced explanation equals the stack VM's step
- * by step (inputs read, values, text); and the rule set is analysed (check --analyze): nothing
+ * evaluate == explain, and that the rule set's traced program explains as the rule-by-rule loop
+ * (each expression linked alone, eng_ctx.per_rule) does, step by step (inputs read, values, text); and the rule set is analysed (check --analyze): nothing
  * it calls impossible may happen to those two initiatives. */
 #include "analyze.h"
 #include "engine.h"
