@@ -1,16 +1,17 @@
 /* compile.c - tree -> expr_prog: names resolved to slots (thresholds to constants), types checked
- * with every error reported, constant subtrees folded, && || ?: emitted as conditional jumps,
- * the VM stack size computed. Each instruction keeps the byte range of the source it came from. */
+ * with every error reported, constant subtrees folded (by the value operations of expr_impl.h,
+ * over functions.h's operators and functions: what the register VM runs), then the tree as typed
+ * register code, which regvm.c links into a rule set's program or alone (expr_eval). */
 #include "expr_impl.h"
 
 #include <assert.h>
 #include <stdlib.h>
 
-#define OP(name, operands, effect) #name,
-const char *const expr_op_names[OP__COUNT] = {
+#define ROP(name, operands) #name,
+static const char *const reg_op_names[R__COUNT] = {
 #include "opcodes.def"
 };
-#undef OP
+#undef ROP
 
 const expr_function expr_functions[FN__COUNT] = {
 #define X(id, name, min, max, arity, kind, dflt, decimals, lazy, impl)                             \
@@ -33,8 +34,7 @@ typedef struct compiler {
     const expr_scope *scope;
     expr_prog *prog;
     int errors;
-    int code_cap, const_cap, ref_cap, owned_cap;
-    int sp; /* stack depth while emitting */
+    int const_cap, ref_cap, owned_cap;
     int reg_code_cap, reg_const_cap;
 } compiler;
 
@@ -127,6 +127,7 @@ static int add_ref(compiler *cc, const char *name, int off, int len, const expr_
     r->is_const = res->is_const;
     r->constant = eng_null();
     r->slot = res->is_const ? -1 : res->slot;
+    r->type = res->is_const ? res->constant.type : res->type;
     if (res->is_const) {
         r->constant = res->constant;
         if (r->constant.type == ENG_STR) /* the program owns what it shows */
@@ -335,7 +336,7 @@ static eng_type check_cond(compiler *cc, node *n)
         result = EXPR_T_ERROR;
     const node *chosen = n->a->value.type != ENG_BOOL ? NULL : n->a->value.as.b ? n->b : n->c;
     /* Fold a constant condition, unless the branch it picks is a name of unknown type: that one
-     * needs the EXPECT check emitted for a branch of the ?: (see gen_as). */
+     * keeps its type check (LOAD_AS) as a branch of the ?:. */
     if (n->a->kind == N_CONST && !(chosen && chosen->type == ENG_NULL && chosen->kind != N_CONST)) {
         if (!chosen)
             make_const(n, eng_null(), result);
@@ -514,26 +515,6 @@ static eng_type check(compiler *cc, node *n)
 
 /* ---- code generation --------------------------------------------------------------------- */
 
-static int emit3(compiler *cc, expr_op op, int a, int b, int c, const node *from)
-{
-    expr_prog *p = cc->prog;
-    if (p->ncode == cc->code_cap) {
-        cc->code_cap = cc->code_cap ? cc->code_cap * 2 : 16;
-        p->code = xrealloc(p->code, (size_t)cc->code_cap * sizeof *p->code);
-        p->src_off = xrealloc(p->src_off, (size_t)cc->code_cap * sizeof *p->src_off);
-        p->src_len = xrealloc(p->src_len, (size_t)cc->code_cap * sizeof *p->src_len);
-    }
-    p->code[p->ncode] = (expr_insn){op, a, b, c};
-    p->src_off[p->ncode] = from->off;
-    p->src_len[p->ncode] = from->len;
-    return p->ncode++;
-}
-
-static int emit(compiler *cc, expr_op op, int a, int b, const node *from)
-{
-    return emit3(cc, op, a, b, 0, from);
-}
-
 static int add_const(compiler *cc, eng_value v)
 {
     expr_prog *p = cc->prog;
@@ -545,138 +526,12 @@ static int add_const(compiler *cc, eng_value v)
     return p->nconsts++;
 }
 
-/* Stack bookkeeping: every value pushed or popped while emitting, so that the VM gets a stack
- * exactly as deep as the program needs. */
-static void push(compiler *cc, int n)
-{
-    cc->sp += n;
-    if (cc->sp > cc->prog->stack_size)
-        cc->prog->stack_size = cc->sp;
-}
-
-static void gen(compiler *cc, const node *n);
-
-/* Emits n where a value of `type` is due: a name whose type is unknown until run time may hold
- * anything, so its value is checked (EXPECT) and becomes null unless it has that type. This keeps
- * the promise of expr_type(): a result is of that type or null. */
-static void gen_as(compiler *cc, const node *n, eng_type type)
-{
-    gen(cc, n);
-    if (n->type == ENG_NULL && n->kind != N_CONST &&
-        (type == ENG_BOOL || type == ENG_NUM || type == ENG_STR))
-        emit(cc, OP_EXPECT, (int)type, 0, n);
-}
-
-/* `name OP constant` (or `constant OP name`, mirrored) as one *_SK instruction. The result is
- * what LOAD, CONST and OP would give: the same val_* functions compute it. */
-static bool gen_compare_const(compiler *cc, const node *n, expr_op o)
-{
-    if (o < OP_EQ || o > OP_GE)
-        return false;
-    const node *name = n->a, *k = n->b;
-    if (name->kind == N_CONST && k->kind == N_NAME) {
-        name = n->b;
-        k = n->a;
-        switch (o) { /* c < x  is  x > c */
-        case OP_LT:
-            o = OP_GT;
-            break;
-        case OP_LE:
-            o = OP_GE;
-            break;
-        case OP_GT:
-            o = OP_LT;
-            break;
-        case OP_GE:
-            o = OP_LE;
-            break;
-        default:
-            break;
-        }
-    }
-    if (name->kind != N_NAME || k->kind != N_CONST)
-        return false;
-    static const expr_op fused[] = {[OP_EQ] = OP_EQ_SK, [OP_NE] = OP_NE_SK, [OP_LT] = OP_LT_SK,
-                                    [OP_LE] = OP_LE_SK, [OP_GT] = OP_GT_SK, [OP_GE] = OP_GE_SK};
-    emit3(cc, fused[o], name->slot, add_const(cc, k->value), name->ref, n);
-    push(cc, 1);
-    return true;
-}
-
-static void gen(compiler *cc, const node *n)
-{
-    expr_prog *p = cc->prog;
-    switch (n->kind) {
-    case N_CONST:
-        emit(cc, OP_CONST, add_const(cc, n->value), 0, n);
-        push(cc, 1);
-        break;
-    case N_NAME:
-        emit(cc, OP_LOAD, n->slot, n->ref, n);
-        push(cc, 1);
-        break;
-    case N_UNARY:
-        gen(cc, n->a);
-        emit(cc, n->op == T_MINUS ? OP_NEG : OP_NOT, 0, 0, n);
-        break;
-    case N_BINARY: {
-        expr_op o = binary_op(n->op);
-        if (gen_compare_const(cc, n, o))
-            break;
-        gen(cc, n->a);
-        if (o == OP_AND || o == OP_OR) {
-            /* a && b:  a; JFALSE end; b; AND; end:   (false decides without b) */
-            int j = emit(cc, o == OP_AND ? OP_JFALSE : OP_JTRUE, 0, 0, n);
-            gen(cc, n->b);
-            emit(cc, o, 0, 0, n);
-            push(cc, -1);
-            p->code[j].a = p->ncode;
-        } else {
-            gen(cc, n->b);
-            emit(cc, o, 0, 0, n);
-            push(cc, -1);
-        }
-        break;
-    }
-    case N_COND: {
-        /* c; JCOND else, end; a; JUMP end; else: b; end:   (null c pushes null, jumps to end) */
-        gen(cc, n->a);
-        int jc = emit(cc, OP_JCOND, 0, 0, n);
-        push(cc, -1);
-        int base = cc->sp;
-        gen_as(cc, n->b, n->type);
-        int jend = emit(cc, OP_JUMP, 0, 0, n);
-        p->code[jc].a = p->ncode;
-        cc->sp = base;
-        gen_as(cc, n->c, n->type);
-        p->code[jend].a = p->ncode;
-        p->code[jc].b = p->ncode;
-        break;
-    }
-    case N_IN: {
-        gen(cc, n->a);
-        int first = p->nconsts;
-        for (int i = 0; i < n->nargs; i++)
-            add_const(cc, n->args[i]->value);
-        emit(cc, OP_IN, first, n->nargs, n);
-        break;
-    }
-    case N_CALL: {
-        for (int i = 0; i < n->nargs; i++)
-            gen_as(cc, n->args[i], expr_functions[n->fn].kind == FK_SAME ? n->type : ENG_NULL);
-        emit(cc, OP_CALL, n->nargs, (int)n->fn, n);
-        push(cc, 1 - n->nargs);
-        break;
-    }
-    }
-}
-
 /* ---- register code (for regvm.c) --------------------------------------------------------- */
 
 /* The tree once more, as typed register code: numbers are doubles with NaN for null, booleans
  * 0 / 1 / 0.5 (null). Types are all known here, so no instruction checks one at run time. Each
- * function returns an RX_* operand, or -1 when the register VM cannot represent the node (the
- * rule set then keeps the stack VM). */
+ * function returns an RX_* operand, or -1 when the register VM cannot represent the node (no
+ * expression that type-checks is such: fuzz_expr checks it). */
 #define REG_NO (-1)
 
 static int reg_const(compiler *cc, double v)
@@ -711,6 +566,19 @@ static eng_type operand_type(const node *a, const node *b)
     return known(a->type) ? a->type : b->type;
 }
 
+static int reg_gen(compiler *cc, const node *n, eng_type want);
+
+/* reg_gen for an operand of == != `in` is_null, which tell a value of another type from null
+ * (false, not null): a name of unknown type holding one loads as a value equal to nothing of
+ * `want` but itself (LOAD_AS_OTHER, see regvm_loop.h). */
+static int reg_gen_other(compiler *cc, const node *n, eng_type want)
+{
+    if (n->kind == N_NAME && n->type == ENG_NULL && (want == ENG_NUM || want == ENG_BOOL ||
+                                                     want == ENG_STR))
+        return reg_emit(cc, R_LOAD_AS, RX_SLOT | n->slot, (int)want | LOAD_AS_OTHER, 0);
+    return reg_gen(cc, n, want);
+}
+
 /* n as a value of type `want` (ENG_NUM, ENG_BOOL or ENG_STR: a string is a reference to a slot
  * or a string constant, see opcodes.def). */
 static int reg_gen(compiler *cc, const node *n, eng_type want)
@@ -733,9 +601,9 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
     case N_NAME:
         if (n->type == want)
             return RX_SLOT | n->slot;
-        /* A name of unknown type: in a rule set, a derived value of no type, which is always null
-         * (every other name has a type), its register NaN: as a boolean, 0.5. */
-        return want == ENG_BOOL ? reg_emit(cc, R_NULL_B, RX_SLOT | n->slot, 0, 0) : RX_SLOT | n->slot;
+        /* A name of unknown type: its value if of the type wanted, else null (in a rule set, a
+         * derived value of no type, always null: the linker reads its register, see regvm.c) */
+        return reg_emit(cc, R_LOAD_AS, RX_SLOT | n->slot, (int)want, 0);
     case N_UNARY:
         if (n->op == T_MINUS)
             return reg_emit(cc, R_NEG, reg_gen(cc, n->a, ENG_NUM), 0, 0);
@@ -763,15 +631,16 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
             if (t == ENG_NULL) /* both of unknown type, so both null: null as numbers */
                 t = ENG_NUM;
             if (t == ENG_STR) {
-                int a = reg_gen(cc, n->a, ENG_STR);
-                return reg_emit(cc, o == OP_EQ ? R_EQ_S : R_NE_S, a, reg_gen(cc, n->b, ENG_STR), 0);
+                int a = reg_gen_other(cc, n->a, ENG_STR);
+                return reg_emit(cc, o == OP_EQ ? R_EQ_S : R_NE_S, a,
+                                reg_gen_other(cc, n->b, ENG_STR), 0);
             }
             if (t != ENG_NUM && t != ENG_BOOL)
                 return REG_NO;
             reg_op op = t == ENG_NUM ? (o == OP_EQ ? R_EQ_N : R_NE_N)
                                      : (o == OP_EQ ? R_EQ_B : R_NE_B);
-            int a = reg_gen(cc, n->a, t);
-            return reg_emit(cc, op, a, reg_gen(cc, n->b, t), 0);
+            int a = reg_gen_other(cc, n->a, t);
+            return reg_emit(cc, op, a, reg_gen_other(cc, n->b, t), 0);
         }
         case OP_AND:
         case OP_OR: {
@@ -790,7 +659,7 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
     case N_IN: {
         eng_type xt = known(n->a->type) ? n->a->type : n->args[0]->value.type; /* as check_in */
         if (xt == ENG_NUM) {
-            int x = reg_gen(cc, n->a, ENG_NUM);
+            int x = reg_gen_other(cc, n->a, ENG_NUM);
             int first = REG_NO;
             for (int i = 0; i < n->nargs; i++) { /* consecutive constants */
                 int k = reg_const(cc, n->args[i]->value.as.num);
@@ -800,11 +669,13 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
             return reg_emit(cc, R_IN_N, x, first, n->nargs);
         }
         if (xt == ENG_STR) {
-            int x = reg_gen(cc, n->a, ENG_STR);
-            int first = RX_SCONST | cc->prog->nconsts;
+            /* strings are interned references (opcodes.def): `in` compares them as numbers,
+             * against consecutive registers holding the list's references */
+            int x = reg_gen_other(cc, n->a, ENG_STR);
+            int first = RX_SREF | cc->prog->nconsts;
             for (int i = 0; i < n->nargs; i++)
                 add_const(cc, n->args[i]->value);
-            return reg_emit(cc, R_IN_S, x, first, n->nargs);
+            return reg_emit(cc, R_IN_N, x, first, n->nargs);
         }
         return REG_NO;
     }
@@ -831,33 +702,60 @@ static int reg_gen(compiler *cc, const node *n, eng_type want)
         assert(f->max_args <= 3);
         int x[3] = {0, 0, 0};
         for (int i = 0; i < f->max_args; i++)
-            x[i] = i < n->nargs ? reg_gen(cc, n->args[i], at) : reg_const(cc, f->dflt);
+            x[i] = i >= n->nargs     ? reg_const(cc, f->dflt)
+                 : f->kind == FK_BOOL ? reg_gen_other(cc, n->args[i], at) /* is_null: not null */
+                                      : reg_gen(cc, n->args[i], at);
         return reg_emit(cc, op, x[0], x[1], x[2]);
     }
     }
     return REG_NO;
 }
 
+static void reg_reset(compiler *cc)
+{
+    expr_prog *p = cc->prog;
+    free(p->reg_code);
+    free(p->reg_consts);
+    p->reg_code = NULL;
+    p->reg_consts = NULL;
+    p->nreg_code = p->nreg_consts = 0;
+    cc->reg_code_cap = cc->reg_const_cap = 0;
+    p->reg_root = REG_NO;
+}
+
 /* Register code for the whole expression, or none (see expr_prog.reg_code). */
 static void reg_compile(compiler *cc, const node *root, eng_type want)
 {
     expr_prog *p = cc->prog;
+    bool unknown = false; /* reads a name of a type unknown until run time */
+    for (int i = 0; i < p->nrefs; i++)
+        unknown = unknown || (!p->refs[i].is_const && p->refs[i].type == ENG_NULL);
+    if (p->type == ENG_NULL && unknown) {
+        static const eng_type types[] = {ENG_BOOL, ENG_NUM, ENG_STR};
+        for (int i = 0; i < 3; i++) {
+            reg_reset(cc);
+            int r = reg_gen(cc, root, types[i]);
+            if (r == REG_NO)
+                continue;
+            if (p->reg_code == NULL)
+                p->reg_code = xrealloc(NULL, sizeof *p->reg_code);
+            p->reg_root = r;
+            p->run_as[types[i]] = regvm_link_expr(p);
+        }
+        reg_reset(cc);
+    }
     /* an expression of no type is always null: computed as what its place wants (a condition a
      * boolean), else as a number (NaN), its names read */
     eng_type t = p->type != ENG_NULL ? p->type : want == ENG_BOOL ? ENG_BOOL : ENG_NUM;
     int r = reg_gen(cc, root, t);
     if (r == REG_NO) {
-        free(p->reg_code);
-        free(p->reg_consts);
-        p->reg_code = NULL;
-        p->reg_consts = NULL;
-        p->nreg_code = p->nreg_consts = 0;
-        p->reg_root = REG_NO;
+        reg_reset(cc);
         return;
     }
     if (p->reg_code == NULL) /* a name or a constant alone: no instruction, but a program */
         p->reg_code = xrealloc(NULL, sizeof *p->reg_code);
     p->reg_root = r;
+    p->run = regvm_link_expr(p);
 }
 
 /* UTF-8 check (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF): columns
@@ -943,9 +841,7 @@ expr_prog *expr_compile(const char *src, const expr_scope *scope, eng_type want,
     }
     cc.prog->type = t;
     if (t == ENG_NULL && root->kind != N_CONST && (want == ENG_BOOL || want == ENG_NUM))
-        cc.prog->type = want; /* unknown until run time: checked by EXPECT below */
-    gen_as(&cc, root, want);
-    assert(cc.sp == 1);
+        cc.prog->type = want; /* unknown until run time: checked by LOAD_AS */
     reg_compile(&cc, root, want);
     arena_free(&arena);
     return cc.prog;
@@ -959,13 +855,13 @@ void expr_free(expr_prog *p)
         free(p->owned[i]);
     free(p->owned);
     free(p->src);
-    free(p->code);
-    free(p->src_off);
-    free(p->src_len);
     free(p->consts);
     free(p->refs);
     free(p->reg_code);
     free(p->reg_consts);
+    regvm_free(p->run);
+    for (int t = 0; t <= ENG_STR; t++)
+        regvm_free(p->run_as[t]);
     free(p);
 }
 
@@ -977,39 +873,77 @@ const char *expr_source(const expr_prog *p)
 {
     return p->src;
 }
-int expr_stack_size(const expr_prog *p)
-{
-    return p->stack_size;
-}
-
 int expr_refs(const expr_prog *p, const expr_ref **refs)
 {
     *refs = p->refs;
     return p->nrefs;
 }
 
-int expr_code_size(const expr_prog *p)
+int expr_reg_code_size(const expr_prog *p)
 {
-    return p->ncode;
+    return p->nreg_code;
+}
+
+/* An operand of unlinked register code, for expr_dump. */
+static void dump_operand(const expr_prog *p, int x, char *buf, size_t size)
+{
+    int i = RX_INDEX(x);
+    switch (RX_KIND(x)) {
+    case RX_CONST:
+        if (isnan(p->reg_consts[i]))
+            snprintf(buf, size, "NaN");
+        else
+            snprintf(buf, size, "%.15g", p->reg_consts[i]);
+        return;
+    case RX_TEMP:
+        snprintf(buf, size, "t%d", i);
+        return;
+    case RX_SREF:
+        eng_value_format(p->consts[i], buf, size);
+        return;
+    default:
+        for (int j = 0; j < p->nrefs; j++)
+            if (!p->refs[j].is_const && p->refs[j].slot == i) {
+                snprintf(buf, size, "%s", p->refs[j].name);
+                return;
+            }
+        snprintf(buf, size, "%d", i);
+        return;
+    }
 }
 
 int expr_dump(const expr_prog *p, FILE *out)
 {
-    for (int i = 0; i < p->ncode; i++) {
-        const expr_insn *in = &p->code[i];
-        char v[64] = "";
-        if (in->op == OP_CONST)
-            eng_value_format(p->consts[in->a], v, sizeof v);
-        else if (in->op == OP_LOAD)
-            snprintf(v, sizeof v, "%s", p->refs[in->b].name);
-        else if (in->op >= OP_LT_SK && in->op <= OP_NE_SK) {
-            char k[40];
-            eng_value_format(p->consts[in->b], k, sizeof k);
-            snprintf(v, sizeof v, "%s %s", p->refs[in->c].name, k);
-        }
-        if (fprintf(out, "%3d %-8s %d %d %d %s\t; %.*s\n", i, expr_op_names[in->op], in->a, in->b,
-                    in->c, v, p->src_len[i], p->src + p->src_off[i]) < 0)
+    for (int i = 0; i < p->nreg_code; i++) {
+        const reg_insn *in = &p->reg_code[i];
+        /* the operands the instruction uses: b for all but the unary ones, c for ?:, `in` (a
+         * count) and functions of three arguments */
+        static const signed char fn_args[R__COUNT] = {
+#define X(id, name, min, max, arity, kind, dflt, decimals, lazy, impl)                             \
+    [R_F_##id] = max, [R_F_##id##_B] = max,
+            EXPR_FUNCTIONS(X)
+#undef X
+        };
+        reg_op o = in->op;
+        bool unary = o == R_MOV || o == R_NULL_B || o == R_NEG || o == R_NOT;
+        bool ternary = o == R_SEL || o == R_SEL_B || o == R_IN_N || fn_args[o] == 3;
+        char d[48], a[48], b[48] = "", c[48] = "";
+        dump_operand(p, in->d, d, sizeof d);
+        dump_operand(p, in->a, a, sizeof a);
+        if (o == R_LOAD_AS) /* a type, no register */
+            snprintf(b, sizeof b, " %s%s", eng_type_name((eng_type)(in->b & ~LOAD_AS_OTHER)),
+                     in->b & LOAD_AS_OTHER ? "|other" : "");
+        else if (!unary)
+            b[0] = ' ', dump_operand(p, in->b, b + 1, sizeof b - 1);
+        if (o == R_IN_N) /* a count */
+            snprintf(c, sizeof c, " %d", in->c);
+        else if (ternary)
+            c[0] = ' ', dump_operand(p, in->c, c + 1, sizeof c - 1);
+        if (fprintf(out, "%3d %-8s %s = %s%s%s\n", i, reg_op_names[o], d, a, b, c) < 0)
             return -1;
     }
-    return 0;
+    char root[48] = "none";
+    if (p->reg_root != REG_NO)
+        dump_operand(p, p->reg_root, root, sizeof root);
+    return fprintf(out, "    result %s\n", root) < 0 ? -1 : 0;
 }

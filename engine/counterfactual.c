@@ -12,7 +12,7 @@
  *
  * Also (eng_tcuts, for store/sweep.c): where a threshold's value can change an initiative's
  * result, read from the parser's tree of each expression (parse.c) and, for derived values, the
- * stack VM's programs (vm.c) as eval.c runs them. */
+ * programs of each rule, run one by one as eval.c does (expr_eval). */
 #include "engine.h"
 #include "expr_impl.h"
 #include "ruleset.h"
@@ -719,12 +719,12 @@ int eng_tcuts_max(const eng_tcuts *t)
 int eng_tcuts_at(const eng_tcuts *t, eng_ctx *c, const eng_value *facts, double *out)
 {
     const eng_rules *r = t->rules;
-    if (t->last_derived >= 0) { /* as eval.c's stack VM loop: facts, then derived in order */
+    if (t->last_derived >= 0) { /* as eval.c's rule-by-rule loop: facts, then derived in order */
         for (int i = 0; i < r->nused_facts; i++)
             c->slots[r->used_facts[i]] = facts[r->used_facts[i]];
         for (int i = 0; i <= t->last_derived; i++)
             c->slots[r->derived_base + i] =
-                expr_run(r->rules[ENG_KIND_DERIVED][i].prog, c->slots, c->stack);
+                expr_eval(r->rules[ENG_KIND_DERIVED][i].prog, c->slots, c->scratch);
     }
     for (int i = 0; i < t->nsrc; i++) {
         eng_value v = t->src[i].derived ? c->slots[r->derived_base + t->src[i].index]

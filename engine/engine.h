@@ -362,7 +362,7 @@ int eng_tcuts_max(const eng_tcuts *t);
 /* Writes an initiative's cuts into out (eng_tcuts_max entries; NaN where the other side is null
  * or not a number) and returns eng_tcuts_max. `c` is a context of any rule set made from the
  * same file (derived values that give cuts do not read the threshold); derived values are
- * computed by the engine's stack VM, the reference of eng_evaluate. Does not allocate. */
+ * computed rule by rule (expr_eval), as eval.c does for the reference of eng_evaluate. Does not allocate. */
 int eng_tcuts_at(const eng_tcuts *t, eng_ctx *c, const eng_value *facts, double *out);
 
 #endif

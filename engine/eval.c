@@ -1,9 +1,9 @@
 /* eval.c - evaluating one initiative against a compiled rule set, in the fixed order
  * derived -> reasons -> flags -> categories -> score. eng_evaluate runs the rule set's register
- * program (regvm.c) when it has one, and eng_explain the same program traced; otherwise (or with
- * eng_ctx.stack_vm, for the tests) the loop below runs each rule on the stack VM and, when
- * asked, records the explanation (compiled twice, so that plain evaluation has no explanation
- * branch). Neither allocates while evaluating. */
+ * program (regvm.c), and eng_explain the same program traced. With eng_ctx.per_rule (the tests'
+ * reference) the loop below runs instead, rule by rule, each expression on the register VM as a
+ * program of its own (expr_eval: no rule steps fused, no registers shared), and when asked
+ * records the explanation. Neither allocates while evaluating. */
 #include "ruleset.h"
 
 #include <assert.h>
@@ -16,14 +16,17 @@ eng_ctx *eng_ctx_new(const eng_rules *r)
     eng_ctx *c = xcalloc(1, sizeof *c);
     c->rules = r;
     c->slots = xcalloc((size_t)r->nslots, sizeof *c->slots);
-    c->stack = xcalloc((size_t)r->stack_size + 1, sizeof *c->stack);
-    int maxrefs = 1;
+    int maxrefs = 1, scratch = 1;
     for (int k = 0; k < ENG_NKINDS; k++)
         for (int i = 0; i < r->count[k]; i++) {
+            const expr_prog *p = r->rules[k][i].prog;
             const expr_ref *refs;
-            int n = r->rules[k][i].prog != NULL ? expr_refs(r->rules[k][i].prog, &refs) : 0;
+            int n = p != NULL ? expr_refs(p, &refs) : 0;
             maxrefs = n > maxrefs ? n : maxrefs;
+            n = p != NULL ? expr_scratch_size(p) : 0;
+            scratch = n > scratch ? n : scratch;
         }
+    c->scratch = xcalloc((size_t)scratch, sizeof *c->scratch);
     c->reads = xcalloc((size_t)maxrefs, sizeof *c->reads);
     c->nreads = maxrefs;
     if (r->reg != NULL) {
@@ -39,7 +42,7 @@ void eng_ctx_free(eng_ctx *c)
     if (c == NULL)
         return;
     free(c->slots);
-    free(c->stack);
+    free(c->scratch);
     free(c->regs);
     free(c->reads);
     free(c->marks);
@@ -56,9 +59,9 @@ static inline __attribute__((always_inline)) eng_value run_rule(eng_ctx *c, cons
                                                                 const eng_explanation *e)
 {
     if (e == NULL)
-        return expr_run(p, c->slots, c->stack);
+        return expr_eval(p, c->slots, c->scratch);
     memset(c->reads, 0, (size_t)c->nreads * sizeof *c->reads);
-    return expr_run_traced(p, c->slots, c->stack, c->reads);
+    return expr_eval_traced(p, c->slots, c->scratch, c->reads);
 }
 
 /* The evaluation loop. Inlined into eng_evaluate with e == NULL (every `if (e)` folds away) and
@@ -150,7 +153,7 @@ static inline __attribute__((always_inline)) void run(eng_ctx *c, const eng_valu
 int eng_evaluate(eng_ctx *c, const eng_value *facts, eng_result *out)
 {
     const eng_rules *r = c->rules;
-    if (r->reg != NULL && !c->stack_vm) {
+    if (r->reg != NULL && !c->per_rule) {
 #ifndef NDEBUG
         for (int i = 0; i < r->nfacts; i++)
             assert(facts[i].type == ENG_NULL || facts[i].type == eng_schema_type(r->schema, i));
@@ -166,7 +169,7 @@ int eng_explain(eng_ctx *c, const eng_value *facts, eng_result *out, eng_explana
 {
     explain_reset(e);
     const eng_rules *r = c->rules;
-    if (r->reg != NULL && !c->stack_vm) {
+    if (r->reg != NULL && !c->per_rule) {
         regvm_tracer t = {e, r, c->reads, c->marks};
         regvm_trace(r->reg, c->regs, c->slots, facts, out, &t);
         explain_finish(e, r);

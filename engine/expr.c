@@ -56,9 +56,9 @@ int eng_eval_expression(const char *expr, const eng_schema *schema, const eng_va
     free(sc.names);
     if (!p)
         return -1;
-    eng_value *stack = xcalloc((size_t)expr_stack_size(p), sizeof *stack);
-    eng_value v = expr_run(p, facts, stack);
-    free(stack);
+    double *scratch = xcalloc((size_t)expr_scratch_size(p), sizeof *scratch);
+    eng_value v = expr_eval(p, facts, scratch);
+    free(scratch);
     if (v.type == ENG_STR) {
         char *copy = xrealloc(result_text, v.as.str.len + 1);
         memcpy(copy, v.as.str.ptr, v.as.str.len);

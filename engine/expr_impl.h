@@ -1,5 +1,6 @@
 /* expr_impl.h - types shared by the expression compiler's stages (lex.c -> parse.c -> compile.c
- * -> vm.c) and the value operations that both the VM and constant folding use, so a folded
+ * -> regvm.c) and the value operations constant folding and explanations use: functions.h's
+ * operators and functions, the ones the register VM runs, applied to eng_value's, so a folded
  * constant is computed by exactly the code that would compute it at run time. Not used outside
  * engine/ and its unit tests. */
 #ifndef HYOKA_ENGINE_EXPR_IMPL_H
@@ -120,19 +121,23 @@ void arena_free(node_arena *a);
 /* expr -> cond ; returns NULL after reporting a syntax error (parsing stops at the first). */
 node *parse_expression(lexer *lx, node_arena *arena);
 
-/* ---- program (compile.c, vm.c) ----------------------------------------------------------- */
+/* ---- program (compile.c, regvm.c) -------------------------------------------------------- */
 
+/* The binary operators, for the checker, folding (val_arith, val_compare) and explanations. */
 typedef enum expr_op {
-#define OP(name, operands, effect) OP_##name,
-#include "opcodes.def"
-#undef OP
-    OP__COUNT
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_EQ,
+    OP_NE,
+    OP_LT,
+    OP_LE,
+    OP_GT,
+    OP_GE,
+    OP_AND,
+    OP_OR,
 } expr_op;
-
-typedef struct expr_insn {
-    expr_op op;
-    int a, b, c; /* operands: see opcodes.def */
-} expr_insn;
 
 /* The register VM's instruction set (opcodes.def, ROP). */
 typedef enum reg_op {
@@ -152,41 +157,44 @@ typedef struct reg_insn {
 #define RX_SLOT (0 << 28)   /* slot index: the register that mirrors the slot */
 #define RX_CONST (1 << 28)  /* index into the expression's reg_consts */
 #define RX_TEMP (2 << 28)   /* the expression's temporary register */
-#define RX_SCONST (3 << 28) /* IN_S's list: index into the program's consts (eng_value) */
 #define RX_SREF (4 << 28)   /* the register holding a reference to string constant (consts) i */
+/* LOAD_AS's b: the type, and this bit to keep a value of another type apart from null */
+#define LOAD_AS_OTHER 8
 #define RX_KIND(x) ((x) & (7 << 28))
 #define RX_INDEX(x) ((x) & ((1 << 28) - 1))
 
 struct expr_prog {
     char *src; /* owned copy; string literals point into it */
     eng_type type;
-    int stack_size;
-    expr_insn *code;
-    int ncode;
-    int *src_off; /* per instruction: byte range of the source it came from (like jq) */
-    int *src_len;
-    eng_value *consts;
+    eng_value *consts; /* the string constants of the register code (RX_SREF) */
     int nconsts;
     expr_ref *refs;
     int nrefs;
     char **owned; /* names and copied threshold strings */
     int nowned;
-    /* The same expression as straight-line register code (no jumps: every operand is computed,
-     * which is safe because operations are pure and never fail), for regvm.c. A name of a type
-     * unknown until run time is taken as null: in a rule set only a derived value of no type is
-     * one. NULL if the register VM could not represent the expression (the rule set would run on
-     * the stack VM alone; fuzz_rules checks that no rule set that loads does). Operands are RX_*
-     * tagged; every instruction writes a new temporary. */
+    /* The expression as straight-line register code (no jumps: every operand is computed, which
+     * is safe because operations are pure and never fail; the trace marks what the language's
+     * short-circuits read), for regvm.c. NULL if the register VM could not represent the
+     * expression (fuzz_expr and fuzz_rules check that none that compiles is so). Operands are
+     * RX_* tagged; every instruction writes a new temporary. */
     reg_insn *reg_code;
     int nreg_code;
     double *reg_consts;
     int nreg_consts;
     int reg_root; /* RX_* operand holding the result */
+    struct reg_prog *run; /* the expression alone, linked for expr_eval (regvm.c) */
+    /* An expression of type ENG_NULL that reads names of a type unknown until run time: its value
+     * is null or has the type of those names' values, so it is linked once per type, and
+     * expr_eval runs the one of the first such name's type (indexed by eng_type; NULL else) */
+    struct reg_prog *run_as[ENG_STR + 1];
 };
 
-extern const char *const expr_op_names[OP__COUNT];
+/* regvm.c: links one expression's register code as a program of its own, for expr_eval; NULL
+ * when it has none. */
+struct reg_prog *regvm_link_expr(const expr_prog *e);
+void regvm_free(struct reg_prog *p);
 
-/* ---- value operations (vm.c, constant folding, explanations): functions.h's operators and
+/* ---- value operations (constant folding, explanations): functions.h's operators and
  * functions applied to eng_value's ---------------------------------------------------------- */
 
 /* NaN and infinities never escape an operation: they become null. */
@@ -327,8 +335,8 @@ static inline double val_to_reg(eng_value v, eng_type t, int i)
 }
 
 /* Calls function f (functions.h) on n values: the row's implementation, which the register VM
- * runs too, over the values as registers. Constant folding, the stack VM and explanations
- * compute every call through here. */
+ * runs too, over the values as registers. Constant folding and explanations compute every
+ * call through here. */
 static inline eng_value val_call(expr_fn f, const eng_value *v, int n)
 {
     const expr_function *F = &expr_functions[f];

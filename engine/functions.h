@@ -1,6 +1,6 @@
 /* functions.h - the rule language's functions: one row each in EXPR_FUNCTIONS and one
  * implementation. Everything else is made from the row: the compiler's name lookup, arity and
- * type checks (compile.c), constant folding and the stack VM (val_call in expr_impl.h), the
+ * type checks (compile.c), constant folding (val_call in expr_impl.h), the
  * register VM's instructions (two per function, opcodes.def and regvm.c), the explanation's
  * value of a call (explain.c), and the differential and fuzz tests, which enumerate
  * expr_functions[]. Not used outside engine/ and its tests.
@@ -39,7 +39,7 @@ static inline double finite_or_null(double x)
 }
 
 /* ---- operators, on register values: the one definition that the register VM runs and that
- * val_* (expr_impl.h: constant folding, the stack VM, explanations) apply to eng_value's ---- */
+ * val_* (expr_impl.h: constant folding, explanations) apply to eng_value's ---- */
 
 static inline double op_neg(double a)
 {

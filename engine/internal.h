@@ -4,12 +4,10 @@
  *   diag.c      positioned diagnostics (eng_diags), "did you mean", UTF-8 column counting
  *   lex.c       expression text -> tokens (byte offset + length on every token)
  *   parse.c     tokens -> typed tree, precedence climbing over a priority table, depth limit
- *   compile.c   tree -> expr_prog: names resolved to slots, constants folded, && || ?: as jumps;
- *               the same tree also as typed register code (regvm.c links it)
- *   vm.c        expr_run: a small stack machine over eng_value slots; never allocates (the
- *               fallback for rule sets regvm.c cannot represent, and the tests' reference)
- *   regvm.c     the whole rule set as one typed register program (doubles) for eng_evaluate
- *               and, traced (regvm_loop.h), eng_explain
+ *   compile.c   tree -> expr_prog: names resolved to slots, constants folded (by the value
+ *               operations of expr_impl.h over functions.h), typed register code
+ *   regvm.c     the register VM (doubles): the whole rule set as one program for eng_evaluate
+ *               and, traced (regvm_loop.h), eng_explain; one expression alone for expr_eval
  *   schema.c    eng_schema, including the built-in schema of the shipped evaluation_facts view
  *   rules.c     libconfig file -> eng_rules (every key and type checked, all errors collected)
  *   eval.c      eng_evaluate / eng_explain: derived -> reasons -> flags -> categories -> score
@@ -68,7 +66,7 @@ typedef struct expr_scope {
     void *ud;
 } expr_scope;
 
-/* ---- compiled expressions (lex.c, parse.c, compile.c, vm.c) ------------------------------- */
+/* ---- compiled expressions (lex.c, parse.c, compile.c, regvm.c) ---------------------------- */
 
 typedef struct expr_prog expr_prog;
 
@@ -80,6 +78,7 @@ typedef struct expr_ref {
     bool is_const;
     eng_value constant; /* when is_const */
     int slot;           /* when !is_const */
+    eng_type type;      /* when !is_const: the slot's type, ENG_NULL if unknown until run time */
 } expr_ref;
 
 /* Compiles `src` (as libconfig delivered it) once. `want` is the type the context needs:
@@ -93,26 +92,30 @@ void expr_free(expr_prog *p);
 /* Static result type; ENG_NULL: always null, or (a name's type unknown) not known until run time. */
 eng_type expr_type(const expr_prog *p);
 const char *expr_source(const expr_prog *p);  /* the source text, owned by the program */
-int expr_stack_size(const expr_prog *p);      /* eng_value cells expr_run needs in `stack` */
 int expr_refs(const expr_prog *p, const expr_ref **refs);
 
-/* Runs the program over `slots`; `stack` has at least expr_stack_size(p) cells.
- * Does not allocate; never fails. The result has type expr_type(p) or is null (any type when
- * expr_type is ENG_NULL). Type errors were rejected by expr_compile; a value of another type at
- * run time (a name of a type unknown until run time, or a caller bug) acts as null, and so do
- * NaN and infinities in slots. */
-eng_value expr_run(const expr_prog *p, const eng_value *slots, eng_value *stack);
+/* Runs the expression on the register VM (regvm.c: the dispatch loop every rule set runs on,
+ * the expression linked alone) over `slots` (the facts, in the scope's slot order); `scratch`
+ * has at least expr_scratch_size(p) doubles. Does not allocate; never fails. The result has type
+ * expr_type(p) or is null (when expr_type is ENG_NULL: null, or the type of the value of the
+ * first name of a type unknown until run time that is not null). Type errors were rejected by
+ * expr_compile; a value of another type at run time (a name of a type unknown until run time, or
+ * a caller bug) acts as null, except that == != `in` is_null tell it from null, and so do NaN
+ * and infinities in slots. */
+int expr_scratch_size(const expr_prog *p);
+eng_value expr_eval(const expr_prog *p, const eng_value *slots, double *scratch);
+/* expr_eval that also sets reads[i] = true for each ref i (in expr_refs order) whose value the
+ * result depended on, from the registers: the language's short-circuits decide (`a && b` reads
+ * b only if a is not false, `a || b` only if a is not true, `c ? x : y` x if c is true, y if
+ * false, neither if null), as an explanation's step does (regvm_trace); folded constants are
+ * not read. `reads` has expr_refs() entries; the caller clears it. Does not allocate. */
+eng_value expr_eval_traced(const expr_prog *p, const eng_value *slots, double *scratch,
+                           bool *reads);
+/* Instructions of the expression's register code (tests check that folding shrinks it). */
+int expr_reg_code_size(const expr_prog *p);
 
-/* expr_run that also sets reads[i] = true for each ref i (in expr_refs order) whose slot the run
- * actually read; short-circuited operands and folded constants are not read. `reads` has
- * expr_refs() entries; the caller clears it. Does not allocate. */
-eng_value expr_run_traced(const expr_prog *p, const eng_value *slots, eng_value *stack,
-                          bool *reads);
-
-/* Instructions in the program (tests check that folding shrinks it). */
-int expr_code_size(const expr_prog *p);
-/* Disassembles the program, one instruction a line with its source text. 0, or -1 on a write
- * error. */
+/* Disassembles the register code, one instruction a line (registers shown as the names, constants
+ * and temporaries they hold), then its result. 0, or -1 on a write error. */
 int expr_dump(const expr_prog *p, FILE *out);
 
 /* Formats a value the way explanations and messages show it: null, true/false, numbers with

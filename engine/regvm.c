@@ -1,20 +1,18 @@
-/* regvm.c - the typed register VM behind eng_evaluate and eng_explain: links every rule's
- * register code (compile.c) into one straight program for the whole rule set and runs it over
- * one array of doubles; eng_explain runs the same dispatch loop compiled with tracing
- * (regvm_loop.h), which records each rule step from the registers. The stack VM (vm.c) remains
- * for a rule set whose expressions the register VM cannot all represent (a derived value that
- * is always null, so of no type) and as the reference the differential tests compare with.
+/* regvm.c - the engine's only VM, typed and register-based, behind eng_evaluate, eng_explain and
+ * expr_eval: links every rule's register code (compile.c) into one straight program for the
+ * whole rule set and runs it over one array of doubles; eng_explain runs the same dispatch loop
+ * compiled with tracing (regvm_loop.h), which records each rule step from the registers. One
+ * expression linked alone (regvm_link_expr) is what expr_eval runs, and what eval.c's
+ * rule-by-rule loop (eng_ctx.per_rule) runs for each rule: the reference tests/engine/test_regvm.c
+ * and tests/fuzz/fuzz_rules compare the rule set's program with, step by step.
  *
- * Why a second VM: the stack VM moves 24-byte eng_value's and checks their types on every
- * operation, and runs one program per rule. Here types were settled by the compiler, so a
- * number is a double (NaN = null) and a boolean a double 0 / 1 / 0.5 (null), constants sit in
- * registers filled once per eng_ctx, and the rule steps (reason matched, flag set, first
- * category, score component) are instructions too, a comparison folded into the step that
- * tests it: one dispatch loop per initiative. Measured with bench/engine/bench_engine and the
- * default rules (Release, gcc 12): 2,155 instructions per initiative on the stack VM and
- * 633 here (callgrind, 100,000 initiatives); 450-480 ns and 80-95 ns CPU (1,000,000).
- * The stack VM must give the same results and explanations: tests/engine/test_regvm.c and
- * tests/fuzz/fuzz_rules compare them step by step. */
+ * Types were settled by the compiler, so a number is a double (NaN = null), a boolean a double
+ * 0 / 1 / 0.5 (null), a string an interned reference (opcodes.def); constants sit in registers
+ * filled once per eng_ctx, and the rule steps (reason matched, flag set, first category, score
+ * component) are instructions too, a comparison folded into the step that tests it: one
+ * dispatch loop per initiative. Measured with bench/engine/bench_engine and the default rules
+ * (Release, gcc 12): 633 instructions per initiative (callgrind, 100,000 initiatives; the stack
+ * VM this replaced: 2,155); 80-95 ns CPU (1,000,000). */
 #include "expr_impl.h"
 #include "ruleset.h"
 
@@ -28,11 +26,15 @@ struct reg_prog {
     int const_base;     /* registers [const_base, +nconsts) hold constants */
     double *consts;
     int nconsts;
-    eng_value *strings; /* string constants (reference -1 - i): the expressions', then the
-                         * category ids (from category_base) */
-    int nstrings;       /* the expressions' string constants; registers [sref_base, +nstrings)
-                         * hold their references */
-    int sref_base, category_base;
+    eng_value *strings; /* the interned texts (reference -1 - i): every distinct string
+                         * literal of the expressions and every category id */
+    int nstrings;
+    int *intern;        /* open addressing over strings: index + 1, 0 empty (intern_mask + 1) */
+    unsigned intern_mask;
+    double *srefs;      /* registers [sref_base, +nsrefs): the reference of each expression's
+                         * string constant i (its consts[i]; NaN where that is no string) */
+    int nsrefs, sref_base;
+    double *category_refs; /* per category: the reference of its id (`category`) */
     int *fact_slots;    /* the facts some rule reads: numbers, then booleans, then strings */
     int nnum_facts, nbool_facts, nstr_facts;
     double *weights;      /* per score component */
@@ -43,7 +45,49 @@ struct reg_prog {
     int *step_index, *step_start;
     eng_type *slot_type; /* per slot: how a register is read back as a value */
     int nslots, temp_base;
+    int root; /* one expression alone (regvm_link_expr): the register of its result */
 };
+
+/* ---- interned strings ------------------------------------------------------------------- */
+
+/* A cheap hash of a text: its length and first and last bytes (texts that collide are told
+ * apart by the probe's compare; a rule set has a few dozen literals at most). */
+static inline unsigned text_hash(const eng_value *v)
+{
+    size_t n = v->as.str.len;
+    const unsigned char *s = (const unsigned char *)v->as.str.ptr;
+    return n == 0 ? 0u : (unsigned)n * 2654435761u ^ (unsigned)s[0] * 40503u ^ (unsigned)s[n - 1];
+}
+
+/* The reference of string v: -1 - i when it is interned text i, else `other`. Does not
+ * allocate: the plain evaluation calls it for every string fact. */
+static inline double intern_find(const reg_prog *p, const eng_value *v, double other)
+{
+    for (unsigned h = text_hash(v) & p->intern_mask;; h = (h + 1) & p->intern_mask) {
+        int i = p->intern[h] - 1;
+        if (i < 0)
+            return other;
+        const eng_value *t = &p->strings[i];
+        if (t->as.str.len == v->as.str.len &&
+            (v->as.str.len == 0 || memcmp(t->as.str.ptr, v->as.str.ptr, v->as.str.len) == 0))
+            return -1 - i;
+    }
+}
+
+/* Interns v (a string the rule set owns, so the pointer stays valid); returns its reference. The
+ * table was sized for every string (regvm_link), so it never fills. */
+static double intern(reg_prog *p, eng_value v)
+{
+    double ref = intern_find(p, &v, 0);
+    if (ref < 0)
+        return ref;
+    unsigned h = text_hash(&v) & p->intern_mask;
+    while (p->intern[h] != 0)
+        h = (h + 1) & p->intern_mask;
+    p->strings[p->nstrings] = v;
+    p->intern[h] = ++p->nstrings;
+    return -p->nstrings;
+}
 
 /* ---- linking ------------------------------------------------------------------------------ */
 
@@ -96,8 +140,6 @@ static int reloc(const linker *L, int x)
         return L->p->const_base + L->const_off + RX_INDEX(x);
     case RX_TEMP:
         return L->temp_base + RX_INDEX(x);
-    case RX_SCONST:
-        return -1 - (L->string_off + RX_INDEX(x));
     case RX_SREF:
         return L->p->sref_base + L->string_off + RX_INDEX(x);
     default:
@@ -105,20 +147,24 @@ static int reloc(const linker *L, int x)
     }
 }
 
-/* Appends expression `e`'s code; returns the register of its result. */
-static int link_expr(linker *L, const expr_prog *e)
+/* Appends expression `e`'s code; returns the register of its result. In a rule set (`rules`)
+ * a name of unknown type is a derived value of no type, always null: LOAD_AS reads its register
+ * (NaN), as a boolean 0.5. */
+static int link_expr(linker *L, const expr_prog *e, bool rules)
 {
     reg_prog *p = L->p;
     for (int i = 0; i < e->nreg_consts; i++)
         p->consts[L->const_off + i] = e->reg_consts[i];
     for (int i = 0; i < e->nconsts; i++)
-        p->strings[L->string_off + i] = e->consts[i];
+        p->srefs[L->string_off + i] = e->consts[i].type == ENG_STR ? intern(p, e->consts[i]) : NAN;
     for (int i = 0; i < e->nreg_code; i++) {
         reg_insn in = e->reg_code[i];
         in.d = reloc(L, in.d);
         in.a = reloc(L, in.a);
         in.b = reloc(L, in.b);
         in.c = reloc(L, in.c);
+        if (in.op == R_LOAD_AS && rules)
+            in.op = (in.b & ~LOAD_AS_OTHER) == ENG_BOOL ? R_NULL_B : R_MOV;
         emit(L, in);
     }
     int root = reloc(L, e->reg_root);
@@ -185,12 +231,18 @@ reg_prog *regvm_link(const eng_rules *r)
     p->sref_base = r->nslots + nconsts;
     p->nregs = r->nslots + nconsts + nstrings + ntemps;
     p->consts = xcalloc((size_t)nconsts, sizeof *p->consts);
-    p->nstrings = nstrings;
     int ncats = r->count[ENG_KIND_CATEGORY];
+    unsigned size = 8;
+    while (size < 2u * (unsigned)(nstrings + ncats))
+        size *= 2;
+    p->intern = xcalloc(size, sizeof *p->intern);
+    p->intern_mask = size - 1;
     p->strings = xcalloc((size_t)(nstrings + ncats), sizeof *p->strings);
-    p->category_base = nstrings;
+    p->nsrefs = nstrings;
+    p->srefs = xcalloc((size_t)nstrings + 1, sizeof *p->srefs);
+    p->category_refs = xcalloc((size_t)ncats, sizeof *p->category_refs);
     for (int i = 0; i < ncats; i++)
-        p->strings[nstrings + i] = r->rules[ENG_KIND_CATEGORY][i].id_value;
+        p->category_refs[i] = intern(p, r->rules[ENG_KIND_CATEGORY][i].id_value);
     p->fact_slots = xcalloc((size_t)r->nused_facts, sizeof *p->fact_slots);
     int nf = 0;
     static const eng_type order[] = {ENG_NUM, ENG_BOOL, ENG_STR};
@@ -221,7 +273,7 @@ reg_prog *regvm_link(const eng_rules *r)
 
     linker L = {.p = p, .temp_base = p->temp_base};
     for (int i = 0; i < r->count[ENG_KIND_DERIVED]; i++) {
-        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_DERIVED][i].prog);
+        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_DERIVED][i].prog, true);
         int slot = r->derived_base + i;
         if (p->ncode > n0 && p->code[p->ncode - 1].d == root)
             p->code[p->ncode - 1].d = slot; /* the last instruction writes the slot itself */
@@ -230,19 +282,19 @@ reg_prog *regvm_link(const eng_rules *r)
         step(&L, ENG_KIND_DERIVED, i, n0);
     }
     for (int i = 0; i < r->count[ENG_KIND_REASON]; i++) {
-        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_REASON][i].prog);
+        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_REASON][i].prog, true);
         emit_rule(&L, n0, root, R_REASON, r->reason_base + i, i);
         step(&L, ENG_KIND_REASON, i, n0);
     }
     emit(&L, (reg_insn){R_COUNT, r->reasons_slot, 0, 0, 0});
     for (int i = 0; i < r->count[ENG_KIND_FLAG]; i++) {
-        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_FLAG][i].prog);
+        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_FLAG][i].prog, true);
         emit_rule(&L, n0, root, R_FLAG, r->flag_base + i, i);
         step(&L, ENG_KIND_FLAG, i, n0);
     }
     int *jumps = xcalloc((size_t)ncats, sizeof *jumps);
     for (int i = 0; i < ncats - 1; i++) {
-        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_CATEGORY][i].prog);
+        int n0 = p->ncode, root = link_expr(&L, r->rules[ENG_KIND_CATEGORY][i].prog, true);
         emit_rule(&L, n0, root, R_CATEGORY, i, 0);
         jumps[i] = p->ncode - 1;
         step(&L, ENG_KIND_CATEGORY, i, n0);
@@ -257,7 +309,7 @@ reg_prog *regvm_link(const eng_rules *r)
     for (int i = 0; i < nscore; i++) {
         const rule *sc = &r->rules[ENG_KIND_SCORE][i];
         p->weights[i] = sc->weight;
-        int n0 = p->ncode, root = link_expr(&L, sc->prog);
+        int n0 = p->ncode, root = link_expr(&L, sc->prog, true);
         emit(&L, (reg_insn){R_SCORE, 0, root, i, 0});
         step(&L, ENG_KIND_SCORE, i, n0);
     }
@@ -274,6 +326,9 @@ void regvm_free(reg_prog *p)
     free(p->code);
     free(p->consts);
     free(p->strings);
+    free(p->intern);
+    free(p->srefs);
+    free(p->category_refs);
     free(p->fact_slots);
     free(p->weights);
     free(p->step_kind);
@@ -294,16 +349,17 @@ void regvm_init(const reg_prog *p, double *regs)
         regs[i] = NAN;
     for (int i = 0; i < p->nconsts; i++)
         regs[p->const_base + i] = p->consts[i];
-    for (int i = 0; i < p->nstrings; i++)
-        regs[p->sref_base + i] = -1 - i;
+    for (int i = 0; i < p->nsrefs; i++)
+        regs[p->sref_base + i] = p->srefs[i];
 }
 
 /* ---- running ------------------------------------------------------------------------------ */
 
-/* A boolean result of the value operations as a register: 0, 1, or 0.5 for null. */
-static inline double tri(eng_value v)
+/* == on two string references a and b (neither null): the same reference, or two facts of texts
+ * no literal has (references >= 0, the facts' slots) with the same bytes. */
+static inline bool same_text(const eng_value *facts, double a, double b)
 {
-    return v.type == ENG_BOOL ? (double)v.as.b : 0.5;
+    return a == b || (a >= 0 && b >= 0 && val_same(facts[(int)a], facts[(int)b]));
 }
 
 
@@ -326,7 +382,7 @@ static const unsigned char fn_of_op[R__COUNT] = {
 };
 
 /* Marks the registers instruction `in` read, given the values it saw: the language's
- * short-circuits (the stack VM's jumps) decide what a value depended on: `a && b` reads b only
+ * short-circuits (&& || ?:) decide what a value depended on: `a && b` reads b only
  * if a is not false, `a || b` only if a is not true, `c ? x : y` x if c is true, y if false,
  * neither if null. */
 static void mark_operands(unsigned char *marks, const reg_insn *in, const double *R)
@@ -334,10 +390,10 @@ static void mark_operands(unsigned char *marks, const reg_insn *in, const double
     switch (in->op) {
     case R_MOV:
     case R_NULL_B:
+    case R_LOAD_AS:
     case R_NEG:
     case R_NOT:
     case R_IN_N:
-    case R_IN_S:
     case R_REASON:
     case R_FLAG:
     case R_CATEGORY:
@@ -438,7 +494,8 @@ static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_
     for (int j = 0; j < nrefs; j++) {
         int s = refs[j].slot;
         T->reads[j] = !refs[j].is_const && T->marks[s];
-        if (T->reads[j])
+        /* (a string fact stays as given: its register may be the reference of equal text) */
+        if (T->reads[j] && !(s < T->r->nfacts && p->slot_type[s] == ENG_STR))
             slots[s] = reg_value(p, slots, R[s], p->slot_type[s]);
     }
     eng_value result;
@@ -465,3 +522,119 @@ static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_
 #define REGVM_TRACE 1
 #include "regvm_loop.h"
 #undef REGVM_TRACE
+
+/* ---- one expression: expr_eval ------------------------------------------------------------ */
+
+/* Registers: the slots the expression reads [0, nslots), its constants, its string constants'
+ * references, its temporaries; the code ends with END. No rule steps, so regvm_run runs it. */
+reg_prog *regvm_link_expr(const expr_prog *e)
+{
+    if (e->reg_code == NULL)
+        return NULL;
+    int nslots = 0, nfacts[3] = {0, 0, 0};
+    static const eng_type order[] = {ENG_NUM, ENG_BOOL, ENG_STR};
+    for (int i = 0; i < e->nrefs; i++)
+        if (!e->refs[i].is_const && e->refs[i].slot >= nslots)
+            nslots = e->refs[i].slot + 1;
+    reg_prog *p = xcalloc(1, sizeof *p);
+    p->nslots = nslots;
+    p->const_base = nslots;
+    p->nconsts = e->nreg_consts;
+    p->sref_base = nslots + e->nreg_consts;
+    p->temp_base = p->sref_base + e->nconsts;
+    p->nregs = p->temp_base + (e->nreg_code > 0 ? e->nreg_code : 1);
+    p->consts = xcalloc((size_t)e->nreg_consts + 1, sizeof *p->consts);
+    unsigned size = 8;
+    while (size < 2u * (unsigned)e->nconsts)
+        size *= 2;
+    p->intern = xcalloc(size, sizeof *p->intern);
+    p->intern_mask = size - 1;
+    p->strings = xcalloc((size_t)e->nconsts + 1, sizeof *p->strings);
+    p->nsrefs = e->nconsts;
+    p->srefs = xcalloc((size_t)e->nconsts + 1, sizeof *p->srefs);
+    /* the facts of known type, by type, as a rule set loads them; a name of unknown type is read
+     * by its LOAD_AS */
+    p->fact_slots = xcalloc((size_t)e->nrefs + 1, sizeof *p->fact_slots);
+    int nf = 0;
+    for (int t = 0; t < 3; t++)
+        for (int i = 0; i < e->nrefs; i++)
+            if (!e->refs[i].is_const && e->refs[i].type == order[t]) {
+                p->fact_slots[nf++] = e->refs[i].slot;
+                nfacts[t]++;
+            }
+    p->nnum_facts = nfacts[0];
+    p->nbool_facts = nfacts[1];
+    p->nstr_facts = nfacts[2];
+    linker L = {.p = p, .temp_base = p->temp_base};
+    p->root = link_expr(&L, e, false);
+    emit(&L, (reg_insn){R_END, 0, 0, 0, 0});
+    return p;
+}
+
+int expr_scratch_size(const expr_prog *e)
+{
+    int n = 1;
+    if (e->run != NULL && e->run->nregs > n)
+        n = e->run->nregs;
+    for (int t = 0; t <= ENG_STR; t++)
+        if (e->run_as[t] != NULL && e->run_as[t]->nregs > n)
+            n = e->run_as[t]->nregs;
+    return n + (n + (int)sizeof(double) - 1) / (int)sizeof(double); /* + the trace's marks */
+}
+
+/* The program expr_eval runs over `slots`, and the type of its result (see expr_prog.run_as). */
+static const reg_prog *pick(const expr_prog *e, const eng_value *slots, eng_type *type)
+{
+    *type = e->type;
+    if (e->type != ENG_NULL)
+        return e->run;
+    for (int j = 0; j < e->nrefs; j++) {
+        const expr_ref *r = &e->refs[j];
+        if (r->is_const || r->type != ENG_NULL)
+            continue;
+        eng_value v = slots[r->slot];
+        if (v.type == ENG_NUM && !isfinite(v.as.num))
+            continue; /* null */
+        if (v.type == ENG_NUM || v.type == ENG_BOOL || v.type == ENG_STR) {
+            *type = v.type;
+            return e->run_as[v.type];
+        }
+    }
+    /* every such name null, or none (an expression always null): the value is null, from the
+     * program that reads what the expression reads */
+    return e->run_as[ENG_NUM] != NULL ? e->run_as[ENG_NUM] : e->run;
+}
+
+eng_value expr_eval(const expr_prog *e, const eng_value *slots, double *scratch)
+{
+    eng_type t;
+    const reg_prog *p = pick(e, slots, &t);
+    if (p == NULL)
+        return eng_null();
+    eng_result out;
+    regvm_init(p, scratch);
+    regvm_run(p, scratch, NULL, slots, &out);
+    return reg_value(p, slots, scratch[p->root], t);
+}
+
+eng_value expr_eval_traced(const expr_prog *e, const eng_value *slots, double *scratch,
+                           bool *reads)
+{
+    eng_type t;
+    const reg_prog *p = pick(e, slots, &t);
+    eng_value v = expr_eval(e, slots, scratch);
+    if (p == NULL)
+        return v;
+    /* what the result read: backwards over the code, from the result's register (the last
+     * instruction is END) */
+    unsigned char *marks = (unsigned char *)(scratch + p->nregs);
+    memset(marks, 0, (size_t)p->nregs);
+    marks[p->root] = 1;
+    for (int q = p->ncode - 2; q >= 0; q--)
+        if (marks[p->code[q].d])
+            mark_operands(marks, &p->code[q], scratch);
+    for (int j = 0; j < e->nrefs; j++)
+        if (!e->refs[j].is_const && marks[e->refs[j].slot])
+            reads[j] = true;
+    return v;
+}

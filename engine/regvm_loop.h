@@ -10,6 +10,9 @@ void regvm_run(const reg_prog *p, double *R, eng_value *slots, const eng_value *
                eng_result *out)
 #endif
 {
+#if !REGVM_TRACE
+    (void)slots; /* string facts are read from `facts`; only an explanation needs the slots */
+#endif
     /* the facts into registers, one loop per type (no type switch per fact) */
     const int *fs = p->fact_slots;
     for (int i = 0, n = p->nnum_facts; i < n; i++, fs++) {
@@ -23,20 +26,18 @@ void regvm_run(const reg_prog *p, double *R, eng_value *slots, const eng_value *
         R[*fs] = f->type == ENG_BOOL ? (double)f->as.b : 0.5;
     }
     for (int i = 0, n = p->nstr_facts; i < n; i++, fs++) { /* the register: a reference */
-        slots[*fs] = facts[*fs];
-        R[*fs] = facts[*fs].type == ENG_STR ? (double)*fs : NAN;
+#if REGVM_TRACE
+        slots[*fs] = facts[*fs]; /* what the explanation shows */
+#endif
+        R[*fs] = facts[*fs].type == ENG_STR ? intern_find(p, &facts[*fs], (double)*fs) : NAN;
     }
 
     uint64_t reasons = 0, flags = 0;
     int nmatched = 0, category = p->ncategories - 1; /* the catch-all unless one matches */
     double sum = 0, weights = 0;
     const double *const w = p->weights;
-    const eng_value *const strings = p->strings;
     const reg_insn *const code = p->code;
     const reg_insn *in = code;
-/* The string a register refers to (not null: NaN is checked first). */
-#define SVAL(r) ((r) >= 0 ? slots[(int)(r)] : strings[-1 - (int)(r)])
-
 /* after each instruction: tracing, a rule step ending there is recorded (from the registers) */
 #if REGVM_TRACE
 #define STEP()                                                                                     \
@@ -75,6 +76,25 @@ dispatch:
     NEXT();
     CASE(NULL_B) R[in->d] = 0.5;
     NEXT();
+    CASE(LOAD_AS)
+    {
+        /* b: the type wanted, | LOAD_AS_OTHER to load a value of another type (not null) as one
+         * equal to nothing of that type but itself: a number infinity (never a fact or a result),
+         * a boolean 2, a string the fact's slot (its bytes then compared: val_same is false for
+         * two types) */
+        const eng_value *f = &facts[in->a];
+        eng_type t = (eng_type)(in->b & ~LOAD_AS_OTHER);
+        double v = t == ENG_BOOL ? 0.5 : NAN;
+        if (f->type == t)
+            v = t == ENG_NUM    ? finite_or_null(f->as.num)
+              : t == ENG_BOOL ? (double)f->as.b
+                              : intern_find(p, f, (double)in->a);
+        else if ((in->b & LOAD_AS_OTHER) && f->type != ENG_NULL &&
+                 !(f->type == ENG_NUM && !isfinite(f->as.num)))
+            v = t == ENG_NUM ? INFINITY : t == ENG_BOOL ? 2.0 : (double)in->a;
+        R[in->d] = v;
+    }
+    NEXT();
     CASE(NEG) R[in->d] = op_neg(R[in->a]);
     NEXT();
     CASE(NOT) R[in->d] = op_not(R[in->a]);
@@ -106,13 +126,13 @@ dispatch:
     CASE(EQ_S)
     {
         double a = R[in->a], b = R[in->b];
-        R[in->d] = isnan(a) || isnan(b) ? 0.5 : a == b || val_same(SVAL(a), SVAL(b));
+        R[in->d] = isnan(a) || isnan(b) ? 0.5 : same_text(facts, a, b);
     }
     NEXT();
     CASE(NE_S)
     {
         double a = R[in->a], b = R[in->b];
-        R[in->d] = isnan(a) || isnan(b) ? 0.5 : !(a == b || val_same(SVAL(a), SVAL(b)));
+        R[in->d] = isnan(a) || isnan(b) ? 0.5 : !same_text(facts, a, b);
     }
     NEXT();
     CASE(AND) R[in->d] = op_and(R[in->a], R[in->b]);
@@ -138,12 +158,6 @@ dispatch:
             if (R[in->b + i] == x)
                 v = 1.0;
         R[in->d] = v;
-    }
-    NEXT();
-    CASE(IN_S)
-    {
-        double x = R[in->a];
-        R[in->d] = isnan(x) ? 0.5 : tri(val_in(SVAL(x), &strings[-1 - in->b], in->c));
     }
     NEXT();
     /* the functions of functions.h, each by its own implementation */
@@ -204,7 +218,7 @@ dispatch:
 #undef CATEGORY_STEP
 #undef BOTH
     CASE(CATEGORY_ELSE) NEXT(); /* no category matched: the catch-all (a step when tracing) */
-    CASE(CATEGORY_ID) R[in->d] = -1 - (p->category_base + category);
+    CASE(CATEGORY_ID) R[in->d] = p->category_refs[category];
     NEXT();
     CASE(SCORE) score_add(&sum, &weights, w[in->b], R[in->a]);
     NEXT();
@@ -220,7 +234,6 @@ dispatch:
 #undef NEXT
 #undef NEXT_RAW
 #undef STEP
-#undef SVAL
 done:
     result_finish(out, category, reasons, flags, sum, weights);
 }

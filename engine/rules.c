@@ -951,10 +951,7 @@ static expr_prog *compile_one(loader *L, const char *src, stage st, int derived_
     /* (expr_compile refuses an expression longer than ENG_MAX_EXPR_LEN, positioned) */
     scope_ud u = {L, st, derived_index, false};
     expr_scope sc = {resolve, names, &u};
-    expr_prog *p = expr_compile(src, &sc, want, L->file, line, L->d);
-    if (p != NULL && expr_stack_size(p) > L->r->stack_size)
-        L->r->stack_size = expr_stack_size(p);
-    return p;
+    return expr_compile(src, &sc, want, L->file, line, L->d);
 }
 
 /* Finds every derived name that is part of a cycle and reports it at that member, at the column
@@ -1095,7 +1092,6 @@ static void compile_all(loader *L)
     r->flag_base = r->reason_base + r->count[ENG_KIND_REASON];
     r->category_slot = r->flag_base + r->count[ENG_KIND_FLAG];
     r->nslots = r->category_slot + 1;
-    r->stack_size = 1;
 
     L->cycle = xcalloc((size_t)nd, sizeof *L->cycle);
     L->dtype = xcalloc((size_t)nd, sizeof *L->dtype);

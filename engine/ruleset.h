@@ -44,24 +44,24 @@ struct eng_rules {
     rule *rules[ENG_NKINDS]; /* indexed by eng_kind, file order */
     int count[ENG_NKINDS];
     int nfacts, derived_base, reasons_slot, reason_base, flag_base, category_slot, nslots;
-    int stack_size;  /* the largest expr_stack_size of any program */
     int *used_facts; /* slots of the facts some program reads: all eng_evaluate copies */
     int nused_facts;
     char **strings; /* every string the rules own (ids, labels, ...) */
     int nstrings, capstrings;
-    struct reg_prog *reg; /* the rule set for the register VM; NULL: stack VM only */
+    struct reg_prog *reg; /* the rule set as one register program (NULL only if an expression
+                           * had no register code: fuzz_rules checks that none loads so) */
 };
 
 struct eng_ctx {
     const eng_rules *rules;
     eng_value *slots; /* nslots */
-    eng_value *stack; /* stack_size */
+    double *scratch;  /* per_rule: expr_eval's registers (the largest expr_scratch_size) */
     double *regs;     /* the register VM's registers (constants filled in), or NULL */
     bool *reads;      /* explaining: which refs of the rule just run it read */
     int nreads;       /* the most refs of any rule */
     unsigned char *marks; /* explaining on the register VM: registers a step needed (nregs) */
-    bool stack_vm; /* run eng_evaluate and eng_explain on the stack VM even when the register VM
-                    * could: the reference the tests compare the register VM with */
+    bool per_rule; /* run eng_evaluate and eng_explain rule by rule (eval.c), each expression
+                    * linked alone: the reference the tests compare the rule set's program with */
 };
 
 /* What regvm_trace records a step with. */
@@ -100,15 +100,15 @@ static inline void result_finish(eng_result *out, int category, uint64_t reasons
 /* regvm.c: the whole rule set as one typed register program, run by eng_evaluate (regvm_run) and
  * eng_explain (regvm_trace). */
 typedef struct reg_prog reg_prog;
-/* Links the rules' register code; NULL when some expression has none (the caller keeps the
- * stack VM). The program is owned by the caller: regvm_free. Aborts on OOM. */
+/* Links the rules' register code; NULL when some expression has none (none that compiles has:
+ * fuzz_rules checks it). The program is owned by the caller: regvm_free. Aborts on OOM. */
 reg_prog *regvm_link(const eng_rules *r);
 void regvm_free(reg_prog *p);
 int regvm_nregs(const reg_prog *p);
 /* Fills a register file of regvm_nregs() doubles: constants, NaN elsewhere. */
 void regvm_init(const reg_prog *p, double *regs);
-/* Evaluates one initiative as eng_evaluate does (the same result as the stack VM); `regs` was
- * filled by regvm_init; string facts are copied into `slots`. Does not allocate. */
+/* Evaluates one initiative as eng_evaluate does; `regs` was filled by regvm_init; string facts
+ * are read from `facts` (only regvm_trace copies them into `slots`). Does not allocate. */
 void regvm_run(const reg_prog *p, double *regs, eng_value *slots, const eng_value *facts,
                eng_result *out);
 
@@ -120,8 +120,8 @@ void regvm_trace(const reg_prog *p, double *regs, eng_value *slots, const eng_va
 
 /* explain.c: recording one evaluation (called by eval.c only when explaining) */
 void explain_reset(eng_explanation *e);
-/* Records rule i of kind k after it ran: its inputs (the names the run read, per `reads` from
- * expr_run_traced, with their values from `slots`; thresholds always, being part of the rule)
+/* Records rule i of kind k after it ran: its inputs (the names the run read, per `reads` as
+ * expr_eval_traced and regvm_trace set it, with their values from `slots`; thresholds always, being part of the rule)
  * and its result. For the catch-all category (no program), `reads` is NULL and `result` true. */
 void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, const eng_value *slots,
                   const bool *reads, eng_value result);

@@ -133,6 +133,18 @@ static void init_facts(void)
     facts[3][S_ACTUAL] = eng_num(INFINITY);
 }
 
+/* Runs p on the register VM (expr_eval); with `reads`, traced. */
+static eng_value run_traced(const expr_prog *p, const eng_value *f, bool *reads)
+{
+    static double scratch[4096];
+    assert_true(expr_scratch_size(p) <= 4096);
+    return reads ? expr_eval_traced(p, f, scratch, reads) : expr_eval(p, f, scratch);
+}
+static eng_value run(const expr_prog *p, const eng_value *f)
+{
+    return run_traced(p, f, NULL);
+}
+
 /* Compiles and runs; returns the formatted value or "ERR <first diag>". */
 static const char *eval(const char *src, int f, eng_type want, eng_diags *d)
 {
@@ -144,9 +156,7 @@ static const char *eval(const char *src, int f, eng_type want, eng_diags *d)
                  g ? g->message : "(no diagnostic)");
         return buf;
     }
-    eng_value stack[64];
-    assert_true(expr_stack_size(p) <= 64);
-    eng_value v = expr_run(p, facts[f], stack);
+    eng_value v = run(p, facts[f]);
     eng_value_format(v, buf, sizeof buf);
     expr_free(p);
     return buf;
@@ -535,45 +545,46 @@ static bool dump_has(const expr_prog *p, const char *what)
 
 typedef struct fold_case {
     const char *expr;
-    int code_size; /* instructions after folding */
+    int code_size; /* register instructions after folding */
     const char *value;
 } fold_case;
 
 static const fold_case fold_cases[] = {
-    {"1 + 2 * 3", 1, "7"},
-    {"thresholds.on_track_ratio * 100", 1, "90"},
-    {"thresholds.delayed_ratio < thresholds.on_track_ratio", 1, "true"},
-    {"max(thresholds.delayed_ratio, 0.7) + 1", 1, "1.7"},
-    {"round(thresholds.on_track_ratio / 3, 2)", 1, "0.3"},
-    {"thresholds.label == '順調' ? 'yes' : 'no'", 1, "\"yes\""},
-    {"'a' in ('b', 'a')", 1, "true"},
-    {"is_null(null)", 1, "true"},
-    {"false && plan_decided", 1, "false"}, /* false decides */
-    {"plan_decided && false", 1, "false"},
-    {"true || progress_ratio > 1", 1, "true"},
-    {"true && plan_decided", 1, "true"}, /* the neutral side disappears: just LOAD */
-    {"false || plan_decided", 1, "true"},
-    {"1 < 2 ? progress_ratio : 0", 1, "0.42"},
-    {"1 / 0", 1, "null"},
-    {"progress_ratio >= thresholds.on_track_ratio", 1, "false"}, /* one GE_SK */
-    {"thresholds.on_track_ratio < progress_ratio", 1, "false"},  /* mirrored: GT_SK */
+    /* a constant or a name alone is no instruction: the result is its register */
+    {"1 + 2 * 3", 0, "7"},
+    {"thresholds.on_track_ratio * 100", 0, "90"},
+    {"thresholds.delayed_ratio < thresholds.on_track_ratio", 0, "true"},
+    {"max(thresholds.delayed_ratio, 0.7) + 1", 0, "1.7"},
+    {"round(thresholds.on_track_ratio / 3, 2)", 0, "0.3"},
+    {"thresholds.label == '順調' ? 'yes' : 'no'", 0, "\"yes\""},
+    {"'a' in ('b', 'a')", 0, "true"},
+    {"is_null(null)", 0, "true"},
+    {"false && plan_decided", 0, "false"}, /* false decides */
+    {"plan_decided && false", 0, "false"},
+    {"true || progress_ratio > 1", 0, "true"},
+    {"true && plan_decided", 0, "true"}, /* the neutral side disappears: the name alone */
+    {"false || plan_decided", 0, "true"},
+    {"1 < 2 ? progress_ratio : 0", 0, "0.42"},
+    {"1 / 0", 0, "null"},
+    {"progress_ratio >= thresholds.on_track_ratio", 1, "false"}, /* one GE, the constant's register */
+    {"thresholds.on_track_ratio < progress_ratio", 1, "false"},
     {"0.42 <= progress_ratio", 1, "true"},
     {"0.42 == progress_ratio", 1, "true"},
     {"'on_track' != category", 1, "false"},
-    {"progress_ratio + 0 >= 0.42", 5, "true"},
+    {"progress_ratio + 0 >= 0.42", 2, "true"}, /* x + 0 is not folded (x may be null) */
 };
 
 static void test_folding(void **state)
 {
     (void)state;
-    eng_value stack[16];
     for (size_t i = 0; i < sizeof fold_cases / sizeof fold_cases[0]; i++) {
         const fold_case *c = &fold_cases[i];
         expr_prog *p = compile_ok(c->expr, ENG_NULL);
-        if (expr_code_size(p) != c->code_size)
-            fail_msg("%s: %d instructions, expected %d", c->expr, expr_code_size(p), c->code_size);
+        if (expr_reg_code_size(p) != c->code_size)
+            fail_msg("%s: %d instructions, expected %d", c->expr, expr_reg_code_size(p),
+                     c->code_size);
         char buf[64];
-        eng_value_format(expr_run(p, facts[0], stack), buf, sizeof buf);
+        eng_value_format(run(p, facts[0]), buf, sizeof buf);
         if (strcmp(buf, c->value) != 0)
             fail_msg("%s: expected %s, got %s", c->expr, c->value, buf);
         expr_free(p);
@@ -581,10 +592,11 @@ static void test_folding(void **state)
     /* Thresholds are never loaded from a slot; the constant holds their value. */
     expr_prog *p =
         compile_ok("reasons == 0 && progress_ratio >= thresholds.on_track_ratio", ENG_BOOL);
-    assert_false(dump_has(p, " thresholds.on_track_ratio\t")); /* no LOAD of it */
-    assert_true(dump_has(p, "GE_SK    0 1 1 progress_ratio 0.9\t"));
-    assert_true(dump_has(p, "EQ_SK    1 0 0 reasons 0\t"));
-    assert_int_equal(expr_code_size(p), 4);
+    assert_false(dump_has(p, "thresholds.on_track_ratio")); /* no register of it */
+    assert_true(dump_has(p, "  0 EQ_N     t0 = reasons 0\n"));
+    assert_true(dump_has(p, "  1 GE       t1 = progress_ratio 0.9\n"));
+    assert_true(dump_has(p, "  2 AND      t2 = t0 t1\n"));
+    assert_int_equal(expr_reg_code_size(p), 3);
     expr_free(p);
 }
 
@@ -611,7 +623,6 @@ static const short_case short_cases[] = {
 static void test_short_circuit(void **state)
 {
     (void)state;
-    eng_value stack[16];
     for (size_t i = 0; i < sizeof short_cases / sizeof short_cases[0]; i++) {
         const short_case *c = &short_cases[i];
         expr_prog *p = compile_ok(c->expr, ENG_NULL);
@@ -619,7 +630,7 @@ static void test_short_circuit(void **state)
         int n = expr_refs(p, &refs);
         assert_int_equal(n, (int)strlen(c->reads));
         bool reads[8] = {false};
-        expr_run_traced(p, facts[c->facts], stack, reads);
+        run_traced(p, facts[c->facts], reads);
         char got[9] = "";
         for (int k = 0; k < n; k++)
             got[k] = reads[k] ? '1' : '0';
@@ -721,9 +732,8 @@ static void test_limits(void **state)
     assert_int_equal((int)strlen(limit), ENG_MAX_EXPR_LEN);
     p = expr_compile(limit, &scope, ENG_NULL, "t.cfg", 1, d);
     assert_non_null(p);
-    eng_value stack[8];
-    assert_true(expr_stack_size(p) <= 8);
-    assert_true(expr_run(p, facts[0], stack).as.num == ENG_MAX_EXPR_LEN / 2);
+    assert_int_equal(expr_reg_code_size(p), 0); /* folded */
+    assert_true(run(p, facts[0]).as.num == ENG_MAX_EXPR_LEN / 2);
     expr_free(p);
     strcat(limit, "1");
     eng_diags_clear(d);
@@ -739,26 +749,30 @@ static void test_limits(void **state)
 static void test_unknown_type(void **state)
 {
     (void)state;
-    eng_value stack[8];
     expr_prog *p = compile_ok("anything", ENG_BOOL);
     assert_int_equal(expr_type(p), ENG_BOOL);
-    assert_true(dump_has(p, "EXPECT"));
-    assert_int_equal(expr_run(p, facts[0], stack).type, ENG_NULL); /* 7 is not a boolean */
+    assert_true(dump_has(p, "LOAD_AS  t0 = anything boolean\n"));
+    assert_int_equal(run(p, facts[0]).type, ENG_NULL); /* 7 is not a boolean */
     expr_free(p);
     p = compile_ok("anything", ENG_NUM);
     assert_int_equal(expr_type(p), ENG_NUM);
-    eng_value v = expr_run(p, facts[0], stack);
+    eng_value v = run(p, facts[0]);
     assert_int_equal(v.type, ENG_NUM);
     assert_true(v.as.num == 7);
-    assert_int_equal(expr_run(p, facts[2], stack).type, ENG_NULL);
+    assert_int_equal(run(p, facts[2]).type, ENG_NULL);
     expr_free(p);
-    p = compile_ok("anything", ENG_NULL);
+    p = compile_ok("anything", ENG_NULL); /* any type: the value's own */
     assert_int_equal(expr_type(p), ENG_NULL);
-    assert_false(dump_has(p, "EXPECT"));
-    assert_int_equal(expr_run(p, facts[2], stack).type, ENG_STR);
+    assert_int_equal(run(p, facts[2]).type, ENG_STR);
+    v = run(p, facts[0]);
+    assert_true(v.type == ENG_NUM && v.as.num == 7);
+    expr_free(p);
+    /* == tells a value of another type from null: false, as for two different values */
+    p = compile_ok("anything == 7", ENG_BOOL);
+    assert_true(dump_has(p, "LOAD_AS  t0 = anything number|other\n"));
     expr_free(p);
     p = compile_ok("progress_ratio", ENG_NUM);
-    assert_false(dump_has(p, "EXPECT")); /* known types need no check */
+    assert_false(dump_has(p, "LOAD_AS")); /* known types need no check */
     expr_free(p);
 }
 
@@ -777,17 +791,23 @@ static void test_error_limit(void **state)
     eng_diags_free(d);
 }
 
-static void test_stack_size(void **state)
+/* Straight-line register code: one instruction per operation left after folding, whatever the
+ * nesting (every instruction writes a temporary of its own). */
+static void test_register_code_size(void **state)
 {
     (void)state;
     expr_prog *p = compile_ok("progress_ratio", ENG_NULL);
-    assert_int_equal(expr_stack_size(p), 1);
+    assert_int_equal(expr_reg_code_size(p), 0);
+    assert_true(dump_has(p, "    result progress_ratio\n"));
     expr_free(p);
     p = compile_ok("progress_ratio + (reasons * (actual_progress - planned_progress))", ENG_NULL);
-    assert_int_equal(expr_stack_size(p), 4);
+    assert_int_equal(expr_reg_code_size(p), 3);
+    assert_true(dump_has(p, "  0 SUB      t0 = actual_progress planned_progress\n"));
+    assert_true(dump_has(p, "  1 MUL      t1 = reasons t0\n"));
+    assert_true(dump_has(p, "  2 ADD      t2 = progress_ratio t1\n"));
     expr_free(p);
     p = compile_ok("max(progress_ratio, reasons, actual_progress, planned_progress)", ENG_NULL);
-    assert_int_equal(expr_stack_size(p), 4);
+    assert_int_equal(expr_reg_code_size(p), 3); /* pairwise from the left */
     expr_free(p);
 }
 
@@ -800,10 +820,12 @@ static void test_no_allocation(void **state)
                               "-1)",
                               ENG_NULL);
     assert_true(alloc_count() > before); /* the counter sees this library's allocations */
-    eng_value stack[16];
+    bool reads[8] = {false};
     before = alloc_count();
-    for (int f = 0; f < 4; f++)
-        expr_run(p, facts[f], stack);
+    for (int f = 0; f < 4; f++) {
+        run(p, facts[f]);
+        run_traced(p, facts[f], reads);
+    }
     assert_int_equal(alloc_count(), before);
     expr_free(p);
 }
@@ -1116,7 +1138,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_unknown_type),
         cmocka_unit_test(test_error_limit),
-        cmocka_unit_test(test_stack_size),
+        cmocka_unit_test(test_register_code_size),
         cmocka_unit_test(test_no_allocation),
         cmocka_unit_test(test_eval_expression),
         cmocka_unit_test(test_round),

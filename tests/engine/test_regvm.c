@@ -1,5 +1,6 @@
-/* test_regvm.c - the register VM (regvm.c, behind eng_evaluate and, traced, eng_explain) against
- * the stack VM (vm.c, an eng_ctx with stack_vm set): random well-typed expressions, in every
+/* test_regvm.c - the rule set's linked register program (regvm.c, behind eng_evaluate and,
+ * traced, eng_explain) against eval.c's rule-by-rule loop running each expression linked alone
+ * (expr_eval; an eng_ctx with per_rule set): random well-typed expressions, in every
  * place a rule file can hold one, must give the same derived values, the same results and the
  * same explanations (step by step: inputs read, values, text) for facts full of nulls, NaN,
  * infinities, zeros and halves. */
@@ -257,7 +258,8 @@ static void random_facts(const eng_schema *s, eng_value *facts)
 {
     static const double nums[] = {0,     1,       0.5,  -0.5, 1e308, -1e308, NAN,
                                   INFINITY, 2.675, 0.125, -0.0, 3,     12,     0.05};
-    static const char *const strs[] = {"a", "情報政策課", "", "delayed"};
+    /* texts some rules have as literals, and one none has ("zz": its facts compare by bytes) */
+    static const char *const strs[] = {"a", "情報政策課", "", "delayed", "zz"};
     for (int i = 0; i < eng_schema_count(s); i++) {
         switch (eng_schema_type(s, i)) {
         case ENG_NUM: {
@@ -273,8 +275,8 @@ static void random_facts(const eng_schema *s, eng_value *facts)
             break;
         }
         case ENG_STR: {
-            int k = pick(5);
-            facts[i] = k == 4 ? eng_null() : eng_str(strs[k]);
+            int k = pick(6);
+            facts[i] = k == 5 ? eng_null() : eng_str(strs[k]);
             break;
         }
         default:
@@ -301,7 +303,7 @@ static bool same_result(const eng_result *a, const eng_result *b)
 
 /* ---- tests ---------------------------------------------------------------------------------- */
 
-/* Each expression as a derived value: the register holding it equals the stack VM's value. */
+/* Each expression as a derived value: the register holding it equals the rule-by-rule value (expr_eval). */
 static void test_derived_values(void **state)
 {
     (void)state;
@@ -335,7 +337,7 @@ static void test_derived_values(void **state)
         assert_true(type == ENG_NUM || type == ENG_BOOL || type == ENG_NULL);
         numbers += type == ENG_NUM;
         eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
-        cs->stack_vm = true;
+        cs->per_rule = true;
         eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         /* the Japanese sentences on every other expression (the wording layer under ASan) */
         assert_int_equal(eng_explanation_set_language(e, n % 2 ? "ja" : "en"), 0);
@@ -350,7 +352,7 @@ static void test_derived_values(void **state)
             eng_explain(c, facts, &a2, e);
             int step = explain_first_difference(e, es);
             if (step >= 0 || !same_result(&a, &a2))
-                fail_msg("d = %s: the traced register VM explains step %d as \"%s\", the stack VM "
+                fail_msg("d = %s: the traced register VM explains step %d as \"%s\", the rule-by-rule loop "
                          "as \"%s\"", t.buf, step,
                          step < eng_explanation_count(e) ? eng_explanation_get(e, step)->text : "-",
                          step < eng_explanation_count(es) ? eng_explanation_get(es, step)->text : "-");
@@ -366,7 +368,7 @@ static void test_derived_values(void **state)
             if (!same || !same_result(&a, &b)) {
                 char shown[64];
                 eng_value_format(v, shown, sizeof shown);
-                fail_msg("d = %s: stack VM %s, register VM %.17g (category %d / %d)", t.buf, shown,
+                fail_msg("d = %s: rule by rule %s, linked %.17g (category %d / %d)", t.buf, shown,
                          x, b.category, a.category);
             }
         }
@@ -387,7 +389,7 @@ static void test_derived_values(void **state)
 
 /* Loads `rules` and, when they run on the register VM, evaluates NFACTS random initiatives with
  * eng_evaluate and eng_explain, failing on any difference; counts the categories reached.
- * Returns 1 if the register VM ran, 0 if the rules did not load or run on the stack VM. */
+ * Returns 1 if the register VM ran, 0 if the rules did not load or have no register program. */
 static int same_results(const char *rules, const eng_schema *s, const char *x, long *categories)
 {
     eng_rules *r = load(rules, s);
@@ -397,7 +399,7 @@ static int same_results(const char *rules, const eng_schema *s, const char *x, l
     }
     eng_value facts[ENG_MAX_FACTS];
     eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
-    cs->stack_vm = true;
+    cs->per_rule = true;
     eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
     for (int k = 0; k < NFACTS; k++) {
         random_facts(s, facts);
@@ -407,12 +409,12 @@ static int same_results(const char *rules, const eng_schema *s, const char *x, l
         eng_explain(c, facts, &a2, e);
         int step = explain_first_difference(e, es);
         if (step >= 0 || !same_result(&a, &a2))
-            fail_msg("%s: the traced register VM explains step %d as \"%s\", the stack VM as "
+            fail_msg("%s: the traced register VM explains step %d as \"%s\", the rule-by-rule loop as "
                      "\"%s\"", x, step,
                      step < eng_explanation_count(e) ? eng_explanation_get(e, step)->text : "-",
                      step < eng_explanation_count(es) ? eng_explanation_get(es, step)->text : "-");
         if (!same_result(&a, &b))
-            fail_msg("%s: stack VM category %d reasons %llx flags %llx score %g; register VM "
+            fail_msg("%s: rule by rule category %d reasons %llx flags %llx score %g; register VM "
                      "category %d reasons %llx flags %llx score %g",
                      x, b.category, (unsigned long long)b.reasons, (unsigned long long)b.flags,
                      b.has_score ? b.score : NAN, a.category, (unsigned long long)a.reasons,
@@ -428,7 +430,7 @@ static int same_results(const char *rules, const eng_schema *s, const char *x, l
 }
 
 /* Each expression in reasons, flags, categories and score, where the linker folds comparisons
- * and && into the rule steps: the same results as the stack VM. */
+ * and && into the rule steps: the same results as rule by rule. */
 static void test_rule_steps(void **state)
 {
     (void)state;
@@ -480,7 +482,7 @@ static void test_rule_steps(void **state)
 }
 
 /* Computed strings run on the register VM (as references): a derived string read by ==, !=, in,
- * is_null, ?: and coalesce in every section gives the stack VM's results. */
+ * is_null, ?: and coalesce in every section gives the rule-by-rule results. */
 static void test_string_values(void **state)
 {
     (void)state;
@@ -511,7 +513,7 @@ static void test_string_values(void **state)
 }
 
 /* What the register VM once could not represent (a derived value of no type, always null) runs
- * on it too, with the stack VM's results and explanations. */
+ * on it too, with the rule-by-rule results and explanations. */
 static void test_fallback(void **state)
 {
     (void)state;
@@ -536,9 +538,9 @@ static void test_fallback(void **state)
         eng_rules *r = load(rules, s);
         assert_non_null(r);
         if ((r->reg != NULL) != (cases[i][1][0] != '\0'))
-            fail_msg("%s: expected the %s VM", cases[i][0], cases[i][1][0] ? "register" : "stack");
+            fail_msg("%s: expected the %s VM", cases[i][0], cases[i][1][0] ? "register" : "no register");
         eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
-        cs->stack_vm = true;
+        cs->per_rule = true;
         eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         eng_value facts[ENG_MAX_FACTS];
         rng = 7;

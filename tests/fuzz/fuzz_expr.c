@@ -1,6 +1,7 @@
 /* fuzz_expr.c - libFuzzer target for the expression compiler: compiles arbitrary bytes against a
  * small scope (every type, a name of unknown type, constants, a "later" and an opaque name) and,
- * when they compile, runs the program on a few fact vectors, checking the VM's promises: the
+ * when they compile, runs the program on a few fact vectors (expr_eval, the register VM, plain
+ * and traced), checking its promises: the
  * result has the program's static type or is null, numbers are finite, diagnostics print. Then
  * every function of functions.h's table is called on what the input computes (so a new function
  * is fuzzed by its row alone): the compiled call must give what val_call gives on the input's
@@ -89,15 +90,16 @@ static void check_call(int f, const char *src, size_t size, const expr_scope *sc
     eng_diags *d = eng_diags_new();
     expr_prog *p = expr_compile(call, scope, ENG_NULL, "fuzz.cfg", 1, d);
     if (p != NULL) {
-        eng_value *stack = xcalloc((size_t)expr_stack_size(p) + (size_t)expr_stack_size(inner),
-                                   sizeof *stack);
+        int n = expr_scratch_size(p) > expr_scratch_size(inner) ? expr_scratch_size(p)
+                                                                 : expr_scratch_size(inner);
+        double *scratch = xcalloc((size_t)n, sizeof *scratch);
         for (int v = 0; v < nvectors; v++) {
-            eng_value x = expr_run(inner, vectors[v], stack);
+            eng_value x = expr_eval(inner, vectors[v], scratch);
             eng_value args[3] = {x, x, x};
             if (fn->decimals >= 0 && fn->decimals < 3)
                 args[fn->decimals] = eng_num(1);
             eng_value want = val_call((expr_fn)f, args, fn->min_args);
-            eng_value got = expr_run(p, vectors[v], stack);
+            eng_value got = expr_eval(p, vectors[v], scratch);
             check(got.type == want.type);
             check(got.type != ENG_NUM || memcmp(&got.as.num, &want.as.num, sizeof got.as.num) == 0);
             check(got.type != ENG_BOOL || got.as.b == want.as.b);
@@ -105,7 +107,7 @@ static void check_call(int f, const char *src, size_t size, const expr_scope *sc
                                           memcmp(got.as.str.ptr, want.as.str.ptr,
                                                  got.as.str.len) == 0));
         }
-        free(stack);
+        free(scratch);
         expr_free(p);
     }
     eng_diags_free(d);
@@ -145,15 +147,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (p) {
             eng_type t = expr_type(p);
             check(wants[w] == ENG_NULL || t == wants[w] || t == ENG_NULL);
-            int n = expr_stack_size(p);
-            check(n >= 1 && n <= ENG_MAX_EXPR_LEN);
-            eng_value *stack = xcalloc((size_t)n, sizeof *stack);
+            int n = expr_scratch_size(p);
+            check(n >= 1 && n <= 8 * ENG_MAX_EXPR_LEN);
+            double *scratch = xcalloc((size_t)n, sizeof *scratch);
             const expr_ref *refs;
             int nrefs = expr_refs(p, &refs);
             bool *reads = xcalloc((size_t)nrefs + 1, sizeof *reads);
             for (size_t v = 0; v < sizeof vectors / sizeof vectors[0]; v++) {
-                eng_value r = expr_run(p, vectors[v], stack);
-                eng_value r2 = expr_run_traced(p, vectors[v], stack, reads);
+                eng_value r = expr_eval(p, vectors[v], scratch);
+                eng_value r2 = expr_eval_traced(p, vectors[v], scratch, reads);
                 check(r.type == r2.type);
                 check(r.type == ENG_NULL || t == ENG_NULL || r.type == t);
                 check(r.type != ENG_NUM || isfinite(r.as.num));
@@ -168,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     check_call(f, src, size, &scope, p, vs, 4);
             }
             free(reads);
-            free(stack);
+            free(scratch);
             expr_free(p);
         }
         eng_diags_free(d);

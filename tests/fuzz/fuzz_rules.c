@@ -1,8 +1,8 @@
 /* fuzz_rules.c - libFuzzer target for the rule loader: the input bytes as a rule file, compiled
  * against the built-in schema with eng_rules_load_string; when it loads, one initiative (all
  * facts null, then all set) is evaluated and explained (in Japanese and English), checking
- * evaluate == explain, and that the register VM's traced explanation equals the stack VM's step
- * by step (inputs read, values, text); and the rule set is analysed (check --analyze): nothing
+ * evaluate == explain, and that the rule set's traced program explains as the rule-by-rule loop
+ * (each expression linked alone, eng_ctx.per_rule) does, step by step (inputs read, values, text); and the rule set is analysed (check --analyze): nothing
  * it calls impossible may happen to those two initiatives. */
 #include "analyze.h"
 #include "engine.h"
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         eng_value facts[ENG_MAX_FACTS];
         int n = eng_schema_count(schema);
         eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
-        cs->stack_vm = true;
+        cs->per_rule = true;
         eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         for (int round = 0; round < 2; round++) {
             for (int i = 0; i < n; i++) {

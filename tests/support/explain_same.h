@@ -1,5 +1,5 @@
 /* explain_same.h - for the engine's differential tests: two explanations of one evaluation (the
- * register VM's traced run and the stack VM's) step by step: kind, rule, result, inputs (names,
+ * rule set's traced register program and the rule-by-rule loop's) step by step: kind, rule, result, inputs (names,
  * values, bit for bit) and text. Header-only (static), included by tests/engine/test_regvm.c and
  * tests/fuzz/fuzz_rules.c. */
 #ifndef HYOKA_TESTS_EXPLAIN_SAME_H
