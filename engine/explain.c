@@ -9,6 +9,7 @@
 #include "ruleset.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,9 +115,19 @@ static inline void put(step_store *s, const char *p, size_t n)
     s->buf[s->len] = '\0';
 }
 
-static void puts_(step_store *s, const char *p)
+/* Appends a NUL-terminated string (inline: a literal's length is then a constant). */
+static inline __attribute__((always_inline)) void puts_(step_store *s, const char *p)
 {
     put(s, p, strlen(p));
+}
+
+/* Room for n more bytes (and a NUL) at the end of the text: the caller writes them, then adds
+ * what it wrote to s->len. */
+static inline char *reserve(step_store *s, size_t n)
+{
+    if (s->len + n + 1 > s->cap)
+        grow(s, n);
+    return s->buf + s->len;
 }
 
 /* Length of at most `max` bytes of s that ends on a UTF-8 character boundary. */
@@ -199,38 +210,46 @@ static void put_grouped(step_store *s, const char *digits, size_t n)
     }
 }
 
+/* The fast path of explain_number_2dp: r = eng_round(x, 2) with |r| < 1e13 as digits, trailing
+ * zeros of the cents dropped, "-" only when it is not 0; *intlen: the digits before the point.
+ * r is the double nearest to M / 100 (M < 1e15 < 2^50): |r| * 100 is within 0.25 of M, and
+ * %.2f of r prints M / 100. `num` has at least 24 bytes. */
+static inline int number_2dp_fast(double r, char *num, int *intlen)
+{
+    uint64_t m = (uint64_t)(fabs(r) * 100 + 0.5);
+    uint64_t whole = m / 100;
+    unsigned cents = (unsigned)(m - whole * 100);
+    char digits[24];
+    char *p = digits + sizeof digits;
+    do {
+        *--p = (char)('0' + whole % 10);
+        whole /= 10;
+    } while (whole > 0);
+    int len = 0;
+    if (r < 0 && m != 0)
+        num[len++] = '-';
+    int n = (int)(digits + sizeof digits - p);
+    memcpy(num + len, p, (size_t)n);
+    len += n;
+    *intlen = n;
+    if (cents != 0) {
+        num[len++] = '.';
+        num[len++] = (char)('0' + cents / 10);
+        if (cents % 10 != 0)
+            num[len++] = (char)('0' + cents % 10);
+    }
+    num[len] = '\0';
+    return len;
+}
+
 /* A number as a Japanese sentence shows it: two decimals at most (0.36, 0.86), trailing zeros
  * dropped, two significant digits below 0.01, thousands grouped from 10,000 (1,200,000). */
 int explain_number_2dp(double x, char *num, size_t size)
 {
-    double r = eng_round(x, 2), a = fabs(r);
-    if (a < 1e13 && size >= 24) {
-        /* r is the double nearest to M / 100 (M < 1e15 < 2^50): a * 100 is within 0.25 of M,
-         * and %.2f of r prints M / 100 */
-        long long m = (long long)(a * 100 + 0.5);
-        char digits[24];
-        int n = 0;
-        long long whole = m / 100;
-        int cents = (int)(m % 100);
-        if (cents % 10 != 0) {
-            digits[n++] = (char)('0' + cents % 10);
-            digits[n++] = (char)('0' + cents / 10);
-            digits[n++] = '.';
-        } else if (cents != 0) {
-            digits[n++] = (char)('0' + cents / 10);
-            digits[n++] = '.';
-        }
-        do {
-            digits[n++] = (char)('0' + whole % 10);
-            whole /= 10;
-        } while (whole > 0);
-        int len = 0;
-        if (r < 0 && m != 0)
-            num[len++] = '-';
-        while (n > 0)
-            num[len++] = digits[--n];
-        num[len] = '\0';
-        return len;
+    double r = eng_round(x, 2);
+    if (fabs(r) < 1e13 && size >= 24) {
+        int intlen;
+        return number_2dp_fast(r, num, &intlen);
     }
     snprintf(num, size, "%.2f", r);
     char *dot = strchr(num, '.');
@@ -249,7 +268,8 @@ int explain_number_2dp(double x, char *num, size_t size)
     return (int)strlen(num);
 }
 
-static void put_ja_number(step_store *s, double x)
+/* put_ja_number where the digits are not those of the fast path (0, tiny, huge, not finite). */
+static __attribute__((noinline)) void put_ja_number_slow(step_store *s, double x)
 {
     char num[64];
     double a = fabs(x);
@@ -272,6 +292,40 @@ static void put_ja_number(step_store *s, double x)
         put(s, "-", 1);
     put_grouped(s, digits, intlen);
     puts_(s, digits + intlen);
+}
+
+static void put_ja_number(step_store *s, double x)
+{
+    double a = fabs(x);
+    if (a >= 0.01 && a < 1e13) { /* not 0, not NaN: the digits of number_2dp_fast */
+        double r = eng_round(x, 2);
+        if (fabs(r) < 1e13) {
+            char num[32];
+            int intlen;
+            int n = number_2dp_fast(r, num, &intlen);
+            if (a < 10000) {
+                put(s, num, (size_t)n);
+                return;
+            }
+            /* thousands grouped: at most 13 digits, 4 commas */
+            char *out = reserve(s, (size_t)n + 8), *o = out;
+            const char *d = num;
+            if (*d == '-')
+                *o++ = *d++;
+            for (int i = 0; i < intlen; i++) {
+                if (i > 0 && (intlen - i) % 3 == 0)
+                    *o++ = ',';
+                *o++ = d[i];
+            }
+            size_t rest = (size_t)(num + n - (d + intlen));
+            memcpy(o, d + intlen, rest);
+            o += rest;
+            *o = '\0';
+            s->len += (size_t)(o - out);
+            return;
+        }
+    }
+    put_ja_number_slow(s, x);
 }
 
 /* A value in a Japanese sentence: 未報告, はい / いいえ, 0.36, 「情報政策課」 (long strings cut).
