@@ -368,6 +368,98 @@ static void test_ja_labels_and_numbers(void **state)
     eng_rules_free(r);
 }
 
+/* One explanation used again and again, as hyoka test, the sweep and the benchmark use it: with
+ * another rule set (even one loaded where a freed one was, from the same text, with other fact
+ * labels), another language, and values written before (the numbers' cache), each text is what
+ * a new explanation writes. */
+static const char reuse_rules[] = "version = \"1\";\nlanguage = \"ja\";\n"
+                                  "thresholds = { big = 10000; };\n"
+                                  "reasons = ( { id = \"big\"; label = \"大\";\n"
+                                  "  when = \"budget_planned > thresholds.big\"; } );\n"
+                                  "flags = ( { id = \"neg\"; label = \"負\";\n"
+                                  "  when = \"budget_spent < 0 && !completed\"; } );\n"
+                                  "categories = ( { id = \"a\"; label = \"A\"; } );\n"
+                                  "score = ( { id = \"s\"; label = \"点\"; weight = 1;\n"
+                                  "  value = \"budget_spent / budget_planned\"; } );\n";
+
+/* rules_text's steps explained by `e` and by a new explanation, text for text. */
+static void same_as_new(eng_explanation *e, const eng_rules *r, const char *lang)
+{
+    eng_ctx *c = eng_ctx_new(r);
+    eng_explanation *fresh = eng_explanation_new();
+    assert_int_equal(eng_explanation_set_language(e, lang), 0);
+    assert_int_equal(eng_explanation_set_language(fresh, lang), 0);
+    eng_result a, b;
+    eng_explain(c, facts, &a, e);
+    eng_explain(c, facts, &b, fresh);
+    assert_int_equal(eng_explanation_count(e), eng_explanation_count(fresh));
+    for (int i = 0; i < eng_explanation_count(e); i++)
+        assert_string_equal(eng_explanation_get(e, i)->text, eng_explanation_get(fresh, i)->text);
+    eng_explanation_free(fresh);
+    eng_ctx_free(c);
+}
+
+static eng_rules *load_labelled(const char *text, const char *budget_label)
+{
+    eng_schema *s = eng_schema_new_builtin();
+    assert_int_equal(eng_schema_set_label(s, eng_schema_find(s, "budget_planned"), budget_label),
+                     0);
+    eng_rules *r = load(text, s);
+    eng_schema_free(s);
+    return r;
+}
+
+static void test_reused_explanation(void **state)
+{
+    (void)state;
+    eng_explanation *e = eng_explanation_new();
+    clear_facts();
+    set("budget_planned", eng_num(1234567.891));
+    set("budget_spent", eng_num(-20000.5));
+    set("completed", eng_bool(false));
+
+    eng_rules *r = load_labelled(reuse_rules, "予算額");
+    same_as_new(e, r, NULL);
+    assert_string_equal(text(e, ENG_KIND_REASON, "big"),
+                        "予算額 1,234,567.89 が基準値 big 10,000 を上回るため、理由『大』に該当"
+                        "（t.cfg:5）");
+    same_as_new(e, r, "en");
+    assert_string_equal(text(e, ENG_KIND_FLAG, "neg"),
+                        "budget_spent -20000.5 < 0 && !(completed false) → flag 負 (warning) is "
+                        "set (t.cfg:7)");
+    same_as_new(e, r, "ja"); /* the same numbers again: from the cache */
+    assert_string_equal(text(e, ENG_KIND_FLAG, "neg"),
+                        "budget_spent -20,000.5 が 0 を下回り、かつ completed が「いいえ」であるため、"
+                        "注意表示『負』（警告）を付ける（t.cfg:7）");
+    eng_rules_free(r);
+
+    /* the same text with another label: a rule set loaded after the first was freed */
+    r = load_labelled(reuse_rules, "事業費");
+    same_as_new(e, r, NULL);
+    assert_string_equal(text(e, ENG_KIND_REASON, "big"),
+                        "事業費 1,234,567.89 が基準値 big 10,000 を上回るため、理由『大』に該当"
+                        "（t.cfg:5）");
+    eng_rules_free(r);
+
+    /* another text: the names, the expression's pieces and the lines are the new rules' */
+    r = load_labelled("version = \"1\";\nlanguage = \"ja\";\n\n"
+                      "reasons = ( { id = \"big\"; label = \"大\";\n"
+                      "  when = \"budget_spent > budget_planned\"; } );\n"
+                      "categories = ( { id = \"a\"; label = \"A\"; } );\n"
+                      "score = ( { id = \"s\"; label = \"点\"; weight = 1;\n"
+                      "  value = \"budget_planned - budget_spent\"; } );\n",
+                      "事業費");
+    same_as_new(e, r, NULL);
+    assert_string_equal(text(e, ENG_KIND_REASON, "big"),
+                        "budget_spent -20,000.5 が事業費 1,234,567.89 以下であるため、"
+                        "理由『大』に該当しない（t.cfg:5）");
+    assert_string_equal(text(e, ENG_KIND_SCORE, "s"),
+                        "点数の要素『点』：budget_planned 1,234,567.89 - budget_spent -20,000.5 = "
+                        "1,254,568.39（1 に切り詰め）、重み 1（t.cfg:8）");
+    eng_rules_free(r);
+    eng_explanation_free(e);
+}
+
 /* `language` is checked by the loader with a positioned error. */
 /* explain_number_2dp, the Japanese sentences' numbers without printf, against what it replaced:
  * "%.2f" of eng_round(x, 2) with trailing zeros cut and "-0" as "0". */
@@ -461,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_ja_labels_and_numbers),
         cmocka_unit_test(test_language_setting),
         cmocka_unit_test(test_number_2dp),
+        cmocka_unit_test(test_reused_explanation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
