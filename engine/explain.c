@@ -97,6 +97,7 @@ struct eng_explanation {
     int capmemo;
     unsigned gen;
     numcache nc;
+    bool reference; /* explain_set_reference: nothing prepared, nothing cached */
 };
 
 static void plan_clear(eng_explanation *e);
@@ -268,7 +269,7 @@ typedef struct writer {
     bool ja;
     const eng_input *in; /* the step's inputs */
     int nin;
-    const char *src; /* the rule's expression (names and nodes are ranges of it) */
+    const char *src;       /* the rule's expression (names and nodes are ranges of it) */
     const parsed_expr *pe; /* the rule prepared (names and nodes know their refs), or NULL */
     const int *ref_input;  /* per ref: the input, or -1 */
     const int *input_ref;  /* per input: the ref */
@@ -406,6 +407,10 @@ static const char *number_text(numcache *nc, double x, size_t *len);
 
 static void put_ja_number(step_store *s, double x)
 {
+    if (s->nc == NULL) { /* the reference: as before the cache and the fast path */
+        put_ja_number_slow(s, x);
+        return;
+    }
     size_t n;
     const char *t = number_text(s->nc, x, &n);
     if (t != NULL)
@@ -429,7 +434,7 @@ static const char *number_text(numcache *nc, double x, size_t *len)
     if (x == 0) { /* as eng_value_format shows 0 and -0 */
         out[0] = '0';
         n = 1;
-    } else if (a >= 0.01 && a < 1e13) { /* not NaN: the digits of number_2dp_fast */
+    } else if (a >= 0.01 && a < 1e13) {   /* not NaN: the digits of number_2dp_fast */
         double r = round_half_away(x, 2); /* eng_round, inline */
         if (!(fabs(r) < 1e13))
             return NULL;
@@ -596,8 +601,7 @@ static void put_expression(const writer *w, const char *src, size_t len)
             if (g->ref < 0)
                 put(s, src + g->off, (size_t)g->len);
             else
-                put_name_value(w, src + g->off, (size_t)g->len, ref_input(w, g->ref),
-                               g->negated);
+                put_name_value(w, src + g->off, (size_t)g->len, ref_input(w, g->ref), g->negated);
         }
         return;
     }
@@ -707,9 +711,8 @@ static tval tree_value_of(const writer *w, const node *n)
     case N_CONST:
         return known(n->value);
     case N_NAME: {
-        const eng_input *in = w->pe != NULL
-                                  ? ref_input(w, n->ref)
-                                  : find_input(w, w->src + n->off, (size_t)n->len);
+        const eng_input *in =
+            w->pe != NULL ? ref_input(w, n->ref) : find_input(w, w->src + n->off, (size_t)n->len);
         return in != NULL ? known(in->value) : unknown;
     }
     case N_UNARY: {
@@ -1267,6 +1270,29 @@ static void en_step(const writer *w, const rule *ru, eng_kind k, eng_value resul
     }
 }
 
+/* "（default.cfg:51）" in Japanese, " (default.cfg:51)" in English (the reference's; the
+ * prepared rule has it written once). */
+static void put_source(step_store *s, const char *file, int line, bool ja)
+{
+    const char *base = strrchr(file, '/');
+    char pos[16]; /* ":LINE" backwards from the end */
+    char *p = pos + sizeof pos;
+    unsigned u = line > 0 ? (unsigned)line : 0;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    *--p = ':';
+    puts_(s, ja ? "（" : " (");
+    puts_(s, base != NULL ? base + 1 : file);
+    put(s, p, (size_t)(pos + sizeof pos - p));
+    puts_(s, ja ? "）" : ")");
+}
+
+void explain_set_reference(eng_explanation *e, bool on)
+{
+    e->reference = on;
+}
+
 /* Frees every prepared rule (they were for another rule set). */
 static void plan_clear(eng_explanation *e)
 {
@@ -1508,13 +1534,20 @@ static void build_text(eng_explanation *e, const eng_rules *r, step_store *s, in
                 .memo = e->memo,
                 .stamp = e->stamp,
                 .gen = e->gen};
+    if (e->reference) { /* names looked up and the expression scanned as each step needs */
+        w.pe = NULL;
+        w.memo = NULL;
+    }
     eng_value result = s->pub.result;
     s->len = 0;
     if (w.ja)
         ja_step(&w, p->root, ru, k, result, weight_share);
     else
         en_step(&w, ru, k, result, weight_share);
-    put(s, p->where[w.ja], p->wherelen[w.ja]);
+    if (e->reference)
+        put_source(s, ru->info.file, ru->info.line, w.ja);
+    else
+        put(s, p->where[w.ja], p->wherelen[w.ja]);
 
     /* The buffer may move while it grows: remember offsets, set the pointers at the end. */
     int nin = s->pub.ninputs;
@@ -1549,7 +1582,7 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
         e->cap = cap;
     }
     step_store *s = &e->steps[e->count++];
-    s->nc = &e->nc;
+    s->nc = e->reference ? NULL : &e->nc;
     const rule *ru = &r->rules[k][i];
     const eng_rule_info *info = &ru->info;
     s->len = 0;
