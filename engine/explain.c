@@ -67,6 +67,7 @@ typedef struct parsed_expr {
     node *root; /* NULL: no tree (the catch-all category) */
     node_arena arena;
     int nnodes;
+    node **post; /* the nodes, each after its operands */
     int nrefs;
     name_show *names; /* per ref */
     int *ref_at;      /* per byte of src: the ref an identifier starting there names, or -1 */
@@ -91,11 +92,9 @@ struct eng_explanation {
     int *label_slots; /* the facts whose labels the prepared names show, and those labels */
     char **labels;
     int nlabels, caplabels;
-    /* tree_value's memo, by node index: valid where stamp == gen */
+    /* every node's value in a step (tree_values), by node index */
     struct tval *memo;
-    unsigned *stamp;
     int capmemo;
-    unsigned gen;
     numcache nc;
     bool reference; /* explain_set_reference: nothing prepared, nothing cached */
 };
@@ -128,7 +127,6 @@ void eng_explanation_free(eng_explanation *e)
     free(e->label_slots);
     free(e->labels);
     free(e->memo);
-    free(e->stamp);
     free(e);
 }
 
@@ -273,9 +271,7 @@ typedef struct writer {
     const parsed_expr *pe; /* the rule prepared (names and nodes know their refs), or NULL */
     const int *ref_input;  /* per ref: the input, or -1 */
     const int *input_ref;  /* per input: the ref */
-    struct tval *memo;     /* tree_value's, by node index (NULL: none) */
-    unsigned *stamp;
-    unsigned gen;
+    struct tval *memo;     /* every node's value, by node index (NULL: computed when asked) */
 } writer;
 
 /* The input called src[off, off+len), or NULL when the run did not read it (short-circuit). */
@@ -690,19 +686,20 @@ static tval call_value(const writer *w, const node *n)
 
 static tval tree_value_of(const writer *w, const node *n);
 
-/* The value of a subtree, computed once per step (clause_known, put_clause and put_term ask for
- * the same nodes again). */
-static tval tree_value(const writer *w, const node *n)
+/* The value of a subtree: computed once per step for every node by tree_values (clause_known,
+ * put_clause and put_term ask for the same nodes again), or when asked (the reference). */
+static inline tval tree_value(const writer *w, const node *n)
 {
-    if (w->memo == NULL || n->kind == N_CONST)
-        return tree_value_of(w, n);
-    int id = n->slot;
-    if (w->stamp[id] == w->gen)
-        return w->memo[id];
-    tval t = tree_value_of(w, n);
-    w->memo[id] = t;
-    w->stamp[id] = w->gen;
-    return t;
+    return w->memo != NULL ? w->memo[n->slot] : tree_value_of(w, n);
+}
+
+/* Fills w->memo: every node of the prepared tree, children first (a node's value depends only on
+ * its subtree, so a branch the run did not take gets the value tree_value_of gives it). */
+static void tree_values(const writer *w)
+{
+    const parsed_expr *p = w->pe;
+    for (int q = 0; q < p->nnodes; q++)
+        w->memo[p->post[q]->slot] = tree_value_of(w, p->post[q]);
 }
 
 static tval tree_value_of(const writer *w, const node *n)
@@ -910,7 +907,9 @@ static void put_term(const writer *w, const node *n)
 /* How a clause ends: before ため (END) or before 、 and another clause (CONT). */
 typedef enum form { END, CONT } form;
 
-static void put_form(step_store *s, form f, const char *end, const char *cont)
+/* (inline: the two texts are literals, whose lengths are then constants) */
+static inline __attribute__((always_inline)) void put_form(step_store *s, form f, const char *end,
+                                                           const char *cont)
 {
     puts_(s, f == END ? end : cont);
 }
@@ -1117,8 +1116,9 @@ static void put_ja_condition_or_expression(const writer *w, const node *root, bo
     puts_(w->s, m ? "」が成り立つため、" : "」が成り立たないため、");
 }
 
-static void ja_step(const writer *w, const node *root, const rule *ru, eng_kind k, eng_value result,
-                    double weight_share)
+static inline __attribute__((always_inline)) void ja_step(const writer *w, const node *root,
+                                                          const rule *ru, eng_kind k,
+                                                          eng_value result, double weight_share)
 {
     step_store *s = w->s;
     const eng_rule_info *info = &ru->info;
@@ -1206,8 +1206,8 @@ static void ja_step(const writer *w, const node *root, const rule *ru, eng_kind 
     }
 }
 
-static void en_step(const writer *w, const rule *ru, eng_kind k, eng_value result,
-                    double weight_share)
+static inline __attribute__((always_inline)) void
+en_step(const writer *w, const rule *ru, eng_kind k, eng_value result, double weight_share)
 {
     step_store *s = w->s;
     const eng_rule_info *info = &ru->info;
@@ -1309,6 +1309,7 @@ static void plan_clear(eng_explanation *e)
             free(p->ref_at);
             free(p->id_len);
             free(p->segs);
+            free(p->post);
             free(p->where[0]);
             free(p->where[1]);
             *p = (parsed_expr){0};
@@ -1383,6 +1384,19 @@ static int number_nodes(node *n, int id, const char *src, const expr_ref *refs, 
     return id;
 }
 
+/* The nodes of n's tree into post[*q...], each after its operands. */
+static void postorder(node *n, node **post, int *q)
+{
+    if (n == NULL)
+        return;
+    postorder(n->a, post, q);
+    postorder(n->b, post, q);
+    postorder(n->c, post, q);
+    for (int i = 0; i < n->nargs; i++)
+        postorder(n->args[i], post, q);
+    post[(*q)++] = n;
+}
+
 /* " (default.cfg:51)" or "（default.cfg:51）". */
 static char *source_text(const char *file, int line, bool ja, size_t *len)
 {
@@ -1412,8 +1426,18 @@ static char *source_text(const char *file, int line, bool ja, size_t *len)
     return t;
 }
 
+static const parsed_expr *prepare_new(eng_explanation *e, const eng_rules *r, eng_kind k, int i);
+
 /* Rule i of kind k prepared (on its first explanation with this rule set). */
-static const parsed_expr *prepare(eng_explanation *e, const eng_rules *r, eng_kind k, int i)
+static inline const parsed_expr *prepare(eng_explanation *e, const eng_rules *r, eng_kind k, int i)
+{
+    if (i < e->nparsed[k] && e->parsed[k][i].ready)
+        return &e->parsed[k][i];
+    return prepare_new(e, r, k, i);
+}
+
+static __attribute__((noinline)) const parsed_expr *
+prepare_new(eng_explanation *e, const eng_rules *r, eng_kind k, int i)
 {
     if (i >= e->nparsed[k]) {
         int n = i + 1 > 2 * e->nparsed[k] ? i + 1 : 2 * e->nparsed[k];
@@ -1438,10 +1462,11 @@ static const parsed_expr *prepare(eng_explanation *e, const eng_rules *r, eng_ki
         p->root = parse_expression(&lx, &p->arena); /* it compiled, so it parses */
         eng_diags_clear(e->diags);
         p->nnodes = number_nodes(p->root, 0, p->src, refs, p->nrefs);
+        p->post = xmalloc((size_t)(p->nnodes > 0 ? p->nnodes : 1) * sizeof *p->post);
+        int q = 0;
+        postorder(p->root, p->post, &q);
         if (p->nnodes > e->capmemo) {
             e->memo = xrealloc(e->memo, (size_t)p->nnodes * sizeof *e->memo);
-            e->stamp = xrealloc(e->stamp, (size_t)p->nnodes * sizeof *e->stamp);
-            memset(e->stamp + e->capmemo, 0, (size_t)(p->nnodes - e->capmemo) * sizeof *e->stamp);
             e->capmemo = p->nnodes;
         }
     }
@@ -1518,10 +1543,6 @@ static void build_text(eng_explanation *e, const eng_rules *r, step_store *s, in
     const rule *ru = &r->rules[k][i];
     const char *lang = e->language != NULL ? e->language : r->language;
     const parsed_expr *p = prepare(e, r, k, i);
-    if (++e->gen == 0) { /* the memo's stamps wrapped: none is valid */
-        memset(e->stamp, 0, (size_t)e->capmemo * sizeof *e->stamp);
-        e->gen = 1;
-    }
     writer w = {.s = s,
                 .r = r,
                 .ja = lang != NULL && lang[0] == 'j', /* "en" or "ja" */
@@ -1531,14 +1552,15 @@ static void build_text(eng_explanation *e, const eng_rules *r, step_store *s, in
                 .pe = p,
                 .ref_input = s->ref_input,
                 .input_ref = s->input_ref,
-                .memo = e->memo,
-                .stamp = e->stamp,
-                .gen = e->gen};
-    if (e->reference) { /* names looked up and the expression scanned as each step needs */
-        w.pe = NULL;
-        w.memo = NULL;
-    }
+                .memo = NULL};
     eng_value result = s->pub.result;
+    if (e->reference) /* names looked up and the expression scanned as each step needs */
+        w.pe = NULL;
+    else if (w.ja && p->root != NULL && result.type != ENG_NULL && k != ENG_KIND_DERIVED &&
+             k != ENG_KIND_SCORE) { /* a sentence from the tree: its values */
+        w.memo = e->memo;
+        tree_values(&w);
+    }
     s->len = 0;
     if (w.ja)
         ja_step(&w, p->root, ru, k, result, weight_share);
