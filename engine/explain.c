@@ -587,6 +587,12 @@ static void put_name_value(const writer *w, const char *name, size_t len, const 
         put(s, ")", 1);
 }
 
+/* The length of the rule's expression. */
+static inline size_t src_len(const writer *w)
+{
+    return w->pe != NULL ? w->pe->srclen : strlen(w->src);
+}
+
 static void put_expression(const writer *w, const char *src, size_t len)
 {
     step_store *s = w->s;
@@ -1112,7 +1118,7 @@ static void put_ja_condition_or_expression(const writer *w, const node *root, bo
     if (put_ja_condition(w, root, m))
         return;
     puts_(w->s, "「");
-    put_expression(w, w->src, strlen(w->src));
+    put_expression(w, w->src, src_len(w));
     puts_(w->s, m ? "」が成り立つため、" : "」が成り立たないため、");
 }
 
@@ -1136,7 +1142,7 @@ static inline __attribute__((always_inline)) void ja_step(const writer *w, const
             puts_(s, " と計算");
         }
         puts_(s, "：");
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         break;
     case ENG_KIND_REASON:
     case ENG_KIND_FLAG:
@@ -1187,7 +1193,7 @@ static inline __attribute__((always_inline)) void ja_step(const writer *w, const
             break;
         }
         puts_(s, "』：");
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         puts_(s, " = ");
         put_ja_value(s, result);
         if (result.as.num < 0 || result.as.num > 1) {
@@ -1217,13 +1223,13 @@ en_step(const writer *w, const rule *ru, eng_kind k, eng_value result, double we
     case ENG_KIND_DERIVED:
         puts_(s, info->id);
         puts_(s, " = ");
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         puts_(s, " → ");
         put_value(s, result);
         break;
     case ENG_KIND_REASON:
     case ENG_KIND_FLAG:
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         puts_(s, isnull ? " → null: " : " → ");
         puts_(s, k == ENG_KIND_REASON ? "reason " : "flag ");
         puts_(s, label);
@@ -1241,14 +1247,14 @@ en_step(const writer *w, const rule *ru, eng_kind k, eng_value result, double we
             puts_(s, label);
             break;
         }
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         puts_(s, isnull ? " → null: not " : m ? " → category " : " → not ");
         puts_(s, label);
         break;
     case ENG_KIND_SCORE:
         puts_(s, info->id);
         puts_(s, ": ");
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         if (result.type != ENG_NUM || result.as.num != result.as.num) {
             puts_(s, " = null → left out, the other weights re-normalised");
             break;
