@@ -9,28 +9,73 @@
 #include "ruleset.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SHOWN_STRING_BYTES 80 /* a string value longer than this is cut (with …) in `text` */
 
+/* Japanese number texts already written (the thresholds, the weights and a fact's value appear
+ * in many steps): direct-mapped by the value's bits. */
+#define NUMCACHE 32
+typedef struct numcache {
+    uint64_t bits[NUMCACHE];
+    char text[NUMCACHE][31];
+    unsigned char len[NUMCACHE]; /* 0: empty */
+} numcache;
+
 typedef struct step_store {
     eng_step pub;
+    numcache *nc; /* the explanation's */
     eng_input *inputs;
     size_t *offsets; /* per input: where its string copy starts in buf */
+    int *input_ref;  /* per input: its index in the rule's refs */
+    int *ref_input;  /* per ref of the rule: the input it is, or -1 (not read) */
     int capinputs;
     char *buf; /* the text, then copies of string values; pointers fixed up when complete */
     size_t len, cap;
     int index; /* of the rule in its section */
 } step_store;
 
-/* A rule's expression parsed again for Japanese sentences (the compiler keeps no tree), kept
- * with its own copy of the text so that a reused explanation parses each rule once. */
+/* How a name the rule reads is shown in a Japanese sentence (put_ja_name's text), prepared once. */
+typedef struct name_show {
+    size_t namelen; /* of the ref's name */
+    char *ja;       /* owned */
+    size_t jalen;
+    bool ascii; /* the text begins with an ASCII character (starts_ascii) */
+} name_show;
+
+/* A piece of the whole expression as put_expression shows it: text, or a name the rule reads
+ * (then its value follows when the run read it). */
+typedef struct seg {
+    int off, len;
+    int ref;      /* index in the rule's refs; -1: text as written */
+    bool negated; /* the name follows ! or not (its value goes inside parentheses) */
+} seg;
+
+/* What a rule's text needs from the rule set, prepared on the rule's first explanation and kept
+ * while the explanation is used with the same rule set (plan_check): the expression parsed again
+ * for Japanese sentences (the compiler keeps no tree) with its own copy of the text, each node
+ * numbered in `slot` (in this private tree `slot` is the node's index, for tree_value's memo;
+ * `ref` the name's index in the rule's refs, -1 for none; `fn` the function called); each ref's
+ * Japanese name; the expression split into text and names; the rule's "(file:line)". */
 typedef struct parsed_expr {
-    char *src;
-    node *root;
+    bool ready;
+    char *src; /* "" for the catch-all category */
+    size_t srclen;
+    node *root; /* NULL: no tree (the catch-all category) */
     node_arena arena;
+    int nnodes;
+    node **post; /* the nodes, each after its operands */
+    int nrefs;
+    name_show *names; /* per ref */
+    int *ref_at;      /* per byte of src: the ref an identifier starting there names, or -1 */
+    int *id_len;      /* per byte of src: the length of that identifier (0: none starts there) */
+    seg *segs;
+    int nsegs;
+    char *where[2]; /* " (default.cfg:51)", "（default.cfg:51）": owned */
+    size_t wherelen[2];
 } parsed_expr;
 
 struct eng_explanation {
@@ -40,7 +85,21 @@ struct eng_explanation {
     parsed_expr *parsed[ENG_NKINDS]; /* per kind, by the rule's index */
     int nparsed[ENG_NKINDS];
     eng_diags *diags; /* for parsing (the expressions compiled: it stays empty) */
+    /* the rule set the prepared rules are for: checked at each explanation's first step */
+    const eng_rules *plan_rules;
+    char plan_sha[65];
+    char *plan_file;
+    int *label_slots; /* the facts whose labels the prepared names show, and those labels */
+    char **labels;
+    int nlabels, caplabels;
+    /* every node's value in a step (tree_values), by node index */
+    struct tval *memo;
+    int capmemo;
+    numcache nc;
+    bool reference; /* explain_set_reference: nothing prepared, nothing cached */
 };
+
+static void plan_clear(eng_explanation *e);
 
 eng_explanation *eng_explanation_new(void)
 {
@@ -55,17 +114,19 @@ void eng_explanation_free(eng_explanation *e)
     for (int i = 0; i < e->cap; i++) {
         free(e->steps[i].inputs);
         free(e->steps[i].offsets);
+        free(e->steps[i].input_ref);
+        free(e->steps[i].ref_input);
         free(e->steps[i].buf);
     }
     free(e->steps);
-    for (int k = 0; k < ENG_NKINDS; k++) {
-        for (int i = 0; i < e->nparsed[k]; i++) {
-            free(e->parsed[k][i].src);
-            arena_free(&e->parsed[k][i].arena);
-        }
+    plan_clear(e);
+    for (int k = 0; k < ENG_NKINDS; k++)
         free(e->parsed[k]);
-    }
     eng_diags_free(e->diags);
+    free(e->plan_file);
+    free(e->label_slots);
+    free(e->labels);
+    free(e->memo);
     free(e);
 }
 
@@ -104,19 +165,48 @@ static __attribute__((noinline)) void grow(step_store *s, size_t n)
     s->cap = cap;
 }
 
-/* Appends n bytes (inline: the text is built from many short pieces). */
+/* Appends n bytes (inline: the text is built from many short pieces). There is always room for
+ * the NUL after them, which build_text writes when the text is complete. Up to 16 bytes are
+ * copied without a call: two loads that may overlap, both inside p[0, n). */
 static inline void put(step_store *s, const char *p, size_t n)
 {
     if (s->len + n + 1 > s->cap)
         grow(s, n);
-    memcpy(s->buf + s->len, p, n);
+    char *d = s->buf + s->len;
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = p[i];
+    } else {
+        memcpy(d, p, n);
+    }
     s->len += n;
-    s->buf[s->len] = '\0';
 }
 
-static void puts_(step_store *s, const char *p)
+/* Appends a NUL-terminated string (inline: a literal's length is then a constant). */
+static inline __attribute__((always_inline)) void puts_(step_store *s, const char *p)
 {
     put(s, p, strlen(p));
+}
+
+/* Room for n more bytes (and a NUL) at the end of the text: the caller writes them, then adds
+ * what it wrote to s->len. */
+static inline char *reserve(step_store *s, size_t n)
+{
+    if (s->len + n + 1 > s->cap)
+        grow(s, n);
+    return s->buf + s->len;
 }
 
 /* Length of at most `max` bytes of s that ends on a UTF-8 character boundary. */
@@ -177,7 +267,11 @@ typedef struct writer {
     bool ja;
     const eng_input *in; /* the step's inputs */
     int nin;
-    const char *src; /* the rule's expression (names and nodes are ranges of it) */
+    const char *src;       /* the rule's expression (names and nodes are ranges of it) */
+    const parsed_expr *pe; /* the rule prepared (names and nodes know their refs), or NULL */
+    const int *ref_input;  /* per ref: the input, or -1 */
+    const int *input_ref;  /* per input: the ref */
+    struct tval *memo;     /* every node's value, by node index (NULL: computed when asked) */
 } writer;
 
 /* The input called src[off, off+len), or NULL when the run did not read it (short-circuit). */
@@ -187,6 +281,26 @@ static const eng_input *find_input(const writer *w, const char *name, size_t len
         if (strlen(w->in[i].name) == len && memcmp(w->in[i].name, name, len) == 0)
             return &w->in[i];
     return NULL;
+}
+
+/* The input that ref j is, or NULL when the run did not read it. */
+static inline const eng_input *ref_input(const writer *w, int j)
+{
+    if (j < 0)
+        return NULL;
+    int x = w->ref_input[j];
+    return x >= 0 ? &w->in[x] : NULL;
+}
+
+/* find_input for the identifier name[0, len) at a position of w->src. */
+static inline const eng_input *input_at(const writer *w, const char *name, size_t len)
+{
+    if (w->pe == NULL)
+        return find_input(w, name, len);
+    size_t off = (size_t)(name - w->src);
+    if ((size_t)w->pe->id_len[off] != len) /* cut by the end of a range */
+        return find_input(w, name, len);
+    return ref_input(w, w->pe->ref_at[off]);
 }
 
 /* Digits of a non-negative integer text with a ',' every three from the right. */
@@ -199,38 +313,46 @@ static void put_grouped(step_store *s, const char *digits, size_t n)
     }
 }
 
+/* The fast path of explain_number_2dp: r = eng_round(x, 2) with |r| < 1e13 as digits, trailing
+ * zeros of the cents dropped, "-" only when it is not 0; *intlen: the digits before the point.
+ * r is the double nearest to M / 100 (M < 1e15 < 2^50): |r| * 100 is within 0.25 of M, and
+ * %.2f of r prints M / 100. `num` has at least 24 bytes. */
+static inline int number_2dp_fast(double r, char *num, int *intlen)
+{
+    uint64_t m = (uint64_t)(fabs(r) * 100 + 0.5);
+    uint64_t whole = m / 100;
+    unsigned cents = (unsigned)(m - whole * 100);
+    char digits[24];
+    char *p = digits + sizeof digits;
+    do {
+        *--p = (char)('0' + whole % 10);
+        whole /= 10;
+    } while (whole > 0);
+    int len = 0;
+    if (r < 0 && m != 0)
+        num[len++] = '-';
+    int n = (int)(digits + sizeof digits - p);
+    memcpy(num + len, p, (size_t)n);
+    len += n;
+    *intlen = n;
+    if (cents != 0) {
+        num[len++] = '.';
+        num[len++] = (char)('0' + cents / 10);
+        if (cents % 10 != 0)
+            num[len++] = (char)('0' + cents % 10);
+    }
+    num[len] = '\0';
+    return len;
+}
+
 /* A number as a Japanese sentence shows it: two decimals at most (0.36, 0.86), trailing zeros
  * dropped, two significant digits below 0.01, thousands grouped from 10,000 (1,200,000). */
 int explain_number_2dp(double x, char *num, size_t size)
 {
-    double r = eng_round(x, 2), a = fabs(r);
-    if (a < 1e13 && size >= 24) {
-        /* r is the double nearest to M / 100 (M < 1e15 < 2^50): a * 100 is within 0.25 of M,
-         * and %.2f of r prints M / 100 */
-        long long m = (long long)(a * 100 + 0.5);
-        char digits[24];
-        int n = 0;
-        long long whole = m / 100;
-        int cents = (int)(m % 100);
-        if (cents % 10 != 0) {
-            digits[n++] = (char)('0' + cents % 10);
-            digits[n++] = (char)('0' + cents / 10);
-            digits[n++] = '.';
-        } else if (cents != 0) {
-            digits[n++] = (char)('0' + cents / 10);
-            digits[n++] = '.';
-        }
-        do {
-            digits[n++] = (char)('0' + whole % 10);
-            whole /= 10;
-        } while (whole > 0);
-        int len = 0;
-        if (r < 0 && m != 0)
-            num[len++] = '-';
-        while (n > 0)
-            num[len++] = digits[--n];
-        num[len] = '\0';
-        return len;
+    double r = round_half_away(x, 2); /* eng_round, inline */
+    if (fabs(r) < 1e13 && size >= 24) {
+        int intlen;
+        return number_2dp_fast(r, num, &intlen);
     }
     snprintf(num, size, "%.2f", r);
     char *dot = strchr(num, '.');
@@ -249,7 +371,8 @@ int explain_number_2dp(double x, char *num, size_t size)
     return (int)strlen(num);
 }
 
-static void put_ja_number(step_store *s, double x)
+/* put_ja_number where the digits are not those of the fast path (0, tiny, huge, not finite). */
+static __attribute__((noinline)) void put_ja_number_slow(step_store *s, double x)
 {
     char num[64];
     double a = fabs(x);
@@ -272,6 +395,72 @@ static void put_ja_number(step_store *s, double x)
         put(s, "-", 1);
     put_grouped(s, digits, intlen);
     puts_(s, digits + intlen);
+}
+
+/* The text of x, written by put_ja_number_fast into the cache, or NULL when it takes the slow
+ * path (printf, whose digits could depend on the locale: not cached). */
+static const char *number_text(numcache *nc, double x, size_t *len);
+
+static void put_ja_number(step_store *s, double x)
+{
+    if (s->nc == NULL) { /* the reference: as before the cache and the fast path */
+        put_ja_number_slow(s, x);
+        return;
+    }
+    size_t n;
+    const char *t = number_text(s->nc, x, &n);
+    if (t != NULL)
+        put(s, t, n);
+    else
+        put_ja_number_slow(s, x);
+}
+
+static const char *number_text(numcache *nc, double x, size_t *len)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    unsigned h = (unsigned)((bits * 0x9E3779B97F4A7C15u) >> 59); /* NUMCACHE 32 */
+    if (nc->len[h] != 0 && nc->bits[h] == bits) {
+        *len = nc->len[h];
+        return nc->text[h];
+    }
+    double a = fabs(x);
+    char *out = nc->text[h];
+    size_t n;
+    if (x == 0) { /* as eng_value_format shows 0 and -0 */
+        out[0] = '0';
+        n = 1;
+    } else if (a >= 0.01 && a < 1e13) {   /* not NaN: the digits of number_2dp_fast */
+        double r = round_half_away(x, 2); /* eng_round, inline */
+        if (!(fabs(r) < 1e13))
+            return NULL;
+        char num[32];
+        int intlen;
+        n = (size_t)number_2dp_fast(r, num, &intlen);
+        if (a < 10000) {
+            memcpy(out, num, n);
+        } else { /* thousands grouped: at most 13 digits and 4 commas */
+            char *o = out;
+            const char *d = num;
+            if (*d == '-')
+                *o++ = *d++;
+            for (int i = 0; i < intlen; i++) {
+                if (i > 0 && (intlen - i) % 3 == 0)
+                    *o++ = ',';
+                *o++ = d[i];
+            }
+            size_t rest = (size_t)(num + n - (d + intlen));
+            memcpy(o, d + intlen, rest);
+            n = (size_t)(o + rest - out);
+        }
+    } else {
+        return NULL;
+    }
+    out[n] = '\0';
+    nc->len[h] = (unsigned char)n;
+    nc->bits[h] = bits;
+    *len = n;
+    return out;
 }
 
 /* A value in a Japanese sentence: 未報告, はい / いいえ, 0.36, 「情報政策課」 (long strings cut).
@@ -342,55 +531,92 @@ static bool ident_char(char c)
  * 0.95". A negated name keeps its value inside the negation, "!(plan_decided true)", so that it
  * never reads as "not decided: true". Hand-written: it only has to tell names from string
  * literals, which is simpler than exposing the lexer's token stream through internal.h. */
+/* The end of the token at p (a string literal, a name, a number, or a run of operators, spaces
+ * and parentheses up to the next of those); *ident: it is a name; *negated: whether the tokens
+ * so far end with ! or the word not (a run of spaces alone keeps what came before). */
+static const char *expr_token(const char *p, const char *end, bool *ident, bool *negated)
+{
+    *ident = false;
+    if (*p == '"' || *p == '\'') {
+        const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+        *negated = false;
+        return q != NULL ? q + 1 : end;
+    }
+    if (ident_start(*p)) {
+        const char *q = p;
+        while (q < end && (ident_char(*q) || (*q == '.' && q + 1 < end && ident_start(q[1]))))
+            q++;
+        *ident = true;
+        *negated = (size_t)(q - p) == 3 && memcmp(p, "not", 3) == 0;
+        return q;
+    }
+    if (*p >= '0' && *p <= '9') {
+        const char *q = p;
+        while (q < end && (ident_char(*q) || *q == '.' ||
+                           ((*q == '+' || *q == '-') && (q[-1] == 'e' || q[-1] == 'E'))))
+            q++;
+        *negated = false;
+        return q;
+    }
+    const char *q = p + 1;
+    while (q < end && *q != '"' && *q != '\'' && !ident_start(*q) && !(*q >= '0' && *q <= '9'))
+        q++;
+    const char *last = q;
+    while (last > p && last[-1] == ' ')
+        last--;
+    if (last > p)
+        *negated = last[-1] == '!';
+    return q;
+}
+
+/* A name the run read, with its value: "progress_ratio 0.42", "!(plan_decided true)". */
+static void put_name_value(const writer *w, const char *name, size_t len, const eng_input *in,
+                           bool negated)
+{
+    step_store *s = w->s;
+    if (in == NULL) {
+        put(s, name, len);
+        return;
+    }
+    if (negated)
+        put(s, "(", 1);
+    put(s, name, len);
+    put(s, " ", 1);
+    put_shown_value(w, in->value);
+    if (negated)
+        put(s, ")", 1);
+}
+
+/* The length of the rule's expression. */
+static inline size_t src_len(const writer *w)
+{
+    return w->pe != NULL ? w->pe->srclen : strlen(w->src);
+}
+
 static void put_expression(const writer *w, const char *src, size_t len)
 {
     step_store *s = w->s;
+    const parsed_expr *pe = w->pe;
+    if (pe != NULL && src == w->src && len == pe->srclen) { /* the whole expression: prepared */
+        for (int i = 0; i < pe->nsegs; i++) {
+            const seg *g = &pe->segs[i];
+            if (g->ref < 0)
+                put(s, src + g->off, (size_t)g->len);
+            else
+                put_name_value(w, src + g->off, (size_t)g->len, ref_input(w, g->ref), g->negated);
+        }
+        return;
+    }
     const char *p = src, *end = src + len;
     bool negated = false; /* the last operator was ! or the word not */
     while (p < end) {
-        if (*p == '"' || *p == '\'') {
-            const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
-            q = q != NULL ? q + 1 : end;
+        bool ident, before = negated;
+        const char *q = expr_token(p, end, &ident, &negated);
+        if (ident)
+            put_name_value(w, p, (size_t)(q - p), input_at(w, p, (size_t)(q - p)), before);
+        else
             put(s, p, (size_t)(q - p));
-            p = q;
-            negated = false;
-        } else if (ident_start(*p)) {
-            const char *q = p;
-            while (q < end && (ident_char(*q) || (*q == '.' && q + 1 < end && ident_start(q[1]))))
-                q++;
-            const eng_input *in = find_input(w, p, (size_t)(q - p));
-            if (in != NULL && negated)
-                put(s, "(", 1);
-            put(s, p, (size_t)(q - p));
-            if (in != NULL) {
-                put(s, " ", 1);
-                put_shown_value(w, in->value);
-                if (negated)
-                    put(s, ")", 1);
-            }
-            negated = (size_t)(q - p) == 3 && memcmp(p, "not", 3) == 0;
-            p = q;
-        } else if (*p >= '0' && *p <= '9') {
-            const char *q = p;
-            while (q < end && (ident_char(*q) || *q == '.' ||
-                               ((*q == '+' || *q == '-') && (q[-1] == 'e' || q[-1] == 'E'))))
-                q++;
-            put(s, p, (size_t)(q - p));
-            p = q;
-            negated = false;
-        } else { /* operators, spaces, parentheses: up to the next name, number or string */
-            const char *q = p + 1;
-            while (q < end && *q != '"' && *q != '\'' && !ident_start(*q) &&
-                   !(*q >= '0' && *q <= '9'))
-                q++;
-            put(s, p, (size_t)(q - p));
-            const char *last = q;
-            while (last > p && last[-1] == ' ')
-                last--;
-            if (last > p) /* spaces alone keep what came before: "not plan_decided" */
-                negated = last[-1] == '!';
-            p = q;
-        }
+        p = q;
     }
 }
 
@@ -437,7 +663,9 @@ static bool arg_values(const writer *w, const node *n, eng_value *v)
 /* The function an N_CALL of the re-parsed tree calls (`fn` is set by compile.c, not parse.c). */
 static int call_fn(const writer *w, const node *n)
 {
-    return n->kind == N_CALL ? expr_fn_lookup(w->src + n->op_off, (size_t)n->op_len) : -1;
+    if (n->kind != N_CALL)
+        return -1;
+    return w->pe != NULL ? (int)n->fn : expr_fn_lookup(w->src + n->op_off, (size_t)n->op_len);
 }
 
 static tval call_value(const writer *w, const node *n)
@@ -462,13 +690,32 @@ static tval call_value(const writer *w, const node *n)
     return known(val_call((expr_fn)fn, v, n->nargs));
 }
 
-static tval tree_value(const writer *w, const node *n)
+static tval tree_value_of(const writer *w, const node *n);
+
+/* The value of a subtree: computed once per step for every node by tree_values (clause_known,
+ * put_clause and put_term ask for the same nodes again), or when asked (the reference). */
+static inline tval tree_value(const writer *w, const node *n)
+{
+    return w->memo != NULL ? w->memo[n->slot] : tree_value_of(w, n);
+}
+
+/* Fills w->memo: every node of the prepared tree, children first (a node's value depends only on
+ * its subtree, so a branch the run did not take gets the value tree_value_of gives it). */
+static void tree_values(const writer *w)
+{
+    const parsed_expr *p = w->pe;
+    for (int q = 0; q < p->nnodes; q++)
+        w->memo[p->post[q]->slot] = tree_value_of(w, p->post[q]);
+}
+
+static tval tree_value_of(const writer *w, const node *n)
 {
     switch (n->kind) {
     case N_CONST:
         return known(n->value);
     case N_NAME: {
-        const eng_input *in = find_input(w, w->src + n->off, (size_t)n->len);
+        const eng_input *in =
+            w->pe != NULL ? ref_input(w, n->ref) : find_input(w, w->src + n->off, (size_t)n->len);
         return in != NULL ? known(in->value) : unknown;
     }
     case N_UNARY: {
@@ -587,15 +834,39 @@ static void put_ja_name(const writer *w, const char *name, size_t len)
     }
 }
 
+/* put_ja_name of ref j (prepared), else of name[0, len). */
+static void put_ref_name(const writer *w, int j, const char *name, size_t len)
+{
+    if (w->pe != NULL && j >= 0) {
+        put(w->s, w->pe->names[j].ja, w->pe->names[j].jalen);
+        return;
+    }
+    put_ja_name(w, name, len);
+}
+
+/* put_ja_name of a name node. */
+static void put_node_name(const writer *w, const node *n)
+{
+    put_ref_name(w, w->pe != NULL ? n->ref : -1, w->src + n->off, (size_t)n->len);
+}
+
 /* Whether the noun phrase of n begins with an ASCII character (a space then follows が). */
+static bool name_ascii(const writer *w, const char *name, size_t len);
+
 static bool starts_ascii(const writer *w, const node *n)
 {
     if (n->kind == N_CONST)
         return n->value.type == ENG_NUM;
     if (n->kind != N_NAME)
         return true;
-    const char *name = w->src + n->off;
-    size_t len = (size_t)n->len;
+    if (w->pe != NULL && n->ref >= 0)
+        return w->pe->names[n->ref].ascii;
+    return name_ascii(w, w->src + n->off, (size_t)n->len);
+}
+
+/* Whether put_ja_name's text of name[0, len) begins with an ASCII character. */
+static bool name_ascii(const writer *w, const char *name, size_t len)
+{
     if (has_prefix(name, len, "thresholds.") || has_prefix(name, len, "reason.") ||
         has_prefix(name, len, "flag.") || (len == 7 && memcmp(name, "reasons", 7) == 0) ||
         (len == 8 && memcmp(name, "category", 8) == 0))
@@ -624,7 +895,7 @@ static void put_term(const writer *w, const node *n)
         return;
     }
     if (n->kind == N_NAME) {
-        put_ja_name(w, w->src + n->off, (size_t)n->len);
+        put_node_name(w, n);
         if (t.known) {
             put(w->s, " ", 1);
             put_ja_value(w->s, t.v);
@@ -642,7 +913,9 @@ static void put_term(const writer *w, const node *n)
 /* How a clause ends: before ため (END) or before 、 and another clause (CONT). */
 typedef enum form { END, CONT } form;
 
-static void put_form(step_store *s, form f, const char *end, const char *cont)
+/* (inline: the two texts are literals, whose lengths are then constants) */
+static inline __attribute__((always_inline)) void put_form(step_store *s, form f, const char *end,
+                                                           const char *cont)
 {
     puts_(s, f == END ? end : cont);
 }
@@ -699,7 +972,7 @@ static void put_bool_name(const writer *w, const node *n, bool value, form f)
     step_store *s = w->s;
     const char *name = w->src + n->off;
     size_t len = (size_t)n->len;
-    put_ja_name(w, name, len);
+    put_node_name(w, n);
     if (has_prefix(name, len, "reason."))
         put_form(s, f, value ? "に該当する" : "に該当しない", value ? "に該当し" : "に該当せず");
     else if (has_prefix(name, len, "flag."))
@@ -745,7 +1018,7 @@ static void put_clause(const writer *w, const node *n, bool holds, form f)
         const node *arg = n->args[0];
         if (holds) {
             if (arg->kind == N_NAME)
-                put_ja_name(w, w->src + arg->off, (size_t)arg->len);
+                put_node_name(w, arg);
             else
                 put_expression(w, w->src + arg->off, (size_t)arg->len);
             puts_(s, " が未報告");
@@ -807,7 +1080,8 @@ static void put_null_cause(const writer *w, const char *verb)
         if (w->in[i].value.type == ENG_NULL) {
             if (shown++ > 0)
                 puts_(s, "、");
-            put_ja_name(w, w->in[i].name, strlen(w->in[i].name));
+            put_ref_name(w, w->pe != NULL ? w->input_ref[i] : -1, w->in[i].name,
+                         w->pe != NULL ? 0 : strlen(w->in[i].name));
         }
     puts_(s, shown > 0 ? " が未報告のため" : "値が得られないため");
     if (verb != NULL) {
@@ -844,12 +1118,13 @@ static void put_ja_condition_or_expression(const writer *w, const node *root, bo
     if (put_ja_condition(w, root, m))
         return;
     puts_(w->s, "「");
-    put_expression(w, w->src, strlen(w->src));
+    put_expression(w, w->src, src_len(w));
     puts_(w->s, m ? "」が成り立つため、" : "」が成り立たないため、");
 }
 
-static void ja_step(const writer *w, const node *root, const rule *ru, eng_kind k, eng_value result,
-                    double weight_share)
+static inline __attribute__((always_inline)) void ja_step(const writer *w, const node *root,
+                                                          const rule *ru, eng_kind k,
+                                                          eng_value result, double weight_share)
 {
     step_store *s = w->s;
     const eng_rule_info *info = &ru->info;
@@ -867,7 +1142,7 @@ static void ja_step(const writer *w, const node *root, const rule *ru, eng_kind 
             puts_(s, " と計算");
         }
         puts_(s, "：");
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         break;
     case ENG_KIND_REASON:
     case ENG_KIND_FLAG:
@@ -918,7 +1193,7 @@ static void ja_step(const writer *w, const node *root, const rule *ru, eng_kind 
             break;
         }
         puts_(s, "』：");
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         puts_(s, " = ");
         put_ja_value(s, result);
         if (result.as.num < 0 || result.as.num > 1) {
@@ -937,8 +1212,8 @@ static void ja_step(const writer *w, const node *root, const rule *ru, eng_kind 
     }
 }
 
-static void en_step(const writer *w, const rule *ru, eng_kind k, eng_value result,
-                    double weight_share)
+static inline __attribute__((always_inline)) void
+en_step(const writer *w, const rule *ru, eng_kind k, eng_value result, double weight_share)
 {
     step_store *s = w->s;
     const eng_rule_info *info = &ru->info;
@@ -948,13 +1223,13 @@ static void en_step(const writer *w, const rule *ru, eng_kind k, eng_value resul
     case ENG_KIND_DERIVED:
         puts_(s, info->id);
         puts_(s, " = ");
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         puts_(s, " → ");
         put_value(s, result);
         break;
     case ENG_KIND_REASON:
     case ENG_KIND_FLAG:
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         puts_(s, isnull ? " → null: " : " → ");
         puts_(s, k == ENG_KIND_REASON ? "reason " : "flag ");
         puts_(s, label);
@@ -972,14 +1247,14 @@ static void en_step(const writer *w, const rule *ru, eng_kind k, eng_value resul
             puts_(s, label);
             break;
         }
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         puts_(s, isnull ? " → null: not " : m ? " → category " : " → not ");
         puts_(s, label);
         break;
     case ENG_KIND_SCORE:
         puts_(s, info->id);
         puts_(s, ": ");
-        put_expression(w, w->src, strlen(w->src));
+        put_expression(w, w->src, src_len(w));
         if (result.type != ENG_NUM || result.as.num != result.as.num) {
             puts_(s, " = null → left out, the other weights re-normalised");
             break;
@@ -1001,11 +1276,12 @@ static void en_step(const writer *w, const rule *ru, eng_kind k, eng_value resul
     }
 }
 
-/* "（default.cfg:51）" in Japanese, " (default.cfg:51)" in English. */
+/* "（default.cfg:51）" in Japanese, " (default.cfg:51)" in English (the reference's; the
+ * prepared rule has it written once). */
 static void put_source(step_store *s, const char *file, int line, bool ja)
 {
     const char *base = strrchr(file, '/');
-    char pos[16]; /* ":LINE" backwards from the end, without snprintf (this runs per step) */
+    char pos[16]; /* ":LINE" backwards from the end */
     char *p = pos + sizeof pos;
     unsigned u = line > 0 ? (unsigned)line : 0;
     do
@@ -1018,12 +1294,157 @@ static void put_source(step_store *s, const char *file, int line, bool ja)
     puts_(s, ja ? "）" : ")");
 }
 
-/* The tree of rule i of kind k whose expression is `expr`, parsed on first use (and again when
- * the explanation is used with another rule set); NULL for the catch-all category. */
-static const parsed_expr *parsed(eng_explanation *e, eng_kind k, int i, const char *expr)
+void explain_set_reference(eng_explanation *e, bool on)
 {
-    if (expr == NULL)
-        return NULL;
+    e->reference = on;
+}
+
+/* Frees every prepared rule (they were for another rule set). */
+static void plan_clear(eng_explanation *e)
+{
+    for (int k = 0; k < ENG_NKINDS; k++)
+        for (int i = 0; i < e->nparsed[k]; i++) {
+            parsed_expr *p = &e->parsed[k][i];
+            if (!p->ready)
+                continue;
+            free(p->src);
+            arena_free(&p->arena);
+            for (int j = 0; j < p->nrefs; j++)
+                free(p->names[j].ja);
+            free(p->names);
+            free(p->ref_at);
+            free(p->id_len);
+            free(p->segs);
+            free(p->post);
+            free(p->where[0]);
+            free(p->where[1]);
+            *p = (parsed_expr){0};
+        }
+    for (int i = 0; i < e->nlabels; i++)
+        free(e->labels[i]);
+    e->nlabels = 0;
+}
+
+static bool same_string(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* Keeps the prepared rules when r is the rule set they were prepared for: the same object with
+ * the same text, file and the labels of the facts they name (a rule set freed and another
+ * loaded at the same address differs in one of these, or its rules are prepared alike). */
+static void plan_check(eng_explanation *e, const eng_rules *r)
+{
+    if (e->plan_rules == r && memcmp(e->plan_sha, r->sha256, sizeof e->plan_sha) == 0 &&
+        same_string(e->plan_file, r->file)) {
+        int i = 0;
+        while (i < e->nlabels &&
+               same_string(e->labels[i], eng_schema_label(r->schema, e->label_slots[i])))
+            i++;
+        if (i == e->nlabels)
+            return;
+    }
+    plan_clear(e);
+    e->plan_rules = r;
+    memcpy(e->plan_sha, r->sha256, sizeof e->plan_sha);
+    free(e->plan_file);
+    e->plan_file = r->file != NULL ? xstrdup(r->file) : NULL;
+}
+
+/* Notes that prepared text shows the label of fact `slot` (plan_check compares it). */
+static void plan_label(eng_explanation *e, const eng_rules *r, int slot)
+{
+    for (int i = 0; i < e->nlabels; i++)
+        if (e->label_slots[i] == slot)
+            return;
+    if (e->nlabels == e->caplabels) {
+        e->caplabels = e->caplabels ? 2 * e->caplabels : 16;
+        e->label_slots = xrealloc(e->label_slots, (size_t)e->caplabels * sizeof *e->label_slots);
+        e->labels = xrealloc(e->labels, (size_t)e->caplabels * sizeof *e->labels);
+    }
+    const char *label = eng_schema_label(r->schema, slot);
+    e->label_slots[e->nlabels] = slot;
+    e->labels[e->nlabels++] = label != NULL ? xstrdup(label) : NULL;
+}
+
+/* Numbers the nodes (slot), and sets a name's ref and a call's function. */
+static int number_nodes(node *n, int id, const char *src, const expr_ref *refs, int nrefs)
+{
+    if (n == NULL)
+        return id;
+    n->slot = id++;
+    if (n->kind == N_NAME) {
+        n->ref = -1;
+        for (int j = 0; j < nrefs; j++)
+            if (strlen(refs[j].name) == (size_t)n->len &&
+                memcmp(refs[j].name, src + n->off, (size_t)n->len) == 0)
+                n->ref = j;
+    }
+    if (n->kind == N_CALL)
+        n->fn = (expr_fn)expr_fn_lookup(src + n->op_off, (size_t)n->op_len);
+    id = number_nodes(n->a, id, src, refs, nrefs);
+    id = number_nodes(n->b, id, src, refs, nrefs);
+    id = number_nodes(n->c, id, src, refs, nrefs);
+    for (int i = 0; i < n->nargs; i++)
+        id = number_nodes(n->args[i], id, src, refs, nrefs);
+    return id;
+}
+
+/* The nodes of n's tree into post[*q...], each after its operands. */
+static void postorder(node *n, node **post, int *q)
+{
+    if (n == NULL)
+        return;
+    postorder(n->a, post, q);
+    postorder(n->b, post, q);
+    postorder(n->c, post, q);
+    for (int i = 0; i < n->nargs; i++)
+        postorder(n->args[i], post, q);
+    post[(*q)++] = n;
+}
+
+/* " (default.cfg:51)" or "（default.cfg:51）". */
+static char *source_text(const char *file, int line, bool ja, size_t *len)
+{
+    const char *base = file != NULL ? strrchr(file, '/') : NULL;
+    base = base != NULL ? base + 1 : file != NULL ? file : "";
+    char pos[16]; /* ":LINE" */
+    char *p = pos + sizeof pos;
+    unsigned u = line > 0 ? (unsigned)line : 0;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    *--p = ':';
+    const char *open = ja ? "（" : " (", *close = ja ? "）" : ")";
+    size_t n = strlen(open) + strlen(base) + (size_t)(pos + sizeof pos - p) + strlen(close);
+    char *t = xmalloc(n + 1);
+    size_t o = 0;
+    memcpy(t + o, open, strlen(open));
+    o += strlen(open);
+    memcpy(t + o, base, strlen(base));
+    o += strlen(base);
+    memcpy(t + o, p, (size_t)(pos + sizeof pos - p));
+    o += (size_t)(pos + sizeof pos - p);
+    memcpy(t + o, close, strlen(close));
+    o += strlen(close);
+    t[o] = '\0';
+    *len = o;
+    return t;
+}
+
+static const parsed_expr *prepare_new(eng_explanation *e, const eng_rules *r, eng_kind k, int i);
+
+/* Rule i of kind k prepared (on its first explanation with this rule set). */
+static inline const parsed_expr *prepare(eng_explanation *e, const eng_rules *r, eng_kind k, int i)
+{
+    if (i < e->nparsed[k] && e->parsed[k][i].ready)
+        return &e->parsed[k][i];
+    return prepare_new(e, r, k, i);
+}
+
+static __attribute__((noinline)) const parsed_expr *
+prepare_new(eng_explanation *e, const eng_rules *r, eng_kind k, int i)
+{
     if (i >= e->nparsed[k]) {
         int n = i + 1 > 2 * e->nparsed[k] ? i + 1 : 2 * e->nparsed[k];
         e->parsed[k] = xrealloc(e->parsed[k], (size_t)n * sizeof *e->parsed[k]);
@@ -1031,18 +1452,92 @@ static const parsed_expr *parsed(eng_explanation *e, eng_kind k, int i, const ch
         e->nparsed[k] = n;
     }
     parsed_expr *p = &e->parsed[k][i];
-    if (p->src != NULL && strcmp(p->src, expr) == 0)
-        return p->root != NULL ? p : NULL;
-    free(p->src);
-    arena_free(&p->arena);
-    p->src = xstrdup(expr);
-    if (e->diags == NULL)
-        e->diags = eng_diags_new();
-    lexer lx;
-    lex_init(&lx, p->src, (int)strlen(p->src), "<explain>", 1, e->diags);
-    p->root = parse_expression(&lx, &p->arena); /* it compiled, so it parses */
-    eng_diags_clear(e->diags);
-    return p->root != NULL ? p : NULL;
+    if (p->ready)
+        return p;
+    const rule *ru = &r->rules[k][i];
+    const char *expr = ru->info.expression;
+    p->src = xstrdup(expr != NULL ? expr : "");
+    p->srclen = strlen(p->src);
+    const expr_ref *refs = NULL;
+    p->nrefs = ru->prog != NULL ? expr_refs(ru->prog, &refs) : 0;
+    if (expr != NULL) {
+        if (e->diags == NULL)
+            e->diags = eng_diags_new();
+        lexer lx;
+        lex_init(&lx, p->src, (int)p->srclen, "<explain>", 1, e->diags);
+        p->root = parse_expression(&lx, &p->arena); /* it compiled, so it parses */
+        eng_diags_clear(e->diags);
+        p->nnodes = number_nodes(p->root, 0, p->src, refs, p->nrefs);
+        p->post = xmalloc((size_t)(p->nnodes > 0 ? p->nnodes : 1) * sizeof *p->post);
+        int q = 0;
+        postorder(p->root, p->post, &q);
+        if (p->nnodes > e->capmemo) {
+            e->memo = xrealloc(e->memo, (size_t)p->nnodes * sizeof *e->memo);
+            e->capmemo = p->nnodes;
+        }
+    }
+
+    /* each ref's Japanese name, written by put_ja_name itself */
+    p->names = xcalloc((size_t)(p->nrefs > 0 ? p->nrefs : 1), sizeof *p->names);
+    step_store tmp = {0};
+    writer w = {.s = &tmp, .r = r, .ja = true, .src = p->src};
+    for (int j = 0; j < p->nrefs; j++) {
+        const char *name = refs[j].name;
+        size_t len = strlen(name);
+        tmp.len = 0;
+        put_ja_name(&w, name, len);
+        p->names[j].namelen = len;
+        p->names[j].ja = xmalloc(tmp.len + 1);
+        memcpy(p->names[j].ja, tmp.buf, tmp.len);
+        p->names[j].ja[tmp.len] = '\0';
+        p->names[j].jalen = tmp.len;
+        p->names[j].ascii = name_ascii(&w, name, len);
+        int slot = eng_schema_find(r->schema, name);
+        if (slot >= 0)
+            plan_label(e, r, slot);
+    }
+    free(tmp.buf);
+
+    /* the identifiers at each offset and the whole expression's pieces, as put_expression
+     * scans them */
+    p->ref_at = xcalloc(p->srclen + 1, sizeof *p->ref_at);
+    p->id_len = xcalloc(p->srclen + 1, sizeof *p->id_len);
+    const char *end = p->src + p->srclen;
+    for (size_t off = 0; off < p->srclen; off++) {
+        p->ref_at[off] = -1;
+        if (!ident_start(p->src[off]))
+            continue;
+        bool ident, negated = false;
+        const char *q = expr_token(p->src + off, end, &ident, &negated);
+        size_t len = (size_t)(q - (p->src + off));
+        p->id_len[off] = (int)len;
+        for (int j = 0; j < p->nrefs; j++)
+            if (p->names[j].namelen == len && memcmp(refs[j].name, p->src + off, len) == 0)
+                p->ref_at[off] = j;
+    }
+    int cap = 8;
+    p->segs = xmalloc((size_t)cap * sizeof *p->segs);
+    bool negated = false;
+    for (const char *s = p->src; s < end;) {
+        bool ident, before = negated;
+        const char *q = expr_token(s, end, &ident, &negated);
+        int off = (int)(s - p->src), len = (int)(q - s);
+        int j = ident ? p->ref_at[off] : -1;
+        if (j < 0 && p->nsegs > 0 && p->segs[p->nsegs - 1].ref < 0) {
+            p->segs[p->nsegs - 1].len += len; /* text after text: one piece */
+        } else {
+            if (p->nsegs == cap) {
+                cap *= 2;
+                p->segs = xrealloc(p->segs, (size_t)cap * sizeof *p->segs);
+            }
+            p->segs[p->nsegs++] = (seg){off, len, j, before};
+        }
+        s = q;
+    }
+    p->where[0] = source_text(ru->info.file, ru->info.line, false, &p->wherelen[0]);
+    p->where[1] = source_text(ru->info.file, ru->info.line, true, &p->wherelen[1]);
+    p->ready = true;
+    return p;
 }
 
 /* Writes step s's text, then copies of its string values (so that they outlive the caller's
@@ -1053,22 +1548,34 @@ static void build_text(eng_explanation *e, const eng_rules *r, step_store *s, in
     eng_kind k = s->pub.kind;
     const rule *ru = &r->rules[k][i];
     const char *lang = e->language != NULL ? e->language : r->language;
-    writer w = {s,
-                r,
-                lang != NULL && strcmp(lang, "ja") == 0,
-                s->inputs,
-                s->pub.ninputs,
-                ru->info.expression != NULL ? ru->info.expression : ""};
+    const parsed_expr *p = prepare(e, r, k, i);
+    writer w = {.s = s,
+                .r = r,
+                .ja = lang != NULL && lang[0] == 'j', /* "en" or "ja" */
+                .in = s->inputs,
+                .nin = s->pub.ninputs,
+                .src = p->src, /* the tree's positions and string literals are in this copy */
+                .pe = p,
+                .ref_input = s->ref_input,
+                .input_ref = s->input_ref,
+                .memo = NULL};
     eng_value result = s->pub.result;
+    if (e->reference) /* names looked up and the expression scanned as each step needs */
+        w.pe = NULL;
+    else if (w.ja && p->root != NULL && result.type != ENG_NULL && k != ENG_KIND_DERIVED &&
+             k != ENG_KIND_SCORE) { /* a sentence from the tree: its values */
+        w.memo = e->memo;
+        tree_values(&w);
+    }
     s->len = 0;
-    if (w.ja) {
-        const parsed_expr *p = parsed(e, k, i, ru->info.expression);
-        if (p != NULL)
-            w.src = p->src; /* the tree's positions and string literals are in this copy */
-        ja_step(&w, p != NULL ? p->root : NULL, ru, k, result, weight_share);
-    } else
+    if (w.ja)
+        ja_step(&w, p->root, ru, k, result, weight_share);
+    else
         en_step(&w, ru, k, result, weight_share);
-    put_source(s, ru->info.file, ru->info.line, w.ja);
+    if (e->reference)
+        put_source(s, ru->info.file, ru->info.line, w.ja);
+    else
+        put(s, p->where[w.ja], p->wherelen[w.ja]);
 
     /* The buffer may move while it grows: remember offsets, set the pointers at the end. */
     int nin = s->pub.ninputs;
@@ -1089,6 +1596,7 @@ static void build_text(eng_explanation *e, const eng_rules *r, step_store *s, in
             s->inputs[j].value.as.str.ptr = s->buf + s->offsets[j];
     if (result.type == ENG_STR)
         s->pub.result.as.str.ptr = s->buf + result_off;
+    reserve(s, 0)[0] = '\0';
     s->pub.text = s->buf;
 }
 
@@ -1102,6 +1610,7 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
         e->cap = cap;
     }
     step_store *s = &e->steps[e->count++];
+    s->nc = e->reference ? NULL : &e->nc;
     const rule *ru = &r->rules[k][i];
     const eng_rule_info *info = &ru->info;
     s->len = 0;
@@ -1114,6 +1623,8 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
                         .result = result,
                         .text = ""};
 
+    if (e->count == 1)
+        plan_check(e, r); /* the first step of an explanation */
     int nin = 0;
     if (ru->prog != NULL) {
         const expr_ref *refs;
@@ -1121,12 +1632,17 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
         if (nrefs > s->capinputs) {
             s->inputs = xrealloc(s->inputs, (size_t)nrefs * sizeof *s->inputs);
             s->offsets = xrealloc(s->offsets, (size_t)nrefs * sizeof *s->offsets);
+            s->input_ref = xrealloc(s->input_ref, (size_t)nrefs * sizeof *s->input_ref);
+            s->ref_input = xrealloc(s->ref_input, (size_t)nrefs * sizeof *s->ref_input);
             s->capinputs = nrefs;
         }
         /* Names a short-circuit skipped are not inputs: the result did not depend on them. */
         for (int j = 0; j < nrefs; j++) {
+            s->ref_input[j] = -1;
             if (!refs[j].is_const && !reads[j])
                 continue;
+            s->ref_input[j] = nin;
+            s->input_ref[nin] = j;
             s->inputs[nin].name = refs[j].name;
             eng_value v = refs[j].is_const ? refs[j].constant : slots[refs[j].slot];
             if (v.type == ENG_NUM && !isfinite(v.as.num))

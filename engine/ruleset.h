@@ -131,6 +131,11 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
  * at least 24. Returns the length. */
 int explain_number_2dp(double x, char *num, size_t size);
 
+/* For the tests: with `on`, the explanation writes every step the slow way, as it did before
+ * rules were prepared (each name looked up in the inputs and the schema, the expression scanned,
+ * numbers formatted each time): the reference the prepared text must equal byte for byte. */
+void explain_set_reference(eng_explanation *e, bool on);
+
 /* After the last step of one evaluation: writes the score components' text (their weight after
  * re-normalising depends on which components had a value). */
 void explain_finish(eng_explanation *e, const eng_rules *r);

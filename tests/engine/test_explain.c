@@ -10,6 +10,8 @@
 #include "engine.h"
 #include "ruleset.h"
 
+#include "../support/explain_same.h"
+
 #include <math.h>
 #include <stdint.h>
 
@@ -368,6 +370,208 @@ static void test_ja_labels_and_numbers(void **state)
     eng_rules_free(r);
 }
 
+/* One explanation used again and again, as hyoka test, the sweep and the benchmark use it: with
+ * another rule set (even one loaded where a freed one was, from the same text, with other fact
+ * labels), another language, and values written before (the numbers' cache), each text is what
+ * a new explanation writes. */
+static const char reuse_rules[] = "version = \"1\";\nlanguage = \"ja\";\n"
+                                  "thresholds = { big = 10000; };\n"
+                                  "reasons = ( { id = \"big\"; label = \"大\";\n"
+                                  "  when = \"budget_planned > thresholds.big\"; } );\n"
+                                  "flags = ( { id = \"neg\"; label = \"負\";\n"
+                                  "  when = \"budget_spent < 0 && !completed\"; } );\n"
+                                  "categories = ( { id = \"a\"; label = \"A\"; } );\n"
+                                  "score = ( { id = \"s\"; label = \"点\"; weight = 1;\n"
+                                  "  value = \"budget_spent / budget_planned\"; } );\n";
+
+/* rules_text's steps explained by `e` and by a new explanation, text for text. */
+static void same_as_new(eng_explanation *e, const eng_rules *r, const char *lang)
+{
+    eng_ctx *c = eng_ctx_new(r);
+    eng_explanation *fresh = eng_explanation_new();
+    assert_int_equal(eng_explanation_set_language(e, lang), 0);
+    assert_int_equal(eng_explanation_set_language(fresh, lang), 0);
+    eng_result a, b;
+    eng_explain(c, facts, &a, e);
+    eng_explain(c, facts, &b, fresh);
+    assert_int_equal(eng_explanation_count(e), eng_explanation_count(fresh));
+    for (int i = 0; i < eng_explanation_count(e); i++)
+        assert_string_equal(eng_explanation_get(e, i)->text, eng_explanation_get(fresh, i)->text);
+    eng_explanation_free(fresh);
+    eng_ctx_free(c);
+}
+
+static eng_rules *load_labelled(const char *text, const char *budget_label)
+{
+    eng_schema *s = eng_schema_new_builtin();
+    assert_int_equal(eng_schema_set_label(s, eng_schema_find(s, "budget_planned"), budget_label),
+                     0);
+    eng_rules *r = load(text, s);
+    eng_schema_free(s);
+    return r;
+}
+
+static void test_reused_explanation(void **state)
+{
+    (void)state;
+    eng_explanation *e = eng_explanation_new();
+    clear_facts();
+    set("budget_planned", eng_num(1234567.891));
+    set("budget_spent", eng_num(-20000.5));
+    set("completed", eng_bool(false));
+
+    eng_rules *r = load_labelled(reuse_rules, "予算額");
+    same_as_new(e, r, NULL);
+    assert_string_equal(text(e, ENG_KIND_REASON, "big"),
+                        "予算額 1,234,567.89 が基準値 big 10,000 を上回るため、理由『大』に該当"
+                        "（t.cfg:5）");
+    same_as_new(e, r, "en");
+    assert_string_equal(text(e, ENG_KIND_FLAG, "neg"),
+                        "budget_spent -20000.5 < 0 && !(completed false) → flag 負 (warning) is "
+                        "set (t.cfg:7)");
+    same_as_new(e, r, "ja"); /* the same numbers again: from the cache */
+    assert_string_equal(
+        text(e, ENG_KIND_FLAG, "neg"),
+        "budget_spent -20,000.5 が 0 を下回り、かつ completed が「いいえ」であるため、"
+        "注意表示『負』（警告）を付ける（t.cfg:7）");
+    eng_rules_free(r);
+
+    /* the same text with another label: a rule set loaded after the first was freed */
+    r = load_labelled(reuse_rules, "事業費");
+    same_as_new(e, r, NULL);
+    assert_string_equal(text(e, ENG_KIND_REASON, "big"),
+                        "事業費 1,234,567.89 が基準値 big 10,000 を上回るため、理由『大』に該当"
+                        "（t.cfg:5）");
+    eng_rules_free(r);
+
+    /* another text: the names, the expression's pieces and the lines are the new rules' */
+    r = load_labelled("version = \"1\";\nlanguage = \"ja\";\n\n"
+                      "reasons = ( { id = \"big\"; label = \"大\";\n"
+                      "  when = \"budget_spent > budget_planned\"; } );\n"
+                      "categories = ( { id = \"a\"; label = \"A\"; } );\n"
+                      "score = ( { id = \"s\"; label = \"点\"; weight = 1;\n"
+                      "  value = \"budget_planned - budget_spent\"; } );\n",
+                      "事業費");
+    same_as_new(e, r, NULL);
+    assert_string_equal(text(e, ENG_KIND_REASON, "big"),
+                        "budget_spent -20,000.5 が事業費 1,234,567.89 以下であるため、"
+                        "理由『大』に該当しない（t.cfg:5）");
+    assert_string_equal(text(e, ENG_KIND_SCORE, "s"),
+                        "点数の要素『点』：budget_planned 1,234,567.89 - budget_spent -20,000.5 = "
+                        "1,254,568.39（1 に切り詰め）、重み 1（t.cfg:8）");
+    eng_rules_free(r);
+    eng_explanation_free(e);
+}
+
+/* Rules with what the prepared text must handle like the reference: string literals holding
+ * names, quotes and "not", names that begin other names, exponents, nested negation, strings. */
+static const char tricky_rules[] =
+    "version = \"1\";\nlanguage = \"ja\";\n"
+    "thresholds = { lo = 0.5; hi = 1e4; };\n"
+    "derived = { plan = \"coalesce(reported_reason, 'cost_benefit \\\" not x')\";\n"
+    "  spent = \"budget_spent / 1e3 + budget_planned * -2.5e-1\"; };\n"
+    "reasons = ( { id = \"r1\"; label = \"理由一\";\n"
+    "  when = \"not (completed or !plan_decided) && cost_benefit >= thresholds.lo\"; },\n"
+    "  { id = \"r2\"; label = \"理由二\";\n"
+    "  when = \"departments in ('市民課', \\\"観光課\\\") || plan == 'cost_benefit'\"; },\n"
+    "  { id = \"r3\"; label = \"理由三\";\n"
+    "  when = \"is_null(kpi_attainment) || !(kpi_attainment > 0.5 ? plan_decided : completed)\"; } "
+    ");\n"
+    "flags = ( { id = \"f1\"; label = \"大\"; severity = \"info\";\n"
+    "  when = \"spent > thresholds.hi and not reason.r1\"; },\n"
+    "  { id = \"f2\"; label = \"負\"; severity = \"critical\";\n"
+    "  when = \"!(budget_spent >= 0) && reasons < 2\"; } );\n"
+    "categories = ( { id = \"a\"; label = \"A\";\n"
+    "  when = \"!flag.f2 && (previous_category == 'x' || reasons == 0)\"; },\n"
+    "  { id = \"b\"; label = \"B\"; when = \"max(cost_benefit, kpi_attainment) < 1\"; },\n"
+    "  { id = \"c\"; label = \"C\"; } );\n"
+    "score = ( { id = \"s1\"; label = \"一\"; weight = 0.7; value = \"clamp(spent / 1e6, -1, 2)\"; "
+    "},\n"
+    "  { id = \"s2\"; label = \"二\"; weight = 0.3; value = \"round(kpi_attainment, 3)\"; } );\n";
+
+/* A fact value from a fixed-seed PRNG: null, booleans, strings (with quotes, control characters,
+ * long), and numbers of every size and sign, on a half cent, zero, tiny, huge. */
+static eng_value random_value(eng_type t, uint64_t *rng)
+{
+    *rng ^= *rng >> 12, *rng ^= *rng << 25, *rng ^= *rng >> 27;
+    uint64_t u = *rng * 2685821657736338717u;
+    if (u % 8 == 0)
+        return eng_null();
+    u >>= 3;
+    if (t == ENG_BOOL)
+        return eng_bool(u & 1);
+    if (t == ENG_STR) {
+        static const char *const strs[] = {
+            "市民課",
+            "観光課",
+            "情報政策課、市民課",
+            "x",
+            "cost_benefit",
+            "a \"quoted\" \\ one",
+            "tab\there",
+            "とても長い所管課の名前がここに入ります。とても長い所管課の名前がここに入ります。"};
+        return eng_str(strs[u % 8]);
+    }
+    double m = (double)(u >> 11) / 9007199254740992.0;
+    switch (u % 7) {
+    case 0:
+        return eng_num(0);
+    case 1:
+        return eng_num((floor(m * 1e6) + 0.5) / 100); /* on a half cent */
+    case 2:
+        return eng_num(-m * 1e9);
+    case 3:
+        return eng_num(m * 1e-4);
+    case 4:
+        return eng_num(m * 1e16);
+    default:
+        return eng_num(m * 3 - 1);
+    }
+}
+
+/* The prepared text (rules prepared once, numbers cached, one explanation reused for every
+ * initiative and language) equals the reference's (explain_set_reference: each name looked up,
+ * the expression scanned, every number formatted, as before rules were prepared), step by step. */
+static void test_prepared_equals_reference(void **state)
+{
+    (void)state;
+    const char *texts[] = {rules_text, tricky_rules};
+    uint64_t rng = 0x9E3779B97F4A7C15u;
+    eng_explanation *e = eng_explanation_new(), *ref = eng_explanation_new();
+    explain_set_reference(ref, true);
+    long compared = 0;
+    for (int t = 0; t < 2; t++) {
+        eng_schema *sc = eng_schema_new_builtin();
+        assert_int_equal(
+            eng_schema_set_label(sc, eng_schema_find(sc, "cost_benefit"), "費用対効果"), 0);
+        assert_int_equal(eng_schema_set_label(sc, eng_schema_find(sc, "budget_spent"), "spent 額"),
+                         0);
+        eng_rules *r = load(texts[t], sc);
+        eng_schema_free(sc);
+        eng_ctx *c = eng_ctx_new(r);
+        for (int i = 0; i < 3000; i++) {
+            for (int f = 0; f < eng_schema_count(schema); f++)
+                facts[f] = random_value(eng_schema_type(schema, f), &rng);
+            const char *lang = i % 3 == 0 ? NULL : i % 3 == 1 ? "en" : "ja";
+            assert_int_equal(eng_explanation_set_language(e, lang), 0);
+            assert_int_equal(eng_explanation_set_language(ref, lang), 0);
+            eng_result a, b;
+            eng_explain(c, facts, &a, e);
+            eng_explain(c, facts, &b, ref);
+            int d = explain_first_difference(e, ref);
+            if (d >= 0)
+                fail_msg("rules %d, initiative %d, step %d:\n%s\n%s", t, i, d,
+                         eng_explanation_get(e, d)->text, eng_explanation_get(ref, d)->text);
+            compared += eng_explanation_count(e);
+        }
+        eng_ctx_free(c);
+        eng_rules_free(r);
+    }
+    assert_true(compared > 30000);
+    eng_explanation_free(e);
+    eng_explanation_free(ref);
+}
+
 /* `language` is checked by the loader with a positioned error. */
 /* explain_number_2dp, the Japanese sentences' numbers without printf, against what it replaced:
  * "%.2f" of eng_round(x, 2) with trailing zeros cut and "-0" as "0". */
@@ -390,9 +594,9 @@ static void test_number_2dp(void **state)
 {
     (void)state;
     uint64_t rng = 0x9E3779B97F4A7C15u;
-    static const double fixed[] = {0, -0.0, 0.01, 0.005, 0.015, 0.125, 1.005, 2.675, 0.5, 12,
-                                   -3.25, 9999.995, 1e13 - 0.005, 1e13, 123456789.125, -0.004,
-                                   1e15, 0.1, 0.7, 99.995};
+    static const double fixed[] = {
+        0,     -0.0,     0.01,         0.005, 0.015,         0.125,  1.005, 2.675, 0.5, 12,
+        -3.25, 9999.995, 1e13 - 0.005, 1e13,  123456789.125, -0.004, 1e15,  0.1,   0.7, 99.995};
     long checked = 0;
     for (int i = 0; i < 400000 + (int)(sizeof fixed / sizeof fixed[0]); i++) {
         double x;
@@ -461,6 +665,8 @@ int main(void)
         cmocka_unit_test(test_ja_labels_and_numbers),
         cmocka_unit_test(test_language_setting),
         cmocka_unit_test(test_number_2dp),
+        cmocka_unit_test(test_reused_explanation),
+        cmocka_unit_test(test_prepared_equals_reference),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

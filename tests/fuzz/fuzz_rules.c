@@ -2,8 +2,10 @@
  * against the built-in schema with eng_rules_load_string; when it loads, one initiative (all
  * facts null, then all set) is evaluated and explained (in Japanese and English), checking
  * evaluate == explain, and that the rule set's traced program explains as the rule-by-rule loop
- * (each expression linked alone, eng_ctx.per_rule) does, step by step (inputs read, values, text); and the rule set is analysed (check --analyze): nothing
- * it calls impossible may happen to those two initiatives. */
+ * (each expression linked alone, eng_ctx.per_rule) does, step by step (inputs read, values,
+ * text; the rule-by-rule text written by the reference, without prepared rules or cached
+ * numbers, in both languages); and the rule set is analysed (check --analyze): nothing it calls
+ * impossible may happen to those two initiatives. */
 #include "analyze.h"
 #include "engine.h"
 #include "ruleset.h"
@@ -52,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
         cs->per_rule = true;
         eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
+        explain_set_reference(es, true); /* the slow way: the prepared text must equal it */
         for (int round = 0; round < 2; round++) {
             for (int i = 0; i < n; i++) {
                 eng_type t = eng_schema_type(schema, i);
@@ -80,9 +83,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (eng_explanation_get(e, i)->text == NULL)
                     abort();
             /* the wording in the other language too: both sentence builders see every input */
-            eng_explanation_set_language(e, strcmp(eng_rules_language(r), "ja") == 0 ? "en" : "ja");
+            const char *other = strcmp(eng_rules_language(r), "ja") == 0 ? "en" : "ja";
+            eng_explanation_set_language(e, other);
+            eng_explanation_set_language(es, other);
             eng_explain(c, facts, &b, e);
+            eng_explain(cs, facts, &b2, es);
+            if (explain_first_difference(e, es) >= 0)
+                abort();
             eng_explanation_set_language(e, NULL);
+            eng_explanation_set_language(es, NULL);
             for (int i = 0; i < eng_explanation_count(e); i++)
                 if (eng_explanation_get(e, i)->text == NULL)
                     abort();
