@@ -428,22 +428,34 @@ int rimg_build(PGconn *c, const store_run *rn, long long data_version, void **ou
     char idtext[32];
     snprintf(idtext, sizeof idtext, "%lld", rn->id);
     const char *params[] = {idtext};
-    long long id = rn->id;
     PGresult *res = NULL, *deps = NULL, *cat = NULL;
+    int rc = -1;
+    res = store_select(c, sql_items, 1, params, "reading the run's results", err);
+    if (res != NULL)
+        deps = store_select(c, sql_departments, 1, params, "reading the results' departments", err);
+    if (deps != NULL)
+        cat = store_select(c, sql_department_catalog, 0, NULL, "reading the departments", err);
+    if (cat != NULL)
+        rc = rimg_build_results(rn, data_version, res, deps, cat, out, size, err);
+    PQclear(res);
+    PQclear(deps);
+    PQclear(cat);
+    return rc;
+}
+
+int rimg_build_results(const store_run *rn, long long data_version, const PGresult *res,
+                       const PGresult *deps, const PGresult *cat, void **out, size_t *size,
+                       store_error *err)
+{
+    store_error_clear(err);
+    *out = NULL;
+    *size = 0;
+    long long id = rn->id;
     pool texts = {{NULL, 0, 0}, NULL, 0, 0, false};
     buf lists = {NULL, 0, 0}, items = {NULL, 0, 0};
     memo *recs = xcalloc(3, sizeof *recs), *reasons = recs + 1, *flags = recs + 2;
     int rc = -1;
     pool_text(&texts, ""); /* offset 0: the empty string */
-    res = store_select(c, sql_items, 1, params, "reading the run's results", err);
-    if (res == NULL)
-        goto out;
-    deps = store_select(c, sql_departments, 1, params, "reading the results' departments", err);
-    if (deps == NULL)
-        goto out;
-    cat = store_select(c, sql_department_catalog, 0, NULL, "reading the departments", err);
-    if (cat == NULL)
-        goto out;
     int n = PQntuples(res), nd = PQntuples(deps), d = 0;
     if (n != rn->total || n > RIMG_MAX_ITEMS) {
         /* Never cached: a run is read whole or not at all (sql/010 says how it could differ). */
@@ -558,9 +570,6 @@ int rimg_build(PGconn *c, const store_run *rn, long long data_version, void **ou
     *size = img.n;
     rc = 0;
 out:
-    PQclear(res);
-    PQclear(deps);
-    PQclear(cat);
     free(texts.texts.p);
     free(texts.slots);
     free(lists.p);

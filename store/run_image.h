@@ -68,6 +68,13 @@ void rimg_attach(store_run *rn, void *data, size_t size, bool mapped);
 int rimg_build(PGconn *c, const store_run *rn, long long data_version, void **out, size_t *size,
                store_error *err);
 
+/* rimg_build from the database's answers: `items`, `departments` and `catalog` have the columns
+ * of run_image.c's sql_items, sql_departments and sql_department_catalog (tests build them with
+ * PQmakeEmptyPGresult). */
+int rimg_build_results(const store_run *rn, long long data_version, const PGresult *items,
+                       const PGresult *departments, const PGresult *catalog, void **out,
+                       size_t *size, store_error *err);
+
 /* Opens the file `path` as an image of the run `want` describes and maps it read-only: 0 with
  * data and size set (munmap them), 1 when there is no such file, or -1 with `why` set (unreadable,
  * or rimg_check refused it). */
