@@ -153,10 +153,14 @@ int run_preload(void)
 {
     store_error err = {0};
     store_run *rn = NULL;
+    double t0 = app_now();
     int found = resolve(NULL, 0, &rn, &err);
     if (found != STORE_RUN_FOUND)
         return found > 0 ? 0 : -1; /* no run yet: nothing to load */
     int rc = cache_holds(rn) ? ensure_items(rn, &err) : 0; /* uncached: it would be freed at once */
+    if (rc == 0) /* bench/scale/workers.sh reads it: a worker's start until it takes requests */
+        log_info("latest run %lld ready in %.0f ms (connect, resolve, initiatives)", rn->id,
+                 (app_now() - t0) * 1e3);
     run_release(rn);
     return rc;
 }

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -861,6 +864,9 @@ int rimg_load_items(PGconn *c, store_run *rn, const char *dir, rimg_source *sour
         return 0;
     }
     free(img);
+#ifdef __GLIBC__
+    malloc_trim(0); /* the build's peak (results, lists, the private copy) back to the system */
+#endif
     rimg_attach(rn, data, size, true);
     *source = RIMG_WROTE;
     return 0;
