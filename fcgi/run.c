@@ -130,7 +130,7 @@ static int ensure_items(store_run *rn, store_error *err)
         return -1;
     static const char *const how[] = {"mapped from its image", "loaded, image written",
                                       "loaded privately"};
-    log_info("run %lld: %d initiatives loaded in %.0f ms (%s), %zu bytes private", rn->id,
+    log_info("run %lld: %d initiatives loaded in %.0f ms (%s), %zu bytes", rn->id,
              rn->nitems, (app_now() - t0) * 1e3, how[source], rn->bytes);
     if (cache_holds(rn))
         cache_resize(rn, rn->bytes);

@@ -117,8 +117,8 @@ typedef struct store_run {
     int ndepartments;
     store_division *divisions; /* store_department.division_index indexes this */
     int ndivisions;
-    size_t bytes;           /* memory the run holds privately (for a cache's budget): a mapped
-                             * image (store/run_image.h) counts only its private parts */
+    size_t bytes;           /* memory the run holds (for a cache's budget), a mapped image
+                             * (store/run_image.h) included though its pages are shared */
     bool image_mapped;      /* the results are a shared read-only mapping of an image file */
     /* private */
     void *image_;           /* the results' bytes (store/run_image.h): malloc'd or mapped */

@@ -215,9 +215,9 @@ void rimg_attach(store_run *rn, void *data, size_t size, bool mapped)
     }
     rn->ndepartments = n;
     rn->ndivisions = store_departments_order(rn->departments, n, rn->divisions);
-    rn->bytes += (size_t)(n + 1) * (sizeof *rn->departments + sizeof *rn->divisions);
-    if (!mapped)
-        rn->bytes += size;
+    /* A mapped image counts too, though its pages are shared: the cache's budget then bounds how
+     * many runs a worker keeps mapped as it bounded how many it kept. */
+    rn->bytes += (size_t)(n + 1) * (sizeof *rn->departments + sizeof *rn->divisions) + size;
     rn->items_loaded = true;
 }
 
