@@ -15,7 +15,9 @@
 # and the memory of the workers once ready (RSS and PSS summed from /proc/PID/smaps_rollup: PSS
 # divides a page shared by k processes by k, so a shared image counts once however many map it).
 # Loopback, a throwaway cluster. A benchmark: fails only if a command fails.
-#   HYOKA_BUILD=/abs/build bench/scale/workers.sh [N] [W...]
+# cpu: each worker's CPU time (utime + stime, 10 ms ticks) when every worker is ready: its start
+# on a loaded machine without the waiting for a CPU.
+#   HYOKA_BUILD=/abs/build [HYOKA_WAYS="cold image"] bench/scale/workers.sh [N] [W...]
 set -uo pipefail
 source "$(dirname "$0")/../data/setup.sh" workers "${1:-}"
 shift || true
@@ -30,11 +32,11 @@ answers() { # URI: whether the server answers 200
         cgi-fcgi -bind -connect "$tmp/w.sock" </dev/null 2>/dev/null | grep -q '^Status: 200'
 }
 echo "N=$n, $(nproc) CPUs, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%7s %8s %34s %26s %10s %13s %8s %8s %s\n' workers way "load per worker, ms" \
-    "ready per worker, ms" summary_ms initiatives_ms RSS_MB PSS_MB image
+printf '%7s %8s %34s %26s %20s %10s %13s %8s %8s %s\n' workers way "load per worker, ms" \
+    "ready per worker, ms" "cpu per worker, ms" summary_ms initiatives_ms RSS_MB PSS_MB image
 for w in "${ws[@]}"; do
     rm -rf "$tmp/runs"
-    for way in private cold image; do
+    for way in ${HYOKA_WAYS:-private cold image}; do
         dir=$tmp/runs
         [ "$way" = private ] && dir=$tmp/fcgi.cfg/runs # under a regular file: never a folder
         cat >"$tmp/fcgi.cfg" <<CFG
@@ -67,8 +69,11 @@ CFG
                     s/.* ([0-9]+) ms \(loaded privately.*/\1 P/' | tr -d ' ' | paste -sd/)
         ready=$(grep -oE 'latest run [0-9]+ ready in [0-9]+ ms' "$tmp/fcgi.log" | grep -oE '[0-9]+ ms' |
             tr -d ' ms' | paste -sd/)
-        rss=0 pss=0
+        rss=0 pss=0 cpu=
+        tick=$(getconf CLK_TCK)
         for p in $(pgrep -P "$pid"); do
+            c=$(awk -v t="$tick" '{print int(($14 + $15) * 1000 / t)}' "/proc/$p/stat")
+            cpu=${cpu:+$cpu/}$c
             r=$(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")
             s=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")
             rss=$((rss + r)); pss=$((pss + s))
@@ -76,7 +81,7 @@ CFG
         img=$(ls "$tmp/runs" 2>/dev/null | grep '\.img$' | head -1)
         [ -n "$img" ] && img="$img $(($(stat -c %s "$tmp/runs/$img") / 1024 / 1024)) MB"
         [ "$way" = private ] && img=-
-        printf '%7s %8s %34s %26s %10s %13s %8s %8s %s\n' "$w" "$way" "$loads" "$ready" "${first:-none}" \
+        printf '%7s %8s %34s %26s %20s %10s %13s %8s %8s %s\n' "$w" "$way" "$loads" "$ready" "$cpu" "${first:-none}" \
             "${items:-none}" $((rss / 1024)) $((pss / 1024)) "$img"
         grep -E 'run image|run images' "$tmp/fcgi.log" | grep -v 'reading runs privately' | head -3
         kill -TERM "$pid"; wait "$pid" 2>/dev/null
