@@ -49,6 +49,7 @@ static const key_spec keys[] = {
     {"server", "socket_group", KEY_STRING, 0, 0, F(socket_group), false},
     {"server", "workers", KEY_INT, HY_WORKERS_MIN, HY_WORKERS_MAX, F(workers), false},
     {"server", "backlog", KEY_INT, HY_BACKLOG_MIN, HY_BACKLOG_MAX, F(backlog), false},
+    {"server", "run_images", KEY_PATH, 0, 0, F(run_images), false},
     {"api", "write_tokens", KEY_TOKENS, 0, HY_MAX_TOKENS, 0, false},
     {"api", "language", KEY_LANG, 0, 0, F(language), false},
     {"limits", "max_body", KEY_INT, HY_MAX_BODY_MIN, HY_MAX_BODY_MAX, F(max_body), true},
@@ -380,6 +381,7 @@ static void set_defaults(hy_config *c)
     c->max_body = HY_MAX_BODY_DEFAULT;
     c->max_query = HY_MAX_QUERY_DEFAULT;
     c->cache_bytes = HY_CACHE_BYTES_DEFAULT;
+    c->run_images = xstrdup(HY_RUN_IMAGES_DEFAULT);
     c->log_level = HY_LOG_INFO;
 }
 
@@ -467,6 +469,7 @@ void hy_config_cleanup(hy_config *c)
     free(c->writer_conninfo);
     free(c->rules_file);
     free(c->socket);
+    free(c->run_images);
     free(c->socket_owner);
     free(c->socket_group);
     for (int i = 0; i < c->nwrite_tokens; i++)

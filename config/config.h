@@ -8,7 +8,8 @@
  *                  lock_wait = 30; };
  *     rules    = { file = "rules/default.cfg"; };           # relative: to the config's folder
  *     server   = { socket = "/run/hyoka/hyoka.sock"; socket_mode = "0660";
- *                  socket_owner = "hyoka"; socket_group = "www-data"; workers = 4; backlog = 128; };
+ *                  socket_owner = "hyoka"; socket_group = "www-data"; workers = 4; backlog = 128;
+ *                  run_images = "/var/cache/hyoka/runs"; };
  *     api      = { write_tokens = [ "sha256:<64 hex>" ]; language = "ja"; };
  *     limits   = { max_body = 1048576; max_query = 8192; cache_bytes = 67108864; };
  *     log      = { level = "info"; };                        # error | warn | info | debug
@@ -38,6 +39,8 @@
 #define HY_CACHE_BYTES_MIN 0L                    /* 0 disables the cache of stored runs */
 #define HY_CACHE_BYTES_MAX (4096L * 1024L * 1024L)
 #define HY_CACHE_BYTES_DEFAULT (64L * 1024L * 1024L)
+#define HY_RUN_IMAGES_DEFAULT "/var/cache/hyoka/runs" /* server.run_images (the package's unit:
+                                                        * CacheDirectory=hyoka) */
 #define HY_MAX_TOKENS 64                         /* entries of api.write_tokens */
 #define HY_LOCK_WAIT_MAX 86400                   /* database.lock_wait, seconds (0 .. a day) */
 #define HY_STANDBY_POLL_MIN 50                   /* database.standby_poll_ms: how often a worker */
@@ -56,6 +59,7 @@ typedef struct hy_config {
     char *socket;           /* server.socket; NULL = socket on fd 0 / LISTEN_FDS */
     int socket_mode; char *socket_owner; char *socket_group; /* owner/group NULL: unchanged */
     int workers; int backlog;
+    char *run_images;       /* server.run_images: the folder of shared run images (store/run_image.h) */
     char **write_tokens; int nwrite_tokens;   /* lowercase sha256 hex, without "sha256:" */
     long max_body; long max_query;            /* limits.* in bytes */
     long cache_bytes;                         /* limits.cache_bytes: per-worker cache of runs */

@@ -50,10 +50,13 @@ static void id_list(csvw *w, const store_run_label *list, int n, uint64_t bits)
     csvw_list_end(w);
 }
 
-static void text_list(csvw *w, const char *const *items, int n)
+/* One list cell with a result's departments (recommendations: false) or recommendations. */
+static void text_list(csvw *w, const store_run *rn, const store_run_item *it, bool departments)
 {
+    int n = departments ? it->ndepartments : it->nrecommendations;
     for (int i = 0; i < n; i++)
-        csvw_list_item(w, items[i]);
+        csvw_list_item(w, departments ? store_item_department(rn, it, i)
+                                      : store_item_recommendation(rn, it, i));
     csvw_list_end(w);
 }
 
@@ -67,11 +70,11 @@ static void reply_csv(hy_req *r, const store_run *rn, const int *idx, int n)
     csvw_header(w, columns, sizeof columns / sizeof columns[0]);
     for (int k = 0; k < n; k++) {
         const store_run_item *it = &rn->items[idx[k]];
-        csvw_text(w, it->code);
-        csvw_text(w, it->title);
-        csvw_text(w, it->measure_code);
-        csvw_text(w, it->measure_title);
-        text_list(w, it->departments, it->ndepartments);
+        csvw_text(w, store_run_text(rn, it->code));
+        csvw_text(w, store_run_text(rn, it->title));
+        csvw_text(w, store_run_text(rn, it->measure_code));
+        csvw_text(w, store_run_text(rn, it->measure_title));
+        text_list(w, rn, it, true);
         csvw_text(w, rn->categories[it->category].id);
         csvw_text(w, rn->categories[it->category].label);
         if (it->has_score)
@@ -80,7 +83,7 @@ static void reply_csv(hy_req *r, const store_run *rn, const int *idx, int n)
             csvw_empty(w);
         id_list(w, rn->reasons, rn->nreasons, it->reasons);
         id_list(w, rn->flags, rn->nflags, it->flags);
-        text_list(w, it->recommendations, it->nrecommendations);
+        text_list(w, rn, it, false);
         csvw_row_end(w);
     }
     size_t len;
@@ -145,7 +148,7 @@ void h_initiative(hy_req *r, const char *code)
     store_error err = {0};
     const store_run_item *it = NULL;
     for (int i = 0; i < rn->nitems && it == NULL; i++)
-        if (strcmp(rn->items[i].code, code) == 0)
+        if (strcmp(store_run_text(rn, rn->items[i].code), code) == 0)
             it = &rn->items[i];
     if (it == NULL) {
         http_problem(r, 404, NULL, "initiative '%s' is not in evaluation run %lld of survey '%s'",

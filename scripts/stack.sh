@@ -51,7 +51,8 @@ database = {
     writer_conninfo = "host=127.0.0.1 port=$pgport dbname=hyoka user=hyoka_writer connect_timeout=2";
 };
 rules = { file = "${HYOKA_RULES:-$HYOKA_ROOT/config/rules/default.cfg}"; };
-server = { socket = "$dir/hyoka.sock"; socket_mode = "0660"; $group workers = ${HYOKA_WORKERS:-4}; };
+server = { socket = "$dir/hyoka.sock"; socket_mode = "0660"; $group workers = ${HYOKA_WORKERS:-4};
+           run_images = "$dir/runs"; };
 api = { write_tokens = [ "sha256:$hash" ]; };
 limits = { cache_bytes = ${HYOKA_CACHE_BYTES:-67108864}; };
 log = { level = "${HYOKA_LOG_LEVEL:-info}"; };

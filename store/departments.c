@@ -172,7 +172,7 @@ json_t *store_run_departments(const store_run *rn)
         }
         int nseen = 0;
         for (int d = 0; d < it->ndepartments; d++) {
-            const named *hit = bsearch(it->departments[d], names, (size_t)n, sizeof *names, name_cmp);
+            const named *hit = bsearch(store_item_department(rn, it, d), names, (size_t)n, sizeof *names, name_cmp);
             if (hit == NULL)
                 continue; /* the catalog is read after the results: cannot happen */
             count(&dep[hit->index], it);
@@ -240,12 +240,13 @@ json_t *store_run_measures(const store_run *rn)
     for (int i = 0; i < rn->nitems; i++) {
         const store_run_item *it = &rn->items[i];
         int k = n - 1;
-        if (k < 0 || strcmp(codes[k], it->measure_code) != 0)
-            for (k = 0; k < n && strcmp(codes[k], it->measure_code) != 0; k++)
+        const char *measure = store_run_text(rn, it->measure_code);
+        if (k < 0 || strcmp(codes[k], measure) != 0)
+            for (k = 0; k < n && strcmp(codes[k], measure) != 0; k++)
                 ;
         if (k == n) {
-            codes[n] = it->measure_code;
-            titles[n++] = it->measure_title;
+            codes[n] = measure;
+            titles[n++] = store_run_text(rn, it->measure_title);
         }
         count(&t[k], it);
     }

@@ -10,7 +10,8 @@
  * be published and, when a survey is named too, belong to it.
  *
  * A loaded run (store_run) never changes, so a server may keep it (fcgi/run.c caches it per
- * worker). Its strings live in the run's own blocks until store_run_free. Out of memory aborts
+ * worker, its results shared between workers as an image: store/run_image.h). Its strings live
+ * in the run's own blocks, its results' in the run's image, until store_run_free. Out of memory aborts
  * (engine/xalloc.h), as everywhere in the tree.
  */
 #ifndef HYOKA_STORE_READ_H
@@ -64,18 +65,22 @@ typedef struct store_run_label {
     const char *id, *label, *response, *severity; /* NULL where the rule file has none */
 } store_run_label;
 
+/* A string of a loaded run's results: an offset into the run's text pool (store_run_text), so that
+ * the results are the same bytes at any address (store/run_image.h shares them between processes). */
+typedef uint32_t store_text;
+
 typedef struct store_run_item {
-    const char *code, *title, *measure_code, *measure_title;
-    const char **departments;
-    int ndepartments;
-    const char **recommendations;
-    int nrecommendations;
-    bool has_score;
+    store_text code, title, measure_code, measure_title;
+    uint32_t departments;     /* first of ndepartments texts in the run's lists (store_item_department) */
+    uint32_t recommendations; /* first of nrecommendations texts (store_item_recommendation) */
+    int32_t ndepartments, nrecommendations;
+    int32_t category;       /* index into run->categories */
+    int32_t primary_reason; /* index into run->reasons: the reason the summary counts; -1 none */
+    uint32_t has_score;     /* 0 or 1 */
+    uint32_t pad_;          /* 0: the layout has no implicit padding (images are checksummed) */
     double score;
-    int category;       /* index into run->categories */
-    int primary_reason; /* index into run->reasons: the reason the summary counts; -1 none */
-    uint64_t reasons;   /* bit i: run->reasons[i] */
-    uint64_t flags;     /* bit i: run->flags[i] */
+    uint64_t reasons;       /* bit i: run->reasons[i] */
+    uint64_t flags;         /* bit i: run->flags[i] */
 } store_run_item;
 
 /* What a view shows of another run beside a loaded one: its header and summary. */
@@ -100,8 +105,10 @@ typedef struct store_run {
      * survey (the latest as-of date before it that has a published run); id 0 if none. Read by
      * the same query as the run (/summary's "previous" costs no query of its own). */
     store_run_head previous;
-    store_run_item *items;  /* in code_order_cmp order, once store_run_load_items */
+    const store_run_item *items; /* in code_order_cmp order, once store_run_load_items */
     int nitems;
+    const char *texts_;          /* the text pool store_text offsets index (store_run_text) */
+    const uint32_t *lists_;      /* texts of items' departments and recommendations */
     long total;             /* evaluation_runs.total: the results the run stored */
     bool items_loaded;
     /* Every department and its 部, in organisation order (store/departments.h), loaded with the
@@ -110,8 +117,12 @@ typedef struct store_run {
     int ndepartments;
     store_division *divisions; /* store_department.division_index indexes this */
     int ndivisions;
-    size_t bytes;           /* memory the run holds (for a cache's budget) */
+    size_t bytes;           /* memory the run holds (for a cache's budget), a mapped image
+                             * (store/run_image.h) included though its pages are shared */
+    bool image_mapped;      /* the results are a shared read-only mapping of an image file */
     /* private */
+    void *image_;           /* the results' bytes (store/run_image.h): malloc'd or mapped */
+    size_t image_size_;
     json_t *catalog;
     char **blocks_;
     int nblocks_, capblocks_;
@@ -125,6 +136,22 @@ store_run *store_run_load(PGconn *c, long long run_id, store_error *err);
  * -1 with err set and rn without items. */
 int store_run_load_items(PGconn *c, store_run *rn, store_error *err);
 void store_run_free(store_run *rn);
+
+/* The strings of a loaded run's results. */
+static inline const char *store_run_text(const store_run *rn, store_text t)
+{
+    return rn->texts_ + t;
+}
+static inline const char *store_item_department(const store_run *rn, const store_run_item *it,
+                                                int i)
+{
+    return rn->texts_ + rn->lists_[it->departments + (uint32_t)i];
+}
+static inline const char *store_item_recommendation(const store_run *rn, const store_run_item *it,
+                                                    int i)
+{
+    return rn->texts_ + rn->lists_[it->recommendations + (uint32_t)i];
+}
 
 /* Index of `id` in a catalog section, or -1. */
 int store_run_find(const store_run_label *list, int n, const char *id);

@@ -1,14 +1,16 @@
 /* read_run.c - a stored run loaded for the views (read.h): its header, catalog and summary, then
- * its results in code order; and the one filter and order of those results. */
+ * its results in code order (store/run_image.c builds them); and the one filter and order of those
+ * results. */
 #define _GNU_SOURCE /* strcasestr */
 #include "read.h"
 
-#include "code_order.h"
+#include "run_image.h"
 #include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define RUN_BLOCK (64 * 1024) /* arena block: one malloc for hundreds of strings */
 
@@ -52,48 +54,6 @@ static const char *keep(store_run *rn, const char *s)
     return dst;
 }
 
-/* Interning for the values that repeat across initiatives (measure codes and titles, department
- * names, recommendation texts): each distinct string is kept once. Open addressing, FNV-1a;
- * lives only while a run is loaded. */
-typedef struct intern {
-    const char **slots;
-    size_t cap, n;
-} intern;
-
-static size_t fnv1a(const char *s)
-{
-    size_t h = (size_t)14695981039346656037ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
-    return h;
-}
-
-static const char *keep_shared(store_run *rn, intern *t, const char *s)
-{
-    if (t->n * 2 >= t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        const char **slots = xcalloc(cap, sizeof *slots);
-        for (size_t i = 0; i < t->cap; i++)
-            if (t->slots[i] != NULL) {
-                size_t j = fnv1a(t->slots[i]) & (cap - 1);
-                while (slots[j] != NULL)
-                    j = (j + 1) & (cap - 1);
-                slots[j] = t->slots[i];
-            }
-        free(t->slots);
-        t->slots = slots;
-        t->cap = cap;
-    }
-    size_t j = fnv1a(s) & (t->cap - 1);
-    while (t->slots[j] != NULL) {
-        if (strcmp(t->slots[j], s) == 0)
-            return t->slots[j];
-        j = (j + 1) & (t->cap - 1);
-    }
-    t->n++;
-    return t->slots[j] = keep(rn, s);
-}
-
 void store_run_free(store_run *rn)
 {
     if (rn == NULL)
@@ -101,11 +61,10 @@ void store_run_free(store_run *rn)
     for (int i = 0; i < rn->nblocks_; i++)
         free(rn->blocks_[i]);
     free(rn->blocks_);
-    for (int i = 0; i < rn->nitems; i++) {
-        free(rn->items[i].departments);
-        free(rn->items[i].recommendations);
-    }
-    free(rn->items);
+    if (rn->image_mapped)
+        munmap(rn->image_, rn->image_size_);
+    else
+        free(rn->image_);
     free(rn->departments);
     free(rn->divisions);
     json_decref(rn->summary);
@@ -147,121 +106,6 @@ int store_run_find(const store_run_label *list, int n, const char *id)
     return -1;
 }
 
-/* Parses a JSON array of strings (from array_to_json) into kept strings. */
-static int string_list(store_run *rn, intern *t, const char *text, const char ***out, int *n)
-{
-    json_t *arr = json_loads(text, 0, NULL);
-    *out = NULL;
-    *n = 0;
-    if (!json_is_array(arr)) {
-        json_decref(arr);
-        return -1;
-    }
-    size_t len = json_array_size(arr);
-    if (len > 0) {
-        *out = xcalloc(len, sizeof **out);
-    }
-    for (size_t i = 0; i < len; i++) {
-        const char *s = json_string_value(json_array_get(arr, i));
-        if (s != NULL)
-            (*out)[(*n)++] = keep_shared(rn, t, s);
-    }
-    rn->bytes += len * sizeof **out;
-    json_decref(arr);
-    return 0;
-}
-
-static uint64_t id_bits(const store_run_label *list, int n, const char *text, int *unknown)
-{
-    json_t *arr = json_loads(text, 0, NULL);
-    uint64_t bits = 0;
-    size_t i;
-    json_t *e;
-    json_array_foreach(arr, i, e) {
-        int k = json_string_value(e) ? store_run_find(list, n, json_string_value(e)) : -1;
-        if (k < 0)
-            (*unknown)++;
-        else
-            bits |= (uint64_t)1 << k;
-    }
-    json_decref(arr);
-    return bits;
-}
-
-/* The few distinct JSON arrays of a run's results (reasons, flags, recommendations repeat across
- * its initiatives): each text is interned and parsed once. Linear over MEMO_MAX entries; past
- * that, texts are parsed every time (correct, only slower). */
-#define MEMO_MAX 64
-typedef struct memo {
-    int n;
-    struct {
-        const char *text; /* interned: compared by pointer */
-        const char **list;
-        int nlist;
-        uint64_t bits;
-        int unknown;
-    } e[MEMO_MAX];
-} memo;
-
-static void memo_free(memo *m)
-{
-    for (int i = 0; i < m->n; i++)
-        free(m->e[i].list);
-    m->n = 0;
-}
-
-/* string_list through `m`: a text seen before is not parsed again (the list is copied). */
-static int memo_list(store_run *rn, intern *t, memo *m, const char *text, const char ***out, int *n)
-{
-    const char *key = keep_shared(rn, t, text);
-    int k = 0;
-    while (k < m->n && m->e[k].text != key)
-        k++;
-    if (k == m->n) {
-        if (m->n == MEMO_MAX)
-            return string_list(rn, t, text, out, n);
-        if (string_list(rn, t, text, &m->e[k].list, &m->e[k].nlist) < 0)
-            return -1;
-        m->e[k].text = key;
-        m->n++;
-    }
-    *n = m->e[k].nlist;
-    *out = NULL;
-    if (*n > 0) {
-        *out = xmalloc((size_t)*n * sizeof **out);
-        memcpy(*out, m->e[k].list, (size_t)*n * sizeof **out);
-        rn->bytes += (size_t)*n * sizeof **out;
-    }
-    return 0;
-}
-
-/* id_bits through `m`. */
-static uint64_t memo_bits(store_run *rn, intern *t, memo *m, const store_run_label *list, int nlist,
-                          const char *text, int *unknown)
-{
-    const char *key = keep_shared(rn, t, text);
-    for (int k = 0; k < m->n; k++)
-        if (m->e[k].text == key) {
-            *unknown += m->e[k].unknown;
-            return m->e[k].bits;
-        }
-    int u = 0;
-    uint64_t bits = id_bits(list, nlist, text, &u);
-    *unknown += u;
-    if (m->n < MEMO_MAX) {
-        m->e[m->n].text = key;
-        m->e[m->n].list = NULL;
-        m->e[m->n].bits = bits;
-        m->e[m->n++].unknown = u;
-    }
-    return bits;
-}
-
-static int item_cmp(const void *a, const void *b)
-{
-    return code_order_cmp(((const store_run_item *)a)->code, ((const store_run_item *)b)->code);
-}
-
 static const char *const sql_header =
     "SELECT r.id, s.code, s.as_of::text, s.label,"
     " to_char(r.evaluated_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM'),"
@@ -281,47 +125,6 @@ static const char *const sql_header =
     "   WHERE p.id <= " STORE_READ_PUBLISHED " AND ps.as_of < s.as_of"
     "   ORDER BY ps.as_of DESC, p.id DESC LIMIT 1) pr ON true"
     " WHERE r.id = $1";
-
-/* In initiative_id order, as sql_departments: the two are merged by id in C. A correlated
- * json_agg of each initiative's departments made loading a run of 100,000 take ~1.2 s, most of
- * it PostgreSQL running 100,000 subqueries. */
-static const char *const sql_items =
-    "SELECT i.code, i.title, m.code, m.title, e.initiative_id,"
-    " e.score::text, e.category, array_to_json(e.reasons)::text,"
-    " array_to_json(e.flags)::text, array_to_json(e.recommendations)::text, e.primary_reason"
-    " FROM evaluation_results e JOIN initiatives i ON i.id = e.initiative_id"
-    " JOIN measures m ON m.id = i.measure_id WHERE e.run_id = $1 ORDER BY e.initiative_id";
-static const char *const sql_departments =
-    "SELECT x.initiative_id, d.name FROM initiative_departments x"
-    " JOIN departments d ON d.id = x.department_id"
-    " WHERE x.initiative_id IN (SELECT e.initiative_id FROM evaluation_results e WHERE e.run_id = $1)"
-    " ORDER BY x.initiative_id, x.position";
-/* Every department (a city has a few hundred at most), read after the results' departments so
- * that it names each of them. */
-static const char *const sql_department_catalog =
-    "SELECT name, kana, division, division_kana, position FROM departments";
-
-
-/* The department catalog (sql_department_catalog's rows) into rn, in organisation order. */
-static void load_departments(store_run *rn, intern *shared, const PGresult *cat)
-{
-    int n = PQntuples(cat);
-    rn->departments = xcalloc((size_t)n + 1, sizeof *rn->departments);
-    rn->divisions = xcalloc((size_t)n + 1, sizeof *rn->divisions);
-    rn->bytes += (size_t)n * (sizeof *rn->departments + sizeof *rn->divisions);
-    for (int i = 0; i < n; i++) {
-        store_department *dp = &rn->departments[i];
-        dp->name = keep_shared(rn, shared, PQgetvalue(cat, i, 0));
-        dp->kana = PQgetisnull(cat, i, 1) ? NULL : keep_shared(rn, shared, PQgetvalue(cat, i, 1));
-        dp->division = PQgetisnull(cat, i, 2) ? NULL : keep_shared(rn, shared, PQgetvalue(cat, i, 2));
-        dp->division_kana =
-            PQgetisnull(cat, i, 3) ? NULL : keep_shared(rn, shared, PQgetvalue(cat, i, 3));
-        dp->has_position = !PQgetisnull(cat, i, 4);
-        dp->position = dp->has_position ? strtol(PQgetvalue(cat, i, 4), NULL, 10) : 0;
-    }
-    rn->ndepartments = n;
-    rn->ndivisions = store_departments_order(rn->departments, n, rn->divisions);
-}
 
 store_run *store_run_load(PGconn *c, long long id, store_error *err)
 {
@@ -385,120 +188,25 @@ int store_run_load_items(PGconn *c, store_run *rn, store_error *err)
     store_error_clear(err);
     if (rn->items_loaded)
         return 0;
-    char idtext[32];
-    snprintf(idtext, sizeof idtext, "%lld", rn->id);
-    const char *params[] = {idtext};
-    long long id = rn->id;
-    PGresult *res = NULL, *deps = NULL, *cat = NULL;
-    intern shared = {NULL, 0, 0};
-    memo recs = {0}, reasons = {0}, flags = {0};
-    res = store_select(c, sql_items, 1, params, "reading the run's results", err);
-    if (res == NULL)
-        goto fail;
-    deps = store_select(c, sql_departments, 1, params, "reading the results' departments", err);
-    if (deps == NULL)
-        goto fail;
-    cat = store_select(c, sql_department_catalog, 0, NULL, "reading the departments", err);
-    if (cat == NULL)
-        goto fail;
-    int n = PQntuples(res), nd = PQntuples(deps), d = 0;
-    rn->items = xcalloc((size_t)n, sizeof *rn->items);
-    rn->bytes += (size_t)n * sizeof *rn->items;
-    int unknown = 0;
-    for (int i = 0; i < n; i++) {
-        store_run_item *it = &rn->items[rn->nitems++];
-        it->code = keep(rn, PQgetvalue(res, i, 0));
-        it->title = keep(rn, PQgetvalue(res, i, 1));
-        it->measure_code = keep_shared(rn, &shared, PQgetvalue(res, i, 2));
-        it->measure_title = keep_shared(rn, &shared, PQgetvalue(res, i, 3));
-        long initiative = strtol(PQgetvalue(res, i, 4), NULL, 10);
-        while (d < nd && strtol(PQgetvalue(deps, d, 0), NULL, 10) < initiative)
-            d++;
-        int first = d;
-        while (d < nd && strtol(PQgetvalue(deps, d, 0), NULL, 10) == initiative)
-            d++;
-        if (d > first) {
-            it->departments = xcalloc((size_t)(d - first), sizeof *it->departments);
-            for (int k = first; k < d; k++)
-                it->departments[it->ndepartments++] = keep_shared(rn, &shared, PQgetvalue(deps, k, 1));
-            rn->bytes += (size_t)(d - first) * sizeof *it->departments;
-        }
-        if (memo_list(rn, &shared, &recs, PQgetvalue(res, i, 9), &it->recommendations,
-                      &it->nrecommendations) < 0) {
-            store_fail(err, STORE_ESCHEMA, "run %lld: malformed result row", id);
-            goto fail;
-        }
-        it->has_score = !PQgetisnull(res, i, 5);
-        it->score = it->has_score ? strtod(PQgetvalue(res, i, 5), NULL) : 0;
-        it->category = store_run_find(rn->categories, rn->ncategories, PQgetvalue(res, i, 6));
-        if (it->category < 0) {
-            unknown++;
-            it->category = rn->ncategories - 1;
-        }
-        it->reasons = memo_bits(rn, &shared, &reasons, rn->reasons, rn->nreasons,
-                                PQgetvalue(res, i, 7), &unknown);
-        it->flags = memo_bits(rn, &shared, &flags, rn->flags, rn->nflags, PQgetvalue(res, i, 8),
-                              &unknown);
-        it->primary_reason = -1;
-        if (!PQgetisnull(res, i, 10)) {
-            it->primary_reason = store_run_find(rn->reasons, rn->nreasons, PQgetvalue(res, i, 10));
-            if (it->primary_reason < 0)
-                unknown++;
-        }
-    }
-    PQclear(res);
-    res = NULL;
-    if (unknown > 0) {
-        store_fail(err, STORE_ESCHEMA, "run %lld: %d result ids are not in the rule set's catalog",
-                   id, unknown);
-        goto fail;
-    }
-    if (rn->nitems != rn->total) {
-        /* Never cached: a run is read whole or not at all (sql/010 says how it could differ). */
-        store_fail(err, STORE_EDB, "run %lld: %d of its %ld results could be read", id,
-                   rn->nitems, rn->total);
-        goto fail;
-    }
-    qsort(rn->items, (size_t)rn->nitems, sizeof *rn->items, item_cmp);
-    load_departments(rn, &shared, cat);
-    rn->items_loaded = true;
-    free(shared.slots);
-    PQclear(deps);
-    PQclear(cat);
-    memo_free(&recs);
-    memo_free(&reasons);
-    memo_free(&flags);
+    void *image = NULL;
+    size_t size = 0;
+    if (rimg_build(c, rn, 0, &image, &size, err) < 0)
+        return -1;
+    rimg_attach(rn, image, size, false);
     return 0;
-fail:
-    free(shared.slots);
-    PQclear(res);
-    PQclear(deps);
-    PQclear(cat);
-    memo_free(&recs);
-    memo_free(&reasons);
-    memo_free(&flags);
-    for (int i = 0; i < rn->nitems; i++) {
-        free(rn->items[i].departments);
-        free(rn->items[i].recommendations);
-    }
-    free(rn->items);
-    rn->items = NULL;
-    rn->nitems = 0;
-    return -1;
 }
-
 
 /* ---- filtering and ordering ---------------------------------------------------------------- */
 
-static bool has_department(const store_run_item *it, const char *d)
+static bool has_department(const store_run *rn, const store_run_item *it, const char *d)
 {
     for (int i = 0; i < it->ndepartments; i++)
-        if (strcmp(it->departments[i], d) == 0)
+        if (strcmp(store_item_department(rn, it, i), d) == 0)
             return true;
     return false;
 }
 
-static bool matches(const store_run_item *it, const store_filter *f)
+static bool matches(const store_run *rn, const store_run_item *it, const store_filter *f)
 {
     if (f->category >= 0 && it->category != f->category)
         return false;
@@ -508,15 +216,15 @@ static bool matches(const store_run_item *it, const store_filter *f)
         return false;
     if (f->flag >= 0 && !(it->flags & ((uint64_t)1 << f->flag)))
         return false;
-    if (f->department != NULL && !has_department(it, f->department))
+    if (f->department != NULL && !has_department(rn, it, f->department))
         return false;
-    if (f->measure != NULL && strcmp(it->measure_code, f->measure) != 0)
+    if (f->measure != NULL && strcmp(store_run_text(rn, it->measure_code), f->measure) != 0)
         return false;
     /* q: a substring of the code or the title; ASCII letters match either case ("dx" finds
      * "DX"), everything else (Japanese) as typed. strcasestr folds only ASCII bytes in the C
      * locale, so UTF-8 sequences are compared exactly. */
-    if (f->q != NULL && f->q[0] != '\0' && strcasestr(it->code, f->q) == NULL &&
-        strcasestr(it->title, f->q) == NULL)
+    if (f->q != NULL && f->q[0] != '\0' && strcasestr(store_run_text(rn, it->code), f->q) == NULL &&
+        strcasestr(store_run_text(rn, it->title), f->q) == NULL)
         return false;
     return true;
 }
@@ -535,7 +243,7 @@ static int cmp_index(const void *a, const void *b, void *arg)
     const store_run_item *p = &x->rn->items[i], *q = &x->rn->items[j];
     int c = 0;
     if (x->sort == STORE_SORT_TITLE) {
-        c = strcmp(p->title, q->title); /* UTF-8 bytes order as code points */
+        c = strcmp(store_run_text(x->rn, p->title), store_run_text(x->rn, q->title)); /* UTF-8 bytes order as code points */
     } else if (x->sort == STORE_SORT_SCORE || x->sort == STORE_SORT_SCORE_DESC) {
         if (p->has_score != q->has_score)
             c = p->has_score ? -1 : 1; /* missing scores last either way */
@@ -549,7 +257,7 @@ int store_run_select(const store_run *rn, const store_filter *f, store_sort sort
 {
     int n = 0;
     for (int i = 0; i < rn->nitems; i++)
-        if (matches(&rn->items[i], f))
+        if (matches(rn, &rn->items[i], f))
             idx[n++] = i;
     if (sort != STORE_SORT_CODE && n > 1) {
         sort_ctx ctx = {rn, sort};

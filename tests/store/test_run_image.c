@@ -1,0 +1,330 @@
+/* test_run_image.c - store/run_image.h without a database: an image built from result rows
+ * (PQmakeEmptyPGresult) reads back as the rows said, written to a file it maps and checks, and
+ * every kind of damage is refused with its reason: truncated, wrong magic, another format
+ * version, another run or data version, a flipped byte, offsets and counts outside the file.
+ *
+ * HYOKA_RUN_IMAGE_SEED=FILE also writes the valid image there (the fuzz corpus's seed,
+ * tests/fuzz/corpus/fuzz_run_image). */
+#include "run_image.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* The image header's fields the damage tests forge (run_image.c's layout, checked by size). */
+#define OFF_MAGIC 0
+#define OFF_VERSION 8
+#define OFF_RUN_ID 16
+#define OFF_NITEMS 56
+#define OFF_ITEMS 80
+#define OFF_TEXTS_OFF 104
+#define OFF_TEXTS_SIZE 112
+
+static PGresult *rows(int ncols, const char *const *names)
+{
+    PGresult *r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    PGresAttDesc attrs[16];
+    memset(attrs, 0, sizeof attrs);
+    for (int i = 0; i < ncols; i++) {
+        attrs[i].name = (char *)names[i];
+        attrs[i].format = 0;
+        attrs[i].typid = 25; /* text */
+        attrs[i].typlen = -1;
+        attrs[i].atttypmod = -1;
+    }
+    assert_int_equal(PQsetResultAttrs(r, ncols, attrs), 1);
+    return r;
+}
+
+/* One row; NULL is SQL NULL. */
+static void add_row(PGresult *r, int ncols, const char *const *values)
+{
+    int row = PQntuples(r);
+    for (int i = 0; i < ncols; i++)
+        assert_int_equal(PQsetvalue(r, row, i, (char *)values[i],
+                                    values[i] ? (int)strlen(values[i]) : -1), 1);
+}
+
+static store_run *new_run(void)
+{
+    store_run *rn = calloc(1, sizeof *rn);
+    rn->id = 7;
+    rn->survey_code = "2024";
+    rn->survey_as_of = "2024-03-31";
+    rn->evaluated_at = "2024-04-01T09:00:00+09:00";
+    rn->rules_sha256 = "abc";
+    static const char *const cats[] = {"on_track", "delayed", "unknown"};
+    for (int i = 0; i < 3; i++)
+        rn->categories[i].id = cats[i];
+    rn->ncategories = 3;
+    rn->reasons[0].id = "late";
+    rn->reasons[1].id = "no_kpi";
+    rn->nreasons = 2;
+    rn->flags[0].id = "stale";
+    rn->nflags = 1;
+    rn->total = 3;
+    return rn;
+}
+
+static const long long DV = 5;
+
+/* Builds the image of new_run()'s three results. */
+static void *build(size_t *size)
+{
+    static const char *const icols[] = {"code", "title", "mcode", "mtitle", "id", "score",
+                                        "category", "reasons", "flags", "recs", "primary"};
+    static const char *const dcols[] = {"initiative_id", "name"};
+    static const char *const ccols[] = {"name", "kana", "division", "division_kana", "position"};
+    PGresult *items = rows(11, icols), *deps = rows(2, dcols), *cat = rows(5, ccols);
+    /* in initiative_id order, not code order: the image is in code order */
+    add_row(items, 11, (const char *const[]){"1-2-10", "図書館", "1-2", "教育", "1", "72.5",
+                                              "on_track", "[]", "[]", "[\"続ける\"]", NULL});
+    add_row(items, 11, (const char *const[]){"1-2-9", "公民館", "1-2", "教育", "2", NULL,
+                                              "unknown", "[\"no_kpi\"]", "[\"stale\"]",
+                                              "[\"続ける\", \"見直す\"]", "no_kpi"});
+    add_row(items, 11, (const char *const[]){"1-1-1", "道路", "1-1", "土木", "3", "40",
+                                              "delayed", "[\"late\",\"no_kpi\"]", "[]", "[\"続ける\"]",
+                                              "late"});
+    add_row(deps, 2, (const char *const[]){"1", "生涯学習課"});
+    add_row(deps, 2, (const char *const[]){"1", "文化課"});
+    add_row(deps, 2, (const char *const[]){"3", "道路課"});
+    add_row(cat, 5, (const char *const[]){"生涯学習課", "しょうがいがくしゅうか", "教育部", "きょういくぶ", "2"});
+    add_row(cat, 5, (const char *const[]){"文化課", NULL, "教育部", NULL, NULL});
+    add_row(cat, 5, (const char *const[]){"道路課", "どうろか", NULL, NULL, "1"});
+    store_run *rn = new_run();
+    void *img = NULL;
+    store_error err = {0};
+    assert_int_equal(rimg_build_results(rn, DV, items, deps, cat, &img, size, &err), 0);
+    PQclear(items);
+    PQclear(deps);
+    PQclear(cat);
+    free(rn);
+    return img;
+}
+
+static rimg_expect expect(void)
+{
+    store_run *rn = new_run();
+    rimg_expect w = {7, DV, rimg_identity(rn), 3, 2, 1, 3};
+    free(rn);
+    return w;
+}
+
+/* Restores a forged image's checksum, so that the check reaches the field forged. */
+static void reseal(unsigned char *img, size_t size)
+{
+    uint64_t sum = rimg_checksum(img, size);
+    memcpy(img + rimg_checksum_offset(), &sum, sizeof sum);
+}
+
+static void test_reads_back(void **state)
+{
+    (void)state;
+    size_t size;
+    void *img = build(&size);
+    const char *seed = getenv("HYOKA_RUN_IMAGE_SEED");
+    if (seed != NULL) {
+        FILE *fp = fopen(seed, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(img, 1, size, fp), size);
+        fclose(fp);
+    }
+    rimg_expect want = expect();
+    char why[256] = "";
+    assert_int_equal(rimg_check(img, size, &want, why, sizeof why), 0);
+    store_run *rn = new_run();
+    rimg_attach(rn, img, size, false);
+    assert_true(rn->items_loaded);
+    assert_int_equal(rn->nitems, 3);
+    /* code order */
+    assert_string_equal(store_run_text(rn, rn->items[0].code), "1-1-1");
+    assert_string_equal(store_run_text(rn, rn->items[1].code), "1-2-9");
+    assert_string_equal(store_run_text(rn, rn->items[2].code), "1-2-10");
+    const store_run_item *lib = &rn->items[2], *hall = &rn->items[1], *road = &rn->items[0];
+    assert_string_equal(store_run_text(rn, lib->title), "図書館");
+    assert_string_equal(store_run_text(rn, lib->measure_title), "教育");
+    assert_int_equal(lib->ndepartments, 2);
+    assert_string_equal(store_item_department(rn, lib, 0), "生涯学習課");
+    assert_string_equal(store_item_department(rn, lib, 1), "文化課");
+    assert_int_equal(hall->ndepartments, 0);
+    assert_int_equal(hall->nrecommendations, 2);
+    assert_string_equal(store_item_recommendation(rn, hall, 1), "見直す");
+    assert_string_equal(store_item_recommendation(rn, road, 0), "続ける");
+    assert_true(lib->has_score);
+    assert_true(lib->score == 72.5);
+    assert_false(hall->has_score);
+    assert_int_equal(hall->category, 2);
+    assert_int_equal(hall->primary_reason, 1);
+    assert_int_equal(hall->flags, 1);
+    assert_int_equal(road->reasons, 3);
+    assert_int_equal(road->primary_reason, 0);
+    assert_int_equal(lib->primary_reason, -1);
+    /* the department catalog, in organisation order: those without a division last */
+    assert_int_equal(rn->ndepartments, 3);
+    assert_string_equal(rn->departments[0].name, "生涯学習課");
+    assert_string_equal(rn->departments[0].division, "教育部");
+    assert_string_equal(rn->departments[1].name, "文化課");
+    assert_null(rn->departments[1].kana);
+    assert_string_equal(rn->departments[2].name, "道路課");
+    assert_null(rn->departments[2].division);
+    assert_int_equal(rn->ndivisions, 2);
+    store_run_free(rn);
+}
+
+static void test_file_round_trip(void **state)
+{
+    (void)state;
+    size_t size;
+    void *img = build(&size);
+    char path[] = "/tmp/hyoka-run-image-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, img, size), (ssize_t)size);
+    close(fd);
+    rimg_expect want = expect();
+    void *data;
+    size_t n;
+    char why[256] = "";
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, why, sizeof why), 0);
+    assert_int_equal(n, size);
+    assert_memory_equal(data, img, size);
+    munmap(data, n);
+    /* truncated on disk */
+    assert_int_equal(truncate(path, (off_t)size - 8), 0);
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, why, sizeof why), -1);
+    assert_non_null(strstr(why, "truncated"));
+    assert_int_equal(truncate(path, 10), 0);
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, why, sizeof why), -1);
+    assert_non_null(strstr(why, "shorter than"));
+    unlink(path);
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, why, sizeof why), 1);
+    free(img);
+}
+
+/* Checks a damaged copy and expects `reason` in the refusal. */
+static void refused(const unsigned char *img, size_t size, const rimg_expect *want,
+                    const char *reason)
+{
+    char why[256] = "";
+    assert_int_equal(rimg_check(img, size, want, why, sizeof why), -1);
+    if (strstr(why, reason) == NULL)
+        fail_msg("expected '%s', got '%s'", reason, why);
+}
+
+static void test_damage_refused(void **state)
+{
+    (void)state;
+    size_t size;
+    unsigned char *img = build(&size), *bad = malloc(size);
+    rimg_expect want = expect();
+
+    refused(img, size - 8, &want, "truncated");
+    refused(img, 100, &want, "shorter than");
+
+    memcpy(bad, img, size);
+    bad[OFF_MAGIC] = 'X';
+    refused(bad, size, &want, "wrong magic");
+
+    memcpy(bad, img, size);
+    bad[OFF_VERSION] ^= 0x7F;
+    refused(bad, size, &want, "format version");
+
+    rimg_expect other = want;
+    other.run_id = 8;
+    refused(img, size, &other, "not run 8");
+    other = want;
+    other.data_version = DV + 1;
+    refused(img, size, &other, "not run 7 of 6");
+    other = want;
+    other.identity ^= 1; /* another database's run 7 */
+    refused(img, size, &other, "not run 7");
+    other = want;
+    other.total = 4;
+    refused(img, size, &other, "3 results, the run has 4");
+    other = want;
+    other.nreasons = 3;
+    refused(img, size, &other, "catalog");
+
+    memcpy(bad, img, size);
+    bad[size - 10] ^= 1; /* a byte of the text pool */
+    refused(bad, size, &want, "checksum");
+
+    /* offsets and counts outside the file, the checksum forged to match */
+    uint64_t v;
+    memcpy(bad, img, size);
+    v = size; /* items start at the end of the file */
+    memcpy(bad + OFF_ITEMS, &v, 8);
+    reseal(bad, size);
+    refused(bad, size, &want, "outside the file");
+
+    memcpy(bad, img, size);
+    v = UINT64_MAX - 7; /* an offset that wraps */
+    memcpy(bad + OFF_TEXTS_OFF, &v, 8);
+    reseal(bad, size);
+    refused(bad, size, &want, "outside the file");
+
+    memcpy(bad, img, size);
+    memcpy(&v, bad + OFF_TEXTS_SIZE, 8);
+    v -= 1; /* the pool's last NUL falls outside it */
+    memcpy(bad + OFF_TEXTS_SIZE, &v, 8);
+    reseal(bad, size);
+    refused(bad, size, &want, "not terminated");
+
+    /* a result whose code points past the pool */
+    uint64_t items_off, texts_size;
+    memcpy(&items_off, img + OFF_ITEMS, 8);
+    memcpy(&texts_size, img + OFF_TEXTS_SIZE, 8);
+    memcpy(bad, img, size);
+    uint32_t t = (uint32_t)texts_size;
+    memcpy(bad + items_off + offsetof(store_run_item, title), &t, 4);
+    reseal(bad, size);
+    refused(bad, size, &want, "result 0: a text offset outside the pool");
+
+    memcpy(bad, img, size);
+    int32_t nd = 1000000;
+    memcpy(bad + items_off + sizeof(store_run_item) + offsetof(store_run_item, ndepartments), &nd, 4);
+    reseal(bad, size);
+    refused(bad, size, &want, "result 1: a list outside the lists");
+
+    memcpy(bad, img, size);
+    int32_t cat = 3;
+    memcpy(bad + items_off + offsetof(store_run_item, category), &cat, 4);
+    reseal(bad, size);
+    refused(bad, size, &want, "outside the catalog");
+
+    memcpy(bad, img, size);
+    uint64_t bits = 4; /* reason 2 of 2 */
+    memcpy(bad + items_off + offsetof(store_run_item, reasons), &bits, 8);
+    reseal(bad, size);
+    refused(bad, size, &want, "bits outside the catalog");
+
+    memcpy(bad, img, size);
+    uint32_t n = 4000000000u; /* more results than the file holds, and than the run has */
+    memcpy(bad + OFF_NITEMS, &n, 4);
+    reseal(bad, size);
+    refused(bad, size, &want, "results, the run has 3");
+
+    /* and the untouched image still passes */
+    char why[64];
+    assert_int_equal(rimg_check(img, size, &want, why, sizeof why), 0);
+    free(bad);
+    free(img);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reads_back),
+        cmocka_unit_test(test_file_round_trip),
+        cmocka_unit_test(test_damage_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
