@@ -115,12 +115,17 @@ static int notice_vanished_client(PGconn *c, store_error *err)
     return rc;
 }
 
-PGconn *store_connect_raw(const char *conninfo, store_error *err)
+#define MAX_PARAMS 16
+
+/* The keywords and values of every connection hyoka makes, with `nextra` more after the conninfo
+ * (libpq: a later non-empty value wins); the arrays end with NULL. */
+static void connect_params(const char *conninfo, const char *const *extra_keys,
+                           const char *const *extra_values, int nextra, const char **keys,
+                           const char **values)
 {
-    /* Later entries override earlier ones, and the expanded conninfo (dbname) comes last, so
-     * whatever the user's conninfo says wins over our defaults; a keyword given here would beat
-     * the PG* environment, so connect_timeout is only added when $PGCONNECT_TIMEOUT is unset. */
-    const char *keys[10], *values[10];
+    /* Later entries override earlier ones, and the expanded conninfo (dbname) comes after our
+     * defaults, so whatever the user's conninfo says wins over them; a keyword given here would
+     * beat the PG* environment, so connect_timeout is only added when $PGCONNECT_TIMEOUT is unset. */
     int n = 0;
     const char *env_timeout = getenv("PGCONNECT_TIMEOUT");
     if (env_timeout == NULL || env_timeout[0] == '\0') {
@@ -141,9 +146,29 @@ PGconn *store_connect_raw(const char *conninfo, store_error *err)
     values[n++] = "3";
     keys[n] = "dbname";
     values[n++] = conninfo != NULL ? conninfo : "";
+    for (int i = 0; i < nextra && n < MAX_PARAMS; i++) {
+        keys[n] = extra_keys[i];
+        values[n++] = extra_values[i];
+    }
     keys[n] = NULL;
     values[n] = NULL;
+}
 
+/* The session settings of every connection: keepalives, the time zone. */
+static int session_setup(PGconn *c, store_error *err)
+{
+    if (notice_vanished_client(c, err) < 0)
+        return -1;
+    const char *pgtz = getenv("PGTZ");
+    if ((pgtz == NULL || pgtz[0] == '\0') && store_set_time_zone(c, STORE_TIME_ZONE, err) < 0)
+        return -1;
+    return 0;
+}
+
+PGconn *store_connect_raw(const char *conninfo, store_error *err)
+{
+    const char *keys[MAX_PARAMS + 1], *values[MAX_PARAMS + 1];
+    connect_params(conninfo, NULL, NULL, 0, keys, values);
     PGconn *c = PQconnectdbParams(keys, values, 1);
     if (c == NULL) {
         store_fail(err, STORE_EDB, "cannot connect to the database: out of memory");
@@ -156,12 +181,20 @@ PGconn *store_connect_raw(const char *conninfo, store_error *err)
         PQfinish(c);
         return NULL;
     }
-    if (notice_vanished_client(c, err) < 0) {
+    if (session_setup(c, err) < 0) {
         PQfinish(c);
         return NULL;
     }
-    const char *pgtz = getenv("PGTZ");
-    if ((pgtz == NULL || pgtz[0] == '\0') && store_set_time_zone(c, STORE_TIME_ZONE, err) < 0) {
+    return c;
+}
+
+PGconn *store_connect_start(const char *conninfo, const char *const *extra_keys,
+                            const char *const *extra_values, int nextra)
+{
+    const char *keys[MAX_PARAMS + 1], *values[MAX_PARAMS + 1];
+    connect_params(conninfo, extra_keys, extra_values, nextra, keys, values);
+    PGconn *c = PQconnectStartParams(keys, values, 1);
+    if (c != NULL && PQstatus(c) == CONNECTION_BAD) {
         PQfinish(c);
         return NULL;
     }
@@ -225,34 +258,28 @@ PGresult *store_select_prepared(PGconn *c, const char *name, const char *sql, in
     return res;
 }
 
-PGconn *store_connect(const char *conninfo, store_error *err)
+/* Whether the database has the schema at STORE_SCHEMA_VERSION: 0, or -1 with err set. */
+static int check_schema(PGconn *c, store_error *err)
 {
-    PGconn *c = store_connect_raw(conninfo, err);
-    if (c == NULL)
-        return NULL;
     /* Two steps: a query naming a missing table would fail before it could say so. */
     PGresult *r = PQexecParams(c, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL,
                                NULL, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         store_fail_pq(err, c, r, "checking the schema version");
         PQclear(r);
-        PQfinish(c);
-        return NULL;
+        return -1;
     }
     bool has_table = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     if (!has_table) {
-        store_fail(err, STORE_ESCHEMA, "database has no hyoka schema: run 'hyoka migrate'");
-        PQfinish(c);
-        return NULL;
+        return store_fail(err, STORE_ESCHEMA, "database has no hyoka schema: run 'hyoka migrate'");
     }
     r = PQexecParams(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL, NULL,
                      NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         store_fail_pq(err, c, r, "checking the schema version");
         PQclear(r);
-        PQfinish(c);
-        return NULL;
+        return -1;
     }
     long version = strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
@@ -268,10 +295,30 @@ PGconn *store_connect(const char *conninfo, store_error *err)
                    "upgrade hyoka",
                    version, STORE_SCHEMA_VERSION);
     } else {
-        return c;
+        return 0;
     }
-    PQfinish(c);
-    return NULL;
+    return -1;
+}
+
+PGconn *store_connect(const char *conninfo, store_error *err)
+{
+    PGconn *c = store_connect_raw(conninfo, err);
+    if (c != NULL && check_schema(c, err) < 0) {
+        PQfinish(c);
+        return NULL;
+    }
+    return c;
+}
+
+int store_connect_finish(PGconn *c, store_error *err)
+{
+    if (PQstatus(c) != CONNECTION_OK) {
+        store_fail(err, STORE_EDB, "cannot connect to the database: %s", PQerrorMessage(c));
+        if (err != NULL)
+            chomp(err->message);
+        return -1;
+    }
+    return session_setup(c, err) < 0 || check_schema(c, err) < 0 ? -1 : 0;
 }
 
 static bool is_dir(const char *path)
