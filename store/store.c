@@ -231,23 +231,104 @@ PGresult *store_select(PGconn *c, const char *sql, int nparams, const char *cons
     return store_query(c, sql, nparams, params, PGRES_TUPLES_OK, what, err);
 }
 
+/* Which statements store_select_prepared has prepared, per connection: the PGconn and its
+ * server process, since a PGconn freed and another allocated at the same address, or one
+ * PQreset, is a new session with none. Per thread (a connection belongs to one thread: libpq), a
+ * few connections each (the CLI's evaluation opens a second one; more are forgotten, least
+ * recently used first). Forgetting costs one PREPARE that fails as a duplicate (42P05, then it is
+ * known); a wrong "prepared" (a session reset behind our back) costs the EXECUTE that fails with
+ * 26000, which prepares it again: both stay as fallbacks, neither is the way it is learnt. */
+#define PREPARED_CONNS 4
+#define PREPARED_NAMES 32
+typedef struct prepared_set {
+    const PGconn *conn; /* NULL: a free slot */
+    int pid;            /* PQbackendPID */
+    unsigned long used; /* prepared_clock at the last use: the least recent is reused first */
+    int n;
+    const char *names[PREPARED_NAMES]; /* the callers' literals */
+} prepared_set;
+static _Thread_local prepared_set prepared[PREPARED_CONNS];
+static _Thread_local unsigned long prepared_clock;
+
+static prepared_set *prepared_of(const PGconn *c)
+{
+    int pid = PQbackendPID(c);
+    prepared_set *lru = &prepared[0];
+    for (int i = 0; i < PREPARED_CONNS; i++) {
+        prepared_set *p = &prepared[i];
+        if (p->conn == c && p->pid == pid) {
+            p->used = ++prepared_clock;
+            return p;
+        }
+        if (p->used < lru->used)
+            lru = p;
+    }
+    memset(lru, 0, sizeof *lru);
+    lru->conn = c;
+    lru->pid = pid;
+    lru->used = ++prepared_clock;
+    return lru;
+}
+
+static bool prepared_has(const prepared_set *p, const char *name)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void prepared_add(prepared_set *p, const char *name)
+{
+    if (!prepared_has(p, name) && p->n < PREPARED_NAMES)
+        p->names[p->n++] = name;
+}
+
+static void prepared_forget(prepared_set *p, const char *name)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->names[i], name) == 0) {
+            p->names[i] = p->names[--p->n];
+            return;
+        }
+}
+
+/* PREPAREs `name` on c: 0 (also when the session already has it: 42P05), or -1 with err set. */
+static int prepare(PGconn *c, const char *name, const char *sql, int nparams, const char *what,
+                   store_error *err)
+{
+    PGresult *res = PQprepare(c, name, sql, nparams, NULL);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+        !(state != NULL && strcmp(state, "42P05") == 0)) {
+        store_fail_pq(err, c, res, what);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
 PGresult *store_select_prepared(PGconn *c, const char *name, const char *sql, int nparams,
                                 const char *const *params, const char *what, store_error *err)
 {
     if (PQtransactionStatus(c) != PQTRANS_IDLE)
         return store_select(c, sql, nparams, params, what, err);
+    prepared_set *set = prepared_of(c);
+    if (!prepared_has(set, name)) {
+        if (prepare(c, name, sql, nparams, what, err) < 0)
+            return NULL;
+        prepared_add(set, name);
+    }
     PGresult *res = PQexecPrepared(c, name, nparams, params, NULL, NULL, 0);
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     if (PQresultStatus(res) == PGRES_FATAL_ERROR && state != NULL &&
-        strcmp(state, "26000") == 0) { /* not prepared on this connection yet */
+        strcmp(state, "26000") == 0) { /* the session lost it (DISCARD ALL, a reset) */
         PQclear(res);
-        res = PQprepare(c, name, sql, nparams, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            store_fail_pq(err, c, res, what);
-            PQclear(res);
+        prepared_forget(set, name);
+        if (prepare(c, name, sql, nparams, what, err) < 0)
             return NULL;
-        }
-        PQclear(res);
+        prepared_add(set, name);
         res = PQexecPrepared(c, name, nparams, params, NULL, NULL, 0);
     }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {

@@ -64,7 +64,9 @@ PGresult *store_query(PGconn *c, const char *sql, int nparams, const char *const
  * queries: planning was most of their cost (pgbench -c 2 on the demo, unprepared: the run header
  * took 0.18 ms per call before it read the previous run and the newest flag, 0.83 ms after). Inside a transaction block it is
  * store_select (a failed EXECUTE of a statement this connection has not prepared yet would abort
- * the caller's transaction); outside, that failure (26000) prepares it and executes again. */
+ * the caller's transaction). Outside, it PREPAREs `name` the first time this connection (PGconn
+ * and server process) uses it, remembered per thread, so a new session logs no error; should the
+ * session have lost it anyway, the failed EXECUTE (26000) prepares it and executes again. */
 PGresult *store_select_prepared(PGconn *c, const char *name, const char *sql, int nparams,
                                 const char *const *params, const char *what, store_error *err);
 /* store_query for a query that returns rows (want PGRES_TUPLES_OK). */
