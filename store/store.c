@@ -1,11 +1,11 @@
 /* store.c - connecting to PostgreSQL, checking the schema version, and store_error helpers. */
+#include "datadir.h"
 #include "i18n.h"
 #include "store.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -402,37 +402,13 @@ int store_connect_finish(PGconn *c, store_error *err)
     return session_setup(c, err) < 0 || check_schema(c, err) < 0 ? -1 : 0;
 }
 
-static bool is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 const char *store_sql_dir(void)
 {
+    /* A program run from its build tree uses the source tree's migrations; an installed one
+     * (PREFIX/bin/hyoka) PREFIX/share/hyoka/sql, wherever PREFIX is. */
     static char beside[4096 + 32];
-    const char *env = getenv("HYOKA_SQL_DIR");
-    if (env != NULL && env[0] != '\0')
-        return env;
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0 && (size_t)n < sizeof exe - 1) {
-        exe[n] = '\0';
-        /* A program run from its build tree uses the source tree's migrations. */
-        size_t blen = strlen(HYOKA_BUILD_DIR);
-        if ((size_t)n > blen && strncmp(exe, HYOKA_BUILD_DIR, blen) == 0 && exe[blen] == '/' &&
-            is_dir(HYOKA_SQL_DIR))
-            return HYOKA_SQL_DIR;
-        /* An installed one (PREFIX/bin/hyoka) uses PREFIX/share/hyoka/sql, wherever PREFIX is. */
-        char *slash = strrchr(exe, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            int len = snprintf(beside, sizeof beside, "%s/../share/hyoka/sql", exe);
-            if (len > 0 && (size_t)len < sizeof beside && is_dir(beside))
-                return beside;
-        }
-    }
-    return HYOKA_INSTALLED_SQL_DIR;
+    return hy_data_dir("HYOKA_SQL_DIR", HYOKA_SQL_DIR, "share/hyoka/sql", HYOKA_INSTALLED_SQL_DIR,
+                       beside, sizeof beside);
 }
 
 /* ---- waiting for a writer's lock ---------------------------------------------------------- */
