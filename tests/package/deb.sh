@@ -375,6 +375,9 @@ expect "apt install the next version, doctor, as the doc says" \
 expect "... postinst migrated the database itself (schema version 16 again), saying so" \
     eval '[ "$(schema_version)" = 16 ] &&
         grep -q "hyoka: migrating the database hyoka (as postgres) before hyoka-fcgi restarts" "$tmp/doc-upgrade.log"'
+expect "... in its postinst the migration precedes every restart (debhelper's socket restart, try-restart)" \
+    awk '/^[[:space:]]*migrate_local$/ && !m { m = NR } /deb-systemd-invoke .*(restart|_dh_action)/ && !r { r = NR }
+         END { exit !(m && r && m < r) }' "$R/var/lib/dpkg/info/hyoka.postinst"
 expect "... the package recommends locales (ja_JP.UTF-8 for Japanese messages)" \
     eval 'in_root dpkg-query -W -f "\${Recommends}\n" hyoka | grep -qw locales'
 expect "... dpkg-query says $next" [ "$(in_root dpkg-query -W -f '${Version}' hyoka)" = "$next" ]
