@@ -42,6 +42,8 @@ static const key_spec keys[] = {
     {"database", "lock_wait", KEY_INT, 0, HY_LOCK_WAIT_MAX, F(lock_wait), false},
     {"database", "standby_poll_ms", KEY_INT, HY_STANDBY_POLL_MIN, HY_STANDBY_POLL_MAX,
      F(standby_poll_ms), false},
+    {"database", "preferred_retry_ms", KEY_INT, HY_PREFERRED_RETRY_MIN, HY_PREFERRED_RETRY_MAX,
+     F(preferred_retry_ms), false},
     {"rules", "file", KEY_PATH, 0, 0, F(rules_file), false},
     {"server", "socket", KEY_PATH, 0, 0, F(socket), false},
     {"server", "socket_mode", KEY_MODE, 0, 07777, F(socket_mode), false},
@@ -375,6 +377,7 @@ static void set_defaults(hy_config *c)
 {
     c->lock_wait = -1;
     c->standby_poll_ms = HY_STANDBY_POLL_DEFAULT;
+    c->preferred_retry_ms = HY_PREFERRED_RETRY_DEFAULT;
     c->socket_mode = HY_SOCKET_MODE_DEFAULT;
     c->workers = HY_WORKERS_DEFAULT;
     c->backlog = HY_BACKLOG_DEFAULT;

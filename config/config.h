@@ -46,6 +46,9 @@
 #define HY_STANDBY_POLL_MIN 50                   /* database.standby_poll_ms: how often a worker */
 #define HY_STANDBY_POLL_MAX 60000                /* reading from a hot standby looks for new runs */
 #define HY_STANDBY_POLL_DEFAULT 1000             /* and imports (no NOTIFY reaches a standby) */
+#define HY_PREFERRED_RETRY_MIN 100               /* database.preferred_retry_ms: how often a */
+#define HY_PREFERRED_RETRY_MAX 3600000           /* worker reading from a host conninfo does not */
+#define HY_PREFERRED_RETRY_DEFAULT 5000          /* prefer tries the preferred ones again */
 
 enum { HY_LOG_ERROR = 0, HY_LOG_WARN = 1, HY_LOG_INFO = 2, HY_LOG_DEBUG = 3 };
 
@@ -55,6 +58,7 @@ typedef struct hy_config {
     char *writer_conninfo;  /* database.writer_conninfo, for POST /evaluations; NULL if absent */
     int lock_wait;          /* database.lock_wait in seconds; -1 if absent (the store's default) */
     int standby_poll_ms;    /* database.standby_poll_ms: data_version poll on a standby */
+    int preferred_retry_ms; /* database.preferred_retry_ms: back to the preferred host (fcgi/db.c) */
     char *rules_file;       /* rules.file, relative paths resolved against the config's folder */
     char *socket;           /* server.socket; NULL = socket on fd 0 / LISTEN_FDS */
     int socket_mode; char *socket_owner; char *socket_group; /* owner/group NULL: unchanged */

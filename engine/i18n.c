@@ -1,11 +1,12 @@
 /* i18n.c - binding the "hyoka" gettext domain, and the languages a request can ask for. */
 #include "i18n.h"
 
+#include "datadir.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef HYOKA_BUILD_DIR
@@ -18,37 +19,14 @@
 #define HYOKA_INSTALLED_LOCALEDIR "/usr/share/locale"
 #endif
 
-static bool is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
+/* The catalogs: $HYOKA_LOCALEDIR; the build tree's (msgfmt writes them there) for a program run
+ * from it; PREFIX/share/locale beside an installed PREFIX/bin/hyoka or PREFIX/sbin/hyoka-fcgi;
+ * else the configured one. */
 static const char *locale_dir(void)
 {
     static char beside[4096 + 32];
-    const char *env = getenv("HYOKA_LOCALEDIR");
-    if (env != NULL && env[0] != '\0')
-        return env;
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0 && (size_t)n < sizeof exe - 1) {
-        exe[n] = '\0';
-        /* A program run from its build tree uses the catalogs msgfmt wrote there. */
-        size_t blen = strlen(HYOKA_BUILD_DIR);
-        if ((size_t)n > blen && strncmp(exe, HYOKA_BUILD_DIR, blen) == 0 && exe[blen] == '/' &&
-            is_dir(HYOKA_BUILD_LOCALEDIR))
-            return HYOKA_BUILD_LOCALEDIR;
-        /* An installed one (PREFIX/bin/hyoka, PREFIX/sbin/hyoka-fcgi): PREFIX/share/locale. */
-        char *slash = strrchr(exe, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            int len = snprintf(beside, sizeof beside, "%s/../share/locale", exe);
-            if (len > 0 && (size_t)len < sizeof beside && is_dir(beside))
-                return beside;
-        }
-    }
-    return HYOKA_INSTALLED_LOCALEDIR;
+    return hy_data_dir("HYOKA_LOCALEDIR", HYOKA_BUILD_LOCALEDIR, "share/locale",
+                       HYOKA_INSTALLED_LOCALEDIR, beside, sizeof beside);
 }
 
 const char *hy_i18n_bind(void)

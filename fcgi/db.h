@@ -45,12 +45,18 @@ bool db_lost(PGconn *c, const store_error *err);
 int db_share_init(void);
 void db_run_published(long long id);
 void db_sync_runs(void);
-/* On a hot standby (no NOTIFY reaches it): milliseconds until data_version is next read, for the
- * worker's epoll timeout; -1 on a primary or when not connected (wait for events only). */
+/* Milliseconds until db_poll_due has something to do, for the worker's epoll timeout: on a hot
+ * standby (no NOTIFY reaches it) the next read of data_version; on a host database.conninfo does
+ * not prefer, the next try of the preferred ones (RETRY_TICK_MS while one is being connected).
+ * -1 when there is nothing to do but wait for events (a preferred primary, no connection). */
 int db_poll_wait_ms(void);
-/* On a standby, once database.standby_poll_ms has passed since the last look: reads the newest
- * run and data_version and flushes the cache if either moved (as db_poll does on a notification).
- * Returns true if it flushed. A lost connection is dropped (the next request reconnects). */
+/* Between requests. On a host conninfo does not prefer: every database.preferred_retry_ms starts
+ * a connection to the preferred hosts without waiting for it, and once it is made and its server
+ * has replayed what this worker can see, moves the reads to it and closes the old connection
+ * (db.c). On a standby, once database.standby_poll_ms has passed since the last look: reads the
+ * newest run and data_version and flushes the cache if either moved (as db_poll does on a
+ * notification). Returns true if it flushed. A lost connection is dropped (the next request
+ * reconnects). */
 bool db_poll_due(void);
 /* Read-your-writes through a standby: after POST /evaluations stored and published run_id on
  * the writer connection, waits (polling every 10 ms, at most DB_REPLAY_WAIT_S) until this
@@ -66,6 +72,8 @@ typedef struct db_reads {
     bool lag_known;
     double replay_lag_s; /* 0 on a primary or a standby that has replayed all it received */
     long long newest_run; /* the newest published run this worker's cache is from; -1 unknown */
+    bool preferred;       /* the host a fresh connection would choose first (db.c); false while
+                             the worker reads from a fallback and tries the preferred again */
 } db_reads;
 /* Fills *out; 0, or -1 when the database does not answer. */
 int db_where(db_reads *out);

@@ -25,10 +25,10 @@ void h_health(hy_req *r, const char *arg)
     /* Which server this worker reads from (database.conninfo may name several). */
     if (up)
         json_object_set_new(doc, "reads",
-                            json_pack("{s:s, s:s, s:b, s:f, s:I}", "host", where.host, "port",
-                                      where.port, "standby", where.standby,
-                                      "replay_lag_seconds", where.replay_lag_s, "newest_run",
-                                      (json_int_t)where.newest_run));
+                            json_pack("{s:s, s:s, s:b, s:b, s:f, s:I}", "host", where.host,
+                                      "port", where.port, "standby", where.standby, "preferred",
+                                      where.preferred, "replay_lag_seconds", where.replay_lag_s,
+                                      "newest_run", (json_int_t)where.newest_run));
     http_reply_json(r, up ? 200 : 503, doc);
     json_decref(doc);
 }

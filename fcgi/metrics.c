@@ -27,6 +27,7 @@ typedef struct shared {
     counter db_errors, reloads, reload_failures, worker_restarts, cache_hits, cache_misses;
     counter conns_accepted, conns_handed_back;
     counter standby_polls;
+    counter reads_returned;
     counter workers;
 } shared;
 
@@ -77,6 +78,7 @@ void metrics_connection(int accepted, int handed_back)
     }
 }
 void metrics_standby_poll(void) { if (m) add(&m->standby_polls, 1); }
+void metrics_reads_returned(void) { if (m) add(&m->reads_returned, 1); }
 void metrics_set_workers(int n)
 {
     if (m)
@@ -187,6 +189,10 @@ long metrics_write(char *buf, size_t n, const char *rules_version, const char *r
             " standby (database.standby_poll_ms).\n"
             "# TYPE hyoka_standby_polls_total counter\nhyoka_standby_polls_total %lu\n",
         get(&m->standby_polls));
+    put(&o, "# HELP hyoka_db_reads_returned_total Times a worker moved its reads back to the host"
+            " database.conninfo prefers (database.preferred_retry_ms).\n"
+            "# TYPE hyoka_db_reads_returned_total counter\nhyoka_db_reads_returned_total %lu\n",
+        get(&m->reads_returned));
     put(&o, "# HELP hyoka_rules_info The rule set this worker evaluates with.\n"
             "# TYPE hyoka_rules_info gauge\nhyoka_rules_info{version=\"");
     put_label(&o, rules_version);

@@ -22,6 +22,7 @@ void metrics_worker_restart(void);    /* a worker that died unexpectedly was rep
 void metrics_cache(int hit);          /* cache lookup of a stored-run response */
 void metrics_set_workers(int n);      /* live workers, set by the master */
 void metrics_standby_poll(void);      /* a worker on a hot standby read data_version */
+void metrics_reads_returned(void);    /* a worker moved its reads back to a preferred host */
 /* Connections a worker accepted, and idle ones it handed back to nginx (worker_shed_idle). */
 void metrics_connection(int accepted, int handed_back);
 /* Prometheus text exposition (version 0.0.4) into buf; returns the length, or -1 if it does not

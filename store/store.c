@@ -1,11 +1,11 @@
 /* store.c - connecting to PostgreSQL, checking the schema version, and store_error helpers. */
+#include "datadir.h"
 #include "i18n.h"
 #include "store.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,12 +115,17 @@ static int notice_vanished_client(PGconn *c, store_error *err)
     return rc;
 }
 
-PGconn *store_connect_raw(const char *conninfo, store_error *err)
+#define MAX_PARAMS 16
+
+/* The keywords and values of every connection hyoka makes, with `nextra` more after the conninfo
+ * (libpq: a later non-empty value wins); the arrays end with NULL. */
+static void connect_params(const char *conninfo, const char *const *extra_keys,
+                           const char *const *extra_values, int nextra, const char **keys,
+                           const char **values)
 {
-    /* Later entries override earlier ones, and the expanded conninfo (dbname) comes last, so
-     * whatever the user's conninfo says wins over our defaults; a keyword given here would beat
-     * the PG* environment, so connect_timeout is only added when $PGCONNECT_TIMEOUT is unset. */
-    const char *keys[10], *values[10];
+    /* Later entries override earlier ones, and the expanded conninfo (dbname) comes after our
+     * defaults, so whatever the user's conninfo says wins over them; a keyword given here would
+     * beat the PG* environment, so connect_timeout is only added when $PGCONNECT_TIMEOUT is unset. */
     int n = 0;
     const char *env_timeout = getenv("PGCONNECT_TIMEOUT");
     if (env_timeout == NULL || env_timeout[0] == '\0') {
@@ -141,9 +146,29 @@ PGconn *store_connect_raw(const char *conninfo, store_error *err)
     values[n++] = "3";
     keys[n] = "dbname";
     values[n++] = conninfo != NULL ? conninfo : "";
+    for (int i = 0; i < nextra && n < MAX_PARAMS; i++) {
+        keys[n] = extra_keys[i];
+        values[n++] = extra_values[i];
+    }
     keys[n] = NULL;
     values[n] = NULL;
+}
 
+/* The session settings of every connection: keepalives, the time zone. */
+static int session_setup(PGconn *c, store_error *err)
+{
+    if (notice_vanished_client(c, err) < 0)
+        return -1;
+    const char *pgtz = getenv("PGTZ");
+    if ((pgtz == NULL || pgtz[0] == '\0') && store_set_time_zone(c, STORE_TIME_ZONE, err) < 0)
+        return -1;
+    return 0;
+}
+
+PGconn *store_connect_raw(const char *conninfo, store_error *err)
+{
+    const char *keys[MAX_PARAMS + 1], *values[MAX_PARAMS + 1];
+    connect_params(conninfo, NULL, NULL, 0, keys, values);
     PGconn *c = PQconnectdbParams(keys, values, 1);
     if (c == NULL) {
         store_fail(err, STORE_EDB, "cannot connect to the database: out of memory");
@@ -156,12 +181,20 @@ PGconn *store_connect_raw(const char *conninfo, store_error *err)
         PQfinish(c);
         return NULL;
     }
-    if (notice_vanished_client(c, err) < 0) {
+    if (session_setup(c, err) < 0) {
         PQfinish(c);
         return NULL;
     }
-    const char *pgtz = getenv("PGTZ");
-    if ((pgtz == NULL || pgtz[0] == '\0') && store_set_time_zone(c, STORE_TIME_ZONE, err) < 0) {
+    return c;
+}
+
+PGconn *store_connect_start(const char *conninfo, const char *const *extra_keys,
+                            const char *const *extra_values, int nextra)
+{
+    const char *keys[MAX_PARAMS + 1], *values[MAX_PARAMS + 1];
+    connect_params(conninfo, extra_keys, extra_values, nextra, keys, values);
+    PGconn *c = PQconnectStartParams(keys, values, 1);
+    if (c != NULL && PQstatus(c) == CONNECTION_BAD) {
         PQfinish(c);
         return NULL;
     }
@@ -198,23 +231,104 @@ PGresult *store_select(PGconn *c, const char *sql, int nparams, const char *cons
     return store_query(c, sql, nparams, params, PGRES_TUPLES_OK, what, err);
 }
 
+/* Which statements store_select_prepared has prepared, per connection: the PGconn and its
+ * server process, since a PGconn freed and another allocated at the same address, or one
+ * PQreset, is a new session with none. Per thread (a connection belongs to one thread: libpq), a
+ * few connections each (the CLI's evaluation opens a second one; more are forgotten, least
+ * recently used first). Forgetting costs one PREPARE that fails as a duplicate (42P05, then it is
+ * known); a wrong "prepared" (a session reset behind our back) costs the EXECUTE that fails with
+ * 26000, which prepares it again: both stay as fallbacks, neither is the way it is learnt. */
+#define PREPARED_CONNS 4
+#define PREPARED_NAMES 32
+typedef struct prepared_set {
+    const PGconn *conn; /* NULL: a free slot */
+    int pid;            /* PQbackendPID */
+    unsigned long used; /* prepared_clock at the last use: the least recent is reused first */
+    int n;
+    const char *names[PREPARED_NAMES]; /* the callers' literals */
+} prepared_set;
+static _Thread_local prepared_set prepared[PREPARED_CONNS];
+static _Thread_local unsigned long prepared_clock;
+
+static prepared_set *prepared_of(const PGconn *c)
+{
+    int pid = PQbackendPID(c);
+    prepared_set *lru = &prepared[0];
+    for (int i = 0; i < PREPARED_CONNS; i++) {
+        prepared_set *p = &prepared[i];
+        if (p->conn == c && p->pid == pid) {
+            p->used = ++prepared_clock;
+            return p;
+        }
+        if (p->used < lru->used)
+            lru = p;
+    }
+    memset(lru, 0, sizeof *lru);
+    lru->conn = c;
+    lru->pid = pid;
+    lru->used = ++prepared_clock;
+    return lru;
+}
+
+static bool prepared_has(const prepared_set *p, const char *name)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void prepared_add(prepared_set *p, const char *name)
+{
+    if (!prepared_has(p, name) && p->n < PREPARED_NAMES)
+        p->names[p->n++] = name;
+}
+
+static void prepared_forget(prepared_set *p, const char *name)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->names[i], name) == 0) {
+            p->names[i] = p->names[--p->n];
+            return;
+        }
+}
+
+/* PREPAREs `name` on c: 0 (also when the session already has it: 42P05), or -1 with err set. */
+static int prepare(PGconn *c, const char *name, const char *sql, int nparams, const char *what,
+                   store_error *err)
+{
+    PGresult *res = PQprepare(c, name, sql, nparams, NULL);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+        !(state != NULL && strcmp(state, "42P05") == 0)) {
+        store_fail_pq(err, c, res, what);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
 PGresult *store_select_prepared(PGconn *c, const char *name, const char *sql, int nparams,
                                 const char *const *params, const char *what, store_error *err)
 {
     if (PQtransactionStatus(c) != PQTRANS_IDLE)
         return store_select(c, sql, nparams, params, what, err);
+    prepared_set *set = prepared_of(c);
+    if (!prepared_has(set, name)) {
+        if (prepare(c, name, sql, nparams, what, err) < 0)
+            return NULL;
+        prepared_add(set, name);
+    }
     PGresult *res = PQexecPrepared(c, name, nparams, params, NULL, NULL, 0);
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     if (PQresultStatus(res) == PGRES_FATAL_ERROR && state != NULL &&
-        strcmp(state, "26000") == 0) { /* not prepared on this connection yet */
+        strcmp(state, "26000") == 0) { /* the session lost it (DISCARD ALL, a reset) */
         PQclear(res);
-        res = PQprepare(c, name, sql, nparams, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            store_fail_pq(err, c, res, what);
-            PQclear(res);
+        prepared_forget(set, name);
+        if (prepare(c, name, sql, nparams, what, err) < 0)
             return NULL;
-        }
-        PQclear(res);
+        prepared_add(set, name);
         res = PQexecPrepared(c, name, nparams, params, NULL, NULL, 0);
     }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -225,34 +339,28 @@ PGresult *store_select_prepared(PGconn *c, const char *name, const char *sql, in
     return res;
 }
 
-PGconn *store_connect(const char *conninfo, store_error *err)
+/* Whether the database has the schema at STORE_SCHEMA_VERSION: 0, or -1 with err set. */
+static int check_schema(PGconn *c, store_error *err)
 {
-    PGconn *c = store_connect_raw(conninfo, err);
-    if (c == NULL)
-        return NULL;
     /* Two steps: a query naming a missing table would fail before it could say so. */
     PGresult *r = PQexecParams(c, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL,
                                NULL, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         store_fail_pq(err, c, r, "checking the schema version");
         PQclear(r);
-        PQfinish(c);
-        return NULL;
+        return -1;
     }
     bool has_table = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     if (!has_table) {
-        store_fail(err, STORE_ESCHEMA, "database has no hyoka schema: run 'hyoka migrate'");
-        PQfinish(c);
-        return NULL;
+        return store_fail(err, STORE_ESCHEMA, "database has no hyoka schema: run 'hyoka migrate'");
     }
     r = PQexecParams(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL, NULL,
                      NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         store_fail_pq(err, c, r, "checking the schema version");
         PQclear(r);
-        PQfinish(c);
-        return NULL;
+        return -1;
     }
     long version = strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
@@ -268,43 +376,39 @@ PGconn *store_connect(const char *conninfo, store_error *err)
                    "upgrade hyoka",
                    version, STORE_SCHEMA_VERSION);
     } else {
-        return c;
+        return 0;
     }
-    PQfinish(c);
-    return NULL;
+    return -1;
 }
 
-static bool is_dir(const char *path)
+PGconn *store_connect(const char *conninfo, store_error *err)
 {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    PGconn *c = store_connect_raw(conninfo, err);
+    if (c != NULL && check_schema(c, err) < 0) {
+        PQfinish(c);
+        return NULL;
+    }
+    return c;
+}
+
+int store_connect_finish(PGconn *c, store_error *err)
+{
+    if (PQstatus(c) != CONNECTION_OK) {
+        store_fail(err, STORE_EDB, "cannot connect to the database: %s", PQerrorMessage(c));
+        if (err != NULL)
+            chomp(err->message);
+        return -1;
+    }
+    return session_setup(c, err) < 0 || check_schema(c, err) < 0 ? -1 : 0;
 }
 
 const char *store_sql_dir(void)
 {
+    /* A program run from its build tree uses the source tree's migrations; an installed one
+     * (PREFIX/bin/hyoka) PREFIX/share/hyoka/sql, wherever PREFIX is. */
     static char beside[4096 + 32];
-    const char *env = getenv("HYOKA_SQL_DIR");
-    if (env != NULL && env[0] != '\0')
-        return env;
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0 && (size_t)n < sizeof exe - 1) {
-        exe[n] = '\0';
-        /* A program run from its build tree uses the source tree's migrations. */
-        size_t blen = strlen(HYOKA_BUILD_DIR);
-        if ((size_t)n > blen && strncmp(exe, HYOKA_BUILD_DIR, blen) == 0 && exe[blen] == '/' &&
-            is_dir(HYOKA_SQL_DIR))
-            return HYOKA_SQL_DIR;
-        /* An installed one (PREFIX/bin/hyoka) uses PREFIX/share/hyoka/sql, wherever PREFIX is. */
-        char *slash = strrchr(exe, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            int len = snprintf(beside, sizeof beside, "%s/../share/hyoka/sql", exe);
-            if (len > 0 && (size_t)len < sizeof beside && is_dir(beside))
-                return beside;
-        }
-    }
-    return HYOKA_INSTALLED_SQL_DIR;
+    return hy_data_dir("HYOKA_SQL_DIR", HYOKA_SQL_DIR, "share/hyoka/sql", HYOKA_INSTALLED_SQL_DIR,
+                       beside, sizeof beside);
 }
 
 /* ---- waiting for a writer's lock ---------------------------------------------------------- */

@@ -64,7 +64,9 @@ PGresult *store_query(PGconn *c, const char *sql, int nparams, const char *const
  * queries: planning was most of their cost (pgbench -c 2 on the demo, unprepared: the run header
  * took 0.18 ms per call before it read the previous run and the newest flag, 0.83 ms after). Inside a transaction block it is
  * store_select (a failed EXECUTE of a statement this connection has not prepared yet would abort
- * the caller's transaction); outside, that failure (26000) prepares it and executes again. */
+ * the caller's transaction). Outside, it PREPAREs `name` the first time this connection (PGconn
+ * and server process) uses it, remembered per thread, so a new session logs no error; should the
+ * session have lost it anyway, the failed EXECUTE (26000) prepares it and executes again. */
 PGresult *store_select_prepared(PGconn *c, const char *name, const char *sql, int nparams,
                                 const char *const *params, const char *what, store_error *err);
 /* store_query for a query that returns rows (want PGRES_TUPLES_OK). */
@@ -96,6 +98,18 @@ void store_set_lock_wait(int seconds, FILE *progress);
 PGconn *store_connect(const char *conninfo, store_error *err);
 /* The same without the schema check (for `hyoka migrate`). */
 PGconn *store_connect_raw(const char *conninfo, store_error *err);
+/* store_connect without waiting, for a connection made beside one in use (fcgi/db.c tries a
+ * preferred host again between requests): PQconnectStartParams with store_connect's parameters
+ * and, after the conninfo, `nextra` (at most 8) keyword/value pairs that override it (an empty
+ * value overrides nothing). The caller drives it with PQconnectPoll (the timeout is the caller's:
+ * libpq's connect_timeout only bounds a blocking connect) and, once PGRES_POLLING_OK, calls
+ * store_connect_finish. Returns the connection the caller PQfinishes, or NULL if it could not
+ * even be started (out of memory, a conninfo libpq cannot parse). */
+PGconn *store_connect_start(const char *conninfo, const char *const *extra_keys,
+                            const char *const *extra_values, int nextra);
+/* The rest of store_connect on a connection store_connect_start made: the session settings and
+ * the schema check. Returns 0, or -1 with err set as store_connect's (the caller PQfinishes c). */
+int store_connect_finish(PGconn *c, store_error *err);
 /* Sets the session's TimeZone (a parameter, never spliced into SQL). Returns 0, or -1 with err
  * set. */
 int store_set_time_zone(PGconn *c, const char *zone, store_error *err);

@@ -47,6 +47,10 @@ static const struct bad_case {
     {MINIMAL "limits = { max_body = 2000000; };\n", "2: limits.max_body: 2000000 is outside"},
     {MINIMAL "limits = { max_query = 5000000000L; };\n", "2: limits.max_query: 5000000000 is outside"},
     {MINIMAL "log = { level = \"verbose\"; };\n", "2: log.level must be one of"},
+    {MINIMAL "database = { preferred_retry_ms = 99; };\n",
+     "2: database.preferred_retry_ms: 99 is outside 100..3600000"},
+    {MINIMAL "database = { preferred_retry_ms = 3600001; };\n",
+     "2: database.preferred_retry_ms: 3600001 is outside 100..3600000"},
     {MINIMAL "api = { language = \"fr\"; };\n", "2: api.language must be \"ja\" or \"en\", not \"fr\""},
     {MINIMAL "api = { language = \"ja-JP\"; };\n", "2: api.language must be \"ja\" or \"en\""},
     {MINIMAL "api = { language = 1; };\n", "2: api.language must be a string, not an integer"},
@@ -122,7 +126,7 @@ static void test_good_file(void **state)
     (void)state;
     const char *path = write_file(
         "good.cfg", "database = { conninfo = \"dbname=x\"; writer_conninfo = \"dbname=w\";"
-                    " standby_poll_ms = 250; };\n"
+                    " standby_poll_ms = 250; preferred_retry_ms = 100; };\n"
                     "rules = { file = \"rules/default.cfg\"; };\n"
                     "server = { socket = \"run/h.sock\"; socket_mode = \"0640\"; workers = 256;"
                     " socket_group = \"www-data\"; };\n"
@@ -136,6 +140,7 @@ static void test_good_file(void **state)
     assert_string_equal(c.conninfo, "dbname=x");
     assert_string_equal(c.writer_conninfo, "dbname=w");
     assert_int_equal(c.standby_poll_ms, 250);
+    assert_int_equal(c.preferred_retry_ms, 100);
     char want[600];
     snprintf(want, sizeof want, "%s/rules/default.cfg", dir);
     assert_string_equal(c.rules_file, want);
@@ -169,6 +174,7 @@ static void test_defaults_and_shipped(void **state)
     assert_string_equal(c.conninfo, "");
     assert_null(c.writer_conninfo);
     assert_int_equal(c.standby_poll_ms, HY_STANDBY_POLL_DEFAULT);
+    assert_int_equal(c.preferred_retry_ms, HY_PREFERRED_RETRY_DEFAULT);
     assert_null(c.socket);
     assert_int_equal(c.workers, HY_WORKERS_DEFAULT);
     assert_int_equal(c.max_body, HY_MAX_BODY_DEFAULT);

@@ -370,6 +370,20 @@ expect "demo 3-14-02: no report, planned 0, facts null" \
     [ "$(fact 3-14-02 "planned_progress || '|' || (actual_progress IS NULL) || '|' || departments")" = "0|true|生涯学習課" ]
 expect "demo 3-11-01: two departments joined with 、" \
     [ "$(fact 3-11-01 departments)" = "政策企画課、商工振興課" ]
+# A new connection prepares the read model's statements without first failing to execute them
+# (store_select_prepared): the server's log of two fresh connections that read a run (hyoka
+# coverage: store_read_run and the run header) has no "prepared statement ... does not exist"
+# ERROR, nor a "... already exists" one.
+PGUSER=hyoka_writer hy evaluate --survey 2023 --format json
+expect "demo: evaluate stores a run to read" [ "$rc" -eq 0 ]
+log_from=$(($(stat -c %s "$tmp/postgres.log") + 1))
+hy coverage --survey 2023
+rc1=$rc
+hy coverage --survey 2023
+expect "hyoka coverage reads the run twice (exit 0, 0)" [ "$rc1/$rc" = 0/0 ]
+tail -c +"$log_from" "$tmp/postgres.log" >"$tmp/prepared.log"
+expect "two fresh connections log no ERROR about a prepared statement ($(grep -c 'ERROR' "$tmp/prepared.log") ERROR lines)" \
+    eval '! grep -E "ERROR: +prepared statement .* (does not exist|already exists)" "$tmp/prepared.log"'
 hy import "$root"/config/demo/*.csv
 expect "demo re-import: every row unchanged (none new, none updated)" \
     eval '[ "$rc" -eq 0 ] && ! grep -v " 0 new, 0 updated" "$tmp/out"'

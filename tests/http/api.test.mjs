@@ -320,7 +320,8 @@ test('report (md, html) and health', async () => {
   assert.match(h.type, /^application\/json/);
   // The stack's single server: a primary on loopback, no lag (tests/scale has the standby).
   assert.deepEqual(h.json.reads, { host: '127.0.0.1', port: h.json.reads.port, standby: false,
-                                   replay_lag_seconds: 0, newest_run: h.json.reads.newest_run });
+                                   preferred: true, replay_lag_seconds: 0,
+                                   newest_run: h.json.reads.newest_run });
   assert.ok(h.json.reads.newest_run >= stored.run.id, 'the worker has seen the newest run');
   assert.match(h.json.reads.port, /^\d+$/);
 });

@@ -82,6 +82,8 @@ check "rule coverage: the summary's counts, never-matched entries with file:line
     timeout 120 node --test --test-reporter=spec tests/http/coverage.test.mjs
 check "problems in the reader's language: Accept-Language ja/en, Content-Language, Vary (language.test.mjs)" \
     timeout 60 node --test --test-reporter=spec tests/http/language.test.mjs
+check "nginx's own problems (413, 429) in the reader's language, chosen as the API chooses (nginx_language.test.mjs)" \
+    timeout 120 node --test --test-reporter=spec tests/http/nginx_language.test.mjs
 
 # ---- 1b. an import refreshes what the server has cached (NOTIFY hyoka_data) -----------------
 log "== an import of a new title is served at once, although the run is cached"
@@ -331,6 +333,8 @@ cat "$dir/load-term.json" >&2
 check "no request cut off by SIGTERM (200, then nginx's 502 problem)" test "$rc" -eq 0
 check "after the stop, API clients get a JSON 502 from nginx" \
     bash -c "curl -s -D - '$HYOKA_URL/api/v1/summary' | grep -qi 'content-type: application/problem+json'"
+check "the 502 in the reader's language too (nginx_language.test.mjs)" \
+    env HYOKA_EXPECT_BACKEND_DOWN=1 timeout 60 node --test --test-reporter=spec tests/http/nginx_language.test.mjs
 
 echo "http: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -13,7 +13,11 @@
 #   b. a run stored through nginx (POST -> a writer connection to the primary) and one stored by
 #      `hyoka evaluate` on the primary: served by both backends, which read from the standby, within
 #      POLL_MS + LAG_MARGIN_MS (measured: the time until both backends answer the new run);
-#   c. the standby stopped: reads continue from the primary, 0 failed; then started again;
+#   c. the standby stopped: reads continue from the primary, 0 failed; then started again: every
+#      worker of both backends reads from the standby again within RETRY_MS + RETURN_MARGIN_MS
+#      (database.preferred_retry_ms; hyoka_db_reads_returned_total in /metrics counts one return
+#      per worker, each worker's log names the standby, /health says standby and preferred),
+#      0 failed reads across the stop, the fallback and the return;
 #   d. the primary stopped: reads continue from the standby, 0 failed; a POST is a 503 problem+json
 #      and nothing is stored (row counts before, during, after); the primary started again, a POST
 #      stores a run.
@@ -36,6 +40,11 @@ LAG_MARGIN_MS=9500  # b: every worker of both backends serves a new run within P
                     #    the second of the POST); without the poll no worker ever serves it
 CONCURRENCY=6
 REPLAY_PAUSE_MS=500 # b: the standby's replay is paused this long across a POST (read-your-writes)
+RETRY_MS=1000       # database.preferred_retry_ms of both backends
+RETURN_MARGIN_MS=9500 # c: every worker of both backends reads from the standby again within
+                    #    RETRY_MS + this once it accepts connections: the connect, its catch-up (at
+                    #    most 2 s, db.c) and mostly this check's sampling (as LAG_MARGIN_MS); without
+                    #    the retry no worker ever goes back
 
 dir=$(mktemp -d /tmp/hyoka-scale-XXXXXX)
 bgpids=()
@@ -120,7 +129,7 @@ start_backend() { # start_backend NAME: starts hyoka-fcgi with DIR/NAME.cfg, wai
 }
 for b in a b; do
     sed -e "s|^\(\s*\)conninfo = .*|\1conninfo = \"host=127.0.0.1,127.0.0.1 port=$sport,$pport dbname=hyoka user=hyoka_web connect_timeout=2 target_session_attrs=prefer-standby\";|" \
-        -e "s|^\(\s*\)writer_conninfo = .*|\1writer_conninfo = \"host=127.0.0.1 port=$pport dbname=hyoka user=hyoka_writer connect_timeout=2 target_session_attrs=read-write\"; standby_poll_ms = $POLL_MS;|" \
+        -e "s|^\(\s*\)writer_conninfo = .*|\1writer_conninfo = \"host=127.0.0.1 port=$pport dbname=hyoka user=hyoka_writer connect_timeout=2 target_session_attrs=read-write\"; standby_poll_ms = $POLL_MS; preferred_retry_ms = $RETRY_MS;|" \
         -e "s|socket = \"[^\"]*\"|socket = \"$dir/$b.sock\"|" "$dir/stack/hyoka.cfg" >"$dir/$b.cfg"
     grep -q "prefer-standby" "$dir/$b.cfg" && grep -q "$dir/$b.sock" "$dir/$b.cfg" ||
         die "could not write $dir/$b.cfg from the stack's config"
@@ -172,11 +181,11 @@ counts() { # runs, results and the newest published run, on the primary
 # Requests nginx sent on to another upstream line: each failed try is one [error] line.
 retries() { grep '\[error\]' "$dir/web/nginx-logs/error.log" 2>/dev/null | grep -c "upstream" || true; }
 
-# load_start NAME: GETs through nginx until $dir/NAME.stop exists (LOAD_S at most)
+# load_start NAME [SECONDS]: GETs through nginx until $dir/NAME.stop exists (LOAD_S at most)
 load_start() {
     rm -f "$dir/$1.stop" "$dir/$1.ready"
     load_retries0=$(retries)
-    node tests/http/load.mjs --seconds "$LOAD_S" --concurrency "$CONCURRENCY" --allow 200 \
+    node tests/http/load.mjs --seconds "${2:-$LOAD_S}" --concurrency "$CONCURRENCY" --allow 200 \
         --until-file "$dir/$1.stop" --ready-file "$dir/$1.ready" \
         "$url/api/v1/summary" "$url/api/v1/summary?survey=2023" "$url/api/v1/initiatives?limit=20" \
         "$url/api/v1/initiatives?survey=2022&limit=5&offset=10" "$url/api/v1/health" \
@@ -292,28 +301,58 @@ done
 lag=$(fcgi_get "$dir/a.sock" /api/v1/metrics | awk '/^hyoka_db_replay_lag_seconds/ {print $2}')
 load_end b "${figures}bound ${bound_ms} ms; replay lag ${lag:-?} s"
 
-# ---- c. the standby stopped
+# ---- c. the standby stopped, and started again
 cur="c. standby stopped"
 log "== $cur"
-load_start c
+# one load across the stop, the fallback and the return (the last is bounded below)
+load_start c $((30 + (RETRY_MS + RETURN_MARGIN_MS) / 1000))
 sleep 1
 pg_stop "$dir/standby"
 t_stop=$(ms)
 await 10 '[ "$(fcgi_get "$dir/a.sock" /api/v1/health | json .reads.port)" = "$pport" ] && [ "$(fcgi_get "$dir/b.sock" /api/v1/health | json .reads.port)" = "$pport" ]' ||
     fail "the backends did not move to the primary"
 moved=$(($(ms) - t_stop))
+h=$(fcgi_get "$dir/a.sock" /api/v1/health)
+[ "$(json .reads.preferred <<<"$h")" = false ] || fail "on the primary, /health does not say the reads are not the preferred ones: $h"
 sleep 1
-load_end c "reads moved to the primary (both backends' /health) ${moved} ms after the stop"
+# returned_total: hyoka_db_reads_returned_total of both backends (each counts all its workers)
+returned_total() {
+    local b n sum=0
+    for b in a b; do
+        n=$(fcgi_get "$dir/$b.sock" /api/v1/metrics | awk '/^hyoka_db_reads_returned_total/ {print $2}')
+        sum=$((sum + ${n:-0}))
+    done
+    echo "$sum"
+}
+returned0=$(returned_total)
 pg_start "$dir/standby" "$sport" || die "the standby did not start again"
 source "$primary_env"
+t_up=$(ms)
+nworkers=$(($(pgrep -cP "$(cat "$dir/a.pid")") + $(pgrep -cP "$(cat "$dir/b.pid")")))
+return_ms=$((RETRY_MS + RETURN_MARGIN_MS))
+if await $(((return_ms + 999) / 1000)) '[ $(($(returned_total) - returned0)) -ge "$nworkers" ]'; then
+    back="all $nworkers workers back on the standby $(($(ms) - t_up)) ms after it was up (/metrics; bound ${return_ms} ms)"
+else
+    back="$(($(returned_total) - returned0)) of $nworkers workers back on the standby within ${return_ms} ms"
+    fail "$back"
+fi
+# each worker by PID: its log says where its reads went back to, and no worker moved twice
+for pid in $(pgrep -P "$(cat "$dir/a.pid")") $(pgrep -P "$(cat "$dir/b.pid")"); do
+    n=$(cat "$dir/a.log" "$dir/b.log" | grep -c "\[$pid\] database: reads back on 127.0.0.1:$sport ")
+    [ "$n" = 1 ] || fail "worker $pid logged $n returns to the standby 127.0.0.1:$sport, not 1"
+done
+for b in a b; do
+    h=$(fcgi_get "$dir/$b.sock" /api/v1/health)
+    [ "$(json .reads.port <<<"$h")" = "$sport" ] && [ "$(json .reads.standby <<<"$h")" = true ] &&
+        [ "$(json .reads.preferred <<<"$h")" = true ] ||
+        fail "backend $b: /health does not say it reads from the preferred standby: $h"
+done
+sleep 1
+load_end c "reads moved to the primary (both backends' /health) ${moved} ms after the stop; standby started: $back"
 
 # ---- d. the primary stopped
 cur="d. primary stopped"
 log "== $cur"
-# The backends read from the primary since c: a reload makes new connections, to the standby.
-kill -HUP "$(cat "$dir/a.pid")" "$(cat "$dir/b.pid")"
-await 20 '[ "$(fcgi_get "$dir/a.sock" /api/v1/health | json .reads.port)" = "$sport" ] && [ "$(fcgi_get "$dir/b.sock" /api/v1/health | json .reads.port)" = "$sport" ]' ||
-    fail "after a reload the backends do not read from the standby again"
 before=$(counts)
 load_start d
 sleep 1
