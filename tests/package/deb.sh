@@ -364,16 +364,17 @@ printf '\n# the next version of the shipped rules\n' >>"$tmp/next$rules"
 nextname=hyoka_${next}_$(dpkg-deb -f "$deb" Architecture).deb
 dpkg-deb -b "$tmp/next" "$R/root/$nextname" >/dev/null || die "could not make the next version"
 stop_fcgi # the package restarts a running server; the test restarts it after the block
-# A database one migration behind, as an older package leaves it (sql/016 is self-contained):
+# A database one migration behind, as an older package leaves it (sql/017, the newest, is
+# self-contained: one function and its grant):
 # the upgrade's postinst must migrate it before the server restarts (docs/operations.md: upgrade).
-in_root su postgres -c "psql -X -q -v ON_ERROR_STOP=1 -d hyoka -c 'BEGIN; DROP TABLE fact_labels; DELETE FROM schema_migrations WHERE version = 16; COMMIT'" ||
-    nok "could not take the database back to schema version 15"
+in_root su postgres -c "psql -X -q -v ON_ERROR_STOP=1 -d hyoka -c 'BEGIN; DROP FUNCTION hyoka_import_analyze(); DELETE FROM schema_migrations WHERE version = 17; COMMIT'" ||
+    nok "could not take the database back to schema version 16"
 schema_version() { in_root su postgres -c "psql -X -tAc 'SELECT max(version) FROM schema_migrations' hyoka"; }
-expect "... the database is at schema version 15 before the upgrade" [ "$(schema_version)" = 15 ]
+expect "... the database is at schema version 16 before the upgrade" [ "$(schema_version)" = 16 ]
 expect "apt install the next version, doctor, as the doc says" \
     run_doc upgrade "s|\./hyoka_[^ ]*\.deb|./$nextname|g"
-expect "... postinst migrated the database itself (schema version 16 again), saying so" \
-    eval '[ "$(schema_version)" = 16 ] &&
+expect "... postinst migrated the database itself (schema version 17 again), saying so" \
+    eval '[ "$(schema_version)" = 17 ] &&
         grep -q "hyoka: migrating the database hyoka (as postgres) before hyoka-fcgi restarts" "$tmp/doc-upgrade.log"'
 expect "... in its postinst the migration precedes every restart (debhelper's socket restart, try-restart)" \
     awk '/^[[:space:]]*migrate_local$/ && !m { m = NR } /deb-systemd-invoke .*(restart|_dh_action)/ && !r { r = NR }
