@@ -33,11 +33,10 @@ export HYOKA_BUILD
 WATCHDOG_S=420      # the whole tier
 LOAD_S=8            # each scenario's load, at most (the load stops when the scenario is done)
 POLL_MS=500         # database.standby_poll_ms of both backends
-LAG_MARGIN_MS=9500  # b: every worker of both backends serves a new run within POLL_MS + this:
-                    #    replay lag, the reload of the run, and mostly this check's own sampling
-                    #    (cgi-fcgi looks until each worker has answered one; 0.7-4.2 s measured at
-                    #    load average 15 on 2 cores, while the workers' logs show every flush in
-                    #    the second of the POST); without the poll no worker ever serves it
+LAG_MARGIN_MS=2500  # b: every worker of both backends flushes its cache for a new run within
+                    #    POLL_MS + this (replay lag, the poll's own timing, a loaded machine's
+                    #    scheduling), read from the workers' logs (whole seconds, so the check
+                    #    allows one more); without the poll no worker ever does
 CONCURRENCY=6
 REPLAY_PAUSE_MS=500 # b: the standby's replay is paused this long across a POST (read-your-writes)
 RETRY_MS=1000       # database.preferred_retry_ms of both backends
@@ -248,6 +247,7 @@ seen_by_all() {
     [ "$all" = 0 ] && [ "$(run_of "$dir/a.sock")" = "$1" ] && [ "$(run_of "$dir/b.sock")" = "$1" ]
 }
 bound_ms=$((POLL_MS + LAG_MARGIN_MS))
+nworkers_b=$(($(pgrep -cP "$(cat "$dir/a.pid")") + $(pgrep -cP "$(cat "$dir/b.pid")")))
 figures=""
 for how in post cli; do
     # a changed fact, so that the evaluation stores a new run (an identical one stores nothing)
@@ -285,14 +285,29 @@ for how in post cli; do
         id=$(json .run.id <"$dir/evaluate-b.json")
     fi
     [ -n "$id" ] || fail "no run id from the $how"
-    if await 20 'seen_by_all "$id"'; then
-        took=$(($(ms) - t0))
-        [ "$took" -le "$bound_ms" ] || fail "run $id ($how) took $took ms to reach both backends (bound $bound_ms)"
+    # Served by every worker (looked at through the API, which on a loaded machine takes seconds
+    # a round: a deadline, not the bound) ...
+    if await 60 'seen_by_all "$id"'; then
+        seen=$(($(ms) - t0))
     else
-        took=">20000"
-        fail "run $id ($how) was not served by every worker of both backends within 20 s (worker: newest run $(for p in "${!worker_run[@]}"; do printf '%s:%s ' "$p" "${worker_run[$p]}"; done))"
+        fail "run $id ($how) was not served by every worker of both backends within 60 s (worker: newest run $(for p in "${!worker_run[@]}"; do printf '%s:%s ' "$p" "${worker_run[$p]}"; done))"
     fi
-    figures+="$how run $id on all $(($(pgrep -cP "$(cat "$dir/a.pid")") + $(pgrep -cP "$(cat "$dir/b.pid")"))) workers in $took ms; "
+    # ... and the bound, from the workers' own logs: when each flushed its cache for the run (the
+    # poll on the standby, or a sibling's publication), in the log's whole seconds. The worker
+    # that stored a POSTed run may have no such line (it published it); every other must.
+    took_s=0 logged=0
+    for pid in $(pgrep -P "$(cat "$dir/a.pid")") $(pgrep -P "$(cat "$dir/b.pid")"); do
+        line=$(cat "$dir/a.log" "$dir/b.log" | grep -m1 -E "^[^ ]+ info \[$pid\] (new evaluation run $id on the standby|run $id published through another worker): cache flushed")
+        [ -n "$line" ] || continue
+        logged=$((logged + 1))
+        at=$(date -u -d "${line%% *}" +%s) || fail "unreadable time in: $line"
+        [ $((at - t0 / 1000)) -gt "$took_s" ] && took_s=$((at - t0 / 1000))
+    done
+    need=$nworkers_b; [ "$how" = post ] && need=$((nworkers_b - 1))
+    [ "$logged" -ge "$need" ] || fail "run $id ($how): $logged of $nworkers_b workers logged a flush for it (want $need)"
+    [ "$took_s" -le $(((bound_ms + 999) / 1000 + 1)) ] ||
+        fail "run $id ($how): a worker flushed its cache for it $took_s s after it was stored (bound $bound_ms ms; worker logs)"
+    figures+="$how run $id flushed by $logged of $nworkers_b workers within ${took_s} s (logs), served by all in $seen ms; "
 done
 for b in a b; do
     h=$(fcgi_get "$dir/$b.sock" /api/v1/health)
