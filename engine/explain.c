@@ -18,7 +18,7 @@
 
 /* Japanese number texts already written (the thresholds, the weights and a fact's value appear
  * in many steps): direct-mapped by the value's bits. */
-#define NUMCACHE 32
+#define NUMCACHE 128
 typedef struct numcache {
     uint64_t bits[NUMCACHE];
     char text[NUMCACHE][31];
@@ -166,7 +166,7 @@ static __attribute__((noinline)) void grow(step_store *s, size_t n)
 }
 
 /* Appends n bytes (inline: the text is built from many short pieces). There is always room for
- * the NUL after them, which build_text writes when the text is complete. Up to 16 bytes are
+ * the NUL after them, which build_text writes when the text is complete. Up to 32 bytes are
  * copied without a call: two loads that may overlap, both inside p[0, n). */
 static inline void put(step_store *s, const char *p, size_t n)
 {
@@ -179,6 +179,12 @@ static inline void put(step_store *s, const char *p, size_t n)
         memcpy(&b, p + n - 8, 8);
         memcpy(d, &a, 8);
         memcpy(d + n - 8, &b, 8);
+    } else if (n > 16 && n <= 32) { /* a label, a Japanese phrase: the same with 16 bytes */
+        uint64_t a[2], b[2];
+        memcpy(a, p, 16);
+        memcpy(b, p + n - 16, 16);
+        memcpy(d, a, 16);
+        memcpy(d + n - 16, b, 16);
     } else if (n >= 4 && n < 8) {
         uint32_t a, b;
         memcpy(&a, p, 4);
@@ -322,8 +328,11 @@ static inline int number_2dp_fast(double r, char *num, int *intlen)
     uint64_t m = (uint64_t)(fabs(r) * 100 + 0.5);
     uint64_t whole = m / 100;
     unsigned cents = (unsigned)(m - whole * 100);
-    char digits[24];
-    char *p = digits + sizeof digits;
+    /* at most 13 digits, written from the right end of the first 24 bytes; the 16 after them
+     * let one fixed 16-byte copy (no call) take them; what it writes past them is not the text */
+    char digits[24 + 16];
+    memset(digits + 24, 0, 16);
+    char *p = digits + 24;
     do {
         *--p = (char)('0' + whole % 10);
         whole /= 10;
@@ -331,8 +340,8 @@ static inline int number_2dp_fast(double r, char *num, int *intlen)
     int len = 0;
     if (r < 0 && m != 0)
         num[len++] = '-';
-    int n = (int)(digits + sizeof digits - p);
-    memcpy(num + len, p, (size_t)n);
+    int n = (int)(digits + 24 - p);
+    memcpy(num + len, p, 16);
     len += n;
     *intlen = n;
     if (cents != 0) {
@@ -419,7 +428,7 @@ static const char *number_text(numcache *nc, double x, size_t *len)
 {
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
-    unsigned h = (unsigned)((bits * 0x9E3779B97F4A7C15u) >> 59); /* NUMCACHE 32 */
+    unsigned h = (unsigned)((bits * 0x9E3779B97F4A7C15u) >> 57); /* NUMCACHE 128 */
     if (nc->len[h] != 0 && nc->bits[h] == bits) {
         *len = nc->len[h];
         return nc->text[h];
@@ -437,8 +446,8 @@ static const char *number_text(numcache *nc, double x, size_t *len)
         char num[32];
         int intlen;
         n = (size_t)number_2dp_fast(r, num, &intlen);
-        if (a < 10000) {
-            memcpy(out, num, n);
+        if (a < 10000) { /* at most 8 bytes ("-9999.99"): one fixed copy, no call */
+            memcpy(out, num, 8);
         } else { /* thousands grouped: at most 13 digits and 4 commas */
             char *o = out;
             const char *d = num;
