@@ -410,7 +410,14 @@ static __attribute__((noinline)) void put_ja_number_slow(step_store *s, double x
  * path (printf, whose digits could depend on the locale: not cached). */
 static const char *number_text(numcache *nc, double x, size_t *len);
 
-static void put_ja_number(step_store *s, double x)
+/* The cache entry of x (direct-mapped by its bits). */
+static inline unsigned numcache_slot(uint64_t bits)
+{
+    return (unsigned)((bits * 0x9E3779B97F4A7C15u) >> 57); /* NUMCACHE 128 */
+}
+
+/* put_ja_number when the text is not in the cache (or there is none: the reference). */
+static __attribute__((noinline)) void put_ja_number_miss(step_store *s, double x)
 {
     if (s->nc == NULL) { /* the reference: as before the cache and the fast path */
         put_ja_number_slow(s, x);
@@ -424,11 +431,27 @@ static void put_ja_number(step_store *s, double x)
         put_ja_number_slow(s, x);
 }
 
+/* A number in a Japanese sentence; a text in the cache is copied inline (most are). */
+static inline __attribute__((always_inline)) void put_ja_number(step_store *s, double x)
+{
+    const numcache *nc = s->nc;
+    if (nc != NULL) {
+        uint64_t bits;
+        memcpy(&bits, &x, sizeof bits);
+        unsigned h = numcache_slot(bits);
+        if (nc->len[h] != 0 && nc->bits[h] == bits) {
+            put(s, nc->text[h], nc->len[h]);
+            return;
+        }
+    }
+    put_ja_number_miss(s, x);
+}
+
 static const char *number_text(numcache *nc, double x, size_t *len)
 {
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
-    unsigned h = (unsigned)((bits * 0x9E3779B97F4A7C15u) >> 57); /* NUMCACHE 128 */
+    unsigned h = numcache_slot(bits);
     if (nc->len[h] != 0 && nc->bits[h] == bits) {
         *len = nc->len[h];
         return nc->text[h];
