@@ -1647,13 +1647,16 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
     const eng_rule_info *info = &ru->info;
     s->len = 0;
     s->index = i;
-    s->pub = (eng_step){.kind = k,
-                        .id = info->id,
-                        .file = info->file,
-                        .line = info->line,
-                        .expression = info->expression,
-                        .result = result,
-                        .text = ""};
+    /* every field, one by one (a compound literal is built on the stack, then copied) */
+    s->pub.kind = k;
+    s->pub.id = info->id;
+    s->pub.file = info->file;
+    s->pub.line = info->line;
+    s->pub.expression = info->expression;
+    s->pub.ninputs = 0;
+    s->pub.inputs = NULL;
+    s->pub.result = result;
+    s->pub.text = "";
 
     if (e->count == 1)
         plan_check(e, r); /* the first step of an explanation */
