@@ -18,7 +18,7 @@
 
 /* Japanese number texts already written (the thresholds, the weights and a fact's value appear
  * in many steps): direct-mapped by the value's bits. */
-#define NUMCACHE 32
+#define NUMCACHE 128
 typedef struct numcache {
     uint64_t bits[NUMCACHE];
     char text[NUMCACHE][31];
@@ -166,7 +166,7 @@ static __attribute__((noinline)) void grow(step_store *s, size_t n)
 }
 
 /* Appends n bytes (inline: the text is built from many short pieces). There is always room for
- * the NUL after them, which build_text writes when the text is complete. Up to 16 bytes are
+ * the NUL after them, which build_text writes when the text is complete. Up to 32 bytes are
  * copied without a call: two loads that may overlap, both inside p[0, n). */
 static inline void put(step_store *s, const char *p, size_t n)
 {
@@ -179,6 +179,12 @@ static inline void put(step_store *s, const char *p, size_t n)
         memcpy(&b, p + n - 8, 8);
         memcpy(d, &a, 8);
         memcpy(d + n - 8, &b, 8);
+    } else if (n > 16 && n <= 32) { /* a label, a Japanese phrase: the same with 16 bytes */
+        uint64_t a[2], b[2];
+        memcpy(a, p, 16);
+        memcpy(b, p + n - 16, 16);
+        memcpy(d, a, 16);
+        memcpy(d + n - 16, b, 16);
     } else if (n >= 4 && n < 8) {
         uint32_t a, b;
         memcpy(&a, p, 4);
@@ -322,8 +328,11 @@ static inline int number_2dp_fast(double r, char *num, int *intlen)
     uint64_t m = (uint64_t)(fabs(r) * 100 + 0.5);
     uint64_t whole = m / 100;
     unsigned cents = (unsigned)(m - whole * 100);
-    char digits[24];
-    char *p = digits + sizeof digits;
+    /* at most 13 digits, written from the right end of the first 24 bytes; the 16 after them
+     * let one fixed 16-byte copy (no call) take them; what it writes past them is not the text */
+    char digits[24 + 16];
+    memset(digits + 24, 0, 16);
+    char *p = digits + 24;
     do {
         *--p = (char)('0' + whole % 10);
         whole /= 10;
@@ -331,8 +340,8 @@ static inline int number_2dp_fast(double r, char *num, int *intlen)
     int len = 0;
     if (r < 0 && m != 0)
         num[len++] = '-';
-    int n = (int)(digits + sizeof digits - p);
-    memcpy(num + len, p, (size_t)n);
+    int n = (int)(digits + 24 - p);
+    memcpy(num + len, p, 16);
     len += n;
     *intlen = n;
     if (cents != 0) {
@@ -401,7 +410,14 @@ static __attribute__((noinline)) void put_ja_number_slow(step_store *s, double x
  * path (printf, whose digits could depend on the locale: not cached). */
 static const char *number_text(numcache *nc, double x, size_t *len);
 
-static void put_ja_number(step_store *s, double x)
+/* The cache entry of x (direct-mapped by its bits). */
+static inline unsigned numcache_slot(uint64_t bits)
+{
+    return (unsigned)((bits * 0x9E3779B97F4A7C15u) >> 57); /* NUMCACHE 128 */
+}
+
+/* put_ja_number when the text is not in the cache (or there is none: the reference). */
+static __attribute__((noinline)) void put_ja_number_miss(step_store *s, double x)
 {
     if (s->nc == NULL) { /* the reference: as before the cache and the fast path */
         put_ja_number_slow(s, x);
@@ -415,11 +431,27 @@ static void put_ja_number(step_store *s, double x)
         put_ja_number_slow(s, x);
 }
 
+/* A number in a Japanese sentence; a text in the cache is copied inline (most are). */
+static inline __attribute__((always_inline)) void put_ja_number(step_store *s, double x)
+{
+    const numcache *nc = s->nc;
+    if (nc != NULL) {
+        uint64_t bits;
+        memcpy(&bits, &x, sizeof bits);
+        unsigned h = numcache_slot(bits);
+        if (nc->len[h] != 0 && nc->bits[h] == bits) {
+            put(s, nc->text[h], nc->len[h]);
+            return;
+        }
+    }
+    put_ja_number_miss(s, x);
+}
+
 static const char *number_text(numcache *nc, double x, size_t *len)
 {
     uint64_t bits;
     memcpy(&bits, &x, sizeof bits);
-    unsigned h = (unsigned)((bits * 0x9E3779B97F4A7C15u) >> 59); /* NUMCACHE 32 */
+    unsigned h = numcache_slot(bits);
     if (nc->len[h] != 0 && nc->bits[h] == bits) {
         *len = nc->len[h];
         return nc->text[h];
@@ -437,8 +469,8 @@ static const char *number_text(numcache *nc, double x, size_t *len)
         char num[32];
         int intlen;
         n = (size_t)number_2dp_fast(r, num, &intlen);
-        if (a < 10000) {
-            memcpy(out, num, n);
+        if (a < 10000) { /* at most 8 bytes ("-9999.99"): one fixed copy, no call */
+            memcpy(out, num, 8);
         } else { /* thousands grouped: at most 13 digits and 4 commas */
             char *o = out;
             const char *d = num;
@@ -1615,13 +1647,16 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
     const eng_rule_info *info = &ru->info;
     s->len = 0;
     s->index = i;
-    s->pub = (eng_step){.kind = k,
-                        .id = info->id,
-                        .file = info->file,
-                        .line = info->line,
-                        .expression = info->expression,
-                        .result = result,
-                        .text = ""};
+    /* every field, one by one (a compound literal is built on the stack, then copied) */
+    s->pub.kind = k;
+    s->pub.id = info->id;
+    s->pub.file = info->file;
+    s->pub.line = info->line;
+    s->pub.expression = info->expression;
+    s->pub.ninputs = 0;
+    s->pub.inputs = NULL;
+    s->pub.result = result;
+    s->pub.text = "";
 
     if (e->count == 1)
         plan_check(e, r); /* the first step of an explanation */
