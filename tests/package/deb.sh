@@ -92,6 +92,10 @@ cleanup() {
         umount "${mounts[i]}" 2>/dev/null || umount -l "${mounts[i]}" 2>/dev/null ||
             log "could not unmount ${mounts[i]}"
     done
+    # give the host's cache what the root downloaded (hard links; nothing where it cannot)
+    [ -d "${R:-}/var/cache/apt/archives" ] &&
+        find "$R/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -links 1 \
+            -exec cp -l -n -t /var/cache/apt/archives/ {} + 2>/dev/null || true
     if findmnt -rn -o TARGET | grep -q "^$tmp/"; then
         log "error: still mounted under $tmp; not removing it"
     elif [ -n "${KEEP:-}" ]; then
@@ -182,7 +186,15 @@ mount_in "$R/proc" -t proc proc
 mount_in "$R/run" -t tmpfs -o mode=0755 tmpfs
 mount_in "$R/dev/shm" -t tmpfs -o mode=1777 tmpfs
 mount_in "$R/tmp" -t tmpfs -o mode=1777 tmpfs
-mount_in "$R/var/cache/apt/archives" --bind /var/cache/apt/archives
+# The root's own archive folder, seeded with hard links to the host's downloaded packages: apt in
+# the root then locks a folder of its own. (A bind mount of the host's folder shared its lock:
+# with an apt running on the host, or a second run's package tier, `apt install` failed at once
+# with "Could not get lock /var/cache/apt/archives/lock".) Where /tmp is another file system
+# nothing is seeded and apt downloads. What the root downloads goes back to the host's cache.
+mkdir -p "$R/var/cache/apt/archives/partial"
+seeded=$(find /var/cache/apt/archives -maxdepth 1 -name '*.deb' -exec cp -l -n -t "$R/var/cache/apt/archives/" {} + 2>/dev/null
+         find "$R/var/cache/apt/archives" -maxdepth 1 -name '*.deb' | wc -l)
+log "the root's package cache: $seeded packages linked from the host's"
 # The chroot rules: no service starts during an install; apt says yes, and dpkg answers its
 # conffile question as its default (keep the administrator's file); downloads as root (the
 # host's cache belongs to the host's _apt).
