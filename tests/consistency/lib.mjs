@@ -7,7 +7,7 @@
 // generated, only used in test names), PGHOST/PGPORT/PGUSER/PGDATABASE (the stack's superuser).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseCsvText } from 'csv-parse/sync';
@@ -263,18 +263,36 @@ export function shows(text, p, unit) {
 
 // ---- Chromium -----------------------------------------------------------------------------
 /** launch() → a headless Debian chromium context (playwright-core, no browser download), ja-JP,
- *  Asia/Tokyo, every wait bounded by 15 s. */
+ *  Asia/Tokyo, every wait bounded by 15 s. Its profile folder is removed when the context is
+ *  closed, and at the latest when the process exits (a failed test that never reaches close). */
 export async function launch() {
   const { chromium } = await import('playwright-core');
-  const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'hyoka-consistency-chromium-')), {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-    locale: 'ja-JP',
-    timezoneId: 'Asia/Tokyo',
-  });
+  const profile = mkdtempSync(join(tmpdir(), 'hyoka-consistency-chromium-'));
+  const removeProfile = () => rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
+  process.once('exit', removeProfile);
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 900 },
+      locale: 'ja-JP',
+      timezoneId: 'Asia/Tokyo',
+    });
+  } catch (e) {
+    removeProfile();
+    throw e;
+  }
+  const close = context.close.bind(context);
+  context.close = async (...args) => {
+    try {
+      return await close(...args);
+    } finally {
+      removeProfile();
+    }
+  };
   context.setDefaultTimeout(15000);
   return context;
 }

@@ -13,19 +13,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char path[64];
-    if (path[0] == '\0') {
-        char dir[] = "/tmp/hyoka-fuzz-config.XXXXXX";
-        if (mkdtemp(dir) == NULL)
-            abort();
-        snprintf(path, sizeof path, "%s/hyoka.cfg", dir);
-    }
+    /* A folder of its own for each input, gone again before the checks below: the file exists
+     * only while hy_config_load reads it, so a replay (one process per corpus) or a campaign
+     * leaves nothing in /tmp; only a crash inside the loader leaves its input behind. */
+    char dir[] = "/tmp/hyoka-fuzz-config.XXXXXX";
+    char path[64];
+    if (mkdtemp(dir) == NULL)
+        abort();
+    snprintf(path, sizeof path, "%s/hyoka.cfg", dir);
     FILE *fp = fopen(path, "wb");
     if (fp == NULL || fwrite(data, 1, size, fp) != size || fclose(fp) != 0)
         abort();
     eng_diags *d = eng_diags_new();
     hy_config c;
     int rc = hy_config_load(path, &c, d);
+    if (unlink(path) != 0 || rmdir(dir) != 0)
+        abort();
     if (rc != 0 && eng_diags_errors(d) == 0)
         abort(); /* a refused config always says why */
     if (rc == 0) {
