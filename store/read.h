@@ -123,6 +123,7 @@ typedef struct store_run {
     /* private */
     void *image_;           /* the results' bytes (store/run_image.h): malloc'd or mapped */
     size_t image_size_;
+    int image_fd_;          /* a mapped image's file, open with a shared flock while mapped */
     json_t *catalog;
     char **blocks_;
     int nblocks_, capblocks_;

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define RUN_BLOCK (64 * 1024) /* arena block: one malloc for hundreds of strings */
 
@@ -62,7 +61,7 @@ void store_run_free(store_run *rn)
         free(rn->blocks_[i]);
     free(rn->blocks_);
     if (rn->image_mapped)
-        munmap(rn->image_, rn->image_size_);
+        rimg_unmap(rn->image_, rn->image_size_, rn->image_fd_);
     else
         free(rn->image_);
     free(rn->departments);

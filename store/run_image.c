@@ -195,6 +195,7 @@ void rimg_attach(store_run *rn, void *data, size_t size, bool mapped)
     rn->image_ = data;
     rn->image_size_ = size;
     rn->image_mapped = mapped;
+    rn->image_fd_ = -1;
     rn->items = (const store_run_item *)(const void *)(base + h.items_off);
     rn->nitems = (int)h.nitems;
     rn->lists_ = (const uint32_t *)(const void *)(base + h.lists_off);
@@ -583,39 +584,83 @@ out:
 
 /* ---- files ------------------------------------------------------------------------------------ */
 
-int rimg_map_file(const char *path, const rimg_expect *want, void **data, size_t *size, char *why,
-                  size_t nwhy)
+/* Whether this process may trust the file `st` describes not to change under a mapping: owned by
+ * the server's own uid and writable by nobody else. Anyone who can write the file can truncate
+ * it, and a worker touching a page past the new end is killed by SIGBUS. 0, or -1 with why. */
+static int trusted(const struct stat *st, char *why, size_t nwhy)
+{
+    uid_t self = geteuid();
+    if (st->st_uid != self)
+        return fail(why, nwhy, "owned by uid %ld, not by the server's uid %ld",
+                    (long)st->st_uid, (long)self);
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return fail(why, nwhy, "writable by %s (mode %04o)",
+                    (st->st_mode & S_IWOTH) != 0 ? "others" : "its group",
+                    (unsigned)(st->st_mode & 07777));
+    return 0;
+}
+
+int rimg_map_file(const char *path, const rimg_expect *want, void **data, size_t *size, int *fd,
+                  char *why, size_t nwhy)
 {
     *data = NULL;
     *size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
+    *fd = -1;
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (f < 0) {
         if (errno == ENOENT)
             return 1;
         return fail(why, nwhy, "cannot open: %s", strerror(errno));
     }
+    /* Shared, so that clean_dir (exclusive, never waiting) leaves a mapped image in place. A
+     * cleanup holding it exclusively is about to remove the file: as if it were gone. */
+    while (flock(f, LOCK_SH | LOCK_NB) < 0) {
+        if (errno == EINTR)
+            continue;
+        int e = errno;
+        close(f);
+        if (e == EWOULDBLOCK)
+            return 1;
+        return fail(why, nwhy, "cannot lock: %s", strerror(e));
+    }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
+    if (fstat(f, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(f);
         return fail(why, nwhy, "not a regular file");
     }
+    if (trusted(&st, why, nwhy) < 0) {
+        close(f);
+        return -2;
+    }
     if (st.st_size < (off_t)sizeof(header)) {
-        close(fd);
+        close(f);
         return fail(why, nwhy, "%lld bytes, shorter than an image's header",
                     (long long)st.st_size);
     }
     size_t n = (size_t)st.st_size;
-    void *p = mmap(NULL, n, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED)
-        return fail(why, nwhy, "cannot map: %s", strerror(errno));
+    void *p = mmap(NULL, n, PROT_READ, MAP_SHARED, f, 0);
+    if (p == MAP_FAILED) {
+        int e = errno;
+        close(f);
+        return fail(why, nwhy, "cannot map: %s", strerror(e));
+    }
     if (rimg_check(p, n, want, why, nwhy) < 0) {
         munmap(p, n);
+        close(f);
         return -1;
     }
     *data = p;
     *size = n;
+    *fd = f;
     return 0;
+}
+
+void rimg_unmap(void *data, size_t size, int fd)
+{
+    if (data != NULL)
+        munmap(data, size);
+    if (fd >= 0)
+        close(fd); /* and with it the shared lock */
 }
 
 static void warnf(void (*warn)(const char *), const char *fmt, ...)
@@ -688,9 +733,36 @@ static int by_mtime_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+/* Removes the image `name` of the directory `dfd` unless a worker maps it (holds its shared
+ * lock, rimg_map_file): 0 removed, 1 kept because mapped, -1 with errno. The exclusive lock is
+ * taken without waiting and held across the unlink, so no worker maps the file in between. */
+static int remove_unmapped(int dfd, const char *name)
+{
+    int f = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (f < 0)
+        return errno == ENOENT ? 0 : -1;
+    int rc;
+    while ((rc = flock(f, LOCK_EX | LOCK_NB)) < 0 && errno == EINTR)
+        ;
+    if (rc < 0) {
+        int e = errno;
+        close(f);
+        if (e == EWOULDBLOCK)
+            return 1;
+        errno = e;
+        return -1;
+    }
+    rc = unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
+    int e = errno;
+    close(f);
+    errno = e;
+    return rc;
+}
+
 /* Keeps `keep` (just written) and the RIMG_KEEP newest other images of `data_version` in this
- * format; removes every other image and temp files older than RIMG_TMP_AGE_S. Runs under the
- * directory's lock; a worker that maps a removed image keeps its mapping (unlink). */
+ * format; removes every other image that no worker maps (remove_unmapped: a mapped one waits for
+ * a later cleanup, so that the directory shows every file in use and the space it takes) and temp
+ * files older than RIMG_TMP_AGE_S. Runs under the directory's lock. */
 static void clean_dir(const char *dir, const char *keep, long long data_version,
                       void (*warn)(const char *))
 {
@@ -722,7 +794,7 @@ static void clean_dir(const char *dir, const char *keep, long long data_version,
                        len > strlen(suffix) && strcmp(name + len - strlen(suffix), suffix) == 0 &&
                        len < sizeof list->name;
         if (!current) {
-            if (unlinkat(dfd, name, 0) < 0)
+            if (remove_unmapped(dfd, name) < 0)
                 warnf(warn, "cannot remove the stale run image %s/%s: %s", dir, name,
                       strerror(errno));
             continue;
@@ -736,7 +808,7 @@ static void clean_dir(const char *dir, const char *keep, long long data_version,
     }
     qsort(list, (size_t)n, sizeof *list, by_mtime_desc);
     for (int i = RIMG_KEEP; i < n; i++)
-        unlinkat(dfd, list[i].name, 0);
+        remove_unmapped(dfd, list[i].name);
     free(list);
     closedir(dp);
 }
@@ -780,6 +852,27 @@ static int load_private(PGconn *c, store_run *rn, long long dv, rimg_source *sou
     return 0;
 }
 
+/* Gives rn a mapped image and the file that stays open, share-locked, while it is mapped. */
+static int attach_file(store_run *rn, void *data, size_t size, int fd, rimg_source from,
+                       rimg_source *source)
+{
+    rimg_attach(rn, data, size, true);
+    rn->image_fd_ = fd;
+    *source = from;
+    return 0;
+}
+
+/* An image this server must not map (rimg_map_file's -2: another owner, or writable by others):
+ * said once per load, the file left as it is (it is not ours to remove), the run read privately. */
+static int untrusted(PGconn *c, store_run *rn, long long dv, const char *path, const char *why,
+                     void (*warn)(const char *), rimg_source *source, store_error *err)
+{
+    warnf(warn, "run image %s not mapped: %s (anyone who can write it could truncate it under a "
+                "worker); run %lld is read from the database privately",
+          path, why, rn->id);
+    return load_private(c, rn, dv, source, err);
+}
+
 int rimg_load_items(PGconn *c, store_run *rn, const char *dir, rimg_source *source,
                     void (*warn)(const char *message), store_error *err)
 {
@@ -803,12 +896,12 @@ int rimg_load_items(PGconn *c, store_run *rn, const char *dir, rimg_source *sour
     }
     void *data;
     size_t size;
-    int m = rimg_map_file(path, &want, &data, &size, why, sizeof why);
-    if (m == 0) {
-        rimg_attach(rn, data, size, true);
-        *source = RIMG_FROM_IMAGE;
-        return 0;
-    }
+    int fd;
+    int m = rimg_map_file(path, &want, &data, &size, &fd, why, sizeof why);
+    if (m == 0)
+        return attach_file(rn, data, size, fd, RIMG_FROM_IMAGE, source);
+    if (m == -2)
+        return untrusted(c, rn, dv, path, why, warn, source, err);
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         warnf(warn, "run images: cannot create %s: %s; reading runs privately", dir,
               strerror(errno));
@@ -820,12 +913,14 @@ int rimg_load_items(PGconn *c, store_run *rn, const char *dir, rimg_source *sour
         return load_private(c, rn, dv, source, err);
     }
     /* Under the lock: another process may have written it while this one waited. */
-    m = rimg_map_file(path, &want, &data, &size, why, sizeof why);
+    m = rimg_map_file(path, &want, &data, &size, &fd, why, sizeof why);
     if (m == 0) {
         close(lock);
-        rimg_attach(rn, data, size, true);
-        *source = RIMG_FROM_IMAGE;
-        return 0;
+        return attach_file(rn, data, size, fd, RIMG_FROM_IMAGE, source);
+    }
+    if (m == -2) {
+        close(lock);
+        return untrusted(c, rn, dv, path, why, warn, source, err);
     }
     if (m < 0) {
         warnf(warn, "run image %s refused (%s); removed, run %lld is read from the database", path,
@@ -854,7 +949,7 @@ int rimg_load_items(PGconn *c, store_run *rn, const char *dir, rimg_source *sour
         return 0;
     }
     clean_dir(dir, name, dv, warn);
-    m = rimg_map_file(path, &want, &data, &size, why, sizeof why);
+    m = rimg_map_file(path, &want, &data, &size, &fd, why, sizeof why);
     close(lock);
     if (m != 0) { /* removed or replaced under us: keep the private copy */
         warnf(warn, "run image %s written but not readable (%s); kept privately", path,
@@ -867,7 +962,5 @@ int rimg_load_items(PGconn *c, store_run *rn, const char *dir, rimg_source *sour
 #ifdef __GLIBC__
     malloc_trim(0); /* the build's peak (results, lists, the private copy) back to the system */
 #endif
-    rimg_attach(rn, data, size, true);
-    *source = RIMG_WROTE;
-    return 0;
+    return attach_file(rn, data, size, fd, RIMG_WROTE, source);
 }

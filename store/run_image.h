@@ -18,6 +18,12 @@
  * whole file) are checked, then every offset and count against the file's size; an image that
  * fails is logged, removed and rebuilt from the database.
  *
+ * Trust: a worker maps only images owned by its own uid and writable by nobody else (others are
+ * logged and the run read privately), and keeps each mapped file open with a shared flock; the
+ * cleanup removes an image only if it can take that lock exclusively (without waiting), so it
+ * never removes an image a worker maps. What this cannot stop (root truncating a file) is in
+ * docs/operations.md, "Run images".
+ *
  * Bounds: RIMG_MAX_ITEMS results per image; after each write, the directory keeps the image of
  * the current data version for at most RIMG_KEEP runs (newest first) and loses every other
  * image, and temp files older than RIMG_TMP_AGE_S seconds (a writer that died).
@@ -76,10 +82,16 @@ int rimg_build_results(const store_run *rn, long long data_version, const PGresu
                        size_t *size, store_error *err);
 
 /* Opens the file `path` as an image of the run `want` describes and maps it read-only: 0 with
- * data and size set (munmap them), 1 when there is no such file, or -1 with `why` set (unreadable,
- * or rimg_check refused it). */
-int rimg_map_file(const char *path, const rimg_expect *want, void **data, size_t *size, char *why,
-                  size_t nwhy);
+ * data and size set and *fd the file, open and share-locked (flock) for as long as it is mapped
+ * (rimg_unmap releases all three); 1 when there is no such file (or a cleanup is removing it);
+ * -1 with `why` set (unreadable, or rimg_check refused it); -2 with `why` set when the file is
+ * not one this process may map: owned by another uid, or writable by its group or others (whoever
+ * can write it can truncate it, and a worker reading a page past the new end dies of SIGBUS). */
+int rimg_map_file(const char *path, const rimg_expect *want, void **data, size_t *size, int *fd,
+                  char *why, size_t nwhy);
+/* Unmaps what rimg_map_file mapped and closes its file (releasing the shared lock). Accepts NULL
+ * data and a negative fd. */
+void rimg_unmap(void *data, size_t size, int fd);
 
 /* Where rimg_load_items's results came from. */
 typedef enum {

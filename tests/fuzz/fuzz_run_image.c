@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     void *image;
     size_t n;
     char why[512];
-    int rc = rimg_map_file(path, &want, &image, &n, why, sizeof why);
+    int fd;
+    int rc = rimg_map_file(path, &want, &image, &n, &fd, why, sizeof why);
     unlink(path);
     if (rc != 0)
         return 0;
@@ -56,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rn->nreasons = 2;
     rn->nflags = 1;
     rimg_attach(rn, image, n, true);
+    rn->image_fd_ = fd; /* as rimg_load_items does: store_run_free closes it */
     size_t total = 0;
     for (int i = 0; i < rn->nitems; i++) {
         const store_run_item *it = &rn->items[i];

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -192,20 +195,112 @@ static void test_file_round_trip(void **state)
     rimg_expect want = expect();
     void *data;
     size_t n;
+    int mfd;
     char why[256] = "";
-    assert_int_equal(rimg_map_file(path, &want, &data, &n, why, sizeof why), 0);
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, &mfd, why, sizeof why), 0);
     assert_int_equal(n, size);
     assert_memory_equal(data, img, size);
-    munmap(data, n);
+    rimg_unmap(data, n, mfd);
     /* truncated on disk */
     assert_int_equal(truncate(path, (off_t)size - 8), 0);
-    assert_int_equal(rimg_map_file(path, &want, &data, &n, why, sizeof why), -1);
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, &mfd, why, sizeof why), -1);
     assert_non_null(strstr(why, "truncated"));
     assert_int_equal(truncate(path, 10), 0);
-    assert_int_equal(rimg_map_file(path, &want, &data, &n, why, sizeof why), -1);
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, &mfd, why, sizeof why), -1);
     assert_non_null(strstr(why, "shorter than"));
     unlink(path);
-    assert_int_equal(rimg_map_file(path, &want, &data, &n, why, sizeof why), 1);
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, &mfd, why, sizeof why), 1);
+    free(img);
+}
+
+/* Writes a valid image to a new temp file with mode `mode`: its path in `path` (28 bytes). */
+static void write_image_file(char *path, mode_t mode, const void *img, size_t size)
+{
+    strcpy(path, "/tmp/hyoka-run-image-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, img, size), (ssize_t)size);
+    assert_int_equal(fchmod(fd, mode), 0);
+    close(fd);
+}
+
+/* An image someone else could truncate under a worker is not mapped, and says why (-2): writable
+ * by the group, by others, or owned by another uid. */
+static void test_untrusted_refused(void **state)
+{
+    (void)state;
+    size_t size;
+    void *img = build(&size);
+    rimg_expect want = expect();
+    char path[32], why[256];
+    void *data;
+    size_t n;
+    int fd;
+
+    write_image_file(path, 0620, img, size);
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), -2);
+    assert_string_equal(why, "writable by its group (mode 0620)");
+    assert_null(data);
+    assert_int_equal(fd, -1);
+    assert_int_equal(chmod(path, 0602), 0);
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), -2);
+    assert_string_equal(why, "writable by others (mode 0602)");
+    assert_int_equal(chmod(path, 0644), 0); /* readable by others is fine */
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), 0);
+    rimg_unmap(data, n, fd);
+
+    /* another owner: as root, the image given to uid 1; otherwise a file root owns */
+    char expect_why[96];
+    const char *foreign = path;
+    if (geteuid() == 0) {
+        assert_int_equal(chown(path, 1, 1), 0);
+        snprintf(expect_why, sizeof expect_why, "owned by uid 1, not by the server's uid 0");
+    } else {
+        foreign = "/etc/passwd";
+        snprintf(expect_why, sizeof expect_why, "owned by uid 0, not by the server's uid %ld",
+                 (long)geteuid());
+    }
+    assert_int_equal(rimg_map_file(foreign, &want, &data, &n, &fd, why, sizeof why), -2);
+    assert_string_equal(why, expect_why);
+    unlink(path);
+    free(img);
+}
+
+/* A mapped image holds a shared lock that a cleanup (exclusive, without waiting) cannot take,
+ * and an image a cleanup holds (about to remove it) is not mapped: as if it were gone. */
+static void test_mapped_image_locked(void **state)
+{
+    (void)state;
+    size_t size;
+    void *img = build(&size);
+    rimg_expect want = expect();
+    char path[32], why[256];
+    void *data;
+    size_t n;
+    int fd;
+    write_image_file(path, 0600, img, size);
+
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), 0);
+    int cleaner = open(path, O_RDONLY);
+    assert_true(cleaner >= 0);
+    assert_int_equal(flock(cleaner, LOCK_EX | LOCK_NB), -1);
+    assert_int_equal(errno, EWOULDBLOCK);
+    /* a second worker maps it too */
+    void *data2;
+    size_t n2;
+    int fd2;
+    assert_int_equal(rimg_map_file(path, &want, &data2, &n2, &fd2, why, sizeof why), 0);
+    rimg_unmap(data, n, fd);
+    assert_int_equal(flock(cleaner, LOCK_EX | LOCK_NB), -1);
+    rimg_unmap(data2, n2, fd2);
+    assert_int_equal(flock(cleaner, LOCK_EX | LOCK_NB), 0);
+
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), 1);
+    assert_null(data);
+    close(cleaner);
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), 0);
+    rimg_unmap(data, n, fd);
+    unlink(path);
     free(img);
 }
 
@@ -324,6 +419,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_back),
         cmocka_unit_test(test_file_round_trip),
+        cmocka_unit_test(test_untrusted_refused),
+        cmocka_unit_test(test_mapped_image_locked),
         cmocka_unit_test(test_damage_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
