@@ -9,9 +9,12 @@
  *                                           --set thresholds.NAME=A:B:S` takes them
  *   [&survey=CODE]                          default: the survey with the latest as_of
  *
- * Bounded: at most SWEEP_API_MAX_POINTS points and SWEEP_API_MAX_EVALUATIONS initiatives x
- * points per request, SWEEP_API_MAX_FLIPS changes (400 naming the parameter to change); nginx
- * limits the requests per client (zone hyoka_sweep).
+ * Bounded: at most SWEEP_API_MAX_POINTS points, SWEEP_API_MAX_EVALUATIONS evaluations of an
+ * initiative per request as the sweep takes them (the survey in full at the first value, then
+ * only the initiatives with a cut between two consecutive values, or the survey at each value
+ * where the threshold has no cuts: store_sweep_continue_cost, counted before they are done), and
+ * SWEEP_API_MAX_FLIPS changes (400 naming the parameter to change); nginx limits the requests
+ * per client (zone hyoka_sweep).
  *
  * The survey's facts are read once per worker and kept (one survey at a time) until an import or
  * a new run moves data_version (store_read_versions): the first request of a worker pays for
@@ -33,7 +36,7 @@
 #include <string.h>
 
 #define SWEEP_API_MAX_POINTS 101
-#define SWEEP_API_MAX_EVALUATIONS 5000000L /* ~0.35 s of engine time on two cores */
+#define SWEEP_API_MAX_EVALUATIONS 5000000L /* of an initiative: ~0.35 s on two cores */
 #define SWEEP_API_MAX_FLIPS 200000
 
 /* The worker's facts: one survey, for one rule set, at one data version; and the sweep of one
@@ -182,15 +185,19 @@ void h_rules_sweep(hy_req *r, const char *arg)
             db_reply_error(r, &err);
         return;
     }
-    if ((long)store_facts_count(facts) * n > SWEEP_API_MAX_EVALUATIONS) {
-        http_problem(r, 400, single ? "value" : "step",
-                     "%d points of %d initiatives are more than %ld evaluations for one request: "
-                     "take a larger step",
-                     n, store_facts_count(facts), SWEEP_API_MAX_EVALUATIONS);
+    /* The budget counts the evaluations the sweep will take (store_sweep_continue_cost), found
+     * before any but the first value's: the survey in full at the first value (once per worker
+     * and threshold for value=V), then only the initiatives a step may change. */
+    long count = store_facts_count(facts);
+    if (count > SWEEP_API_MAX_EVALUATIONS) {
+        http_problem(r, 400, "survey",
+                     "the survey has %ld initiatives, more than the %ld evaluations of one request",
+                     count, SWEEP_API_MAX_EVALUATIONS);
         return;
     }
-    store_sweep *s = NULL;
-    const store_sweep *shown;
+    store_sweep *s = NULL, *first = NULL;
+    const store_sweep *base;
+    long spent = 0;
     if (single) {
         /* the file's value is swept once per worker and threshold, then continued from */
         if (kept.baseline == NULL || strcmp(kept.baseline_name, name) != 0) {
@@ -198,14 +205,35 @@ void h_rules_sweep(hy_req *r, const char *arg)
             free(kept.baseline_name);
             kept.baseline = store_sweep_run(facts, app.rules, name, values, 1, 0, &err);
             kept.baseline_name = kept.baseline != NULL ? xstrdup(name) : NULL;
+            spent = count;
         }
-        if (kept.baseline != NULL && n > 1)
-            s = store_sweep_continue(kept.baseline, values + 1, n - 1, SWEEP_API_MAX_FLIPS, &err);
-        shown = n > 1 ? s : kept.baseline;
-    } else
-        shown = s = store_sweep_run(facts, app.rules, name, values, n, SWEEP_API_MAX_FLIPS, &err);
+        base = kept.baseline;
+    } else {
+        base = first = store_sweep_run(facts, app.rules, name, values, 1, 0, &err);
+        spent = count;
+    }
+    if (base != NULL && n > 1) {
+        long cost = spent + store_sweep_continue_cost(base, values + 1, n - 1);
+        if (cost > SWEEP_API_MAX_EVALUATIONS) {
+            if (single)
+                http_problem(r, 400, "value",
+                             "value %.15g takes %ld evaluations of %ld initiatives, more than "
+                             "%ld for one request",
+                             values[1], cost, count, SWEEP_API_MAX_EVALUATIONS);
+            else
+                http_problem(r, 400, "step",
+                             "%d points of %ld initiatives take %ld evaluations, more than %ld "
+                             "for one request: take a larger step or a narrower range",
+                             n, count, cost, SWEEP_API_MAX_EVALUATIONS);
+            store_sweep_free(first);
+            return;
+        }
+        s = store_sweep_continue(base, values + 1, n - 1, SWEEP_API_MAX_FLIPS, &err);
+    }
+    const store_sweep *shown = n > 1 ? s : base;
     if (shown == NULL) {
         http_problem(r, 400, single ? "value" : "step", "%s", err.message);
+        store_sweep_free(first);
         return;
     }
     strbuf b = {0};
@@ -214,4 +242,5 @@ void h_rules_sweep(hy_req *r, const char *arg)
                "Cache-Control: no-store\r\n");
     strbuf_cleanup(&b);
     store_sweep_free(s);
+    store_sweep_free(first);
 }

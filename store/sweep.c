@@ -71,6 +71,7 @@ struct store_sweep {
     char *full_reason;
     bool cuts_tried;     /* cuts (or full_reason) are what cuts_new gave */
     pthread_mutex_t lock; /* over cuts, full_reason and cuts_tried for store_sweep_continue */
+    long evaluations;     /* initiatives evaluated (store_sweep_evaluations) */
 };
 
 static int src_count(const source *src)
@@ -254,6 +255,7 @@ static int sweep_full(store_sweep *s, int start, size_t max_flips, store_error *
             for (int i = 0; i < count; i++)
                 jeng_tally_add(&tally, &results[i]);
             add_point(s, values[p], jobs[t].rules, &tally);
+            s->evaluations += count;
             for (int i = 0; i < count && p > 0 && status == 0; i++)
                 if (results[i].category != s->last[i].category)
                     status = add_flip(s, max_flips, i, p, s->last[i].category,
@@ -387,6 +389,20 @@ static double widen(double x, int dir)
     return x + dir * 1e-9 * fmax(1.0, fabs(x));
 }
 
+/* The index of the first cut >= lo (c->n if none). */
+static size_t first_cut(const cutset *c, double lo)
+{
+    size_t first = 0, end = c->n;
+    while (first < end) {
+        size_t m = first + (end - first) / 2;
+        if (c->value[m] < lo)
+            first = m + 1;
+        else
+            end = m;
+    }
+    return first;
+}
+
 /* Values start .. n-1 (start >= 1) from s->last (the results at values[start-1]): only the
  * initiatives with a cut between two consecutive values evaluated again. 0, or -1 with err. */
 static int sweep_incremental(store_sweep *s, int start, size_t max_flips, store_error *err)
@@ -413,15 +429,7 @@ static int sweep_incremental(store_sweep *s, int start, size_t max_flips, store_
         bool all = false;
         for (int i = 0; i < ncommon && !all; i++)
             all = common[i] >= lo && common[i] <= hi;
-        /* the first cut >= lo */
-        size_t first = 0, end = c->n;
-        while (first < end) {
-            size_t m = first + (end - first) / 2;
-            if (c->value[m] < lo)
-                first = m + 1;
-            else
-                end = m;
-        }
+        size_t first = first_cut(c, lo);
         eng_ctx *ctx = eng_ctx_new(rp);
         size_t next = first;
         for (int i = 0; status == 0; i++) {
@@ -440,6 +448,7 @@ static int sweep_incremental(store_sweep *s, int start, size_t max_flips, store_
             }
             eng_result r;
             eng_evaluate(ctx, src_row(&s->src, row), &r);
+            s->evaluations++;
             eng_result *old = &s->last[row];
             if (r.category != old->category || r.primary_reason != old->primary_reason ||
                 r.flags != old->flags) {
@@ -464,6 +473,24 @@ static int sweep_incremental(store_sweep *s, int start, size_t max_flips, store_
 }
 
 /* ---- the sweep --------------------------------------------------------------------------------- */
+
+/* The cuts of `b` for a sweep continuing from it, with a reference the caller drops with
+ * cuts_free; NULL when b takes full passes (b->full_reason says why). The cuts are found once for
+ * b and all that continue from it (a what-if of one value, as the API's baseline is, has not
+ * needed them). */
+static cutset *base_cuts(store_sweep *b)
+{
+    pthread_mutex_lock(&b->lock);
+    if (!b->cuts_tried && b->full_reason == NULL) {
+        b->cuts = cuts_new(b);
+        b->cuts_tried = true;
+    }
+    cutset *c = b->cuts;
+    if (c != NULL)
+        __atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+    pthread_mutex_unlock(&b->lock);
+    return c;
+}
 
 /* A sweep of `src` (copied) over values[0..n), or with base: values[0] is base's last value. */
 static store_sweep *run(const source *src, const eng_rules *rules, const char *name,
@@ -493,20 +520,9 @@ static store_sweep *run(const source *src, const eng_rules *rules, const char *n
         if (base->file_point == base->nvalues - 1)
             s->file_point = 0;
         start = 1;
-        /* the cuts, found once for base and all that continue from it (a what-if of one value,
-         * as the API's baseline is, has not needed them) */
-        store_sweep *b = (store_sweep *)base;
-        pthread_mutex_lock(&b->lock);
-        if (!b->cuts_tried && b->full_reason == NULL) {
-            b->cuts = cuts_new(b);
-            b->cuts_tried = true;
-        }
-        if (b->cuts != NULL) {
-            s->cuts = b->cuts;
-            __atomic_add_fetch(&s->cuts->refs, 1, __ATOMIC_ACQ_REL);
-        } else
-            s->full_reason = xstrdup(b->full_reason);
-        pthread_mutex_unlock(&b->lock);
+        s->cuts = base_cuts((store_sweep *)base);
+        if (s->cuts == NULL)
+            s->full_reason = xstrdup(base->full_reason);
         s->cuts_tried = true;
     } else if (full) {
         s->full_reason = xstrdup("full passes asked for");
@@ -522,6 +538,7 @@ static store_sweep *run(const source *src, const eng_rules *rules, const char *n
                 return NULL;
             }
             src_evaluate(src, r0, s->last);
+            s->evaluations += count;
             jeng_tally tally;
             memset(&tally, 0, sizeof tally);
             for (int i = 0; i < count; i++)
@@ -585,6 +602,47 @@ store_sweep *store_sweep_continue(const store_sweep *base, const double *values,
                          false, err);
     free(all);
     return s;
+}
+
+long store_sweep_continue_cost(const store_sweep *base, const double *values, int n)
+{
+    int count = src_count(&base->src);
+    cutset *c = base_cuts((store_sweep *)base);
+    if (c == NULL) /* full passes: every value in full */
+        return (long)count * n;
+    /* sweep_incremental's choice of initiatives, counted instead of evaluated */
+    const double *common;
+    int ncommon = eng_tcuts_common(c->tc, &common);
+    int *stamp = xcalloc((size_t)count + 1, sizeof *stamp);
+    long total = 0;
+    double a = base->values[base->nvalues - 1];
+    for (int p = 1; p <= n; p++) {
+        double b = values[p - 1];
+        double lo = widen(fmin(a, b), -1), hi = widen(fmax(a, b), 1);
+        a = b;
+        bool all = false;
+        for (int i = 0; i < ncommon && !all; i++)
+            all = common[i] >= lo && common[i] <= hi;
+        if (all) {
+            total += count;
+            continue;
+        }
+        for (size_t next = first_cut(c, lo); next < c->n && c->value[next] <= hi; next++) {
+            int row = c->row[next];
+            if (stamp[row] != p) {
+                stamp[row] = p;
+                total++;
+            }
+        }
+    }
+    free(stamp);
+    cuts_free(c);
+    return total;
+}
+
+long store_sweep_evaluations(const store_sweep *s)
+{
+    return s->evaluations;
 }
 
 const char *store_sweep_full_reason(const store_sweep *s)

@@ -63,6 +63,18 @@ const char *store_sweep_full_reason(const store_sweep *s);
 store_sweep *store_sweep_continue(const store_sweep *base, const double *values, int n,
                                   size_t max_flips, store_error *err);
 
+/* The initiatives store_sweep_continue(base, values, n, ...) will evaluate, counted before any
+ * is: one per initiative with a cut between two consecutive values (the whole survey where a
+ * cut common to all lies between them), or the whole survey at each value where base takes full
+ * passes. Finds base's cuts if it has not yet (as store_sweep_continue would, and kept for it),
+ * so the count costs about one pass over the survey's facts, not an evaluation of each value. A
+ * bound for the API's budget (fcgi/h_sweep.c), equal to store_sweep_evaluations of the sweep
+ * that continues (tests/store/test_sweep.c). */
+long store_sweep_continue_cost(const store_sweep *base, const double *values, int n);
+/* The initiatives this sweep evaluated (an initiative evaluated at two values counts twice;
+ * a continuation counts only its own work, not base's). */
+long store_sweep_evaluations(const store_sweep *s);
+
 /* [{"value", "total", "categories": [{"id", "count"}], "reasons": [{"id", "count"}]}] in the
  * order of the values (borrowed). */
 const json_t *store_sweep_points(const store_sweep *s);

@@ -4,7 +4,9 @@
  * comparison it bounds), over generated facts with many ties at the swept values (ratios of
  * quarters and twentieths, whole months, nulls), with values ascending, descending and shuffled;
  * and for rule files where a threshold has no cut (arithmetic.cfg, dependent.cfg) it says why and
- * takes full passes. Hand-computed counts on a few initiatives pin the reference itself. */
+ * takes full passes. The evaluations a continuation will take, counted beforehand
+ * (store_sweep_continue_cost, the API's budget), are the evaluations it takes. Hand-computed
+ * counts on a few initiatives pin the reference itself. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,6 +197,25 @@ static void sweep_file(const char *file, bool incremental, const char *why)
                     assert_non_null(strstr(store_sweep_full_reason(inc), why));
                 }
                 assert_same(full, inc);
+                /* the cost counted beforehand is the work done: the API's budget */
+                assert_int_equal(store_sweep_evaluations(full), (long)set.n * n);
+                store_sweep *one =
+                    store_sweep_run_rows(r, set.n, set.rows, (const char *const *)set.codes, name,
+                                         v, 1, STORE_SWEEP_MAX_FLIPS, false, &err);
+                assert_non_null(one);
+                assert_int_equal(store_sweep_evaluations(one), set.n);
+                long cost = store_sweep_continue_cost(one, v + 1, n - 1);
+                store_sweep *cont =
+                    store_sweep_continue(one, v + 1, n - 1, STORE_SWEEP_MAX_FLIPS, &err);
+                assert_non_null(cont);
+                assert_int_equal(store_sweep_evaluations(cont), cost);
+                assert_int_equal(store_sweep_evaluations(inc), set.n + cost);
+                if (store_sweep_full_reason(inc) == NULL)
+                    assert_true(cost < (long)set.n * (n - 1)); /* fewer than full passes */
+                else
+                    assert_int_equal(cost, (long)set.n * (n - 1));
+                store_sweep_free(cont);
+                store_sweep_free(one);
                 changes += (int)store_sweep_nflips(full);
                 checked++;
                 store_sweep_free(full);
