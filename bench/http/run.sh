@@ -10,9 +10,7 @@
 # BENCH_THREADS (2).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/scripts/stack.sh"
-export HYOKA_BUILD=${HYOKA_BUILD:-$root/build}
+source "$here/../lib.sh"
 n=${1:-100000}
 secs=${BENCH_SECONDS:-3}
 rounds=${BENCH_ROUNDS:-5}
@@ -20,16 +18,7 @@ conns=${BENCH_CONNECTIONS:-16}
 threads=${BENCH_THREADS:-2}
 command -v wrk >/dev/null || die "wrk is not installed (scripts/deps.sh)"
 
-tmp=$(mktemp -d /tmp/hyoka-bench-http.XXXXXX)
-dirs=()
-cleanup() {
-    local rc=$?
-    if [ $rc -ne 0 ] && [ -f "$tmp/stack.log" ]; then tail -20 "$tmp/stack.log" >&2; fi
-    for d in "${dirs[@]}"; do stack_down "$d"; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+bench_init http
 
 # nginx's static root for the comparison: copies of the API's bodies.
 mkdir -p "$tmp/www"
@@ -97,18 +86,9 @@ for cache in 67108864 0; do
 done
 
 # ---- N initiatives ---------------------------------------------------------------------------
-d=$tmp/large
-dirs+=("$d")
 # info: the workers log each load of a run with its duration (a few lines, none per request)
-HYOKA_LOG_LEVEL=info stack_up "$d" "$(free_port)" empty >"$tmp/stack.log" 2>&1 ||
-    die "stack_up failed (see $d)"
-python3 "$root/bench/data/gen.py" "$tmp/csv" "$n" || die "gen.py failed"
-"$HYOKA_BUILD/cli/hyoka" --config "$d/hyoka.cfg" import "$tmp"/csv/*.csv >/dev/null ||
-    die "import of $n initiatives failed"
-"$HYOKA_BUILD/cli/hyoka" --config "$d/hyoka.cfg" evaluate --survey B \
-    --rules "$root/config/rules/default.cfg" --format table >/dev/null || die "evaluate failed"
-# Measure the steady state: what autovacuum would do after a bulk load, done now, not mid-run.
-(source "$d/pg.env" 2>/dev/null; psql -X -q -c "VACUUM ANALYZE" >/dev/null) || log "VACUUM failed"
+HYOKA_LOG_LEVEL=info bench_large "$tmp/large" "$n"
+d=$tmp/large
 echo "== $n initiatives (survey B), limits.cache_bytes = default"
 t0=$(date +%s%N)
 curl -fsS -o /dev/null "$HYOKA_URL/api/v1/initiatives?limit=1" || die "first request failed"

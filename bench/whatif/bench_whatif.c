@@ -59,6 +59,36 @@ static void report(const char *what, double *wall, double *cpu, int n, const cha
            wall[n / 2], cpu[0], target);
 }
 
+/* Times `rounds` (at most ROUNDS) sweeps of thresholds.on_track_ratio over values[0..n) of
+ * `facts`, incremental (store_sweep_run) or every value in full (store_sweep_run_full), and
+ * reports them as `what` against `target`; with `label`, also the first round's changes. 0, or
+ * -1 (said on stderr). */
+static int time_sweeps(const store_facts *facts, const eng_rules *rules, const double *values,
+                       int n, bool full, int rounds, const char *what, const char *target,
+                       const char *label)
+{
+    double wall[ROUNDS], cpu[ROUNDS];
+    store_error err = {0};
+    for (int round = 0; round < rounds && round < ROUNDS; round++) {
+        double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+        store_sweep *s = full ? store_sweep_run_full(facts, rules, "on_track_ratio", values, n,
+                                                     STORE_SWEEP_MAX_FLIPS, &err)
+                              : store_sweep_run(facts, rules, "on_track_ratio", values, n,
+                                                STORE_SWEEP_MAX_FLIPS, &err);
+        cpu[round] = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        wall[round] = now_ms(CLOCK_MONOTONIC) - w0;
+        if (s == NULL) {
+            fprintf(stderr, "bench_whatif: %s\n", err.message);
+            return -1;
+        }
+        if (round == 0 && label != NULL)
+            printf("  %s: %zu category changes\n", label, store_sweep_nflips(s));
+        store_sweep_free(s);
+    }
+    report(what, wall, cpu, rounds < ROUNDS ? rounds : ROUNDS, target);
+    return 0;
+}
+
 static uint64_t rng = 0x9E3779B97F4A7C15u;
 static double uniform(void)
 {
@@ -230,21 +260,11 @@ int main(int argc, char **argv)
 
     double wall[ROUNDS], cpu[ROUNDS];
     char what[128];
-    for (int round = 0; round < ROUNDS && PART("whatif"); round++) {
-        double value = 0.9;
-        double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
-        store_sweep *s = store_sweep_run(facts, rules, "on_track_ratio", &value, 1, 0, &err);
-        cpu[round] = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
-        wall[round] = now_ms(CLOCK_MONOTONIC) - w0;
-        if (s == NULL) {
-            fprintf(stderr, "bench_whatif: %s\n", err.message);
-            return 1;
-        }
-        store_sweep_free(s);
-    }
+    double whatif_value = 0.9;
     snprintf(what, sizeof what, "what-if, 1 value x %d", n);
-    if (PART("whatif"))
-        report(what, wall, cpu, ROUNDS, "target < 50 ms");
+    if (PART("whatif") && time_sweeps(facts, rules, &whatif_value, 1, false, ROUNDS, what,
+                                      "target < 50 ms", NULL) != 0)
+        return 1;
 
     /* as fcgi/h_sweep.c: the file's value swept once per worker (kept), each value=V continued
      * from it; the first continuation also finds the cuts (once per worker): not timed */
@@ -288,38 +308,14 @@ int main(int argc, char **argv)
     double values[100];
     for (int i = 0; i < 100; i++)
         values[i] = (i + 1) / 100.0;
-    for (int round = 0; round < ROUNDS && PART("sweep"); round++) {
-        double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
-        store_sweep *s = store_sweep_run(facts, rules, "on_track_ratio", values, 100,
-                                         STORE_SWEEP_MAX_FLIPS, &err);
-        cpu[round] = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
-        wall[round] = now_ms(CLOCK_MONOTONIC) - w0;
-        if (s == NULL) {
-            fprintf(stderr, "bench_whatif: %s\n", err.message);
-            return 1;
-        }
-        if (round == 0)
-            printf("  sweep: %zu category changes\n", store_sweep_nflips(s));
-        store_sweep_free(s);
-    }
     snprintf(what, sizeof what, "sweep, 100 values x %d", n);
-    if (PART("sweep"))
-        report(what, wall, cpu, ROUNDS, "target < 1 s");
-    for (int round = 0; round < 3 && PART("sweep"); round++) {
-        double w0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
-        store_sweep *s = store_sweep_run_full(facts, rules, "on_track_ratio", values, 100,
-                                              STORE_SWEEP_MAX_FLIPS, &err);
-        cpu[round] = now_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
-        wall[round] = now_ms(CLOCK_MONOTONIC) - w0;
-        if (s == NULL) {
-            fprintf(stderr, "bench_whatif: %s\n", err.message);
-            return 1;
-        }
-        store_sweep_free(s);
-    }
+    if (PART("sweep") &&
+        time_sweeps(facts, rules, values, 100, false, ROUNDS, what, "target < 1 s", "sweep") != 0)
+        return 1;
     snprintf(what, sizeof what, "sweep, every value in full (before), x %d", n);
-    if (PART("sweep"))
-        report(what, wall, cpu, 3, "the reference");
+    if (PART("sweep") &&
+        time_sweeps(facts, rules, values, 100, true, 3, what, "the reference", NULL) != 0)
+        return 1;
 
     for (int t = 0; t < eng_rules_threshold_count(rules) && PART("check"); t++) {
         const char *name = eng_rules_threshold_name(rules, t);

@@ -12,24 +12,13 @@
 #   HYOKA_BUILD=/abs/build bench/whatif/run.sh [N] [PRESSES]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-source "$root/scripts/stack.sh"
-export HYOKA_BUILD=${HYOKA_BUILD:-$root/build}
+source "$here/../lib.sh"
 n=${1:-100000}
 presses=${2:-20}
 bench=$HYOKA_BUILD/bench/whatif/bench_whatif
 [ -x "$bench" ] || die "no $bench: build first"
 
-tmp=$(mktemp -d /tmp/hyoka-bench-whatif.XXXXXX)
-dirs=()
-cleanup() {
-    local rc=$?
-    if [ $rc -ne 0 ] && [ -f "$tmp/stack.log" ]; then tail -20 "$tmp/stack.log" >&2; fi
-    for d in "${dirs[@]}"; do stack_down "$d"; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+bench_init whatif
 export HYOKA_WORKERS=${HYOKA_WORKERS:-2} HYOKA_LOG_LEVEL=warn
 
 # run CMD...: prints the command and the load average, then runs it
@@ -46,15 +35,8 @@ echo "== demo data: incremental sweep == full passes, every threshold of the def
     die "check failed on the demo data"
 stack_down "$d"
 
+bench_large "$tmp/large" "$n"
 d=$tmp/large
-dirs+=("$d")
-stack_up "$d" "$(free_port)" empty >"$tmp/stack.log" 2>&1 || die "stack_up failed (see $d)"
-python3 "$root/bench/data/gen.py" "$tmp/csv" "$n" >/dev/null || die "gen.py failed"
-"$HYOKA_BUILD/cli/hyoka" --config "$d/hyoka.cfg" import "$tmp"/csv/*.csv >/dev/null ||
-    die "import of $n initiatives failed"
-"$HYOKA_BUILD/cli/hyoka" --config "$d/hyoka.cfg" evaluate --survey B \
-    --rules "$root/config/rules/default.cfg" --format table >/dev/null || die "evaluate failed"
-(source "$d/pg.env" && psql -X -q -c "VACUUM ANALYZE" >/dev/null) || log "VACUUM failed"
 echo "== $n initiatives (survey B)"
 (source "$d/pg.env" && run "$bench" B "$root/config/rules/default.cfg") || die "bench_whatif failed"
 (cd "$root/tests/browser" && [ -d node_modules/playwright-core ] ||
