@@ -591,8 +591,8 @@ static int trusted(const struct stat *st, char *why, size_t nwhy)
 {
     uid_t self = geteuid();
     if (st->st_uid != self)
-        return fail(why, nwhy, "owned by uid %ld, not by the server's uid %ld",
-                    (long)st->st_uid, (long)self);
+        return fail(why, nwhy, "owned by uid %ld, not by the server's uid %ld", (long)st->st_uid,
+                    (long)self);
     if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
         return fail(why, nwhy, "writable by %s (mode %04o)",
                     (st->st_mode & S_IWOTH) != 0 ? "others" : "its group",
@@ -867,8 +867,9 @@ static int attach_file(store_run *rn, void *data, size_t size, int fd, rimg_sour
 static int untrusted(PGconn *c, store_run *rn, long long dv, const char *path, const char *why,
                      void (*warn)(const char *), rimg_source *source, store_error *err)
 {
-    warnf(warn, "run image %s not mapped: %s (anyone who can write it could truncate it under a "
-                "worker); run %lld is read from the database privately",
+    warnf(warn,
+          "run image %s not mapped: %s (anyone who can write it could truncate it under a "
+          "worker); run %lld is read from the database privately",
           path, why, rn->id);
     return load_private(c, rn, dv, source, err);
 }

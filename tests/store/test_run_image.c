@@ -417,10 +417,8 @@ static void test_damage_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reads_back),
-        cmocka_unit_test(test_file_round_trip),
-        cmocka_unit_test(test_untrusted_refused),
-        cmocka_unit_test(test_mapped_image_locked),
+        cmocka_unit_test(test_reads_back),        cmocka_unit_test(test_file_round_trip),
+        cmocka_unit_test(test_untrusted_refused), cmocka_unit_test(test_mapped_image_locked),
         cmocka_unit_test(test_damage_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
