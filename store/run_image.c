@@ -612,7 +612,7 @@ int rimg_map_file(const char *path, const rimg_expect *want, void **data, size_t
             return 1;
         return fail(why, nwhy, "cannot open: %s", strerror(errno));
     }
-    /* Shared, so that clean_dir (exclusive, never waiting) leaves a mapped image in place. A
+    /* Shared, so that rimg_clean_dir (exclusive, never waiting) leaves a mapped image in place. A
      * cleanup holding it exclusively is about to remove the file: as if it were gone. */
     while (flock(f, LOCK_SH | LOCK_NB) < 0) {
         if (errno == EINTR)
@@ -739,8 +739,12 @@ static int by_mtime_desc(const void *a, const void *b)
 static int remove_unmapped(int dfd, const char *name)
 {
     int f = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (f < 0)
-        return errno == ENOENT ? 0 : -1;
+    if (f < 0) {
+        if (errno == ENOENT)
+            return 0;
+        /* a file this server cannot open (another owner's) is one no worker of it maps */
+        return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
+    }
     int rc;
     while ((rc = flock(f, LOCK_EX | LOCK_NB)) < 0 && errno == EINTR)
         ;
@@ -759,12 +763,10 @@ static int remove_unmapped(int dfd, const char *name)
     return rc;
 }
 
-/* Keeps `keep` (just written) and the RIMG_KEEP newest other images of `data_version` in this
- * format; removes every other image that no worker maps (remove_unmapped: a mapped one waits for
- * a later cleanup, so that the directory shows every file in use and the space it takes) and temp
- * files older than RIMG_TMP_AGE_S. Runs under the directory's lock. */
-static void clean_dir(const char *dir, const char *keep, long long data_version,
-                      void (*warn)(const char *))
+/* run_image.h. A mapped image waits for a later cleanup (remove_unmapped), so that the directory
+ * shows every file in use and the space it takes. */
+void rimg_clean_dir(const char *dir, const char *keep, long long data_version,
+                    void (*warn)(const char *))
 {
     DIR *dp = opendir(dir);
     if (dp == NULL)
@@ -949,7 +951,7 @@ int rimg_load_items(PGconn *c, store_run *rn, const char *dir, rimg_source *sour
         *source = RIMG_FROM_DB;
         return 0;
     }
-    clean_dir(dir, name, dv, warn);
+    rimg_clean_dir(dir, name, dv, warn);
     m = rimg_map_file(path, &want, &data, &size, &fd, why, sizeof why);
     close(lock);
     if (m != 0) { /* removed or replaced under us: keep the private copy */

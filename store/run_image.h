@@ -93,6 +93,14 @@ int rimg_map_file(const char *path, const rimg_expect *want, void **data, size_t
  * data and a negative fd. */
 void rimg_unmap(void *data, size_t size, int fd);
 
+/* The cleanup rimg_load_items does after writing `keep` (a file name in `dir`), under the
+ * directory's lock: keeps `keep` and the RIMG_KEEP newest other images of `data_version` in this
+ * format, removes every other image that no worker maps (one whose shared lock it cannot take at
+ * once stays for a later cleanup), and temp files older than RIMG_TMP_AGE_S. A failed removal of a
+ * stale image is passed to `warn` (may be NULL). */
+void rimg_clean_dir(const char *dir, const char *keep, long long data_version,
+                    void (*warn)(const char *message));
+
 /* Where rimg_load_items's results came from. */
 typedef enum {
     RIMG_FROM_IMAGE = 0, /* an image another process (or an earlier start) wrote */

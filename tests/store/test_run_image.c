@@ -9,6 +9,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -304,6 +305,65 @@ static void test_mapped_image_locked(void **state)
     free(img);
 }
 
+/* Writes `size` bytes to dir/name. */
+static void put_file(const char *dir, const char *name, const void *data, size_t size)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, size), (ssize_t)size);
+    close(fd);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* The cleanup removes stale images, but not one a worker maps: that one stays until a cleanup
+ * after the worker let it go. */
+static void test_cleanup_spares_mapped(void **state)
+{
+    (void)state;
+    size_t size;
+    void *img = build(&size);
+    rimg_expect want = expect();
+    char dir[] = "/tmp/hyoka-run-image-dir-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char mapped[128];
+    snprintf(mapped, sizeof mapped, "run-7-%lld-%016llx.v%d.img", DV,
+             (unsigned long long)want.identity, RIMG_VERSION);
+    const char *stale = "run-8-5-0000000000000001.v1.img",
+               *keep = "run-9-6-0000000000000002.v1.img";
+    put_file(dir, mapped, img, size);
+    put_file(dir, stale, img, size);
+    put_file(dir, keep, img, size);
+
+    char path[256], why[256];
+    snprintf(path, sizeof path, "%s/%s", dir, mapped);
+    void *data;
+    size_t n;
+    int fd;
+    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), 0);
+    rimg_clean_dir(dir, keep, 6, NULL); /* data version 6: both others are stale */
+    assert_true(exists(dir, keep));
+    assert_false(exists(dir, stale));
+    assert_true(exists(dir, mapped));
+    assert_memory_equal(data, img, size); /* and still readable, of course */
+    rimg_unmap(data, n, fd);
+    rimg_clean_dir(dir, keep, 6, NULL);
+    assert_false(exists(dir, mapped));
+    assert_true(exists(dir, keep));
+
+    snprintf(path, sizeof path, "%s/%s", dir, keep);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+    free(img);
+}
+
 /* Checks a damaged copy and expects `reason` in the refusal. */
 static void refused(const unsigned char *img, size_t size, const rimg_expect *want,
                     const char *reason)
@@ -419,7 +479,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_back),        cmocka_unit_test(test_file_round_trip),
         cmocka_unit_test(test_untrusted_refused), cmocka_unit_test(test_mapped_image_locked),
-        cmocka_unit_test(test_damage_refused),
+        cmocka_unit_test(test_damage_refused),    cmocka_unit_test(test_cleanup_spares_mapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
