@@ -225,84 +225,103 @@ static void write_image_file(char *path, mode_t mode, const void *img, size_t si
     close(fd);
 }
 
+/* A valid image in a file of its own (mode 0600), removed after the test even when it fails
+ * (cmocka runs the teardown then too). */
+typedef struct image_file {
+    void *img;
+    size_t size;
+    rimg_expect want;
+    char path[32];
+} image_file;
+
+static int image_setup(void **state)
+{
+    image_file *f = calloc(1, sizeof *f);
+    f->img = build(&f->size);
+    f->want = expect();
+    write_image_file(f->path, 0600, f->img, f->size);
+    *state = f;
+    return 0;
+}
+
+static int image_teardown(void **state)
+{
+    image_file *f = *state;
+    unlink(f->path);
+    free(f->img);
+    free(f);
+    return 0;
+}
+
+/* What rimg_map_file gives. */
+typedef struct mapping {
+    void *data;
+    size_t n;
+    int fd;
+    char why[256];
+} mapping;
+
+/* rimg_map_file of `path` as an image of f's run. */
+static int map(const image_file *f, const char *path, mapping *m)
+{
+    return rimg_map_file(path, &f->want, &m->data, &m->n, &m->fd, m->why, sizeof m->why);
+}
+
 /* An image someone else could truncate under a worker is not mapped, and says why (-2): writable
  * by the group, by others, or owned by another uid. */
 static void test_untrusted_refused(void **state)
 {
-    (void)state;
-    size_t size;
-    void *img = build(&size);
-    rimg_expect want = expect();
-    char path[32], why[256];
-    void *data;
-    size_t n;
-    int fd;
-
-    write_image_file(path, 0620, img, size);
-    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), -2);
-    assert_string_equal(why, "writable by its group (mode 0620)");
-    assert_null(data);
-    assert_int_equal(fd, -1);
-    assert_int_equal(chmod(path, 0602), 0);
-    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), -2);
-    assert_string_equal(why, "writable by others (mode 0602)");
-    assert_int_equal(chmod(path, 0644), 0); /* readable by others is fine */
-    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), 0);
-    rimg_unmap(data, n, fd);
+    image_file *f = *state;
+    mapping m;
+    assert_int_equal(chmod(f->path, 0620), 0);
+    assert_int_equal(map(f, f->path, &m), -2);
+    assert_string_equal(m.why, "writable by its group (mode 0620)");
+    assert_null(m.data);
+    assert_int_equal(m.fd, -1);
+    assert_int_equal(chmod(f->path, 0602), 0);
+    assert_int_equal(map(f, f->path, &m), -2);
+    assert_string_equal(m.why, "writable by others (mode 0602)");
+    assert_int_equal(chmod(f->path, 0644), 0); /* readable by others is fine */
+    assert_int_equal(map(f, f->path, &m), 0);
+    rimg_unmap(m.data, m.n, m.fd);
 
     /* another owner: as root, the image given to uid 1; otherwise a file root owns */
     char expect_why[96];
-    const char *foreign = path;
+    const char *foreign = f->path;
     if (geteuid() == 0) {
-        assert_int_equal(chown(path, 1, 1), 0);
+        assert_int_equal(chown(f->path, 1, 1), 0);
         snprintf(expect_why, sizeof expect_why, "owned by uid 1, not by the server's uid 0");
     } else {
         foreign = "/etc/passwd";
         snprintf(expect_why, sizeof expect_why, "owned by uid 0, not by the server's uid %ld",
                  (long)geteuid());
     }
-    assert_int_equal(rimg_map_file(foreign, &want, &data, &n, &fd, why, sizeof why), -2);
-    assert_string_equal(why, expect_why);
-    unlink(path);
-    free(img);
+    assert_int_equal(map(f, foreign, &m), -2);
+    assert_string_equal(m.why, expect_why);
 }
 
 /* A mapped image holds a shared lock that a cleanup (exclusive, without waiting) cannot take,
  * and an image a cleanup holds (about to remove it) is not mapped: as if it were gone. */
 static void test_mapped_image_locked(void **state)
 {
-    (void)state;
-    size_t size;
-    void *img = build(&size);
-    rimg_expect want = expect();
-    char path[32], why[256];
-    void *data;
-    size_t n;
-    int fd;
-    write_image_file(path, 0600, img, size);
-
-    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), 0);
-    int cleaner = open(path, O_RDONLY);
+    image_file *f = *state;
+    mapping m, m2;
+    assert_int_equal(map(f, f->path, &m), 0);
+    int cleaner = open(f->path, O_RDONLY);
     assert_true(cleaner >= 0);
     assert_int_equal(flock(cleaner, LOCK_EX | LOCK_NB), -1);
     assert_int_equal(errno, EWOULDBLOCK);
-    /* a second worker maps it too */
-    void *data2;
-    size_t n2;
-    int fd2;
-    assert_int_equal(rimg_map_file(path, &want, &data2, &n2, &fd2, why, sizeof why), 0);
-    rimg_unmap(data, n, fd);
+    assert_int_equal(map(f, f->path, &m2), 0); /* a second worker maps it too */
+    rimg_unmap(m.data, m.n, m.fd);
     assert_int_equal(flock(cleaner, LOCK_EX | LOCK_NB), -1);
-    rimg_unmap(data2, n2, fd2);
+    rimg_unmap(m2.data, m2.n, m2.fd);
     assert_int_equal(flock(cleaner, LOCK_EX | LOCK_NB), 0);
 
-    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), 1);
-    assert_null(data);
+    assert_int_equal(map(f, f->path, &m), 1);
+    assert_null(m.data);
     close(cleaner);
-    assert_int_equal(rimg_map_file(path, &want, &data, &n, &fd, why, sizeof why), 0);
-    rimg_unmap(data, n, fd);
-    unlink(path);
-    free(img);
+    assert_int_equal(map(f, f->path, &m), 0);
+    rimg_unmap(m.data, m.n, m.fd);
 }
 
 /* Writes `size` bytes to dir/name. */
@@ -477,9 +496,12 @@ static void test_damage_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reads_back),        cmocka_unit_test(test_file_round_trip),
-        cmocka_unit_test(test_untrusted_refused), cmocka_unit_test(test_mapped_image_locked),
-        cmocka_unit_test(test_damage_refused),    cmocka_unit_test(test_cleanup_spares_mapped),
+        cmocka_unit_test(test_reads_back),
+        cmocka_unit_test(test_file_round_trip),
+        cmocka_unit_test_setup_teardown(test_untrusted_refused, image_setup, image_teardown),
+        cmocka_unit_test_setup_teardown(test_mapped_image_locked, image_setup, image_teardown),
+        cmocka_unit_test(test_damage_refused),
+        cmocka_unit_test(test_cleanup_spares_mapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
