@@ -680,6 +680,31 @@ static bool is_false(tval t)
 
 static tval tree_value(const writer *w, const node *n);
 
+/* *d = {known, v}, as two 16-byte stores (eng_value_put's reason: the memo is read back at once,
+ * a whole tval at a time). */
+_Static_assert(sizeof(tval) == 32 && offsetof(tval, v) == 8, "tval_put's layout");
+static inline __attribute__((always_inline)) void tval_put(tval *d, bool known, eng_value v)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, &v.as, 8);
+    memcpy(&w1, (const char *)&v.as + 8, 8);
+#if defined(__SSE2__)
+    _mm_storeu_si128((__m128i *)(void *)d, _mm_set_epi64x((long long)v.type, (long long)known));
+    _mm_storeu_si128((__m128i *)(void *)((char *)d + 16),
+                     _mm_set_epi64x((long long)w1, (long long)w0));
+#else
+    d->known = known;
+    d->v.type = v.type;
+    memcpy(&d->v.as, &w0, 8);
+    memcpy((char *)&d->v.as + 8, &w1, 8);
+#endif
+}
+
+static inline __attribute__((always_inline)) void tval_copy(tval *d, tval t)
+{
+    tval_put(d, t.known, t.v);
+}
+
 /* The values of a call's arguments; false when one is unknown. */
 static bool arg_values(const writer *w, const node *n, eng_value *v)
 {
@@ -731,86 +756,150 @@ static inline tval tree_value(const writer *w, const node *n)
     return w->memo != NULL ? w->memo[n->slot] : tree_value_of(w, n);
 }
 
+/* The value of node n into *out, written whole (tval_put): tree_values fills the memo with it
+ * and the parent node reads it back at once. */
+static inline __attribute__((always_inline)) void tree_value_to(const writer *w, const node *n,
+                                                                tval *out)
+{
+    switch (n->kind) {
+    case N_CONST: {
+        tval_put(out, true, n->value);
+        return;
+    }
+    case N_NAME: {
+        const eng_input *in =
+            w->pe != NULL ? ref_input(w, n->ref) : find_input(w, w->src + n->off, (size_t)n->len);
+        if (in != NULL)
+            tval_put(out, true, in->value);
+        else
+            tval_put(out, false, eng_null());
+        return;
+    }
+    case N_UNARY: {
+        tval a = tree_value(w, n->a);
+        if (!a.known) {
+            tval_put(out, false, eng_null());
+            return;
+        }
+        {
+            tval_put(out, true, n->op == T_NOT ? val_not(a.v) : val_neg(a.v));
+            return;
+        }
+    }
+    case N_BINARY: {
+        tval a = tree_value(w, n->a), b = tree_value(w, n->b);
+        if (n->op == T_AND || n->op == T_OR) { /* one known side may decide */
+            bool decides = n->op == T_AND ? is_false(a) || is_false(b) : is_true(a) || is_true(b);
+            if (decides) {
+                tval_put(out, true, eng_bool(n->op == T_OR));
+                return;
+            }
+            if (!a.known || !b.known) {
+                tval_put(out, false, eng_null());
+                return;
+            }
+            {
+                tval_put(out, true, n->op == T_AND ? val_and(a.v, b.v) : val_or(a.v, b.v));
+                return;
+            }
+        }
+        if (!a.known || !b.known) {
+            tval_put(out, false, eng_null());
+            return;
+        }
+        switch (n->op) {
+        case T_PLUS: {
+            tval_put(out, true, val_arith(OP_ADD, a.v, b.v));
+            return;
+        }
+        case T_MINUS: {
+            tval_put(out, true, val_arith(OP_SUB, a.v, b.v));
+            return;
+        }
+        case T_STAR: {
+            tval_put(out, true, val_arith(OP_MUL, a.v, b.v));
+            return;
+        }
+        case T_SLASH: {
+            tval_put(out, true, val_arith(OP_DIV, a.v, b.v));
+            return;
+        }
+        case T_EQ:
+        case T_NE: {
+            tval_put(out, true, val_equal(n->op == T_NE, a.v, b.v));
+            return;
+        }
+        case T_LT: {
+            tval_put(out, true, val_compare(OP_LT, a.v, b.v));
+            return;
+        }
+        case T_LE: {
+            tval_put(out, true, val_compare(OP_LE, a.v, b.v));
+            return;
+        }
+        case T_GT: {
+            tval_put(out, true, val_compare(OP_GT, a.v, b.v));
+            return;
+        }
+        case T_GE: {
+            tval_put(out, true, val_compare(OP_GE, a.v, b.v));
+            return;
+        }
+        default: {
+            tval_put(out, false, eng_null());
+            return;
+        }
+        }
+    }
+    case N_COND: {
+        tval c = tree_value(w, n->a);
+        if (!c.known) {
+            tval_put(out, false, eng_null());
+            return;
+        }
+        if (c.v.type != ENG_BOOL) {
+            tval_put(out, true, eng_null());
+            return;
+        }
+        {
+            tval_copy(out, tree_value(w, c.v.as.b ? n->b : n->c));
+            return;
+        }
+    }
+    case N_IN: {
+        tval a = tree_value(w, n->a);
+        eng_value v[64]; /* a longer list is shown without its value */
+        if (!a.known || n->nargs > (int)(sizeof v / sizeof v[0]) || !arg_values(w, n, v)) {
+            tval_put(out, false, eng_null());
+            return;
+        }
+        {
+            tval_put(out, true, val_in(a.v, v, n->nargs));
+            return;
+        }
+    }
+    case N_CALL: {
+        tval_copy(out, call_value(w, n));
+        return;
+    }
+    }
+    tval_put(out, false, eng_null());
+}
+
+static tval tree_value_of(const writer *w, const node *n)
+{
+    tval t;
+    tree_value_to(w, n, &t);
+    return t;
+}
+
 /* Fills w->memo: every node of the prepared tree, children first (a node's value depends only on
  * its subtree, so a branch the run did not take gets the value tree_value_of gives it). */
 static void tree_values(const writer *w)
 {
     const parsed_expr *p = w->pe;
     for (int q = 0; q < p->nnodes; q++)
-        w->memo[p->post[q]->slot] = tree_value_of(w, p->post[q]);
-}
-
-static tval tree_value_of(const writer *w, const node *n)
-{
-    switch (n->kind) {
-    case N_CONST:
-        return known(n->value);
-    case N_NAME: {
-        const eng_input *in =
-            w->pe != NULL ? ref_input(w, n->ref) : find_input(w, w->src + n->off, (size_t)n->len);
-        return in != NULL ? known(in->value) : unknown;
-    }
-    case N_UNARY: {
-        tval a = tree_value(w, n->a);
-        if (!a.known)
-            return unknown;
-        return known(n->op == T_NOT ? val_not(a.v) : val_neg(a.v));
-    }
-    case N_BINARY: {
-        tval a = tree_value(w, n->a), b = tree_value(w, n->b);
-        if (n->op == T_AND || n->op == T_OR) { /* one known side may decide */
-            bool decides = n->op == T_AND ? is_false(a) || is_false(b) : is_true(a) || is_true(b);
-            if (decides)
-                return known(eng_bool(n->op == T_OR));
-            if (!a.known || !b.known)
-                return unknown;
-            return known(n->op == T_AND ? val_and(a.v, b.v) : val_or(a.v, b.v));
-        }
-        if (!a.known || !b.known)
-            return unknown;
-        switch (n->op) {
-        case T_PLUS:
-            return known(val_arith(OP_ADD, a.v, b.v));
-        case T_MINUS:
-            return known(val_arith(OP_SUB, a.v, b.v));
-        case T_STAR:
-            return known(val_arith(OP_MUL, a.v, b.v));
-        case T_SLASH:
-            return known(val_arith(OP_DIV, a.v, b.v));
-        case T_EQ:
-        case T_NE:
-            return known(val_equal(n->op == T_NE, a.v, b.v));
-        case T_LT:
-            return known(val_compare(OP_LT, a.v, b.v));
-        case T_LE:
-            return known(val_compare(OP_LE, a.v, b.v));
-        case T_GT:
-            return known(val_compare(OP_GT, a.v, b.v));
-        case T_GE:
-            return known(val_compare(OP_GE, a.v, b.v));
-        default:
-            return unknown;
-        }
-    }
-    case N_COND: {
-        tval c = tree_value(w, n->a);
-        if (!c.known)
-            return unknown;
-        if (c.v.type != ENG_BOOL)
-            return known(eng_null());
-        return tree_value(w, c.v.as.b ? n->b : n->c);
-    }
-    case N_IN: {
-        tval a = tree_value(w, n->a);
-        eng_value v[64]; /* a longer list is shown without its value */
-        if (!a.known || n->nargs > (int)(sizeof v / sizeof v[0]) || !arg_values(w, n, v))
-            return unknown;
-        return known(val_in(a.v, v, n->nargs));
-    }
-    case N_CALL:
-        return call_value(w, n);
-    }
-    return unknown;
+        tree_value_to(w, p->post[q], &w->memo[p->post[q]->slot]);
 }
 
 static bool has_prefix(const char *p, size_t len, const char *prefix)
@@ -1635,6 +1724,12 @@ static void build_text(eng_explanation *e, const eng_rules *r, step_store *s, in
 void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, const eng_value *slots,
                   const bool *reads, eng_value result)
 {
+    explain_step_at(e, r, k, i, slots, reads, &result);
+}
+
+void explain_step_at(eng_explanation *e, const eng_rules *r, eng_kind k, int i,
+                     const eng_value *slots, const bool *reads, const eng_value *result)
+{
     if (e->count == e->cap) {
         int cap = e->cap ? 2 * e->cap : 32;
         e->steps = xrealloc(e->steps, (size_t)cap * sizeof *e->steps);
@@ -1655,7 +1750,7 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
     s->pub.expression = info->expression;
     s->pub.ninputs = 0;
     s->pub.inputs = NULL;
-    s->pub.result = result;
+    eng_put_copy(&s->pub.result, result);
     s->pub.text = "";
 
     if (e->count == 1)
@@ -1679,10 +1774,13 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
             s->ref_input[j] = nin;
             s->input_ref[nin] = j;
             s->inputs[nin].name = refs[j].name;
-            eng_value v = refs[j].is_const ? refs[j].constant : slots[refs[j].slot];
-            if (v.type == ENG_NUM && !isfinite(v.as.num))
-                v = eng_null(); /* as the evaluation used it (a NaN or infinite fact is null) */
-            s->inputs[nin].value = v;
+            const eng_value *v = refs[j].is_const ? &refs[j].constant : &slots[refs[j].slot];
+            /* written whole (eng_value_put): build_text reads it back at once */
+            if (v->type == ENG_NUM && !isfinite(v->as.num))
+                eng_put_null(&s->inputs[nin].value); /* as the evaluation used it (a NaN or
+                                                      * infinite fact is null) */
+            else
+                eng_put_copy(&s->inputs[nin].value, v);
             nin++;
         }
     }

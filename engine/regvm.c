@@ -385,7 +385,7 @@ static const unsigned char fn_of_op[R__COUNT] = {
  * short-circuits (&& || ?:) decide what a value depended on: `a && b` reads b only
  * if a is not false, `a || b` only if a is not true, `c ? x : y` x if c is true, y if false,
  * neither if null. */
-static void mark_operands(unsigned char *marks, const reg_insn *in, const double *R)
+static void mark_operands(unsigned char *marks, const reg_insn *in, const double *R, unsigned char m)
 {
     switch (in->op) {
     case R_MOV:
@@ -398,28 +398,28 @@ static void mark_operands(unsigned char *marks, const reg_insn *in, const double
     case R_FLAG:
     case R_CATEGORY:
     case R_SCORE:
-        marks[in->a] = 1;
+        marks[in->a] = m;
         break;
     case R_AND:
     case R_REASON_AND:
     case R_FLAG_AND:
     case R_CATEGORY_AND:
-        marks[in->a] = 1;
+        marks[in->a] = m;
         if (R[in->a] != 0.0)
-            marks[in->b] = 1;
+            marks[in->b] = m;
         break;
     case R_OR:
-        marks[in->a] = 1;
+        marks[in->a] = m;
         if (R[in->a] != 1.0)
-            marks[in->b] = 1;
+            marks[in->b] = m;
         break;
     case R_SEL:
     case R_SEL_B:
-        marks[in->a] = 1;
+        marks[in->a] = m;
         if (R[in->a] == 1.0)
-            marks[in->b] = 1;
+            marks[in->b] = m;
         else if (R[in->a] == 0.0)
-            marks[in->c] = 1;
+            marks[in->c] = m;
         break;
     case R_COUNT:
     case R_CATEGORY_ELSE:
@@ -429,33 +429,56 @@ static void mark_operands(unsigned char *marks, const reg_insn *in, const double
     default: {
         int f = fn_of_op[in->op];
         int n = f == 0 ? 2 : expr_functions[f - 1].max_args < 0 ? 2 : expr_functions[f - 1].max_args;
-        marks[in->a] = 1;
+        marks[in->a] = m;
         if (n > 1)
-            marks[in->b] = 1;
+            marks[in->b] = m;
         if (n > 2)
-            marks[in->c] = 1;
+            marks[in->c] = m;
         break;
     }
     }
 }
 
-/* Register r of slot type t as a value. */
-static eng_value reg_value(const reg_prog *p, const eng_value *slots, double x, eng_type t)
+/* Register x of slot type t as a value, into *d, written whole (eng_value_put: explain_step
+ * copies it at once). */
+static inline void reg_value_to(eng_value *d, const reg_prog *p, const eng_value *slots, double x,
+                                eng_type t)
 {
     switch (t) {
     case ENG_NUM:
-        return isnan(x) ? eng_null() : eng_num(x);
+        if (isnan(x))
+            eng_put_null(d);
+        else
+            eng_put_num(d, x);
+        return;
     case ENG_BOOL:
-        return x == 0.5 ? eng_null() : eng_bool(x == 1.0);
+        if (x == 0.5)
+            eng_put_null(d);
+        else
+            eng_put_bool(d, x == 1.0);
+        return;
     case ENG_STR:
-        return isnan(x) ? eng_null() : x >= 0 ? slots[(int)x] : p->strings[-1 - (int)x];
+        if (isnan(x))
+            eng_put_null(d);
+        else
+            eng_put_copy(d, x >= 0 ? &slots[(int)x] : &p->strings[-1 - (int)x]);
+        return;
     default:
-        return eng_null();
+        eng_put_null(d);
+        return;
     }
 }
 
-/* The value a rule step's condition had: a comparison or && folded into the step included. */
-static eng_value step_condition(const reg_insn *in, const double *R)
+static eng_value reg_value(const reg_prog *p, const eng_value *slots, double x, eng_type t)
+{
+    eng_value v;
+    reg_value_to(&v, p, slots, x, t);
+    return v;
+}
+
+/* The value a rule step's condition had, into *d: a comparison or && folded into the step
+ * included. */
+static inline void step_condition(eng_value *d, const reg_insn *in, const double *R)
 {
     int form = in->op >= R_CATEGORY ? in->op - R_CATEGORY
              : in->op >= R_FLAG     ? in->op - R_FLAG
@@ -467,10 +490,17 @@ static eng_value step_condition(const reg_insn *in, const double *R)
              : form == 3 ? op_gt(a, b)
              : form == 4 ? op_ge(a, b)
                          : op_and(a, b);
-    return v == 0.5 ? eng_null() : eng_bool(v == 1.0);
+    if (v == 0.5)
+        eng_put_null(d);
+    else
+        eng_put_bool(d, v == 1.0);
 }
 
-/* After instruction `in`: if a rule step ends there, records it (explain_step). */
+/* The most instructions of one rule step whose marks regvm_step clears one by one (a longer
+ * step clears all the marks at once). */
+#define STEP_VISITS 64
+
+/* After instruction `in`: if a rule step ends there, records it (explain_step_at). */
 static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_value *slots,
                        const reg_insn *in)
 {
@@ -479,39 +509,60 @@ static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_
         return;
     int i = p->step_index[pc];
     const rule *ru = &T->r->rules[k][i];
+    eng_value result;
     if (ru->prog == NULL) { /* the catch-all category */
-        explain_step(T->e, T->r, (eng_kind)k, i, slots, NULL, eng_bool(true));
+        eng_put_bool(&result, true);
+        explain_step_at(T->e, T->r, (eng_kind)k, i, slots, NULL, &result);
         return;
     }
-    /* what the step read: backwards over its code, from the registers the step itself read */
-    memset(T->marks, 0, (size_t)p->nregs);
-    mark_operands(T->marks, in, R);
-    for (int q = pc - 1; q >= p->step_start[pc]; q--)
-        if (T->marks[p->code[q].d])
-            mark_operands(T->marks, &p->code[q], R);
+    /* what the step read: backwards over its code, from the registers the step itself read;
+     * the marks are all clear between steps (each visited instruction's are cleared after) */
+    unsigned char *marks = T->marks;
+    const reg_insn *visited[STEP_VISITS];
+    int nvisited = 0, start = p->step_start[pc];
+    bool long_step = pc - start > STEP_VISITS;
+    mark_operands(marks, in, R, 1);
+    for (int q = pc - 1; q >= start; q--)
+        if (marks[p->code[q].d]) {
+            mark_operands(marks, &p->code[q], R, 1);
+            if (!long_step)
+                visited[nvisited++] = &p->code[q];
+        }
     const expr_ref *refs;
     int nrefs = expr_refs(ru->prog, &refs);
+    int nfacts = T->r->nfacts;
     for (int j = 0; j < nrefs; j++) {
         int s = refs[j].slot;
-        T->reads[j] = !refs[j].is_const && T->marks[s];
+        bool read = !refs[j].is_const && marks[s];
+        T->reads[j] = read;
         /* (a string fact stays as given: its register may be the reference of equal text) */
-        if (T->reads[j] && !(s < T->r->nfacts && p->slot_type[s] == ENG_STR))
-            slots[s] = reg_value(p, slots, R[s], p->slot_type[s]);
+        if (read && !(s < nfacts && p->slot_type[s] == ENG_STR))
+            reg_value_to(&slots[s], p, slots, R[s], p->slot_type[s]);
     }
-    eng_value result;
+    if (long_step) {
+        memset(marks, 0, (size_t)p->nregs);
+    } else {
+        mark_operands(marks, in, R, 0);
+        for (int v = 0; v < nvisited; v++)
+            mark_operands(marks, visited[v], R, 0);
+    }
+    const eng_value *res = &result;
     switch ((eng_kind)k) {
     case ENG_KIND_DERIVED:
-        result = reg_value(p, slots, R[in->d], p->slot_type[in->d]);
-        slots[in->d] = result;
+        reg_value_to(&slots[in->d], p, slots, R[in->d], p->slot_type[in->d]);
+        res = &slots[in->d];
         break;
     case ENG_KIND_SCORE:
-        result = isnan(R[in->a]) ? eng_null() : eng_num(R[in->a]);
+        if (isnan(R[in->a]))
+            eng_put_null(&result);
+        else
+            eng_put_num(&result, R[in->a]);
         break;
     default:
-        result = step_condition(in, R);
+        step_condition(&result, in, R);
         break;
     }
-    explain_step(T->e, T->r, (eng_kind)k, i, slots, T->reads, result);
+    explain_step_at(T->e, T->r, (eng_kind)k, i, slots, T->reads, res);
 }
 
 /* The dispatch loop, compiled twice from one source: regvm_run for results, and regvm_trace,
@@ -632,7 +683,7 @@ eng_value expr_eval_traced(const expr_prog *e, const eng_value *slots, double *s
     marks[p->root] = 1;
     for (int q = p->ncode - 2; q >= 0; q--)
         if (marks[p->code[q].d])
-            mark_operands(marks, &p->code[q], scratch);
+            mark_operands(marks, &p->code[q], scratch, 1);
     for (int j = 0; j < e->nrefs; j++)
         if (!e->refs[j].is_const && marks[e->refs[j].slot])
             reads[j] = true;
