@@ -385,7 +385,7 @@ static const unsigned char fn_of_op[R__COUNT] = {
  * short-circuits (&& || ?:) decide what a value depended on: `a && b` reads b only
  * if a is not false, `a || b` only if a is not true, `c ? x : y` x if c is true, y if false,
  * neither if null. */
-static void mark_operands(unsigned char *marks, const reg_insn *in, const double *R, unsigned char m)
+static void mark_operands(unsigned char *marks, const reg_insn *in, const double *R)
 {
     switch (in->op) {
     case R_MOV:
@@ -398,28 +398,28 @@ static void mark_operands(unsigned char *marks, const reg_insn *in, const double
     case R_FLAG:
     case R_CATEGORY:
     case R_SCORE:
-        marks[in->a] = m;
+        marks[in->a] = 1;
         break;
     case R_AND:
     case R_REASON_AND:
     case R_FLAG_AND:
     case R_CATEGORY_AND:
-        marks[in->a] = m;
+        marks[in->a] = 1;
         if (R[in->a] != 0.0)
-            marks[in->b] = m;
+            marks[in->b] = 1;
         break;
     case R_OR:
-        marks[in->a] = m;
+        marks[in->a] = 1;
         if (R[in->a] != 1.0)
-            marks[in->b] = m;
+            marks[in->b] = 1;
         break;
     case R_SEL:
     case R_SEL_B:
-        marks[in->a] = m;
+        marks[in->a] = 1;
         if (R[in->a] == 1.0)
-            marks[in->b] = m;
+            marks[in->b] = 1;
         else if (R[in->a] == 0.0)
-            marks[in->c] = m;
+            marks[in->c] = 1;
         break;
     case R_COUNT:
     case R_CATEGORY_ELSE:
@@ -429,11 +429,11 @@ static void mark_operands(unsigned char *marks, const reg_insn *in, const double
     default: {
         int f = fn_of_op[in->op];
         int n = f == 0 ? 2 : expr_functions[f - 1].max_args < 0 ? 2 : expr_functions[f - 1].max_args;
-        marks[in->a] = m;
+        marks[in->a] = 1;
         if (n > 1)
-            marks[in->b] = m;
+            marks[in->b] = 1;
         if (n > 2)
-            marks[in->c] = m;
+            marks[in->c] = 1;
         break;
     }
     }
@@ -496,10 +496,6 @@ static inline void step_condition(eng_value *d, const reg_insn *in, const double
         eng_put_bool(d, v == 1.0);
 }
 
-/* The most instructions of one rule step whose marks regvm_step clears one by one (a longer
- * step clears all the marks at once). */
-#define STEP_VISITS 64
-
 /* After instruction `in`: if a rule step ends there, records it (explain_step_at). */
 static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_value *slots,
                        const reg_insn *in)
@@ -515,19 +511,14 @@ static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_
         explain_step_at(T->e, T->r, (eng_kind)k, i, slots, NULL, &result);
         return;
     }
-    /* what the step read: backwards over its code, from the registers the step itself read;
-     * the marks are all clear between steps (each visited instruction's are cleared after) */
+    /* what the step read: backwards over its code, from the registers the step itself read
+     * (clearing the marks costs one short memset: cheaper than undoing each mark) */
     unsigned char *marks = T->marks;
-    const reg_insn *visited[STEP_VISITS];
-    int nvisited = 0, start = p->step_start[pc];
-    bool long_step = pc - start > STEP_VISITS;
-    mark_operands(marks, in, R, 1);
-    for (int q = pc - 1; q >= start; q--)
-        if (marks[p->code[q].d]) {
-            mark_operands(marks, &p->code[q], R, 1);
-            if (!long_step)
-                visited[nvisited++] = &p->code[q];
-        }
+    memset(marks, 0, (size_t)p->nregs);
+    mark_operands(marks, in, R);
+    for (int q = pc - 1, start = p->step_start[pc]; q >= start; q--)
+        if (marks[p->code[q].d])
+            mark_operands(marks, &p->code[q], R);
     const expr_ref *refs;
     int nrefs = expr_refs(ru->prog, &refs);
     int nfacts = T->r->nfacts;
@@ -538,13 +529,6 @@ static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_
         /* (a string fact stays as given: its register may be the reference of equal text) */
         if (read && !(s < nfacts && p->slot_type[s] == ENG_STR))
             reg_value_to(&slots[s], p, slots, R[s], p->slot_type[s]);
-    }
-    if (long_step) {
-        memset(marks, 0, (size_t)p->nregs);
-    } else {
-        mark_operands(marks, in, R, 0);
-        for (int v = 0; v < nvisited; v++)
-            mark_operands(marks, visited[v], R, 0);
     }
     const eng_value *res = &result;
     switch ((eng_kind)k) {
@@ -683,7 +667,7 @@ eng_value expr_eval_traced(const expr_prog *e, const eng_value *slots, double *s
     marks[p->root] = 1;
     for (int q = p->ncode - 2; q >= 0; q--)
         if (marks[p->code[q].d])
-            mark_operands(marks, &p->code[q], scratch, 1);
+            mark_operands(marks, &p->code[q], scratch);
     for (int j = 0; j < e->nrefs; j++)
         if (!e->refs[j].is_const && marks[e->refs[j].slot])
             reads[j] = true;
