@@ -76,6 +76,9 @@ typedef struct parsed_expr {
     int nsegs;
     char *where[2]; /* " (default.cfg:51)", "（default.cfg:51）": owned */
     size_t wherelen[2];
+    size_t idlen, labellen;  /* of the rule's id, and of its label (else its id) */
+    const char *severity_ja; /* a flag's severity as a Japanese sentence says it (ja_severity) */
+    size_t severity_jalen, severitylen;
 } parsed_expr;
 
 struct eng_explanation {
@@ -279,6 +282,13 @@ typedef struct writer {
     const int *input_ref;  /* per input: the ref */
     struct tval *memo;     /* every node's value, by node index (NULL: computed when asked) */
 } writer;
+
+/* The rule's id, label (else id) and severity (English, Japanese) with their lengths: from the
+ * prepared rule, or measured (the reference). */
+typedef struct rule_text {
+    const char *id, *label, *severity, *severity_ja;
+    size_t idlen, labellen, severitylen, severity_jalen;
+} rule_text;
 
 /* The input called src[off, off+len), or NULL when the run did not read it (short-circuit). */
 static const eng_input *find_input(const writer *w, const char *name, size_t len)
@@ -495,9 +505,27 @@ static const char *number_text(numcache *nc, double x, size_t *len)
     return out;
 }
 
+/* put_ja_value of a string (out of line: its escape buffer would make every call set up a large
+ * stack frame). */
+static __attribute__((noinline)) void put_ja_string(step_store *s, eng_value v)
+{
+    /* escaped as the English text escapes it (one unambiguous line), in 「」 */
+    char text[SHOWN_STRING_BYTES * 6 + 8];
+    size_t cut = utf8_cut(v.as.str.ptr, v.as.str.len, SHOWN_STRING_BYTES);
+    eng_value shown = v;
+    shown.as.str.len = cut;
+    size_t n = (size_t)eng_value_format(shown, text, sizeof text);
+    if (n >= sizeof text)
+        n = sizeof text - 1;
+    puts_(s, "「");
+    if (n >= 2)
+        put(s, text + 1, n - 2);
+    puts_(s, cut < v.as.str.len ? "…」" : "」");
+}
+
 /* A value in a Japanese sentence: 未報告, はい / いいえ, 0.36, 「情報政策課」 (long strings cut).
  */
-static void put_ja_value(step_store *s, eng_value v)
+static inline __attribute__((always_inline)) void put_ja_value(step_store *s, eng_value v)
 {
     switch (v.type) {
     case ENG_BOOL:
@@ -506,21 +534,9 @@ static void put_ja_value(step_store *s, eng_value v)
     case ENG_NUM:
         put_ja_number(s, v.as.num);
         return;
-    case ENG_STR: {
-        /* escaped as the English text escapes it (one unambiguous line), in 「」 */
-        char text[SHOWN_STRING_BYTES * 6 + 8];
-        size_t cut = utf8_cut(v.as.str.ptr, v.as.str.len, SHOWN_STRING_BYTES);
-        eng_value shown = v;
-        shown.as.str.len = cut;
-        size_t n = (size_t)eng_value_format(shown, text, sizeof text);
-        if (n >= sizeof text)
-            n = sizeof text - 1;
-        puts_(s, "「");
-        if (n >= 2)
-            put(s, text + 1, n - 2);
-        puts_(s, cut < v.as.str.len ? "…」" : "」");
+    case ENG_STR:
+        put_ja_string(s, v);
         return;
-    }
     default:
         puts_(s, "未報告");
         return;
@@ -1245,15 +1261,15 @@ static void put_ja_condition_or_expression(const writer *w, const node *root, bo
 
 static inline __attribute__((always_inline)) void ja_step(const writer *w, const node *root,
                                                           const rule *ru, eng_kind k,
-                                                          eng_value result, double weight_share)
+                                                          eng_value result, double weight_share,
+                                                          const rule_text *t)
 {
     step_store *s = w->s;
     const eng_rule_info *info = &ru->info;
-    const char *label = info->label != NULL ? info->label : info->id;
     bool m = result.type == ENG_BOOL && result.as.b, isnull = result.type == ENG_NULL;
     switch (k) {
     case ENG_KIND_DERIVED:
-        puts_(s, info->id);
+        put(s, t->id, t->idlen);
         if (isnull) {
             puts_(s, " は、");
             put_null_cause(w, "計算");
@@ -1273,13 +1289,13 @@ static inline __attribute__((always_inline)) void ja_step(const writer *w, const
                                                 : "分類『";
         if (info->expression == NULL) { /* the catch-all category */
             puts_(s, "それより前の分類のいずれにも当たらないため、分類は『");
-            puts_(s, label);
+            put(s, t->label, t->labellen);
             puts_(s, "』");
             break;
         }
         if (isnull) {
             puts_(s, what);
-            puts_(s, label);
+            put(s, t->label, t->labellen);
             puts_(s, "』は、");
             put_null_cause(w, "判定");
             puts_(s, k == ENG_KIND_REASON ? "（該当しないものとして扱う）"
@@ -1292,13 +1308,13 @@ static inline __attribute__((always_inline)) void ja_step(const writer *w, const
             puts_(s, "分類は『");
         else
             puts_(s, what);
-        puts_(s, label);
+        put(s, t->label, t->labellen);
         puts_(s, "』");
         if (k == ENG_KIND_REASON)
             puts_(s, m ? "に該当" : "に該当しない");
         else if (k == ENG_KIND_FLAG) {
             puts_(s, "（");
-            puts_(s, ja_severity(info->severity));
+            put(s, t->severity_ja, t->severity_jalen);
             puts_(s, m ? "）を付ける" : "）は付けない");
         } else if (!m)
             puts_(s, "には当たらない");
@@ -1306,7 +1322,7 @@ static inline __attribute__((always_inline)) void ja_step(const writer *w, const
     }
     case ENG_KIND_SCORE:
         puts_(s, "点数の要素『");
-        puts_(s, label);
+        put(s, t->label, t->labellen);
         if (result.type != ENG_NUM || isnan(result.as.num)) {
             puts_(s, "』は、");
             put_null_cause(w, NULL);
@@ -1333,16 +1349,16 @@ static inline __attribute__((always_inline)) void ja_step(const writer *w, const
     }
 }
 
-static inline __attribute__((always_inline)) void
-en_step(const writer *w, const rule *ru, eng_kind k, eng_value result, double weight_share)
+static inline __attribute__((always_inline)) void en_step(const writer *w, const rule *ru,
+                                                          eng_kind k, eng_value result,
+                                                          double weight_share, const rule_text *t)
 {
     step_store *s = w->s;
     const eng_rule_info *info = &ru->info;
-    const char *label = info->label != NULL ? info->label : info->id;
     bool m = result.type == ENG_BOOL && result.as.b, isnull = result.type == ENG_NULL;
     switch (k) {
     case ENG_KIND_DERIVED:
-        puts_(s, info->id);
+        put(s, t->id, t->idlen);
         puts_(s, " = ");
         put_expression(w, w->src, src_len(w));
         puts_(s, " → ");
@@ -1353,10 +1369,10 @@ en_step(const writer *w, const rule *ru, eng_kind k, eng_value result, double we
         put_expression(w, w->src, src_len(w));
         puts_(s, isnull ? " → null: " : " → ");
         puts_(s, k == ENG_KIND_REASON ? "reason " : "flag ");
-        puts_(s, label);
+        put(s, t->label, t->labellen);
         if (k == ENG_KIND_FLAG) {
             puts_(s, " (");
-            puts_(s, info->severity);
+            put(s, t->severity, t->severitylen);
             puts_(s, ")");
         }
         puts_(s, k == ENG_KIND_REASON ? (m ? " applies" : " does not apply")
@@ -1365,15 +1381,15 @@ en_step(const writer *w, const rule *ru, eng_kind k, eng_value result, double we
     case ENG_KIND_CATEGORY:
         if (info->expression == NULL) {
             puts_(s, "no earlier category matched → ");
-            puts_(s, label);
+            put(s, t->label, t->labellen);
             break;
         }
         put_expression(w, w->src, src_len(w));
         puts_(s, isnull ? " → null: not " : m ? " → category " : " → not ");
-        puts_(s, label);
+        put(s, t->label, t->labellen);
         break;
     case ENG_KIND_SCORE:
-        puts_(s, info->id);
+        put(s, t->id, t->idlen);
         puts_(s, ": ");
         put_expression(w, w->src, src_len(w));
         if (result.type != ENG_NUM || result.as.num != result.as.num) {
@@ -1657,6 +1673,11 @@ prepare_new(eng_explanation *e, const eng_rules *r, eng_kind k, int i)
     }
     p->where[0] = source_text(ru->info.file, ru->info.line, false, &p->wherelen[0]);
     p->where[1] = source_text(ru->info.file, ru->info.line, true, &p->wherelen[1]);
+    p->idlen = strlen(ru->info.id);
+    p->labellen = strlen(ru->info.label != NULL ? ru->info.label : ru->info.id);
+    p->severity_ja = ja_severity(ru->info.severity);
+    p->severity_jalen = strlen(p->severity_ja);
+    p->severitylen = ru->info.severity != NULL ? strlen(ru->info.severity) : 0;
     p->ready = true;
     return p;
 }
@@ -1688,11 +1709,28 @@ static void build_text(eng_explanation *e, const eng_rules *r, step_store *s, in
         w.memo = e->memo;
         tree_values(&w);
     }
+    const eng_rule_info *info = &ru->info;
+    rule_text t = {.id = info->id,
+                   .label = info->label != NULL ? info->label : info->id,
+                   .severity = info->severity};
+    if (e->reference) {
+        t.severity_ja = ja_severity(info->severity);
+        t.idlen = strlen(t.id);
+        t.labellen = strlen(t.label);
+        t.severitylen = t.severity != NULL ? strlen(t.severity) : 0;
+        t.severity_jalen = strlen(t.severity_ja);
+    } else {
+        t.severity_ja = p->severity_ja;
+        t.idlen = p->idlen;
+        t.labellen = p->labellen;
+        t.severitylen = p->severitylen;
+        t.severity_jalen = p->severity_jalen;
+    }
     s->len = 0;
     if (w.ja)
-        ja_step(&w, p->root, ru, k, result, weight_share);
+        ja_step(&w, p->root, ru, k, result, weight_share, &t);
     else
-        en_step(&w, ru, k, result, weight_share);
+        en_step(&w, ru, k, result, weight_share, &t);
     if (e->reference)
         put_source(s, ru->info.file, ru->info.line, w.ja);
     else
