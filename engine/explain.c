@@ -364,6 +364,43 @@ static inline int number_2dp_fast(double r, char *num, int *intlen)
     return len;
 }
 
+/* number_2dp_fast's text of r (|r| < 10000.005, so at most 8 bytes: "-9999.99", "-10000")
+ * composed in a register and written to out with one 8-byte store: written byte by byte and
+ * copied at once, it made each new number wait for its stores (store forwarding). Only on a
+ * little-endian machine (the first byte the lowest); else false and the caller takes
+ * number_2dp_fast. Sets *len. */
+static inline bool number_2dp_short(double r, char *out, size_t *len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t m = (uint64_t)(fabs(r) * 100 + 0.5);
+    unsigned whole = (unsigned)(m / 100), cents = (unsigned)(m % 100);
+    uint64_t t = 0;
+    unsigned n = 0;
+    if (r < 0 && m != 0)
+        t = '-', n = 1;
+    unsigned digits = whole >= 10000  ? 5
+                      : whole >= 1000 ? 4
+                      : whole >= 100  ? 3
+                      : whole >= 10   ? 2
+                                      : 1;
+    static const unsigned pow10u[] = {1, 10, 100, 1000, 10000};
+    for (unsigned i = digits; i-- > 0;)
+        t |= (uint64_t)('0' + whole / pow10u[i] % 10) << (8 * n++);
+    if (cents != 0) {
+        t |= (uint64_t)'.' << (8 * n++);
+        t |= (uint64_t)('0' + cents / 10) << (8 * n++);
+        if (cents % 10 != 0)
+            t |= (uint64_t)('0' + cents % 10) << (8 * n++);
+    }
+    memcpy(out, &t, 8);
+    *len = n;
+    return true;
+#else
+    (void)r, (void)out, (void)len;
+    return false;
+#endif
+}
+
 /* A number as a Japanese sentence shows it: two decimals at most (0.36, 0.86), trailing zeros
  * dropped, two significant digits below 0.01, thousands grouped from 10,000 (1,200,000). */
 int explain_number_2dp(double x, char *num, size_t size)
@@ -478,6 +515,8 @@ static const char *number_text(numcache *nc, double x, size_t *len)
             return NULL;
         char num[32];
         int intlen;
+        if (a < 10000 && number_2dp_short(r, out, &n))
+            goto done;
         n = (size_t)number_2dp_fast(r, num, &intlen);
         if (a < 10000) { /* at most 8 bytes ("-9999.99"): one fixed copy, no call */
             memcpy(out, num, 8);
@@ -498,6 +537,7 @@ static const char *number_text(numcache *nc, double x, size_t *len)
     } else {
         return NULL;
     }
+done:
     out[n] = '\0';
     nc->len[h] = (unsigned char)n;
     nc->bits[h] = bits;

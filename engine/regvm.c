@@ -385,7 +385,8 @@ static const unsigned char fn_of_op[R__COUNT] = {
  * short-circuits (&& || ?:) decide what a value depended on: `a && b` reads b only
  * if a is not false, `a || b` only if a is not true, `c ? x : y` x if c is true, y if false,
  * neither if null. */
-static void mark_operands(unsigned char *marks, const reg_insn *in, const double *R)
+static inline __attribute__((always_inline)) void mark_operands(unsigned char *marks,
+                                                                 const reg_insn *in, const double *R)
 {
     switch (in->op) {
     case R_MOV:
