@@ -812,16 +812,26 @@ static inline tval tree_value(const writer *w, const node *n)
     return w->memo != NULL ? w->memo[n->slot] : tree_value_of(w, n);
 }
 
+/* tree_value where it is only read: the memo's entry itself (no 32-byte copy), or the value
+ * computed into *tmp (the reference). */
+static inline const tval *tree_at(const writer *w, const node *n, tval *tmp)
+{
+    if (w->memo != NULL)
+        return &w->memo[n->slot];
+    *tmp = tree_value_of(w, n);
+    return tmp;
+}
+
 /* The value of node n into *out, written whole (tval_put): tree_values fills the memo with it
  * and the parent node reads it back at once. */
 static inline __attribute__((always_inline)) void tree_value_to(const writer *w, const node *n,
                                                                 tval *out)
 {
+    tval ta, tb; /* the operands' values, when not read from the memo */
     switch (n->kind) {
-    case N_CONST: {
+    case N_CONST:
         tval_put(out, true, n->value);
         return;
-    }
     case N_NAME: {
         const eng_input *in =
             w->pe != NULL ? ref_input(w, n->ref) : find_input(w, w->src + n->off, (size_t)n->len);
@@ -832,112 +842,88 @@ static inline __attribute__((always_inline)) void tree_value_to(const writer *w,
         return;
     }
     case N_UNARY: {
-        tval a = tree_value(w, n->a);
-        if (!a.known) {
+        const tval *a = tree_at(w, n->a, &ta);
+        if (!a->known)
             tval_put(out, false, eng_null());
-            return;
-        }
-        {
-            tval_put(out, true, n->op == T_NOT ? val_not(a.v) : val_neg(a.v));
-            return;
-        }
+        else
+            tval_put(out, true, n->op == T_NOT ? val_not(a->v) : val_neg(a->v));
+        return;
     }
     case N_BINARY: {
-        tval a = tree_value(w, n->a), b = tree_value(w, n->b);
+        const tval *a = tree_at(w, n->a, &ta), *b = tree_at(w, n->b, &tb);
         if (n->op == T_AND || n->op == T_OR) { /* one known side may decide */
-            bool decides = n->op == T_AND ? is_false(a) || is_false(b) : is_true(a) || is_true(b);
-            if (decides) {
+            bool decides =
+                n->op == T_AND ? is_false(*a) || is_false(*b) : is_true(*a) || is_true(*b);
+            if (decides)
                 tval_put(out, true, eng_bool(n->op == T_OR));
-                return;
-            }
-            if (!a.known || !b.known) {
+            else if (!a->known || !b->known)
                 tval_put(out, false, eng_null());
-                return;
-            }
-            {
-                tval_put(out, true, n->op == T_AND ? val_and(a.v, b.v) : val_or(a.v, b.v));
-                return;
-            }
+            else
+                tval_put(out, true, n->op == T_AND ? val_and(a->v, b->v) : val_or(a->v, b->v));
+            return;
         }
-        if (!a.known || !b.known) {
+        if (!a->known || !b->known) {
             tval_put(out, false, eng_null());
             return;
         }
         switch (n->op) {
-        case T_PLUS: {
-            tval_put(out, true, val_arith(OP_ADD, a.v, b.v));
+        case T_PLUS:
+            tval_put(out, true, val_arith(OP_ADD, a->v, b->v));
             return;
-        }
-        case T_MINUS: {
-            tval_put(out, true, val_arith(OP_SUB, a.v, b.v));
+        case T_MINUS:
+            tval_put(out, true, val_arith(OP_SUB, a->v, b->v));
             return;
-        }
-        case T_STAR: {
-            tval_put(out, true, val_arith(OP_MUL, a.v, b.v));
+        case T_STAR:
+            tval_put(out, true, val_arith(OP_MUL, a->v, b->v));
             return;
-        }
-        case T_SLASH: {
-            tval_put(out, true, val_arith(OP_DIV, a.v, b.v));
+        case T_SLASH:
+            tval_put(out, true, val_arith(OP_DIV, a->v, b->v));
             return;
-        }
         case T_EQ:
-        case T_NE: {
-            tval_put(out, true, val_equal(n->op == T_NE, a.v, b.v));
+        case T_NE:
+            tval_put(out, true, val_equal(n->op == T_NE, a->v, b->v));
             return;
-        }
-        case T_LT: {
-            tval_put(out, true, val_compare(OP_LT, a.v, b.v));
+        case T_LT:
+            tval_put(out, true, val_compare(OP_LT, a->v, b->v));
             return;
-        }
-        case T_LE: {
-            tval_put(out, true, val_compare(OP_LE, a.v, b.v));
+        case T_LE:
+            tval_put(out, true, val_compare(OP_LE, a->v, b->v));
             return;
-        }
-        case T_GT: {
-            tval_put(out, true, val_compare(OP_GT, a.v, b.v));
+        case T_GT:
+            tval_put(out, true, val_compare(OP_GT, a->v, b->v));
             return;
-        }
-        case T_GE: {
-            tval_put(out, true, val_compare(OP_GE, a.v, b.v));
+        case T_GE:
+            tval_put(out, true, val_compare(OP_GE, a->v, b->v));
             return;
-        }
-        default: {
+        default:
             tval_put(out, false, eng_null());
             return;
-        }
         }
     }
     case N_COND: {
-        tval c = tree_value(w, n->a);
-        if (!c.known) {
+        const tval *c = tree_at(w, n->a, &ta);
+        if (!c->known)
             tval_put(out, false, eng_null());
-            return;
-        }
-        if (c.v.type != ENG_BOOL) {
+        else if (c->v.type != ENG_BOOL)
             tval_put(out, true, eng_null());
-            return;
+        else {
+            const tval *x = tree_at(w, c->v.as.b ? n->b : n->c, &tb);
+            tval_put(out, x->known, x->v);
         }
-        {
-            tval_copy(out, tree_value(w, c.v.as.b ? n->b : n->c));
-            return;
-        }
-    }
-    case N_IN: {
-        tval a = tree_value(w, n->a);
-        eng_value v[64]; /* a longer list is shown without its value */
-        if (!a.known || n->nargs > (int)(sizeof v / sizeof v[0]) || !arg_values(w, n, v)) {
-            tval_put(out, false, eng_null());
-            return;
-        }
-        {
-            tval_put(out, true, val_in(a.v, v, n->nargs));
-            return;
-        }
-    }
-    case N_CALL: {
-        tval_copy(out, call_value(w, n));
         return;
     }
+    case N_IN: {
+        const tval *a = tree_at(w, n->a, &ta);
+        eng_value v[64]; /* a longer list is shown without its value */
+        if (!a->known || n->nargs > (int)(sizeof v / sizeof v[0]) || !arg_values(w, n, v))
+            tval_put(out, false, eng_null());
+        else
+            tval_put(out, true, val_in(a->v, v, n->nargs));
+        return;
+    }
+    case N_CALL:
+        tval_copy(out, call_value(w, n));
+        return;
     }
     tval_put(out, false, eng_null());
 }
@@ -1233,16 +1219,17 @@ static void put_clause(const writer *w, const node *n, bool holds, form f)
  * to `holds`, recursively along the operands it shows. */
 static bool clause_known(const writer *w, const node *n, bool holds)
 {
-    tval t = tree_value(w, n);
-    if (!(holds ? is_true(t) : is_false(t)))
+    tval tmp;
+    const tval *t = tree_at(w, n, &tmp);
+    if (!(holds ? is_true(*t) : is_false(*t)))
         return false;
     if (n->kind == N_UNARY && n->op == T_NOT)
         return clause_known(w, n->a, !holds);
     if (n->kind == N_BINARY && (n->op == T_AND || n->op == T_OR)) {
         if ((n->op == T_AND) == holds)
             return clause_known(w, n->a, holds) && clause_known(w, n->b, holds);
-        tval a = tree_value(w, n->a);
-        return clause_known(w, (holds ? is_true(a) : is_false(a)) ? n->a : n->b, holds);
+        const tval *a = tree_at(w, n->a, &tmp);
+        return clause_known(w, (holds ? is_true(*a) : is_false(*a)) ? n->a : n->b, holds);
     }
     return true;
 }
