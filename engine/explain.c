@@ -209,6 +209,16 @@ static inline __attribute__((always_inline)) void puts_(step_store *s, const cha
     put(s, p, strlen(p));
 }
 
+/* puts_ of one of two literals: each with its length known (strlen of `c ? "a" : "bb"` is a
+ * call). */
+#define PUTS_EITHER(s, c, a, b)                                                                    \
+    do {                                                                                           \
+        if (c)                                                                                     \
+            puts_(s, a);                                                                           \
+        else                                                                                       \
+            puts_(s, b);                                                                           \
+    } while (0)
+
 /* Room for n more bytes (and a NUL) at the end of the text: the caller writes them, then adds
  * what it wrote to s->len. */
 static inline char *reserve(step_store *s, size_t n)
@@ -560,7 +570,7 @@ static __attribute__((noinline)) void put_ja_string(step_store *s, eng_value v)
     puts_(s, "「");
     if (n >= 2)
         put(s, text + 1, n - 2);
-    puts_(s, cut < v.as.str.len ? "…」" : "」");
+    PUTS_EITHER(s, cut < v.as.str.len, "…」", "」");
 }
 
 /* A value in a Japanese sentence: 未報告, はい / いいえ, 0.36, 「情報政策課」 (long strings cut).
@@ -569,7 +579,7 @@ static inline __attribute__((always_inline)) void put_ja_value(step_store *s, en
 {
     switch (v.type) {
     case ENG_BOOL:
-        puts_(s, v.as.b ? "はい" : "いいえ");
+        PUTS_EITHER(s, v.as.b, "はい", "いいえ");
         return;
     case ENG_NUM:
         put_ja_number(s, v.as.num);
@@ -974,7 +984,7 @@ static void put_ja_name(const writer *w, const char *name, size_t len)
     } else if (has_prefix(name, len, "reason.") || has_prefix(name, len, "flag.")) {
         bool reason = name[0] == 'r';
         size_t skip = reason ? 7 : 5;
-        puts_(s, reason ? "理由『" : "注意表示『");
+        PUTS_EITHER(s, reason, "理由『", "注意表示『");
         put_rule_label(w, reason ? ENG_KIND_REASON : ENG_KIND_FLAG, name + skip, len - skip);
         puts_(s, "』");
     } else if (len == 7 && memcmp(name, "reasons", 7) == 0) {
@@ -1080,7 +1090,7 @@ typedef enum form { END, CONT } form;
 static inline __attribute__((always_inline)) void put_form(step_store *s, form f, const char *end,
                                                            const char *cont)
 {
-    puts_(s, f == END ? end : cont);
+    PUTS_EITHER(s, f == END, end, cont);
 }
 
 static tok_kind opposite(tok_kind op)
@@ -1112,20 +1122,31 @@ static void put_comparison(const writer *w, const node *n, bool holds, form f)
     step_store *s = w->s;
     tok_kind op = holds ? n->op : opposite(n->op);
     put_term(w, n->a);
-    puts_(s, starts_ascii(w, n->b) ? " が " : " が");
+    PUTS_EITHER(s, starts_ascii(w, n->b), " が ", " が");
     put_term(w, n->b);
     put(s, " ", 1);
-    static const struct {
-        tok_kind op;
-        const char *end, *cont;
-    } verbs[] = {
-        {T_LT, "を下回る", "を下回り"}, {T_LE, "以下である", "以下であり"},
-        {T_GT, "を上回る", "を上回り"}, {T_GE, "以上である", "以上であり"},
-        {T_EQ, "と等しい", "と等しく"}, {T_NE, "と異なる", "と異なり"},
-    };
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (verbs[i].op == op)
-            put_form(s, f, verbs[i].end, verbs[i].cont);
+    switch (op) { /* each verb a literal: its length a constant */
+    case T_LT:
+        put_form(s, f, "を下回る", "を下回り");
+        break;
+    case T_LE:
+        put_form(s, f, "以下である", "以下であり");
+        break;
+    case T_GT:
+        put_form(s, f, "を上回る", "を上回り");
+        break;
+    case T_GE:
+        put_form(s, f, "以上である", "以上であり");
+        break;
+    case T_EQ:
+        put_form(s, f, "と等しい", "と等しく");
+        break;
+    case T_NE:
+        put_form(s, f, "と異なる", "と異なり");
+        break;
+    default:
+        break;
+    }
 }
 
 /* A boolean name that is `value`: 理由『…』に該当する, 注意表示『…』が付いている, X
@@ -1142,7 +1163,7 @@ static void put_bool_name(const writer *w, const node *n, bool value, form f)
         put_form(s, f, value ? "が付いている" : "が付いていない",
                  value ? "が付いており" : "が付いておらず");
     else {
-        puts_(s, value ? " が「はい」" : " が「いいえ」");
+        PUTS_EITHER(s, value, " が「はい」", " が「いいえ」");
         put_form(s, f, "である", "であり");
     }
 }
@@ -1161,7 +1182,7 @@ static void put_clause(const writer *w, const node *n, bool holds, form f)
         bool all = (n->op == T_AND) == holds; /* both operands are `holds` */
         if (all) {
             put_clause(w, n->a, holds, CONT);
-            puts_(s, n->op == T_AND ? "、かつ " : "、");
+            PUTS_EITHER(s, n->op == T_AND, "、かつ ", "、");
             put_clause(w, n->b, holds, f);
         } else { /* the first operand with the deciding value */
             bool first = holds ? is_true(a) : is_false(a);
@@ -1247,7 +1268,7 @@ static void put_null_cause(const writer *w, const char *verb)
             put_ref_name(w, w->pe != NULL ? w->input_ref[i] : -1, w->in[i].name,
                          w->pe != NULL ? 0 : strlen(w->in[i].name));
         }
-    puts_(s, shown > 0 ? " が未報告のため" : "値が得られないため");
+    PUTS_EITHER(s, shown > 0, " が未報告のため", "値が得られないため");
     if (verb != NULL) {
         puts_(s, verb);
         puts_(s, "できない");
@@ -1283,7 +1304,7 @@ static void put_ja_condition_or_expression(const writer *w, const node *root, bo
         return;
     puts_(w->s, "「");
     put_expression(w, w->src, src_len(w));
-    puts_(w->s, m ? "」が成り立つため、" : "」が成り立たないため、");
+    PUTS_EITHER(w->s, m, "」が成り立つため、", "」が成り立たないため、");
 }
 
 static inline __attribute__((always_inline)) void ja_step(const writer *w, const node *root,
@@ -1311,9 +1332,14 @@ static inline __attribute__((always_inline)) void ja_step(const writer *w, const
     case ENG_KIND_REASON:
     case ENG_KIND_FLAG:
     case ENG_KIND_CATEGORY: {
-        const char *what = k == ENG_KIND_REASON ? "理由『"
-                           : k == ENG_KIND_FLAG ? "注意表示『"
-                                                : "分類『";
+        /* "理由『", "注意表示『" or "分類『" (each a literal: its length a constant) */
+#define PUT_WHAT()                                                                                 \
+    do {                                                                                           \
+        if (k == ENG_KIND_REASON)                                                                  \
+            puts_(s, "理由『");                                                                    \
+        else                                                                                       \
+            PUTS_EITHER(s, k == ENG_KIND_FLAG, "注意表示『", "分類『");                            \
+    } while (0)
         if (info->expression == NULL) { /* the catch-all category */
             puts_(s, "それより前の分類のいずれにも当たらないため、分類は『");
             put(s, t->label, t->labellen);
@@ -1321,28 +1347,31 @@ static inline __attribute__((always_inline)) void ja_step(const writer *w, const
             break;
         }
         if (isnull) {
-            puts_(s, what);
+            PUT_WHAT();
             put(s, t->label, t->labellen);
             puts_(s, "』は、");
             put_null_cause(w, "判定");
-            puts_(s, k == ENG_KIND_REASON ? "（該当しないものとして扱う）"
-                     : k == ENG_KIND_FLAG ? "（付けないものとして扱う）"
-                                          : "（当たらないものとして扱う）");
+            if (k == ENG_KIND_REASON)
+                puts_(s, "（該当しないものとして扱う）");
+            else
+                PUTS_EITHER(s, k == ENG_KIND_FLAG, "（付けないものとして扱う）",
+                            "（当たらないものとして扱う）");
             break;
         }
         put_ja_condition_or_expression(w, root, m);
         if (k == ENG_KIND_CATEGORY && m)
             puts_(s, "分類は『");
         else
-            puts_(s, what);
+            PUT_WHAT();
+#undef PUT_WHAT
         put(s, t->label, t->labellen);
         puts_(s, "』");
         if (k == ENG_KIND_REASON)
-            puts_(s, m ? "に該当" : "に該当しない");
+            PUTS_EITHER(s, m, "に該当", "に該当しない");
         else if (k == ENG_KIND_FLAG) {
             puts_(s, "（");
             put(s, t->severity_ja, t->severity_jalen);
-            puts_(s, m ? "）を付ける" : "）は付けない");
+            PUTS_EITHER(s, m, "）を付ける", "）は付けない");
         } else if (!m)
             puts_(s, "には当たらない");
         break;
@@ -1394,16 +1423,18 @@ static inline __attribute__((always_inline)) void en_step(const writer *w, const
     case ENG_KIND_REASON:
     case ENG_KIND_FLAG:
         put_expression(w, w->src, src_len(w));
-        puts_(s, isnull ? " → null: " : " → ");
-        puts_(s, k == ENG_KIND_REASON ? "reason " : "flag ");
+        PUTS_EITHER(s, isnull, " → null: ", " → ");
+        PUTS_EITHER(s, k == ENG_KIND_REASON, "reason ", "flag ");
         put(s, t->label, t->labellen);
         if (k == ENG_KIND_FLAG) {
             puts_(s, " (");
             put(s, t->severity, t->severitylen);
             puts_(s, ")");
         }
-        puts_(s, k == ENG_KIND_REASON ? (m ? " applies" : " does not apply")
-                                      : (m ? " is set" : " is not set"));
+        if (k == ENG_KIND_REASON)
+            PUTS_EITHER(s, m, " applies", " does not apply");
+        else
+            PUTS_EITHER(s, m, " is set", " is not set");
         break;
     case ENG_KIND_CATEGORY:
         if (info->expression == NULL) {
@@ -1412,7 +1443,10 @@ static inline __attribute__((always_inline)) void en_step(const writer *w, const
             break;
         }
         put_expression(w, w->src, src_len(w));
-        puts_(s, isnull ? " → null: not " : m ? " → category " : " → not ");
+        if (isnull)
+            puts_(s, " → null: not ");
+        else
+            PUTS_EITHER(s, m, " → category ", " → not ");
         put(s, t->label, t->labellen);
         break;
     case ENG_KIND_SCORE:
