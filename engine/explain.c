@@ -41,7 +41,7 @@ typedef struct step_store {
 /* How a name the rule reads is shown in a Japanese sentence (put_ja_name's text), prepared once. */
 typedef struct name_show {
     size_t namelen; /* of the ref's name */
-    char *ja;       /* owned */
+    char *ja;       /* owned; followed by a space (before the NUL), not counted in jalen */
     size_t jalen;
     bool ascii; /* the text begins with an ASCII character (starts_ascii) */
 } name_show;
@@ -1062,23 +1062,29 @@ static void put_term(const writer *w, const node *n)
         put_ja_value(w->s, n->value);
         return;
     }
-    tval t = tree_value(w, n);
-    if (n->kind == N_UNARY && n->op == T_MINUS && n->a->kind == N_CONST && t.known) {
-        put_ja_value(w->s, t.v); /* a negative literal: -1, not "-1（= -1）" */
+    tval tmp;
+    const tval *t = tree_at(w, n, &tmp);
+    if (n->kind == N_UNARY && n->op == T_MINUS && n->a->kind == N_CONST && t->known) {
+        put_ja_value(w->s, t->v); /* a negative literal: -1, not "-1（= -1）" */
         return;
     }
     if (n->kind == N_NAME) {
+        if (t->known && w->pe != NULL && n->ref >= 0) { /* the prepared name and " " at once */
+            put(w->s, w->pe->names[n->ref].ja, w->pe->names[n->ref].jalen + 1);
+            put_ja_value(w->s, t->v);
+            return;
+        }
         put_node_name(w, n);
-        if (t.known) {
+        if (t->known) {
             put(w->s, " ", 1);
-            put_ja_value(w->s, t.v);
+            put_ja_value(w->s, t->v);
         }
         return;
     }
     put_expression(w, w->src + n->off, (size_t)n->len);
-    if (t.known) {
+    if (t->known) {
         puts_(w->s, "（= ");
-        put_ja_value(w->s, t.v);
+        put_ja_value(w->s, t->v);
         puts_(w->s, "）");
     }
 }
@@ -1124,27 +1130,27 @@ static void put_comparison(const writer *w, const node *n, bool holds, form f)
     put_term(w, n->a);
     PUTS_EITHER(s, starts_ascii(w, n->b), " が ", " が");
     put_term(w, n->b);
-    put(s, " ", 1);
-    switch (op) { /* each verb a literal: its length a constant */
+    switch (op) { /* " " and each verb one literal: its length a constant */
     case T_LT:
-        put_form(s, f, "を下回る", "を下回り");
+        put_form(s, f, " を下回る", " を下回り");
         break;
     case T_LE:
-        put_form(s, f, "以下である", "以下であり");
+        put_form(s, f, " 以下である", " 以下であり");
         break;
     case T_GT:
-        put_form(s, f, "を上回る", "を上回り");
+        put_form(s, f, " を上回る", " を上回り");
         break;
     case T_GE:
-        put_form(s, f, "以上である", "以上であり");
+        put_form(s, f, " 以上である", " 以上であり");
         break;
     case T_EQ:
-        put_form(s, f, "と等しい", "と等しく");
+        put_form(s, f, " と等しい", " と等しく");
         break;
     case T_NE:
-        put_form(s, f, "と異なる", "と異なり");
+        put_form(s, f, " と異なる", " と異なり");
         break;
     default:
+        put(s, " ", 1);
         break;
     }
 }
@@ -1685,9 +1691,10 @@ prepare_new(eng_explanation *e, const eng_rules *r, eng_kind k, int i)
         tmp.len = 0;
         put_ja_name(&w, name, len);
         p->names[j].namelen = len;
-        p->names[j].ja = xmalloc(tmp.len + 1);
+        p->names[j].ja = xmalloc(tmp.len + 2); /* and a space after it (put_term) */
         memcpy(p->names[j].ja, tmp.buf, tmp.len);
-        p->names[j].ja[tmp.len] = '\0';
+        p->names[j].ja[tmp.len] = ' ';
+        p->names[j].ja[tmp.len + 1] = '\0';
         p->names[j].jalen = tmp.len;
         p->names[j].ascii = name_ascii(&w, name, len);
         int slot = eng_schema_find(r->schema, name);
