@@ -470,6 +470,7 @@ static inline void reg_value_to(eng_value *d, const reg_prog *p, const eng_value
     }
 }
 
+/* reg_value_to returned (expr_eval's result). */
 static eng_value reg_value(const reg_prog *p, const eng_value *slots, double x, eng_type t)
 {
     eng_value v;
