@@ -41,7 +41,7 @@ typedef struct step_store {
 /* How a name the rule reads is shown in a Japanese sentence (put_ja_name's text), prepared once. */
 typedef struct name_show {
     size_t namelen; /* of the ref's name */
-    char *ja;       /* owned */
+    char *ja;       /* owned; followed by a space (before the NUL), not counted in jalen */
     size_t jalen;
     bool ascii; /* the text begins with an ASCII character (starts_ascii) */
 } name_show;
@@ -76,6 +76,9 @@ typedef struct parsed_expr {
     int nsegs;
     char *where[2]; /* " (default.cfg:51)", "（default.cfg:51）": owned */
     size_t wherelen[2];
+    size_t idlen, labellen;  /* of the rule's id, and of its label (else its id) */
+    const char *severity_ja; /* a flag's severity as a Japanese sentence says it (ja_severity) */
+    size_t severity_jalen, severitylen;
 } parsed_expr;
 
 struct eng_explanation {
@@ -206,6 +209,16 @@ static inline __attribute__((always_inline)) void puts_(step_store *s, const cha
     put(s, p, strlen(p));
 }
 
+/* puts_ of one of two literals: each with its length known (strlen of `c ? "a" : "bb"` is a
+ * call). */
+#define PUTS_EITHER(s, c, a, b)                                                                    \
+    do {                                                                                           \
+        if (c)                                                                                     \
+            puts_(s, a);                                                                           \
+        else                                                                                       \
+            puts_(s, b);                                                                           \
+    } while (0)
+
 /* Room for n more bytes (and a NUL) at the end of the text: the caller writes them, then adds
  * what it wrote to s->len. */
 static inline char *reserve(step_store *s, size_t n)
@@ -280,6 +293,13 @@ typedef struct writer {
     struct tval *memo;     /* every node's value, by node index (NULL: computed when asked) */
 } writer;
 
+/* The rule's id, label (else id) and severity (English, Japanese) with their lengths: from the
+ * prepared rule, or measured (the reference). */
+typedef struct rule_text {
+    const char *id, *label, *severity, *severity_ja;
+    size_t idlen, labellen, severitylen, severity_jalen;
+} rule_text;
+
 /* The input called src[off, off+len), or NULL when the run did not read it (short-circuit). */
 static const eng_input *find_input(const writer *w, const char *name, size_t len)
 {
@@ -352,6 +372,43 @@ static inline int number_2dp_fast(double r, char *num, int *intlen)
     }
     num[len] = '\0';
     return len;
+}
+
+/* number_2dp_fast's text of r (|r| < 10000.005, so at most 8 bytes: "-9999.99", "-10000")
+ * composed in a register and written to out with one 8-byte store: written byte by byte and
+ * copied at once, it made each new number wait for its stores (store forwarding). Only on a
+ * little-endian machine (the first byte the lowest); else false and the caller takes
+ * number_2dp_fast. Sets *len. */
+static inline bool number_2dp_short(double r, char *out, size_t *len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t m = (uint64_t)(fabs(r) * 100 + 0.5);
+    unsigned whole = (unsigned)(m / 100), cents = (unsigned)(m % 100);
+    uint64_t t = 0;
+    unsigned n = 0;
+    if (r < 0 && m != 0)
+        t = '-', n = 1;
+    unsigned digits = whole >= 10000  ? 5
+                      : whole >= 1000 ? 4
+                      : whole >= 100  ? 3
+                      : whole >= 10   ? 2
+                                      : 1;
+    static const unsigned pow10u[] = {1, 10, 100, 1000, 10000};
+    for (unsigned i = digits; i-- > 0;)
+        t |= (uint64_t)('0' + whole / pow10u[i] % 10) << (8 * n++);
+    if (cents != 0) {
+        t |= (uint64_t)'.' << (8 * n++);
+        t |= (uint64_t)('0' + cents / 10) << (8 * n++);
+        if (cents % 10 != 0)
+            t |= (uint64_t)('0' + cents % 10) << (8 * n++);
+    }
+    memcpy(out, &t, 8);
+    *len = n;
+    return true;
+#else
+    (void)r, (void)out, (void)len;
+    return false;
+#endif
 }
 
 /* A number as a Japanese sentence shows it: two decimals at most (0.36, 0.86), trailing zeros
@@ -468,6 +525,8 @@ static const char *number_text(numcache *nc, double x, size_t *len)
             return NULL;
         char num[32];
         int intlen;
+        if (a < 10000 && number_2dp_short(r, out, &n))
+            goto done;
         n = (size_t)number_2dp_fast(r, num, &intlen);
         if (a < 10000) { /* at most 8 bytes ("-9999.99"): one fixed copy, no call */
             memcpy(out, num, 8);
@@ -488,6 +547,7 @@ static const char *number_text(numcache *nc, double x, size_t *len)
     } else {
         return NULL;
     }
+done:
     out[n] = '\0';
     nc->len[h] = (unsigned char)n;
     nc->bits[h] = bits;
@@ -495,32 +555,38 @@ static const char *number_text(numcache *nc, double x, size_t *len)
     return out;
 }
 
+/* put_ja_value of a string (out of line: its escape buffer would make every call set up a large
+ * stack frame). */
+static __attribute__((noinline)) void put_ja_string(step_store *s, eng_value v)
+{
+    /* escaped as the English text escapes it (one unambiguous line), in 「」 */
+    char text[SHOWN_STRING_BYTES * 6 + 8];
+    size_t cut = utf8_cut(v.as.str.ptr, v.as.str.len, SHOWN_STRING_BYTES);
+    eng_value shown = v;
+    shown.as.str.len = cut;
+    size_t n = (size_t)eng_value_format(shown, text, sizeof text);
+    if (n >= sizeof text)
+        n = sizeof text - 1;
+    puts_(s, "「");
+    if (n >= 2)
+        put(s, text + 1, n - 2);
+    PUTS_EITHER(s, cut < v.as.str.len, "…」", "」");
+}
+
 /* A value in a Japanese sentence: 未報告, はい / いいえ, 0.36, 「情報政策課」 (long strings cut).
  */
-static void put_ja_value(step_store *s, eng_value v)
+static inline __attribute__((always_inline)) void put_ja_value(step_store *s, eng_value v)
 {
     switch (v.type) {
     case ENG_BOOL:
-        puts_(s, v.as.b ? "はい" : "いいえ");
+        PUTS_EITHER(s, v.as.b, "はい", "いいえ");
         return;
     case ENG_NUM:
         put_ja_number(s, v.as.num);
         return;
-    case ENG_STR: {
-        /* escaped as the English text escapes it (one unambiguous line), in 「」 */
-        char text[SHOWN_STRING_BYTES * 6 + 8];
-        size_t cut = utf8_cut(v.as.str.ptr, v.as.str.len, SHOWN_STRING_BYTES);
-        eng_value shown = v;
-        shown.as.str.len = cut;
-        size_t n = (size_t)eng_value_format(shown, text, sizeof text);
-        if (n >= sizeof text)
-            n = sizeof text - 1;
-        puts_(s, "「");
-        if (n >= 2)
-            put(s, text + 1, n - 2);
-        puts_(s, cut < v.as.str.len ? "…」" : "」");
+    case ENG_STR:
+        put_ja_string(s, v);
         return;
-    }
     default:
         puts_(s, "未報告");
         return;
@@ -680,6 +746,31 @@ static bool is_false(tval t)
 
 static tval tree_value(const writer *w, const node *n);
 
+/* *d = {known, v}, as two 16-byte stores (eng_value_put's reason: the memo is read back at once,
+ * a whole tval at a time). */
+_Static_assert(sizeof(tval) == 32 && offsetof(tval, v) == 8, "tval_put's layout");
+static inline __attribute__((always_inline)) void tval_put(tval *d, bool known, eng_value v)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, &v.as, 8);
+    memcpy(&w1, (const char *)&v.as + 8, 8);
+#if defined(__SSE2__)
+    _mm_storeu_si128((__m128i *)(void *)d, _mm_set_epi64x((long long)v.type, (long long)known));
+    _mm_storeu_si128((__m128i *)(void *)((char *)d + 16),
+                     _mm_set_epi64x((long long)w1, (long long)w0));
+#else
+    d->known = known;
+    d->v.type = v.type;
+    memcpy(&d->v.as, &w0, 8);
+    memcpy((char *)&d->v.as + 8, &w1, 8);
+#endif
+}
+
+static inline __attribute__((always_inline)) void tval_copy(tval *d, tval t)
+{
+    tval_put(d, t.known, t.v);
+}
+
 /* The values of a call's arguments; false when one is unknown. */
 static bool arg_values(const writer *w, const node *n, eng_value *v)
 {
@@ -731,86 +822,136 @@ static inline tval tree_value(const writer *w, const node *n)
     return w->memo != NULL ? w->memo[n->slot] : tree_value_of(w, n);
 }
 
+/* tree_value where it is only read: the memo's entry itself (no 32-byte copy), or the value
+ * computed into *tmp (the reference). */
+static inline const tval *tree_at(const writer *w, const node *n, tval *tmp)
+{
+    if (w->memo != NULL)
+        return &w->memo[n->slot];
+    *tmp = tree_value_of(w, n);
+    return tmp;
+}
+
+/* The value of node n into *out, written whole (tval_put): tree_values fills the memo with it
+ * and the parent node reads it back at once. */
+static inline __attribute__((always_inline)) void tree_value_to(const writer *w, const node *n,
+                                                                tval *out)
+{
+    tval ta, tb; /* the operands' values, when not read from the memo */
+    switch (n->kind) {
+    case N_CONST:
+        tval_put(out, true, n->value);
+        return;
+    case N_NAME: {
+        const eng_input *in =
+            w->pe != NULL ? ref_input(w, n->ref) : find_input(w, w->src + n->off, (size_t)n->len);
+        if (in != NULL)
+            tval_put(out, true, in->value);
+        else
+            tval_put(out, false, eng_null());
+        return;
+    }
+    case N_UNARY: {
+        const tval *a = tree_at(w, n->a, &ta);
+        if (!a->known)
+            tval_put(out, false, eng_null());
+        else
+            tval_put(out, true, n->op == T_NOT ? val_not(a->v) : val_neg(a->v));
+        return;
+    }
+    case N_BINARY: {
+        const tval *a = tree_at(w, n->a, &ta), *b = tree_at(w, n->b, &tb);
+        if (n->op == T_AND || n->op == T_OR) { /* one known side may decide */
+            bool decides =
+                n->op == T_AND ? is_false(*a) || is_false(*b) : is_true(*a) || is_true(*b);
+            if (decides)
+                tval_put(out, true, eng_bool(n->op == T_OR));
+            else if (!a->known || !b->known)
+                tval_put(out, false, eng_null());
+            else
+                tval_put(out, true, n->op == T_AND ? val_and(a->v, b->v) : val_or(a->v, b->v));
+            return;
+        }
+        if (!a->known || !b->known) {
+            tval_put(out, false, eng_null());
+            return;
+        }
+        switch (n->op) {
+        case T_PLUS:
+            tval_put(out, true, val_arith(OP_ADD, a->v, b->v));
+            return;
+        case T_MINUS:
+            tval_put(out, true, val_arith(OP_SUB, a->v, b->v));
+            return;
+        case T_STAR:
+            tval_put(out, true, val_arith(OP_MUL, a->v, b->v));
+            return;
+        case T_SLASH:
+            tval_put(out, true, val_arith(OP_DIV, a->v, b->v));
+            return;
+        case T_EQ:
+        case T_NE:
+            tval_put(out, true, val_equal(n->op == T_NE, a->v, b->v));
+            return;
+        case T_LT:
+            tval_put(out, true, val_compare(OP_LT, a->v, b->v));
+            return;
+        case T_LE:
+            tval_put(out, true, val_compare(OP_LE, a->v, b->v));
+            return;
+        case T_GT:
+            tval_put(out, true, val_compare(OP_GT, a->v, b->v));
+            return;
+        case T_GE:
+            tval_put(out, true, val_compare(OP_GE, a->v, b->v));
+            return;
+        default:
+            tval_put(out, false, eng_null());
+            return;
+        }
+    }
+    case N_COND: {
+        const tval *c = tree_at(w, n->a, &ta);
+        if (!c->known)
+            tval_put(out, false, eng_null());
+        else if (c->v.type != ENG_BOOL)
+            tval_put(out, true, eng_null());
+        else {
+            const tval *x = tree_at(w, c->v.as.b ? n->b : n->c, &tb);
+            tval_put(out, x->known, x->v);
+        }
+        return;
+    }
+    case N_IN: {
+        const tval *a = tree_at(w, n->a, &ta);
+        eng_value v[64]; /* a longer list is shown without its value */
+        if (!a->known || n->nargs > (int)(sizeof v / sizeof v[0]) || !arg_values(w, n, v))
+            tval_put(out, false, eng_null());
+        else
+            tval_put(out, true, val_in(a->v, v, n->nargs));
+        return;
+    }
+    case N_CALL:
+        tval_copy(out, call_value(w, n));
+        return;
+    }
+    tval_put(out, false, eng_null());
+}
+
+static tval tree_value_of(const writer *w, const node *n)
+{
+    tval t;
+    tree_value_to(w, n, &t);
+    return t;
+}
+
 /* Fills w->memo: every node of the prepared tree, children first (a node's value depends only on
  * its subtree, so a branch the run did not take gets the value tree_value_of gives it). */
 static void tree_values(const writer *w)
 {
     const parsed_expr *p = w->pe;
     for (int q = 0; q < p->nnodes; q++)
-        w->memo[p->post[q]->slot] = tree_value_of(w, p->post[q]);
-}
-
-static tval tree_value_of(const writer *w, const node *n)
-{
-    switch (n->kind) {
-    case N_CONST:
-        return known(n->value);
-    case N_NAME: {
-        const eng_input *in =
-            w->pe != NULL ? ref_input(w, n->ref) : find_input(w, w->src + n->off, (size_t)n->len);
-        return in != NULL ? known(in->value) : unknown;
-    }
-    case N_UNARY: {
-        tval a = tree_value(w, n->a);
-        if (!a.known)
-            return unknown;
-        return known(n->op == T_NOT ? val_not(a.v) : val_neg(a.v));
-    }
-    case N_BINARY: {
-        tval a = tree_value(w, n->a), b = tree_value(w, n->b);
-        if (n->op == T_AND || n->op == T_OR) { /* one known side may decide */
-            bool decides = n->op == T_AND ? is_false(a) || is_false(b) : is_true(a) || is_true(b);
-            if (decides)
-                return known(eng_bool(n->op == T_OR));
-            if (!a.known || !b.known)
-                return unknown;
-            return known(n->op == T_AND ? val_and(a.v, b.v) : val_or(a.v, b.v));
-        }
-        if (!a.known || !b.known)
-            return unknown;
-        switch (n->op) {
-        case T_PLUS:
-            return known(val_arith(OP_ADD, a.v, b.v));
-        case T_MINUS:
-            return known(val_arith(OP_SUB, a.v, b.v));
-        case T_STAR:
-            return known(val_arith(OP_MUL, a.v, b.v));
-        case T_SLASH:
-            return known(val_arith(OP_DIV, a.v, b.v));
-        case T_EQ:
-        case T_NE:
-            return known(val_equal(n->op == T_NE, a.v, b.v));
-        case T_LT:
-            return known(val_compare(OP_LT, a.v, b.v));
-        case T_LE:
-            return known(val_compare(OP_LE, a.v, b.v));
-        case T_GT:
-            return known(val_compare(OP_GT, a.v, b.v));
-        case T_GE:
-            return known(val_compare(OP_GE, a.v, b.v));
-        default:
-            return unknown;
-        }
-    }
-    case N_COND: {
-        tval c = tree_value(w, n->a);
-        if (!c.known)
-            return unknown;
-        if (c.v.type != ENG_BOOL)
-            return known(eng_null());
-        return tree_value(w, c.v.as.b ? n->b : n->c);
-    }
-    case N_IN: {
-        tval a = tree_value(w, n->a);
-        eng_value v[64]; /* a longer list is shown without its value */
-        if (!a.known || n->nargs > (int)(sizeof v / sizeof v[0]) || !arg_values(w, n, v))
-            return unknown;
-        return known(val_in(a.v, v, n->nargs));
-    }
-    case N_CALL:
-        return call_value(w, n);
-    }
-    return unknown;
+        tree_value_to(w, p->post[q], &w->memo[p->post[q]->slot]);
 }
 
 static bool has_prefix(const char *p, size_t len, const char *prefix)
@@ -843,7 +984,7 @@ static void put_ja_name(const writer *w, const char *name, size_t len)
     } else if (has_prefix(name, len, "reason.") || has_prefix(name, len, "flag.")) {
         bool reason = name[0] == 'r';
         size_t skip = reason ? 7 : 5;
-        puts_(s, reason ? "理由『" : "注意表示『");
+        PUTS_EITHER(s, reason, "理由『", "注意表示『");
         put_rule_label(w, reason ? ENG_KIND_REASON : ENG_KIND_FLAG, name + skip, len - skip);
         puts_(s, "』");
     } else if (len == 7 && memcmp(name, "reasons", 7) == 0) {
@@ -921,23 +1062,29 @@ static void put_term(const writer *w, const node *n)
         put_ja_value(w->s, n->value);
         return;
     }
-    tval t = tree_value(w, n);
-    if (n->kind == N_UNARY && n->op == T_MINUS && n->a->kind == N_CONST && t.known) {
-        put_ja_value(w->s, t.v); /* a negative literal: -1, not "-1（= -1）" */
+    tval tmp;
+    const tval *t = tree_at(w, n, &tmp);
+    if (n->kind == N_UNARY && n->op == T_MINUS && n->a->kind == N_CONST && t->known) {
+        put_ja_value(w->s, t->v); /* a negative literal: -1, not "-1（= -1）" */
         return;
     }
     if (n->kind == N_NAME) {
+        if (t->known && w->pe != NULL && n->ref >= 0) { /* the prepared name and " " at once */
+            put(w->s, w->pe->names[n->ref].ja, w->pe->names[n->ref].jalen + 1);
+            put_ja_value(w->s, t->v);
+            return;
+        }
         put_node_name(w, n);
-        if (t.known) {
+        if (t->known) {
             put(w->s, " ", 1);
-            put_ja_value(w->s, t.v);
+            put_ja_value(w->s, t->v);
         }
         return;
     }
     put_expression(w, w->src + n->off, (size_t)n->len);
-    if (t.known) {
+    if (t->known) {
         puts_(w->s, "（= ");
-        put_ja_value(w->s, t.v);
+        put_ja_value(w->s, t->v);
         puts_(w->s, "）");
     }
 }
@@ -949,7 +1096,7 @@ typedef enum form { END, CONT } form;
 static inline __attribute__((always_inline)) void put_form(step_store *s, form f, const char *end,
                                                            const char *cont)
 {
-    puts_(s, f == END ? end : cont);
+    PUTS_EITHER(s, f == END, end, cont);
 }
 
 static tok_kind opposite(tok_kind op)
@@ -981,20 +1128,31 @@ static void put_comparison(const writer *w, const node *n, bool holds, form f)
     step_store *s = w->s;
     tok_kind op = holds ? n->op : opposite(n->op);
     put_term(w, n->a);
-    puts_(s, starts_ascii(w, n->b) ? " が " : " が");
+    PUTS_EITHER(s, starts_ascii(w, n->b), " が ", " が");
     put_term(w, n->b);
-    put(s, " ", 1);
-    static const struct {
-        tok_kind op;
-        const char *end, *cont;
-    } verbs[] = {
-        {T_LT, "を下回る", "を下回り"}, {T_LE, "以下である", "以下であり"},
-        {T_GT, "を上回る", "を上回り"}, {T_GE, "以上である", "以上であり"},
-        {T_EQ, "と等しい", "と等しく"}, {T_NE, "と異なる", "と異なり"},
-    };
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        if (verbs[i].op == op)
-            put_form(s, f, verbs[i].end, verbs[i].cont);
+    switch (op) { /* " " and each verb one literal: its length a constant */
+    case T_LT:
+        put_form(s, f, " を下回る", " を下回り");
+        break;
+    case T_LE:
+        put_form(s, f, " 以下である", " 以下であり");
+        break;
+    case T_GT:
+        put_form(s, f, " を上回る", " を上回り");
+        break;
+    case T_GE:
+        put_form(s, f, " 以上である", " 以上であり");
+        break;
+    case T_EQ:
+        put_form(s, f, " と等しい", " と等しく");
+        break;
+    case T_NE:
+        put_form(s, f, " と異なる", " と異なり");
+        break;
+    default:
+        put(s, " ", 1);
+        break;
+    }
 }
 
 /* A boolean name that is `value`: 理由『…』に該当する, 注意表示『…』が付いている, X
@@ -1011,7 +1169,7 @@ static void put_bool_name(const writer *w, const node *n, bool value, form f)
         put_form(s, f, value ? "が付いている" : "が付いていない",
                  value ? "が付いており" : "が付いておらず");
     else {
-        puts_(s, value ? " が「はい」" : " が「いいえ」");
+        PUTS_EITHER(s, value, " が「はい」", " が「いいえ」");
         put_form(s, f, "である", "であり");
     }
 }
@@ -1030,7 +1188,7 @@ static void put_clause(const writer *w, const node *n, bool holds, form f)
         bool all = (n->op == T_AND) == holds; /* both operands are `holds` */
         if (all) {
             put_clause(w, n->a, holds, CONT);
-            puts_(s, n->op == T_AND ? "、かつ " : "、");
+            PUTS_EITHER(s, n->op == T_AND, "、かつ ", "、");
             put_clause(w, n->b, holds, f);
         } else { /* the first operand with the deciding value */
             bool first = holds ? is_true(a) : is_false(a);
@@ -1088,16 +1246,17 @@ static void put_clause(const writer *w, const node *n, bool holds, form f)
  * to `holds`, recursively along the operands it shows. */
 static bool clause_known(const writer *w, const node *n, bool holds)
 {
-    tval t = tree_value(w, n);
-    if (!(holds ? is_true(t) : is_false(t)))
+    tval tmp;
+    const tval *t = tree_at(w, n, &tmp);
+    if (!(holds ? is_true(*t) : is_false(*t)))
         return false;
     if (n->kind == N_UNARY && n->op == T_NOT)
         return clause_known(w, n->a, !holds);
     if (n->kind == N_BINARY && (n->op == T_AND || n->op == T_OR)) {
         if ((n->op == T_AND) == holds)
             return clause_known(w, n->a, holds) && clause_known(w, n->b, holds);
-        tval a = tree_value(w, n->a);
-        return clause_known(w, (holds ? is_true(a) : is_false(a)) ? n->a : n->b, holds);
+        const tval *a = tree_at(w, n->a, &tmp);
+        return clause_known(w, (holds ? is_true(*a) : is_false(*a)) ? n->a : n->b, holds);
     }
     return true;
 }
@@ -1115,7 +1274,7 @@ static void put_null_cause(const writer *w, const char *verb)
             put_ref_name(w, w->pe != NULL ? w->input_ref[i] : -1, w->in[i].name,
                          w->pe != NULL ? 0 : strlen(w->in[i].name));
         }
-    puts_(s, shown > 0 ? " が未報告のため" : "値が得られないため");
+    PUTS_EITHER(s, shown > 0, " が未報告のため", "値が得られないため");
     if (verb != NULL) {
         puts_(s, verb);
         puts_(s, "できない");
@@ -1151,20 +1310,20 @@ static void put_ja_condition_or_expression(const writer *w, const node *root, bo
         return;
     puts_(w->s, "「");
     put_expression(w, w->src, src_len(w));
-    puts_(w->s, m ? "」が成り立つため、" : "」が成り立たないため、");
+    PUTS_EITHER(w->s, m, "」が成り立つため、", "」が成り立たないため、");
 }
 
 static inline __attribute__((always_inline)) void ja_step(const writer *w, const node *root,
                                                           const rule *ru, eng_kind k,
-                                                          eng_value result, double weight_share)
+                                                          eng_value result, double weight_share,
+                                                          const rule_text *t)
 {
     step_store *s = w->s;
     const eng_rule_info *info = &ru->info;
-    const char *label = info->label != NULL ? info->label : info->id;
     bool m = result.type == ENG_BOOL && result.as.b, isnull = result.type == ENG_NULL;
     switch (k) {
     case ENG_KIND_DERIVED:
-        puts_(s, info->id);
+        put(s, t->id, t->idlen);
         if (isnull) {
             puts_(s, " は、");
             put_null_cause(w, "計算");
@@ -1179,45 +1338,53 @@ static inline __attribute__((always_inline)) void ja_step(const writer *w, const
     case ENG_KIND_REASON:
     case ENG_KIND_FLAG:
     case ENG_KIND_CATEGORY: {
-        const char *what = k == ENG_KIND_REASON ? "理由『"
-                           : k == ENG_KIND_FLAG ? "注意表示『"
-                                                : "分類『";
+        /* "理由『", "注意表示『" or "分類『" (each a literal: its length a constant) */
+#define PUT_WHAT()                                                                                 \
+    do {                                                                                           \
+        if (k == ENG_KIND_REASON)                                                                  \
+            puts_(s, "理由『");                                                                    \
+        else                                                                                       \
+            PUTS_EITHER(s, k == ENG_KIND_FLAG, "注意表示『", "分類『");                            \
+    } while (0)
         if (info->expression == NULL) { /* the catch-all category */
             puts_(s, "それより前の分類のいずれにも当たらないため、分類は『");
-            puts_(s, label);
+            put(s, t->label, t->labellen);
             puts_(s, "』");
             break;
         }
         if (isnull) {
-            puts_(s, what);
-            puts_(s, label);
+            PUT_WHAT();
+            put(s, t->label, t->labellen);
             puts_(s, "』は、");
             put_null_cause(w, "判定");
-            puts_(s, k == ENG_KIND_REASON ? "（該当しないものとして扱う）"
-                     : k == ENG_KIND_FLAG ? "（付けないものとして扱う）"
-                                          : "（当たらないものとして扱う）");
+            if (k == ENG_KIND_REASON)
+                puts_(s, "（該当しないものとして扱う）");
+            else
+                PUTS_EITHER(s, k == ENG_KIND_FLAG, "（付けないものとして扱う）",
+                            "（当たらないものとして扱う）");
             break;
         }
         put_ja_condition_or_expression(w, root, m);
         if (k == ENG_KIND_CATEGORY && m)
             puts_(s, "分類は『");
         else
-            puts_(s, what);
-        puts_(s, label);
+            PUT_WHAT();
+#undef PUT_WHAT
+        put(s, t->label, t->labellen);
         puts_(s, "』");
         if (k == ENG_KIND_REASON)
-            puts_(s, m ? "に該当" : "に該当しない");
+            PUTS_EITHER(s, m, "に該当", "に該当しない");
         else if (k == ENG_KIND_FLAG) {
             puts_(s, "（");
-            puts_(s, ja_severity(info->severity));
-            puts_(s, m ? "）を付ける" : "）は付けない");
+            put(s, t->severity_ja, t->severity_jalen);
+            PUTS_EITHER(s, m, "）を付ける", "）は付けない");
         } else if (!m)
             puts_(s, "には当たらない");
         break;
     }
     case ENG_KIND_SCORE:
         puts_(s, "点数の要素『");
-        puts_(s, label);
+        put(s, t->label, t->labellen);
         if (result.type != ENG_NUM || isnan(result.as.num)) {
             puts_(s, "』は、");
             put_null_cause(w, NULL);
@@ -1244,16 +1411,16 @@ static inline __attribute__((always_inline)) void ja_step(const writer *w, const
     }
 }
 
-static inline __attribute__((always_inline)) void
-en_step(const writer *w, const rule *ru, eng_kind k, eng_value result, double weight_share)
+static inline __attribute__((always_inline)) void en_step(const writer *w, const rule *ru,
+                                                          eng_kind k, eng_value result,
+                                                          double weight_share, const rule_text *t)
 {
     step_store *s = w->s;
     const eng_rule_info *info = &ru->info;
-    const char *label = info->label != NULL ? info->label : info->id;
     bool m = result.type == ENG_BOOL && result.as.b, isnull = result.type == ENG_NULL;
     switch (k) {
     case ENG_KIND_DERIVED:
-        puts_(s, info->id);
+        put(s, t->id, t->idlen);
         puts_(s, " = ");
         put_expression(w, w->src, src_len(w));
         puts_(s, " → ");
@@ -1262,29 +1429,34 @@ en_step(const writer *w, const rule *ru, eng_kind k, eng_value result, double we
     case ENG_KIND_REASON:
     case ENG_KIND_FLAG:
         put_expression(w, w->src, src_len(w));
-        puts_(s, isnull ? " → null: " : " → ");
-        puts_(s, k == ENG_KIND_REASON ? "reason " : "flag ");
-        puts_(s, label);
+        PUTS_EITHER(s, isnull, " → null: ", " → ");
+        PUTS_EITHER(s, k == ENG_KIND_REASON, "reason ", "flag ");
+        put(s, t->label, t->labellen);
         if (k == ENG_KIND_FLAG) {
             puts_(s, " (");
-            puts_(s, info->severity);
+            put(s, t->severity, t->severitylen);
             puts_(s, ")");
         }
-        puts_(s, k == ENG_KIND_REASON ? (m ? " applies" : " does not apply")
-                                      : (m ? " is set" : " is not set"));
+        if (k == ENG_KIND_REASON)
+            PUTS_EITHER(s, m, " applies", " does not apply");
+        else
+            PUTS_EITHER(s, m, " is set", " is not set");
         break;
     case ENG_KIND_CATEGORY:
         if (info->expression == NULL) {
             puts_(s, "no earlier category matched → ");
-            puts_(s, label);
+            put(s, t->label, t->labellen);
             break;
         }
         put_expression(w, w->src, src_len(w));
-        puts_(s, isnull ? " → null: not " : m ? " → category " : " → not ");
-        puts_(s, label);
+        if (isnull)
+            puts_(s, " → null: not ");
+        else
+            PUTS_EITHER(s, m, " → category ", " → not ");
+        put(s, t->label, t->labellen);
         break;
     case ENG_KIND_SCORE:
-        puts_(s, info->id);
+        put(s, t->id, t->idlen);
         puts_(s, ": ");
         put_expression(w, w->src, src_len(w));
         if (result.type != ENG_NUM || result.as.num != result.as.num) {
@@ -1519,9 +1691,10 @@ prepare_new(eng_explanation *e, const eng_rules *r, eng_kind k, int i)
         tmp.len = 0;
         put_ja_name(&w, name, len);
         p->names[j].namelen = len;
-        p->names[j].ja = xmalloc(tmp.len + 1);
+        p->names[j].ja = xmalloc(tmp.len + 2); /* and a space after it (put_term) */
         memcpy(p->names[j].ja, tmp.buf, tmp.len);
-        p->names[j].ja[tmp.len] = '\0';
+        p->names[j].ja[tmp.len] = ' ';
+        p->names[j].ja[tmp.len + 1] = '\0';
         p->names[j].jalen = tmp.len;
         p->names[j].ascii = name_ascii(&w, name, len);
         int slot = eng_schema_find(r->schema, name);
@@ -1568,6 +1741,11 @@ prepare_new(eng_explanation *e, const eng_rules *r, eng_kind k, int i)
     }
     p->where[0] = source_text(ru->info.file, ru->info.line, false, &p->wherelen[0]);
     p->where[1] = source_text(ru->info.file, ru->info.line, true, &p->wherelen[1]);
+    p->idlen = strlen(ru->info.id);
+    p->labellen = strlen(ru->info.label != NULL ? ru->info.label : ru->info.id);
+    p->severity_ja = ja_severity(ru->info.severity);
+    p->severity_jalen = strlen(p->severity_ja);
+    p->severitylen = ru->info.severity != NULL ? strlen(ru->info.severity) : 0;
     p->ready = true;
     return p;
 }
@@ -1599,11 +1777,28 @@ static void build_text(eng_explanation *e, const eng_rules *r, step_store *s, in
         w.memo = e->memo;
         tree_values(&w);
     }
+    const eng_rule_info *info = &ru->info;
+    rule_text t = {.id = info->id,
+                   .label = info->label != NULL ? info->label : info->id,
+                   .severity = info->severity};
+    if (e->reference) {
+        t.severity_ja = ja_severity(info->severity);
+        t.idlen = strlen(t.id);
+        t.labellen = strlen(t.label);
+        t.severitylen = t.severity != NULL ? strlen(t.severity) : 0;
+        t.severity_jalen = strlen(t.severity_ja);
+    } else {
+        t.severity_ja = p->severity_ja;
+        t.idlen = p->idlen;
+        t.labellen = p->labellen;
+        t.severitylen = p->severitylen;
+        t.severity_jalen = p->severity_jalen;
+    }
     s->len = 0;
     if (w.ja)
-        ja_step(&w, p->root, ru, k, result, weight_share);
+        ja_step(&w, p->root, ru, k, result, weight_share, &t);
     else
-        en_step(&w, ru, k, result, weight_share);
+        en_step(&w, ru, k, result, weight_share, &t);
     if (e->reference)
         put_source(s, ru->info.file, ru->info.line, w.ja);
     else
@@ -1635,6 +1830,12 @@ static void build_text(eng_explanation *e, const eng_rules *r, step_store *s, in
 void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, const eng_value *slots,
                   const bool *reads, eng_value result)
 {
+    explain_step_at(e, r, k, i, slots, reads, &result);
+}
+
+void explain_step_at(eng_explanation *e, const eng_rules *r, eng_kind k, int i,
+                     const eng_value *slots, const bool *reads, const eng_value *result)
+{
     if (e->count == e->cap) {
         int cap = e->cap ? 2 * e->cap : 32;
         e->steps = xrealloc(e->steps, (size_t)cap * sizeof *e->steps);
@@ -1655,7 +1856,7 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
     s->pub.expression = info->expression;
     s->pub.ninputs = 0;
     s->pub.inputs = NULL;
-    s->pub.result = result;
+    eng_put_copy(&s->pub.result, result);
     s->pub.text = "";
 
     if (e->count == 1)
@@ -1679,10 +1880,13 @@ void explain_step(eng_explanation *e, const eng_rules *r, eng_kind k, int i, con
             s->ref_input[j] = nin;
             s->input_ref[nin] = j;
             s->inputs[nin].name = refs[j].name;
-            eng_value v = refs[j].is_const ? refs[j].constant : slots[refs[j].slot];
-            if (v.type == ENG_NUM && !isfinite(v.as.num))
-                v = eng_null(); /* as the evaluation used it (a NaN or infinite fact is null) */
-            s->inputs[nin].value = v;
+            const eng_value *v = refs[j].is_const ? &refs[j].constant : &slots[refs[j].slot];
+            /* written whole (eng_value_put): build_text reads it back at once */
+            if (v->type == ENG_NUM && !isfinite(v->as.num))
+                eng_put_null(&s->inputs[nin].value); /* as the evaluation used it (a NaN or
+                                                      * infinite fact is null) */
+            else
+                eng_put_copy(&s->inputs[nin].value, v);
             nin++;
         }
     }

@@ -26,6 +26,12 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ---- diagnostics (diag.c) ---------------------------------------------------------------- */
 
@@ -162,5 +168,60 @@ static inline double round_half_away(double x, int decimals)
 const char *eng_type_name(eng_type t);
 /* The type's name for a message, in the reader's language (i18n.h). */
 const char *eng_type_label(eng_type t);
+
+/* ---- values written whole (explain.c, regvm.c's tracing) ------------------------------------ */
+
+/* Writes value v = {t, word0, word1} to *d as one 16-byte store (type and padding, the first
+ * word of the union) and one 8-byte store (the second word: a string's length, else 0). The
+ * compiler copies an eng_value with a 16-byte and an 8-byte load: a value written field by
+ * field (a 4-byte type, an 8-byte number) and copied soon after cannot have its store
+ * forwarded to that load and stalls (some 12 cycles each, many per explanation step). */
+_Static_assert(sizeof(eng_value) == 24 && offsetof(eng_value, as) == 8 && sizeof(eng_type) == 4,
+               "eng_value_put's layout: a 4-byte type, padding, a 16-byte union");
+static inline void eng_value_put(eng_value *d, eng_type t, uint64_t word0, uint64_t word1)
+{
+#if defined(__SSE2__)
+    _mm_storeu_si128((__m128i *)(void *)d, _mm_set_epi64x((long long)word0, (long long)t));
+#else
+    d->type = t;
+    memcpy(&d->as, &word0, 8);
+#endif
+    memcpy((char *)d + 16, &word1, 8);
+}
+
+static inline uint64_t eng_word_of_num(double x)
+{
+    uint64_t w;
+    memcpy(&w, &x, sizeof w);
+    return w;
+}
+
+/* explain_step (ruleset.h) with the result by address: regvm_trace writes it in place
+ * (eng_value_put), where a value passed by value is built on the stack in pieces. (explain.c) */
+void explain_step_at(eng_explanation *e, const eng_rules *r, eng_kind k, int i,
+                     const eng_value *slots, const bool *reads, const eng_value *result);
+
+/* null, a boolean, a number, a copy of *s (any type) written whole (eng_value_put) */
+static inline void eng_put_null(eng_value *d)
+{
+    eng_value_put(d, ENG_NULL, 0, 0);
+}
+static inline void eng_put_bool(eng_value *d, bool b)
+{
+    uint64_t w = 0;
+    memcpy(&w, &b, sizeof b); /* as.b */
+    eng_value_put(d, ENG_BOOL, w, 0);
+}
+static inline void eng_put_num(eng_value *d, double x)
+{
+    eng_value_put(d, ENG_NUM, eng_word_of_num(x), 0);
+}
+static inline void eng_put_copy(eng_value *d, const eng_value *s)
+{
+    uint64_t w0, w1; /* two 8-byte loads: each inside one store of eng_value_put */
+    memcpy(&w0, (const char *)s + 8, 8);
+    memcpy(&w1, (const char *)s + 16, 8);
+    eng_value_put(d, s->type, w0, w1);
+}
 
 #endif

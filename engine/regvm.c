@@ -385,7 +385,8 @@ static const unsigned char fn_of_op[R__COUNT] = {
  * short-circuits (&& || ?:) decide what a value depended on: `a && b` reads b only
  * if a is not false, `a || b` only if a is not true, `c ? x : y` x if c is true, y if false,
  * neither if null. */
-static void mark_operands(unsigned char *marks, const reg_insn *in, const double *R)
+static inline __attribute__((always_inline)) void mark_operands(unsigned char *marks,
+                                                                 const reg_insn *in, const double *R)
 {
     switch (in->op) {
     case R_MOV:
@@ -439,23 +440,47 @@ static void mark_operands(unsigned char *marks, const reg_insn *in, const double
     }
 }
 
-/* Register r of slot type t as a value. */
-static eng_value reg_value(const reg_prog *p, const eng_value *slots, double x, eng_type t)
+/* Register x of slot type t as a value, into *d, written whole (eng_value_put: explain_step
+ * copies it at once). */
+static inline void reg_value_to(eng_value *d, const reg_prog *p, const eng_value *slots, double x,
+                                eng_type t)
 {
     switch (t) {
     case ENG_NUM:
-        return isnan(x) ? eng_null() : eng_num(x);
+        if (isnan(x))
+            eng_put_null(d);
+        else
+            eng_put_num(d, x);
+        return;
     case ENG_BOOL:
-        return x == 0.5 ? eng_null() : eng_bool(x == 1.0);
+        if (x == 0.5)
+            eng_put_null(d);
+        else
+            eng_put_bool(d, x == 1.0);
+        return;
     case ENG_STR:
-        return isnan(x) ? eng_null() : x >= 0 ? slots[(int)x] : p->strings[-1 - (int)x];
+        if (isnan(x))
+            eng_put_null(d);
+        else
+            eng_put_copy(d, x >= 0 ? &slots[(int)x] : &p->strings[-1 - (int)x]);
+        return;
     default:
-        return eng_null();
+        eng_put_null(d);
+        return;
     }
 }
 
-/* The value a rule step's condition had: a comparison or && folded into the step included. */
-static eng_value step_condition(const reg_insn *in, const double *R)
+/* reg_value_to returned (expr_eval's result). */
+static eng_value reg_value(const reg_prog *p, const eng_value *slots, double x, eng_type t)
+{
+    eng_value v;
+    reg_value_to(&v, p, slots, x, t);
+    return v;
+}
+
+/* The value a rule step's condition had, into *d: a comparison or && folded into the step
+ * included. */
+static inline void step_condition(eng_value *d, const reg_insn *in, const double *R)
 {
     int form = in->op >= R_CATEGORY ? in->op - R_CATEGORY
              : in->op >= R_FLAG     ? in->op - R_FLAG
@@ -467,10 +492,13 @@ static eng_value step_condition(const reg_insn *in, const double *R)
              : form == 3 ? op_gt(a, b)
              : form == 4 ? op_ge(a, b)
                          : op_and(a, b);
-    return v == 0.5 ? eng_null() : eng_bool(v == 1.0);
+    if (v == 0.5)
+        eng_put_null(d);
+    else
+        eng_put_bool(d, v == 1.0);
 }
 
-/* After instruction `in`: if a rule step ends there, records it (explain_step). */
+/* After instruction `in`: if a rule step ends there, records it (explain_step_at). */
 static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_value *slots,
                        const reg_insn *in)
 {
@@ -479,39 +507,48 @@ static void regvm_step(regvm_tracer *T, const reg_prog *p, const double *R, eng_
         return;
     int i = p->step_index[pc];
     const rule *ru = &T->r->rules[k][i];
+    eng_value result;
     if (ru->prog == NULL) { /* the catch-all category */
-        explain_step(T->e, T->r, (eng_kind)k, i, slots, NULL, eng_bool(true));
+        eng_put_bool(&result, true);
+        explain_step_at(T->e, T->r, (eng_kind)k, i, slots, NULL, &result);
         return;
     }
-    /* what the step read: backwards over its code, from the registers the step itself read */
-    memset(T->marks, 0, (size_t)p->nregs);
-    mark_operands(T->marks, in, R);
-    for (int q = pc - 1; q >= p->step_start[pc]; q--)
-        if (T->marks[p->code[q].d])
-            mark_operands(T->marks, &p->code[q], R);
+    /* what the step read: backwards over its code, from the registers the step itself read
+     * (clearing the marks costs one short memset: cheaper than undoing each mark) */
+    unsigned char *marks = T->marks;
+    memset(marks, 0, (size_t)p->nregs);
+    mark_operands(marks, in, R);
+    for (int q = pc - 1, start = p->step_start[pc]; q >= start; q--)
+        if (marks[p->code[q].d])
+            mark_operands(marks, &p->code[q], R);
     const expr_ref *refs;
     int nrefs = expr_refs(ru->prog, &refs);
+    int nfacts = T->r->nfacts;
     for (int j = 0; j < nrefs; j++) {
         int s = refs[j].slot;
-        T->reads[j] = !refs[j].is_const && T->marks[s];
+        bool read = !refs[j].is_const && marks[s];
+        T->reads[j] = read;
         /* (a string fact stays as given: its register may be the reference of equal text) */
-        if (T->reads[j] && !(s < T->r->nfacts && p->slot_type[s] == ENG_STR))
-            slots[s] = reg_value(p, slots, R[s], p->slot_type[s]);
+        if (read && !(s < nfacts && p->slot_type[s] == ENG_STR))
+            reg_value_to(&slots[s], p, slots, R[s], p->slot_type[s]);
     }
-    eng_value result;
+    const eng_value *res = &result;
     switch ((eng_kind)k) {
     case ENG_KIND_DERIVED:
-        result = reg_value(p, slots, R[in->d], p->slot_type[in->d]);
-        slots[in->d] = result;
+        reg_value_to(&slots[in->d], p, slots, R[in->d], p->slot_type[in->d]);
+        res = &slots[in->d];
         break;
     case ENG_KIND_SCORE:
-        result = isnan(R[in->a]) ? eng_null() : eng_num(R[in->a]);
+        if (isnan(R[in->a]))
+            eng_put_null(&result);
+        else
+            eng_put_num(&result, R[in->a]);
         break;
     default:
-        result = step_condition(in, R);
+        step_condition(&result, in, R);
         break;
     }
-    explain_step(T->e, T->r, (eng_kind)k, i, slots, T->reads, result);
+    explain_step_at(T->e, T->r, (eng_kind)k, i, slots, T->reads, res);
 }
 
 /* The dispatch loop, compiled twice from one source: regvm_run for results, and regvm_trace,
