@@ -17,7 +17,9 @@
 #include "ruleset.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct reg_prog {
     reg_insn *code;
@@ -37,6 +39,7 @@ struct reg_prog {
     double *category_refs; /* per category: the reference of its id (`category`) */
     int *fact_slots;    /* the facts some rule reads: numbers, then booleans, then strings */
     int nnum_facts, nbool_facts, nstr_facts;
+    int nsymcache;      /* entries of the symbol cache after the registers, see str_fact */
     double *weights;      /* per score component */
     int ncategories;
     /* for regvm_trace, per instruction: the kind of the rule step that ends there (-1: none),
@@ -72,6 +75,55 @@ static inline double intern_find(const reg_prog *p, const eng_value *v, double o
             (v->as.str.len == 0 || memcmp(t->as.str.ptr, v->as.str.ptr, v->as.str.len) == 0))
             return -1 - i;
     }
+}
+
+/* The symbol cache (string facts with an eng_symtab id, eng_value.sym): nsymcache entries (a
+ * power of 2; 1 for one expression alone) of two doubles after the registers, counted by
+ * regvm_nregs() so that every register file (an eng_ctx's, expr_eval's scratch) has its own:
+ * the key, the first 8 bytes of a fact holding it (its type and sym, as bits), and the fact's
+ * register when its text is one of the program's (-1 - i), else +infinity. Direct-mapped by the
+ * id's low bits; an empty entry's key is all ones (no fact's). Ids are never reused in a process
+ * (symtab.c), so an entry stays true once filled. */
+#define SYMCACHE_ENTRIES 256
+#define SYMCACHE_EMPTY UINT64_MAX
+
+static inline uint64_t sym_key(const eng_value *f)
+{
+    _Static_assert(offsetof(eng_value, sym) + sizeof(uint32_t) <= 8, "type and sym in 8 bytes");
+    uint64_t k = 0;
+    memcpy(&k, f, offsetof(eng_value, sym) + sizeof(uint32_t));
+    return k;
+}
+
+/* str_fact's other cases: a null fact, a string without a symbol (looked up by its text), a
+ * symbol not in the cache (looked up once, then cached). */
+static __attribute__((noinline, cold)) double str_fact_slow(const reg_prog *p, double *cache,
+                                                      const eng_value *f, int slot)
+{
+    if (f->type != ENG_STR)
+        return NAN;
+    if (f->sym == 0)
+        return intern_find(p, f, (double)slot);
+    double *e = cache + 2 * (size_t)(f->sym & (uint32_t)(p->nsymcache - 1));
+    uint64_t k = sym_key(f);
+    memcpy(&e[0], &k, sizeof k);
+    e[1] = intern_find(p, f, INFINITY);
+    return e[1] < (double)slot ? e[1] : (double)slot;
+}
+
+/* The register of a string fact of slot `slot` (`cache`: the symbol cache, R + nregs; `mask`:
+ * nsymcache - 1): its text's reference when the program has that text, else the slot (facts then
+ * compare by bytes, same_text); NaN for null. A fact with a symbol seen before costs an index and
+ * one compare. Does not allocate. */
+static inline double str_fact(const reg_prog *p, double *cache, size_t mask, const eng_value *f,
+                              int slot)
+{
+    const double *e = cache + 2 * (f->sym & mask);
+    uint64_t k;
+    memcpy(&k, &e[0], sizeof k);
+    if (__builtin_expect(k == sym_key(f), 1)) /* (only a string with a symbol is a key) */
+        return e[1] < (double)slot ? e[1] : (double)slot;
+    return str_fact_slow(p, cache, f, slot);
 }
 
 /* Interns v (a string the rule set owns, so the pointer stays valid); returns its reference. The
@@ -256,6 +308,7 @@ reg_prog *regvm_link(const eng_rules *r)
     int nscore = r->count[ENG_KIND_SCORE];
     p->weights = xcalloc((size_t)nscore, sizeof *p->weights);
     p->ncategories = ncats;
+    p->nsymcache = p->nstr_facts > 0 ? SYMCACHE_ENTRIES : 1;
 
     p->nslots = r->nslots;
     p->temp_base = p->sref_base + nstrings;
@@ -340,7 +393,7 @@ void regvm_free(reg_prog *p)
 
 int regvm_nregs(const reg_prog *p)
 {
-    return p->nregs;
+    return p->nregs + 2 * p->nsymcache; /* the registers, then the symbol cache */
 }
 
 void regvm_init(const reg_prog *p, double *regs)
@@ -351,6 +404,10 @@ void regvm_init(const reg_prog *p, double *regs)
         regs[p->const_base + i] = p->consts[i];
     for (int i = 0; i < p->nsrefs; i++)
         regs[p->sref_base + i] = p->srefs[i];
+    for (int i = 0; i < p->nsymcache; i++) {
+        uint64_t empty = SYMCACHE_EMPTY;
+        memcpy(&regs[p->nregs + 2 * i], &empty, sizeof empty);
+    }
 }
 
 /* ---- running ------------------------------------------------------------------------------ */
@@ -565,6 +622,7 @@ reg_prog *regvm_link_expr(const expr_prog *e)
     p->nnum_facts = nfacts[0];
     p->nbool_facts = nfacts[1];
     p->nstr_facts = nfacts[2];
+    p->nsymcache = 1; /* expr_eval fills the registers anew for every evaluation */
     linker L = {.p = p, .temp_base = p->temp_base};
     p->root = link_expr(&L, e, false);
     emit(&L, (reg_insn){R_END, 0, 0, 0, 0});
@@ -574,11 +632,11 @@ reg_prog *regvm_link_expr(const expr_prog *e)
 int expr_scratch_size(const expr_prog *e)
 {
     int n = 1;
-    if (e->run != NULL && e->run->nregs > n)
-        n = e->run->nregs;
+    if (e->run != NULL && regvm_nregs(e->run) > n)
+        n = regvm_nregs(e->run);
     for (int t = 0; t <= ENG_STR; t++)
-        if (e->run_as[t] != NULL && e->run_as[t]->nregs > n)
-            n = e->run_as[t]->nregs;
+        if (e->run_as[t] != NULL && regvm_nregs(e->run_as[t]) > n)
+            n = regvm_nregs(e->run_as[t]);
     return n + (n + (int)sizeof(double) - 1) / (int)sizeof(double); /* + the trace's marks */
 }
 

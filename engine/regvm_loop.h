@@ -25,11 +25,13 @@ void regvm_run(const reg_prog *p, double *R, eng_value *slots, const eng_value *
         const eng_value *f = &facts[*fs];
         R[*fs] = f->type == ENG_BOOL ? (double)f->as.b : 0.5;
     }
+    double *const symcache = R + p->nregs;
+    const size_t symmask = (size_t)p->nsymcache - 1;
     for (int i = 0, n = p->nstr_facts; i < n; i++, fs++) { /* the register: a reference */
 #if REGVM_TRACE
         slots[*fs] = facts[*fs]; /* what the explanation shows */
 #endif
-        R[*fs] = facts[*fs].type == ENG_STR ? intern_find(p, &facts[*fs], (double)*fs) : NAN;
+        R[*fs] = str_fact(p, symcache, symmask, &facts[*fs], *fs);
     }
 
     uint64_t reasons = 0, flags = 0;
