@@ -95,35 +95,59 @@ static inline uint64_t sym_key(const eng_value *f)
     return k;
 }
 
-/* str_fact's other cases: a null fact, a string without a symbol (looked up by its text), a
- * symbol not in the cache (looked up once, then cached). */
-static __attribute__((noinline, cold)) double str_fact_slow(const reg_prog *p, double *cache,
-                                                      const eng_value *f, int slot)
+/* str_facts from the string fact at `s` on (to `end`): a null fact is NaN, a string without a
+ * symbol is looked up by its text (intern_find), a symbol not in the cache is looked up once and
+ * cached, a symbol in the cache is read from it. */
+static __attribute__((noinline)) void str_facts_from(const reg_prog *p, double *R,
+                                                     const eng_value *facts, const int *s,
+                                                     const int *end)
 {
-    if (f->type != ENG_STR)
-        return NAN;
-    if (f->sym == 0)
-        return intern_find(p, f, (double)slot);
-    double *e = cache + 2 * (size_t)(f->sym & (uint32_t)(p->nsymcache - 1));
-    uint64_t k = sym_key(f);
-    memcpy(&e[0], &k, sizeof k);
-    e[1] = intern_find(p, f, INFINITY);
-    return e[1] < (double)slot ? e[1] : (double)slot;
+    double *const cache = R + p->nregs;
+    for (; s < end; s++) {
+        const eng_value *f = &facts[*s];
+        double r = NAN;
+        if (f->type == ENG_STR && f->sym == 0) {
+            r = intern_find(p, f, (double)*s);
+        } else if (f->type == ENG_STR) {
+            double *e = cache + 2 * (size_t)(f->sym & (uint32_t)(p->nsymcache - 1));
+            uint64_t k, key = sym_key(f);
+            memcpy(&k, &e[0], sizeof k);
+            if (k != key) {
+                memcpy(&e[0], &key, sizeof key);
+                e[1] = intern_find(p, f, INFINITY);
+            }
+            r = e[1] < (double)*s ? e[1] : (double)*s;
+        }
+        R[*s] = r;
+    }
 }
 
-/* The register of a string fact of slot `slot` (`cache`: the symbol cache, R + nregs; `mask`:
- * nsymcache - 1): its text's reference when the program has that text, else the slot (facts then
- * compare by bytes, same_text); NaN for null. A fact with a symbol seen before costs an index and
- * one compare. Does not allocate. */
-static inline double str_fact(const reg_prog *p, double *cache, size_t mask, const eng_value *f,
-                              int slot)
+/* The registers of the string facts (fs: their slots, p->nstr_facts of them): the reference of
+ * the fact's text when it is one of the program's (-1 - i), else the fact's slot (two such facts
+ * compare by bytes, same_text); NaN for null. Inlined into the dispatch loop's function, where it
+ * calls nothing while every fact is null or a symbol in the cache (an index and one compare: no
+ * registers to save there), and hands the rest to str_facts_from at the first that is not. Does
+ * not allocate. */
+static inline __attribute__((always_inline)) void str_facts(const reg_prog *p, double *R,
+                                                            const eng_value *facts, const int *fs)
 {
-    const double *e = cache + 2 * (f->sym & mask);
-    uint64_t k;
-    memcpy(&k, &e[0], sizeof k);
-    if (__builtin_expect(k == sym_key(f), 1)) /* (only a string with a symbol is a key) */
-        return e[1] < (double)slot ? e[1] : (double)slot;
-    return str_fact_slow(p, cache, f, slot);
+    const double *const cache = R + p->nregs;
+    const size_t mask = (size_t)p->nsymcache - 1;
+    for (const int *s = fs, *end = fs + p->nstr_facts; s < end; s++) {
+        const eng_value *f = &facts[*s];
+        const double *e = cache + 2 * (f->sym & mask);
+        uint64_t k;
+        memcpy(&k, &e[0], sizeof k);
+        if (k != sym_key(f)) { /* (only a string with a symbol is ever a key) */
+            if (f->type != ENG_STR) {
+                R[*s] = NAN;
+                continue;
+            }
+            str_facts_from(p, R, facts, s, end);
+            return;
+        }
+        R[*s] = e[1] < (double)*s ? e[1] : (double)*s;
+    }
 }
 
 /* Interns v (a string the rule set owns, so the pointer stays valid); returns its reference. The

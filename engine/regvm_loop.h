@@ -25,14 +25,12 @@ void regvm_run(const reg_prog *p, double *R, eng_value *slots, const eng_value *
         const eng_value *f = &facts[*fs];
         R[*fs] = f->type == ENG_BOOL ? (double)f->as.b : 0.5;
     }
-    double *const symcache = R + p->nregs;
-    const size_t symmask = (size_t)p->nsymcache - 1;
-    for (int i = 0, n = p->nstr_facts; i < n; i++, fs++) { /* the register: a reference */
 #if REGVM_TRACE
-        slots[*fs] = facts[*fs]; /* what the explanation shows */
+    for (int i = 0, n = p->nstr_facts; i < n; i++)
+        slots[fs[i]] = facts[fs[i]]; /* what the explanation shows */
 #endif
-        R[*fs] = str_fact(p, symcache, symmask, &facts[*fs], *fs);
-    }
+    if (p->nstr_facts > 0) /* the registers: references */
+        str_facts(p, R, facts, fs);
 
     uint64_t reasons = 0, flags = 0;
     int nmatched = 0, category = p->ncategories - 1; /* the catch-all unless one matches */
