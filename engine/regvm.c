@@ -7,7 +7,9 @@
  * and tests/fuzz/fuzz_rules compare the rule set's program with, step by step.
  *
  * Types were settled by the compiler, so a number is a double (NaN = null), a boolean a double
- * 0 / 1 / 0.5 (null), a string an interned reference (opcodes.def); constants sit in registers
+ * 0 / 1 / 0.5 (null), a string an interned reference (opcodes.def; a string fact with a symbol,
+ * eng_symtab, finds its reference through the context's symbol cache: str_facts, with no text
+ * hashed or compared once the symbol was seen); constants sit in registers
  * filled once per eng_ctx, and the rule steps (reason matched, flag set, first category, score
  * component) are instructions too, a comparison folded into the step that tests it: one
  * dispatch loop per initiative. Measured with bench/engine/bench_engine and the default rules
