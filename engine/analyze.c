@@ -1017,7 +1017,7 @@ static int candidates(const az *a, const vcon *v, eng_type t, bool null_first, e
         push_cand(a, v, eng_bool(false), out, &n);
     } else if (t == ENG_STR) {
         if (v != NULL && v->has_eq)
-            push_cand(a, v, (eng_value){ENG_STR, {.str = {v->eq.ptr, v->eq.len}}}, out, &n);
+            push_cand(a, v, eng_strn(v->eq.ptr, v->eq.len), out, &n);
         for (size_t i = 0; i < sizeof string_picks / sizeof string_picks[0]; i++)
             push_cand(a, v, eng_str(string_picks[i]), out, &n);
     } else if (t == ENG_NUM) {

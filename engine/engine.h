@@ -44,8 +44,13 @@ typedef enum eng_type {
     ENG_OPAQUE,   /* schema only: a column that exists but is not usable in rules (e.g. a date) */
 } eng_type;
 
+/* `sym`: 0, or the symbol of a string's text in an eng_symtab (below), which lets the engine
+ * find the text's meaning to a rule set with an array index instead of hashing and comparing the
+ * text on every evaluation. A value built field by field must have sym 0 (start from eng_null()
+ * or eng_str()); only eng_symtab_intern sets it. Ignored for other types. */
 typedef struct eng_value {
     eng_type type;
+    uint32_t sym;
     union {
         bool b;
         double num;
@@ -56,10 +61,46 @@ typedef struct eng_value {
     } as;
 } eng_value;
 
-static inline eng_value eng_null(void) { eng_value v = {ENG_NULL, {.num = 0}}; return v; }
-static inline eng_value eng_bool(bool b) { eng_value v = {ENG_BOOL, {.b = b}}; return v; }
-static inline eng_value eng_num(double d) { eng_value v = {ENG_NUM, {.num = d}}; return v; }
-eng_value eng_str(const char *nul_terminated);
+static inline eng_value eng_null(void) { eng_value v = {.type = ENG_NULL, .as.num = 0}; return v; }
+static inline eng_value eng_bool(bool b) { eng_value v = {.type = ENG_BOOL, .as.b = b}; return v; }
+static inline eng_value eng_num(double d) { eng_value v = {.type = ENG_NUM, .as.num = d}; return v; }
+eng_value eng_str(const char *nul_terminated); /* without a symbol (sym 0) */
+/* A string of `len` bytes at `ptr` (not necessarily NUL-terminated), without a symbol. */
+static inline eng_value eng_strn(const char *ptr, size_t len)
+{
+    eng_value v = {.type = ENG_STR, .as.str = {ptr, len}};
+    return v;
+}
+
+/* ---- string symbols ---------------------------------------------------------------------- */
+
+/* A symbol table gives each distinct string text one id (eng_value.sym), so that a reader of
+ * facts that evaluates them many times (a sweep, counterfactuals, bench_engine) interns every
+ * text once where it reads it, and eng_evaluate turns a string fact into what the rule set
+ * compares it with by an array index (a small cache per eng_ctx, filled on first sight of each
+ * id), never hashing or comparing the text again. Values without a symbol (sym 0) are evaluated
+ * as before, by their text; mixing both in one evaluation is fine: equality is always that of the
+ * texts.
+ *
+ * Ids are unique in the process, across tables: a table never gives an id another table gave,
+ * so facts interned by different tables may be evaluated by one eng_ctx, and values keep their
+ * meaning after their table is freed (the table is only needed while interning). A table copies
+ * the texts it has seen; the values it returns keep pointing at the caller's text (the lifetime
+ * of fact strings is unchanged). Threads: a table is used by one thread at a time; the values it
+ * returned may be evaluated by any thread. */
+typedef struct eng_symtab eng_symtab;
+
+#define ENG_MAX_SYMBOLS (1 << 22) /* distinct texts one table gives ids to */
+
+/* A table giving ids to at most `max` distinct texts (<= 0 or more than ENG_MAX_SYMBOLS:
+ * ENG_MAX_SYMBOLS). Aborts on OOM. */
+eng_symtab *eng_symtab_new(int max);
+void eng_symtab_free(eng_symtab *t);
+/* v with sym set to the id of its text (the text's id if the table has seen it, else a new one).
+ * Values of other types come back unchanged; so does a string when the table is full or the
+ * process has given 2^32 - 1 ids (sym 0: still evaluated correctly, by its text). */
+eng_value eng_symtab_intern(eng_symtab *t, eng_value v);
+int eng_symtab_count(const eng_symtab *t); /* distinct texts given an id */
 
 /* Round half away from zero on the decimal value (first to 15 significant digits, then to
  * `decimals` places), as the SPEC fixes for scores, percents and round(). */

@@ -732,7 +732,7 @@ static tval known(eng_value v)
     return (tval){true, v};
 }
 
-static const tval unknown = {false, {ENG_NULL, {.num = 0}}};
+static const tval unknown = {false, {.type = ENG_NULL}};
 
 static bool is_true(tval t)
 {

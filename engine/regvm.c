@@ -7,7 +7,9 @@
  * and tests/fuzz/fuzz_rules compare the rule set's program with, step by step.
  *
  * Types were settled by the compiler, so a number is a double (NaN = null), a boolean a double
- * 0 / 1 / 0.5 (null), a string an interned reference (opcodes.def); constants sit in registers
+ * 0 / 1 / 0.5 (null), a string an interned reference (opcodes.def; a string fact with a symbol,
+ * eng_symtab, finds its reference through the context's symbol cache: str_facts, with no text
+ * hashed or compared once the symbol was seen); constants sit in registers
  * filled once per eng_ctx, and the rule steps (reason matched, flag set, first category, score
  * component) are instructions too, a comparison folded into the step that tests it: one
  * dispatch loop per initiative. Measured with bench/engine/bench_engine and the default rules
@@ -17,7 +19,9 @@
 #include "ruleset.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct reg_prog {
     reg_insn *code;
@@ -37,6 +41,7 @@ struct reg_prog {
     double *category_refs; /* per category: the reference of its id (`category`) */
     int *fact_slots;    /* the facts some rule reads: numbers, then booleans, then strings */
     int nnum_facts, nbool_facts, nstr_facts;
+    int nsymcache;      /* entries of the symbol cache after the registers, see str_fact */
     double *weights;      /* per score component */
     int ncategories;
     /* for regvm_trace, per instruction: the kind of the rule step that ends there (-1: none),
@@ -71,6 +76,79 @@ static inline double intern_find(const reg_prog *p, const eng_value *v, double o
         if (t->as.str.len == v->as.str.len &&
             (v->as.str.len == 0 || memcmp(t->as.str.ptr, v->as.str.ptr, v->as.str.len) == 0))
             return -1 - i;
+    }
+}
+
+/* The symbol cache (string facts with an eng_symtab id, eng_value.sym): nsymcache entries (a
+ * power of 2; 1 for one expression alone) of two doubles after the registers, counted by
+ * regvm_nregs() so that every register file (an eng_ctx's, expr_eval's scratch) has its own:
+ * the key, the first 8 bytes of a fact holding it (its type and sym, as bits), and the fact's
+ * register when its text is one of the program's (-1 - i), else +infinity. Direct-mapped by the
+ * id's low bits; an empty entry's key is all ones (no fact's). Ids are never reused in a process
+ * (symtab.c), so an entry stays true once filled. */
+#define SYMCACHE_ENTRIES 256
+#define SYMCACHE_EMPTY UINT64_MAX
+
+static inline uint64_t sym_key(const eng_value *f)
+{
+    _Static_assert(offsetof(eng_value, sym) + sizeof(uint32_t) <= 8, "type and sym in 8 bytes");
+    uint64_t k = 0;
+    memcpy(&k, f, offsetof(eng_value, sym) + sizeof(uint32_t));
+    return k;
+}
+
+/* str_facts from the string fact at `s` on (to `end`): a null fact is NaN, a string without a
+ * symbol is looked up by its text (intern_find), a symbol not in the cache is looked up once and
+ * cached, a symbol in the cache is read from it. */
+static __attribute__((noinline)) void str_facts_from(const reg_prog *p, double *R,
+                                                     const eng_value *facts, const int *s,
+                                                     const int *end)
+{
+    double *const cache = R + p->nregs;
+    for (; s < end; s++) {
+        const eng_value *f = &facts[*s];
+        double r = NAN;
+        if (f->type == ENG_STR && f->sym == 0) {
+            r = intern_find(p, f, (double)*s);
+        } else if (f->type == ENG_STR) {
+            double *e = cache + 2 * (size_t)(f->sym & (uint32_t)(p->nsymcache - 1));
+            uint64_t k, key = sym_key(f);
+            memcpy(&k, &e[0], sizeof k);
+            if (k != key) {
+                memcpy(&e[0], &key, sizeof key);
+                e[1] = intern_find(p, f, INFINITY);
+            }
+            r = e[1] < (double)*s ? e[1] : (double)*s;
+        }
+        R[*s] = r;
+    }
+}
+
+/* The registers of the string facts (fs: their slots, p->nstr_facts of them): the reference of
+ * the fact's text when it is one of the program's (-1 - i), else the fact's slot (two such facts
+ * compare by bytes, same_text); NaN for null. Inlined into the dispatch loop's function, where it
+ * calls nothing while every fact is null or a symbol in the cache (an index and one compare: no
+ * registers to save there), and hands the rest to str_facts_from at the first that is not. Does
+ * not allocate. */
+static inline __attribute__((always_inline)) void str_facts(const reg_prog *p, double *R,
+                                                            const eng_value *facts, const int *fs)
+{
+    const double *const cache = R + p->nregs;
+    const size_t mask = (size_t)p->nsymcache - 1;
+    for (const int *s = fs, *end = fs + p->nstr_facts; s < end; s++) {
+        const eng_value *f = &facts[*s];
+        const double *e = cache + 2 * (f->sym & mask);
+        uint64_t k;
+        memcpy(&k, &e[0], sizeof k);
+        if (k != sym_key(f)) { /* (only a string with a symbol is ever a key) */
+            if (f->type != ENG_STR) {
+                R[*s] = NAN;
+                continue;
+            }
+            str_facts_from(p, R, facts, s, end);
+            return;
+        }
+        R[*s] = e[1] < (double)*s ? e[1] : (double)*s;
     }
 }
 
@@ -256,6 +334,7 @@ reg_prog *regvm_link(const eng_rules *r)
     int nscore = r->count[ENG_KIND_SCORE];
     p->weights = xcalloc((size_t)nscore, sizeof *p->weights);
     p->ncategories = ncats;
+    p->nsymcache = p->nstr_facts > 0 ? SYMCACHE_ENTRIES : 1;
 
     p->nslots = r->nslots;
     p->temp_base = p->sref_base + nstrings;
@@ -340,7 +419,7 @@ void regvm_free(reg_prog *p)
 
 int regvm_nregs(const reg_prog *p)
 {
-    return p->nregs;
+    return p->nregs + 2 * p->nsymcache; /* the registers, then the symbol cache */
 }
 
 void regvm_init(const reg_prog *p, double *regs)
@@ -351,6 +430,10 @@ void regvm_init(const reg_prog *p, double *regs)
         regs[p->const_base + i] = p->consts[i];
     for (int i = 0; i < p->nsrefs; i++)
         regs[p->sref_base + i] = p->srefs[i];
+    for (int i = 0; i < p->nsymcache; i++) {
+        uint64_t empty = SYMCACHE_EMPTY;
+        memcpy(&regs[p->nregs + 2 * i], &empty, sizeof empty);
+    }
 }
 
 /* ---- running ------------------------------------------------------------------------------ */
@@ -602,6 +685,7 @@ reg_prog *regvm_link_expr(const expr_prog *e)
     p->nnum_facts = nfacts[0];
     p->nbool_facts = nfacts[1];
     p->nstr_facts = nfacts[2];
+    p->nsymcache = 1; /* expr_eval fills the registers anew for every evaluation */
     linker L = {.p = p, .temp_base = p->temp_base};
     p->root = link_expr(&L, e, false);
     emit(&L, (reg_insn){R_END, 0, 0, 0, 0});
@@ -611,11 +695,11 @@ reg_prog *regvm_link_expr(const expr_prog *e)
 int expr_scratch_size(const expr_prog *e)
 {
     int n = 1;
-    if (e->run != NULL && e->run->nregs > n)
-        n = e->run->nregs;
+    if (e->run != NULL && regvm_nregs(e->run) > n)
+        n = regvm_nregs(e->run);
     for (int t = 0; t <= ENG_STR; t++)
-        if (e->run_as[t] != NULL && e->run_as[t]->nregs > n)
-            n = e->run_as[t]->nregs;
+        if (e->run_as[t] != NULL && regvm_nregs(e->run_as[t]) > n)
+            n = regvm_nregs(e->run_as[t]);
     return n + (n + (int)sizeof(double) - 1) / (int)sizeof(double); /* + the trace's marks */
 }
 

@@ -25,12 +25,12 @@ void regvm_run(const reg_prog *p, double *R, eng_value *slots, const eng_value *
         const eng_value *f = &facts[*fs];
         R[*fs] = f->type == ENG_BOOL ? (double)f->as.b : 0.5;
     }
-    for (int i = 0, n = p->nstr_facts; i < n; i++, fs++) { /* the register: a reference */
 #if REGVM_TRACE
-        slots[*fs] = facts[*fs]; /* what the explanation shows */
+    for (int i = 0, n = p->nstr_facts; i < n; i++)
+        slots[fs[i]] = facts[fs[i]]; /* what the explanation shows */
 #endif
-        R[*fs] = facts[*fs].type == ENG_STR ? intern_find(p, &facts[*fs], (double)*fs) : NAN;
-    }
+    if (p->nstr_facts > 0) /* the registers: references */
+        str_facts(p, R, facts, fs);
 
     uint64_t reasons = 0, flags = 0;
     int nmatched = 0, category = p->ncategories - 1; /* the catch-all unless one matches */

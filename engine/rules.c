@@ -1137,7 +1137,7 @@ static void compile_all(loader *L)
     for (int i = 0; i < r->count[ENG_KIND_CATEGORY]; i++) {
         rule *c = &r->rules[ENG_KIND_CATEGORY][i];
         if (c->info.id != NULL)
-            c->id_value = (eng_value){ENG_STR, {.str = {c->info.id, strlen(c->info.id)}}};
+            c->id_value = eng_str(c->info.id);
     }
     r->used_facts = xcalloc((size_t)r->nfacts, sizeof *r->used_facts);
     for (int f = 0; f < r->nfacts; f++) {

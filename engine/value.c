@@ -11,8 +11,7 @@
 eng_value eng_str(const char *nul_terminated)
 {
     assert(nul_terminated);
-    eng_value v = {ENG_STR, {.str = {nul_terminated, strlen(nul_terminated)}}};
-    return v;
+    return eng_strn(nul_terminated, strlen(nul_terminated));
 }
 
 /* Decimals beyond this change nothing (a double has at most ~17 significant digits and exponents

@@ -1545,6 +1545,7 @@ store_facts *store_facts_read(PGconn *c, const eng_rules *rules, const char *sur
     store_error_clear(err);
     const eng_schema *schema = eng_rules_schema(rules);
     store_facts *sf = xcalloc(1, sizeof *sf);
+    eng_symtab *syms = NULL;
     snprintf(sf->sha256, sizeof sf->sha256, "%s", eng_rules_sha256(rules));
     sf->nslots = eng_schema_count(schema);
     if (begin_reading(c, true, NULL, err) != 0 ||
@@ -1565,6 +1566,8 @@ store_facts *store_facts_read(PGconn *c, const eng_rules *rules, const char *sur
     if (found < 0)
         goto fail;
     long total = 0;
+    /* string facts get symbols (engine.h): evaluated many times, each text is hashed once here */
+    syms = eng_symtab_new(0);
     for (int i = 0; i < sf->nchain; i++) {
         fact_rows *f = &sf->rows[i];
         bool target = i == sf->nchain - 1;
@@ -1583,19 +1586,24 @@ store_facts *store_facts_read(PGconn *c, const eng_rules *rules, const char *sur
         long *ids = xcalloc((size_t)f->nrows + 1, sizeof *ids);
         for (int row = 0; row < f->nrows; row++) {
             ids[row] = initiative_id(f, row);
-            if (row_facts(f, schema, row, parsed + (size_t)row * (size_t)f->nslots, err) != 0) {
+            eng_value *facts = parsed + (size_t)row * (size_t)f->nslots;
+            if (row_facts(f, schema, row, facts, err) != 0) {
                 free(parsed);
                 free(ids);
                 goto fail;
             }
+            for (int slot = 0; slot < f->nslots; slot++)
+                facts[slot] = eng_symtab_intern(syms, facts[slot]);
         }
         f->parsed = parsed;
         f->ids = ids;
     }
     if (command(c, "ROLLBACK", "ending the transaction", err) != 0)
         goto fail;
+    eng_symtab_free(syms); /* the ids stay the texts' (never given again) */
     return sf;
 fail:
+    eng_symtab_free(syms);
     for (int i = 0; sf->rows != NULL && i < sf->nchain; i++)
         if (sf->rows[i].items_pending) {
             PGresult *res;

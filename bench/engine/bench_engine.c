@@ -5,7 +5,11 @@
  * traced) must give the same ones, else the exit status is 1. A benchmark, not a test: it prints numbers
  * and the command that produced them.
  *
- *   bench_engine [RULES [N [--no-explain]]]     (--no-explain: for profiling evaluate alone)
+ *   bench_engine [RULES [N [--no-explain] [--no-symbols]]]
+ *
+ * --no-explain: for profiling evaluate alone. String facts carry symbols (eng_symtab: each text
+ * interned once, as a reader of facts does); --no-symbols: plain eng_str values, looked up by
+ * their text on every evaluation.
  */
 #include "alloc_count.h"
 #include "engine.h"
@@ -40,6 +44,8 @@ static double uniform(void)
 
 static const char *const departments[] = {"情報政策課", "市民課", "情報政策課、市民課", "観光課",
                                           "商工振興課"};
+/* the departments as facts: with symbols (interned once, in main) or without */
+static eng_value department_values[5];
 
 /* Fills one initiative's facts: every fact of the schema by type, ~10 % null. */
 static void synthesize(const eng_schema *s, eng_value *f)
@@ -69,7 +75,7 @@ static void synthesize(const eng_schema *s, eng_value *f)
             f[i] = eng_bool(uniform() < 0.7);
             break;
         case ENG_STR:
-            f[i] = eng_str(departments[next() % 5]);
+            f[i] = department_values[next() % 5];
             break;
         default:
             f[i] = eng_null();
@@ -118,8 +124,25 @@ int main(int argc, char **argv)
     const char *path = argc > 1 ? argv[1] : HYOKA_SOURCE_DIR "/config/rules/default.cfg";
     long n = argc > 2 ? strtol(argv[2], NULL, 10) : 1000000;
     if (n <= 0) {
-        fprintf(stderr, "usage: bench_engine [RULES [N]]\n");
+        fprintf(stderr, "usage: bench_engine [RULES [N [--no-explain] [--no-symbols]]]\n");
         return 1;
+    }
+    bool explain = true, symbols = true;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--no-explain") == 0)
+            explain = false;
+        else if (strcmp(argv[i], "--no-symbols") == 0)
+            symbols = false;
+        else {
+            fprintf(stderr, "bench_engine: unknown option '%s'\n", argv[i]);
+            return 1;
+        }
+    }
+    eng_symtab *syms = eng_symtab_new(0);
+    for (int i = 0; i < 5; i++) {
+        department_values[i] = eng_str(departments[i]);
+        if (symbols)
+            department_values[i] = eng_symtab_intern(syms, department_values[i]);
     }
     eng_schema *schema = eng_schema_new_builtin();
     eng_diags *d = eng_diags_new();
@@ -138,7 +161,7 @@ int main(int argc, char **argv)
     long allocs_plain = 0, allocs_explain = 0;
     uint64_t digest[2] = {0xcbf29ce484222325u, 0xcbf29ce484222325u};
     eng_result res, results[CHUNK];
-    int passes = argc > 3 && strcmp(argv[3], "--no-explain") == 0 ? 1 : 2;
+    int passes = explain ? 2 : 1;
     for (int pass = 0; pass < passes; pass++) {
         rng = 0x9E3779B97F4A7C15u; /* both passes see the same initiatives */
         for (long done = 0; done < n; done += CHUNK) {
@@ -179,7 +202,8 @@ int main(int argc, char **argv)
     printf("   (build type %s, rules %s, sha256 %.12s…)\n", HYOKA_BUILD_TYPE, path,
            eng_rules_sha256(r));
     printf("evaluated on:           the %s VM\n", r->reg != NULL ? "register" : "stack");
-    printf("initiatives:            %ld (%d facts each, ~10%% null, fixed seed)\n", n, nf);
+    printf("initiatives:            %ld (%d facts each, ~10%% null, fixed seed; string facts %s)\n",
+           n, nf, symbols ? "with symbols" : "without symbols");
     printf("evaluate:               %.1f ns CPU per initiative (%.3f s; wall %.1f ns)\n",
            ns_plain / (double)n, ns_plain / 1e9, wall_plain / (double)n);
     if (passes == 2)
@@ -210,6 +234,7 @@ int main(int argc, char **argv)
     eng_rules_free(r);
     eng_diags_free(d);
     eng_schema_free(schema);
+    eng_symtab_free(syms);
     free(facts);
     return status;
 }

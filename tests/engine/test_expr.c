@@ -48,9 +48,9 @@ static const scope_entry scope_table[] = {
     {"title", EXPR_NAME_OK, ENG_STR, S_TITLE, {0}, NULL},
     {"anything", EXPR_NAME_OK, ENG_NULL, S_ANY, {0}, NULL}, /* type unknown until run time */
     {"previous_score", EXPR_NAME_OK, ENG_NUM, S_PREV, {0}, NULL},
-    {"thresholds.on_track_ratio", EXPR_NAME_OK, ENG_NUM, -1, {ENG_NUM, {.num = 0.9}}, NULL},
-    {"thresholds.delayed_ratio", EXPR_NAME_OK, ENG_NUM, -1, {ENG_NUM, {.num = 0.5}}, NULL},
-    {"thresholds.label", EXPR_NAME_OK, ENG_STR, -1, {ENG_STR, {.str = {"順調", 6}}}, NULL},
+    {"thresholds.on_track_ratio", EXPR_NAME_OK, ENG_NUM, -1, {.type = ENG_NUM, .as.num = 0.9}, NULL},
+    {"thresholds.delayed_ratio", EXPR_NAME_OK, ENG_NUM, -1, {.type = ENG_NUM, .as.num = 0.5}, NULL},
+    {"thresholds.label", EXPR_NAME_OK, ENG_STR, -1, {.type = ENG_STR, .as.str = {"順調", 6}}, NULL},
     {"flag.delay",
      EXPR_NAME_LATER,
      ENG_BOOL,

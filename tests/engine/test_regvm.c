@@ -3,7 +3,8 @@
  * (expr_eval; an eng_ctx with per_rule set): random well-typed expressions, in every
  * place a rule file can hold one, must give the same derived values, the same results and the
  * same explanations (step by step: inputs read, values, text) for facts full of nulls, NaN,
- * infinities, zeros and halves. */
+ * infinities, zeros and halves. String facts are given three ways (as eng_str, with symbols of
+ * an eng_symtab, a mix of both and of two tables), each evaluation compared with the others. */
 #include "expr_impl.h"
 #include "ruleset.h"
 
@@ -286,6 +287,47 @@ static void random_facts(const eng_schema *s, eng_value *facts)
     }
 }
 
+/* ---- string facts with symbols (engine.h, eng_symtab) ---------------------------------------- */
+
+/* Two tables: equal texts get different ids in them. Table A first gave ids to 300 other texts,
+ * so that the ids of the two tables fall on the same entries of an eng_ctx's symbol cache. */
+static eng_symtab *syms_a, *syms_b;
+static uint64_t mode_rng = 0x853c49e6748fea9bu; /* not `rng`: the facts stay what they were */
+
+static void symbols_setup(void)
+{
+    if (syms_a != NULL)
+        return;
+    syms_a = eng_symtab_new(0);
+    syms_b = eng_symtab_new(0);
+    char filler[32];
+    for (int i = 0; i < 300; i++) {
+        snprintf(filler, sizeof filler, "filler %d", i);
+        eng_symtab_intern(syms_a, eng_str(filler));
+    }
+}
+
+/* `out` = `facts` with each string given a symbol of table A (mode 1), B (2), none (0), or one
+ * of the three chosen per fact (3). Texts and pointers stay the same. */
+static void with_symbols(const eng_schema *s, const eng_value *facts, eng_value *out, int mode)
+{
+    symbols_setup();
+    for (int i = 0; i < eng_schema_count(s); i++) {
+        out[i] = facts[i];
+        if (facts[i].type != ENG_STR)
+            continue;
+        mode_rng ^= mode_rng << 13;
+        mode_rng ^= mode_rng >> 7;
+        mode_rng ^= mode_rng << 17;
+        int m = mode < 3 ? mode : (int)(mode_rng % 3);
+        out[i].sym = 0;
+        if (m > 0)
+            out[i] = eng_symtab_intern(m == 1 ? syms_a : syms_b, out[i]);
+        assert_ptr_equal(out[i].as.str.ptr, facts[i].as.str.ptr);
+        assert_true((out[i].sym != 0) == (m > 0));
+    }
+}
+
 static eng_rules *load(const char *rules, const eng_schema *s)
 {
     eng_diags *d = eng_diags_new();
@@ -397,15 +439,24 @@ static int same_results(const char *rules, const eng_schema *s, const char *x, l
         eng_rules_free(r);
         return 0;
     }
-    eng_value facts[ENG_MAX_FACTS];
+    eng_value plain[ENG_MAX_FACTS], facts[ENG_MAX_FACTS];
     eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
     cs->per_rule = true;
     eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
     for (int k = 0; k < NFACTS; k++) {
-        random_facts(s, facts);
+        random_facts(s, plain);
+        /* the register program sees the facts with symbols (of A, of B, mixed) or without, and
+         * must give what the rule-by-rule loop gives for the plain ones */
+        with_symbols(s, plain, facts, k % 4);
+        if (k % 8 >= 4) { /* and the reference itself with symbols, the program without */
+            eng_value t[ENG_MAX_FACTS];
+            memcpy(t, plain, sizeof t);
+            memcpy(plain, facts, sizeof t);
+            memcpy(facts, t, sizeof t);
+        }
         eng_result a, b, a2;
         eng_evaluate(c, facts, &a);
-        eng_explain(cs, facts, &b, es);
+        eng_explain(cs, plain, &b, es);
         eng_explain(c, facts, &a2, e);
         int step = explain_first_difference(e, es);
         if (step >= 0 || !same_result(&a, &a2))
@@ -563,6 +614,89 @@ static void test_fallback(void **state)
     eng_schema_free(s);
 }
 
+/* Many distinct texts through one eng_ctx (more than its symbol cache holds, ids of two tables
+ * on the same entries, equal texts with different ids, texts equal to literals, facts compared
+ * with facts): with symbols, without, and mixed, the same results and explanations as rule by
+ * rule without symbols. */
+static void test_symbol_cache(void **state)
+{
+    (void)state;
+    eng_schema *s = eng_schema_new_builtin();
+    eng_rules *r = load("version = \"t\";\n"
+                        "derived = { d = \"coalesce(reported_reason, departments)\"; };\n"
+                        "reasons = ( { id = \"r\"; label = \"R\"; when = \"departments == 't7'\"; },\n"
+                        "  { id = \"q\"; label = \"Q\"; when = \"departments in ('t3', 't700', '')\"; },\n"
+                        "  { id = \"p\"; label = \"P\"; when = \"departments == reported_reason\"; } );\n"
+                        "flags = ( { id = \"f\"; label = \"F\"; when = \"d != previous_category\"; } );\n"
+                        "categories = ( { id = \"a\"; label = \"A\"; when = \"d == 't14'\"; },\n"
+                        "  { id = \"t21\"; label = \"C\"; when = \"previous_category == 't21'\"; },\n"
+                        "  { id = \"b\"; label = \"B\"; } );\n"
+                        "score = ( { id = \"s\"; weight = 1; value = \"category == previous_category "
+                        "? 1 : 0\"; } );\n",
+                        s);
+    assert_non_null(r);
+    assert_non_null(r->reg);
+    int dep = eng_schema_find(s, "departments"), rep = eng_schema_find(s, "reported_reason"),
+        prev = eng_schema_find(s, "previous_category");
+    enum { NTEXTS = 1000 };
+    static char texts[NTEXTS][16], copies[NTEXTS][16]; /* copies: equal texts elsewhere */
+    for (int i = 0; i < NTEXTS; i++) /* every 7th a literal of the rules or a category id */
+        snprintf(texts[i], sizeof texts[i], "t%d", i % 7 == 0 ? i % 28 : i);
+    snprintf(texts[1], sizeof texts[1], "%s", "");
+    memcpy(copies, texts, sizeof copies);
+    symbols_setup();
+    eng_ctx *c = eng_ctx_new(r), *cs = eng_ctx_new(r);
+    cs->per_rule = true;
+    eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
+    eng_value plain[ENG_MAX_FACTS], facts[ENG_MAX_FACTS];
+    long reasons[3] = {0}, categories[3] = {0};
+    rng = 99;
+    for (int k = 0; k < 20000; k++) {
+        for (int i = 0; i < eng_schema_count(s); i++)
+            plain[i] = eng_null();
+        const int slots[3] = {dep, rep, prev};
+        int t[3];
+        for (int j = 0; j < 3; j++) {
+            t[j] = pick(NTEXTS + 50);
+            if (k % 3 == j) /* often a text of the rules */
+                t[j] %= 40;
+            if (t[j] < NTEXTS) /* (else null) */
+                plain[slots[j]] = eng_str(texts[t[j]]);
+        }
+        if (k % 5 == 0 && t[0] < NTEXTS) /* the same text as departments, at another address */
+            plain[rep] = eng_str(copies[t[0]]);
+        with_symbols(s, plain, facts, k % 4);
+        eng_result a, b, a2;
+        eng_evaluate(c, facts, &a);
+        eng_explain(cs, plain, &b, es);
+        if (!same_result(&a, &b))
+            fail_msg("initiative %d (symbols %d): category %d / %d, reasons %llx / %llx", k,
+                     k % 4, a.category, b.category, (unsigned long long)a.reasons,
+                     (unsigned long long)b.reasons);
+        eng_explain(c, facts, &a2, e);
+        assert_true(same_result(&a, &a2));
+        int step = explain_first_difference(e, es);
+        if (step >= 0)
+            fail_msg("initiative %d: step %d explained as \"%s\", rule by rule \"%s\"", k, step,
+                     step < eng_explanation_count(e) ? eng_explanation_get(e, step)->text : "-",
+                     step < eng_explanation_count(es) ? eng_explanation_get(es, step)->text : "-");
+        for (int i = 0; i < 3; i++)
+            reasons[i] += a.reasons >> i & 1;
+        categories[a.category]++;
+    }
+    /* the test tests something: every rule matched often */
+    for (int i = 0; i < 3; i++) {
+        assert_true(reasons[i] > 100);
+        assert_true(categories[i] > 100);
+    }
+    eng_explanation_free(e);
+    eng_explanation_free(es);
+    eng_ctx_free(c);
+    eng_ctx_free(cs);
+    eng_rules_free(r);
+    eng_schema_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +704,10 @@ int main(void)
         cmocka_unit_test(test_rule_steps),
         cmocka_unit_test(test_string_values),
         cmocka_unit_test(test_fallback),
+        cmocka_unit_test(test_symbol_cache),
     };
-    return cmocka_run_group_tests_name("regvm", tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("regvm", tests, NULL, NULL);
+    eng_symtab_free(syms_a);
+    eng_symtab_free(syms_b);
+    return failed;
 }

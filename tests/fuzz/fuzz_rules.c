@@ -1,6 +1,7 @@
 /* fuzz_rules.c - libFuzzer target for the rule loader: the input bytes as a rule file, compiled
  * against the built-in schema with eng_rules_load_string; when it loads, one initiative (all
- * facts null, then all set) is evaluated and explained (in Japanese and English), checking
+ * facts null, then all set, then the same with the strings' symbols (eng_symtab), which must give
+ * the same results) is evaluated and explained (in Japanese and English), checking
  * evaluate == explain, and that the rule set's traced program explains as the rule-by-rule loop
  * (each expression linked alone, eng_ctx.per_rule) does, step by step (inputs read, values,
  * text; the rule-by-rule text written by the reference, without prepared rules or cached
@@ -23,8 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static eng_schema *schema;
+    static eng_symtab *syms; /* kept: the ids of one table for every input, as a reader's */
     if (schema == NULL)
         schema = eng_schema_new_builtin();
+    if (syms == NULL)
+        syms = eng_symtab_new(0);
     if (size > ENG_MAX_FILE_BYTES)
         return 0;
     char *text = xmalloc(size + 1);
@@ -55,16 +59,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cs->per_rule = true;
         eng_explanation *e = eng_explanation_new(), *es = eng_explanation_new();
         explain_set_reference(es, true); /* the slow way: the prepared text must equal it */
-        for (int round = 0; round < 2; round++) {
+        eng_result plain = {0}; /* round 1's result */
+        for (int round = 0; round < 3; round++) {
             for (int i = 0; i < n; i++) {
                 eng_type t = eng_schema_type(schema, i);
                 facts[i] = round == 0      ? eng_null()
                            : t == ENG_NUM  ? eng_num(0.5 * i - 2)
                            : t == ENG_BOOL ? eng_bool(i % 2)
                                            : eng_str("情報政策課");
+                if (round == 2 && i % 2) /* with symbols, some */
+                    facts[i] = eng_symtab_intern(syms, facts[i]);
             }
             eng_result a, b;
             eng_evaluate(c, facts, &a);
+            if (round == 1)
+                plain = a;
+            if (round == 2 && (a.category != plain.category || a.reasons != plain.reasons ||
+                               a.flags != plain.flags || a.has_score != plain.has_score ||
+                               (a.has_score && a.score != plain.score)))
+                abort(); /* symbols change nothing */
             eng_explain(c, facts, &b, e);
             if (a.category != b.category || a.reasons != b.reasons || a.flags != b.flags ||
                 a.has_score != b.has_score || (a.has_score && a.score != b.score))
