@@ -171,22 +171,30 @@ const char *eng_type_label(eng_type t);
 
 /* ---- values written whole (explain.c, regvm.c's tracing) ------------------------------------ */
 
-/* Writes value v = {t, word0, word1} to *d as one 16-byte store (type and padding, the first
+/* Writes value v = {t, word0, word1} to *d as one 16-byte store (type and symbol, the first
  * word of the union) and one 8-byte store (the second word: a string's length, else 0). The
  * compiler copies an eng_value with a 16-byte and an 8-byte load: a value written field by
  * field (a 4-byte type, an 8-byte number) and copied soon after cannot have its store
  * forwarded to that load and stalls (some 12 cycles each, many per explanation step). */
-_Static_assert(sizeof(eng_value) == 24 && offsetof(eng_value, as) == 8 && sizeof(eng_type) == 4,
-               "eng_value_put's layout: a 4-byte type, padding, a 16-byte union");
-static inline void eng_value_put(eng_value *d, eng_type t, uint64_t word0, uint64_t word1)
+_Static_assert(sizeof(eng_value) == 24 && offsetof(eng_value, as) == 8 && sizeof(eng_type) == 4 &&
+                   offsetof(eng_value, sym) == 4,
+               "eng_value_put's layout: a 4-byte type, a 4-byte symbol, a 16-byte union");
+static inline void eng_value_put_words(eng_value *d, uint64_t head, uint64_t word0, uint64_t word1)
 {
 #if defined(__SSE2__)
-    _mm_storeu_si128((__m128i *)(void *)d, _mm_set_epi64x((long long)word0, (long long)t));
+    _mm_storeu_si128((__m128i *)(void *)d, _mm_set_epi64x((long long)word0, (long long)head));
 #else
-    d->type = t;
+    d->type = (eng_type)(uint32_t)head; /* head: the type in its low half, the symbol above */
+    d->sym = (uint32_t)(head >> 32);
     memcpy(&d->as, &word0, 8);
 #endif
     memcpy((char *)d + 16, &word1, 8);
+}
+
+/* The type with sym 0 (a value built here has no symbol, engine.h). */
+static inline void eng_value_put(eng_value *d, eng_type t, uint64_t word0, uint64_t word1)
+{
+    eng_value_put_words(d, (uint64_t)(uint32_t)t, word0, word1);
 }
 
 static inline uint64_t eng_word_of_num(double x)
@@ -218,10 +226,12 @@ static inline void eng_put_num(eng_value *d, double x)
 }
 static inline void eng_put_copy(eng_value *d, const eng_value *s)
 {
-    uint64_t w0, w1; /* two 8-byte loads: each inside one store of eng_value_put */
+    uint64_t head, w0, w1; /* 8-byte loads, each inside one store of eng_value_put_words: the
+                            * type and the symbol (engine.h: a copy keeps its string's symbol) */
+    head = (uint64_t)(uint32_t)s->type | (uint64_t)s->sym << 32; /* one load on x86 */
     memcpy(&w0, (const char *)s + 8, 8);
     memcpy(&w1, (const char *)s + 16, 8);
-    eng_value_put(d, s->type, w0, w1);
+    eng_value_put_words(d, head, w0, w1);
 }
 
 #endif
