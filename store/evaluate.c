@@ -1075,8 +1075,8 @@ static int copy_flush(PGconn *c, strbuf *b, store_error *err)
     return 0;
 }
 
-/* Appends the decimal digits of v >= 0 (snprintf's "%ld" was 7% of `hyoka evaluate`'s CPU with
- * the "%.1f" below, perf record). */
+/* Appends the decimal digits of v >= 0: snprintf was 7% of `hyoka evaluate`'s CPU (perf
+ * record, 100,000 results), copy_row's "%ld" and "%.1f" for every row a part of it. */
 static void buf_put_digits(strbuf *b, unsigned long long v)
 {
     char tmp[24];
