@@ -38,22 +38,8 @@ enum {
 
 /* ---- COPY data (a strbuf: the facts JSON is written straight into it) ------------------------ */
 
-/* COPY's escape for a byte of text, or 0 if it stands for itself. */
-static char copy_escape_of(char ch)
-{
-    switch (ch) {
-    case '\\':
-        return '\\';
-    case '\t':
-        return 't';
-    case '\n':
-        return 'n';
-    case '\r':
-        return 'r';
-    default:
-        return 0;
-    }
-}
+/* COPY's escape for each byte of text, or 0 if it stands for itself. */
+static const char copy_escape[256] = {['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r'};
 
 /* Appends text escaped for COPY's text format (backslash, tab, newline, carriage return): runs of
  * plain bytes are copied whole (the facts JSON is ~450 bytes a row, rarely with an escape). */
@@ -64,7 +50,7 @@ static void buf_put_copy(strbuf *b, const char *s, size_t n)
     strbuf_reserve(b, 2 * n);
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
-        char esc = copy_escape_of(s[i]);
+        char esc = copy_escape[(unsigned char)s[i]];
         if (esc == 0)
             continue;
         memcpy(b->data + b->len, s + run, i - run);
@@ -79,7 +65,8 @@ static void buf_put_copy(strbuf *b, const char *s, size_t n)
 
 /* Appends a text[] literal {"a","b"} (elements quoted, " and \ escaped), COPY-escaped, straight
  * into `b` (no buffer per row): an element's '"' becomes \" and then COPY's \\", its '\' \\
- * and then \\\\. */
+ * and then \\\\. The runs between those are copied whole: byte by byte, the recommendations'
+ * sentences were 10% of `hyoka evaluate`'s instructions (callgrind, 100,000 results). */
 static void buf_put_array(strbuf *b, const char *const *items, int n)
 {
     strbuf_put(b, "{", 1);
@@ -87,11 +74,16 @@ static void buf_put_array(strbuf *b, const char *const *items, int n)
         if (i > 0)
             strbuf_put(b, ",", 1);
         strbuf_put(b, "\"", 1);
-        for (const char *p = items[i] != NULL ? items[i] : ""; *p != '\0'; p++) {
-            if (*p == '"' || *p == '\\')
-                strbuf_put(b, "\\\\", 2); /* the array's backslash, COPY-escaped */
+        const char *p = items[i] != NULL ? items[i] : "", *run = p;
+        for (; *p != '\0'; p++) {
+            if (*p != '"' && *p != '\\')
+                continue;
+            buf_put_copy(b, run, (size_t)(p - run));
+            strbuf_put(b, "\\\\", 2); /* the array's backslash, COPY-escaped */
             buf_put_copy(b, p, 1);
+            run = p + 1;
         }
+        buf_put_copy(b, run, (size_t)(p - run));
         strbuf_put(b, "\"", 1);
     }
     strbuf_put(b, "}", 1);
