@@ -504,9 +504,10 @@ static void await_both(PGconn *a, PGconn *b)
     }
 }
 
-/* The result of the one query sent on `c` (PQsendQueryParams), or NULL with err set. */
-static PGresult *take_result(PGconn *c, const char *what, store_error *err)
+/* The rows of the facts query sent on `c` (PQsendQueryParams), or NULL with err set. */
+static PGresult *take_facts(PGconn *c, store_error *err)
 {
+    const char *what = "reading evaluation_facts";
     PGresult *got = NULL, *r;
     bool failed = false;
     while ((r = PQgetResult(c)) != NULL) {
@@ -525,7 +526,7 @@ static PGresult *take_result(PGconn *c, const char *what, store_error *err)
         return NULL;
     }
     if (got == NULL)
-        store_fail(err, STORE_EDB, "%s: no result", what);
+        store_fail(err, STORE_EDB, "reading evaluation_facts: no result");
     return got;
 }
 
@@ -574,7 +575,7 @@ static int read_facts_split(PGconn *c, const survey *s, fact_rows *f, store_erro
     }
     if (PQsendQueryParams(c, facts_sql_range, 4, NULL, lower, NULL, NULL, 0)) {
         await_both(c, sib);
-        f->res = take_result(c, "reading evaluation_facts", err);
+        f->res = take_facts(c, err);
     } else {
         store_fail_pq(err, c, NULL, "reading evaluation_facts");
     }
