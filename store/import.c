@@ -11,6 +11,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -731,6 +732,98 @@ static int read_file(import *im, int fi, store_error *err)
     return 0;
 }
 
+/* The files are read (parsed into COPY data) on a thread of their own while the database loads
+ * the ones already read: reading took `hyoka import` 0.65-0.87 s of CPU for the 100,000
+ * initiatives of bench/data, all of it before the first statement, and COPY of the file before
+ * costs the server about as long. The reader touches only the files it has not handed over yet
+ * and the diagnostics, which the loader reads only after file_reader_join. */
+typedef struct file_reader {
+    import *im;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;         /* files read so far (im->files[0 .. done-1] are the loader's) */
+    bool failed;      /* reading file `done` failed: err says why */
+    bool stop;        /* the loader gave up: read no further file */
+    store_error err;
+} file_reader;
+
+static void *file_reader_run(void *arg)
+{
+    file_reader *r = arg;
+    for (int i = 0; i < r->im->nfiles; i++) {
+        pthread_mutex_lock(&r->mu);
+        bool stop = r->stop;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            break;
+        store_error e = {0};
+        int rc = read_file(r->im, i, &e);
+        pthread_mutex_lock(&r->mu);
+        if (rc != 0) {
+            r->failed = true;
+            r->err = e;
+        } else {
+            r->done = i + 1;
+        }
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        if (rc != 0)
+            break;
+    }
+    return NULL;
+}
+
+/* Starts reading im's files; if no thread can be had, reads them all here. 0 or -1 (err). */
+static int file_reader_start(file_reader *r, import *im, store_error *err)
+{
+    *r = (file_reader){.im = im};
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    if (pthread_create(&r->thread, NULL, file_reader_run, r) == 0) {
+        r->started = true;
+        return 0;
+    }
+    for (int i = 0; i < im->nfiles; i++)
+        if (read_file(im, i, err) != 0)
+            return -1;
+    r->done = im->nfiles;
+    return 0;
+}
+
+/* Waits until file `fi` is read. 0, or -1 with err set if reading it (or one before) failed. */
+static int file_reader_wait(file_reader *r, int fi, store_error *err)
+{
+    pthread_mutex_lock(&r->mu);
+    while (r->done <= fi && !r->failed)
+        pthread_cond_wait(&r->cv, &r->mu);
+    int rc = 0;
+    if (r->done <= fi) {
+        *err = r->err;
+        rc = -1;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+/* Stops the reader after the file it reads now and waits for it; safe to call twice. */
+static void file_reader_join(file_reader *r)
+{
+    if (r->started) {
+        pthread_mutex_lock(&r->mu);
+        r->stop = true;
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->thread, NULL);
+        r->started = false;
+    }
+    if (r->im != NULL) {
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cv);
+        r->im = NULL;
+    }
+}
+
 /* ---- database side ---------------------------------------------------------------------------- */
 
 static int exec_ok(PGconn *c, const char *sql, store_error *err)
@@ -1371,6 +1464,7 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
                  bool dry_run, FILE *diag_out, store_error *err)
 {
     import im = {.cd = (iconv_t)-1};
+    file_reader loading = {0};
     int rc = -1;
     bool in_tx = false;
     if (open_encoding(&im, encoding, err) != 0)
@@ -1403,9 +1497,8 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
     for (int t = 0; t < NTABLES; t++)
         if (seen[t] != NULL)
             add_file(&im, seen[t], t);
-    for (int i = 0; i < im.nfiles; i++)
-        if (read_file(&im, i, err) != 0)
-            goto out;
+    if (file_reader_start(&loading, &im, err) != 0)
+        goto out;
 
     if (exec_ok(c, "BEGIN", err) != 0)
         goto out;
@@ -1424,8 +1517,10 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
     if (create_temp_tables(c, err) != 0)
         goto out;
     for (int i = 0; i < im.nfiles; i++)
-        if (im.files[i].header_row > 0 && copy_in(c, &im.files[i], err) != 0)
+        if (file_reader_wait(&loading, i, err) != 0 ||
+            (im.files[i].header_row > 0 && copy_in(c, &im.files[i], err) != 0))
             goto out;
+    file_reader_join(&loading); /* every file is read: the diagnostics are this thread's now */
     /* statistics, so that the checks below join the temporary tables by hash, not by loops */
     for (int t = 0; t < NTABLES; t++) {
         char analyze[64];
@@ -1487,6 +1582,7 @@ int store_import(PGconn *c, const char *const *files, int nfiles, const char *en
     }
     rc = 0;
 out:
+    file_reader_join(&loading);
     if (in_tx)
         PQclear(PQexec(c, "ROLLBACK"));
     import_cleanup(&im);

@@ -322,6 +322,14 @@ expect "database unreachable: exit 2 with libpq's reason" \
     eval '[ "$rc" -eq 2 ] && has "hyoka import: cannot connect to the database:"'
 hy import "$w/nonexistent/measures.csv"
 expect "unreadable file: exit 2 naming it" eval '[ "$rc" -eq 2 ] && has "nonexistent/measures.csv: No such file"'
+# The files are read on a thread while the database loads those already read (store/import.c):
+# here measures.csv is copied into the transaction before the third file turns out unreadable.
+before=$(fingerprint hyoka)
+printf 'measure_code,code,title\n9-7,9-7-1,試しの取組\n' >"$w/initiatives.csv"
+hy import "$w/measures.csv" "$w/initiatives.csv" "$w/nonexistent/progress.csv"
+expect "unreadable third file: exit 2 naming it" \
+    eval '[ "$rc" -eq 2 ] && has "nonexistent/progress.csv: No such file"'
+expect "unreadable third file: no table changed" [ "$(fingerprint hyoka)" = "$before" ]
 
 echo "== demo data (config/demo)"
 sql postgres "CREATE DATABASE demo" >/dev/null
