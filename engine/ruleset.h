@@ -105,7 +105,8 @@ typedef struct reg_prog reg_prog;
 reg_prog *regvm_link(const eng_rules *r);
 void regvm_free(reg_prog *p);
 int regvm_nregs(const reg_prog *p);
-/* Fills a register file of regvm_nregs() doubles: constants, NaN elsewhere. */
+/* Fills a register file of regvm_nregs() doubles: constants, NaN in the other registers, the
+ * symbol cache after them empty. */
 void regvm_init(const reg_prog *p, double *regs);
 /* Evaluates one initiative as eng_evaluate does; `regs` was filled by regvm_init; string facts
  * are read from `facts` (only regvm_trace copies them into `slots`). Does not allocate. */

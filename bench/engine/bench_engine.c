@@ -149,6 +149,9 @@ int main(int argc, char **argv)
     eng_rules *r = eng_rules_load_file(path, schema, d);
     if (r == NULL) {
         eng_diags_print(d, stderr);
+        eng_diags_free(d);
+        eng_schema_free(schema);
+        eng_symtab_free(syms);
         return 1;
     }
     int nf = eng_schema_count(schema);
