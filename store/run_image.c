@@ -808,7 +808,8 @@ void rimg_clean_dir(const char *dir, const char *keep, long long data_version,
         snprintf(list[n].name, sizeof list[n].name, "%s", name);
         list[n++].mtime = st.st_mtime;
     }
-    qsort(list, (size_t)n, sizeof *list, by_mtime_desc);
+    if (n > 1) /* list is NULL when no current image was found: qsort's pointer is nonnull */
+        qsort(list, (size_t)n, sizeof *list, by_mtime_desc);
     for (int i = RIMG_KEEP; i < n; i++)
         remove_unmapped(dfd, list[i].name);
     free(list);
