@@ -99,7 +99,8 @@ CFG
     nginx -p "$dir" -c "$dir/nginx.conf" -t >"$dir/nginx-test.log" 2>&1 ||
         { cat "$dir/nginx-test.log" >&2; die "nginx.conf does not load"; }
     nginx -p "$dir" -c "$dir/nginx.conf" >>"$dir/nginx-logs/stderr.log" 2>&1 &
-    echo $! >"$dir/nginx.pid"
+    local nginx_pid=$! # `daemon off`: the master itself
+    echo "$nginx_pid" >"$dir/nginx.pid"
 
     export HYOKA_URL=http://127.0.0.1:$port
     export HYOKA_TOKEN=$token
@@ -108,12 +109,12 @@ CFG
             log "hyoka on $HYOKA_URL (stack in $dir)"
             return 0
         fi
-        kill -0 "$(cat "$dir/nginx.pid")" 2>/dev/null || break # nginx ended (port taken?)
+        kill -0 "$nginx_pid" 2>/dev/null || break # nginx ended (port taken?)
         sleep 0.1
     done
     # `|| true`: a log that does not exist must not end a `set -e` caller before die says why
     tail -5 "$dir/hyoka-fcgi.log" "$dir/nginx-logs/error.log" "$dir/nginx-logs/stderr.log" >&2 2>/dev/null || true
-    die "no healthy answer from $HYOKA_URL/api/v1/health (nginx $(kill -0 "$(cat "$dir/nginx.pid")" 2>/dev/null && echo running || echo ended))"
+    die "no healthy answer from $HYOKA_URL/api/v1/health (nginx $(kill -0 "$nginx_pid" 2>/dev/null && echo running || echo ended))"
 }
 
 # stack_nginx_conf DIR PORT: nginx.conf for the stack, generated from nginx/hyoka.conf.
@@ -125,7 +126,9 @@ stack_nginx_conf() {
 $user
 worker_processes 2;
 daemon off;
-pid $dir/nginx.pid;
+# nginx's own PID file, not DIR/nginx.pid: nginx truncates its file before it writes the PID, and a
+# reader of a file both write could see it empty (stack_up's wait took that for nginx's end).
+pid $dir/nginx-master.pid;
 error_log $dir/nginx-logs/error.log warn;
 events { worker_connections 1024; }
 http {
