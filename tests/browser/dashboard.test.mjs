@@ -11,9 +11,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync, execSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { launchChromium } from '../lib/chromium.mjs';
 
 const AXE_SOURCE = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const BASE = (process.env.HYOKA_URL || '').replace(/\/$/, '');
@@ -126,17 +126,7 @@ async function check(name, fn) {
   }
 }
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyoka-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1280, height: 900 },
-  locale: 'ja-JP',
-  timezoneId: 'Asia/Tokyo',
-});
-context.setDefaultTimeout(STEP_TIMEOUT_MS);
+const context = await launchChromium(chromium, { prefix: 'hyoka-chromium-', timeout: STEP_TIMEOUT_MS });
 const page = context.pages()[0] || await context.newPage();
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -1045,8 +1035,7 @@ try {
     await page.waitForSelector('.error-panel');
   });
 } finally {
-  await context.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
+  await context.close(); // removes the profile
 }
 
 const passed = results.filter((r) => r[1]).length;

@@ -7,10 +7,8 @@
 // generated, only used in test names), PGHOST/PGPORT/PGUSER/PGDATABASE (the stack's superuser).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parse as parseCsvText } from 'csv-parse/sync';
+import { launchChromium } from '../lib/chromium.mjs';
 
 export const BASE = (process.env.HYOKA_URL || '').replace(/\/$/, '');
 export const STACK = process.env.HYOKA_STACK_DIR || '';
@@ -267,34 +265,7 @@ export function shows(text, p, unit) {
  *  closed, and at the latest when the process exits (a failed test that never reaches close). */
 export async function launch() {
   const { chromium } = await import('playwright-core');
-  const profile = mkdtempSync(join(tmpdir(), 'hyoka-consistency-chromium-'));
-  const removeProfile = () => rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
-  process.once('exit', removeProfile);
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-      locale: 'ja-JP',
-      timezoneId: 'Asia/Tokyo',
-    });
-  } catch (e) {
-    removeProfile();
-    throw e;
-  }
-  const close = context.close.bind(context);
-  context.close = async (...args) => {
-    try {
-      return await close(...args);
-    } finally {
-      removeProfile();
-    }
-  };
-  context.setDefaultTimeout(15000);
-  return context;
+  return launchChromium(chromium, { prefix: 'hyoka-consistency-chromium-', timeout: 15000 });
 }
 /** rendered(page, hash): waits until the dashboard has drawn exactly that URL (app.js sets
  *  data-rendered when a view is complete). */
